@@ -1,0 +1,143 @@
+/**
+ * Typed errors. Every failure that comes from the bytes of an input file is one of these
+ * classes, carries the file offset (or address) it concerns, and says what was expected.
+ * Dumps come from crashed machines: a bad value is an expected event, not a bug.
+ */
+
+/** Format a number (or bigint) as 0x… hex for messages. */
+export function hex(n: number | bigint): string {
+  if (typeof n === "bigint") return `0x${(n < 0n ? n + (1n << 64n) : n).toString(16)}`;
+  return n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
+}
+
+export abstract class KdumpkitError extends Error {
+  /** Stable machine-readable code, e.g. "FORMAT", "TRUNCATED". */
+  abstract readonly code: string;
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** The bytes are not what the format says they must be. */
+export class FormatError extends KdumpkitError {
+  readonly code = "FORMAT";
+  constructor(
+    message: string,
+    /** File offset where the bad value lies, when known. */
+    readonly offset?: number,
+    /** What was expected there. */
+    readonly expected?: string,
+  ) {
+    super(
+      `${message}${offset !== undefined ? ` at offset ${hex(offset)}` : ""}${expected ? ` (expected ${expected})` : ""}`,
+    );
+  }
+}
+
+/** A read went past the end of the data available. */
+export class TruncatedError extends KdumpkitError {
+  readonly code = "TRUNCATED";
+  constructor(
+    /** Offset of the read that failed. */
+    readonly offset: number,
+    /** Bytes wanted from there. */
+    readonly wanted: number,
+    /** Bytes that exist from there (0 if the offset itself is past the end). */
+    readonly have: number,
+    what?: string,
+  ) {
+    super(
+      `truncated${what ? ` ${what}` : ""}: wanted ${wanted} bytes at offset ${hex(offset)}, only ${Math.max(0, have)} available`,
+    );
+  }
+}
+
+/** A valid input that uses something kdumpkit does not (yet) handle. */
+export class UnsupportedError extends KdumpkitError {
+  readonly code = "UNSUPPORTED";
+  constructor(
+    readonly what: string,
+    readonly offset?: number,
+  ) {
+    super(`unsupported: ${what}${offset !== undefined ? ` at offset ${hex(offset)}` : ""}`);
+  }
+}
+
+/** An address cannot be read or translated in the given address space. */
+export class AddressError extends KdumpkitError {
+  readonly code: string = "ADDRESS";
+  constructor(
+    /** Address space: "physical", "machine", "kernel-virtual", "xen-virtual", "dom0-physical", … */
+    readonly space: string,
+    readonly address: number | bigint,
+    reason: string,
+  ) {
+    super(`${space} address ${hex(address)}: ${reason}`);
+  }
+}
+
+/** The page exists in the machine but was not saved in the dump (filtered out). */
+export class ExcludedPageError extends AddressError {
+  override readonly code = "EXCLUDED";
+  constructor(
+    space: string,
+    address: number | bigint,
+    readonly pfn: number,
+    reason = "page excluded from the dump",
+  ) {
+    super(space, address, `${reason} (pfn ${hex(pfn)})`);
+  }
+}
+
+/** A count or size read from a file exceeds a sanity limit. */
+export class LimitError extends KdumpkitError {
+  readonly code = "LIMIT";
+  constructor(
+    readonly what: string,
+    readonly value: number | bigint,
+    readonly limit: number | bigint,
+    readonly offset?: number,
+  ) {
+    super(
+      `${what} ${value} exceeds the limit of ${limit}${offset !== undefined ? ` at offset ${hex(offset)}` : ""}`,
+    );
+  }
+}
+
+/** A compressed stream could not be decoded. */
+export class DecompressError extends KdumpkitError {
+  readonly code = "DECOMPRESS";
+  constructor(
+    readonly codec: string,
+    detail: string,
+    /** What was being decoded, e.g. "pfn 0x1234" or "payload". */
+    readonly context?: string,
+  ) {
+    super(`${codec}: ${detail}${context ? ` (${context})` : ""}`);
+  }
+}
+
+/**
+ * Thrown by synchronous readers over partially loaded data (browser windows): the caller
+ * loads [offset, offset+length) and retries. Never escapes the public async API.
+ */
+export class MissingDataError extends KdumpkitError {
+  readonly code = "MISSING_DATA";
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+  ) {
+    super(`data not loaded: ${length} bytes at ${hex(offset)}`);
+  }
+}
+
+/** Ensure a number read from a file is a safe non-negative integer below a bound. */
+export function checkCount(what: string, value: number | bigint, limit: number, offset?: number): number {
+  if (typeof value === "bigint") {
+    if (value < 0n || value > BigInt(limit)) throw new LimitError(what, value, limit, offset);
+    return Number(value);
+  }
+  if (!Number.isSafeInteger(value) || value < 0 || value > limit)
+    throw new LimitError(what, value, limit, offset);
+  return value;
+}

@@ -1,0 +1,7 @@
+/**
+ * kdumpkit core: runs unchanged in Node and in the browser (no Node imports here).
+ * Node file access lives in "kdumpkit/node".
+ */
+export * from "./bytes/cursor.js";
+export * from "./bytes/source.js";
+export * from "./errors.js";

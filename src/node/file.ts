@@ -1,0 +1,39 @@
+import * as fs from "node:fs";
+import { checkRange, type SyncByteSource } from "../bytes/source.js";
+
+/**
+ * A Node file as a synchronous byte source: fs.readSync into the caller's buffer or a fresh
+ * one (1.2–1.6 µs per warm random 4 KiB read; async FileHandle reads cost 8–20 µs each).
+ * Opened read-only: kdumpkit never modifies an input file.
+ */
+export class NodeFileSource implements SyncByteSource {
+  readonly size: number;
+  private fd: number | undefined;
+  constructor(readonly path: string) {
+    this.fd = fs.openSync(path, "r");
+    this.size = fs.fstatSync(this.fd).size;
+  }
+  get name(): string {
+    return this.path;
+  }
+  readSync(offset: number, length: number, into?: Uint8Array): Uint8Array {
+    checkRange(this.size, offset, length);
+    if (this.fd === undefined) throw new Error(`${this.path}: file is closed`);
+    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    if (done < length) checkRange(offset + done, offset, length); // file shrank under us
+    return out;
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.readSync(offset, length);
+  }
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

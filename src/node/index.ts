@@ -1,0 +1,4 @@
+/** Node entry: the core plus file access. */
+export * from "../index.js";
+export * from "./file.js";
+export * from "./open.js";

@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Cursor, hiLoToBigInt, Writer } from "../../src/bytes/cursor.js";
+import { MemorySource, WindowCache, withData } from "../../src/bytes/source.js";
+import { FormatError, TruncatedError } from "../../src/errors.js";
+
+test("cursor reads both byte orders and 64-bit forms", () => {
+  const w = new Writer(false);
+  w.u16(0x1234).u32(0xdeadbeef).u64(0x1122334455667788n);
+  const c = new Cursor(w.finish(), false);
+  assert.equal(c.u16(), 0x1234);
+  assert.equal(c.u32(), 0xdeadbeef);
+  const [hi, lo] = c.hiLo();
+  assert.equal(hiLoToBigInt(hi, lo), 0x1122334455667788n);
+  assert.throws(() => c.u64n(6), FormatError);
+  assert.throws(() => c.u8(), TruncatedError);
+});
+
+test("window cache loads on demand and withData retries", async () => {
+  const bytes = new Uint8Array(10_000).map((_, i) => i & 0xff);
+  const cache = new WindowCache(new MemorySource(bytes), 1024, 4);
+  const got = await withData(cache, () => cache.readSync(1000, 3000));
+  assert.deepEqual(got, bytes.subarray(1000, 4000));
+});
