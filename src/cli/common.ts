@@ -1,0 +1,86 @@
+import { KdumpkitError } from "../errors.js";
+
+/** What a verb gets: its arguments (after the verb name) and where to write. */
+export interface VerbContext {
+  args: string[];
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** True when stderr is a terminal (show progress bars). */
+  tty: boolean;
+}
+
+export interface Verb {
+  name: string;
+  summary: string;
+  /** Usage text shown by `kdumpkit VERB --help`. */
+  usage: string;
+  run(ctx: VerbContext): Promise<number> | number;
+}
+
+/** A usage error: printed with the verb's usage, exit status 2. */
+export class UsageError extends Error {}
+
+/**
+ * JSON for the CLI: every bigint (64-bit quantity) becomes a "0x…" string, Uint8Array a hex
+ * string. Callers convert other 64-bit numbers to bigint first when they want them in hex.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => {
+      if (typeof v === "bigint") return `0x${BigInt.asUintN(64, v).toString(16)}`;
+      if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+      if (v instanceof Map) return Object.fromEntries(v);
+      return v;
+    },
+    2,
+  );
+}
+
+/** Parse a number given on the command line: 0x… hex, or decimal; K/M/G suffixes allowed. */
+export function parseNumber(s: string, what = "number"): number {
+  const m = /^(0x[0-9a-f]+|\d+)([kmg])?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`bad ${what}: ${s}`);
+  let v = Number(BigInt(m[1]!));
+  const suf = m[2]?.toLowerCase();
+  if (suf === "k") v *= 1024;
+  else if (suf === "m") v *= 1024 ** 2;
+  else if (suf === "g") v *= 1024 ** 3;
+  if (!Number.isSafeInteger(v)) throw new UsageError(`${what} too large: ${s}`);
+  return v;
+}
+
+/** Parse a 64-bit address given on the command line (hex with or without 0x, or decimal). */
+export function parseAddress(s: string): bigint {
+  const t = s.trim().toLowerCase();
+  try {
+    if (t.startsWith("0x")) return BigInt(t);
+    if (/^[0-9a-f]+$/.test(t) && /[a-f]/.test(t)) return BigInt(`0x${t}`);
+    return BigInt(t);
+  } catch {
+    throw new UsageError(`bad address: ${s}`);
+  }
+}
+
+/** One line for an error: typed errors print their message, others their name too. */
+export function describeError(e: unknown): string {
+  if (e instanceof KdumpkitError) return `${e.name}: ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** A progress bar on a TTY (stderr); no output otherwise. */
+export function progressBar(ctx: VerbContext, label: string): (done: number, total: number) => void {
+  if (!ctx.tty) return () => {};
+  let last = -1;
+  return (done, total) => {
+    const pct = total > 0 ? Math.floor((done * 100) / total) : 100;
+    if (pct === last) return;
+    last = pct;
+    const width = 30;
+    const fill = Math.round((pct * width) / 100);
+    ctx.stderr(
+      `\r${label} [${"#".repeat(fill)}${" ".repeat(width - fill)}] ${pct}%${pct >= 100 ? "\n" : ""}`,
+    );
+  };
+}

@@ -1,0 +1,50 @@
+import { describeError, UsageError, type VerbContext } from "./common.js";
+import { verbs } from "./verbs/index.js";
+
+function help(): string {
+  const w = Math.max(...verbs.map((v) => v.name.length), 4);
+  return [
+    "usage: kdumpkit VERB [options] FILE…   (every verb takes --json; VERB --help for its options)",
+    "",
+    ...verbs.map((v) => `  ${v.name.padEnd(w)}  ${v.summary}`),
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const ctx: VerbContext = {
+    args: argv.slice(1),
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    tty: Boolean(process.stderr.isTTY),
+  };
+  const name = argv[0];
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    ctx.stdout(help());
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    ctx.stdout("kdumpkit 0.1.0\n");
+    return 0;
+  }
+  const verb = verbs.find((v) => v.name === name);
+  if (!verb) {
+    ctx.stderr(`kdumpkit: unknown verb '${name}'\n${help()}`);
+    return 2;
+  }
+  if (ctx.args.includes("--help") || (ctx.args.includes("-h") && verb.name !== "elf")) {
+    ctx.stdout(`${verb.usage.trimEnd()}\n`);
+    return 0;
+  }
+  try {
+    return await verb.run(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.stderr(`kdumpkit ${verb.name}: ${e.message}\n${verb.usage.trimEnd()}\n`);
+      return 2;
+    }
+    ctx.stderr(`kdumpkit ${verb.name}: ${describeError(e)}\n`);
+    if (process.env.KDUMPKIT_DEBUG && e instanceof Error) ctx.stderr(`${e.stack}\n`);
+    return 1;
+  }
+}
