@@ -4,4 +4,5 @@
  */
 export * from "./bytes/cursor.js";
 export * from "./bytes/source.js";
+export * from "./dump/index.js";
 export * from "./errors.js";

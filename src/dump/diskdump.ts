@@ -628,8 +628,7 @@ export class KdumpBackend implements DumpBackend {
   }
 
   /** Decode page `pfn` into `dst` (pageSize bytes). */
-  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean): void {
-    const addr = pfn * this.pageSize;
+  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean, addr = pfn * this.pageSize): void {
     if (pfn < 0 || pfn >= this.maxPfn)
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
     const part = this.partFor(pfn);
@@ -700,10 +699,10 @@ export class KdumpBackend implements DumpBackend {
       const pfn = Math.floor(a / ps);
       const inPage = a - pfn * ps;
       const n = Math.min(len - done, ps - inPage);
-      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded);
+      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded, a);
       else {
         const page = this.scratch.subarray(0, ps);
-        this.readPage(pfn, page, zeroExcluded);
+        this.readPage(pfn, page, zeroExcluded, a);
         out.set(page.subarray(inPage, inPage + n), done);
       }
       done += n;
