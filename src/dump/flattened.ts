@@ -15,6 +15,7 @@ import { decodeText } from "../bytes/cursor.js";
 import { checkRange, type SyncByteSource } from "../bytes/source.js";
 import { FormatError, hex, LimitError, TruncatedError, UnsupportedError } from "../errors.js";
 import type { DumpWarning } from "./types.js";
+import { ReadWindow } from "./window.js";
 
 export const FLATTENED_SIGNATURE = "makedumpfile";
 export const FLATTENED_HEADER_SIZE = 4096;
@@ -69,10 +70,10 @@ export function scanFlattened(
   const records: FlattenedRecord[] = [];
   let pos = FLATTENED_HEADER_SIZE;
   let ended = false;
-  // read record headers through a buffered window: there is one per page in QEMU's files
-  const buf = new Uint8Array(RECORD_HEADER);
+  // read record headers through a buffered window: QEMU writes one record per page or so
+  const win = new ReadWindow(source, 1 << 20, 1 << 20);
   while (pos + RECORD_HEADER <= source.size) {
-    source.readSync(pos, RECORD_HEADER, buf);
+    const buf = win.view(pos, RECORD_HEADER);
     const off = readI64BE(buf, 0);
     if (off === "neg1") {
       ended = true;

@@ -34,11 +34,14 @@ export interface DumpFile {
  * Open a dump file (or every part of a split set) from disk: .zst/.gz wrappers are
  * decompressed to the cache first (src/node/open.ts), node:zlib decodes zlib pages.
  */
-export function openDumpFile(paths: string | string[], opts: OpenDumpOptions = {}): DumpFile {
+export function openDumpFile(
+  paths: string | string[],
+  opts: OpenDumpOptions & { onProgress?: (done: number, total: number) => void } = {},
+): DumpFile {
   const list = Array.isArray(paths) ? paths : [paths];
   const files: OpenedFile[] = [];
   try {
-    for (const p of list) files.push(openFile(p));
+    for (const p of list) files.push(openFile(p, { onProgress: opts.onProgress }));
     const dump = openDump(
       files.map((f) => f.source),
       { ...opts, codecs: { ...nodePageCodecs, ...opts.codecs } },

@@ -3,3 +3,4 @@ export * from "../index.js";
 export * from "./dump.js";
 export * from "./file.js";
 export * from "./open.js";
+export * from "./sink.js";
