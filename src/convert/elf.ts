@@ -124,7 +124,7 @@ export function dumpToElf(dump: Dump, sink: ByteSink, opts: ElfWriteOptions = {}
     },
     0,
   );
-  loads.forEach((l, i) =>
+  for (const [i, l] of loads.entries())
     ph(
       {
         type: PT_LOAD,
@@ -137,8 +137,7 @@ export function dumpToElf(dump: Dump, sink: ByteSink, opts: ElfWriteOptions = {}
         align: 0n,
       },
       i + 1,
-    ),
-  );
+    );
   sink.write(noteOff, noteBytes);
   // data
   const total = loads.reduce((n, l) => n + l.filesz, 0);
