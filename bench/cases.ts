@@ -1,6 +1,7 @@
 /** The benchmark cases: each pairs a kdumpkit command with the reference tool on one input. */
 import * as path from "node:path";
 import { decompressToCache } from "../src/node/open.js";
+import { dumpCases } from "./dump-cases.js";
 import { type BenchCase, CORPUS, FIXTURES } from "./run.js";
 
 const KV = "6.1.0-56-amd64";
@@ -12,6 +13,7 @@ export function cases(): BenchCase[] {
   const xenVmcore = path.join(FIXTURES, "xen-kdump", "capture", "vmcore.zst");
   let xenVmcorePlain = "";
   return [
+    ...dumpCases(),
     {
       name: "elf -s --json, debug vmlinux (633 MB)",
       inputs: [dbg],

@@ -319,6 +319,59 @@ export class PfnBitmap {
   }
 }
 
+/** Descriptors decoded a block at a time (sequential reads touch each block once). */
+const DESC_BLOCK = 512;
+
+export class DescTable {
+  private block = -1;
+  private n = 0;
+  /** File offset of each page's data (NaN: does not fit in 53 bits). */
+  readonly offset = new Float64Array(DESC_BLOCK);
+  readonly size = new Uint32Array(DESC_BLOCK);
+  readonly flags = new Uint32Array(DESC_BLOCK);
+  private readonly raw = new Uint8Array(DESC_BLOCK * PAGE_DESC_SIZE);
+  private readonly dv = new DataView(this.raw.buffer);
+  constructor(
+    readonly source: SyncByteSource,
+    readonly descOffset: number,
+    readonly count: number,
+    readonly littleEndian: boolean,
+  ) {}
+  /** Slot of descriptor `idx` in the arrays, or −1 when it lies past the end of the file. */
+  slot(idx: number): number {
+    const b = Math.floor(idx / DESC_BLOCK);
+    if (b !== this.block) this.load(b);
+    const i = idx - b * DESC_BLOCK;
+    return i < this.n ? i : -1;
+  }
+  private load(b: number): void {
+    this.block = b;
+    this.n = 0;
+    const first = b * DESC_BLOCK;
+    const at = this.descOffset + first * PAGE_DESC_SIZE;
+    const want = Math.min(DESC_BLOCK, this.count - first);
+    const avail = Math.max(0, Math.min(want, Math.floor((this.source.size - at) / PAGE_DESC_SIZE)));
+    if (avail <= 0) return;
+    try {
+      this.source.readSync(at, avail * PAGE_DESC_SIZE, this.raw);
+    } catch (e) {
+      if (e instanceof TruncatedError) return;
+      throw e;
+    }
+    const dv = this.dv;
+    const le = this.littleEndian;
+    for (let i = 0; i < avail; i++) {
+      const o = i * PAGE_DESC_SIZE;
+      const lo = dv.getUint32(le ? o : o + 4, le);
+      const hi = dv.getUint32(le ? o + 4 : o, le);
+      this.offset[i] = hi >= 0x20_0000 ? Number.NaN : hi * 0x1_0000_0000 + lo;
+      this.size[i] = dv.getUint32(o + 8, le);
+      this.flags[i] = dv.getUint32(o + 12, le);
+    }
+    this.n = avail;
+  }
+}
+
 /** One file of a kdump (a whole dump, or one part of a split set). */
 export interface KdumpPart {
   source: SyncByteSource;
@@ -339,7 +392,7 @@ export interface KdumpPart {
   /** File offset of the shared zero page, if the file has one. */
   zeroPageOffset: number | undefined;
   window: ReadWindow;
-  descWindow: ReadWindow;
+  descs: DescTable;
 }
 
 interface PageDesc {
@@ -405,7 +458,7 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
     numDumpable,
     zeroPageOffset: undefined,
     window: new ReadWindow(source, 1 << 20),
-    descWindow: new ReadWindow(source, 1 << 16),
+    descs: new DescTable(source, descOffset, numDumpable, header.littleEndian),
   };
   // makedumpfile and QEMU write the one shared zero page first in the data area.
   const zeroAt = descOffset + numDumpable * PAGE_DESC_SIZE;
@@ -573,24 +626,20 @@ export class KdumpBackend implements DumpBackend {
   }
 
   private descOf(part: KdumpPart, pfn: number): PageDesc | "missing" {
-    const idx = part.dumpable.rank(pfn) - part.rankBase;
-    const at = part.descOffset + idx * PAGE_DESC_SIZE;
-    if (at + PAGE_DESC_SIZE > part.source.size) return "missing";
-    let b: Uint8Array;
-    try {
-      b = part.descWindow.view(at, PAGE_DESC_SIZE);
-    } catch (e) {
-      if (e instanceof TruncatedError) return "missing";
-      throw e;
-    }
-    const dv = new DataView(b.buffer, b.byteOffset, PAGE_DESC_SIZE);
-    const le = this.littleEndian;
-    const lo = dv.getUint32(le ? 0 : 4, le);
-    const hi = dv.getUint32(le ? 4 : 0, le);
-    if (hi >= 0x20_0000)
-      throw new FormatError(`page descriptor of pfn ${hex(pfn)}: offset does not fit in 53 bits`, at);
-    return { offset: hi * 0x1_0000_0000 + lo, size: dv.getUint32(8, le), flags: dv.getUint32(12, le) };
+    const t = part.descs;
+    const i = t.slot(part.dumpable.rank(pfn) - part.rankBase);
+    if (i < 0) return "missing";
+    const offset = t.offset[i]!;
+    if (Number.isNaN(offset))
+      throw new FormatError(`page descriptor of pfn ${hex(pfn)}: offset does not fit in 53 bits`);
+    const d = this.desc;
+    d.offset = offset;
+    d.size = t.size[i]!;
+    d.flags = t.flags[i]!;
+    return d;
   }
+  /** Reused by descOf (no allocation per page). */
+  private readonly desc: PageDesc = { offset: 0, size: 0, flags: 0 };
 
   private classify(part: KdumpPart, d: PageDesc | "missing"): PageState {
     if (d === "missing") return "missing";

@@ -23,6 +23,7 @@ import {
   UnsupportedError,
 } from "../errors.js";
 import type { DumpBackend, DumpWarning, PageState, PhysRange } from "./types.js";
+import { ReadWindow } from "./window.js";
 
 /** One piece of physical memory: file bytes (fileOffset ≥ 0) or a state without bytes. */
 export interface ElfExtent {
@@ -133,6 +134,7 @@ export class ElfBackend implements DumpBackend {
   private readonly starts: Float64Array;
   private last = 0;
   private map: PhysRange[] | undefined;
+  private readonly window: ReadWindow;
 
   constructor(
     readonly source: SyncByteSource,
@@ -151,6 +153,7 @@ export class ElfBackend implements DumpBackend {
     this.pageSize = pageSize ?? 4096;
     const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
     this.extents = buildExtents(loads, source.size, this.warnings);
+    this.window = new ReadWindow(source, 1 << 20);
     this.starts = Float64Array.from(this.extents, (e) => e.start);
     this.maxAddress = this.extents.reduce((m, e) => Math.max(m, e.end), 0);
   }
@@ -212,7 +215,11 @@ export class ElfBackend implements DumpBackend {
       const e = this.extents[i]!;
       const n = Math.min(len - done, e.end - a);
       if (e.state === "present") {
-        this.source.readSync(e.fileOffset + (a - e.start), n, out.subarray(done, done + n));
+        const off = e.fileOffset + (a - e.start);
+        // small reads go through a window (sequential page-by-page reads cost one read per
+        // MiB); large ones straight into the caller's buffer
+        if (n <= 65536) out.set(this.window.view(off, n), done);
+        else this.source.readSync(off, n, out.subarray(done, done + n));
       } else if (e.state === "missing") {
         const pfn = Math.floor(a / this.pageSize);
         throw new TruncatedError(

@@ -1,0 +1,84 @@
+/**
+ * Dump-reading benchmark cases: every dumpable page of the kdump files against a C reader over
+ * Debian's libkdumpfile (bench/kdumpfile-read.c, compiled on first use), and a sequential read
+ * of an ELF vmcore's memory against `cat` of the whole file (the I/O limit).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { decompressToCache } from "../src/node/open.js";
+import { type BenchCase, FIXTURES, ROOT } from "./run.js";
+
+let cReader: string | undefined;
+
+/** Compile bench/kdumpfile-read.c once (needs cc and libkdumpfile-dev); "" when impossible. */
+function kdumpfileReader(): string {
+  if (cReader !== undefined) return cReader;
+  const out = path.join(os.tmpdir(), `kdumpkit-bench-kdumpfile-read-${process.pid}`);
+  const r = spawnSync("cc", ["-O2", "-o", out, path.join(ROOT, "bench", "kdumpfile-read.c"), "-lkdumpfile"], {
+    stdio: "ignore",
+  });
+  cReader =
+    r.status === 0 && fs.existsSync(out)
+      ? out
+      : "/nonexistent/kdumpfile-read (cc or libkdumpfile-dev missing)";
+  return cReader;
+}
+
+export function dumpCases(): BenchCase[] {
+  const READ_PAGES = path.join(ROOT, "build", "bench", "read-pages.js");
+  const kd = (f: string) => path.join(FIXTURES, "kdump", "capture", f);
+  const pages = (name: string, file: string): BenchCase => ({
+    name: `read all dumpable pages, ${name}`,
+    inputs: [file],
+    ours: [process.execPath, READ_PAGES, file],
+    oursArgv: true,
+    get ref() {
+      return [kdumpfileReader(), file];
+    },
+    refLabel: "libkdumpfile (C)",
+  });
+  const elfZst = kd("vmcore.elf-d31.zst");
+  const xenZst = path.join(FIXTURES, "xen-kdump", "capture", "vmcore.zst");
+  let elf = "";
+  let xen = "";
+  return [
+    pages("kdump zlib (dumpfile.zlib-d31)", kd("dumpfile.zlib-d31")),
+    pages("kdump lzo (dumpfile.lzo-d31)", kd("dumpfile.lzo-d31")),
+    pages(
+      "flattened kdump zlib (QEMU guest.kdump-zlib)",
+      path.join(FIXTURES, "qemu-dump", "guest.kdump-zlib"),
+    ),
+    {
+      name: "read all dumpable pages, ELF vmcore (vmcore.elf-d31)",
+      inputs: [elfZst],
+      prepare: () => {
+        elf = decompressToCache(elfZst, "zstd");
+      },
+      get ours() {
+        return [process.execPath, READ_PAGES, elf];
+      },
+      oursArgv: true,
+      get ref() {
+        return [kdumpfileReader(), elf];
+      },
+      refLabel: "libkdumpfile (C)",
+    },
+    {
+      name: "sequential physical read, Xen /proc/vmcore (637 MB)",
+      inputs: [xenZst],
+      prepare: () => {
+        xen = decompressToCache(xenZst, "zstd");
+      },
+      get ours() {
+        return [process.execPath, READ_PAGES, xen, "--sequential"];
+      },
+      oursArgv: true,
+      get ref() {
+        return ["cat", xen];
+      },
+      refLabel: "cat (whole file)",
+    },
+  ];
+}

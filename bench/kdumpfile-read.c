@@ -1,0 +1,59 @@
+/*
+ * Reference reader for `npm run bench`: read every page of a dump that libkdumpfile says is
+ * in the file (file.pagemap), page by page through kdump_read(KDUMP_MACHPHYSADDR), and print
+ * the page count and the XOR of every 64th 32-bit word (so the work cannot be optimised away). Our own code, linked
+ * with Debian's libkdumpfile-dev: cc -O2 kdumpfile-read.c -lkdumpfile
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <libkdumpfile/kdumpfile.h>
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s DUMP\n", argv[0]);
+		return 2;
+	}
+	int fd = open(argv[1], O_RDONLY);
+	if (fd < 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	kdump_ctx_t *ctx = kdump_new();
+	if (!ctx || kdump_open_fd(ctx, fd) != KDUMP_OK) {
+		fprintf(stderr, "open: %s\n", ctx ? kdump_get_err(ctx) : "no memory");
+		return 1;
+	}
+	kdump_num_t page_size = 4096, max_pfn = 0;
+	kdump_get_number_attr(ctx, KDUMP_ATTR_PAGE_SIZE, &page_size);
+	kdump_get_number_attr(ctx, "max_pfn", &max_pfn);
+	kdump_attr_t attr;
+	attr.type = KDUMP_BITMAP;
+	if (kdump_get_typed_attr(ctx, KDUMP_ATTR_FILE_PAGEMAP, &attr) != KDUMP_OK) {
+		fprintf(stderr, "pagemap: %s\n", kdump_get_err(ctx));
+		return 1;
+	}
+	kdump_bmp_t *bmp = attr.val.bitmap;
+	unsigned char *buf = malloc(page_size);
+	uint32_t sum = 0;
+	uint64_t pages = 0;
+	kdump_addr_t pfn = 0;
+	while (pfn < max_pfn && kdump_bmp_find_set(bmp, &pfn) == KDUMP_OK && pfn < max_pfn) {
+		size_t len = page_size;
+		if (kdump_read(ctx, KDUMP_MACHPHYSADDR, pfn * page_size, buf, &len) != KDUMP_OK) {
+			fprintf(stderr, "pfn 0x%llx: %s\n", (unsigned long long)pfn, kdump_get_err(ctx));
+			return 1;
+		}
+		for (size_t i = 0; i < page_size; i += 256)
+			sum ^= *(uint32_t *)(buf + i);
+		pages++;
+		pfn++;
+	}
+	printf("%llu pages, xor %08x\n", (unsigned long long)pages, sum);
+	kdump_free(ctx);
+	close(fd);
+	return 0;
+}
