@@ -5,7 +5,8 @@
  * bench/kdumpfile-read.c and `cat`.
  *   node build/bench/read-pages.js DUMP [--sequential] [--portable]
  */
-import { type Dump, openDump } from "../src/dump/index.js";
+import { pageCodecs } from "../src/codecs/portable.js";
+import { type Dump, openDumpWith } from "../src/dump/dump.js";
 import { nodePageCodecs } from "../src/node/dump.js";
 import { NodeFileSource } from "../src/node/file.js";
 
@@ -56,7 +57,7 @@ if (!file) {
   process.exit(2);
 }
 const src = new NodeFileSource(file);
-const dump = openDump(src, process.argv.includes("--portable") ? {} : { codecs: nodePageCodecs });
+const dump = openDumpWith(src, process.argv.includes("--portable") ? pageCodecs() : nodePageCodecs);
 const [n, x] = process.argv.includes("--sequential") ? sequential(dump) : pages(dump);
 process.stdout.write(`${n} pages, xor ${x.toString(16).padStart(8, "0")}\n`);
 src.close();

@@ -1,12 +1,12 @@
 /**
  * Page codecs: the per-page compressions of kdump-compressed files (makedumpfile's
  * DUMP_DH_COMPRESSED_* flags). One registry so that a faster platform decoder (node:zlib,
- * injected from src/node/) can replace the portable one without the core importing Node.
+ * injected from src/node/) can replace the portable one without the core importing Node; the
+ * portable zlib (fflate) and zstd (fzstd) decoders live in codecs/portable.ts so that a Node
+ * process that does not use them does not pay for loading them (~60 ms measured).
  */
 import { lzo1xDecompress } from "./lzo1x.js";
 import { snappyDecompress } from "./snappy.js";
-import { zlibDecompress } from "./zlib.js";
-import { zstdDecompress } from "./zstd.js";
 
 export type PageCodecName = "zlib" | "lzo" | "snappy" | "zstd";
 
@@ -18,18 +18,14 @@ export type PageDecoder = (src: Uint8Array, dst: Uint8Array, context?: string) =
 
 export type PageCodecs = Record<PageCodecName, PageDecoder>;
 
-/** The portable decoders (pure TypeScript / JS; run in the browser). */
-export const portablePageCodecs: Readonly<PageCodecs> = Object.freeze({
-  zlib: (s: Uint8Array, d: Uint8Array, c?: string) => zlibDecompress(s, d, c, true),
+/** The decoders written in TypeScript here (no dependencies, cheap to load). */
+export const builtinPageCodecs = Object.freeze({
   lzo: (s: Uint8Array, d: Uint8Array, c?: string) => lzo1xDecompress(s, d, c, true),
   snappy: (s: Uint8Array, d: Uint8Array, c?: string) => snappyDecompress(s, d, c, true),
-  zstd: (s: Uint8Array, d: Uint8Array, c?: string) => zstdDecompress(s, d, c, true),
 });
 
-/** The portable codecs with some replaced (e.g. `{ zlib: nodeZlib }`). */
-export function pageCodecs(overrides?: Partial<PageCodecs>): PageCodecs {
-  return { ...portablePageCodecs, ...overrides };
-}
+/** A page compressor for the kdump writer: the page_desc flag it sets and the function. */
+export type PageCompressor = { flag: number; fn: (page: Uint8Array) => Uint8Array | undefined };
 
 /** makedumpfile's page_desc.flags bits (diskdump_mod.h). */
 export const DUMP_DH_COMPRESSED_ZLIB = 0x1;

@@ -5,8 +5,7 @@
  * and, with every layout option (versions 1–6, 32-bit packed/padded, big-endian, split parts,
  * single bitmap), by the unit tests that exercise the reader.
  */
-import { zlibSync } from "fflate";
-import { DUMP_DH_COMPRESSED_ZLIB } from "../codecs/pages.js";
+import type { PageCompressor } from "../codecs/pages.js";
 import { KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
 import type { PhysRange, Utsname } from "../dump/types.js";
@@ -22,7 +21,7 @@ export interface KdumpPageSource {
   readPage(pfn: number, into: Uint8Array): void;
 }
 
-export type PageCompressor = { flag: number; fn: (page: Uint8Array) => Uint8Array | undefined };
+export type { PageCompressor } from "../codecs/pages.js";
 
 export interface KdumpWriteOptions {
   signature?: string;
@@ -45,8 +44,11 @@ export interface KdumpWriteOptions {
   eraseinfo?: Uint8Array;
   /** One bitmap only (the 2.6-era diskdump layout). */
   singleBitmap?: boolean;
-  /** "zlib" (makedumpfile -c), "none", or a custom compressor (tests). Default zlib. */
-  compress?: "zlib" | "none" | PageCompressor;
+  /**
+   * Page compression: a compressor (codecs/portable.ts fflateZlibCompressor, or node:zlib's
+   * from src/node/dump.ts, as makedumpfile -c writes) or none (the default).
+   */
+  compress?: "none" | PageCompressor;
   /** Point all-zero pages at one shared zero page (default true, as makedumpfile does). */
   zeroPage?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -145,12 +147,7 @@ export function writeKdump(
     // fine
   } else if (maxPfn > 0xffffffff) throw new FormatError("more than 2^32 pages need header version 6");
   const zeroPage = opts.zeroPage ?? true;
-  const compress: PageCompressor | undefined =
-    opts.compress === "none"
-      ? undefined
-      : typeof opts.compress === "object"
-        ? opts.compress
-        : { flag: DUMP_DH_COMPRESSED_ZLIB, fn: (p) => zlibSync(p, { level: 1 }) };
+  const compress: PageCompressor | undefined = typeof opts.compress === "object" ? opts.compress : undefined;
 
   // ---- sub-header block(s): struct, then the blobs
   const kdump = sig === KDUMP_SIGNATURE;

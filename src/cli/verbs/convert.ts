@@ -3,7 +3,7 @@ import { dumpToElf } from "../../convert/elf.js";
 import { FlattenedSink, unflatten } from "../../convert/flattened.js";
 import { dumpToKdump } from "../../convert/kdump.js";
 import type { ByteSink } from "../../convert/sink.js";
-import { openDumpFile } from "../../node/dump.js";
+import { nodeZlibCompressor, openDumpFile } from "../../node/dump.js";
 import { AtomicFileSink } from "../../node/sink.js";
 import { progressBar, toJson, UsageError, type Verb } from "../common.js";
 
@@ -52,7 +52,7 @@ export const convertVerb: Verb = {
       } else if (to === "kdump") {
         method = `rewritten (${compress} pages)`;
         size = dumpToKdump(d, sink, {
-          compress: compress === "none" ? "none" : "zlib",
+          compress: compress === "none" ? "none" : nodeZlibCompressor,
           onProgress: progress,
         }).size;
       } else {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { zlibSync } from "fflate";
 import { lzo1xDecompress } from "../../../src/codecs/lzo1x.js";
-import { portablePageCodecs } from "../../../src/codecs/pages.js";
+import { portablePageCodecs } from "../../../src/codecs/portable.js";
 import { snappyDecompress } from "../../../src/codecs/snappy.js";
 import { DecompressError } from "../../../src/errors.js";
 import { lzoUniform, snappyUniform, zstdUniform } from "./machine.js";

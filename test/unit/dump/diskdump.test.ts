@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
+import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
 import { FlattenedSink } from "../../../src/convert/flattened.js";
 import { type KdumpWriteOptions, writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
@@ -62,6 +63,7 @@ function build(m: Machine, opts: KdumpWriteOptions = {}): Uint8Array {
     dumpLevel: 31,
     vmcoreinfo: new TextEncoder().encode(VMCOREINFO),
     notes: noteBlob(le),
+    compress: fflateZlibCompressor,
     ...opts,
   });
   return sink.bytes();

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
+import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
 import { FlattenedSink } from "../../../src/convert/flattened.js";
 import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
@@ -36,7 +37,11 @@ const small = machine(96, 1024);
 
 function kdumpBytes(opts: Parameters<typeof writeKdump>[2]): Uint8Array {
   const s = new MemorySink();
-  writeKdump(small, s, { vmcoreinfo: new TextEncoder().encode("OSRELEASE=x\nPAGESIZE=1024\n"), ...opts });
+  writeKdump(small, s, {
+    vmcoreinfo: new TextEncoder().encode("OSRELEASE=x\nPAGESIZE=1024\n"),
+    compress: fflateZlibCompressor,
+    ...opts,
+  });
   return s.bytes();
 }
 

@@ -8,6 +8,7 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZSTD,
 } from "../../../src/codecs/pages.js";
+import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
 import type { KdumpPageSource, PageCompressor } from "../../../src/convert/kdump.js";
 
 export interface Machine extends KdumpPageSource {
@@ -107,9 +108,9 @@ export function zstdUniform(p: Uint8Array): Uint8Array | undefined {
   ]);
 }
 
-export const COMPRESSORS: Record<string, PageCompressor | "zlib" | "none"> = {
+export const COMPRESSORS: Record<string, PageCompressor | "none"> = {
   none: "none",
-  zlib: "zlib",
+  zlib: fflateZlibCompressor,
   lzo: { flag: DUMP_DH_COMPRESSED_LZO, fn: lzoUniform },
   snappy: { flag: DUMP_DH_COMPRESSED_SNAPPY, fn: snappyUniform },
   zstd: { flag: DUMP_DH_COMPRESSED_ZSTD, fn: zstdUniform },
