@@ -319,6 +319,12 @@ export class PfnBitmap {
   }
 }
 
+/** Bytes really present from `offset` (a truncated flattened source has unwritten gaps). */
+function availableBytes(source: SyncByteSource, offset: number, length: number): number {
+  const s = source as SyncByteSource & { available?: (o: number, l: number) => number };
+  return s.available ? s.available(offset, length) : Math.max(0, Math.min(length, source.size - offset));
+}
+
 /** Descriptors decoded a block at a time (sequential reads touch each block once). */
 const DESC_BLOCK = 512;
 
@@ -350,7 +356,9 @@ export class DescTable {
     const first = b * DESC_BLOCK;
     const at = this.descOffset + first * PAGE_DESC_SIZE;
     const want = Math.min(DESC_BLOCK, this.count - first);
-    const avail = Math.max(0, Math.min(want, Math.floor((this.source.size - at) / PAGE_DESC_SIZE)));
+    let avail = Math.max(0, Math.min(want, Math.floor((this.source.size - at) / PAGE_DESC_SIZE)));
+    if (avail > 0)
+      avail = Math.floor(availableBytes(this.source, at, avail * PAGE_DESC_SIZE) / PAGE_DESC_SIZE);
     if (avail <= 0) return;
     try {
       this.source.readSync(at, avail * PAGE_DESC_SIZE, this.raw);
@@ -393,6 +401,8 @@ export interface KdumpPart {
   zeroPageOffset: number | undefined;
   window: ReadWindow;
   descs: DescTable;
+  /** The source may hold unwritten gaps (a truncated flattened stream). */
+  gappy: boolean;
 }
 
 interface PageDesc {
@@ -459,6 +469,7 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
     zeroPageOffset: undefined,
     window: new ReadWindow(source, 1 << 20),
     descs: new DescTable(source, descOffset, numDumpable, header.littleEndian),
+    gappy: (source as { ended?: boolean }).ended === false,
   };
   // makedumpfile and QEMU write the one shared zero page first in the data area.
   const zeroAt = descOffset + numDumpable * PAGE_DESC_SIZE;
@@ -645,6 +656,7 @@ export class KdumpBackend implements DumpBackend {
     if (d === "missing") return "missing";
     if (d.offset === 0 || d.size === 0) return "not-dumped";
     if (d.offset + d.size > part.source.size) return "missing";
+    if (part.gappy && availableBytes(part.source, d.offset, d.size) < d.size) return "missing";
     if (d.flags === 0 && d.offset === part.zeroPageOffset && d.size === this.pageSize) return "zero";
     return "present";
   }
@@ -739,6 +751,16 @@ export class KdumpBackend implements DumpBackend {
       );
     if (d.offset + d.size > part.source.size)
       throw new TruncatedError(d.offset, d.size, part.source.size - d.offset, `page data of pfn ${hex(pfn)}`);
+    if (part.gappy) {
+      const have = availableBytes(part.source, d.offset, d.size);
+      if (have < d.size)
+        throw new TruncatedError(
+          d.offset,
+          d.size,
+          have,
+          `page data of pfn ${hex(pfn)} (flattened stream truncated)`,
+        );
+    }
     const data = part.window.view(d.offset, d.size);
     if (codec === undefined) {
       dst.set(data);

@@ -227,4 +227,24 @@ export class FlattenedSource implements SyncByteSource {
   read(offset: number, length: number): Uint8Array {
     return this.readSync(offset, length);
   }
+
+  /**
+   * How many bytes from `offset` (up to `length`) records really wrote. In a stream that ended
+   * properly, unwritten gaps are holes (zeros, as makedumpfile -R leaves them); in a truncated
+   * one they are data the producer never got to write, so kdump readers call them missing.
+   */
+  available(offset: number, length: number): number {
+    if (this.ended) return Math.max(0, Math.min(length, this.size - offset));
+    let done = 0;
+    let i = this.floor(offset);
+    const recs = this.records;
+    while (done < length) {
+      const pos = offset + done;
+      while (i + 1 < recs.length && recs[i + 1]!.offset <= pos) i++;
+      const r = i >= 0 ? recs[i] : undefined;
+      if (!r || pos >= r.offset + r.length) break;
+      done += Math.min(length - done, r.offset + r.length - pos);
+    }
+    return done;
+  }
 }
