@@ -191,6 +191,7 @@ export function noteTypeLabel(note: Pick<ElfNote, "name" | "type">): string | un
   }
 }
 
+export * from "./cpus.js";
 export * from "./gnu.js";
 export * from "./prstatus.js";
 export * from "./qemu.js";

@@ -26,3 +26,24 @@ export function registerValue(regs: readonly Register[], name: string): bigint |
   for (const r of regs) if (r.name === name) return r.value;
   return undefined;
 }
+
+const EM_386 = 3;
+const EM_PPC64 = 21;
+const EM_S390 = 22;
+const EM_X86_64 = 62;
+const EM_AARCH64 = 183;
+
+/**
+ * A NoteContext for a dump format that names its machine by utsname.machine (kdump-compressed
+ * headers) instead of e_machine.
+ */
+export function noteContextForMachine(machine: string, wordSize: 4 | 8, littleEndian: boolean): NoteContext {
+  const cls: 32 | 64 = wordSize === 8 ? 64 : 32;
+  let em = 0;
+  if (machine === "x86_64") em = EM_X86_64;
+  else if (/^i[3-6]86$/.test(machine)) em = EM_386;
+  else if (machine === "aarch64" || machine === "arm64") em = EM_AARCH64;
+  else if (/^ppc64(le)?$/.test(machine)) em = EM_PPC64;
+  else if (machine === "s390x") em = EM_S390;
+  return { machine: em, class: cls, littleEndian };
+}

@@ -383,3 +383,50 @@ export function xenString(bytes: Uint8Array, max = 1024): string {
   while (e < bytes.length && e < max && bytes[e] !== 0) e++;
   return decodeText(bytes.subarray(0, e));
 }
+
+/** The strings CRASH_INFO points at, once read from machine memory. */
+export interface XenCrashInfoStrings {
+  extraVersion?: string;
+  changeset?: string;
+  compiler?: string;
+  compileDate?: string;
+  compileTime?: string;
+  /** "4.17.7" when the extra version was readable, else "4.17". */
+  version: string;
+}
+
+/**
+ * Resolve CRASH_INFO's string addresses through a reader of machine memory (which the caller
+ * provides: a dump's PhysReader, or PT_LOADs of an ELF vmcore). A string that cannot be read
+ * stays undefined. Strings end at NUL or after 256 bytes.
+ */
+export function resolveXenCrashInfoStrings(
+  info: XenCrashInfo,
+  read: (addr: number, length: number) => Uint8Array | undefined,
+): XenCrashInfoStrings {
+  const get = (addr: number): string | undefined => {
+    if (addr === 0) return undefined;
+    let b: Uint8Array | undefined;
+    try {
+      b = read(addr, 256);
+    } catch {
+      b = undefined;
+    }
+    return b ? xenString(b, 256) : undefined;
+  };
+  const out: XenCrashInfoStrings = { version: `${info.majorVersion}.${info.minorVersion}` };
+  const extra = get(info.extraVersionAddr);
+  if (extra !== undefined) {
+    out.extraVersion = extra;
+    out.version += extra;
+  }
+  const cs = get(info.changesetAddr);
+  if (cs !== undefined) out.changeset = cs;
+  const cc = get(info.compilerAddr);
+  if (cc !== undefined) out.compiler = cc;
+  const cd = get(info.compileDateAddr);
+  if (cd !== undefined) out.compileDate = cd;
+  const ct = get(info.compileTimeAddr);
+  if (ct !== undefined) out.compileTime = ct;
+  return out;
+}
