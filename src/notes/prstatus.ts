@@ -11,11 +11,11 @@
  * the names eu-readelf prints (elfutils backends/*_corenote.c).
  */
 import { Cursor } from "../bytes/cursor.js";
-import { EM_386, EM_AARCH64, EM_PPC64, EM_S390, EM_X86_64 } from "../elf/types.js";
+import { EM_386, EM_AARCH64, EM_ARM, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64 } from "../elf/types.js";
 import { TruncatedError } from "../errors.js";
 import type { NoteContext, Register } from "./types.js";
 
-export type PrstatusArch = "x86_64" | "i386" | "arm64" | "ppc64" | "s390x";
+export type PrstatusArch = "x86_64" | "i386" | "arm64" | "ppc64" | "s390x" | "arm" | "riscv64";
 
 export interface Timeval {
   sec: number;
@@ -182,6 +182,43 @@ const S390X: ArchLayout = {
   gregsetSize: 216,
 };
 
+// arch/arm/include/asm/ptrace.h: r0–r15, cpsr, orig_r0 (ELF_NGREG 18). elfutils names the
+// cpsr slot by its DWARF register, "spsr".
+const ARM: ArchLayout = {
+  arch: "arm",
+  word: 4,
+  regs: slots([...range("r", 13), "sp", "lr", "pc", "spsr", "orig_r0"], 4),
+  gregsetSize: 18 * 4,
+};
+
+// arch/riscv/include/uapi/asm/ptrace.h struct user_regs_struct: pc, then x1–x31 by ABI name
+const RISCV64: ArchLayout = {
+  arch: "riscv64",
+  word: 8,
+  regs: slots(
+    [
+      "pc",
+      "ra",
+      "sp",
+      "gp",
+      "tp",
+      "t0",
+      "t1",
+      "t2",
+      "s0",
+      "s1",
+      ...range("a", 8),
+      ...Array.from({ length: 10 }, (_, i) => `s${i + 2}`),
+      "t3",
+      "t4",
+      "t5",
+      "t6",
+    ],
+    8,
+  ),
+  gregsetSize: 32 * 8,
+};
+
 function layoutFor(ctx: NoteContext): ArchLayout | undefined {
   switch (ctx.machine) {
     case EM_X86_64:
@@ -194,6 +231,10 @@ function layoutFor(ctx: NoteContext): ArchLayout | undefined {
       return PPC64;
     case EM_S390:
       return ctx.class === 64 ? S390X : undefined;
+    case EM_ARM:
+      return ctx.class === 32 ? ARM : undefined;
+    case EM_RISCV:
+      return ctx.class === 64 ? RISCV64 : undefined;
     default:
       return undefined;
   }
@@ -213,6 +254,8 @@ const LAYOUTS: Record<PrstatusArch, ArchLayout> = {
   arm64: ARM64,
   ppc64: PPC64,
   s390x: S390X,
+  arm: ARM,
+  riscv64: RISCV64,
 };
 
 /** The register names of an architecture's pr_reg, in stored order. */

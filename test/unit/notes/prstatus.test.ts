@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Writer } from "../../../src/bytes/cursor.js";
 import type { ElfNote } from "../../../src/elf/types.js";
-import { EM_386, EM_AARCH64, EM_PPC64, EM_S390, EM_X86_64 } from "../../../src/elf/types.js";
+import {
+  EM_386,
+  EM_AARCH64,
+  EM_ARM,
+  EM_PPC64,
+  EM_RISCV,
+  EM_S390,
+  EM_X86_64,
+} from "../../../src/elf/types.js";
 import { TruncatedError } from "../../../src/errors.js";
 import {
   decodeNote,
@@ -49,6 +57,8 @@ const CASES = [
   { arch: "arm64", machine: EM_AARCH64, cls: 64, le: true, size: 392, first: "x0", last: "pstate" },
   { arch: "ppc64", machine: EM_PPC64, cls: 64, le: true, size: 504, first: "r0", last: "result" },
   { arch: "s390x", machine: EM_S390, cls: 64, le: false, size: 336, first: "pswm", last: "orig_r2" },
+  { arch: "arm", machine: EM_ARM, cls: 32, le: true, size: 148, first: "r0", last: "orig_r0" },
+  { arch: "riscv64", machine: EM_RISCV, cls: 64, le: true, size: 376, first: "pc", last: "t6" },
 ] as const;
 
 for (const k of CASES) {
@@ -59,7 +69,9 @@ for (const k of CASES) {
     assert.equal(names.at(-1), k.last);
     const word = k.cls === 64 ? 8 : 4;
     const slots = names.map((n) => ({ size: (k.arch === "s390x" && /^a\d+$/.test(n) ? 4 : word) as 4 | 8 }));
-    const gregset = { x86_64: 216, i386: 68, arm64: 272, ppc64: 384, s390x: 216 }[k.arch];
+    const gregset = { x86_64: 216, i386: 68, arm64: 272, ppc64: 384, s390x: 216, arm: 72, riscv64: 256 }[
+      k.arch
+    ];
     const desc = prstatus(word, k.le, slots, gregset, 0x1000n);
     assert.equal(desc.length, k.size);
     const ctx = { machine: k.machine, class: k.cls, littleEndian: k.le } as const;
