@@ -358,7 +358,10 @@ export const notesVerb: Verb = {
         );
         return 0;
       }
-      const out: string[] = [`${file}: ${dump.description}, ${rows.length} note${rows.length === 1 ? "" : "s"}`, ""];
+      const out: string[] = [
+        `${file}: ${dump.description}, ${rows.length} note${rows.length === 1 ? "" : "s"}`,
+        "",
+      ];
       for (const r of rows) {
         const where = r.offset >= 0 ? ` at ${hex(r.offset)}` : "";
         const tn = r.typeName ?? `unknown type ${hex(r.type)}`;
