@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ElfFile } from "../../../src/elf/reader.js";
+import { ElfFile, parseNotes } from "../../../src/elf/reader.js";
 import { openFile } from "../../../src/node/open.js";
-import { type DecodedNote, decodeNote, type NoteContext, registerValue } from "../../../src/notes/index.js";
+import {
+  cpuStates,
+  type DecodedNote,
+  decodeNote,
+  type NoteContext,
+  registerValue,
+} from "../../../src/notes/index.js";
 import { expected, fixtureFile, skipNoFixtures } from "../../fixtures.js";
+import { fuzz } from "../../fuzz.js";
 import { parseEuReadelfPrstatus } from "./eu-readelf-prstatus.js";
 
 function decodedNotes(rel: string): {
@@ -118,3 +125,35 @@ test("Xen kdump vmcore: VMCOREINFO_XEN entries equal the note text", { skip: ski
   );
   assert.equal(d.info.symbol("pgd_l4"), 0xffff82d04046e000n);
 });
+
+test(
+  "fuzz: mutated/truncated real note segments decode to results or typed errors",
+  { skip: skipNoFixtures },
+  () => {
+    for (const [rel, seed] of [
+      ["xen-kdump/capture/vmcore.zst", 7],
+      ["qemu-dump/guest.elf.zst", 8],
+      ["kdump/capture/vmcore.elf-d31.zst", 9],
+    ] as const) {
+      const f = openFile(fixtureFile(rel));
+      let segment: Uint8Array;
+      let ctx: NoteContext;
+      try {
+        const elf = ElfFile.parse(f.source);
+        ctx = { machine: elf.header.machine, class: elf.header.class, littleEndian: elf.header.littleEndian };
+        const note = elf.programHeaders.find((p) => p.type === 4)!;
+        segment = f.source.readSync(note.offset, note.filesz).slice();
+      } finally {
+        f.close();
+      }
+      // mutations land anywhere in the segment (headers, registers, VMCOREINFO text)
+      for (let part = 0; part < segment.length; part += 2048) {
+        const r = fuzz(rel, segment.subarray(part), 250, seed + part, (bytes) => {
+          const notes = parseNotes(bytes, ctx.littleEndian, 0, { kind: "segment", index: 0 });
+          cpuStates(notes.map((n) => decodeNote(n, ctx)));
+        });
+        assert.equal(r.ok + r.typed, 250);
+      }
+    }
+  },
+);
