@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ElfNote } from "../../../src/elf/types.js";
 import { EM_X86_64 } from "../../../src/elf/types.js";
-import { decodeNote, Vmcoreinfo } from "../../../src/notes/index.js";
+import { decodeNote } from "../../../src/notes/index.js";
 
 const TEXT = [
   "OSRELEASE=6.1.0-56-amd64",
