@@ -101,10 +101,12 @@ export function decodeNote(note: ElfNote, ctx: NoteContext): DecodedNote | undef
   const t = note.type;
   switch (owner(note)) {
     case "CORE":
-    case "LINUX":
       if (t === NT_PRSTATUS) return guarded("prstatus", () => decodePrstatus(desc, ctx, base));
       if (t === NT_PRPSINFO) return guarded("prpsinfo", () => decodePrpsinfo(desc, ctx, base));
+      if (t === NT_XEN_KDUMP_CR3) return guarded("xen-kdump-cr3", () => decodeXenKdumpCr3(desc, ctx, base));
       return undefined; // NT_TASKSTRUCT, FP registers, auxv…: shown raw
+    case "LINUX":
+      return undefined; // extended register sets (NT_X86_XSTATE, NT_PRXFPREG, …): shown raw
     case "VMCOREINFO":
       return { kind: "vmcoreinfo", xen: false, info: Vmcoreinfo.fromBytes(desc) };
     case "VMCOREINFO_XEN":
@@ -170,6 +172,7 @@ export function noteTypeLabel(note: Pick<ElfNote, "name" | "type">): string | un
   const t = note.type;
   switch (o) {
     case "CORE":
+      return CORE_TYPES[t] ?? (t === NT_XEN_KDUMP_CR3 ? "XEN_KDUMP_CR3" : undefined);
     case "LINUX":
       return CORE_TYPES[t];
     case "VMCOREINFO":

@@ -191,21 +191,21 @@ export interface XenCrashInfo {
   extraBytes?: number;
 }
 
-function crashWordSize(desc: Uint8Array, ctx: NoteContext): 4 | 8 {
-  // Xen's unsigned long follows the hypervisor, not the ELF file (kexec-tools may write
-  // ELF64 headers on 32-bit): prefer e_machine, fall back to lengths only one size explains.
+/**
+ * The hypervisor's `unsigned long`, which sizes the crash notes. It follows the hypervisor,
+ * not the ELF file (kexec-tools may write ELF64 headers around a 32-bit Xen): e_machine first;
+ * under an i386 header a descriptor longer than the 4-byte layout can be (`max4` bytes) must
+ * be 8-byte words; other machines go by the ELF class.
+ */
+function hypervisorWordSize(desc: Uint8Array, ctx: NoteContext, max4: number): 4 | 8 {
   if (ctx.machine === EM_X86_64) return 8;
-  if (ctx.machine === EM_386) {
-    // an i386 ELF header around a 64-bit hypervisor's notes is not possible, but a
-    // 64-byte+ CRASH_INFO cannot be 4-byte words of v2 (40 bytes) either
-    return desc.length > 40 ? 8 : 4;
-  }
+  if (ctx.machine === EM_386) return desc.length > max4 ? 8 : 4;
   return ctx.class === 64 ? 8 : 4;
 }
 
 /** Decode XEN_ELFNOTE_CRASH_INFO. TruncatedError below the 8 words of v0. */
 export function decodeXenCrashInfo(desc: Uint8Array, ctx: NoteContext, base = 0): XenCrashInfo {
-  const w = crashWordSize(desc, ctx);
+  const w = hypervisorWordSize(desc, ctx, 40);
   const words = Math.floor(desc.length / w);
   if (words < 8) throw new TruncatedError(base, 8 * w, desc.length, "XEN_ELFNOTE_CRASH_INFO");
   const c = new Cursor(desc, ctx.littleEndian, base);
@@ -246,16 +246,7 @@ export interface XenCrashRegs {
 }
 
 export function decodeXenCrashRegs(desc: Uint8Array, ctx: NoteContext, base = 0): XenCrashRegs {
-  const w: 4 | 8 =
-    ctx.machine === EM_X86_64
-      ? 8
-      : ctx.machine === EM_386
-        ? desc.length >= 32
-          ? 8
-          : 4
-        : ctx.class === 64
-          ? 8
-          : 4;
+  const w = hypervisorWordSize(desc, ctx, 16);
   if (desc.length < 4 * w) throw new TruncatedError(base, 4 * w, desc.length, "XEN_ELFNOTE_CRASH_REGS");
   const c = new Cursor(desc, ctx.littleEndian, base);
   const out: XenCrashRegs = {
@@ -290,7 +281,8 @@ export interface XenKdumpCr3 {
 }
 
 export function decodeXenKdumpCr3(desc: Uint8Array, ctx: NoteContext, base = 0): XenKdumpCr3 {
-  const w: 4 | 8 = desc.length >= 8 && ctx.class === 64 ? 8 : desc.length >= 8 ? 8 : 4;
+  // unsigned long of the dom0 kernel that wrote it: the descriptor length tells
+  const w: 4 | 8 = desc.length >= 8 ? 8 : 4;
   if (desc.length < 4) throw new TruncatedError(base, 4, desc.length, "Xen KDUMP_CR3 note");
   return { kind: "xen-kdump-cr3", cr3: new Cursor(desc, ctx.littleEndian, base).word(w, 0) };
 }
