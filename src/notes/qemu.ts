@@ -5,8 +5,9 @@
  *
  * Layout (little endian): u32 version, u32 size · u64 rax rbx rcx rdx rsi rdi rsp rbp r8–r15
  * rip rflags · 10 × QEMUCPUSegment {u32 selector, limit, flags, pad; u64 base} for cs ds es
- * fs gs ss ldt tr gdt idt · u64 cr[5] (432 bytes). QEMU ≥ 7.1 appends u64 kernel_gs_base
- * (440 bytes, for Windows dumps); `size` says how much the producer wrote.
+ * fs gs ss ldt tr gdt idt · u64 cr[5] (432 bytes). Newer QEMU (7.2 in our corpus) appends
+ * optional fields without bumping the version, first u64 kernel_gs_base (440 bytes, for
+ * contrib/elf2dmp's Windows dumps); `size` says how much the producer wrote.
  */
 import { Cursor } from "../bytes/cursor.js";
 import { TruncatedError } from "../errors.js";
