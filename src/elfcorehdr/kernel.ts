@@ -65,6 +65,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
       `the kernel's ${inp.arch} core header needs the kernel text (_text, __pa_symbol(_text), _end - _text)`,
     );
   let ranges = sortedDisjoint(inp.systemRam, "System RAM");
+  const inputRanges = ranges.map((r) => ({ ...r }));
   const mode = inp.kernelVersion === "6.1" ? "kernel-6.1" : "kernel";
   const exclusions: ExclusionEvent[] = [];
   const excludedRegions: (PhysRange & { reason: string })[] = [];
@@ -150,6 +151,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
     phdrs,
     segment,
     header,
+    inputRanges,
     crashRanges: ranges,
     exclusions,
     excludedRegions,

@@ -97,6 +97,7 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
   // Xen: get_crash_memory_ranges_xen() qsorts the machine map by start (compare_ranges).
   let ranges: MemoryRange[] = inp.memory.map((r) => ({ ...r }));
   if (xen || inp.arch === "arm64") ranges.sort((a, b) => a.start - b.start);
+  const inputRanges = ranges.map((r) => ({ ...r }));
   const lowmemLimit = inp.arch === "i386" ? (inp.lowmemLimit ?? X86_LOWMEM_LIMIT) : 0;
 
   const exclusions: ExclusionEvent[] = [];
@@ -234,6 +235,7 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
     phdrs,
     segment,
     header,
+    inputRanges,
     crashRanges: ranges,
     exclusions,
     excludedRegions,

@@ -47,6 +47,8 @@ export interface BuiltCoreHeader {
   segment: Uint8Array;
   /** ELF header + program headers only: what a reader cuts at elfcorehdr= (e_phoff + e_phnum·e_phentsize). */
   header: Uint8Array;
+  /** The memory list the builder started from (sorted as the tool sorts it). */
+  inputRanges: MemoryRange[];
   /** Memory ranges after the exclusions, the PT_LOADs' source. */
   crashRanges: MemoryRange[];
   /** Every exclusion applied, with its effect. */
