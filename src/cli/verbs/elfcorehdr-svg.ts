@@ -21,9 +21,9 @@ interface Item {
 
 const COLS = [
   { x: 150, w: 190, title: "memory map (input)" },
-  { x: 360, w: 170, title: "excluded" },
-  { x: 550, w: 200, title: "PT_LOAD kept" },
-  { x: 770, w: 230, title: "PT_NOTE / kernel text" },
+  { x: 355, w: 185, title: "excluded" },
+  { x: 560, w: 195, title: "PT_LOAD kept" },
+  { x: 770, w: 235, title: "PT_NOTE / kernel text" },
 ];
 const TYPE_FILL: Record<number, string> = {
   [RangeType.RAM]: "#cfe8cf",
@@ -162,7 +162,7 @@ export function renderMemoryMapSvg(b: BuiltCoreHeader, title: string): string {
     if (y - lastY < 11 && i !== bounds.length - 1) continue;
     lastY = y;
     out.push(
-      `<text x="140" y="${y + 4}" text-anchor="end" font-family="DejaVu Sans Mono, monospace" font-size="10" fill="#333">${bounds[i]!.toString(16).padStart(9, "0")}</text>`,
+      `<text x="140" y="${y + 4}" text-anchor="end" font-family="DejaVu Sans Mono, monospace" font-size="10" fill="#333">0x${bounds[i]!.toString(16)}</text>`,
     );
     out.push(`<line x1="142" x2="${COLS[0]!.x}" y1="${y}" y2="${y}" stroke="#999"/>`);
   }
@@ -176,12 +176,14 @@ export function renderMemoryMapSvg(b: BuiltCoreHeader, title: string): string {
     );
     if (h >= 11) out.push(`<text x="${c.x + 5}" y="${y0 + Math.min(h / 2 + 4, 14)}">${esc(it.label)}</text>`);
   }
+  // the backup arrow runs in the gutter left of the PT_LOAD column, clear of every box
   for (const a of arrows) {
-    const x = COLS[2]!.x + COLS[2]!.w;
+    const x = COLS[2]!.x;
+    const gx = x - 10;
     const y0 = yOf(a.from) + 8;
     const y1 = yOf(a.to) + 8;
     out.push(
-      `<path d="M${x},${y0} C${x + 40},${y0} ${x + 40},${y1} ${x + 2},${y1}" fill="none" stroke="#4a7fb0" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+      `<path d="M${x},${y0} L${gx},${y0} L${gx},${y1} L${x - 1},${y1}" fill="none" stroke="#4a7fb0" stroke-width="1.5" marker-end="url(#arrow)"><title>purgatory copies the backup region here at crash time</title></path>`,
     );
   }
   const ly = height - 30;
@@ -199,7 +201,7 @@ export function renderMemoryMapSvg(b: BuiltCoreHeader, title: string): string {
     out.push(
       `<rect x="${lx}" y="${ly}" width="14" height="12" fill="${f}" stroke="#666"/><text x="${lx + 18}" y="${ly + 10}">${esc(t)}</text>`,
     );
-    lx += 26 + t.length * 6.2;
+    lx += 34 + t.length * 6.6;
   }
   out.push("</svg>");
   return `${out.join("\n")}\n`;
