@@ -18,7 +18,7 @@ import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } fro
 import { FormatError, hex } from "../errors.js";
 import { type ExclusionEvent, excludeRegion } from "../memmap/exclude.js";
 import {
-  checkRange,
+  checkPhysRange,
   formatRange16,
   type MemoryRange,
   type PhysRange,
@@ -70,7 +70,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
   const exclusions: ExclusionEvent[] = [];
   const excludedRegions: (PhysRange & { reason: string })[] = [];
   const cut = (r: PhysRange, reason: string) => {
-    checkRange(r, reason);
+    checkPhysRange(r, reason);
     const res = excludeRegion(ranges, r.start, r.end, mode, reason);
     ranges = res.ranges;
     exclusions.push(...res.events);

@@ -17,7 +17,13 @@
 import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from "../elf/types.js";
 import { FormatError, hex } from "../errors.js";
 import { type ExclusionEvent, type ExclusionMode, excludeRegion } from "../memmap/exclude.js";
-import { checkRange, formatRange16, type MemoryRange, type PhysRange, RangeType } from "../memmap/range.js";
+import {
+  checkPhysRange,
+  formatRange16,
+  type MemoryRange,
+  type PhysRange,
+  RangeType,
+} from "../memmap/range.js";
 import { alignUp, ehdrSize, layoutCoreHeader, phdrSize } from "./encode.js";
 import type { BuiltCoreHeader, CoreArch, CorePhdr, NoteRegion, XenStartNoteInput } from "./types.js";
 import { xenStartNote } from "./xen-start-note.js";
@@ -92,7 +98,7 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
   const xen = !!inp.xen;
   if (xen && !x86) throw new FormatError("Xen mode needs an x86 architecture");
   const mode: ExclusionMode = inp.compat ? (x86 ? "kexec-tools" : "kexec-tools-mem-regions") : "exact";
-  for (const r of inp.memory) checkRange(r, "memory range");
+  for (const r of inp.memory) checkPhysRange(r, "memory range");
 
   // Xen: get_crash_memory_ranges_xen() qsorts the machine map by start (compare_ranges).
   let ranges: MemoryRange[] = inp.memory.map((r) => ({ ...r }));

@@ -28,7 +28,13 @@
  * Every change is reported as an ExclusionEvent so `elfcorehdr --explain` can say why.
  */
 import { FormatError, hex, LimitError } from "../errors.js";
-import { checkRange, formatRange16, KEXEC_MAX_CRASH_RANGES, type MemoryRange, RangeType } from "./range.js";
+import {
+  checkPhysRange,
+  formatRange16,
+  KEXEC_MAX_CRASH_RANGES,
+  type MemoryRange,
+  RangeType,
+} from "./range.js";
 
 export type ExclusionMode = "exact" | "kexec-tools" | "kexec-tools-mem-regions" | "kernel" | "kernel-6.1";
 
@@ -67,7 +73,7 @@ export function excludeRegion(
   mode: ExclusionMode = "exact",
   reason = "excluded",
 ): ExclusionResult {
-  checkRange({ start, end }, `excluded region (${reason})`);
+  checkPhysRange({ start, end }, `excluded region (${reason})`);
   switch (mode) {
     case "exact":
       return excludeExact(ranges, start, end, reason);
