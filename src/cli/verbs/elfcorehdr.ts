@@ -28,6 +28,7 @@ import {
 } from "../../memmap/iomem.js";
 import { isKexecRangeList, parseKexecDebug, readRangeBlock } from "../../memmap/kexec-debug.js";
 import { type MemoryRange, type PhysRange, RangeType } from "../../memmap/range.js";
+import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
 import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { openInput } from "../input.js";
 import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
@@ -79,7 +80,7 @@ function rangeArg(s: string): PhysRange {
 }
 
 interface MemoryInput {
-  kind: "iomem" | "kexec-ranges" | "dtb";
+  kind: "iomem" | "kexec-ranges" | "dtb" | "xen-console";
   iomem?: IomemTree;
   ranges: MemoryRange[];
   crashKernel: PhysRange[];
@@ -98,6 +99,11 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
     return { kind: "dtb", ranges: dtbMemoryRanges(d), crashKernel: d.usableMemoryRange };
   }
   const text = new TextDecoder().decode(bytes);
+  if (/\(XEN\) (Xen-e820 RAM map:|Kdump: )/.test(text)) {
+    // a Xen boot log: the machine map as Xen saw it at boot and the crashkernel region
+    const x = parseXenConsoleMemory(text);
+    return { kind: "xen-console", ranges: x.e820, crashKernel: x.crashKernel ? [x.crashKernel] : [] };
+  }
   if (/^MEMORY RANGES$/m.test(text)) {
     const dbg = parseKexecDebug(text, { undoIvtTrim: true });
     return { kind: "kexec-ranges", ranges: dbg.memoryRanges, crashKernel: [] };
@@ -256,7 +262,12 @@ function build(ctx: VerbContext, args: string[]): number {
       ...(crash ? { crashKernel: crash } : {}),
     });
     mem = memFromFile ?? { kind: "kexec-ranges", ranges: inp.memory, crashKernel: inp.crashKernel };
-    if (!memFromFile || (xen && memFromFile.kind === "iomem")) mem.ranges = inp.memory;
+    // under Xen the machine map kexec -d printed beats dom0's iomem and Xen's boot-time e820
+    // (Xen reserves the IOAPIC/LAPIC pages afterwards: same RAM, more ranges)
+    if (!memFromFile || xen) {
+      mem.ranges = inp.memory;
+      mem.kind = "kexec-ranges";
+    }
     if (!mem.crashKernel.length) mem.crashKernel = inp.crashKernel;
     cpuNotes = inp.cpuNotes;
     vmcoreinfo = inp.vmcoreinfo;
@@ -265,6 +276,14 @@ function build(ctx: VerbContext, args: string[]): number {
     backup = inp.backupDestination;
   } else if (values.memory) mem = readMemory(ctx, values.memory, arch, flavour);
   if (!mem) throw new UsageError("no memory map: give --memory FILE, --kexec-debug FILE or --live");
+  if (xen && mem.kind === "iomem")
+    notes.push(
+      "under Xen dom0's /proc/iomem is pseudo-physical, not the machine map kexec-tools uses: give kexec -d output or the Xen boot log as --memory",
+    );
+  if (xen && values.live)
+    notes.push(
+      "--live --xen: Xen's crash notes, VMCOREINFO_XEN and machine map come from hypercalls; give them with --cpu-note, --vmcoreinfo and --memory",
+    );
   if (values.crashkernel) mem.crashKernel = values.crashkernel.map(rangeArg);
   if (values["cpu-note"]) cpuNotes = values["cpu-note"].map((s) => noteArg(s, "--cpu-note"));
   if (values.vmcoreinfo) vmcoreinfo = noteArg(values.vmcoreinfo, "--vmcoreinfo");
