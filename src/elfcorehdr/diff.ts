@@ -19,6 +19,8 @@ import { hex } from "../errors.js";
 export interface CoreLoad {
   paddr: number;
   memsz: number;
+  /** Bytes present in the file (less than memsz in a makedumpfile ELF: the rest reads as zero). */
+  filesz: number;
   vaddr: bigint;
   offset: number;
 }
@@ -53,7 +55,13 @@ export interface CoreDiff {
 function loadsOf(elf: ElfFile): CoreLoad[] {
   return elf.programHeaders
     .filter((p) => p.type === PT_LOAD)
-    .map((p) => ({ paddr: Number(p.paddr), memsz: p.memsz, vaddr: p.vaddr, offset: p.offset }));
+    .map((p) => ({
+      paddr: Number(p.paddr),
+      memsz: p.memsz,
+      filesz: p.filesz,
+      vaddr: p.vaddr,
+      offset: p.offset,
+    }));
 }
 
 /** Read physical memory through a vmcore's PT_LOADs (undefined when no segment holds it all). */
@@ -128,6 +136,37 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
     }
   }
   const onlyB = [...mb.values()].flat();
+  // A filtered dump (makedumpfile -d, ELF output) splits RAM into runs of kept pages: say so
+  // rather than only listing a hundred unmatched segments.
+  const inside = (x: CoreLoad, ys: CoreLoad[]) =>
+    ys.some((y) => x.paddr >= y.paddr && x.paddr + x.memsz <= y.paddr + y.memsz);
+  /** Bytes of physical memory with data (a kernel-text PT_LOAD repeats RAM: count it once). */
+  const covered = (ls: CoreLoad[]) => {
+    const iv = ls
+      .map((l) => [l.paddr, l.paddr + Math.min(l.filesz, l.memsz)] as const)
+      .sort((x, y) => x[0] - y[0]);
+    let n = 0;
+    let end = -1;
+    for (const [s0, e0] of iv) {
+      const s1 = Math.max(s0, end);
+      if (e0 > s1) n += e0 - s1;
+      end = Math.max(end, e0);
+    }
+    return n;
+  };
+  if (onlyB.length && onlyB.every((l) => inside(l, la))) {
+    const kept = covered(onlyB);
+    const total = covered(onlyA);
+    remarks.push(
+      `every unmatched PT_LOAD of B lies inside A's ranges: B looks filtered (${total ? ((100 * kept) / total).toFixed(1) : "?"}% of A's unmatched RAM present, e.g. makedumpfile -d)`,
+    );
+  } else if (onlyA.length && onlyA.every((l) => inside(l, lb))) {
+    const kept = covered(onlyA);
+    const total = covered(onlyB);
+    remarks.push(
+      `every unmatched PT_LOAD of A lies inside B's ranges: A looks filtered (${total ? ((100 * kept) / total).toFixed(1) : "?"}% of B's unmatched RAM present, e.g. makedumpfile -d)`,
+    );
+  }
   if (a.rawCoreHeader !== b.rawCoreHeader)
     remarks.push(
       "p_offset differs by design: a raw header holds physical addresses, /proc/vmcore file offsets",

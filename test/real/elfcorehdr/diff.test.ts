@@ -83,3 +83,25 @@ test(
     assert.equal(d.loads.onlyB[0]?.paddr, 0x13f00000);
   },
 );
+
+test(
+  "diff: kexec-tools' kdump/ header vs makedumpfile's ELF (-d 31): same notes, filtered RAM inside the header's ranges",
+  { skip: skipNoFixtures, timeout: 300_000 },
+  () => {
+    const src = new NodeFileSource(fixtureFile("kdump/capture/vmcore.elf-d31.zst"));
+    try {
+      const hdr = ElfFile.parse(new MemorySource(fs.readFileSync(fixturePath("kdump/elfcorehdr.bin"))));
+      const d = diffCores(hdr, ElfFile.parse(src));
+      assert.equal(d.same, false);
+      assert.equal(d.notes.method, "content");
+      assert.deepEqual(d.notes.differences, []);
+      assert.deepEqual(
+        d.notes.b.map((n) => [n.name, n.type, n.descsz]),
+        readelfNotes(expected("kdump/capture/vmcore.elf-d31.readelf.txt")),
+      );
+      assert.match(d.remarks.join("\n"), /B looks filtered/);
+    } finally {
+      src.close?.();
+    }
+  },
+);
