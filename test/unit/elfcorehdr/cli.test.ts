@@ -13,6 +13,7 @@ import { ElfBuilder } from "../../../src/elf/writer.js";
 import { buildKexecToolsHeader } from "../../../src/elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs } from "../../../src/elfcorehdr/live.js";
 import { kexecToolsCrashRanges, parseIomem } from "../../../src/memmap/iomem.js";
+import { cells, fdt, str } from "../memmap/fdt-writer.js";
 
 const IOMEM = `00000000-00000fff : Reserved
 00001000-0009fbff : System RAM
@@ -213,4 +214,72 @@ test("placement estimate: backup at the top of the crashkernel region, header 16
     backup: 0x13f61000,
     elfcorehdr: 0x13f5d000,
   });
+});
+
+test("CLI arm64: kexec-tools header from a DTB (memory node, no-map reservation cut out)", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-dtb-"));
+  const dtb = fdt({
+    name: "",
+    props: [
+      ["#address-cells", cells(2)],
+      ["#size-cells", cells(2)],
+    ],
+    children: [
+      {
+        name: "memory@40000000",
+        props: [
+          ["device_type", str("memory")],
+          ["reg", cells(0, 0x40000000, 0, 0x80000000)],
+        ],
+      },
+      {
+        name: "reserved-memory",
+        props: [
+          ["#address-cells", cells(2)],
+          ["#size-cells", cells(2)],
+        ],
+        children: [
+          {
+            name: "tee@50000000",
+            props: [
+              ["reg", cells(0, 0x50000000, 0, 0x200000)],
+              ["no-map", new Uint8Array(0)],
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  fs.writeFileSync(path.join(dir, "board.dtb"), dtb);
+  const r = ctx([
+    "build",
+    "--arch",
+    "arm64",
+    "--memory",
+    path.join(dir, "board.dtb"),
+    "--crashkernel",
+    "0x9a000000-0xb9ffffff",
+    "--cpu-note",
+    "0xbf000000:0x1c8",
+    "--kernel-text",
+    "0xffff800008000000:0x40200000:0x2000000",
+    "--page-offset",
+    "0xffff000000000000",
+    "--phys-offset",
+    "0x40000000",
+    "--json",
+  ]);
+  assert.equal(await elfcorehdrVerb.run(r.c), 0);
+  const j = JSON.parse(r.out.join(""));
+  assert.deepEqual(
+    j.programHeaders
+      .filter((p: { role: string }) => p.role === "ram")
+      .map((p: { paddr: string; vaddr: string }) => [p.paddr, p.vaddr]),
+    [
+      ["0x40000000", "0xffff000000000000"],
+      ["0x50200000", "0xffff000010200000"],
+      ["0xba000000", "0xffff00007a000000"],
+    ],
+  );
+  assert.equal(j.machine, 183);
 });
