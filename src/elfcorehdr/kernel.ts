@@ -7,11 +7,13 @@
  *   crashk_low_res (and crashk_cma ranges, v6.16+); kernel map on x86_64 only;
  * - arm64 (arch/arm64/kernel/machine_kexec_file.c): RAM = memblock ranges, minus crashk_res and
  *   crashk_low_res; kernel map always.
- * Layout: one PT_NOTE per possible CPU (p_filesz = sizeof(note_buf_t)), the VMCOREINFO PT_NOTE
+ * Layout: one PT_NOTE per present CPU (v6.5 and older) or per possible CPU (v6.6+, CPU hotplug
+ * support) with p_filesz = sizeof(note_buf_t), the VMCOREINFO PT_NOTE
  * (VMCOREINFO_NOTE_SIZE), the kernel-text PT_LOAD (p_vaddr = _text, p_paddr = __pa_symbol(_text),
  * size _end - _text: NOT page-rounded, unlike kexec-tools), one PT_LOAD per range with
- * p_vaddr = __va(paddr). ELF64 always. The buffer is sized for nr_cpus + 1 + nr_ranges + 1
- * phdrs (the kernel-text slot is counted even where it is not used) and rounded up to 4 KiB.
+ * p_vaddr = __va(paddr). ELF64 always. The buffer is sized for num_possible_cpus() + 1 +
+ * nr_ranges + 1 phdrs (the kernel-text slot is counted even where it is not used) and rounded
+ * up to 4 KiB.
  * Note flags: the kernel leaves p_flags 0 and p_align 0 everywhere except PT_LOAD (RWX).
  */
 import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from "../elf/types.js";
@@ -38,8 +40,10 @@ export interface KernelInputs {
   systemRam: MemoryRange[];
   /** crashk_res, crashk_low_res (and CMA ranges). */
   crashKernel: PhysRange[];
-  /** One per possible CPU: per_cpu_ptr_to_phys(crash_notes), sizeof(note_buf_t). */
+  /** One per present (≤ v6.5) or possible (v6.6+) CPU: per_cpu_ptr_to_phys(crash_notes), sizeof(note_buf_t). */
   cpuNotes: NoteRegion[];
+  /** num_possible_cpus(), which sizes the buffer; default cpuNotes.length. */
+  possibleCpus?: number;
   /** paddr_vmcoreinfo_note(), VMCOREINFO_NOTE_SIZE. */
   vmcoreinfo: NoteRegion;
   /** _text, __pa_symbol(_text), _end - _text. Required on x86_64 and arm64. */
@@ -95,7 +99,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
       memsz: n.size,
       align: 0,
       cpu,
-      why: `crash_notes of possible CPU ${cpu}`,
+      why: `crash_notes of CPU ${cpu}`,
     });
   });
   phdrs.push({
@@ -140,7 +144,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
       why: `System RAM ${formatRange16(r)}`,
     });
   }
-  const nrPhdr = inp.cpuNotes.length + 1 + ranges.length + 1;
+  const nrPhdr = Math.max(inp.possibleCpus ?? 0, inp.cpuNotes.length) + 1 + ranges.length + 1;
   const size = alignUp(64 + nrPhdr * 56, KERNEL_CORE_HEADER_ALIGN);
   const { segment, header } = layoutCoreHeader(64, inp.littleEndian ?? true, machine, phdrs, size);
   return {

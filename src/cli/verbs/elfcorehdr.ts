@@ -320,6 +320,7 @@ function build(ctx: VerbContext, args: string[]): number {
       pageOffset,
       ...(values["phys-offset"] ? { physOffset: parseNumber(values["phys-offset"], "--phys-offset") } : {}),
       kernelVersion: values["kernel-version"] === "6.1" ? "6.1" : "current",
+      ...(values.cpus ? { possibleCpus: parseNumber(values.cpus, "--cpus") } : {}),
     });
   } else {
     const inp: KexecToolsInputs = {

@@ -302,3 +302,18 @@ test("kernel flavour: i386 has no kernel map; x86_64 without kernel text is an e
     /overlapping/,
   );
 });
+
+test("kernel flavour: num_possible_cpus() sizes the buffer even when fewer CPUs have notes", () => {
+  const b = buildKernelHeader({
+    arch: "i386",
+    systemRam: systemRam(tree),
+    crashKernel: [{ start: 0x2e000000, end: 0x35ffffff }],
+    cpuNotes: [{ address: 0x7e63a400, size: 0x170 }],
+    possibleCpus: 80,
+    vmcoreinfo: { address: 0x1360000, size: VMCOREINFO_NOTE_SIZE },
+    pageOffset: 0xc0000000n,
+  });
+  // 64 + (80 + 1 + 3 + 1) * 56 = 4824 -> 8192
+  assert.equal(b.segment.length, 8192);
+  assert.equal(b.phdrs.length, 5);
+});
