@@ -35,7 +35,16 @@ export function explainHeader(b: BuiltCoreHeader): Explanation {
       return { range: r, typeName, fate: "dropped", phdrs: [], text: "not dumped: wholly excluded" };
     const one = inside[0]!.p;
     if (inside.length === 1 && one.paddr === r.start && one.filesz === r.end - r.start + 1)
-      return { range: r, typeName, fate: "kept", phdrs: idx, text: `kept whole as PT_LOAD #${idx[0]}` };
+      return {
+        range: r,
+        typeName,
+        fate: "kept",
+        phdrs: idx,
+        text:
+          one.role === "backup"
+            ? `kept whole as PT_LOAD #${idx[0]}, the backup region: its bytes are read from the copy at ${hex(one.offset)}`
+            : `kept whole as PT_LOAD #${idx[0]}`,
+      };
     const parts = inside.map(({ p, i }) => `#${i} ${hex(p.paddr)}+${hex(p.filesz)}`).join(", ");
     return { range: r, typeName, fate: "changed", phdrs: idx, text: `cut down to ${parts}` };
   });

@@ -23,6 +23,7 @@ import {
   type MemoryRange,
   type PhysRange,
   RangeType,
+  sortedDisjoint,
 } from "../memmap/range.js";
 import { alignUp, ehdrSize, layoutCoreHeader, phdrSize } from "./encode.js";
 import type { BuiltCoreHeader, CoreArch, CorePhdr, NoteRegion, XenStartNoteInput } from "./types.js";
@@ -99,6 +100,12 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
   if (xen && !x86) throw new FormatError("Xen mode needs an x86 architecture");
   const mode: ExclusionMode = inp.compat ? (x86 ? "kexec-tools" : "kexec-tools-mem-regions") : "exact";
   for (const r of inp.memory) checkPhysRange(r, "memory range");
+  // Typed ranges may nest (a "reserved" child inside System RAM), RAM may not overlap RAM:
+  // it would be dumped twice under two PT_LOADs.
+  sortedDisjoint(
+    inp.memory.filter((r) => r.type === RangeType.RAM),
+    "System RAM ranges",
+  );
 
   // Xen: get_crash_memory_ranges_xen() qsorts the machine map by start (compare_ranges).
   let ranges: MemoryRange[] = inp.memory.map((r) => ({ ...r }));

@@ -317,3 +317,12 @@ test("kernel flavour: num_possible_cpus() sizes the buffer even when fewer CPUs 
   assert.equal(b.segment.length, 8192);
   assert.equal(b.phdrs.length, 5);
 });
+
+test("bad input: overlapping RAM ranges are refused; a nested reserved range is not", () => {
+  const inp = x86Inputs();
+  inp.memory = [...inp.memory, { start: 0x7f000000, end: 0x80ffffff, type: RangeType.RAM }];
+  assert.throws(() => buildKexecToolsHeader(inp), /overlapping/);
+  const ok = x86Inputs();
+  ok.memory = [...ok.memory, { start: 0x2000, end: 0x2fff, type: RangeType.RESERVED }];
+  assert.equal(buildKexecToolsHeader(ok).phdrs.length, 8);
+});
