@@ -4,4 +4,6 @@
  */
 export * from "./bytes/cursor.js";
 export * from "./bytes/source.js";
+export * from "./elfcorehdr/index.js";
 export * from "./errors.js";
+export * from "./memmap/index.js";
