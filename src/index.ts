@@ -4,6 +4,7 @@
  */
 export * from "./bytes/cursor.js";
 export * from "./bytes/source.js";
+export * from "./dump/index.js";
 export * from "./elfcorehdr/index.js";
 export * from "./errors.js";
 export * from "./memmap/index.js";

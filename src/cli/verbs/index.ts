@@ -1,9 +1,19 @@
 import type { Verb } from "../common.js";
+import { convertVerb } from "./convert.js";
 import { elfVerb } from "./elf.js";
 import { elfcorehdrVerb } from "./elfcorehdr.js";
 import { hexdumpVerb } from "./hexdump.js";
+/** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
+import { infoVerb } from "./info.js";
 import { notesVerb } from "./notes.js";
 import { regsVerb } from "./regs.js";
 
-/** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
-export const verbs: Verb[] = [elfVerb, hexdumpVerb, notesVerb, regsVerb, elfcorehdrVerb];
+export const verbs: Verb[] = [
+  elfVerb,
+  hexdumpVerb,
+  notesVerb,
+  regsVerb,
+  elfcorehdrVerb,
+  infoVerb,
+  convertVerb,
+];
