@@ -31,7 +31,7 @@ export interface LinuxX86_64Layout {
   physBase: bigint;
   /** page_offset_base (direct-map start); undefined when unknown (then page tables only). */
   pageOffset?: bigint;
-  /** Bytes covered by the direct map: 2^MAX_PHYSMEM_BITS. */
+  /** Bytes covered by the direct map: the end of RAM (at most 2^MAX_PHYSMEM_BITS). */
   directMapSize: number;
   /** Page tables, when the root table is known and readable. */
   pageTables?: X86_64PageTables;

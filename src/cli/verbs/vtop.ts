@@ -8,10 +8,10 @@ import { loadSystemMap, openKernelDump, resolveAddress } from "../kernel-open.js
 
 const h = (v: number | bigint) => v.toString(16);
 
-/** crash's mkstring(CENTER): pad both sides, the extra space on the right. */
-function center(s: string, width: number): string {
+/** crash's mkstring(CENTER|LJUST or RJUST): pad both sides, the odd space right or left. */
+function center(s: string, width: number, rjust = false): string {
   if (s.length >= width) return s;
-  const left = Math.floor((width - s.length) / 2);
+  const left = rjust ? Math.ceil((width - s.length) / 2) : Math.floor((width - s.length) / 2);
   return " ".repeat(left) + s + " ".repeat(width - s.length - left);
 }
 
@@ -53,7 +53,9 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
     const l2 = Math.max(phys.length, 8);
     lines.push(`${center("PTE", l1)}  ${center("PHYSICAL", l2)}  FLAGS`);
     const flags = pteFlagNames(w.leaf);
-    lines.push(`${center(pte, l1)}  ${center(phys, l2)}  (${flags.length ? flags.join("|") : "no mapping"})`);
+    lines.push(
+      `${center(pte, l1, true)}  ${center(phys, l2, true)}  (${flags.length ? flags.join("|") : "no mapping"})`,
+    );
   }
   if (r.physical !== undefined && w.physical !== undefined && w.physical !== r.physical)
     lines.push(

@@ -1,6 +1,7 @@
 /**
  * Test-only physical reader over an ELF vmcore's PT_LOADs, so kernel/ and xlat/ can be checked
- * on the real ELF dumps before (and independently of) src/dump's readers.
+ * on the real ELF dumps before (and independently of) src/dump's readers. Bytes past p_filesz
+ * read as zeros, as crash reads them.
  */
 import type { SyncByteSource } from "../../../src/bytes/source.js";
 import type { PhysReader } from "../../../src/dump/types.js";
@@ -14,6 +15,7 @@ import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 interface Seg {
   paddr: number;
   filesz: number;
+  memsz: number;
   offset: number;
 }
 
@@ -28,7 +30,7 @@ export class ElfPhys implements PhysReader {
   ) {
     const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
     this.segs = loads
-      .map((p) => ({ paddr: Number(p.paddr), filesz: p.filesz, offset: p.offset }))
+      .map((p) => ({ paddr: Number(p.paddr), filesz: p.filesz, memsz: p.memsz, offset: p.offset }))
       .sort((a, b) => a.paddr - b.paddr);
     this.loads = loads.map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
     const note = elf.notes().find((n) => n.name === "VMCOREINFO");
@@ -44,8 +46,15 @@ export class ElfPhys implements PhysReader {
     let done = 0;
     while (done < length) {
       const a = addr + done;
-      const s = this.segs.find((x) => a >= x.paddr && a < x.paddr + x.filesz);
+      const s = this.segs.find((x) => a >= x.paddr && a < x.paddr + x.memsz);
       if (!s) throw new AddressError("physical", a, "not in the dump");
+      if (a >= s.paddr + s.filesz) {
+        // p_memsz beyond p_filesz: excluded by makedumpfile; crash reads it as zeros
+        const z = Math.min(length - done, s.paddr + s.memsz - a);
+        out.fill(0, done, done + z);
+        done += z;
+        continue;
+      }
       const n = Math.min(length - done, s.paddr + s.filesz - a);
       this.source.readSync(s.offset + (a - s.paddr), n, out.subarray(done, done + n));
       done += n;
