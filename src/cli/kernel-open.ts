@@ -2,13 +2,17 @@
  * Open a dump for the kernel verbs (dmesg, vtop, rd): physical reads, VMCOREINFO, PT_LOADs,
  * and the x86_64 kernel address space built from them.
  *
- * Interim: until src/dump's openDump lands, ELF vmcores are read here through their PT_LOADs
- * (src/elf's reader); other formats raise UnsupportedError. The verbs only see KernelDump.
+ * Interim: until src/dump's openDump facade lands, ELF vmcores are read here through their
+ * PT_LOADs (src/elf's reader) and kdump-compressed files through src/dump's KdumpBackend;
+ * other formats raise UnsupportedError. The verbs only see KernelDump.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { SyncByteSource } from "../bytes/source.js";
+import { pageCodecs } from "../codecs/pages.js";
+import { isKdump, KdumpBackend } from "../dump/diskdump.js";
 import type { PhysReader } from "../dump/types.js";
-import { ElfFile, isElf } from "../elf/reader.js";
+import { ElfFile, isElf, parseNotes } from "../elf/reader.js";
 import { PT_LOAD } from "../elf/types.js";
 import { AddressError, ExcludedPageError, FormatError, UnsupportedError } from "../errors.js";
 import { SystemMap } from "../kernel/system-map.js";
@@ -38,6 +42,7 @@ class ElfPhysReader implements PhysReader {
   constructor(
     private readonly elf: ElfFile,
     loads: { paddr: bigint; filesz: number; memsz: number; offset: number }[],
+    private readonly zeroExcluded = false,
   ) {
     this.segs = loads
       .map((p) => ({ paddr: Number(p.paddr), filesz: p.filesz, memsz: p.memsz, offset: p.offset }))
@@ -62,7 +67,13 @@ class ElfPhysReader implements PhysReader {
         }
       }
       if (!s) throw new AddressError("physical", a, "not in the dump");
-      if (a >= s.paddr + s.filesz) throw new ExcludedPageError("physical", a, Math.floor(a / 4096));
+      if (a >= s.paddr + s.filesz) {
+        if (!this.zeroExcluded) throw new ExcludedPageError("physical", a, Math.floor(a / 4096));
+        const z = Math.min(length - done, s.paddr + s.memsz - a);
+        out.fill(0, done, done + z);
+        done += z;
+        continue;
+      }
       const n = Math.min(length - done, s.paddr + s.filesz - a);
       this.elf.source.readSync(s.offset + (a - s.paddr), n, out.subarray(done, done + n));
       done += n;
@@ -71,21 +82,67 @@ class ElfPhysReader implements PhysReader {
   }
 }
 
-export function openKernelDump(ctx: VerbContext, file: string): KernelDump {
+export interface KernelOpenOptions {
+  /** Read excluded pages as zeros (crash's --zero_excluded) instead of failing. */
+  zeroExcluded?: boolean;
+  /** Where producer quirks and discrepancies are reported. */
+  warn?: (message: string) => void;
+}
+
+/** Build the kernel view of a dump already open as a byte source. */
+export function openKernelSource(
+  source: SyncByteSource,
+  name: string,
+  opts: KernelOpenOptions = {},
+): Omit<KernelDump, "close"> {
+  const warn = opts.warn ?? (() => {});
+  const zero = opts.zeroExcluded ?? false;
+  const head = source.readSync(0, Math.min(8, source.size));
+  if (isKdump(head)) {
+    const kd = new KdumpBackend([source], {
+      codecs: pageCodecs(),
+      parseNotes: (b, le, off) => parseNotes(b, le, off, { kind: "segment", index: 0 }),
+    });
+    for (const w of kd.warnings) warn(`warning: ${w.message}`);
+    const bytes = kd.vmcoreinfoBytes ?? kd.notes.find((n) => n.name === "VMCOREINFO")?.desc;
+    if (!bytes) throw new FormatError(`${name}: no VMCOREINFO`);
+    const vmcoreinfo = Vmcoreinfo.fromBytes(bytes);
+    const phys: PhysReader = {
+      pageSize: kd.pageSize,
+      readPhys(addr, length, into) {
+        const out = into ? into.subarray(0, length) : new Uint8Array(length);
+        kd.read(addr, out, zero);
+        return out;
+      },
+    };
+    const kernel = x86_64Kernel({
+      phys,
+      vmcoreinfo,
+      maxPhysAddress: kd.maxAddress,
+      ...(kd.sub ? { headerPhysBase: kd.sub.physBase } : {}),
+    });
+    for (const n of kernel.facts.notes) warn(`note: ${n}`);
+    return { phys, vmcoreinfo, kernel };
+  }
+  if (!isElf(head))
+    throw new UnsupportedError(`${name}: not an ELF or kdump-compressed dump (other formats: src/dump)`);
+  const elf = ElfFile.parse(source);
+  const note = elf.notes().find((n) => n.name === "VMCOREINFO");
+  if (!note) throw new FormatError(`${name}: no VMCOREINFO note`);
+  const vmcoreinfo = Vmcoreinfo.fromBytes(note.desc);
+  const loadsPh = elf.programHeaders.filter((p) => p.type === PT_LOAD);
+  const phys = new ElfPhysReader(elf, loadsPh, zero);
+  const loads: LoadSegment[] = loadsPh.map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
+  const kernel = x86_64Kernel({ phys, vmcoreinfo, loads });
+  for (const n of kernel.facts.notes) warn(`note: ${n}`);
+  return { phys, vmcoreinfo, kernel };
+}
+
+export function openKernelDump(ctx: VerbContext, file: string, opts: KernelOpenOptions = {}): KernelDump {
   const input = openInput(ctx, file);
   try {
-    const head = input.source.readSync(0, Math.min(8, input.source.size));
-    if (!isElf(head))
-      throw new UnsupportedError(`${file}: only ELF vmcores until the dump readers land (src/dump)`);
-    const elf = ElfFile.parse(input.source);
-    const note = elf.notes().find((n) => n.name === "VMCOREINFO");
-    if (!note) throw new FormatError(`${file}: no VMCOREINFO note`);
-    const vmcoreinfo = Vmcoreinfo.fromBytes(note.desc);
-    const loadsPh = elf.programHeaders.filter((p) => p.type === PT_LOAD);
-    const phys = new ElfPhysReader(elf, loadsPh);
-    const loads: LoadSegment[] = loadsPh.map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
-    const kernel = x86_64Kernel({ phys, vmcoreinfo, loads });
-    return { phys, vmcoreinfo, kernel, close: () => input.close() };
+    const k = openKernelSource(input.source, file, { warn: (m) => ctx.stderr(`${m}\n`), ...opts });
+    return { ...k, close: () => input.close() };
   } catch (e) {
     input.close();
     throw e;

@@ -54,13 +54,14 @@ export const rdVerb: Verb = {
   name: "rd",
   summary: "read physical or kernel virtual memory (crash's rd layout)",
   usage: `usage: kdumpkit rd DUMP (--phys|--virt) ADDRESS|SYMBOL [--count N] [--width 1|2|4|8]
-                 [--raw -o FILE] [--system-map FILE] [--json]
+                 [--raw -o FILE] [--system-map FILE] [--zero-excluded] [--json]
   --phys | -p    ADDRESS is physical
   --virt         ADDRESS is a kernel virtual address or a symbol (VMCOREINFO, or --system-map)
   --count N      how many values (default 1); with --raw, how many bytes
   --width W      value size in bytes: 1, 2, 4 or 8 (default 8)
   --raw -o FILE  copy the bytes to FILE (atomically) instead of displaying them
-  --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)`,
+  --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
+  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)`,
   run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
@@ -73,6 +74,7 @@ export const rdVerb: Verb = {
         raw: { type: "boolean" },
         output: { type: "string", short: "o" },
         "system-map": { type: "string" },
+        "zero-excluded": { type: "boolean" },
         json: { type: "boolean" },
       },
     });
@@ -89,7 +91,7 @@ export const rdVerb: Verb = {
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
     const length = values.raw ? count : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
-    const dump = openKernelDump(ctx, file);
+    const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
     try {
       let address: bigint;
       let bytes: Uint8Array;

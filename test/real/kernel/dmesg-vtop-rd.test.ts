@@ -5,25 +5,35 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import { openKernelSource } from "../../../src/cli/kernel-open.js";
 import { renderRd } from "../../../src/cli/verbs/rd.js";
 import { renderVtop } from "../../../src/cli/verbs/vtop.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
 import { SystemMap } from "../../../src/kernel/system-map.js";
-import { findDirectMap, x86_64Kernel } from "../../../src/kernel/x86_64.js";
+import { findDirectMap } from "../../../src/kernel/x86_64.js";
+import { openFile } from "../../../src/node/open.js";
 import { splitVa } from "../../../src/xlat/x86_64.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseCrashTranscript, vtopWalkPart } from "./crash-output.js";
-import { ElfPhys } from "./elf-phys.js";
 
 interface Case {
   dump: string;
   dmesg: string;
   crash: string;
-  /** crash's `sys` PANIC line, quoted. */
 }
 
 const CASES: Case[] = [
+  {
+    dump: "kdump/capture/dumpfile.zlib-d31",
+    dmesg: "kdump/capture/dumpfile.zlib-d31.makedumpfile-dmesg.txt",
+    crash: "kdump/capture/dumpfile.zlib-d31.crash.txt",
+  },
+  {
+    dump: "kdump/capture/dumpfile.lzo-d31",
+    dmesg: "kdump/capture/dumpfile.lzo-d31.makedumpfile-dmesg.txt",
+    crash: "kdump/capture/dumpfile.lzo-d31.crash.txt",
+  },
   {
     dump: "kdump/capture/vmcore.elf-d31.zst",
     dmesg: "kdump/capture/vmcore.elf-d31.makedumpfile-dmesg.txt",
@@ -38,10 +48,11 @@ const CASES: Case[] = [
   },
 ];
 
+/** Open like the CLI does; excluded pages read as zeros, as crash shows them. */
 function open(rel: string) {
-  const d = ElfPhys.open(fixtureFile(rel));
-  const k = x86_64Kernel({ phys: d, vmcoreinfo: d.vmcoreinfo, loads: d.loads });
-  return { d, k };
+  const f = openFile(fixtureFile(rel));
+  const o = openKernelSource(f.source, rel, { zeroExcluded: true });
+  return { d: { vmcoreinfo: o.vmcoreinfo, readPhys: o.phys.readPhys.bind(o.phys) }, k: o.kernel };
 }
 
 for (const c of CASES) {
@@ -130,3 +141,13 @@ test("direct-map reads match kernel-text reads of the same physical bytes", { sk
   assert.equal(k.space.walk(banner)?.physical, p);
   assert.equal(k.space.walk(k.facts.pageOffset! + BigInt(p))?.physical, p);
 });
+
+for (const c of CASES) {
+  test(`page_offset_base of ${c.dump} is crash's KERNEL VIRTUAL BASE`, { skip: skipNoFixtures }, () => {
+    const { k } = open(c.dump);
+    const m = /KERNEL VIRTUAL BASE: ([0-9a-f]+)/.exec(expected(c.crash));
+    assert.equal(k.facts.pageOffset?.toString(16), m?.[1]);
+    // kdump-compressed files have no PT_LOADs: the page tables told us
+    if (!c.dump.endsWith(".zst")) assert.equal(k.facts.pageOffsetSource, "page-tables");
+  });
+}
