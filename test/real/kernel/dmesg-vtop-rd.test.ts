@@ -190,3 +190,30 @@ for (const c of CASES) {
     }
   });
 }
+
+for (const c of CASES) {
+  test(
+    `struct page flags of ${c.dump} read through vmemmap match crash's vtop`,
+    { skip: skipNoFixtures },
+    () => {
+      const { k } = open(c.dump);
+      let checked = 0;
+      for (const { command, output } of parseCrashTranscript(expected(c.crash))) {
+        if (!command.startsWith("vtop ")) continue;
+        // "fffff36dc0578680 15e1a000                0        0  1 fffffc0001000 reserved"
+        const m = /^\s*PAGE\s+PHYSICAL.*\n([0-9a-f]{16})\s+([0-9a-f]+)\s+.*\s([0-9a-f]+)\s+\S+$/m.exec(
+          output,
+        );
+        if (!m) continue;
+        const pageVa = BigInt(`0x${m[1]}`);
+        // vmemmap lies outside the linear mappings: this goes through the page tables
+        const [hi, lo] = splitVa(pageVa);
+        assert.equal(k.space.methodOf(hi, lo), "pagetable");
+        const flags = new DataView(k.space.read(pageVa, 8).buffer).getBigUint64(0, true);
+        assert.equal(flags.toString(16), m[3], command);
+        checked++;
+      }
+      assert.ok(checked >= 3);
+    },
+  );
+}
