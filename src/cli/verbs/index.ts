@@ -1,5 +1,6 @@
 import type { Verb } from "../common.js";
 import { convertVerb } from "./convert.js";
+import { dmesgVerb } from "./dmesg.js";
 import { elfVerb } from "./elf.js";
 import { elfcorehdrVerb } from "./elfcorehdr.js";
 import { hexdumpVerb } from "./hexdump.js";
@@ -8,7 +9,6 @@ import { infoVerb } from "./info.js";
 import { notesVerb } from "./notes.js";
 import { regsVerb } from "./regs.js";
 
-export const verbs: Verb[] = [
   elfVerb,
   hexdumpVerb,
   notesVerb,
@@ -17,3 +17,8 @@ export const verbs: Verb[] = [
   infoVerb,
   convertVerb,
 ];
+
+import { rdVerb } from "./rd.js";
+import { vtopVerb } from "./vtop.js";
+
+export const verbs: Verb[] = [elfVerb, hexdumpVerb, dmesgVerb, vtopVerb, rdVerb];
