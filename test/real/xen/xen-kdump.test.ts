@@ -178,6 +178,7 @@ function crashReads(text: string): { physical: boolean; addr: bigint; words: big
     const words: bigint[] = [];
     for (const line of m[4]!.trimEnd().split("\n")) {
       const lm = /^\s*[0-9a-f]+:\s+((?:[0-9a-f]{16} ?)+)/.exec(line);
+      if (!lm) continue;
       for (const w of lm[1]!.trim().split(/\s+/)) words.push(BigInt(`0x${w}`));
     }
     out.push({
