@@ -1,0 +1,142 @@
+/**
+ * LZO1X decompression (the format of liblzo2's lzo1x_1_compress, which makedumpfile -l uses per
+ * page, and of lzop payloads). Written from the bitstream description in the Linux kernel's
+ * Documentation/staging/lzo.rst. Every read and every back-reference is bounds-checked: the
+ * input comes from a crashed machine.
+ *
+ * Instruction summary (state = literals copied by the previous instruction, 4 = a long run):
+ *   0000LLLL state 0: literal run of 3+L (L=0: 18 + 255·zeros + byte) → state 4
+ *            state 1–3: match len 2, dist (H<<2)+D+1 · state 4: len 3, dist (H<<2)+D+2049
+ *   0001HLLL match len 2+L (L=0: 9 + 255·zeros + byte), dist 16384+(H<<14)+(LE16>>2); 16384 = end
+ *   001LLLLL match len 2+L (L=0: 33 + 255·zeros + byte), dist (LE16>>2)+1
+ *   01LDDDSS match len 3+L, dist (H<<3)+D+1 · 1LLDDDSS match len 5+L, dist (H<<3)+D+1
+ * After a match, SS (the low 2 bits of the last byte or LE16) literals follow.
+ */
+import { DecompressError } from "../errors.js";
+
+function fail(detail: string, context?: string): never {
+  throw new DecompressError("lzo1x", detail, context);
+}
+
+/**
+ * Decompress `src` into `dst` and return the number of bytes written. Throws DecompressError
+ * on any malformed input, an output overrun, or input that ends before the end marker.
+ * `exact`: the output must fill `dst` exactly (page decompression).
+ */
+export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
+  const inLen = src.length;
+  const outLen = dst.length;
+  let ip = 0;
+  let op = 0;
+  // literals copied by the previous instruction (0–3), 4 after a literal run of 4+
+  let state = 0;
+  let t = 0;
+  let len = 0;
+  let dist = 0;
+  let b = 0;
+
+  if (inLen === 0) fail("empty input", context);
+  if (src[0]! > 17) {
+    // an initial literal run of (byte − 17)
+    len = src[ip++]! - 17;
+    if (ip + len > inLen || len > outLen) fail("overrun in the first literal run", context);
+    for (let i = 0; i < len; i++) dst[op++] = src[ip++]!;
+    state = len < 4 ? len : 4;
+  }
+  for (;;) {
+    if (ip >= inLen) fail("input ended without the end marker", context);
+    t = src[ip++]!;
+    if (t < 16) {
+      if (state === 0) {
+        // literal run of 3 + L (L = 0: 18 + 255·zeros + byte)
+        len = t;
+        if (len === 0) {
+          len = 15;
+          for (;;) {
+            if (ip >= inLen) fail("input overrun in a length", context);
+            b = src[ip++]!;
+            if (b !== 0) break;
+            len += 255;
+            if (len > outLen) fail("literal run longer than the output", context);
+          }
+          len += b;
+        }
+        len += 3;
+        if (ip + len > inLen) fail("input overrun in a literal run", context);
+        if (op + len > outLen) fail("output overrun in a literal run", context);
+        if (len > 32) {
+          dst.set(src.subarray(ip, ip + len), op);
+          ip += len;
+          op += len;
+        } else for (let i = 0; i < len; i++) dst[op++] = src[ip++]!;
+        state = 4;
+        continue;
+      }
+      if (ip >= inLen) fail("input overrun in a match", context);
+      b = src[ip++]!;
+      if (state === 4) {
+        dist = (b << 2) + (t >> 2) + 2049;
+        len = 3;
+      } else {
+        dist = (b << 2) + (t >> 2) + 1;
+        len = 2;
+      }
+    } else if (t >= 64) {
+      if (ip >= inLen) fail("input overrun in a match", context);
+      dist = (src[ip++]! << 3) + ((t >> 2) & 7) + 1;
+      len = (t >> 5) + 1;
+    } else {
+      const mask = t >= 32 ? 31 : 7;
+      len = t & mask;
+      if (len === 0) {
+        len = mask;
+        for (;;) {
+          if (ip >= inLen) fail("input overrun in a length", context);
+          b = src[ip++]!;
+          if (b !== 0) break;
+          len += 255;
+          if (len > outLen) fail("match longer than the output", context);
+        }
+        len += b;
+      }
+      len += 2;
+      if (ip + 2 > inLen) fail("input overrun in a match", context);
+      const le = src[ip]! | (src[ip + 1]! << 8);
+      ip += 2;
+      if (t >= 32) dist = (le >> 2) + 1;
+      else {
+        dist = ((t & 8) << 11) + (le >> 2);
+        if (dist === 0) {
+          // end of stream: 0x11 0x00 0x00
+          if (exact && op !== outLen) fail(`produced ${op} bytes, expected ${outLen}`, context);
+          return op;
+        }
+        dist += 16384;
+      }
+      t = le;
+    }
+    // copy the match
+    let m = op - dist;
+    if (m < 0) fail(`look-behind overrun (distance ${dist} at output ${op})`, context);
+    if (op + len > outLen) fail("output overrun in a match", context);
+    if (len > 16 && dist >= len) {
+      dst.copyWithin(op, m, m + len);
+      op += len;
+    } else if (len > 16) {
+      // overlapping: the pattern of `dist` bytes repeats; copy in growing chunks
+      const end = op + len;
+      while (op < end) {
+        const n = Math.min(op - m, end - op);
+        dst.copyWithin(op, m, m + n);
+        op += n;
+      }
+    } else for (let i = 0; i < len; i++) dst[op++] = dst[m++]!;
+    // then 0–3 literals (the low 2 bits of the last instruction byte or LE16)
+    state = t & 3;
+    if (state) {
+      if (ip + state > inLen) fail("input overrun in trailing literals", context);
+      if (op + state > outLen) fail("output overrun in trailing literals", context);
+      for (let i = 0; i < state; i++) dst[op++] = src[ip++]!;
+    }
+  }
+}
