@@ -18,7 +18,6 @@ import {
   xenVirtStartFromSymbol,
 } from "../../../src/xen/layout.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
-import { walkX86_64 } from "../../../src/xen/pagetable.js";
 import {
   decidePhysStart,
   physStartFromIomem,
@@ -82,27 +81,35 @@ function xenMachine(): { m: SparseMachine; pgdL4: bigint } {
   return { m, pgdL4: XEN_VIRT + BigInt(pgdOff) };
 }
 
-test("4-level walk: 2 MiB and 4 KiB pages, not-present entries name the level", () => {
+test("hypervisor VA→MA: image, direct map (with PDX), and the idle page table for the rest", () => {
   const { m, pgdL4 } = xenMachine();
-  const root = PHYS_START + 0x46e000;
-  assert.deepEqual(walkX86_64(m, root, XEN_VIRT + 0x123456n), {
-    address: PHYS_START + 0x123456,
-    pageSize: 0x200000,
-  });
-  assert.equal(walkX86_64(m, root, pgdL4).address, root);
-  assert.throws(
-    () => walkX86_64(m, root, 0xffff830000000000n),
-    (e: unknown) => {
-      return e instanceof AddressError && /PML4 entry not present/.test(e.message);
-    },
-  );
-  // a 4 KiB mapping below a PD entry without PSE
-  const l2 = PHYS_START + 0x470000;
+  const space = new XenVirtualSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT, pgdL4 });
+  assert.equal(space.toMachine(XEN_VIRT + 0x123456n), PHYS_START + 0x123456);
+  assert.equal(space.methodFor(XEN_VIRT + 0x123456n), "image");
+  assert.equal(space.toMachine(0xffff83002ffd2f10n), 0x2ffd2f10);
+  // a 4 KiB mapping in the vmap area (same PML4 slot, another PDPT entry)
+  const l3 = PHYS_START + 0x46f000;
+  const l2 = PHYS_START + 0x472000;
   const l1 = PHYS_START + 0x471000;
-  m.u64(l2 + 8 * 8, BigInt(l1) | PTE);
-  m.u64(l1 + 5 * 8, 0x1234000n | PTE | (1n << 63n));
-  const va = XEN_VIRT + 8n * 0x200000n + 5n * 4096n + 0x10n;
-  assert.deepEqual(walkX86_64(m, root, va), { address: 0x1234010, pageSize: 4096 });
+  const vmap = 0xffff82c000201010n;
+  m.u64(l3 + Number((vmap >> 30n) & 0x1ffn) * 8, BigInt(l2) | PTE);
+  m.u64(l2 + 1 * 8, BigInt(l1) | PTE);
+  m.u64(l1 + 1 * 8, 0x1234000n | PTE | (1n << 63n));
+  assert.equal(space.methodFor(vmap), "page-table");
+  assert.equal(space.toMachine(vmap), 0x1234010);
+  assert.throws(() => space.toMachine(0xffff82c000401000n), /not mapped/);
+  assert.throws(
+    () => new XenVirtualSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT }).toMachine(vmap),
+    /no pgd_l4/,
+  );
+  // PDX compression: machine bit 32 and up moved down by a 4 GiB hole shift of 4 bits
+  const pdx = new XenVirtualSpace(m, {
+    xenPhysStart: PHYS_START,
+    xenVirtStart: XEN_VIRT,
+    pdx: { holeShift: 4, bottomMask: (1n << 32n) - 1n },
+  });
+  assert.equal(pdx.toMachine(0xffff830000000000n + (1n << 32n) + 0x1000n), 2 ** 36 + 0x1000);
+  assert.equal(pdx.toMachine(0xffff830000000000n + 0x2000n), 0x2000);
 });
 
 test("xen_phys_start from page tables alone; nothing found when the table is absent", () => {
@@ -128,7 +135,7 @@ test("XEN_VIRT_START by version and by makedumpfile's domain_list heuristic", ()
 });
 
 test("iomem: +1 MiB before Xen 4.9, +2 MiB from 4.9, both offered when the version is unknown", () => {
-  const iomem = "00100000-2f6fffff : System RAM\n  2f700000-2fbfffff : Hypervisor code and data\n";
+  const iomem = "00100000-3fffffff : System RAM\n  2f700000-2fbfffff : Hypervisor code and data\n";
   assert.equal(
     (physStartFromIomem(iomem, { major: 4, minor: 17 }) as { value: number }[])[0]!.value,
     0x2f900000,
