@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
@@ -244,3 +245,18 @@ test("dom0's own VMCOREINFO, found through System.map and the p2m", { skip: skip
   assert.equal(layout.physBase, BigInt(attrs.get("linux.phys_base")!));
   assert.equal(layout.pageOffset, 0xffff888000000000n);
 });
+
+test(
+  "dom0 dmesg with only System.map equals makedumpfile -x (debug vmlinux) output",
+  { skip: skipNoFixtures },
+  () => {
+    const { kspace, systemMap } = dom0();
+    const d = readDom0Vmcoreinfo(kspace, systemMap);
+    const space = new Dom0KernelSpace(kspace.phys, dom0LayoutFrom(d.info, kspace, systemMap));
+    const log = readKernelLog(space, d.info);
+    assert.deepEqual(log.warnings, []);
+    const got = Buffer.from(formatDmesg(log)).toString("latin1");
+    const want = fs.readFileSync(fixturePath("xen-kdump/capture/vmcore.makedumpfile-dmesg-x.txt"), "latin1");
+    assert.equal(got, want);
+  },
+);
