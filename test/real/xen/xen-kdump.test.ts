@@ -9,7 +9,7 @@ import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace, dom0LayoutFrom, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
+import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost, type XenHost } from "../../../src/xen/host.js";
 import { formatXenVersion } from "../../../src/xen/layout.js";
@@ -260,3 +260,22 @@ test(
     assert.equal(got, want);
   },
 );
+
+test("dom0 page-table walks (vmalloc'ed stack) read what crash's bt shows", { skip: skipNoFixtures }, () => {
+  const { core, host } = open();
+  const p2m = dom0P2mOf(host, core) as Dom0P2m;
+  const systemMap = SymbolTable.fromMap(
+    fs.readFileSync(fixturePath("kernel/System.map-6.1.0-56-amd64"), "latin1"),
+  );
+  const view = openDom0(core, p2m, systemMap);
+  assert.deepEqual(view.problems, []);
+  // "#1 [ffffc90040013a30] sysrq_handle_crash at ffffffff81690926": the return address on the stack
+  const crash = expected("xen-kdump/capture/vmcore.crash.txt");
+  const frames = [...crash.matchAll(/^ ?#(\d+) \[([0-9a-f]+)\] \S+ at ([0-9a-f]+)$/gm)];
+  assert.ok(frames.length >= 10);
+  for (const f of frames.slice(1)) {
+    const sp = BigInt(`0x${f[2]}`);
+    assert.equal(view.kernel.translate(sp).space, "machine");
+    assert.equal(view.kernel.readU64(sp), BigInt(`0x${f[3]}`), `frame #${f[1]}`);
+  }
+});
