@@ -106,9 +106,15 @@ export function listSymbols(elf: ElfFile, symbols: ElfSymbol[], tableName: strin
       ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name"
       : "   Num:    Value  Size Type    Bind   Vis      Ndx Name",
   );
+  const vw = is64 ? 16 : 8;
+  const types = Array.from({ length: 16 }, (_, t) => symbolTypeName(t).padEnd(7));
+  const binds = Array.from({ length: 16 }, (_, b) => symbolBindName(b).padEnd(6));
+  const vis = Array.from({ length: 4 }, (_, v) => symbolVisibilityName(v).padEnd(8));
   for (const s of symbols) {
+    // readelf shows the section's name for an unnamed STT_SECTION symbol
+    const name = s.name === "" && s.type === 3 ? (elf.sections[s.shndx]?.name ?? "") : s.name;
     out.push(
-      `${String(s.index).padStart(6)}: ${hx(s.value, is64 ? 16 : 8)} ${String(s.size).padStart(5)} ${symbolTypeName(s.type).padEnd(7)} ${symbolBindName(s.bind).padEnd(6)} ${symbolVisibilityName(s.visibility).padEnd(8)} ${symbolIndexName(s.shndx).padStart(3)} ${s.name}`,
+      `${String(s.index).padStart(6)}: ${s.value.toString(16).padStart(vw, "0")} ${s.size.toString().padStart(5)} ${types[s.type]} ${binds[s.bind]} ${vis[s.visibility]} ${symbolIndexName(s.shndx).padStart(3)} ${name}`,
     );
   }
   out.push("");
