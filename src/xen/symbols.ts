@@ -5,6 +5,8 @@
  * name must also find locals; a "file#name" key (the form xen-syms.map prints) picks one
  * when two files have a local of the same name.
  */
+import type { SyncByteSource } from "../bytes/source.js";
+import { ElfFile } from "../elf/reader.js";
 import { FormatError, LimitError } from "../errors.js";
 
 export interface NamedSymbol {
@@ -57,6 +59,21 @@ export class SymbolTable {
       out.push(e);
     }
     return new SymbolTable(out);
+  }
+
+  /**
+   * From a symbol file: an ELF (xen-syms, vmlinux: its .symtab) or an nm-style map
+   * (System.map, xen-syms.map), told apart by the ELF magic.
+   */
+  static fromFile(source: SyncByteSource): SymbolTable {
+    const head = source.readSync(0, Math.min(4, source.size));
+    if (head.length === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
+      const syms = ElfFile.parse(source).symbols("symtab");
+      if (syms.length === 0) throw new FormatError(`${source.name ?? "ELF file"} has no .symtab`);
+      return SymbolTable.fromElf(syms);
+    }
+    if (source.size > 1 << 30) throw new LimitError("symbol map bytes", source.size, 1 << 30);
+    return SymbolTable.fromMap(new TextDecoder("latin1").decode(source.readSync(0, source.size)));
   }
 
   /**

@@ -57,9 +57,8 @@ function open(): { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } {
 
 let syms: SymbolTable | undefined;
 function xenSyms(): SymbolTable {
-  // TODO(lead's ELF reader on main): read xen-syms-4.17-amd64 itself; the .map beside it is
-  // the same symbol table as nm prints it
-  syms ??= SymbolTable.fromMap(fs.readFileSync(fixturePath("xen/xen-syms-4.17-amd64.map"), "utf8"));
+  // the ELF itself (symbols only, no DWARF), as `--xen-syms` reads it
+  syms ??= SymbolTable.fromFile(new NodeFileSource(fixturePath("xen/xen-syms-4.17-amd64")));
   return syms;
 }
 
@@ -278,4 +277,10 @@ test("dom0 page-table walks (vmalloc'ed stack) read what crash's bt shows", { sk
     assert.equal(view.kernel.translate(sp).space, "machine");
     assert.equal(view.kernel.readU64(sp), BigInt(`0x${f[3]}`), `frame #${f[1]}`);
   }
+});
+
+test("xen-syms ELF and its .map give the same console-ring symbols", { skip: skipNoFixtures }, () => {
+  const map = SymbolTable.fromMap(fs.readFileSync(fixturePath("xen/xen-syms-4.17-amd64.map"), "latin1"));
+  for (const n of ["conring", "conring_size", "conringp", "conringc", "domain_list", "xen_phys_start"])
+    assert.equal(xenSyms().get(n), map.get(n), n);
 });
