@@ -25,6 +25,7 @@ export interface ElfSymbolLike {
   bind: number;
 }
 
+const STT_SECTION = 3;
 const STT_FILE = 4;
 const STB_LOCAL = 0;
 const MAX_MAP_LINES = 10_000_000;
@@ -32,9 +33,13 @@ const MAX_MAP_LINES = 10_000_000;
 export class SymbolTable {
   private readonly globals = new Map<string, bigint>();
   private readonly locals = new Map<string, NamedSymbol[]>();
+  /** All symbols by address, built on first symbolize(). */
+  private sorted: NamedSymbol[] | undefined;
+  private readonly all: NamedSymbol[] = [];
 
   constructor(symbols: Iterable<NamedSymbol>) {
     for (const s of symbols) {
+      this.all.push(s);
       if (s.local) {
         const list = this.locals.get(s.name) ?? [];
         list.push(s);
@@ -52,7 +57,8 @@ export class SymbolTable {
         file = s.name;
         continue;
       }
-      if (!s.name) continue;
+      // STT_SECTION symbols carry a section's name, not a symbol's
+      if (!s.name || s.type === STT_SECTION) continue;
       const local = s.bind === STB_LOCAL;
       const e: NamedSymbol = { name: s.name, value: s.value, local };
       if (local && file) e.file = file;
@@ -123,6 +129,28 @@ export class SymbolTable {
       if (distinct.size === 1) return l[0]!.value;
     }
     return undefined;
+  }
+
+  /** "name+0xoff" of the nearest symbol at or below `addr` (within 1 MiB), if any. */
+  symbolize(addr: bigint): string | undefined {
+    if (!this.sorted)
+      this.sorted = [...this.all].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    const list = this.sorted;
+    let lo = 0;
+    let hi = list.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.value <= addr) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (best < 0) return undefined;
+    const s = list[best]!;
+    const off = addr - s.value;
+    if (off >= 1n << 20n) return undefined;
+    return off === 0n ? s.name : `${s.name}+0x${off.toString(16)}`;
   }
 
   /** Like get, but throws a FormatError naming what needed it. */
