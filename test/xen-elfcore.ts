@@ -3,8 +3,12 @@
  * (src/dump/) land: a PT_LOAD PhysReader and a PT_NOTE iterator over a little-endian ELF64
  * core. Deliberately minimal; production code never imports this file.
  */
+import * as zlib from "node:zlib";
 import type { SyncByteSource } from "../src/bytes/source.js";
+import { pageCodecs } from "../src/codecs/pages.js";
+import { KdumpBackend } from "../src/dump/diskdump.js";
 import type { PhysReader } from "../src/dump/types.js";
+import { parseNotes } from "../src/elf/reader.js";
 import { AddressError } from "../src/errors.js";
 
 export interface TestNote {
@@ -97,4 +101,31 @@ export function testCrashInfo(desc: Uint8Array): import("../src/xen/host.js").Cr
     out.dom0PfnToMfnFrameListList = w(9);
   }
   return out;
+}
+
+/**
+ * Test-only stand-in for openDump on a kdump-compressed file (until dump/index.ts is on main):
+ * the KdumpBackend with node:zlib pages, its sub-header notes, readPhys over it.
+ */
+export function testKdump(src: SyncByteSource): PhysReader & { notes: TestNote[]; maxAddress: number } {
+  const backend = new KdumpBackend([src], {
+    codecs: pageCodecs({
+      zlib: (s: Uint8Array, d: Uint8Array) => {
+        const out = zlib.inflateSync(s);
+        d.set(out);
+        return out.length;
+      },
+    }),
+    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "segment", index: 0 }),
+  });
+  return {
+    pageSize: backend.pageSize,
+    notes: backend.notes.map((n) => ({ name: n.name.replace(/\0+$/, ""), type: n.type, desc: n.desc })),
+    maxAddress: backend.maxAddress,
+    readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
+      const out = into ? into.subarray(0, length) : new Uint8Array(length);
+      backend.read(addr, out, false);
+      return out;
+    },
+  };
 }
