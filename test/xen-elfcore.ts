@@ -94,6 +94,10 @@ export function testCrashInfo(desc: Uint8Array): import("../src/xen/host.js").Cr
     majorVersion: w(0),
     minorVersion: w(1),
     extraVersionAddr: w(2),
+    changesetAddr: w(3),
+    compilerAddr: w(4),
+    compileDateAddr: w(5),
+    compileTimeAddr: w(6),
   };
   if (words === 9) out.dom0PfnToMfnFrameListList = w(8);
   if (words >= 10) {

@@ -31,6 +31,10 @@ export interface CrashInfoFacts {
   majorVersion: number;
   minorVersion: number;
   extraVersionAddr: number;
+  changesetAddr?: number;
+  compilerAddr?: number;
+  compileDateAddr?: number;
+  compileTimeAddr?: number;
   xenPhysStart?: number;
   dom0PfnToMfnFrameListList?: number;
 }
@@ -53,6 +57,8 @@ export interface XenHostInput {
 
 export interface XenHost {
   version?: XenVersion & { source: string };
+  /** Build strings CRASH_INFO points at (xen_changeset, xen_compiler, xen_compile_date/time). */
+  build?: { changeset?: string; compiler?: string; compileDate?: string; compileTime?: string };
   /** Version range implied by XEN_VIRT_START when CRASH_INFO gives no version. */
   versionRange?: string;
   physStart: XenPhysStartFinding;
@@ -217,6 +223,24 @@ export function openXenHost(input: XenHostInput): XenHost {
       warnings.push(`cannot read xen_extra_version at ${hex(ci.extraVersionAddr)}: ${errText(e)}`);
     }
     host.version = { ...version, source: "CRASH_INFO" };
+    const build: NonNullable<XenHost["build"]> = {};
+    const fields = [
+      ["changeset", ci.changesetAddr],
+      ["compiler", ci.compilerAddr],
+      ["compileDate", ci.compileDateAddr],
+      ["compileTime", ci.compileTimeAddr],
+    ] as const;
+    for (const [key, addr] of fields) {
+      if (addr === undefined || addr === 0) continue;
+      try {
+        build[key] = readMachineString(input.mem, addr, 128);
+      } catch (e) {
+        warnings.push(
+          `cannot read xen_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} at ${hex(addr)}: ${errText(e)}`,
+        );
+      }
+    }
+    if (Object.keys(build).length) host.build = build;
     if (host.xenVirtStart !== undefined && compareXenVersion(version, 3, 0) < 0)
       warnings.push(`Xen ${version.major}.${version.minor} predates x86_64 kdump support`);
   }

@@ -284,3 +284,21 @@ test("xen-syms ELF and its .map give the same console-ring symbols", { skip: ski
   for (const n of ["conring", "conring_size", "conringp", "conringc", "domain_list", "xen_phys_start"])
     assert.equal(xenSyms().get(n), map.get(n), n);
 });
+
+test(
+  "build strings behind CRASH_INFO equal what dom0 read from /sys/hypervisor",
+  { skip: skipNoFixtures },
+  () => {
+    const { host } = open();
+    const sys = new Map<string, string>();
+    for (const line of expected("xen-kdump/first/xen-hypervisor.txt").split("\n")) {
+      const m = /^([\w/]+): (.*)$/.exec(line);
+      if (m) sys.set(m[1]!, m[2]!);
+    }
+    assert.equal(host.build?.compiler, sys.get("compilation/compiler"));
+    // /sys/hypervisor/compilation/compile_date is Xen's xen_compile_date() (date and time)
+    assert.equal(host.build?.compileDate, sys.get("compilation/compile_date"));
+    assert.equal(host.build?.changeset ?? "", sys.get("properties/changeset") ?? "");
+    assert.equal(host.version?.extra, sys.get("version/extra"));
+  },
+);
