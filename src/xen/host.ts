@@ -7,9 +7,13 @@
 import type { PhysReader } from "../dump/types.js";
 import { hex, KdumpkitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { splitVa } from "../xlat/x86_64.js";
 import { type PdxCompression, XenVirtualSpace } from "./hypervisor.js";
 import {
   compareXenVersion,
+  DIRECTMAP_VIRT_END_BIGMEM,
+  DIRECTMAP_VIRT_START,
+  DIRECTMAP_VIRT_START_BIGMEM,
   versionRangeForVirtStart,
   type XenVersion,
   xenVirtStartForVersion,
@@ -211,6 +215,32 @@ export function openXenHost(input: XenHostInput): XenHost {
           warnings.push(`cannot read PDX parameters: ${errText(e)}`);
         }
       }
+    }
+    // Which direct map (normal or CONFIG_BIGMEM)? Ask the idle page table where the image's
+    // own first machine page is mapped; with PDX compression off the offset is the address.
+    const tables = space.idlePageTables();
+    if (tables && !(host.pdx && host.pdx.holeShift > 0)) {
+      const probe = (base: bigint): boolean => {
+        const [hi, lo] = splitVa(base + BigInt(layout.xenPhysStart));
+        try {
+          return tables.translate(hi, lo) === layout.xenPhysStart;
+        } catch {
+          return false;
+        }
+      };
+      if (probe(DIRECTMAP_VIRT_START))
+        checks.push(`direct map at ${hex(DIRECTMAP_VIRT_START)}: ok (idle page table)`);
+      else if (probe(DIRECTMAP_VIRT_START_BIGMEM)) {
+        checks.push(
+          `direct map at ${hex(DIRECTMAP_VIRT_START_BIGMEM)} (CONFIG_BIGMEM), per the idle page table`,
+        );
+        space = new XenVirtualSpace(input.mem, {
+          ...layout,
+          ...(host.pdx ? { pdx: host.pdx } : {}),
+          directMapStart: DIRECTMAP_VIRT_START_BIGMEM,
+          directMapEnd: DIRECTMAP_VIRT_END_BIGMEM,
+        });
+      } else warnings.push("the idle page table maps xen_phys_start in neither direct map layout");
     }
     host.space = space;
   }

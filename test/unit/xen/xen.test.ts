@@ -366,3 +366,27 @@ test("symbol maps: locals by file, globals first, ambiguity refused", () => {
   assert.equal(e.get("console.c#conringp"), 5n);
   assert.equal(e.get("domain_list"), 7n);
 });
+
+test("direct map layout (normal or CONFIG_BIGMEM) is read from the idle page table", () => {
+  const { m, pgdL4 } = xenMachine();
+  const l4 = PHYS_START + 0x46e000;
+  const l3 = PHYS_START + 0x473000;
+  const vi = new Vmcoreinfo(
+    `SYMBOL(domain_list)=${(XEN_VIRT + 0x57b380n).toString(16)}\nSYMBOL(pgd_l4)=${pgdL4.toString(16)}\n`,
+  );
+  const bigmem = 0xffff848000000000n;
+  m.u64(l4 + Number((bigmem >> 39n) & 0x1ffn) * 8, BigInt(l3) | PTE);
+  m.u64(l3, 0n | P); // 1 GiB page: machine 0..1 GiB
+  const host = openXenHost({ mem: m, vmcoreinfoXen: vi, maxAddress: 0x40000000 });
+  assert.ok(
+    host.checks.some((c) => /CONFIG_BIGMEM/.test(c)),
+    host.checks.join("; "),
+  );
+  assert.equal(host.space!.directMapStart, bigmem);
+  assert.equal(host.space!.toMachine(bigmem + 0x1234n), 0x1234);
+  // and the normal layout when slot 262 maps it
+  const normal = 0xffff830000000000n;
+  m.u64(l4 + Number((normal >> 39n) & 0x1ffn) * 8, BigInt(l3) | PTE);
+  const h2 = openXenHost({ mem: m, vmcoreinfoXen: vi, maxAddress: 0x40000000 });
+  assert.equal(h2.space!.directMapStart, normal);
+});
