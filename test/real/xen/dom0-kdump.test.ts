@@ -1,8 +1,7 @@
 /**
  * The dom0-filtered kdump (makedumpfile -c -d 31 -x vmlinux of the Xen vmcore): machine
  * addresses, the Xen notes in the sub-header; -x filtering drops dom0's free/cache/user pages,
- * not the hypervisor's. Where it
- * still holds the data, the answers equal those from the full vmcore.
+ * not the hypervisor's. Where it still holds the data, the answers equal the full vmcore's.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
