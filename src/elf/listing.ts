@@ -209,6 +209,22 @@ export function sectionJson(s: SectionHeader) {
   };
 }
 
+/**
+ * The symbols of one table as JSON array elements, one object per line, written directly
+ * (JSON.stringify with a bigint replacer is 5–10× slower on a debug vmlinux's 130k symbols).
+ * Same fields as symbolJson.
+ */
+export function symbolsJsonLines(table: string, symbols: ElfSymbol[]): string[] {
+  const t = JSON.stringify(table);
+  const types = Array.from({ length: 16 }, (_, i) => JSON.stringify(symbolTypeName(i)));
+  const binds = Array.from({ length: 16 }, (_, i) => JSON.stringify(symbolBindName(i)));
+  const vis = Array.from({ length: 4 }, (_, i) => JSON.stringify(symbolVisibilityName(i)));
+  return symbols.map(
+    (s) =>
+      `{"table":${t},"index":${s.index},"name":${JSON.stringify(s.name)},"value":"0x${s.value.toString(16)}","size":"0x${s.size.toString(16)}","type":${types[s.type]},"bind":${binds[s.bind]},"visibility":${vis[s.visibility]},"shndx":"${symbolIndexName(s.shndx)}"}`,
+  );
+}
+
 export function symbolJson(s: ElfSymbol) {
   return {
     index: s.index,
