@@ -1,133 +1,142 @@
 /**
- * LZO1X decompression (the format of lzo1x_1 / lzo1x_999 compressors: lzop, makedumpfile's
- * `-l` pages, the kernel's CONFIG_KERNEL_LZO). Written from the bitstream description in the
- * kernel's Documentation/staging/lzo.rst and the checks of lib/lzo/lzo1x_decompress_safe.c:
- * every literal run and match is bounds-checked against input, output and look-behind.
- * The lzo-rle variant (zram's bitstream version byte) is not accepted here.
+ * LZO1X decompression (the format of liblzo2's lzo1x_1_compress, which makedumpfile -l uses per
+ * page, and of lzop payloads). Written from the bitstream description in the Linux kernel's
+ * Documentation/staging/lzo.rst. Every read and every back-reference is bounds-checked: the
+ * input comes from a crashed machine.
+ *
+ * Instruction summary (state = literals copied by the previous instruction, 4 = a long run):
+ *   0000LLLL state 0: literal run of 3+L (L=0: 18 + 255·zeros + byte) → state 4
+ *            state 1–3: match len 2, dist (H<<2)+D+1 · state 4: len 3, dist (H<<2)+D+2049
+ *   0001HLLL match len 2+L (L=0: 9 + 255·zeros + byte), dist 16384+(H<<14)+(LE16>>2); 16384 = end
+ *   001LLLLL match len 2+L (L=0: 33 + 255·zeros + byte), dist (LE16>>2)+1
+ *   01LDDDSS match len 3+L, dist (H<<3)+D+1 · 1LLDDDSS match len 5+L, dist (H<<3)+D+1
+ * After a match, SS (the low 2 bits of the last byte or LE16) literals follow.
  */
 import { DecompressError } from "../errors.js";
-
-/** 0x800: the distance bias of a 3-byte M1 match after a literal run of 4+. */
-const M2_MAX_OFFSET = 0x800;
 
 function fail(detail: string, context?: string): never {
   throw new DecompressError("lzo1x", detail, context);
 }
 
 /**
- * Decompress input[inStart, inEnd) into out starting at outStart, writing at most `outMax`
- * bytes. Returns the number of bytes written. The stream must end with the end-of-stream
- * marker and consume the input exactly.
+ * Decompress `src` into `dst` and return the number of bytes written. Throws DecompressError
+ * on any malformed input, an output overrun, or input that ends before the end marker.
+ * `exact`: the output must fill `dst` exactly (page decompression).
  */
-export function lzo1xDecompress(
-  input: Uint8Array,
-  inStart: number,
-  inEnd: number,
-  out: Uint8Array,
-  outStart: number,
-  outMax: number,
-  context?: string,
-): number {
-  let ip = inStart;
-  let op = outStart;
-  const opEnd = Math.min(out.length, outStart + outMax);
-  if (inEnd - inStart < 3) fail("input shorter than 3 bytes", context);
+export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
+  const inLen = src.length;
+  const outLen = dst.length;
+  let ip = 0;
+  let op = 0;
+  // literals copied by the previous instruction (0–3), 4 after a literal run of 4+
   let state = 0;
   let t = 0;
-  let next = 0;
-  let mPos = 0;
-  const lit = (n: number): void => {
-    if (ip + n > inEnd) fail("literal run past the end of input", context);
-    if (op + n > opEnd) fail("output overrun", context);
-    out.set(input.subarray(ip, ip + n), op);
-    ip += n;
-    op += n;
-  };
-  const zeroRun = (): number => {
-    // a length byte of 0: each further 0 byte adds 255, the first non-zero ends it
-    let extra = 0;
-    while (ip < inEnd && input[ip] === 0) {
-      ip++;
-      extra += 255;
-    }
-    if (ip >= inEnd) fail("truncated length", context);
-    return extra + input[ip++]!;
-  };
-  let first = true;
+  let len = 0;
+  let dist = 0;
+  let b = 0;
+
+  if (inLen === 0) fail("empty input", context);
+  if (src[0]! > 17) {
+    // an initial literal run of (byte − 17)
+    len = src[ip++]! - 17;
+    if (ip + len > inLen || len > outLen) fail("overrun in the first literal run", context);
+    for (let i = 0; i < len; i++) dst[op++] = src[ip++]!;
+    state = len < 4 ? len : 4;
+  }
   for (;;) {
-    if (first) {
-      first = false;
-      if (input[ip]! > 17) {
-        t = input[ip++]! - 17;
-        if (t < 4) {
-          next = t;
-          state = next;
-          lit(next);
-          continue;
-        }
-        lit(t);
-        state = 4;
-        continue;
-      }
-    }
-    if (ip >= inEnd) fail("input ends without the end-of-stream marker", context);
-    t = input[ip++]!;
+    if (ip >= inLen) fail("input ended without the end marker", context);
+    t = src[ip++]!;
     if (t < 16) {
       if (state === 0) {
-        if (t === 0) t = 15 + zeroRun();
-        lit(t + 3);
+        // literal run of 3 + L (L = 0: 18 + 255·zeros + byte)
+        len = t;
+        if (len === 0) {
+          len = 15;
+          for (;;) {
+            if (ip >= inLen) fail("input overrun in a length", context);
+            b = src[ip++]!;
+            if (b !== 0) break;
+            len += 255;
+            if (len > outLen) fail("literal run longer than the output", context);
+          }
+          len += b;
+        }
+        len += 3;
+        if (ip + len > inLen) fail("input overrun in a literal run", context);
+        if (op + len > outLen) fail("output overrun in a literal run", context);
+        if (len > 32) {
+          dst.set(src.subarray(ip, ip + len), op);
+          ip += len;
+          op += len;
+        } else for (let i = 0; i < len; i++) dst[op++] = src[ip++]!;
         state = 4;
         continue;
       }
-      if (ip >= inEnd) fail("truncated match", context);
-      next = t & 3;
-      if (state !== 4) {
-        mPos = op - 1 - (t >>> 2) - (input[ip++]! << 2);
-        t = 2;
+      if (ip >= inLen) fail("input overrun in a match", context);
+      b = src[ip++]!;
+      if (state === 4) {
+        dist = (b << 2) + (t >> 2) + 2049;
+        len = 3;
       } else {
-        mPos = op - (1 + M2_MAX_OFFSET) - (t >>> 2) - (input[ip++]! << 2);
-        t = 3;
+        dist = (b << 2) + (t >> 2) + 1;
+        len = 2;
       }
     } else if (t >= 64) {
-      if (ip >= inEnd) fail("truncated match", context);
-      next = t & 3;
-      mPos = op - 1 - ((t >>> 2) & 7) - (input[ip++]! << 3);
-      t = (t >>> 5) + 1;
-    } else if (t >= 32) {
-      t = (t & 31) + 2;
-      if (t === 2) t = 31 + 2 + zeroRun();
-      if (ip + 2 > inEnd) fail("truncated match", context);
-      next = input[ip]! | (input[ip + 1]! << 8);
-      ip += 2;
-      mPos = op - 1 - (next >>> 2);
-      next &= 3;
+      if (ip >= inLen) fail("input overrun in a match", context);
+      dist = (src[ip++]! << 3) + ((t >> 2) & 7) + 1;
+      len = (t >> 5) + 1;
     } else {
-      mPos = op - ((t & 8) << 11);
-      t = (t & 7) + 2;
-      if (t === 2) t = 7 + 2 + zeroRun();
-      if (ip + 2 > inEnd) fail("truncated match", context);
-      next = input[ip]! | (input[ip + 1]! << 8);
-      ip += 2;
-      mPos -= next >>> 2;
-      next &= 3;
-      if (mPos === op) {
-        // end of stream: M4 with distance 0, length 3
-        if (t !== 3) fail("bad end-of-stream marker", context);
-        if (ip !== inEnd) fail(`${inEnd - ip} bytes after the end-of-stream marker`, context);
-        return op - outStart;
+      const mask = t >= 32 ? 31 : 7;
+      len = t & mask;
+      if (len === 0) {
+        len = mask;
+        for (;;) {
+          if (ip >= inLen) fail("input overrun in a length", context);
+          b = src[ip++]!;
+          if (b !== 0) break;
+          len += 255;
+          if (len > outLen) fail("match longer than the output", context);
+        }
+        len += b;
       }
-      mPos -= 0x4000;
+      len += 2;
+      if (ip + 2 > inLen) fail("input overrun in a match", context);
+      const le = src[ip]! | (src[ip + 1]! << 8);
+      ip += 2;
+      if (t >= 32) dist = (le >> 2) + 1;
+      else {
+        dist = ((t & 8) << 11) + (le >> 2);
+        if (dist === 0) {
+          // end of stream: 0x11 0x00 0x00
+          if (exact && op !== outLen) fail(`produced ${op} bytes, expected ${outLen}`, context);
+          return op;
+        }
+        dist += 16384;
+      }
+      t = le;
     }
-    if (mPos < outStart) fail("match before the start of output", context);
-    if (op + t > opEnd) fail("output overrun", context);
-    if (op - mPos >= t) {
-      out.copyWithin(op, mPos, mPos + t);
-      op += t;
-    } else {
-      const e = op + t;
-      while (op < e) out[op++] = out[mPos++]!;
+    // copy the match
+    let m = op - dist;
+    if (m < 0) fail(`look-behind overrun (distance ${dist} at output ${op})`, context);
+    if (op + len > outLen) fail("output overrun in a match", context);
+    if (len > 16 && dist >= len) {
+      dst.copyWithin(op, m, m + len);
+      op += len;
+    } else if (len > 16) {
+      // overlapping: the pattern of `dist` bytes repeats; copy in growing chunks
+      const end = op + len;
+      while (op < end) {
+        const n = Math.min(op - m, end - op);
+        dst.copyWithin(op, m, m + n);
+        op += n;
+      }
+    } else for (let i = 0; i < len; i++) dst[op++] = dst[m++]!;
+    // then 0–3 literals (the low 2 bits of the last instruction byte or LE16)
+    state = t & 3;
+    if (state) {
+      if (ip + state > inLen) fail("input overrun in trailing literals", context);
+      if (op + state > outLen) fail("output overrun in trailing literals", context);
+      for (let i = 0; i < state; i++) dst[op++] = src[ip++]!;
     }
-    state = next;
-    if (next > 0) lit(next);
   }
 }

@@ -122,7 +122,11 @@ export function decodeLzop(
     if (clen === dlen) {
       out.buf.set(input.subarray(p, p + clen), start);
     } else {
-      const n = lzo1xDecompress(input, p, p + clen, out.buf, start, dlen, `lzop block ${blocks}`);
+      const n = lzo1xDecompress(
+        input.subarray(p, p + clen),
+        out.buf.subarray(start, start + dlen),
+        `lzop block ${blocks}`,
+      );
       if (n !== dlen) fail(`block decoded to ${n} bytes, header says ${dlen}`, p);
     }
     out.pos = start + dlen;

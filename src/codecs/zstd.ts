@@ -1,12 +1,30 @@
 /**
- * Zstandard frames via fzstd (pure JS, browser-safe; already a dependency for the fixture
- * cache). The kernel's CONFIG_KERNEL_ZSTD build writes `zstd -22 --ultra` plus 4 size bytes
- * (scripts/Makefile.lib cmd_zstd22): the caller passes the frame(s) without those.
- * Output arrives through the streaming decoder in bounded steps so a bomb stops at the limit.
+ * Zstandard via fzstd (pure JS, browser-safe; already a dependency for .zst inputs).
+ * Pages: makedumpfile -z writes one ZSTD_compress() frame per page (zstdDecompress).
+ * Payloads: the kernel's CONFIG_KERNEL_ZSTD build writes `zstd -22 --ultra` plus 4 size bytes
+ * (scripts/Makefile.lib cmd_zstd22); decodeZstd takes the frame(s) without those and gathers
+ * output through the streaming decoder in bounded steps so a bomb stops at the limit.
  */
-import { Decompress } from "fzstd";
+import { Decompress, decompress } from "fzstd";
 import { DecompressError, LimitError } from "../errors.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
+
+export function zstdDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
+  let out: Uint8Array;
+  try {
+    out = decompress(src, dst);
+  } catch (e) {
+    throw new DecompressError("zstd", (e as Error).message, context);
+  }
+  if (out.buffer !== dst.buffer || out.byteOffset !== dst.byteOffset) {
+    if (out.length > dst.length)
+      throw new DecompressError("zstd", `output exceeds ${dst.length} bytes`, context);
+    dst.set(out);
+  }
+  if (exact && out.length !== dst.length)
+    throw new DecompressError("zstd", `produced ${out.length} bytes, expected ${dst.length}`, context);
+  return out.length;
+}
 
 export function isZstd(b: Uint8Array): boolean {
   return b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;

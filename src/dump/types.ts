@@ -13,3 +13,93 @@ export interface PhysReader {
   readonly pageSize: number;
   readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array;
 }
+
+/**
+ * What a page of the dumped machine is, as far as the dump knows:
+ * - present: its bytes are in the dump;
+ * - zero: the dump records it as all zeros (kdump's shared zero page, ELF p_memsz > p_filesz
+ *   is *excluded*, not zero);
+ * - excluded: filtered out on purpose (makedumpfile -d, ELF p_memsz > p_filesz);
+ * - not-dumped: the producer meant to write it but stopped (kdump INCOMPLETE: page descriptor
+ *   left at offset 0);
+ * - missing: its data lies past the end of a truncated file.
+ * Memory holes (no RAM) are not in the map at all.
+ */
+export type PageState = "present" | "zero" | "excluded" | "not-dumped" | "missing";
+
+export const PAGE_STATES: readonly PageState[] = ["present", "zero", "excluded", "not-dumped", "missing"];
+
+/** A run of physical memory [start, end) in one state. */
+export interface PhysRange {
+  start: number;
+  /** Exclusive. */
+  end: number;
+  state: PageState;
+}
+
+/** The container formats kdumpkit reads. */
+export type DumpFormatName = "elf" | "kdump" | "diskdump";
+
+/** new_utsname as a kdump header carries it. */
+export interface Utsname {
+  sysname: string;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+  domainname: string;
+}
+
+/** Something odd a dump reader noticed and tolerated (the producer's quirk, a truncation). */
+export interface DumpWarning {
+  code: string;
+  message: string;
+  offset?: number;
+}
+
+/**
+ * The small interface every format implements (dump/elf.ts, dump/diskdump.ts); the Dump
+ * facade (dump/index.ts) adds VMCOREINFO parsing, naming and the page cache policy.
+ */
+export interface DumpBackend {
+  readonly format: DumpFormatName;
+  readonly pageSize: number;
+  readonly littleEndian: boolean;
+  /** 32 or 64: the producer's word size. */
+  readonly wordSize: 4 | 8;
+  /** Architecture as the format names it (ELF e_machine name, utsname.machine). */
+  readonly machine: string | undefined;
+  /** Raw notes (ELF PT_NOTE; kdump sub-header notes blob, v4+). */
+  readonly notes: import("../elf/types.js").ElfNote[];
+  /** VMCOREINFO text bytes when the format stores them outside the notes (kdump v3). */
+  readonly vmcoreinfoBytes: Uint8Array | undefined;
+  readonly utsname: Utsname | undefined;
+  /** Producer's time stamp (kdump header), seconds since the epoch. */
+  readonly timestamp: number | undefined;
+  /** CPU count the header records (kdump nr_cpus). */
+  readonly nrCpus: number | undefined;
+  readonly warnings: DumpWarning[];
+  /** One past the highest physical address the dump describes. */
+  readonly maxAddress: number;
+  /** Sorted, non-overlapping ranges; holes are absent. Computed on demand, then cached. */
+  memoryMap(): PhysRange[];
+  /** State of the page holding `addr`, or undefined for a hole. */
+  stateAt(addr: number): PageState | undefined;
+  /**
+   * Copy physical [addr, addr + out.length) into `out`. Throws AddressError for holes,
+   * ExcludedPageError for excluded / not-dumped pages (zero filled when `zeroExcluded`),
+   * TruncatedError naming the page for missing data, DecompressError/FormatError naming
+   * the pfn for corrupt pages.
+   */
+  read(addr: number, out: Uint8Array, zeroExcluded: boolean): void;
+}
+
+/** Options of openDump. */
+export interface OpenDumpOptions {
+  /** Read excluded (and not-dumped) pages as zeros instead of throwing (crash --zero_excluded). */
+  zeroExcluded?: boolean;
+  /** Replace page codecs with faster platform ones (src/node/ injects node:zlib). */
+  codecs?: Partial<import("../codecs/pages.js").PageCodecs>;
+  /** Decompressed pages kept in the page cache (default 64). */
+  cachePages?: number;
+}

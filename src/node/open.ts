@@ -91,7 +91,9 @@ export function decompressToCache(
         if (n === 0) break;
         pos += n;
         try {
-          d.push(chunk.subarray(0, n), pos >= st.size);
+          // fzstd keeps references to pushed input across calls (an unfinished block): push
+          // a copy, never a view of the reused read buffer (Buffer#slice is a view too).
+          d.push(new Uint8Array(chunk.subarray(0, n)), pos >= st.size);
         } catch (e) {
           throw new DecompressError("zstd", (e as Error).message, file);
         }

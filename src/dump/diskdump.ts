@@ -1,0 +1,719 @@
+/**
+ * kdump-compressed dumps ("KDUMP   ", makedumpfile and QEMU) and their ancestor "DISKDUMP".
+ *
+ * Layout (makedumpfile diskdump_mod.h; crash diskdump.c; libkdumpfile diskdump.c), in blocks
+ * of `block_size` (= the page size):
+ *   block 0             disk_dump_header (utsname, timestamp, status, sizes, nr_cpus)
+ *   block 1…            kdump_sub_header (sub_hdr_size blocks): phys_base, split range,
+ *                       VMCOREINFO (v3+), ELF notes blob (v4+), eraseinfo (v5+), 64-bit pfns (v6)
+ *   bitmap_blocks       two bitmaps of equal size: 1st = pages that exist (RAM), 2nd = pages
+ *                       dumped; an old single-bitmap file has only the 2nd (one bit per page,
+ *                       LSB first)
+ *   page_desc[]         {u64 offset, u32 size, u32 flags, u64 page_flags}, one per dumped page
+ *                       in pfn order
+ *   page data           the shared zero page first, then each page raw or compressed
+ *
+ * Quirks handled: 32-bit producers (the header's timeval is 4-byte aligned; the sub-header's
+ * 64-bit fields are packed on i386 and padded on ARM/MIPS — told apart as libkdumpfile does, by
+ * which layout gives a plausible VMCOREINFO offset), both byte orders, the INCOMPLETE status
+ * flag (descriptors left at offset 0, "not-dumped"), truncated files ("missing"), split sets
+ * (each part holds the pages of [start_pfn, end_pfn)).
+ */
+import { Cursor, decodeText } from "../bytes/cursor.js";
+import type { SyncByteSource } from "../bytes/source.js";
+import { codecForFlags, type PageCodecs } from "../codecs/pages.js";
+import type { ElfNote } from "../elf/types.js";
+import {
+  AddressError,
+  DecompressError,
+  ExcludedPageError,
+  FormatError,
+  hex,
+  LimitError,
+  TruncatedError,
+  UnsupportedError,
+} from "../errors.js";
+import type { DumpBackend, DumpWarning, PageState, PhysRange, Utsname } from "./types.js";
+import { ReadWindow } from "./window.js";
+
+export const KDUMP_SIGNATURE = "KDUMP   ";
+export const DISKDUMP_SIGNATURE = "DISKDUMP";
+
+/** disk_dump_header.status bits (makedumpfile diskdump_mod.h). */
+export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
+export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
+
+const PAGE_DESC_SIZE = 24;
+const UTS_FIELD = 65;
+/** Bounds for values read from the file. */
+export const KDUMP_LIMITS = {
+  minBlockSize: 512,
+  maxBlockSize: 1 << 20,
+  /** Both bitmaps together: 512 MiB, i.e. 2^31 pages each (8 TiB of 4 KiB pages). */
+  maxBitmapBytes: 1 << 29,
+  maxSubHeaderBlocks: 1 << 16,
+  maxNotesBytes: 64 << 20,
+  maxVmcoreinfoBytes: 16 << 20,
+  maxSplitParts: 4096,
+};
+
+export interface KdumpHeader {
+  signature: string;
+  version: number;
+  utsname: Utsname;
+  /** Seconds and microseconds. */
+  timestamp: { sec: number; usec: number };
+  status: number;
+  blockSize: number;
+  subHdrSize: number;
+  bitmapBlocks: number;
+  /** The 32-bit max_mapnr of the main header (obsolete since v6, see maxMapnr64). */
+  maxMapnr: number;
+  totalRamBlocks: number;
+  deviceBlocks: number;
+  writtenBlocks: number;
+  currentCpu: number;
+  nrCpus: number;
+  littleEndian: boolean;
+  /** Word size of the producer's header layout. */
+  wordSize: 4 | 8;
+}
+
+export interface KdumpSubHeader {
+  layout: "64" | "32pack" | "32pad";
+  physBase: bigint;
+  dumpLevel: number;
+  split: number;
+  startPfn: number;
+  endPfn: number;
+  offsetVmcoreinfo: number;
+  sizeVmcoreinfo: number;
+  offsetNote: number;
+  sizeNote: number;
+  offsetEraseinfo: number;
+  sizeEraseinfo: number;
+  /** v6 only. */
+  maxMapnr64?: number;
+}
+
+const MACHINES_64 =
+  /^(x86_64|amd64|aarch64|arm64|ppc64|ppc64le|s390x|riscv64|mips64.*|loongarch64|sparc64|ia64|alpha)$/;
+const MACHINES_32 = /^(i[3-6]86|x86|arm.*|ppc|powerpc|s390|mips|mipsel|riscv32|sh.*|sparc)$/;
+
+function readUts(c: Cursor, at: number): Utsname {
+  const f = (i: number) => c.fixedString(UTS_FIELD, at + i * UTS_FIELD);
+  return { sysname: f(0), nodename: f(1), release: f(2), version: f(3), machine: f(4), domainname: f(5) };
+}
+
+function isPow2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** The header fields at the offsets of one layout (32: timeval of 2×4 bytes at 404; 64: 2×8 at 408). */
+function headerAt(c: Cursor, wordSize: 4 | 8, signature: string, version: number, uts: Utsname): KdumpHeader {
+  const tv = wordSize === 8 ? 408 : 404;
+  const base = tv + 2 * wordSize;
+  const sec = wordSize === 8 ? Number(c.i64(tv)) : c.u32(tv);
+  const usec = wordSize === 8 ? Number(c.i64(tv + 8)) : c.u32(tv + 4);
+  return {
+    signature,
+    version,
+    utsname: uts,
+    timestamp: { sec, usec },
+    status: c.u32(base),
+    blockSize: c.i32(base + 4),
+    subHdrSize: c.i32(base + 8),
+    bitmapBlocks: c.u32(base + 12),
+    maxMapnr: c.u32(base + 16),
+    totalRamBlocks: c.u32(base + 20),
+    deviceBlocks: c.u32(base + 24),
+    writtenBlocks: c.u32(base + 28),
+    currentCpu: c.u32(base + 32),
+    nrCpus: c.i32(base + 36),
+    littleEndian: c.littleEndian,
+    wordSize,
+  };
+}
+
+function plausible(h: KdumpHeader): boolean {
+  const bs = h.blockSize;
+  if (!isPow2(bs) || bs < KDUMP_LIMITS.minBlockSize || bs > KDUMP_LIMITS.maxBlockSize) return false;
+  if (h.subHdrSize < 0 || h.subHdrSize > KDUMP_LIMITS.maxSubHeaderBlocks) return false;
+  // the bitmap must cover max_mapnr (v6 writes the low 32 bits there; it still fits or is 0)
+  return 8 * h.bitmapBlocks * bs >= h.maxMapnr || h.version >= 6;
+}
+
+/** True if the bytes start with a kdump-compressed or diskdump signature. */
+export function isKdump(head: Uint8Array): boolean {
+  const sig = decodeText(head.subarray(0, 8));
+  return sig === KDUMP_SIGNATURE || sig === DISKDUMP_SIGNATURE;
+}
+
+/**
+ * Decode the main header: signature, byte order (by which order gives a sane block size) and
+ * word size (by utsname.machine when it names an architecture, else by which layout is sane).
+ */
+export function parseKdumpHeader(bytes: Uint8Array): KdumpHeader {
+  if (bytes.length < 8) throw new TruncatedError(0, 8, bytes.length, "kdump signature");
+  const signature = decodeText(bytes.subarray(0, 8));
+  if (signature !== KDUMP_SIGNATURE && signature !== DISKDUMP_SIGNATURE)
+    throw new FormatError(
+      "not a kdump-compressed file",
+      0,
+      `"${KDUMP_SIGNATURE}" or "${DISKDUMP_SIGNATURE}"`,
+    );
+  if (bytes.length < 464) throw new TruncatedError(0, 464, bytes.length, "kdump header");
+  const candidates: KdumpHeader[] = [];
+  for (const le of [true, false]) {
+    const c = new Cursor(bytes, le, 0);
+    const version = c.i32(8);
+    const uts = readUts(c, 12);
+    for (const ws of [8, 4] as const) candidates.push(headerAt(c, ws, signature, version, uts));
+  }
+  const sane = candidates.filter(plausible);
+  if (sane.length === 0)
+    throw new FormatError("kdump header: no byte order/layout gives a sane block size and bitmap", 8);
+  const machine = sane[0]!.utsname.machine;
+  const want = MACHINES_64.test(machine) ? 8 : MACHINES_32.test(machine) ? 4 : undefined;
+  const pick =
+    (want && sane.find((h) => h.wordSize === want)) || sane.find((h) => h.wordSize === 4) || sane[0]!;
+  if (pick.version < 0 || pick.version > 1000)
+    throw new FormatError(`kdump header version ${pick.version}`, 8);
+  return pick;
+}
+
+/** Decode kdump_sub_header (block 1) in the producer's layout. */
+export function parseKdumpSubHeader(bytes: Uint8Array, h: KdumpHeader): KdumpSubHeader {
+  const c = new Cursor(bytes, h.littleEndian, h.blockSize);
+  const v = h.version;
+  const n = (x: bigint, what: string): number => {
+    if (x > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new FormatError(`kdump sub-header ${what} ${hex(x)} too large`, h.blockSize);
+    return Number(x);
+  };
+  if (h.wordSize === 8) {
+    const u = (at: number) => (bytes.length >= at + 8 ? c.u64(at) : 0n);
+    const s: KdumpSubHeader = {
+      layout: "64",
+      physBase: u(0),
+      dumpLevel: v >= 1 && bytes.length >= 12 ? c.i32(8) : 0,
+      split: v >= 2 && bytes.length >= 16 ? c.i32(12) : 0,
+      startPfn: v >= 2 ? n(u(16), "start_pfn") : 0,
+      endPfn: v >= 2 ? n(u(24), "end_pfn") : 0,
+      offsetVmcoreinfo: v >= 3 ? n(u(32), "offset_vmcoreinfo") : 0,
+      sizeVmcoreinfo: v >= 3 ? n(u(40), "size_vmcoreinfo") : 0,
+      offsetNote: v >= 4 ? n(u(48), "offset_note") : 0,
+      sizeNote: v >= 4 ? n(u(56), "size_note") : 0,
+      offsetEraseinfo: v >= 5 ? n(u(64), "offset_eraseinfo") : 0,
+      sizeEraseinfo: v >= 5 ? n(u(72), "size_eraseinfo") : 0,
+    };
+    if (v >= 6) {
+      if (s.split) {
+        s.startPfn = n(u(80), "start_pfn_64");
+        s.endPfn = n(u(88), "end_pfn_64");
+      }
+      s.maxMapnr64 = n(u(96), "max_mapnr_64");
+    }
+    return s;
+  }
+  // 32-bit producers: packed (i386) or 64-bit fields aligned to 8 (ARM, MIPS).
+  const u32 = (at: number) => (bytes.length >= at + 4 ? c.u32(at) : 0);
+  const u64 = (at: number) => (bytes.length >= at + 8 ? c.u64(at) : 0n);
+  const payload = h.blockSize * (1 + h.subHdrSize);
+  const decode = (pad: boolean): KdumpSubHeader => {
+    const p = pad ? 4 : 0;
+    const s: KdumpSubHeader = {
+      layout: pad ? "32pad" : "32pack",
+      physBase: BigInt(u32(0)),
+      dumpLevel: v >= 1 && bytes.length >= 8 ? c.i32(4) : 0,
+      split: v >= 2 && bytes.length >= 12 ? c.i32(8) : 0,
+      startPfn: v >= 2 ? u32(12) : 0,
+      endPfn: v >= 2 ? u32(16) : 0,
+      offsetVmcoreinfo: v >= 3 ? n(u64(20 + p), "offset_vmcoreinfo") : 0,
+      sizeVmcoreinfo: v >= 3 ? u32(28 + p) : 0,
+      offsetNote: v >= 4 ? n(u64(32 + 2 * p), "offset_note") : 0,
+      sizeNote: v >= 4 ? u32(40 + 2 * p) : 0,
+      offsetEraseinfo: v >= 5 ? n(u64(44 + 3 * p), "offset_eraseinfo") : 0,
+      sizeEraseinfo: v >= 5 ? u32(52 + 3 * p) : 0,
+    };
+    if (v >= 6) {
+      const at = 56 + 4 * p;
+      if (s.split) {
+        s.startPfn = n(u64(at), "start_pfn_64");
+        s.endPfn = n(u64(at + 8), "end_pfn_64");
+      }
+      s.maxMapnr64 = n(u64(at + 16), "max_mapnr_64");
+    }
+    return s;
+  };
+  if (v < 3) return decode(false); // identical up to version 2
+  const pack = decode(false);
+  const ok =
+    (pack.offsetVmcoreinfo === 0 && pack.sizeVmcoreinfo === 0) ||
+    (pack.offsetVmcoreinfo > h.blockSize && pack.offsetVmcoreinfo + pack.sizeVmcoreinfo <= payload);
+  return ok ? pack : decode(true);
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** A bitmap of pfns (LSB first within each byte) with an O(1) rank over 64-bit blocks. */
+export class PfnBitmap {
+  readonly words: Uint32Array;
+  /** Set bits before each 64-bit block. */
+  private readonly ranks: Uint32Array;
+  readonly bits: number;
+  readonly count: number;
+  constructor(bytes: Uint8Array) {
+    const nWords = Math.ceil(bytes.length / 4);
+    const words = new Uint32Array(nWords);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const full = bytes.length >> 2;
+    for (let i = 0; i < full; i++) words[i] = dv.getUint32(i * 4, true);
+    for (let b = full * 4; b < bytes.length; b++) words[full]! |= bytes[b]! << (8 * (b & 3));
+    this.words = words;
+    this.bits = bytes.length * 8;
+    const nBlocks = (nWords + 1) >> 1;
+    const ranks = new Uint32Array(nBlocks + 1);
+    let acc = 0;
+    for (let b = 0; b < nBlocks; b++) {
+      ranks[b] = acc;
+      acc += popcount32(words[2 * b]!) + (2 * b + 1 < nWords ? popcount32(words[2 * b + 1]!) : 0);
+    }
+    ranks[nBlocks] = acc;
+    this.ranks = ranks;
+    this.count = acc;
+  }
+  get(pfn: number): boolean {
+    if (pfn < 0 || pfn >= this.bits) return false;
+    return ((this.words[pfn >>> 5]! >>> (pfn & 31)) & 1) === 1;
+  }
+  /** Number of set bits below `pfn`: one table lookup and at most two popcounts. */
+  rank(pfn: number): number {
+    if (pfn <= 0) return 0;
+    if (pfn >= this.bits) return this.count;
+    const w = pfn >>> 5;
+    let r = this.ranks[w >>> 1]!;
+    if (w & 1) r += popcount32(this.words[w - 1]!);
+    const bit = pfn & 31;
+    if (bit) r += popcount32(this.words[w]! & ((1 << bit) - 1));
+    return r;
+  }
+}
+
+/** One file of a kdump (a whole dump, or one part of a split set). */
+export interface KdumpPart {
+  source: SyncByteSource;
+  header: KdumpHeader;
+  sub: KdumpSubHeader | undefined;
+  /** Pages that exist (1st bitmap); undefined for a single-bitmap file. */
+  memory: PfnBitmap | undefined;
+  /** Pages dumped (2nd bitmap). */
+  dumpable: PfnBitmap;
+  /** File offset of page_desc[0]. */
+  descOffset: number;
+  startPfn: number;
+  endPfn: number;
+  /** rank(startPfn): descriptors of this part are numbered from here. */
+  rankBase: number;
+  /** Descriptors in this part. */
+  numDumpable: number;
+  /** File offset of the shared zero page, if the file has one. */
+  zeroPageOffset: number | undefined;
+  window: ReadWindow;
+  descWindow: ReadWindow;
+}
+
+interface PageDesc {
+  offset: number;
+  size: number;
+  flags: number;
+}
+
+/** Open one kdump file: headers, bitmaps, rank index. */
+export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): KdumpPart {
+  const headBytes = source.readSync(0, Math.min(source.size, 4096)).slice();
+  const header = parseKdumpHeader(headBytes);
+  const bs = header.blockSize;
+  let sub: KdumpSubHeader | undefined;
+  if (header.signature === KDUMP_SIGNATURE && header.version >= 1 && header.subHdrSize > 0) {
+    const len = Math.min(bs * header.subHdrSize, 4096, Math.max(0, source.size - bs));
+    if (len < 8) throw new TruncatedError(bs, 8, Math.max(0, source.size - bs), "kdump sub-header");
+    sub = parseKdumpSubHeader(source.readSync(bs, len).slice(), header);
+  }
+  let maxPfn = header.maxMapnr;
+  if (sub?.maxMapnr64 !== undefined && sub.maxMapnr64 > 0) maxPfn = sub.maxMapnr64;
+  const bitmapOffset = bs * (1 + header.subHdrSize);
+  const bitmapBytes = header.bitmapBlocks * bs;
+  if (bitmapBytes > KDUMP_LIMITS.maxBitmapBytes)
+    throw new LimitError("kdump bitmap bytes", bitmapBytes, KDUMP_LIMITS.maxBitmapBytes, 436);
+  if (bitmapOffset + bitmapBytes > source.size)
+    throw new TruncatedError(bitmapOffset, bitmapBytes, source.size - bitmapOffset, "kdump page bitmaps");
+  // Two bitmaps when each half still covers every pfn (libkdumpfile's test; makedumpfile
+  // always writes two, the 2.6-era diskdump one).
+  const two = bitmapBytes > 0 && maxPfn <= (bitmapBytes * 8) / 2;
+  const half = two ? bitmapBytes / 2 : bitmapBytes;
+  const bits = source.readSync(bitmapOffset, bitmapBytes);
+  const memory = two ? new PfnBitmap(bits.subarray(0, half)) : undefined;
+  const dumpable = new PfnBitmap(bits.subarray(two ? half : 0, two ? 2 * half : half));
+  if (maxPfn > dumpable.bits) {
+    warnings.push({
+      code: "bitmap-short",
+      message: `max_mapnr ${hex(maxPfn)} exceeds the bitmap's ${hex(dumpable.bits)} bits`,
+    });
+    maxPfn = dumpable.bits;
+  }
+  let startPfn = 0;
+  let endPfn = maxPfn;
+  if (sub?.split) {
+    startPfn = Math.min(sub.startPfn, maxPfn);
+    endPfn = Math.min(Math.max(sub.endPfn, startPfn), maxPfn);
+  }
+  const rankBase = dumpable.rank(startPfn);
+  const numDumpable = dumpable.rank(endPfn) - rankBase;
+  const descOffset = bitmapOffset + bitmapBytes;
+  const part: KdumpPart = {
+    source,
+    header: { ...header, maxMapnr: header.maxMapnr },
+    sub,
+    memory,
+    dumpable,
+    descOffset,
+    startPfn,
+    endPfn,
+    rankBase,
+    numDumpable,
+    zeroPageOffset: undefined,
+    window: new ReadWindow(source, 1 << 20),
+    descWindow: new ReadWindow(source, 1 << 16),
+  };
+  // makedumpfile and QEMU write the one shared zero page first in the data area.
+  const zeroAt = descOffset + numDumpable * PAGE_DESC_SIZE;
+  if (zeroAt + bs <= source.size) {
+    try {
+      const z = source.readSync(zeroAt, bs);
+      if (z.every((b) => b === 0)) part.zeroPageOffset = zeroAt;
+    } catch {
+      // a flattened file may not hold it; then no page is reported as "zero"
+    }
+  }
+  (part as { maxPfn?: number }).maxPfn = maxPfn;
+  return part;
+}
+
+function partMaxPfn(p: KdumpPart): number {
+  return (p as { maxPfn?: number }).maxPfn ?? p.endPfn;
+}
+
+/** Read the VMCOREINFO blob (v3+) and the notes blob (v4+) of a kdump file. */
+function readBlobs(
+  part: KdumpPart,
+  warnings: DumpWarning[],
+): { vmcoreinfo?: Uint8Array; notes?: Uint8Array } {
+  const s = part.sub;
+  const out: { vmcoreinfo?: Uint8Array; notes?: Uint8Array } = {};
+  if (!s) return out;
+  const grab = (off: number, size: number, what: string, limit: number): Uint8Array | undefined => {
+    if (!off || !size) return undefined;
+    if (size > limit) {
+      warnings.push({
+        code: `${what}-too-large`,
+        message: `${what} of ${size} bytes exceeds ${limit}; ignored`,
+        offset: off,
+      });
+      return undefined;
+    }
+    try {
+      return part.source.readSync(off, size).slice();
+    } catch (e) {
+      warnings.push({ code: `${what}-unreadable`, message: `${what}: ${(e as Error).message}`, offset: off });
+      return undefined;
+    }
+  };
+  out.vmcoreinfo = grab(s.offsetVmcoreinfo, s.sizeVmcoreinfo, "vmcoreinfo", KDUMP_LIMITS.maxVmcoreinfoBytes);
+  out.notes = grab(s.offsetNote, s.sizeNote, "notes", KDUMP_LIMITS.maxNotesBytes);
+  return out;
+}
+
+export interface KdumpOpenOptions {
+  codecs: PageCodecs;
+  parseNotes: (bytes: Uint8Array, littleEndian: boolean, baseOffset: number) => ElfNote[];
+}
+
+/** A kdump-compressed dump (one file or a split set) as a DumpBackend. */
+export class KdumpBackend implements DumpBackend {
+  readonly format: "kdump" | "diskdump";
+  readonly pageSize: number;
+  readonly littleEndian: boolean;
+  readonly wordSize: 4 | 8;
+  readonly machine: string | undefined;
+  readonly notes: ElfNote[] = [];
+  readonly vmcoreinfoBytes: Uint8Array | undefined;
+  readonly utsname: Utsname;
+  readonly timestamp: number | undefined;
+  readonly nrCpus: number | undefined;
+  readonly warnings: DumpWarning[] = [];
+  readonly maxAddress: number;
+  readonly maxPfn: number;
+  readonly header: KdumpHeader;
+  readonly sub: KdumpSubHeader | undefined;
+  /** Parts sorted by start pfn. */
+  readonly parts: KdumpPart[];
+  readonly incomplete: boolean;
+  private readonly pageShift: number;
+  private map: PhysRange[] | undefined;
+  private readonly codecs: PageCodecs;
+  private scratch: Uint8Array;
+
+  constructor(sources: SyncByteSource[], opts: KdumpOpenOptions) {
+    if (sources.length === 0) throw new FormatError("no kdump files given");
+    if (sources.length > KDUMP_LIMITS.maxSplitParts)
+      throw new LimitError("split parts", sources.length, KDUMP_LIMITS.maxSplitParts);
+    this.codecs = opts.codecs;
+    const parts = sources.map((s) => openKdumpPart(s, this.warnings));
+    const first = parts[0]!;
+    for (const p of parts.slice(1)) {
+      if (
+        p.header.blockSize !== first.header.blockSize ||
+        p.header.littleEndian !== first.header.littleEndian
+      )
+        throw new FormatError(
+          `split part ${p.source.name ?? "?"} does not match the first part's page size/byte order`,
+        );
+    }
+    if (parts.length > 1) {
+      if (parts.some((p) => !p.sub?.split))
+        throw new FormatError(
+          "several files given but not all are parts of a split dump (sub-header split = 0)",
+        );
+      parts.sort((a, b) => a.startPfn - b.startPfn);
+      for (let i = 1; i < parts.length; i++)
+        if (parts[i]!.startPfn < parts[i - 1]!.endPfn)
+          throw new FormatError(`split parts overlap at pfn ${hex(parts[i]!.startPfn)}`);
+    } else if (first.sub?.split) {
+      this.warnings.push({
+        code: "split-part",
+        message: `this file is one part of a split dump (pfns ${hex(first.startPfn)}–${hex(first.endPfn)}); open all parts together`,
+      });
+    }
+    this.parts = parts;
+    this.header = first.header;
+    this.sub = first.sub;
+    this.format = first.header.signature === KDUMP_SIGNATURE ? "kdump" : "diskdump";
+    this.pageSize = first.header.blockSize;
+    this.pageShift = 31 - Math.clz32(this.pageSize);
+    this.littleEndian = first.header.littleEndian;
+    this.wordSize = first.header.wordSize;
+    this.utsname = first.header.utsname;
+    this.machine = this.utsname.machine || undefined;
+    this.timestamp = first.header.timestamp.sec || undefined;
+    this.nrCpus = first.header.nrCpus > 0 ? first.header.nrCpus : undefined;
+    this.maxPfn = Math.max(...parts.map(partMaxPfn));
+    this.maxAddress = this.maxPfn * this.pageSize;
+    this.incomplete = parts.some((p) => (p.header.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0);
+    if (this.incomplete)
+      this.warnings.push({
+        code: "incomplete",
+        message:
+          "the producer marked this dump INCOMPLETE (it stopped writing, e.g. disk full): pages it did not write read as not-dumped",
+      });
+    const blobs = readBlobs(first, this.warnings);
+    this.vmcoreinfoBytes = blobs.vmcoreinfo;
+    if (blobs.notes) this.notes = opts.parseNotes(blobs.notes, this.littleEndian, first.sub!.offsetNote);
+    this.scratch = new Uint8Array(this.pageSize * 2);
+    const covered = parts.reduce((n, p) => n + (p.endPfn - p.startPfn), 0);
+    if (parts.length > 1 && covered < this.maxPfn)
+      this.warnings.push({
+        code: "split-gap",
+        message: "the split parts do not cover every pfn: a part is missing",
+      });
+  }
+
+  private partFor(pfn: number): KdumpPart | undefined {
+    const ps = this.parts;
+    if (ps.length === 1) return pfn >= ps[0]!.startPfn && pfn < ps[0]!.endPfn ? ps[0] : undefined;
+    let lo = 0;
+    let hi = ps.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const p = ps[mid]!;
+      if (pfn < p.startPfn) hi = mid - 1;
+      else if (pfn >= p.endPfn) lo = mid + 1;
+      else return p;
+    }
+    return undefined;
+  }
+
+  /** Does the machine have RAM at this pfn (1st bitmap)? */
+  private exists(pfn: number): boolean {
+    const m = this.parts[0]!.memory;
+    if (m) return m.get(pfn);
+    const p = this.partFor(pfn);
+    return p ? p.dumpable.get(pfn) : false;
+  }
+
+  private descOf(part: KdumpPart, pfn: number): PageDesc | "missing" {
+    const idx = part.dumpable.rank(pfn) - part.rankBase;
+    const at = part.descOffset + idx * PAGE_DESC_SIZE;
+    if (at + PAGE_DESC_SIZE > part.source.size) return "missing";
+    let b: Uint8Array;
+    try {
+      b = part.descWindow.view(at, PAGE_DESC_SIZE);
+    } catch (e) {
+      if (e instanceof TruncatedError) return "missing";
+      throw e;
+    }
+    const dv = new DataView(b.buffer, b.byteOffset, PAGE_DESC_SIZE);
+    const le = this.littleEndian;
+    const lo = dv.getUint32(le ? 0 : 4, le);
+    const hi = dv.getUint32(le ? 4 : 0, le);
+    if (hi >= 0x20_0000)
+      throw new FormatError(`page descriptor of pfn ${hex(pfn)}: offset does not fit in 53 bits`, at);
+    return { offset: hi * 0x1_0000_0000 + lo, size: dv.getUint32(8, le), flags: dv.getUint32(12, le) };
+  }
+
+  private classify(part: KdumpPart, d: PageDesc | "missing"): PageState {
+    if (d === "missing") return "missing";
+    if (d.offset === 0 || d.size === 0) return "not-dumped";
+    if (d.offset + d.size > part.source.size) return "missing";
+    if (d.flags === 0 && d.offset === part.zeroPageOffset && d.size === this.pageSize) return "zero";
+    return "present";
+  }
+
+  stateAt(addr: number): PageState | undefined {
+    const pfn = Math.floor(addr / this.pageSize);
+    return this.pfnState(pfn);
+  }
+
+  pfnState(pfn: number): PageState | undefined {
+    if (pfn < 0 || pfn >= this.maxPfn) return undefined;
+    const part = this.partFor(pfn);
+    if (part?.dumpable.get(pfn)) return this.classify(part, this.descOf(part, pfn));
+    return this.exists(pfn) ? "excluded" : undefined;
+  }
+
+  memoryMap(): PhysRange[] {
+    if (this.map) return this.map;
+    const out: PhysRange[] = [];
+    const ps = this.pageSize;
+    let runStart = -1;
+    let runState: PageState | undefined;
+    const push = (pfn: number, st: PageState | undefined) => {
+      if (st === runState && (runStart >= 0 || st === undefined)) return;
+      if (runState !== undefined) out.push({ start: runStart * ps, end: pfn * ps, state: runState });
+      runState = st;
+      runStart = st === undefined ? -1 : pfn;
+    };
+    const mem = this.parts[0]!.memory;
+    for (let pfn = 0; pfn < this.maxPfn; ) {
+      // skip holes a word at a time
+      if (mem && (pfn & 31) === 0 && mem.words[pfn >>> 5] === 0) {
+        const part = this.partFor(pfn);
+        if (!part || part.dumpable.words[pfn >>> 5] === 0) {
+          push(pfn, undefined);
+          pfn += 32;
+          continue;
+        }
+      }
+      push(pfn, this.pfnState(pfn));
+      pfn++;
+    }
+    push(this.maxPfn, undefined);
+    this.map = out;
+    return out;
+  }
+
+  /** Decode page `pfn` into `dst` (pageSize bytes). */
+  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean): void {
+    const addr = pfn * this.pageSize;
+    if (pfn < 0 || pfn >= this.maxPfn)
+      throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
+    const part = this.partFor(pfn);
+    if (!part?.dumpable.get(pfn)) {
+      if (!this.exists(pfn)) {
+        if (this.parts.length > 1 && !part)
+          throw new AddressError("physical", addr, `pfn ${hex(pfn)} is in no part of this split dump`);
+        throw new AddressError("physical", addr, `not in the dump (memory hole, pfn ${hex(pfn)})`);
+      }
+      if (zeroExcluded) {
+        dst.fill(0, 0, this.pageSize);
+        return;
+      }
+      throw new ExcludedPageError("physical", addr, pfn);
+    }
+    const d = this.descOf(part, pfn);
+    if (d === "missing")
+      throw new TruncatedError(
+        part.descOffset,
+        PAGE_DESC_SIZE,
+        0,
+        `page descriptor of pfn ${hex(pfn)} (dump truncated)`,
+      );
+    if (d.offset === 0 || d.size === 0) {
+      if (zeroExcluded) {
+        dst.fill(0, 0, this.pageSize);
+        return;
+      }
+      throw new ExcludedPageError("physical", addr, pfn, "page not written (dump incomplete)");
+    }
+    const codec = codecForFlags(d.flags);
+    if (codec === undefined && d.size !== this.pageSize)
+      throw new FormatError(
+        `page descriptor of pfn ${hex(pfn)}: raw page of ${d.size} bytes (page size ${this.pageSize})`,
+      );
+    if (d.size > 2 * this.pageSize)
+      throw new FormatError(
+        `page descriptor of pfn ${hex(pfn)}: compressed size ${d.size} exceeds twice the page size`,
+      );
+    if (d.offset < part.descOffset)
+      throw new FormatError(
+        `page descriptor of pfn ${hex(pfn)}: data offset ${hex(d.offset)} lies inside the headers`,
+      );
+    if (d.offset + d.size > part.source.size)
+      throw new TruncatedError(d.offset, d.size, part.source.size - d.offset, `page data of pfn ${hex(pfn)}`);
+    const data = part.window.view(d.offset, d.size);
+    if (codec === undefined) {
+      dst.set(data);
+      return;
+    }
+    const out = dst.length === this.pageSize ? dst : dst.subarray(0, this.pageSize);
+    const decoder = this.codecs[codec];
+    if (!decoder) throw new UnsupportedError(`${codec} page compression`);
+    try {
+      decoder(data, out, `pfn ${hex(pfn)}`);
+    } catch (e) {
+      if (e instanceof DecompressError) throw e;
+      throw new DecompressError(codec, (e as Error).message, `pfn ${hex(pfn)}`);
+    }
+  }
+
+  read(addr: number, out: Uint8Array, zeroExcluded: boolean): void {
+    const ps = this.pageSize;
+    let done = 0;
+    const len = out.length;
+    while (done < len) {
+      const a = addr + done;
+      const pfn = Math.floor(a / ps);
+      const inPage = a - pfn * ps;
+      const n = Math.min(len - done, ps - inPage);
+      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded);
+      else {
+        const page = this.scratch.subarray(0, ps);
+        this.readPage(pfn, page, zeroExcluded);
+        out.set(page.subarray(inPage, inPage + n), done);
+      }
+      done += n;
+    }
+  }
+
+  /** Counts of pages by state (holes not counted) and the pfn span. */
+  pageCounts(): Record<PageState, number> {
+    const c: Record<PageState, number> = { present: 0, zero: 0, excluded: 0, "not-dumped": 0, missing: 0 };
+    for (const r of this.memoryMap()) c[r.state] += (r.end - r.start) >> this.pageShift;
+    return c;
+  }
+}

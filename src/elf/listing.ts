@@ -1,0 +1,229 @@
+/**
+ * readelf-style text listings (binutils `readelf -hlSsnW` layouts), and the JSON shape of
+ * `kdumpkit elf --json`. Pure: strings out, no I/O.
+ */
+import {
+  fileTypeName,
+  machineName,
+  noteTypeName,
+  osabiName,
+  programTypeName,
+  sectionFlags,
+  sectionTypeName,
+  segmentFlags,
+  symbolBindName,
+  symbolIndexName,
+  symbolTypeName,
+  symbolVisibilityName,
+} from "./names.js";
+import type { ElfFile } from "./reader.js";
+import type { ElfHeader, ElfNote, ElfSymbol, ProgramHeader, SectionHeader } from "./types.js";
+
+const hx = (v: number | bigint, width = 0) => BigInt(v).toString(16).padStart(width, "0");
+/** readelf's %#lx: "0" for zero, else 0x… */
+const alt = (v: number | bigint) => (BigInt(v) === 0n ? "0" : `0x${hx(v)}`);
+
+export function listHeader(h: ElfHeader): string {
+  const magic = Array.from(h.ident, (b) => b.toString(16).padStart(2, "0")).join(" ");
+  const line = (k: string, v: string) => `  ${`${k}:`.padEnd(35)}${v}`;
+  return [
+    "ELF Header:",
+    `  Magic:   ${magic} `,
+    line("Class", h.class === 64 ? "ELF64" : "ELF32"),
+    line("Data", h.littleEndian ? "2's complement, little endian" : "2's complement, big endian"),
+    line("Version", `${h.identVersion}${h.identVersion === 1 ? " (current)" : ""}`),
+    line("OS/ABI", osabiName(h.osabi)),
+    line("ABI Version", String(h.abiVersion)),
+    line("Type", fileTypeName(h.type)),
+    line("Machine", machineName(h.machine)),
+    line("Version", `0x${hx(h.version)}`),
+    line("Entry point address", `0x${hx(h.entry)}`),
+    line("Start of program headers", `${h.phoff} (bytes into file)`),
+    line("Start of section headers", `${h.shoff} (bytes into file)`),
+    line("Flags", `0x${hx(h.flags)}`),
+    line("Size of this header", `${h.ehsize} (bytes)`),
+    line("Size of program headers", `${h.phentsize} (bytes)`),
+    line("Number of program headers", h.phnumRaw === 0xffff ? `65535 (${h.phnum})` : String(h.phnum)),
+    line("Size of section headers", `${h.shentsize} (bytes)`),
+    line("Number of section headers", h.shnumRaw === 0 && h.shnum ? `0 (${h.shnum})` : String(h.shnumRaw)),
+    line(
+      "Section header string table index",
+      h.shstrndxRaw === 0xffff ? `65535 (${h.shstrndx})` : String(h.shstrndx),
+    ),
+    "",
+  ].join("\n");
+}
+
+export function listProgramHeaders(elf: ElfFile): string {
+  const is64 = elf.class === 64;
+  if (elf.programHeaders.length === 0) return "\nThere are no program headers in this file.\n";
+  const out = ["Program Headers:"];
+  out.push(
+    is64
+      ? "  Type           Offset   VirtAddr           PhysAddr           FileSiz  MemSiz   Flg Align"
+      : "  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align",
+  );
+  for (const p of elf.programHeaders) {
+    const type = programTypeName(p.type).padEnd(14);
+    if (is64) {
+      out.push(
+        `  ${type} 0x${hx(p.offset, 6)} 0x${hx(p.vaddr, 16)} 0x${hx(p.paddr, 16)} 0x${hx(p.filesz, 6)} 0x${hx(p.memsz, 6)} ${segmentFlags(p.flags)} ${alt(p.align)}`,
+      );
+    } else {
+      out.push(
+        `  ${type} 0x${hx(p.offset, 6)} 0x${hx(p.vaddr, 8)} 0x${hx(p.paddr, 8)} 0x${hx(p.filesz, 5)} 0x${hx(p.memsz, 5)} ${segmentFlags(p.flags)} ${alt(p.align)}`,
+      );
+    }
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+export function listSections(elf: ElfFile): string {
+  const is64 = elf.class === 64;
+  if (elf.sections.length === 0) return "\nThere are no sections in this file.\n";
+  const out = ["Section Headers:"];
+  out.push(
+    is64
+      ? "  [Nr] Name              Type            Address          Off    Size   ES Flg Lk Inf Al"
+      : "  [Nr] Name              Type            Addr     Off    Size   ES Flg Lk Inf Al",
+  );
+  for (const s of elf.sections) {
+    const idx = `[${String(s.index).padStart(2)}]`;
+    out.push(
+      `  ${idx} ${s.name.padEnd(17)} ${sectionTypeName(s.type).padEnd(15)} ${hx(s.addr, is64 ? 16 : 8)} ${hx(s.offset, 6)} ${hx(s.size, 6)} ${hx(s.entsize, 2)} ${sectionFlags(s.flags).padStart(3)} ${String(s.link).padStart(2)} ${String(s.info).padStart(3)} ${String(s.addralign).padStart(2)}`,
+    );
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+export function listSymbols(elf: ElfFile, symbols: ElfSymbol[], tableName: string): string {
+  const is64 = elf.class === 64;
+  const out: string[] = [`Symbol table '${tableName}' contains ${symbols.length} entries:`];
+  out.push(
+    is64
+      ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name"
+      : "   Num:    Value  Size Type    Bind   Vis      Ndx Name",
+  );
+  for (const s of symbols) {
+    out.push(
+      `${String(s.index).padStart(6)}: ${hx(s.value, is64 ? 16 : 8)} ${String(s.size).padStart(5)} ${symbolTypeName(s.type).padEnd(7)} ${symbolBindName(s.bind).padEnd(6)} ${symbolVisibilityName(s.visibility).padEnd(8)} ${symbolIndexName(s.shndx).padStart(3)} ${s.name}`,
+    );
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+export function listNotes(
+  elf: ElfFile,
+  notes: ElfNote[],
+  describe?: (n: ElfNote) => string | undefined,
+): string {
+  const out: string[] = [];
+  let current = "";
+  for (const n of notes) {
+    const key = `${n.origin.kind}:${n.origin.index}`;
+    if (key !== current) {
+      current = key;
+      if (n.origin.kind === "segment") {
+        const p = elf.programHeaders[n.origin.index]!;
+        out.push(
+          "",
+          `Displaying notes found at file offset 0x${hx(p.offset, 8)} with length 0x${hx(p.filesz, 8)}:`,
+        );
+      } else out.push("", `Displaying notes found in: ${n.origin.name}`);
+      out.push("  Owner                Data size \tDescription");
+    }
+    const extra = describe?.(n);
+    out.push(
+      `  ${n.name.padEnd(20)} 0x${hx(n.desc.length, 8)}\t${noteTypeName(n.name, n.type, elf.header.type === 4)}${extra ? `\t    ${extra}` : ""}`,
+    );
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+/** `kdumpkit elf --json` shape (contract relied on by later checks). */
+export function headerJson(h: ElfHeader) {
+  return {
+    class: h.class === 64 ? "ELF64" : "ELF32",
+    data: h.littleEndian ? "little-endian" : "big-endian",
+    osabi: h.osabi,
+    abiVersion: h.abiVersion,
+    type: h.type,
+    typeName: fileTypeName(h.type),
+    machine: h.machine,
+    machineName: machineName(h.machine),
+    version: h.version,
+    entry: h.entry,
+    phoff: BigInt(h.phoff),
+    shoff: BigInt(h.shoff),
+    flags: h.flags,
+    ehsize: h.ehsize,
+    phentsize: h.phentsize,
+    phnum: h.phnum,
+    phnumRaw: h.phnumRaw,
+    shentsize: h.shentsize,
+    shnum: h.shnum,
+    shstrndx: h.shstrndx,
+  };
+}
+
+export function programHeaderJson(p: ProgramHeader) {
+  return {
+    index: p.index,
+    type: programTypeName(p.type),
+    typeValue: p.type,
+    offset: BigInt(p.offset),
+    vaddr: p.vaddr,
+    paddr: p.paddr,
+    filesz: BigInt(p.filesz),
+    memsz: BigInt(p.memsz),
+    flags: segmentFlags(p.flags),
+    align: p.align,
+  };
+}
+
+export function sectionJson(s: SectionHeader) {
+  return {
+    index: s.index,
+    name: s.name,
+    type: sectionTypeName(s.type),
+    typeValue: s.type,
+    flags: sectionFlags(s.flags),
+    flagsValue: s.flags,
+    addr: s.addr,
+    offset: BigInt(s.offset),
+    size: BigInt(s.size),
+    link: s.link,
+    info: s.info,
+    addralign: s.addralign,
+    entsize: BigInt(s.entsize),
+  };
+}
+
+export function symbolJson(s: ElfSymbol) {
+  return {
+    index: s.index,
+    name: s.name,
+    value: s.value,
+    size: s.size,
+    type: symbolTypeName(s.type),
+    bind: symbolBindName(s.bind),
+    visibility: symbolVisibilityName(s.visibility),
+    shndx: symbolIndexName(s.shndx),
+  };
+}
+
+export function noteJson(elf: ElfFile, n: ElfNote, decoded?: unknown) {
+  const o: Record<string, unknown> = {
+    name: n.name,
+    type: n.type,
+    typeName: noteTypeName(n.name, n.type, elf.header.type === 4),
+    descsz: n.desc.length,
+    offset: BigInt(n.offset),
+  };
+  if (decoded !== undefined) o.decoded = decoded;
+  return o;
+}

@@ -1,0 +1,547 @@
+import { Cursor, decodeText } from "../bytes/cursor.js";
+import type { SyncByteSource } from "../bytes/source.js";
+import { FormatError, hex, LimitError, TruncatedError } from "../errors.js";
+import {
+  type ElfClass,
+  type ElfHeader,
+  type ElfNote,
+  type ElfSymbol,
+  type ElfWarning,
+  PN_XNUM,
+  type ProgramHeader,
+  PT_LOAD,
+  PT_NOTE,
+  type SectionHeader,
+  SHN_XINDEX,
+  SHT_DYNSYM,
+  SHT_NOBITS,
+  SHT_NOTE,
+  SHT_SYMTAB,
+} from "./types.js";
+
+/** Sanity limits: real files stay far below; a hostile header cannot make us allocate more. */
+export const ELF_LIMITS = {
+  /** QEMU paging dumps reach ~66k phdrs; leave room for very large machines. */
+  maxProgramHeaders: 16 * 1024 * 1024,
+  maxSections: 4 * 1024 * 1024,
+  /** A single note's name or descriptor. */
+  maxNoteSize: 64 * 1024 * 1024,
+  /** Symbols in one table (the 633 MB debug vmlinux has ~150k). */
+  maxSymbols: 64 * 1024 * 1024,
+};
+
+export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+export function isElf(head: Uint8Array): boolean {
+  return head.length >= 4 && ELF_MAGIC.every((b, i) => head[i] === b);
+}
+
+function ehdrSize(cls: ElfClass): number {
+  return cls === 64 ? 64 : 52;
+}
+export function phdrSize(cls: ElfClass): number {
+  return cls === 64 ? 56 : 32;
+}
+export function shdrSize(cls: ElfClass): number {
+  return cls === 64 ? 64 : 40;
+}
+
+/** Decode the ELF file header from (at least) its first 64 bytes. Counts are raw here. */
+export function decodeElfHeader(bytes: Uint8Array, warnings: ElfWarning[] = []): ElfHeader {
+  if (bytes.length < 16) throw new TruncatedError(0, 16, bytes.length, "ELF identification");
+  if (!isElf(bytes)) throw new FormatError("not an ELF file", 0, "\\x7fELF");
+  const eiClass = bytes[4];
+  if (eiClass !== 1 && eiClass !== 2)
+    throw new FormatError(`bad EI_CLASS ${eiClass}`, 4, "1 (ELF32) or 2 (ELF64)");
+  const cls: ElfClass = eiClass === 2 ? 64 : 32;
+  const eiData = bytes[5];
+  if (eiData !== 1 && eiData !== 2) throw new FormatError(`bad EI_DATA ${eiData}`, 5, "1 (LSB) or 2 (MSB)");
+  const le = eiData === 1;
+  const c = new Cursor(bytes, le);
+  c.need(ehdrSize(cls), 0, "ELF header");
+  c.seek(16);
+  const type = c.u16();
+  const machine = c.u16();
+  const version = c.u32();
+  const entry = cls === 64 ? c.u64() : BigInt(c.u32());
+  const phoff = cls === 64 ? c.u64n(undefined, "e_phoff") : c.u32();
+  const shoff = cls === 64 ? c.u64n(undefined, "e_shoff") : c.u32();
+  const flags = c.u32();
+  const ehsize = c.u16();
+  const phentsize = c.u16();
+  const phnumRaw = c.u16();
+  const shentsize = c.u16();
+  const shnumRaw = c.u16();
+  const shstrndxRaw = c.u16();
+  if (ehsize !== ehdrSize(cls)) {
+    // QEMU 7.2 dump-guest-memory writes e_ehsize = 8 (should be 64).
+    warnings.push({
+      code: "bad-ehsize",
+      message: `e_ehsize is ${ehsize}, expected ${ehdrSize(cls)} (QEMU 7.2 writes 8); ignored`,
+      offset: cls === 64 ? 52 : 40,
+    });
+  }
+  return {
+    ident: bytes.slice(0, 16),
+    class: cls,
+    littleEndian: le,
+    identVersion: bytes[6]!,
+    osabi: bytes[7]!,
+    abiVersion: bytes[8]!,
+    type,
+    machine,
+    version,
+    entry,
+    phoff,
+    shoff,
+    flags,
+    ehsize,
+    phentsize,
+    phnumRaw,
+    shentsize,
+    shnumRaw,
+    shstrndxRaw,
+    phnum: phnumRaw,
+    shnum: shnumRaw,
+    shstrndx: shstrndxRaw,
+  };
+}
+
+/** Decode one program header at `at` in `c`. */
+export function decodeProgramHeader(c: Cursor, at: number, cls: ElfClass, index: number): ProgramHeader {
+  if (cls === 64) {
+    return {
+      index,
+      type: c.u32(at),
+      flags: c.u32(at + 4),
+      offset: c.u64n(at + 8, "p_offset"),
+      vaddr: c.u64(at + 16),
+      paddr: c.u64(at + 24),
+      filesz: c.u64n(at + 32, "p_filesz"),
+      memsz: c.u64n(at + 40, "p_memsz"),
+      align: c.u64(at + 48),
+    };
+  }
+  return {
+    index,
+    type: c.u32(at),
+    offset: c.u32(at + 4),
+    vaddr: BigInt(c.u32(at + 8)),
+    paddr: BigInt(c.u32(at + 12)),
+    filesz: c.u32(at + 16),
+    memsz: c.u32(at + 20),
+    flags: c.u32(at + 24),
+    align: BigInt(c.u32(at + 28)),
+  };
+}
+
+function decodeSectionHeader(c: Cursor, at: number, cls: ElfClass, index: number): SectionHeader {
+  if (cls === 64) {
+    return {
+      index,
+      nameOffset: c.u32(at),
+      name: "",
+      type: c.u32(at + 4),
+      flags: c.u64(at + 8),
+      addr: c.u64(at + 16),
+      offset: c.u64n(at + 24, "sh_offset"),
+      size: c.u64n(at + 32, "sh_size"),
+      link: c.u32(at + 40),
+      info: c.u32(at + 44),
+      addralign: c.u64(at + 48),
+      entsize: c.u64n(at + 56, "sh_entsize"),
+    };
+  }
+  return {
+    index,
+    nameOffset: c.u32(at),
+    name: "",
+    type: c.u32(at + 4),
+    flags: BigInt(c.u32(at + 8)),
+    addr: BigInt(c.u32(at + 12)),
+    offset: c.u32(at + 16),
+    size: c.u32(at + 20),
+    link: c.u32(at + 24),
+    info: c.u32(at + 28),
+    addralign: BigInt(c.u32(at + 32)),
+    entsize: c.u32(at + 36),
+  };
+}
+
+/**
+ * Parse a block of ELF notes (Elf_Nhdr: namesz, descsz, type, each 4 bytes in both classes;
+ * name and desc padded to `align`, 4 normally, 8 for SHT_NOTE/PT_NOTE aligned to 8 such as
+ * .note.gnu.property). Stops at a zero-filled tail (kernel PT_NOTEs are padded). A note that
+ * runs past the block is reported as a warning and parsing stops there.
+ */
+export function parseNotes(
+  bytes: Uint8Array,
+  littleEndian: boolean,
+  baseOffset: number,
+  origin: ElfNote["origin"],
+  align = 4,
+  warnings?: ElfWarning[],
+): ElfNote[] {
+  const c = new Cursor(bytes, littleEndian, baseOffset);
+  const notes: ElfNote[] = [];
+  const pad = (n: number) => (n + align - 1) & ~(align - 1);
+  let pos = 0;
+  while (pos + 12 <= bytes.length) {
+    const namesz = c.u32(pos);
+    const descsz = c.u32(pos + 4);
+    const type = c.u32(pos + 8);
+    if (namesz === 0 && descsz === 0 && type === 0) {
+      // zero padding (the capture kernel pads merged PT_NOTEs; kexec-tools' crash_notes are
+      // allocated larger than the notes they hold)
+      break;
+    }
+    const nameAt = pos + 12;
+    const descAt = nameAt + pad(namesz);
+    const end = descAt + pad(descsz);
+    if (
+      namesz > ELF_LIMITS.maxNoteSize ||
+      descsz > ELF_LIMITS.maxNoteSize ||
+      descAt + descsz > bytes.length
+    ) {
+      warnings?.push({
+        code: "note-overflow",
+        message: `note at ${hex(baseOffset + pos)} (namesz ${namesz}, descsz ${descsz}) runs past its container of ${bytes.length} bytes`,
+        offset: baseOffset + pos,
+      });
+      break;
+    }
+    let nameEnd = nameAt + namesz;
+    while (nameEnd > nameAt && bytes[nameEnd - 1] === 0) nameEnd--;
+    notes.push({
+      name: decodeText(bytes.subarray(nameAt, nameEnd)),
+      type,
+      desc: bytes.subarray(descAt, descAt + descsz),
+      offset: baseOffset + pos,
+      descOffset: baseOffset + descAt,
+      origin,
+    });
+    pos = Math.min(end, bytes.length);
+  }
+  return notes;
+}
+
+/** Latin-1/ASCII fast path for symbol names (TextDecoder per name is slow on 100k symbols). */
+function cstrAt(b: Uint8Array, at: number): string {
+  if (at >= b.length) return "";
+  let e = at;
+  let ascii = true;
+  while (e < b.length && b[e] !== 0) {
+    if (b[e]! >= 0x80) ascii = false;
+    e++;
+  }
+  let s: string;
+  if (!ascii) s = decodeText(b.subarray(at, e));
+  else if (e - at < 64) {
+    s = "";
+    for (let i = at; i < e; i++) s += String.fromCharCode(b[i]!);
+  } else s = String.fromCharCode.apply(null, b.subarray(at, e) as unknown as number[]);
+  return s;
+}
+
+/**
+ * An ELF file over a synchronous byte source: header, program headers (with PN_XNUM), section
+ * headers with names, symbols, notes. Tolerates what real producers write (QEMU's e_ehsize 8,
+ * mkelf32's PT_NOTE outside its PT_LOAD, section headers past the end of a truncated core) and
+ * lists it in `warnings`.
+ */
+export class ElfFile {
+  readonly warnings: ElfWarning[] = [];
+  readonly header: ElfHeader;
+  readonly programHeaders: ProgramHeader[];
+  readonly sections: SectionHeader[];
+  /** True for a bare ELF core header (kexec-tools/kernel elfcorehdr): no segment data follows. */
+  rawCoreHeader = false;
+
+  private constructor(
+    readonly source: SyncByteSource,
+    head: Uint8Array,
+  ) {
+    this.header = decodeElfHeader(head, this.warnings);
+    this.sections = this.readSectionHeaders();
+    this.programHeaders = this.readProgramHeaders();
+    this.checkLayout();
+  }
+
+  static parse(source: SyncByteSource): ElfFile {
+    const n = Math.min(64, source.size);
+    if (n < 16) throw new TruncatedError(0, 16, source.size, "ELF identification");
+    return new ElfFile(source, source.readSync(0, n).slice());
+  }
+
+  get littleEndian(): boolean {
+    return this.header.littleEndian;
+  }
+  get class(): ElfClass {
+    return this.header.class;
+  }
+
+  private readSectionHeaders(): SectionHeader[] {
+    const h = this.header;
+    if (h.shoff === 0) {
+      h.shnum = h.shnumRaw;
+      return [];
+    }
+    const size = shdrSize(h.class);
+    if (h.shentsize !== size) {
+      this.warnings.push({
+        code: "bad-shentsize",
+        message: `e_shentsize ${h.shentsize} ≠ ${size}; section headers ignored`,
+      });
+      return [];
+    }
+    if (h.shoff + size > this.source.size) {
+      this.warnings.push({
+        code: "shdrs-missing",
+        message: `section headers at ${hex(h.shoff)} lie past the end of the file (${hex(this.source.size)})`,
+        offset: h.shoff,
+      });
+      return [];
+    }
+    // Section 0 holds the extended counts (ELF gABI): sh_size = shnum, sh_link = shstrndx,
+    // sh_info = phnum when e_phnum == PN_XNUM.
+    const s0 = decodeSectionHeader(
+      new Cursor(this.source.readSync(h.shoff, size), h.littleEndian, h.shoff),
+      0,
+      h.class,
+      0,
+    );
+    let shnum = h.shnumRaw;
+    if (shnum === 0) shnum = s0.size;
+    if (h.shstrndxRaw === SHN_XINDEX) h.shstrndx = s0.link;
+    if (h.phnumRaw === PN_XNUM) h.phnum = s0.info;
+    if (shnum > ELF_LIMITS.maxSections)
+      throw new LimitError("section count", shnum, ELF_LIMITS.maxSections, h.shoff);
+    const avail = Math.floor((this.source.size - h.shoff) / size);
+    if (shnum > avail) {
+      this.warnings.push({
+        code: "shdrs-truncated",
+        message: `${shnum} section headers declared, only ${avail} present before the end of the file`,
+        offset: h.shoff,
+      });
+      shnum = avail;
+    }
+    h.shnum = shnum;
+    const c = new Cursor(this.source.readSync(h.shoff, shnum * size), h.littleEndian, h.shoff);
+    const out: SectionHeader[] = [];
+    for (let i = 0; i < shnum; i++) out.push(decodeSectionHeader(c, i * size, h.class, i));
+    const strSec = out[h.shstrndx];
+    if (h.shstrndx !== 0 && strSec) {
+      const strtab = this.tryRead(strSec.offset, strSec.size, "section name table");
+      if (strtab) for (const s of out) s.name = cstrAt(strtab, s.nameOffset);
+    }
+    return out;
+  }
+
+  private readProgramHeaders(): ProgramHeader[] {
+    const h = this.header;
+    if (h.phnumRaw === PN_XNUM && this.sections.length === 0) {
+      throw new FormatError(
+        "e_phnum is PN_XNUM but there is no section 0 to hold the count",
+        h.class === 64 ? 56 : 44,
+      );
+    }
+    const n = h.phnum;
+    if (n === 0) return [];
+    const size = phdrSize(h.class);
+    if (h.phentsize !== size) {
+      throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+    }
+    if (n > ELF_LIMITS.maxProgramHeaders)
+      throw new LimitError("program header count", n, ELF_LIMITS.maxProgramHeaders, h.phoff);
+    if (h.phoff + n * size > this.source.size) {
+      throw new TruncatedError(h.phoff, n * size, this.source.size - h.phoff, `program headers (${n})`);
+    }
+    const c = new Cursor(this.source.readSync(h.phoff, n * size), h.littleEndian, h.phoff);
+    const out = new Array<ProgramHeader>(n);
+    for (let i = 0; i < n; i++) out[i] = decodeProgramHeader(c, i * size, h.class, i);
+    return out;
+  }
+
+  private checkLayout(): void {
+    const size = this.source.size;
+    const past = this.programHeaders.filter((p) => p.filesz > 0 && p.offset + p.filesz > size);
+    if (
+      past.length > 0 &&
+      past.length === this.programHeaders.filter((p) => p.filesz > 0).length &&
+      size < 1 << 20
+    ) {
+      // kexec-tools' ELF core header as it lies in memory (elfcorehdr=): p_offset holds the
+      // physical address until the capture kernel rewrites it into /proc/vmcore.
+      this.rawCoreHeader = this.header.type === 4;
+      this.warnings.push({
+        code: "segments-outside-file",
+        message: `all ${past.length} segments lie past the end of this ${size}-byte file${this.rawCoreHeader ? " (a raw ELF core header: p_offset holds physical addresses)" : ""}`,
+      });
+    } else {
+      for (const p of past) {
+        this.warnings.push({
+          code: "segment-truncated",
+          message: `segment ${p.index} (${hex(p.offset)}+${hex(p.filesz)}) extends past the end of the file (${hex(size)})`,
+          offset: p.offset,
+        });
+      }
+    }
+    for (const p of this.programHeaders) {
+      if (p.type === PT_LOAD && p.filesz > p.memsz) {
+        this.warnings.push({
+          code: "filesz-gt-memsz",
+          message: `segment ${p.index}: p_filesz ${hex(p.filesz)} > p_memsz ${hex(p.memsz)}`,
+        });
+      }
+    }
+    // mkelf32 (Xen's xen.gz) puts the build-id PT_NOTE at a vaddr outside its PT_LOAD.
+    const loads = this.programHeaders.filter((p) => p.type === PT_LOAD);
+    for (const n of this.programHeaders) {
+      if (n.type !== PT_NOTE || n.vaddr === 0n || loads.length === 0) continue;
+      const inside = loads.some(
+        (l) => n.vaddr >= l.vaddr && n.vaddr + BigInt(n.memsz) <= l.vaddr + BigInt(l.memsz),
+      );
+      if (!inside && this.header.type !== 4) {
+        this.warnings.push({
+          code: "note-outside-load",
+          message: `PT_NOTE segment ${n.index} (vaddr ${hex(n.vaddr)}) lies outside every PT_LOAD (Xen's mkelf32 does this)`,
+        });
+      }
+    }
+  }
+
+  private tryRead(offset: number, length: number, what: string): Uint8Array | undefined {
+    if (offset + length > this.source.size) {
+      this.warnings.push({
+        code: "truncated",
+        message: `${what} at ${hex(offset)}+${hex(length)} lies past the end of the file`,
+        offset,
+      });
+      return undefined;
+    }
+    return this.source.readSync(offset, length).slice();
+  }
+
+  /** The file bytes of a segment (p_filesz bytes at p_offset). Throws TruncatedError past EOF. */
+  readSegment(p: ProgramHeader): Uint8Array {
+    return this.source.readSync(p.offset, p.filesz).slice();
+  }
+
+  /** The bytes of a section (empty for SHT_NOBITS). */
+  readSection(s: SectionHeader): Uint8Array {
+    if (s.type === SHT_NOBITS) return new Uint8Array(0);
+    return this.source.readSync(s.offset, s.size).slice();
+  }
+
+  sectionByName(name: string): SectionHeader | undefined {
+    return this.sections.find((s) => s.name === name);
+  }
+
+  /** Notes of one PT_NOTE segment. */
+  segmentNotes(p: ProgramHeader): ElfNote[] {
+    if (this.rawCoreHeader) return [];
+    const bytes = this.tryRead(p.offset, p.filesz, `PT_NOTE segment ${p.index}`);
+    if (!bytes) return [];
+    return parseNotes(
+      bytes,
+      this.littleEndian,
+      p.offset,
+      { kind: "segment", index: p.index },
+      p.align === 8n ? 8 : 4,
+      this.warnings,
+    );
+  }
+
+  /** Notes of one SHT_NOTE section. */
+  sectionNotes(s: SectionHeader): ElfNote[] {
+    const bytes = this.tryRead(s.offset, s.size, `note section ${s.name}`);
+    if (!bytes) return [];
+    return parseNotes(
+      bytes,
+      this.littleEndian,
+      s.offset,
+      { kind: "section", index: s.index, name: s.name },
+      s.addralign === 8n ? 8 : 4,
+      this.warnings,
+    );
+  }
+
+  /**
+   * All notes: from PT_NOTE segments, or, when there are none (relocatable objects, files
+   * whose segments were stripped), from SHT_NOTE sections — as readelf -n does.
+   */
+  notes(from: "auto" | "segments" | "sections" = "auto"): ElfNote[] {
+    const segs = this.programHeaders.filter((p) => p.type === PT_NOTE);
+    if (from === "segments" || (from === "auto" && segs.length > 0))
+      return segs.flatMap((p) => this.segmentNotes(p));
+    return this.sections.filter((s) => s.type === SHT_NOTE).flatMap((s) => this.sectionNotes(s));
+  }
+
+  /** The symbol table: .symtab if present, else .dynsym (or the one asked for). */
+  symbols(which: "symtab" | "dynsym" | "auto" = "auto"): ElfSymbol[] {
+    const want = which === "dynsym" ? SHT_DYNSYM : SHT_SYMTAB;
+    let sec = this.sections.find((s) => s.type === want);
+    if (!sec && which === "auto") sec = this.sections.find((s) => s.type === SHT_DYNSYM);
+    return sec ? this.symbolsOf(sec) : [];
+  }
+
+  /** Decode the symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
+  symbolsOf(sec: SectionHeader): ElfSymbol[] {
+    const cls = this.class;
+    const entsize = cls === 64 ? 24 : 16;
+    if (sec.entsize !== 0 && sec.entsize !== entsize) {
+      throw new FormatError(
+        `symbol table ${sec.name}: sh_entsize ${sec.entsize}`,
+        sec.offset,
+        String(entsize),
+      );
+    }
+    const count = Math.floor(sec.size / entsize);
+    if (count > ELF_LIMITS.maxSymbols)
+      throw new LimitError("symbol count", count, ELF_LIMITS.maxSymbols, sec.offset);
+    const strSec = this.sections[sec.link];
+    const strtab = strSec
+      ? (this.tryRead(strSec.offset, strSec.size, "symbol string table") ?? new Uint8Array(0))
+      : new Uint8Array(0);
+    const data = this.source.readSync(sec.offset, count * entsize);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const le = this.littleEndian;
+    const out = new Array<ElfSymbol>(count);
+    for (let i = 0; i < count; i++) {
+      const at = i * entsize;
+      let nameOff: number;
+      let value: bigint;
+      let size: bigint;
+      let info: number;
+      let other: number;
+      let shndx: number;
+      if (cls === 64) {
+        nameOff = view.getUint32(at, le);
+        info = data[at + 4]!;
+        other = data[at + 5]!;
+        shndx = view.getUint16(at + 6, le);
+        value = view.getBigUint64(at + 8, le);
+        size = view.getBigUint64(at + 16, le);
+      } else {
+        nameOff = view.getUint32(at, le);
+        value = BigInt(view.getUint32(at + 4, le));
+        size = BigInt(view.getUint32(at + 8, le));
+        info = data[at + 12]!;
+        other = data[at + 13]!;
+        shndx = view.getUint16(at + 14, le);
+      }
+      out[i] = {
+        index: i,
+        name: cstrAt(strtab, nameOff),
+        value,
+        size,
+        type: info & 0xf,
+        bind: info >> 4,
+        visibility: other & 3,
+        other,
+        shndx,
+      };
+    }
+    return out;
+  }
+}

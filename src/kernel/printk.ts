@@ -1,0 +1,442 @@
+/**
+ * The kernel log (dmesg) from VMCOREINFO alone, for the three layouts Linux has used:
+ *  - before 3.5: a plain character ring `log_buf` of `log_buf_len` bytes, `log_end` the total
+ *    written (kernel/printk.c; log_end became `unsigned` from `unsigned long` in 2.6.25);
+ *  - 3.5–5.9: variable-length `struct printk_log` records in log_buf, from log_first_idx to
+ *    log_next_idx, a zero `len` marking the wrap (the struct was named `log` up to 3.10);
+ *  - 5.10+: the lockless printk_ringbuffer (kernel/printk/printk_ringbuffer.[ch]): a descriptor
+ *    ring (state_var: 2 state bits over a 62-bit id), an info array, and a text data ring whose
+ *    blocks start with the descriptor id and may wrap to the ring start.
+ *
+ * Text output is byte-for-byte what `makedumpfile --dump-dmesg` 1.7.2 writes (makedumpfile.c
+ * dump_log_entry, printk.c dump_record), quirks included: bytes that are neither isprint nor
+ * isspace in the C locale are written as "\x%02x" of a *signed* char, so 0xe2 becomes
+ * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
+ * data (begin == next) are skipped.
+ */
+import { FormatError, LimitError, UnsupportedError } from "../errors.js";
+import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+
+/** Kernel virtual memory reads (LinuxX86_64Space implements this). */
+export interface KernelMemory {
+  read(va: bigint, length: number, into?: Uint8Array): Uint8Array;
+}
+
+export type PrintkFormat = "printk_ringbuffer" | "printk_log" | "log_buf";
+
+export interface PrintkRecord {
+  /** Sequence number (ring buffer: printk_info.seq). */
+  seq?: bigint;
+  tsNsec: bigint;
+  /** Syslog level (0–7) and facility, when the layout is the known one. */
+  level?: number;
+  facility?: number;
+  /** LOG_NEWLINE/LOG_CONT… bits (printk_info.flags / printk_log.flags). */
+  flags?: number;
+  /** PRINTK_CALLER id: bit 31 set = CPU number, else task id. */
+  callerId?: number;
+  /** The message bytes (not NUL-terminated, may hold '\n'). */
+  text: Uint8Array;
+  /** 3.5–5.9: the dictionary ("SUBSYSTEM=…\0DEVICE=…"). */
+  dict?: Uint8Array;
+  /** 5.10+: dev_printk_info.subsystem / .device. */
+  subsystem?: string;
+  device?: string;
+  /** 5.10+: descriptor state when read. */
+  state?: "committed" | "finalized";
+  /** text_len said more than the data block holds (the text was cut). */
+  truncated?: boolean;
+}
+
+export interface KernelLog {
+  format: PrintkFormat;
+  records: PrintkRecord[];
+  /** log_buf (before 3.5): the raw text in log order. */
+  text?: Uint8Array;
+  /** Damage found while reading (the records before it are kept). */
+  warnings: string[];
+}
+
+/** Upper bounds for sizes read from the dump (a corrupt value must not allocate gigabytes). */
+const MAX_LOG_BYTES = 1 << 30;
+const MAX_DESC_BITS = 24;
+const MAX_STRUCT = 1 << 16;
+
+function dv(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function need(vi: Vmcoreinfo, what: "SIZE" | "OFFSET", name: string): number {
+  const v = what === "SIZE" ? vi.size(name) : vi.offset(name);
+  if (v === undefined) throw new FormatError(`VMCOREINFO lacks ${what}(${name}), needed for the kernel log`);
+  if (v > MAX_STRUCT) throw new LimitError(`${what}(${name})`, v, MAX_STRUCT);
+  return v;
+}
+
+function needSymbol(vi: Vmcoreinfo, name: string): bigint {
+  const v = vi.symbol(name);
+  if (v === undefined) throw new FormatError(`VMCOREINFO lacks SYMBOL(${name}), needed for the kernel log`);
+  return v;
+}
+
+function latin1z(b: Uint8Array): string {
+  let end = b.indexOf(0);
+  if (end < 0) end = b.length;
+  let s = "";
+  for (let i = 0; i < end; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/** "6.1.0-56-amd64" → [6, 1, 0]. */
+export function kernelVersion(osrelease: string | undefined): [number, number, number] | undefined {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(osrelease ?? "");
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+function versionBelow(v: [number, number, number] | undefined, a: number, b: number, c: number): boolean {
+  if (!v) return false;
+  if (v[0] !== a) return v[0] < a;
+  if (v[1] !== b) return v[1] < b;
+  return v[2] < c;
+}
+
+/** Which layout this kernel uses, judged by what VMCOREINFO exports (as makedumpfile does). */
+export function printkFormat(vi: Vmcoreinfo): PrintkFormat {
+  if (vi.symbol("prb") !== undefined) return "printk_ringbuffer";
+  if (vi.symbol("log_end") !== undefined) return "log_buf";
+  if (vi.symbol("log_first_idx") !== undefined && vi.symbol("log_next_idx") !== undefined)
+    return "printk_log";
+  if (vi.symbol("log_buf") !== undefined)
+    return versionBelow(kernelVersion(vi.osrelease), 3, 5, 0) ? "log_buf" : "printk_log";
+  throw new UnsupportedError("kernel log: VMCOREINFO has neither SYMBOL(prb) nor SYMBOL(log_buf)");
+}
+
+/** Read the kernel log of a dump. */
+export function readKernelLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+  switch (printkFormat(vi)) {
+    case "printk_ringbuffer":
+      return readRingbuffer(mem, vi);
+    case "printk_log":
+      return readPrintkLog(mem, vi);
+    case "log_buf":
+      return readLegacyLogBuf(mem, vi);
+  }
+}
+
+function readPointer(mem: KernelMemory, va: bigint): bigint {
+  return dv(mem.read(va, 8)).getBigUint64(0, true);
+}
+
+/** 5.10+: the lockless ring buffer, walked from tail_id to head_id like makedumpfile does. */
+function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+  const warnings: string[] = [];
+  const prbAddr = readPointer(mem, needSymbol(vi, "prb"));
+  const prbSize = need(vi, "SIZE", "printk_ringbuffer");
+  const prb = dv(mem.read(prbAddr, prbSize));
+  const counter = vi.offset("atomic_long_t.counter") ?? 0;
+
+  const descRing = need(vi, "OFFSET", "printk_ringbuffer.desc_ring");
+  const countBits = prb.getUint32(descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), true);
+  if (countBits > MAX_DESC_BITS) throw new LimitError("prb_desc_ring.count_bits", countBits, MAX_DESC_BITS);
+  const count = 2 ** countBits;
+  const descsAddr = prb.getBigUint64(descRing + need(vi, "OFFSET", "prb_desc_ring.descs"), true);
+  const infosAddr = prb.getBigUint64(descRing + need(vi, "OFFSET", "prb_desc_ring.infos"), true);
+  const headOff = descRing + need(vi, "OFFSET", "prb_desc_ring.head_id") + counter;
+  const tailOff = descRing + need(vi, "OFFSET", "prb_desc_ring.tail_id") + counter;
+
+  const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
+  const sizeBits = prb.getUint32(textRing + need(vi, "OFFSET", "prb_data_ring.size_bits"), true);
+  if (sizeBits > 30) throw new LimitError("prb_data_ring.size_bits", sizeBits, 30);
+  const dataSize = 2 ** sizeBits;
+  const dataAddr = prb.getBigUint64(textRing + need(vi, "OFFSET", "prb_data_ring.data"), true);
+
+  const descSize = need(vi, "SIZE", "prb_desc");
+  const infoSize = need(vi, "SIZE", "printk_info");
+  if (count * (descSize + infoSize) > MAX_LOG_BYTES)
+    throw new LimitError("printk descriptor ring bytes", count * (descSize + infoSize), MAX_LOG_BYTES);
+  const descs = mem.read(descsAddr, count * descSize);
+  const infos = mem.read(infosAddr, count * infoSize);
+  const data = mem.read(dataAddr, dataSize);
+  const dD = dv(descs);
+  const dI = dv(infos);
+
+  const oState = need(vi, "OFFSET", "prb_desc.state_var") + counter;
+  const oLpos = need(vi, "OFFSET", "prb_desc.text_blk_lpos");
+  const oBegin = oLpos + need(vi, "OFFSET", "prb_data_blk_lpos.begin");
+  const oNext = oLpos + need(vi, "OFFSET", "prb_data_blk_lpos.next");
+  const oSeq = vi.offset("printk_info.seq");
+  const oTs = need(vi, "OFFSET", "printk_info.ts_nsec");
+  const oTextLen = need(vi, "OFFSET", "printk_info.text_len");
+  const oCaller = vi.offset("printk_info.caller_id");
+  // facility and flags:5/level:3 follow text_len (struct printk_info, printk_ringbuffer.h);
+  // VMCOREINFO does not export them, so only trust that layout when caller_id sits where it says
+  const knownLayout = oCaller === oTextLen + 4;
+  const oDev = vi.offset("printk_info.dev_info");
+  const oSubsys = vi.offset("dev_printk_info.subsystem");
+  const lSubsys = vi.length("printk_info_subsystem");
+  const oDevice = vi.offset("dev_printk_info.device");
+  const lDevice = vi.length("printk_info_device");
+
+  const mask = count - 1;
+  const dmask = dataSize - 1;
+  // ids are 62-bit (DESC_ID_MASK): kept as hi (30 bits) / lo (32 bits)
+  let idHi = prb.getUint32(tailOff + 4, true) & 0x3fffffff;
+  let idLo = prb.getUint32(tailOff, true);
+  const headHi = prb.getUint32(headOff + 4, true) & 0x3fffffff;
+  const headLo = prb.getUint32(headOff, true);
+  // records between tail and head: at most `count`; more means a corrupt tail/head
+  const span = (headHi - idHi) * 4294967296 + (headLo - idLo);
+  if (span < 0 || span >= count) {
+    warnings.push(`tail_id..head_id spans ${span} descriptors of ${count}: reading the last ${count}`);
+    const start = headHi * 4294967296 + headLo - (count - 1);
+    idHi = Math.floor(start / 4294967296) & 0x3fffffff;
+    idLo = start >>> 0;
+  }
+  const records: PrintkRecord[] = [];
+  for (;;) {
+    const di = (idLo & mask) * descSize;
+    const svLo = dD.getUint32(di + oState, true);
+    const svHi = dD.getUint32(di + oState + 4, true);
+    const state = svHi >>> 30;
+    const isHead = idHi === headHi && idLo === headLo;
+    if ((svHi & 0x3fffffff) === idHi && svLo === idLo && (state === 1 || state === 2)) {
+      // positions modulo the ring size; a block whose begin lies after its next wrapped to 0
+      let begin = dD.getUint32(di + oBegin, true) & dmask;
+      const next = dD.getUint32(di + oNext, true) & dmask;
+      if (begin !== next) {
+        if (begin > next) begin = 0;
+        begin += 8; // the block starts with the descriptor id (unsigned long)
+        const ii = (idLo & mask) * infoSize;
+        let textLen = dI.getUint16(ii + oTextLen, true);
+        const avail = Math.max(0, next - begin);
+        const rec: PrintkRecord = {
+          tsNsec: dI.getBigUint64(ii + oTs, true),
+          text: data.subarray(begin, begin + Math.min(textLen, avail)),
+          state: state === 1 ? "committed" : "finalized",
+        };
+        if (textLen > avail) {
+          rec.truncated = true;
+          textLen = avail;
+        }
+        if (oSeq !== undefined) rec.seq = dI.getBigUint64(ii + oSeq, true);
+        if (oCaller !== undefined) rec.callerId = dI.getUint32(ii + oCaller, true);
+        if (knownLayout) {
+          rec.facility = dI.getUint8(ii + oTextLen + 2);
+          const fl = dI.getUint8(ii + oTextLen + 3);
+          rec.flags = fl & 0x1f;
+          rec.level = fl >>> 5;
+        }
+        if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
+          const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
+          if (s) rec.subsystem = s;
+        }
+        if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
+          const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
+          if (s) rec.device = s;
+        }
+        records.push(rec);
+      }
+    }
+    if (isHead) break;
+    idLo = (idLo + 1) >>> 0;
+    if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
+  }
+  return { format: "printk_ringbuffer", records, warnings };
+}
+
+/** 3.5–5.9: struct printk_log records (named `log` up to 3.10). */
+function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+  const warnings: string[] = [];
+  const sname = vi.size("printk_log") !== undefined ? "printk_log" : "log";
+  const recSize = need(vi, "SIZE", sname);
+  const oTs = need(vi, "OFFSET", `${sname}.ts_nsec`);
+  const oLen = need(vi, "OFFSET", `${sname}.len`);
+  const oTextLen = need(vi, "OFFSET", `${sname}.text_len`);
+  // struct printk_log { u64 ts_nsec; u16 len, text_len, dict_len; u8 facility; u8 flags:5, level:3;
+  // u32 caller_id (5.1+, CONFIG_PRINTK_CALLER) } — the rest is trusted only in that layout
+  const knownLayout = oTs === 0 && oLen === 8 && oTextLen === 10 && recSize >= 16;
+  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
+  const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
+  if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
+  const first = dv(mem.read(needSymbol(vi, "log_first_idx"), 4)).getUint32(0, true);
+  const nextIdx = dv(mem.read(needSymbol(vi, "log_next_idx"), 4)).getUint32(0, true);
+  const buf = mem.read(logBuf, bufLen);
+  const d = dv(buf);
+  const records: PrintkRecord[] = [];
+  const lenAt = (p: number) => (p + oLen + 2 <= bufLen ? d.getUint16(p + oLen, true) : 0);
+  let ptr = first;
+  // every record is at least recSize bytes: more iterations than that means a cycle
+  const maxRecords = Math.floor(bufLen / recSize) + 1;
+  if (ptr > bufLen - recSize) {
+    warnings.push(`log_first_idx ${first} outside log_buf (${bufLen} bytes)`);
+    return { format: "printk_log", records, warnings };
+  }
+  while (ptr !== nextIdx) {
+    if (records.length >= maxRecords) {
+      warnings.push("cycle in log_buf records: the printk log_buf is most likely corrupted");
+      break;
+    }
+    // a zero len marks the end of the buffer: the record is at the start (log_from_ptr)
+    const rec = lenAt(ptr) === 0 ? 0 : ptr;
+    const textLen = d.getUint16(rec + oTextLen, true);
+    const textStart = rec + recSize;
+    const textEnd = Math.min(bufLen, textStart + textLen);
+    const r: PrintkRecord = {
+      tsNsec: d.getBigUint64(rec + oTs, true),
+      text: buf.subarray(textStart, textEnd),
+    };
+    if (textStart + textLen > bufLen) r.truncated = true;
+    if (knownLayout) {
+      const dictLen = d.getUint16(rec + 12, true);
+      if (dictLen) r.dict = buf.subarray(Math.min(textEnd, bufLen), Math.min(bufLen, textEnd + dictLen));
+      r.facility = d.getUint8(rec + 14);
+      const fl = d.getUint8(rec + 15);
+      r.flags = fl & 0x1f;
+      r.level = fl >>> 5;
+      if (recSize >= 20) r.callerId = d.getUint32(rec + 16, true);
+    }
+    records.push(r);
+    const len = lenAt(rec);
+    const next = rec + len;
+    if (len === 0 || next > bufLen - recSize) {
+      warnings.push(`index ${next} outside log_buf: the printk log_buf is most likely corrupted`);
+      break;
+    }
+    ptr = next;
+  }
+  return { format: "printk_log", records, warnings };
+}
+
+/** Before 3.5: the character ring, oldest byte first. */
+function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
+  const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
+  if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
+  const endSym = needSymbol(vi, "log_end");
+  // `unsigned long log_end` up to 2.6.24, `unsigned log_end` from 2.6.25 (makedumpfile.c)
+  const wide = versionBelow(kernelVersion(vi.osrelease), 2, 6, 25);
+  const logEnd = wide
+    ? Number(BigInt.asUintN(53, readPointer(mem, endSym)))
+    : dv(mem.read(endSym, 4)).getUint32(0, true);
+  let text: Uint8Array;
+  if (logEnd < bufLen) text = mem.read(logBuf, logEnd);
+  else {
+    const index = logEnd & (bufLen - 1);
+    text = new Uint8Array(bufLen);
+    mem.read(logBuf + BigInt(index), bufLen - index, text.subarray(0, bufLen - index));
+    mem.read(logBuf, index, text.subarray(bufLen - index));
+  }
+  return { format: "log_buf", records: [], text, warnings: [] };
+}
+
+/** A growable byte buffer for formatted output. */
+class ByteWriter {
+  buf = new Uint8Array(1 << 16);
+  len = 0;
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const nb = new Uint8Array(size);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+const HEX = "0123456789abcdef";
+
+/** "[%5lld.%06ld] " of a nanosecond timestamp. */
+export function formatTimestamp(tsNsec: bigint): string {
+  let sec: string;
+  let usec: number;
+  if (tsNsec < 9007199254740992n) {
+    const n = Number(tsNsec);
+    sec = String(Math.floor(n / 1e9));
+    usec = Math.floor((n % 1e9) / 1000);
+  } else {
+    sec = (tsNsec / 1000000000n).toString();
+    usec = Number((tsNsec % 1000000000n) / 1000n);
+  }
+  return `[${sec.padStart(5, " ")}.${String(usec).padStart(6, "0")}] `;
+}
+
+export interface DmesgFormatOptions {
+  /**
+   * Print the caller id ("[    T123] ") after the timestamp, as makedumpfile 1.7.3+ does
+   * when printk_info.caller_id is known. Off by default: makedumpfile 1.7.2 (the reference
+   * here) does not.
+   */
+  callerId?: boolean;
+}
+
+/** The kernel log as `makedumpfile --dump-dmesg` writes it. */
+export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint8Array {
+  if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
+  const w = new ByteWriter();
+  for (const r of log.records) {
+    let head = formatTimestamp(r.tsNsec);
+    if (opts.callerId && r.callerId !== undefined) {
+      const cid = r.callerId >>> 0;
+      const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
+      head += `[${s.padStart(8, " ")}] `;
+    }
+    w.ascii(head);
+    const indent = head.length;
+    const t = r.text;
+    // worst case per byte: "\xffffffXX" (10 bytes) or a newline plus the indent
+    w.ensure(t.length * (indent + 10) + 1);
+    const out = w.buf;
+    let o = w.len;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]!;
+      if (c === 10) {
+        out[o++] = 10;
+        for (let k = 0; k < indent; k++) out[o++] = 32;
+      } else if ((c >= 0x20 && c < 0x7f) || (c >= 9 && c <= 13)) out[o++] = c;
+      else {
+        out[o++] = 0x5c; // backslash
+        out[o++] = 0x78; // x
+        if (c >= 0x80) for (let k = 0; k < 6; k++) out[o++] = 0x66; // sign-extended char
+        out[o++] = HEX.charCodeAt(c >>> 4);
+        out[o++] = HEX.charCodeAt(c & 15);
+      }
+    }
+    out[o++] = 10;
+    w.len = o;
+  }
+  return w.result();
+}
+
+/** A record as JSON-friendly values (`dmesg --raw`). */
+export function recordToJson(r: PrintkRecord): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (r.seq !== undefined) o.seq = Number(r.seq);
+  o.ts_nsec = r.tsNsec <= 9007199254740991n ? Number(r.tsNsec) : r.tsNsec.toString();
+  if (r.level !== undefined) o.level = r.level;
+  if (r.facility !== undefined) o.facility = r.facility;
+  if (r.flags !== undefined) o.flags = r.flags;
+  if (r.callerId !== undefined) {
+    o.caller_id = r.callerId;
+    o.caller = `${r.callerId & 0x80000000 ? "C" : "T"}${r.callerId & 0x7fffffff}`;
+  }
+  if (r.state) o.state = r.state;
+  o.text = new TextDecoder("utf-8").decode(r.text);
+  if (r.subsystem) o.subsystem = r.subsystem;
+  if (r.device) o.device = r.device;
+  if (r.dict) o.dict = new TextDecoder("utf-8").decode(r.dict).split("\0").filter(Boolean);
+  if (r.truncated) o.truncated = true;
+  return o;
+}

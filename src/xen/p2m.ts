@@ -1,0 +1,175 @@
+/**
+ * dom0's pseudo-physical → machine table, reached from CRASH_INFO's
+ * dom0_pfn_to_mfn_frame_list_list: that MFN holds a page of MFNs of "frame list" pages, each
+ * holding MFNs of leaf pages, each holding 512 MFNs (Linux arch/x86/xen/p2m.c
+ * xen_build_mfn_list_list: p2m_top_mfn → p2m_mid_mfn → p2m leaves; unpopulated parts point to
+ * shared "missing" pages full of ~0). Leaf entries carry flag bits: FOREIGN_FRAME_BIT (63)
+ * and IDENTITY_FRAME_BIT (62, pfn == mfn for 1:1 I/O ranges).
+ *
+ * Lookups are lazy (three cached page reads) so that opening a dump costs nothing; `scan`
+ * walks the whole table when a listing or a count is wanted. Entries pointing outside the
+ * dump become AddressErrors for that pfn only, never a failure of the whole table.
+ */
+import type { PhysReader } from "../dump/types.js";
+import { AddressError, hex } from "../errors.js";
+
+const ENTRIES = 512;
+const PAGE = 4096;
+const TWO32 = 0x1_0000_0000;
+const SPACE = "dom0-physical";
+/** 2^40 frames = 2^52 bytes, the x86_64 physical address limit. */
+const MAX_MFN_HI = 0x100;
+
+/** One level's page as uint32 pairs; `undefined` entries are read lazily. */
+type Page = Uint32Array;
+
+export interface P2mEntry {
+  pfn: number;
+  mfn: number;
+  identity: boolean;
+  foreign: boolean;
+}
+
+export class Dom0P2m {
+  private readonly pages = new Map<number, Page | Error>();
+  /** Highest pfn the 3-level layout can express. */
+  readonly maxPfn = ENTRIES * ENTRIES * ENTRIES;
+
+  constructor(
+    readonly mem: PhysReader,
+    /** CRASH_INFO dom0_pfn_to_mfn_frame_list_list (an MFN). */
+    readonly frameListListMfn: number,
+  ) {}
+
+  private page(mfn: number, what: string, pfn: number): Page {
+    let p = this.pages.get(mfn);
+    if (p === undefined) {
+      try {
+        const bytes = this.mem.readPhys(mfn * PAGE, PAGE);
+        p = new Uint32Array(bytes.slice().buffer);
+      } catch (e) {
+        p = e instanceof Error ? e : new Error(String(e));
+      }
+      if (this.pages.size > 4096) this.pages.clear();
+      this.pages.set(mfn, p);
+    }
+    if (p instanceof Error)
+      throw new AddressError(
+        SPACE,
+        pfn * PAGE,
+        `p2m ${what} page (mfn ${hex(mfn)}) unreadable: ${p.message}`,
+      );
+    return p;
+  }
+
+  /** Entry i of a page as an MFN, or undefined for ~0 / 0 / out-of-range values. */
+  private static entry(p: Page, i: number): { mfn: number; hiFlags: number } | undefined {
+    const lo = p[i * 2]!;
+    const hi = p[i * 2 + 1]!;
+    if (lo === 0xffff_ffff && hi === 0xffff_ffff) return undefined;
+    const flags = hi & 0xc000_0000;
+    const h = hi & 0x3fff_ffff;
+    if (h >= MAX_MFN_HI) return undefined;
+    const mfn = h * TWO32 + lo;
+    return { mfn, hiFlags: flags };
+  }
+
+  /** The MFN behind `pfn`; throws AddressError naming the level that failed. */
+  lookup(pfn: number): P2mEntry {
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= this.maxPfn)
+      throw new AddressError(SPACE, pfn * PAGE, "pfn beyond the 3-level p2m");
+    const top = this.page(this.frameListListMfn, "frame-list-list", pfn);
+    const e3 = Dom0P2m.entry(top, Math.floor(pfn / (ENTRIES * ENTRIES)));
+    if (!e3 || e3.mfn === 0) throw new AddressError(SPACE, pfn * PAGE, "no p2m frame list (invalid entry)");
+    const mid = this.page(e3.mfn, "frame-list", pfn);
+    const e2 = Dom0P2m.entry(mid, Math.floor(pfn / ENTRIES) % ENTRIES);
+    if (!e2 || e2.mfn === 0) throw new AddressError(SPACE, pfn * PAGE, "no p2m leaf page (invalid entry)");
+    const leaf = this.page(e2.mfn, "leaf", pfn);
+    const e1 = Dom0P2m.entry(leaf, pfn % ENTRIES);
+    if (!e1) throw new AddressError(SPACE, pfn * PAGE, "p2m entry invalid (~0: not populated)");
+    return {
+      pfn,
+      mfn: e1.mfn,
+      foreign: (e1.hiFlags & 0x8000_0000) !== 0,
+      identity: (e1.hiFlags & 0x4000_0000) !== 0,
+    };
+  }
+
+  /** Machine address of a dom0 pseudo-physical address. */
+  toMachine(pa: number): number {
+    const e = this.lookup(Math.floor(pa / PAGE));
+    return e.mfn * PAGE + (pa % PAGE);
+  }
+
+  /**
+   * Walk the whole table: valid entries in pfn order, and the ranges that could not be read.
+   * Bounded by the table's own size (at most 512 frame lists × 512 leaves).
+   */
+  scan(): { entries: number; highestPfn: number; gaps: string[]; firstMfns: number[] } {
+    const gaps: string[] = [];
+    let entries = 0;
+    let highestPfn = -1;
+    const firstMfns: number[] = [];
+    let top: Page;
+    try {
+      top = this.page(this.frameListListMfn, "frame-list-list", 0);
+    } catch (e) {
+      return { entries, highestPfn, gaps: [(e as Error).message], firstMfns };
+    }
+    const seenMid = new Set<number>();
+    for (let i3 = 0; i3 < ENTRIES; i3++) {
+      const e3 = Dom0P2m.entry(top, i3);
+      if (!e3 || e3.mfn === 0) continue;
+      let mid: Page;
+      try {
+        mid = this.page(e3.mfn, "frame-list", i3 * ENTRIES * ENTRIES);
+      } catch (e) {
+        gaps.push((e as Error).message);
+        continue;
+      }
+      // all top slots past the populated range point to the same "missing" page: skip repeats
+      if (seenMid.has(e3.mfn)) continue;
+      seenMid.add(e3.mfn);
+      for (let i2 = 0; i2 < ENTRIES; i2++) {
+        const e2 = Dom0P2m.entry(mid, i2);
+        if (!e2 || e2.mfn === 0) continue;
+        const base = (i3 * ENTRIES + i2) * ENTRIES;
+        let leaf: Page;
+        try {
+          leaf = this.page(e2.mfn, "leaf", base);
+        } catch (e) {
+          gaps.push((e as Error).message);
+          continue;
+        }
+        for (let i1 = 0; i1 < ENTRIES; i1++) {
+          const e1 = Dom0P2m.entry(leaf, i1);
+          if (!e1) continue;
+          entries++;
+          highestPfn = base + i1;
+          if (firstMfns.length < 8) firstMfns.push(e1.mfn);
+        }
+      }
+    }
+    return { entries, highestPfn, gaps, firstMfns };
+  }
+}
+
+/** dom0's pseudo-physical memory as a PhysReader (the `--domain 0` view). */
+export class Dom0PhysReader implements PhysReader {
+  readonly pageSize = PAGE;
+  constructor(
+    readonly machine: PhysReader,
+    readonly p2m: Dom0P2m,
+  ) {}
+  readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
+    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const n = Math.min(PAGE - (a % PAGE), length - done);
+      this.machine.readPhys(this.p2m.toMachine(a), n, out.subarray(done, done + n));
+      done += n;
+    }
+    return out;
+  }
+}

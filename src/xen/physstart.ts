@@ -1,0 +1,139 @@
+/**
+ * xen_phys_start: the machine address Xen relocated its image to. Each source is kept with
+ * its name so that `xen info` can say where the value came from, and cross-checked:
+ * - "crash-info": CRASH_INFO v2 (x86: 8 common words + xen_phys_start + p2m list list);
+ * - "xen-note-0x1000003": a "Xen" note of type 0x1000003 holding one word (the Plan-B note
+ *   issue 6 describes for hypervisors whose CRASH_INFO lacks the field; none in our corpus);
+ * - "iomem": dom0's /proc/iomem "Hypervisor code and data" start + 1 MiB (Xen 3.4–4.8) or
+ *   + 2 MiB (4.9 and later) — only classic xenlinux dom0 kernels publish that resource;
+ * - "page-tables": from VMCOREINFO_XEN alone: XEN_VIRT_START by makedumpfile's heuristic
+ *   (domain_list & ~(1 GiB − 1)), then the 2 MiB-aligned machine address below 4 GiB at
+ *   which the idle page table (SYMBOL(pgd_l4)) maps its own virtual address onto itself.
+ */
+import type { PhysReader } from "../dump/types.js";
+import { hex } from "../errors.js";
+import { compareXenVersion, type XenVersion } from "./layout.js";
+import { walkX86_64 } from "./pagetable.js";
+
+export type XenPhysStartSource = "crash-info" | "xen-note-0x1000003" | "iomem" | "page-tables";
+
+export interface XenPhysStartCandidate {
+  source: XenPhysStartSource;
+  value: number;
+  /** How it was derived, for the listing. */
+  detail: string;
+}
+
+export interface XenPhysStartFinding {
+  /** The value used (absent when no source gave one). */
+  value?: number;
+  source?: XenPhysStartSource;
+  candidates: XenPhysStartCandidate[];
+  /** Sources that gave a different value than the one used. */
+  disagreements: string[];
+  /** Sources tried that gave nothing, with why. */
+  unavailable: string[];
+}
+
+/** Preference when sources disagree: what Xen wrote about itself first. */
+const PRIORITY: XenPhysStartSource[] = ["crash-info", "xen-note-0x1000003", "page-tables", "iomem"];
+
+export function decidePhysStart(
+  candidates: XenPhysStartCandidate[],
+  unavailable: string[] = [],
+): XenPhysStartFinding {
+  const sorted = [...candidates].sort((a, b) => PRIORITY.indexOf(a.source) - PRIORITY.indexOf(b.source));
+  const chosen = sorted[0];
+  const finding: XenPhysStartFinding = { candidates: sorted, disagreements: [], unavailable };
+  if (!chosen) return finding;
+  finding.value = chosen.value;
+  finding.source = chosen.source;
+  for (const c of sorted.slice(1)) {
+    if (c.value !== chosen.value)
+      finding.disagreements.push(
+        `${c.source} says ${hex(c.value)}, ${chosen.source} says ${hex(chosen.value)}`,
+      );
+  }
+  return finding;
+}
+
+/** The Plan-B note: one native word (4 or 8 bytes by ELF class) holding xen_phys_start. */
+export function physStartFromXenNote(desc: Uint8Array, wordSize: 4 | 8): XenPhysStartCandidate | string {
+  if (desc.length < wordSize) return `Xen note 0x1000003 is ${desc.length} bytes, need ${wordSize}`;
+  const dv = new DataView(desc.buffer, desc.byteOffset, desc.length);
+  const v = wordSize === 8 ? dv.getBigUint64(0, true) : BigInt(dv.getUint32(0, true));
+  if (v >= 1n << 52n || v % 4096n !== 0n)
+    return `Xen note 0x1000003 holds ${hex(v)}, not a page-aligned address`;
+  return {
+    source: "xen-note-0x1000003",
+    value: Number(v),
+    detail: `Xen note type 0x1000003 (${desc.length} bytes)`,
+  };
+}
+
+const IOMEM_LINE = /^\s*([0-9a-fA-F]+)-([0-9a-fA-F]+)\s*:\s*Hypervisor code and data\s*$/;
+
+/**
+ * From /proc/iomem text. With the version known, one candidate; without it both offsets are
+ * possible and both are returned (the cross-check picks the one another source confirms).
+ */
+export function physStartFromIomem(text: string, version?: XenVersion): XenPhysStartCandidate[] | string {
+  for (const line of text.split("\n")) {
+    const m = IOMEM_LINE.exec(line);
+    if (!m) continue;
+    const start = Number.parseInt(m[1]!, 16);
+    if (!Number.isSafeInteger(start)) return `iomem "Hypervisor code and data" start ${m[1]} is out of range`;
+    const at = `iomem "Hypervisor code and data" at ${hex(start)}`;
+    if (version && compareXenVersion(version, 3, 4) < 0)
+      return `${at}: Xen ${version.major}.${version.minor} predates the relocating layout (3.4+)`;
+    const newer = { source: "iomem" as const, value: start + 0x200000, detail: `${at} + 2 MiB (Xen >= 4.9)` };
+    const older = {
+      source: "iomem" as const,
+      value: start + 0x100000,
+      detail: `${at} + 1 MiB (Xen 3.4–4.8)`,
+    };
+    if (version) return [compareXenVersion(version, 4, 9) >= 0 ? newer : older];
+    return [newer, older];
+  }
+  return 'no "Hypervisor code and data" resource in iomem (pvops dom0 kernels do not publish one)';
+}
+
+/** Bound of the scan: Xen 4.x relocates its image below 4 GiB (setup.c, l2_identmap limit). */
+const SCAN_LIMIT = 0x1_0000_0000;
+const SCAN_STEP = 0x20_0000;
+
+/**
+ * Find xen_phys_start from page tables alone: for each 2 MiB-aligned candidate P (highest
+ * first, as Xen's relocation picks the top of usable memory), read the idle L4 table where it
+ * would lie (P + pgd_l4 − XEN_VIRT_START) and accept P if walking pgd_l4's own VA through it
+ * lands on that same machine address. A false match needs a page table that maps itself at
+ * exactly the guessed place.
+ */
+export function physStartFromPageTables(
+  mem: PhysReader,
+  pgdL4: bigint,
+  xenVirtStart: bigint,
+  maxAddress = SCAN_LIMIT,
+): XenPhysStartCandidate | string {
+  const off = pgdL4 - xenVirtStart;
+  if (off < 0n || off >= 1n << 30n)
+    return `pgd_l4 ${hex(pgdL4)} is not inside the image at ${hex(xenVirtStart)}`;
+  const offN = Number(off);
+  const buf = new Uint8Array(8);
+  const limit = Math.min(maxAddress, SCAN_LIMIT);
+  for (let p = Math.floor((limit - 1) / SCAN_STEP) * SCAN_STEP; p >= 0; p -= SCAN_STEP) {
+    const l4 = p + offN;
+    try {
+      const r = walkX86_64(mem, l4, pgdL4, "xen-virtual", buf);
+      if (r.address === l4)
+        return {
+          source: "page-tables",
+          value: p,
+          detail: `idle page table (pgd_l4 ${hex(pgdL4)}) maps itself at ${hex(l4)}; XEN_VIRT_START ${hex(xenVirtStart)}`,
+        };
+    } catch {
+      // not present / not in the dump: try the next candidate
+    }
+  }
+  return `no 2 MiB-aligned address below ${hex(limit)} holds a self-mapping idle page table`;
+}

@@ -1,0 +1,117 @@
+/**
+ * Symbol lookup for xen-syms (ELF .symtab, no DWARF needed) and for nm-style maps (Linux
+ * System.map, xen-syms.map). Xen's console ring variables are file-local statics
+ * (drivers/char/console.c: conring, conring_size, conringp, conringc), so a lookup by plain
+ * name must also find locals; a "file#name" key (the form xen-syms.map prints) picks one
+ * when two files have a local of the same name.
+ */
+import { FormatError, LimitError } from "../errors.js";
+
+export interface NamedSymbol {
+  name: string;
+  value: bigint;
+  /** The source file of a local symbol (from the preceding STT_FILE symbol, or "file#name"). */
+  file?: string;
+  local?: boolean;
+}
+
+/** The ELF symbol fields this table needs (a subset of src/elf/types.ts ElfSymbol). */
+export interface ElfSymbolLike {
+  name: string;
+  value: bigint;
+  type: number;
+  bind: number;
+}
+
+const STT_FILE = 4;
+const STB_LOCAL = 0;
+const MAX_MAP_LINES = 10_000_000;
+
+export class SymbolTable {
+  private readonly globals = new Map<string, bigint>();
+  private readonly locals = new Map<string, NamedSymbol[]>();
+
+  constructor(symbols: Iterable<NamedSymbol>) {
+    for (const s of symbols) {
+      if (s.local) {
+        const list = this.locals.get(s.name) ?? [];
+        list.push(s);
+        this.locals.set(s.name, list);
+      } else if (!this.globals.has(s.name)) this.globals.set(s.name, s.value);
+    }
+  }
+
+  /** From an ELF symbol table in file order (STT_FILE symbols name the locals after them). */
+  static fromElf(symbols: Iterable<ElfSymbolLike>): SymbolTable {
+    const out: NamedSymbol[] = [];
+    let file: string | undefined;
+    for (const s of symbols) {
+      if (s.type === STT_FILE) {
+        file = s.name;
+        continue;
+      }
+      if (!s.name) continue;
+      const local = s.bind === STB_LOCAL;
+      const e: NamedSymbol = { name: s.name, value: s.value, local };
+      if (local && file) e.file = file;
+      out.push(e);
+    }
+    return new SymbolTable(out);
+  }
+
+  /**
+   * From nm-style text: "ADDRESS TYPE NAME" per line (System.map; xen-syms.map writes
+   * "0x…" addresses and "file#name" for locals). Lowercase types are locals.
+   */
+  static fromMap(text: string): SymbolTable {
+    const out: NamedSymbol[] = [];
+    let lineNo = 0;
+    for (const line of text.split("\n")) {
+      if (++lineNo > MAX_MAP_LINES) throw new LimitError("symbol map lines", lineNo, MAX_MAP_LINES);
+      const m = /^(?:0x)?([0-9a-fA-F]{1,16})\s+([A-Za-z?])\s+(\S+)/.exec(line);
+      if (!m) continue;
+      const value = BigInt(`0x${m[1]}`);
+      const type = m[2]!;
+      let name = m[3]!;
+      let file: string | undefined;
+      const hash = name.lastIndexOf("#");
+      if (hash > 0) {
+        file = name.slice(0, hash);
+        name = name.slice(hash + 1);
+      }
+      const e: NamedSymbol = { name, value, local: type !== type.toUpperCase() };
+      if (file) e.file = file;
+      out.push(e);
+    }
+    if (out.length === 0) throw new FormatError("no symbols found in the symbol map");
+    return new SymbolTable(out);
+  }
+
+  /**
+   * Address of `name` ("name" or "file#name"): a global wins; else a local, which must be
+   * unique unless the file is given.
+   */
+  get(name: string): bigint | undefined {
+    const hash = name.lastIndexOf("#");
+    if (hash > 0) {
+      const file = name.slice(0, hash);
+      const base = name.slice(hash + 1);
+      return this.locals.get(base)?.find((s) => s.file === file)?.value;
+    }
+    const g = this.globals.get(name);
+    if (g !== undefined) return g;
+    const l = this.locals.get(name);
+    if (l && l.length >= 1) {
+      const distinct = new Set(l.map((s) => s.value));
+      if (distinct.size === 1) return l[0]!.value;
+    }
+    return undefined;
+  }
+
+  /** Like get, but throws a FormatError naming what needed it. */
+  require(name: string, purpose: string): bigint {
+    const v = this.get(name);
+    if (v === undefined) throw new FormatError(`symbol ${name} not found (needed for ${purpose})`);
+    return v;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A small seeded mutation fuzzer for the test suite: every case must end in a result or a
+ * KdumpkitError (typed), never another exception, a hang or a huge allocation.
+ */
+import assert from "node:assert/strict";
+import { KdumpkitError } from "../src/errors.js";
+
+/** xorshift32: deterministic, so a failing case can be replayed by its seed and index. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
+
+/** One mutated (and maybe truncated) copy of `base`; mutations focus on the first `hot` bytes. */
+export function mutate(base: Uint8Array, next: () => number, hot = Math.min(base.length, 4096)): Uint8Array {
+  let out = base.slice();
+  const n = 1 + (next() % 8);
+  for (let i = 0; i < n; i++) {
+    const kind = next() % 4;
+    const at = next() % Math.max(1, hot);
+    if (kind === 0) out[at] = next() & 0xff;
+    else if (kind === 1) out[at] = (out[at] ?? 0) ^ (1 << (next() % 8));
+    else if (kind === 2) {
+      const v = INTERESTING[next() % INTERESTING.length]!;
+      const a = at & ~3;
+      if (a + 4 <= out.length) new DataView(out.buffer).setUint32(a, v, (next() & 1) === 0);
+    } else if (a8(at) + 8 <= out.length) {
+      const dv = new DataView(out.buffer);
+      dv.setUint32(a8(at), next(), true);
+      dv.setUint32(a8(at) + 4, next() % 4 === 0 ? 0xffffffff : next() % 0x10000, true);
+    }
+  }
+  if (next() % 4 === 0) out = out.slice(0, next() % (out.length + 1));
+  return out;
+}
+const a8 = (n: number) => n & ~7;
+
+/**
+ * Run `cases` mutations of `base` through `fn`. Typed errors are fine; anything else fails the
+ * test with the seed and case index to replay it.
+ */
+export function fuzz(
+  name: string,
+  base: Uint8Array,
+  cases: number,
+  seed: number,
+  fn: (bytes: Uint8Array) => void,
+): { ok: number; typed: number } {
+  const next = rng(seed);
+  let ok = 0;
+  let typed = 0;
+  for (let i = 0; i < cases; i++) {
+    const input = mutate(base, next);
+    try {
+      fn(input);
+      ok++;
+    } catch (e) {
+      if (e instanceof KdumpkitError) {
+        typed++;
+        continue;
+      }
+      assert.fail(
+        `${name}: case ${i} (seed ${seed}) threw an untyped ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`,
+      );
+    }
+  }
+  return { ok, typed };
+}

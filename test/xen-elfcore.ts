@@ -1,0 +1,77 @@
+/**
+ * Test-only stand-ins until the lead's ELF reader (src/elf/) and the dumps helper's openDump
+ * (src/dump/) land: a PT_LOAD PhysReader and a PT_NOTE iterator over a little-endian ELF64
+ * core. Deliberately minimal; production code never imports this file.
+ */
+import type { SyncByteSource } from "../src/bytes/source.js";
+import type { PhysReader } from "../src/dump/types.js";
+import { AddressError } from "../src/errors.js";
+
+export interface TestNote {
+  name: string;
+  type: number;
+  desc: Uint8Array;
+}
+
+interface Load {
+  paddr: number;
+  offset: number;
+  filesz: number;
+}
+
+export class TestElfCore implements PhysReader {
+  readonly pageSize = 4096;
+  readonly loads: Load[] = [];
+  readonly notes: TestNote[] = [];
+
+  constructor(readonly src: SyncByteSource) {
+    const eh = src.readSync(0, 64);
+    const dv = new DataView(eh.buffer, eh.byteOffset, 64);
+    if (dv.getUint32(0) !== 0x7f454c46 || eh[4] !== 2 || eh[5] !== 1) throw new Error("not an ELF64 LE file");
+    const phoff = Number(dv.getBigUint64(32, true));
+    const phentsize = dv.getUint16(54, true);
+    const phnum = dv.getUint16(56, true);
+    for (let i = 0; i < phnum; i++) {
+      const ph = src.readSync(phoff + i * phentsize, 56);
+      const p = new DataView(ph.buffer, ph.byteOffset, 56);
+      const type = p.getUint32(0, true);
+      const offset = Number(p.getBigUint64(8, true));
+      const paddr = Number(p.getBigUint64(24, true));
+      const filesz = Number(p.getBigUint64(32, true));
+      if (type === 1) this.loads.push({ paddr, offset, filesz });
+      if (type === 4) this.parseNotes(src.readSync(offset, filesz).slice());
+    }
+  }
+
+  private parseNotes(b: Uint8Array): void {
+    const dv = new DataView(b.buffer, b.byteOffset, b.length);
+    let pos = 0;
+    while (pos + 12 <= b.length) {
+      const namesz = dv.getUint32(pos, true);
+      const descsz = dv.getUint32(pos + 4, true);
+      const type = dv.getUint32(pos + 8, true);
+      const nameStart = pos + 12;
+      const descStart = nameStart + ((namesz + 3) & ~3);
+      if (descStart + descsz > b.length) break;
+      const name = new TextDecoder("latin1").decode(
+        b.subarray(nameStart, nameStart + Math.max(0, namesz - 1)),
+      );
+      this.notes.push({ name, type, desc: b.subarray(descStart, descStart + descsz) });
+      pos = descStart + ((descsz + 3) & ~3);
+    }
+  }
+
+  readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
+    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const l = this.loads.find((x) => a >= x.paddr && a < x.paddr + x.filesz);
+      if (!l) throw new AddressError("machine", a, "not in the dump");
+      const n = Math.min(length - done, l.paddr + l.filesz - a);
+      this.src.readSync(l.offset + (a - l.paddr), n, out.subarray(done, done + n));
+      done += n;
+    }
+    return out;
+  }
+}
