@@ -81,7 +81,7 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
     .filter((x) => x.n);
   if (plan.naiveFootprint && plan.loader === "xen") {
     const np: Panel = {
-      title: `p_vaddr as a naive loader reads them — ${plan.naiveFootprint.note}`,
+      title: `p_vaddr, as a loader that ignored p_paddr would place them (span ${hx(plan.naiveFootprint.end - plan.naiveFootprint.start)})`,
       space: "virtual",
       rows: [],
       overlaps: [],
@@ -184,15 +184,20 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
     // axis
     y += p.regions.length ? 16 : 4;
     parts.push(`<line x1="${PLOT_X}" x2="${PLOT_X + PLOT_W}" y1="${y}" y2="${y}" class="axis"/>`);
-    const ticks = 5;
-    for (let i = 0; i <= ticks; i++) {
-      const v = lo + ((hi - lo) * BigInt(i)) / BigInt(ticks);
+    // ticks at round hex values: a power-of-two step giving 4–8 ticks
+    const labelW = (hx(hi).length + 2) * 6.5;
+    const maxTicks = BigInt(Math.max(2, Math.min(8, Math.floor(PLOT_W / labelW))));
+    let step = 1n;
+    while ((hi - lo) / step > maxTicks) step *= 2n;
+    let v = ((lo + step - 1n) / step) * step;
+    parts.push(`<text x="${PLOT_X}" y="${y + 28}" class="s">${hx(lo)}</text>`);
+    parts.push(`<text x="${PLOT_X + PLOT_W}" y="${y + 28}" class="s" text-anchor="end">${hx(hi)}</text>`);
+    for (; v <= hi; v += step) {
       const x = X(v);
       parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + 4}" class="axis"/>`);
-      parts.push(
-        `<text x="${x.toFixed(1)}" y="${y + 16}" class="s" text-anchor="${i === 0 ? "start" : i === ticks ? "end" : "middle"}">${hx(v)}</text>`,
-      );
+      parts.push(`<text x="${x.toFixed(1)}" y="${y + 15}" class="s" text-anchor="middle">${hx(v)}</text>`);
     }
+    y += 14;
     y += 30;
     void top;
   }

@@ -78,11 +78,10 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
       source: { space: "file", start: BigInt(p.offset), end: BigInt(p.offset + p.filesz) },
       dest: { space: "virtual", start: v, end: v + BigInt(p.memsz) },
       alsoAt: [
-        {
-          space: "guest-physical",
-          start: p.paddr - guest.pstart,
-          end: p.paddr - guest.pstart + BigInt(p.memsz),
-        },
+        // a PV guest's pseudo-physical address is its virtual address minus virt_base
+        { space: "guest-physical", start: v - guest.virtBase, end: v - guest.virtBase + BigInt(p.memsz) },
+        // where a loader that trusted p_vaddr would put it
+        { space: "virtual", start: p.vaddr, end: p.vaddr + BigInt(p.memsz) },
       ],
       copied: p.filesz,
       zeroed: p.memsz - p.filesz,
@@ -142,7 +141,7 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
     },
     entry: [
       { mode: "virtual", address: guest.virtEntry },
-      { mode: "guest-physical (paddr)", address: (guest.virtEntry - guest.virtOffset) & U64 },
+      { mode: "guest-physical", address: (guest.virtEntry - guest.virtBase) & U64 },
     ],
     regions: [],
     console,

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { type ProgramHeader, PT_LOAD } from "../../elf/types.js";
+import type { ProgramHeader } from "../../elf/types.js";
 import { hex } from "../../errors.js";
 import { flagNames, LOADFLAGS, XLOADFLAGS } from "../../kimage/bzimage.js";
 import { extractKernel, identifyImage, type KernelImage } from "../../kimage/identify.js";
@@ -196,7 +196,9 @@ export function formatPlan(plan: LoadPlan): string {
     L.push(
       `  ${pad(s.label, 10)}${pad(rng(s.source), w)}${pad(rng(s.dest), wd)}${pad(hex(s.copied), 11)}${pad(hex(s.zeroed), 11)}${s.op}`,
     );
-    for (const a of s.alsoAt ?? []) L.push(`  ${pad("", 10)}${pad("", w)}${rng(a)} (${a.space})`);
+    for (const a of s.alsoAt ?? [])
+      if (a.space !== s.dest.space || a.start !== s.dest.start || a.end !== s.dest.end)
+        L.push(`  ${pad("", 10)}${pad("", w)}${rng(a)} (${a.space})`);
     for (const x of s.warnings) L.push(`      ${x}`);
   }
   if (plan.overlaps.length) {
