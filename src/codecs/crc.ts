@@ -121,3 +121,51 @@ export function adler32(data: Uint8Array, start = 0, end = data.length, adler = 
   }
   return ((b << 16) | a) >>> 0;
 }
+
+const P1 = 11400714785074694791n;
+const P2 = 14029467366897019727n;
+const P3 = 1609587929392839161n;
+const P4 = 9650029242287828579n;
+const P5 = 2870177450012600261n;
+const M64 = (1n << 64n) - 1n;
+const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M64;
+const round = (acc: bigint, input: bigint) => (rotl((acc + input * P2) & M64, 31n) * P1) & M64;
+const merge = (acc: bigint, v: bigint) => ((acc ^ round(0n, v)) * P1 + P4) & M64;
+
+/**
+ * XXH64 (seed 0): zstd's content checksum is its low 32 bits. BigInt arithmetic (~30 MB/s):
+ * only used to verify zstd payloads, which fzstd does not check.
+ */
+export function xxh64(data: Uint8Array): bigint {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const n = data.length;
+  let p = 0;
+  let h: bigint;
+  if (n >= 32) {
+    let v1 = (P1 + P2) & M64;
+    let v2 = P2;
+    let v3 = 0n;
+    let v4 = (M64 + 1n - P1) & M64;
+    for (; p + 32 <= n; p += 32) {
+      v1 = round(v1, v.getBigUint64(p, true));
+      v2 = round(v2, v.getBigUint64(p + 8, true));
+      v3 = round(v3, v.getBigUint64(p + 16, true));
+      v4 = round(v4, v.getBigUint64(p + 24, true));
+    }
+    h = (rotl(v1, 1n) + rotl(v2, 7n) + rotl(v3, 12n) + rotl(v4, 18n)) & M64;
+    h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+  } else h = P5;
+  h = (h + BigInt(n)) & M64;
+  for (; p + 8 <= n; p += 8) h = (rotl(h ^ round(0n, v.getBigUint64(p, true)), 27n) * P1 + P4) & M64;
+  if (p + 4 <= n) {
+    h = (rotl(h ^ ((BigInt(v.getUint32(p, true)) * P1) & M64), 23n) * P2 + P3) & M64;
+    p += 4;
+  }
+  for (; p < n; p++) h = (rotl(h ^ ((BigInt(data[p]!) * P5) & M64), 11n) * P1) & M64;
+  h ^= h >> 33n;
+  h = (h * P2) & M64;
+  h ^= h >> 29n;
+  h = (h * P3) & M64;
+  h ^= h >> 32n;
+  return h;
+}

@@ -7,6 +7,7 @@
  */
 import { Decompress, decompress } from "fzstd";
 import { DecompressError, LimitError } from "../errors.js";
+import { xxh64 } from "./crc.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
 
 export function zstdDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
@@ -43,5 +44,28 @@ export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Ar
     if (e instanceof LimitError) throw e;
     throw new DecompressError("zstd", (e as Error).message || "corrupt frame");
   }
-  return out.result();
+  const data = out.result();
+  verifyChecksum(input, data);
+  return data;
+}
+
+/**
+ * fzstd ignores the frame's content checksum; check it here for the common single-frame case
+ * (the kernel's payload): Frame_Header_Descriptor bit 2, last 4 bytes = XXH64 low 32 bits.
+ */
+function verifyChecksum(input: Uint8Array, data: Uint8Array): void {
+  const fhd = input[4]!;
+  if (!(fhd & 4) || input.length < 12) return;
+  const want =
+    (input[input.length - 4]! |
+      (input[input.length - 3]! << 8) |
+      (input[input.length - 2]! << 16) |
+      (input[input.length - 1]! << 24)) >>>
+    0;
+  const got = Number(xxh64(data) & 0xffffffffn);
+  if (got !== want)
+    throw new DecompressError(
+      "zstd",
+      `content checksum 0x${got.toString(16)} differs from 0x${want.toString(16)} (corrupt data, or several frames)`,
+    );
 }
