@@ -30,7 +30,9 @@ export type KernelImageKind =
   | "loongarch-image"
   | "efi-zboot"
   | "pe"
-  | "compressed";
+  | "compressed"
+  /** Decoded bytes that are no kernel image (extractKernel only). */
+  | "data";
 
 export interface ElfSummary {
   class: 32 | 64;
@@ -207,9 +209,9 @@ export function identifyImage(src: SyncByteSource, opts: IdentifyOptions = {}): 
       img.pe = pe;
       img.description += ` (${pe.format} ${pe.machineName})`;
     }
-    const withTrailer = zboot.payloadOffset + zboot.payloadSize + 4 <= src.size;
+    const codec = detectPayloadCodec(src.readSync(zboot.payloadOffset, Math.min(16, zboot.payloadSize)));
+    const withTrailer = zbootTrailer(zboot, codec?.name, src.size);
     const len = zboot.payloadSize + (withTrailer ? 4 : 0);
-    const codec = detectPayloadCodec(src.readSync(zboot.payloadOffset, Math.min(16, len)));
     if (codec) img.payload!.codec = codec.name;
     if (wantInner && codec) {
       const { res, inner } = decodeLayer(src.readSync(zboot.payloadOffset, len).slice(), opts, withTrailer);
@@ -270,6 +272,15 @@ export function identifyImage(src: SyncByteSource, opts: IdentifyOptions = {}): 
   throw new FormatError(`not a kernel image this tool knows (starts ${magic})`, 0);
 }
 
+/**
+ * zboot stores the kernel's 4 size bytes after the payload for every method but gzip
+ * (drivers/firmware/efi/libstub/Makefile.zboot: zboot-size-len-$(CONFIG_KERNEL_GZIP) := 0),
+ * and payload size excludes them (zboot-header.S: __efistub__gzdata_size - ZBOOT_SIZE_LEN).
+ */
+function zbootTrailer(z: ZbootHeader, codec: PayloadCodecName | undefined, size: number): boolean {
+  return codec !== "gzip" && z.payloadOffset + z.payloadSize + 4 <= size;
+}
+
 export interface Extracted {
   /** The innermost kernel: a vmlinux ELF (with relocations appended for x86) or an Image. */
   data: Uint8Array;
@@ -288,7 +299,15 @@ export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): 
   const warnings: string[] = [];
   let cur: SyncByteSource = src;
   for (let depth = 0; depth < 4; depth++) {
-    const img = identifyImage(cur, { ...opts, inner: false });
+    let img: KernelImage;
+    try {
+      img = identifyImage(cur, { ...opts, inner: false });
+    } catch (e) {
+      // a decoded layer that is no kernel image this tool knows: hand it back as data
+      if (depth === 0 || !(e instanceof FormatError)) throw e;
+      warnings.push(`the decoded data is not a known kernel image: ${(e as Error).message}`);
+      return { data: cur.readSync(0, cur.size), steps, kind: "data", warnings };
+    }
     let res: PayloadResult | undefined;
     if (img.kind === "bzImage" && img.payload) {
       if (!img.payload.codec)
@@ -302,7 +321,7 @@ export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): 
       );
     } else if (img.kind === "efi-zboot" && img.zboot) {
       const z = img.zboot;
-      const withTrailer = z.payloadOffset + z.payloadSize + 4 <= cur.size;
+      const withTrailer = zbootTrailer(z, img.payload?.codec, cur.size);
       res = decodePayload(cur.readSync(z.payloadOffset, z.payloadSize + (withTrailer ? 4 : 0)).slice(), {
         maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
         kernelTrailer: withTrailer,
