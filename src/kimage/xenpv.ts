@@ -54,7 +54,9 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
     );
     if (!compatible && (is64 || opts.pv32)) {
       console.push("Mismatch between Xen and DOM0 kernel");
-      errors.push("Mismatch between Xen and DOM0 kernel");
+      errors.push(
+        `Mismatch between Xen and DOM0 kernel${!is64 ? " (a 64-bit Xen runs 32-bit PV kernels only with PAE, EM_386)" : ""}`,
+      );
     }
     console.push(`Loaded kernel: ${xenPtr(guest.virtKstart)}->${xenPtr(guest.virtKend)}`);
     console.push(`ENTRY ADDRESS: ${xenPtr(guest.virtEntry)}`);
