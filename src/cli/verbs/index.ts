@@ -18,7 +18,9 @@ import { regsVerb } from "./regs.js";
   convertVerb,
 ];
 
+
+import { kimageVerb } from "./kimage.js";
 import { rdVerb } from "./rd.js";
 import { vtopVerb } from "./vtop.js";
 
-export const verbs: Verb[] = [elfVerb, hexdumpVerb, dmesgVerb, vtopVerb, rdVerb];
+export const verbs: Verb[] = [elfVerb, hexdumpVerb, dmesgVerb, vtopVerb, rdVerb, kimageVerb];
