@@ -4,11 +4,15 @@ import { dmesgVerb } from "./dmesg.js";
 import { elfVerb } from "./elf.js";
 import { elfcorehdrVerb } from "./elfcorehdr.js";
 import { hexdumpVerb } from "./hexdump.js";
-/** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
 import { infoVerb } from "./info.js";
+import { kimageVerb } from "./kimage.js";
 import { notesVerb } from "./notes.js";
+import { rdVerb } from "./rd.js";
 import { regsVerb } from "./regs.js";
+import { vtopVerb } from "./vtop.js";
 
+/** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
+export const verbs: Verb[] = [
   elfVerb,
   hexdumpVerb,
   notesVerb,
@@ -16,11 +20,8 @@ import { regsVerb } from "./regs.js";
   elfcorehdrVerb,
   infoVerb,
   convertVerb,
+  dmesgVerb,
+  vtopVerb,
+  rdVerb,
+  kimageVerb,
 ];
-
-
-import { kimageVerb } from "./kimage.js";
-import { rdVerb } from "./rd.js";
-import { vtopVerb } from "./vtop.js";
-
-export const verbs: Verb[] = [elfVerb, hexdumpVerb, dmesgVerb, vtopVerb, rdVerb, kimageVerb];
