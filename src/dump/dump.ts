@@ -6,7 +6,7 @@
 import type { SyncByteSource } from "../bytes/source.js";
 import type { PageCodecs } from "../codecs/pages.js";
 import { isElf, parseNotes } from "../elf/reader.js";
-import type { ElfNote } from "../elf/types.js";
+import { type ElfNote, PT_LOAD } from "../elf/types.js";
 import { FormatError, hex, TruncatedError, UnsupportedError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { isKdump, KdumpBackend } from "./diskdump.js";
@@ -119,6 +119,18 @@ export class Dump implements PhysReader {
   /** phys_base from the kdump sub-header (x86_64), when the format has one. */
   get headerPhysBase(): bigint | undefined {
     return this.backend instanceof KdumpBackend ? this.backend.sub?.physBase : undefined;
+  }
+
+  /**
+   * The PT_LOADs of an ELF vmcore as the producer wrote them (p_vaddr − p_paddr gives the
+   * direct map base on x86_64 /proc/vmcore copies; QEMU writes p_vaddr 0 without paging);
+   * empty for kdump-compressed dumps, which keep no virtual addresses.
+   */
+  get loads(): { vaddr: bigint; paddr: bigint; memsz: number; filesz: number; offset: number }[] {
+    if (!(this.backend instanceof ElfBackend)) return [];
+    return this.backend.elf.programHeaders
+      .filter((p) => p.type === PT_LOAD)
+      .map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz, filesz: p.filesz, offset: p.offset }));
   }
 
   /** One past the highest physical address the dump describes. */

@@ -52,6 +52,16 @@ test("ELF vmcore: extents, states, overlaps and reads across segments", () => {
     assert.equal(d.cpuCount, 1, what);
     assert.equal(d.wordSize, cls === 64 ? 8 : 4, what);
     assert.deepEqual(
+      d.loads.map((l) => [l.paddr, l.filesz, l.memsz]),
+      [
+        [0x1000n, 0x2000, 0x4000],
+        [0x5000n, 0x1000, 0x1000],
+        [0x1000n, 0x1000, 0x1000],
+        [0x9f000n, 0xc00, 0xc00],
+      ],
+      what,
+    );
+    assert.deepEqual(
       d.memoryMap().map((r) => [r.start, r.end, r.state]),
       [
         [0x1000, 0x3000, "present"],
