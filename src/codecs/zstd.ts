@@ -10,18 +10,22 @@ import { DecompressError, LimitError } from "../errors.js";
 import { xxh64 } from "./crc.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
 
+/**
+ * One page. Measured on 3,000 real pages of kdump/capture/dumpfile.zlib-d31 recompressed with
+ * zstd -1 (avg 627 bytes): ~27 µs/page of CPU when fzstd allocates its output, ~160 µs when
+ * given an output buffer — fzstd 0.1.1 tests `w == 1` on that buffer, which stringifies all
+ * its bytes. So no buffer is passed and the page is copied.
+ */
 export function zstdDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
   let out: Uint8Array;
   try {
-    out = decompress(src, dst);
+    out = decompress(src);
   } catch (e) {
     throw new DecompressError("zstd", (e as Error).message, context);
   }
-  if (out.buffer !== dst.buffer || out.byteOffset !== dst.byteOffset) {
-    if (out.length > dst.length)
-      throw new DecompressError("zstd", `output exceeds ${dst.length} bytes`, context);
-    dst.set(out);
-  }
+  if (out.length > dst.length)
+    throw new DecompressError("zstd", `output exceeds ${dst.length} bytes`, context);
+  dst.set(out);
   if (exact && out.length !== dst.length)
     throw new DecompressError("zstd", `produced ${out.length} bytes, expected ${dst.length}`, context);
   return out.length;

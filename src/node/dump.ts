@@ -28,19 +28,28 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
   return out.length;
 }
 
-/** zstd pages: fzstd, loaded on the first zstd page (Node 20's zlib has no zstd). */
-let fzstd: typeof import("fzstd") | undefined;
+/**
+ * zstd pages: node:zlib's zstd where Node has it (22.15+), else fzstd loaded on the first zstd
+ * page (without an output buffer: see codecs/zstd.ts for why).
+ */
+let zstdImpl: ((src: Uint8Array) => Uint8Array) | undefined;
 export function lazyZstdPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
-  fzstd ??= createRequire(import.meta.url)("fzstd") as typeof import("fzstd");
+  if (!zstdImpl) {
+    const native = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array })
+      .zstdDecompressSync;
+    zstdImpl = native
+      ? (b) => native(b)
+      : (createRequire(import.meta.url)("fzstd") as typeof import("fzstd")).decompress;
+  }
   let out: Uint8Array;
   try {
-    out = fzstd.decompress(src, dst);
+    out = zstdImpl(src);
   } catch (e) {
     throw new DecompressError("zstd", (e as Error).message, context);
   }
   if (out.length !== dst.length)
     throw new DecompressError("zstd", `produced ${out.length} bytes, expected ${dst.length}`, context);
-  if (out.buffer !== dst.buffer || out.byteOffset !== dst.byteOffset) dst.set(out);
+  dst.set(out);
   return out.length;
 }
 
