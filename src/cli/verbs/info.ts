@@ -2,6 +2,9 @@ import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState } from "../../dump/index.js";
 import { hex } from "../../errors.js";
+import { findPanicMessage } from "../../kernel/panic.js";
+import { readKernelLog } from "../../kernel/printk.js";
+import { x86_64Kernel } from "../../kernel/x86_64.js";
 import { openDumpFile } from "../../node/dump.js";
 import { progressBar, toJson, UsageError, type Verb } from "../common.js";
 
@@ -37,6 +40,26 @@ function mib(n: number): string {
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
 
+/**
+ * The panic message from the kernel log (crash's patterns), when the dump is an x86_64 Linux
+ * dump with VMCOREINFO; best effort: a dump whose log cannot be read simply has none.
+ */
+export function panicMessage(d: Dump): string | undefined {
+  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return undefined;
+  try {
+    const k = x86_64Kernel({
+      phys: d,
+      vmcoreinfo: d.vmcoreinfo,
+      loads: d.loads,
+      maxPhysAddress: d.maxAddress,
+      ...(d.headerPhysBase !== undefined ? { headerPhysBase: d.headerPhysBase } : {}),
+    });
+    return findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
+  } catch {
+    return undefined;
+  }
+}
+
 export function dumpInfo(d: Dump) {
   const k = d.backend instanceof KdumpBackend ? d.backend : undefined;
   const map = d.memoryMap();
@@ -53,6 +76,7 @@ export function dumpInfo(d: Dump) {
     utsname: d.utsname,
     cpus: d.cpuCount,
     crashTime: d.crashTime,
+    panic: panicMessage(d),
     physBase: d.vmcoreinfo?.numberU64("phys_base"),
     headerPhysBase: d.headerPhysBase,
     dumpLevel: k?.sub?.dumpLevel,
@@ -116,6 +140,7 @@ export const infoVerb: Verb = {
           "crash time",
           `${new Date(d.crashTime * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC")} (${d.crashTime})`,
         );
+      if (info.panic) row("panic", info.panic);
       if (info.physBase !== undefined) row("phys_base", `${hex(info.physBase)} (VMCOREINFO)`);
       else if (info.headerPhysBase !== undefined)
         row("phys_base", `${hex(info.headerPhysBase)} (kdump header)`);

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { main } from "../../../src/cli/main.js";
 import { fixturePath, skipNoFixtures } from "../../fixtures.js";
+import { parseCrashSys } from "./refs.js";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -47,6 +48,9 @@ test("info: a kdump file, text and JSON", { skip: skipNoFixtures }, async () => 
     for (const [k, v] of Object.entries(r.pages)) sum[k] = (sum[k] ?? 0) + (v as number);
   assert.deepEqual(sum, j.pages);
   assert.ok(j.pages.present > 0 && j.pages.excluded > 0);
+  // crash sys: PANIC: "…"
+  const sys = parseCrashSys(fs.readFileSync(fixturePath("kdump/capture/dumpfile.lzo-d31.crash.txt"), "utf8"));
+  assert.equal(`"${j.panic}"`, sys.PANIC);
 });
 
 test("convert: flattened → kdump → ELF keep every page", { skip: skipNoFixtures }, async () => {
