@@ -9,7 +9,7 @@ import type { PageCompressor } from "../codecs/pages.js";
 import { KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
 import type { PageRun, Utsname } from "../dump/types.js";
-import { FormatError } from "../errors.js";
+import { FormatError, LimitError } from "../errors.js";
 import type { ByteSink } from "./sink.js";
 
 /** The pages to write: which exist, which are dumped, and their bytes. */
@@ -143,9 +143,9 @@ export function writeKdump(
   const maxPfn = pages.maxPfn;
   const startPfn = opts.split?.startPfn ?? 0;
   const endPfn = opts.split?.endPfn ?? maxPfn;
-  if (version >= 6 || ws === 8) {
-    // fine
-  } else if (maxPfn > 0xffffffff) throw new FormatError("more than 2^32 pages need header version 6");
+  if (!Number.isSafeInteger(maxPfn) || maxPfn < 0 || maxPfn > MAX_CONVERT_PFNS)
+    throw new LimitError("pages to write", maxPfn, MAX_CONVERT_PFNS);
+  if (version < 6 && maxPfn > 0xffffffff) throw new FormatError("more than 2^32 pages need header version 6");
   const zeroPage = opts.zeroPage ?? true;
   const compress: PageCompressor | undefined = typeof opts.compress === "object" ? opts.compress : undefined;
 
@@ -293,6 +293,9 @@ export function writeKdump(
   return { size: dataOff, dumped: nDump, zero, compressed };
 }
 
+/** 2^28 pages: 1 TiB of 4 KiB pages. */
+export const MAX_CONVERT_PFNS = 2 ** 28;
+
 /** Binary search: the index of the last range starting at or before `addr`. */
 function rangeAt(map: PageRun[], addr: number): number {
   let lo = 0;
@@ -313,6 +316,9 @@ export function dumpPages(dump: Dump): KdumpPageSource {
   const ps = dump.pageSize;
   const map = dump.memoryMap();
   const maxPfn = Math.ceil(dump.maxAddress / ps);
+  // one state byte per pfn here, one bit per pfn in each kdump bitmap: bound it
+  if (maxPfn > MAX_CONVERT_PFNS)
+    throw new LimitError("pages to convert (highest physical address / page size)", maxPfn, MAX_CONVERT_PFNS);
   const code = new Uint8Array(maxPfn);
   for (const r of map) {
     const v = r.state === "present" || r.state === "zero" ? 2 : 1;
