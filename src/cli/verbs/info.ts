@@ -77,6 +77,7 @@ export function dumpInfo(d: Dump) {
     cpus: d.cpuCount,
     crashTime: d.crashTime,
     panic: panicMessage(d),
+    xen: d.vmcoreinfoXen !== undefined,
     physBase: d.vmcoreinfo?.numberU64("phys_base"),
     headerPhysBase: d.headerPhysBase,
     dumpLevel: k?.sub?.dumpLevel,
@@ -132,6 +133,7 @@ export const infoVerb: Verb = {
         `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit)`,
       );
       row("page size", d.pageSize);
+      if (d.vmcoreinfoXen) row("hypervisor", "Xen host dump (VMCOREINFO_XEN): addresses are machine addresses");
       row("kernel", d.kernelRelease);
       if (d.utsname?.version) row("version", d.utsname.version);
       row("CPUs", d.cpuCount);
