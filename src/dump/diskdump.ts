@@ -389,6 +389,8 @@ export interface KdumpPart {
   memory: PfnBitmap | undefined;
   /** Pages dumped (2nd bitmap). */
   dumpable: PfnBitmap;
+  /** One past the highest pfn of the machine (max_mapnr, v6: max_mapnr_64), within the bitmap. */
+  maxPfn: number;
   /** File offset of page_desc[0]. */
   descOffset: number;
   startPfn: number;
@@ -457,7 +459,8 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
   const descOffset = bitmapOffset + bitmapBytes;
   const part: KdumpPart = {
     source,
-    header: { ...header, maxMapnr: header.maxMapnr },
+    header,
+    maxPfn,
     sub,
     memory,
     dumpable,
@@ -481,12 +484,7 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
       // a flattened file may not hold it; then no page is reported as "zero"
     }
   }
-  (part as { maxPfn?: number }).maxPfn = maxPfn;
   return part;
-}
-
-function partMaxPfn(p: KdumpPart): number {
-  return (p as { maxPfn?: number }).maxPfn ?? p.endPfn;
 }
 
 /** Read the VMCOREINFO blob (v3+) and the notes blob (v4+) of a kdump file. */
@@ -592,7 +590,7 @@ export class KdumpBackend implements DumpBackend {
     this.machine = this.utsname.machine || undefined;
     this.timestamp = first.header.timestamp.sec || undefined;
     this.nrCpus = first.header.nrCpus > 0 ? first.header.nrCpus : undefined;
-    this.maxPfn = Math.max(...parts.map(partMaxPfn));
+    this.maxPfn = Math.max(...parts.map((p) => p.maxPfn));
     this.maxAddress = this.maxPfn * this.pageSize;
     this.incomplete = parts.some((p) => (p.header.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0);
     if (this.incomplete)

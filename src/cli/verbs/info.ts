@@ -133,7 +133,8 @@ export const infoVerb: Verb = {
         `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit)`,
       );
       row("page size", d.pageSize);
-      if (d.vmcoreinfoXen) row("hypervisor", "Xen host dump (VMCOREINFO_XEN): addresses are machine addresses");
+      if (d.vmcoreinfoXen)
+        row("hypervisor", "Xen host dump (VMCOREINFO_XEN): addresses are machine addresses");
       row("kernel", d.kernelRelease);
       if (d.utsname?.version) row("version", d.utsname.version);
       row("CPUs", d.cpuCount);
