@@ -5,7 +5,6 @@
  * bench/kdumpfile-read.c and `cat`.
  *   node build/bench/read-pages.js DUMP [--sequential] [--portable]
  */
-import { pageCodecs } from "../src/codecs/portable.js";
 import { type Dump, openDumpWith } from "../src/dump/dump.js";
 import { nodePageCodecs } from "../src/node/dump.js";
 import { NodeFileSource } from "../src/node/file.js";
@@ -57,7 +56,11 @@ if (!file) {
   process.exit(2);
 }
 const src = new NodeFileSource(file);
-const dump = openDumpWith(src, process.argv.includes("--portable") ? pageCodecs() : nodePageCodecs);
+// the portable codecs (fflate, fzstd) are loaded only when asked for
+const codecs = process.argv.includes("--portable")
+  ? (await import("../src/codecs/portable.js")).pageCodecs()
+  : nodePageCodecs;
+const dump = openDumpWith(src, codecs);
 const [n, x] = process.argv.includes("--sequential") ? sequential(dump) : pages(dump);
 process.stdout.write(`${n} pages, xor ${x.toString(16).padStart(8, "0")}\n`);
 src.close();

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { Decompress as ZstdDecompress } from "fzstd";
 import { MemorySource, type SyncByteSource } from "../bytes/source.js";
 import { DecompressError, FormatError } from "../errors.js";
 import { NodeFileSource } from "./file.js";
@@ -85,6 +85,10 @@ export function decompressToCache(
       while (off < data.length) off += fs.writeSync(fdOut, data, off, data.length - off);
     };
     if (wrapper === "zstd") {
+      // loaded here, not at import: fzstd costs ~25 ms to load and most runs never need it
+      const { Decompress: ZstdDecompress } = createRequire(import.meta.url)(
+        "fzstd",
+      ) as typeof import("fzstd");
       const d = new ZstdDecompress((data) => write(data));
       for (;;) {
         const n = fs.readSync(fdIn, chunk, 0, chunk.length, pos);
