@@ -9,7 +9,7 @@ import type { PageCompressor } from "../codecs/pages.js";
 import { KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
 import type { PageRun, Utsname } from "../dump/types.js";
-import { FormatError, LimitError } from "../errors.js";
+import { FormatError, LimitError, MissingDataError } from "../errors.js";
 import type { ByteSink } from "./sink.js";
 
 /** The pages to write: which exist, which are dumped, and their bytes. */
@@ -335,8 +335,9 @@ export function dumpPages(dump: Dump): KdumpPageSource {
       try {
         dump.readPhys(a, ps, into);
         return;
-      } catch {
+      } catch (e) {
         // a page only partly in the dump: take the parts that are, zeros elsewhere
+        if (e instanceof MissingDataError) throw e;
       }
       into.fill(0);
       for (let i = Math.max(0, rangeAt(map, a)); i < map.length && map[i]!.start < a + ps; i++) {

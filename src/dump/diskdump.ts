@@ -30,6 +30,7 @@ import {
   FormatError,
   hex,
   LimitError,
+  MissingDataError,
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
@@ -351,7 +352,9 @@ export class DescTable {
     return i < this.n ? i : -1;
   }
   private load(b: number): void {
-    this.block = b;
+    // the block becomes current only once read: a MissingDataError (browser window not loaded)
+    // must leave nothing half-decoded behind for the retry
+    this.block = -1;
     this.n = 0;
     const first = b * DESC_BLOCK;
     const at = this.descOffset + first * PAGE_DESC_SIZE;
@@ -359,11 +362,17 @@ export class DescTable {
     let avail = Math.max(0, Math.min(want, Math.floor((this.source.size - at) / PAGE_DESC_SIZE)));
     if (avail > 0)
       avail = Math.floor(availableBytes(this.source, at, avail * PAGE_DESC_SIZE) / PAGE_DESC_SIZE);
-    if (avail <= 0) return;
+    if (avail <= 0) {
+      this.block = b;
+      return;
+    }
     try {
       this.source.readSync(at, avail * PAGE_DESC_SIZE, this.raw);
     } catch (e) {
-      if (e instanceof TruncatedError) return;
+      if (e instanceof TruncatedError) {
+        this.block = b;
+        return;
+      }
       throw e;
     }
     const dv = this.dv;
@@ -377,6 +386,7 @@ export class DescTable {
       this.flags[i] = dv.getUint32(o + 12, le);
     }
     this.n = avail;
+    this.block = b;
   }
 }
 
@@ -480,8 +490,10 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
     try {
       const z = source.readSync(zeroAt, bs);
       if (z.every((b) => b === 0)) part.zeroPageOffset = zeroAt;
-    } catch {
-      // a flattened file may not hold it; then no page is reported as "zero"
+    } catch (e) {
+      // a truncated flattened file may not hold it; then no page is reported as "zero"
+      // (a browser window not loaded yet must still reach withData)
+      if (e instanceof MissingDataError) throw e;
     }
   }
   return part;
@@ -508,6 +520,7 @@ function readBlobs(
     try {
       return part.source.readSync(off, size).slice();
     } catch (e) {
+      if (e instanceof MissingDataError) throw e;
       warnings.push({ code: `${what}-unreadable`, message: `${what}: ${(e as Error).message}`, offset: off });
       return undefined;
     }

@@ -7,7 +7,7 @@ import type { SyncByteSource } from "../bytes/source.js";
 import type { PageCodecs } from "../codecs/pages.js";
 import { isElf, parseNotes } from "../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../elf/types.js";
-import { FormatError, hex, TruncatedError, UnsupportedError } from "../errors.js";
+import { FormatError, hex, MissingDataError, TruncatedError, UnsupportedError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { isKdump, KdumpBackend } from "./diskdump.js";
 import { ElfBackend } from "./elf.js";
@@ -196,8 +196,10 @@ export class Dump implements PhysReader {
     } else page = new Uint8Array(this.pageSize);
     try {
       this.backend.read(pfn * this.pageSize, page, this.zeroExcluded);
-    } catch {
-      // part of the page is not readable (a segment edge, a hole): read the bytes asked for directly
+    } catch (e) {
+      // part of the page is not readable (a segment edge, a hole): read the bytes asked for
+      // directly; data a browser window has not loaded yet must reach withData
+      if (e instanceof MissingDataError) throw e;
       return undefined;
     }
     this.cache.set(pfn, page);

@@ -59,24 +59,46 @@ export function scanFlattened(
   source: SyncByteSource,
   warnings: DumpWarning[] = [],
 ): { records: FlattenedRecord[]; ended: boolean } {
-  if (source.size < FLATTENED_HEADER_SIZE)
-    throw new TruncatedError(0, FLATTENED_HEADER_SIZE, source.size, "flattened header");
-  const head = source.readSync(0, 32);
-  if (!isFlattened(head)) throw new FormatError("not a flattened dump", 0, `"${FLATTENED_SIGNATURE}"`);
-  const type = readI64BE(head, 16);
-  const version = readI64BE(head, 24);
-  if (type !== 1) throw new UnsupportedError(`flattened header type ${type}`, 16);
-  if (version !== 1) throw new UnsupportedError(`flattened header version ${version}`, 24);
-  const records: FlattenedRecord[] = [];
-  let pos = FLATTENED_HEADER_SIZE;
-  let ended = false;
+  // Progress survives a MissingDataError: in the browser, withData loads the window asked for
+  // and runs the opener again, which then continues here instead of rescanning a file larger
+  // than the window cache (and thrashing it).
+  let st = scans.get(source);
+  if (!st) {
+    if (source.size < FLATTENED_HEADER_SIZE)
+      throw new TruncatedError(0, FLATTENED_HEADER_SIZE, source.size, "flattened header");
+    const head = source.readSync(0, 32);
+    if (!isFlattened(head)) throw new FormatError("not a flattened dump", 0, `"${FLATTENED_SIGNATURE}"`);
+    const type = readI64BE(head, 16);
+    const version = readI64BE(head, 24);
+    if (type !== 1) throw new UnsupportedError(`flattened header type ${type}`, 16);
+    if (version !== 1) throw new UnsupportedError(`flattened header version ${version}`, 24);
+    st = { pos: FLATTENED_HEADER_SIZE, records: [], ended: false, done: false, warnings: [] };
+    scans.set(source, st);
+  }
+  if (!st.done) scanFrom(source, st);
+  warnings.push(...st.warnings);
+  return { records: st.records, ended: st.ended };
+}
+
+interface ScanState {
+  pos: number;
+  records: FlattenedRecord[];
+  ended: boolean;
+  done: boolean;
+  warnings: DumpWarning[];
+}
+const scans = new WeakMap<SyncByteSource, ScanState>();
+
+function scanFrom(source: SyncByteSource, st: ScanState): void {
+  const records = st.records;
   // read record headers through a buffered window: QEMU writes one record per page or so
   const win = new ReadWindow(source, 1 << 20, 1 << 20);
-  while (pos + RECORD_HEADER <= source.size) {
+  while (st.pos + RECORD_HEADER <= source.size) {
+    const pos = st.pos;
     const buf = win.view(pos, RECORD_HEADER);
     const off = readI64BE(buf, 0);
     if (off === "neg1") {
-      ended = true;
+      st.ended = true;
       break;
     }
     const size = readI64BE(buf, 8);
@@ -91,21 +113,22 @@ export function scanFlattened(
     const avail = Math.min(size, source.size - dataAt);
     if (avail > 0) records.push({ offset: off, length: avail, fileOffset: dataAt });
     if (avail < size) {
-      warnings.push({
+      st.warnings.push({
         code: "truncated",
         message: `flattened record at ${hex(pos)} declares ${size} bytes, the file ends after ${Math.max(0, avail)}`,
         offset: pos,
       });
-      return { records, ended: false };
+      st.done = true;
+      return;
     }
-    pos = dataAt + size;
+    st.pos = dataAt + size;
   }
-  if (!ended)
-    warnings.push({
+  if (!st.ended)
+    st.warnings.push({
       code: "truncated",
       message: `flattened stream ends at ${hex(source.size)} without its end record (offset −1): the dump is truncated`,
     });
-  return { records, ended };
+  st.done = true;
 }
 
 /**

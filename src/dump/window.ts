@@ -28,6 +28,9 @@ export class ReadWindow {
     if (length > this.windowSize) return this.source.readSync(offset, length);
     const want = Math.max(length, sequential ? this.windowSize : this.minRead);
     const n = Math.max(length, Math.min(want, this.source.size - offset));
+    // invalid until the read completes: a read that throws half way (MissingDataError from a
+    // browser window cache) may have overwritten part of the buffer
+    this.len = 0;
     this.source.readSync(offset, n, this.buf);
     this.start = offset;
     this.len = n;
