@@ -73,6 +73,14 @@ function need(vi: Vmcoreinfo, what: "SIZE" | "OFFSET", name: string): number {
   return v;
 }
 
+/** A field of `width` bytes at `off` must lie inside a struct of `size` bytes. */
+function inStruct(what: string, size: number, off: number | undefined, width: number): void {
+  if (off !== undefined && off + width > size)
+    throw new FormatError(
+      `VMCOREINFO: ${what} (offset ${off}, ${width} bytes) lies outside its struct of ${size} bytes`,
+    );
+}
+
 function needSymbol(vi: Vmcoreinfo, name: string): bigint {
   const v = vi.symbol(name);
   if (v === undefined) throw new FormatError(`VMCOREINFO lacks SYMBOL(${name}), needed for the kernel log`);
@@ -137,6 +145,17 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const counter = vi.offset("atomic_long_t.counter") ?? 0;
 
   const descRing = need(vi, "OFFSET", "printk_ringbuffer.desc_ring");
+  const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
+  for (const [f, base, w] of [
+    ["prb_desc_ring.count_bits", descRing, 4],
+    ["prb_desc_ring.descs", descRing, 8],
+    ["prb_desc_ring.infos", descRing, 8],
+    ["prb_desc_ring.head_id", descRing, 8 + counter],
+    ["prb_desc_ring.tail_id", descRing, 8 + counter],
+    ["prb_data_ring.size_bits", textRing, 4],
+    ["prb_data_ring.data", textRing, 8],
+  ] as const)
+    inStruct(f, prbSize, base + need(vi, "OFFSET", f), w);
   const countBits = prb.getUint32(descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), true);
   if (countBits > MAX_DESC_BITS) throw new LimitError("prb_desc_ring.count_bits", countBits, MAX_DESC_BITS);
   const count = 2 ** countBits;
@@ -145,7 +164,6 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const headOff = descRing + need(vi, "OFFSET", "prb_desc_ring.head_id") + counter;
   const tailOff = descRing + need(vi, "OFFSET", "prb_desc_ring.tail_id") + counter;
 
-  const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
   const sizeBits = prb.getUint32(textRing + need(vi, "OFFSET", "prb_data_ring.size_bits"), true);
   if (sizeBits > 30) throw new LimitError("prb_data_ring.size_bits", sizeBits, 30);
   const dataSize = 2 ** sizeBits;
@@ -178,6 +196,21 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const oDevice = vi.offset("dev_printk_info.device");
   const lDevice = vi.length("printk_info_device");
 
+  // offsets come from the dump: a corrupt VMCOREINFO must not make us read outside a struct
+  inStruct("prb_desc_ring.count_bits", prbSize, descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), 4);
+  inStruct("prb_desc_ring.head_id", prbSize, headOff, 8);
+  inStruct("prb_desc_ring.tail_id", prbSize, tailOff, 8);
+  inStruct("prb_desc.state_var", descSize, oState, 8);
+  inStruct("prb_desc.text_blk_lpos.begin", descSize, oBegin, 8);
+  inStruct("prb_desc.text_blk_lpos.next", descSize, oNext, 8);
+  inStruct("printk_info.seq", infoSize, oSeq, 8);
+  inStruct("printk_info.ts_nsec", infoSize, oTs, 8);
+  inStruct("printk_info.text_len", infoSize, oTextLen, knownLayout ? 4 : 2);
+  inStruct("printk_info.caller_id", infoSize, oCaller, 4);
+  if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined)
+    inStruct("dev_printk_info.subsystem", infoSize, oDev + oSubsys, lSubsys);
+  if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined)
+    inStruct("dev_printk_info.device", infoSize, oDev + oDevice, lDevice);
   const mask = count - 1;
   const dmask = dataSize - 1;
   // ids are 62-bit (DESC_ID_MASK): kept as hi (30 bits) / lo (32 bits)
@@ -185,13 +218,23 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   let idLo = prb.getUint32(tailOff, true);
   const headHi = prb.getUint32(headOff + 4, true) & 0x3fffffff;
   const headLo = prb.getUint32(headOff, true);
-  // records between tail and head: at most `count`; more means a corrupt tail/head
-  const span = (headHi - idHi) * 4294967296 + (headLo - idLo);
-  if (span < 0 || span >= count) {
-    warnings.push(`tail_id..head_id spans ${span} descriptors of ${count}: reading the last ${count}`);
-    const start = headHi * 4294967296 + headLo - (count - 1);
-    idHi = Math.floor(start / 4294967296) & 0x3fffffff;
-    idLo = start >>> 0;
+  // records between tail and head: at most `count`; more means a corrupt tail/head. Ids
+  // count modulo 2^62 and do wrap: DESC0_ID is 2^62 − (count + 1) (printk_ringbuffer.h)
+  let hd = (headHi - idHi) & 0x3fffffff;
+  let ld = headLo - idLo;
+  if (ld < 0) {
+    ld += 4294967296;
+    hd = (hd - 1) & 0x3fffffff;
+  }
+  if (hd !== 0 || ld >= count) {
+    warnings.push(`tail_id..head_id spans more than the ${count} descriptors: reading the last ${count}`);
+    // tail = head − (count − 1), modulo 2^62
+    idLo = headLo - (count - 1);
+    idHi = headHi;
+    if (idLo < 0) {
+      idLo += 4294967296;
+      idHi = (idHi - 1) & 0x3fffffff;
+    }
   }
   const records: PrintkRecord[] = [];
   for (;;) {
@@ -256,6 +299,9 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   // struct printk_log { u64 ts_nsec; u16 len, text_len, dict_len; u8 facility; u8 flags:5, level:3;
   // u32 caller_id (5.1+, CONFIG_PRINTK_CALLER) } — the rest is trusted only in that layout
   const knownLayout = oTs === 0 && oLen === 8 && oTextLen === 10 && recSize >= 16;
+  inStruct(`${sname}.ts_nsec`, recSize, oTs, 8);
+  inStruct(`${sname}.len`, recSize, oLen, 2);
+  inStruct(`${sname}.text_len`, recSize, oTextLen, 2);
   const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
   const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
   if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
