@@ -82,3 +82,18 @@ test("findDirectMap skips the text mapping and vmalloc aliases", () => {
   const pt = new X86_64PageTables(m.mem, { root: m.rootPa, levels: 4 });
   assert.equal(findDirectMap(pt), m.pageOffset);
 });
+
+test("findDirectMap gives up in bounded time on garbage tables", () => {
+  const mem = new SparsePhys();
+  // every entry of every table points back to the root table, "present" — a cycle at each level
+  const root = 0x100000;
+  const page = mem.page(root / 4096);
+  const dv = new DataView(page.buffer);
+  for (let i = 0; i < 512; i++) dv.setBigUint64(i * 8, BigInt(root) | 0x3n, true);
+  for (const levels of [4, 5] as const) {
+    const pt = new X86_64PageTables(mem, { root, levels });
+    const t0 = performance.now();
+    assert.equal(findDirectMap(pt), undefined);
+    assert.ok(performance.now() - t0 < 5000);
+  }
+});
