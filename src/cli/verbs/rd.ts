@@ -99,7 +99,7 @@ export const rdVerb: Verb = {
         address = parseHexAddress(addrArg);
         if (address > BigInt(Number.MAX_SAFE_INTEGER))
           throw new UsageError(`physical address too large: ${addrArg}`);
-        bytes = dump.phys.readPhys(Number(address), length);
+        bytes = dump.dump.readPhys(Number(address), length);
       } else {
         const map =
           values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;

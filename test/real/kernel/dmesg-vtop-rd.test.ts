@@ -21,6 +21,8 @@ interface Case {
   dump: string;
   dmesg: string;
   crash: string;
+  /** libkdumpfile's output (its virtual reads) when not beside the dump; null: it read none. */
+  kdumpfile?: string | null;
 }
 
 const CASES: Case[] = [
@@ -46,13 +48,22 @@ const CASES: Case[] = [
     dmesg: "qemu-dump/guest.kdump-zlib.reassembled.makedumpfile-dmesg.txt",
     crash: "qemu-dump/guest.elf.crash.txt",
   },
+  {
+    // QEMU writes kdump-zlib flattened; makedumpfile and libkdumpfile only read it reassembled
+    dump: "qemu-dump/guest.kdump-zlib",
+    dmesg: "qemu-dump/guest.kdump-zlib.reassembled.makedumpfile-dmesg.txt",
+    crash: "qemu-dump/guest.kdump-zlib.crash.txt",
+    // libkdumpfile cannot read the flattened file, and on the reassembled one every virtual
+    // read failed ("No way to translate"): crash's rd/vtop above are the reference here
+    kdumpfile: null,
+  },
 ];
 
 /** Open like the CLI does; excluded pages read as zeros, as crash shows them. */
 function open(rel: string) {
   const f = openFile(fixtureFile(rel));
   const o = openKernelSource(f.source, rel, { zeroExcluded: true });
-  return { d: { vmcoreinfo: o.vmcoreinfo, readPhys: o.phys.readPhys.bind(o.phys) }, k: o.kernel };
+  return { d: { vmcoreinfo: o.vmcoreinfo, readPhys: o.dump.readPhys.bind(o.dump) }, k: o.kernel };
 }
 
 for (const c of CASES) {
@@ -178,7 +189,8 @@ function kdumpfileVirtualReads(text: string): { va: bigint; phys?: number; bytes
 }
 
 for (const c of CASES) {
-  const ref = `${c.dump.replace(/\.zst$/, "")}.kdumpfile.txt`;
+  if (c.kdumpfile === null) continue;
+  const ref = c.kdumpfile ?? `${c.dump.replace(/\.zst$/, "")}.kdumpfile.txt`;
   test(`virtual reads of ${c.dump} match libkdumpfile's`, { skip: skipNoFixtures }, () => {
     const { k } = open(c.dump);
     const reads = kdumpfileVirtualReads(expected(ref));
