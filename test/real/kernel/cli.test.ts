@@ -55,7 +55,7 @@ test("kdumpkit vtop SYMBOL --system-map applies KERNELOFFSET", { skip: skipNoFix
   assert.equal(r.code, 0);
   assert.match(r.out, /^fffffffface1aa40 {2}15e1aa40 {8}$/m);
   const j = JSON.parse((await run(["vtop", DUMP, "swapper_pg_dir", "--json"])).out);
-  assert.equal(j.results[0].physical, 0x15e10000);
+  assert.equal(j.results[0].physical, "0x15e10000");
   assert.equal(j.results[0].method, "text");
 });
 
