@@ -180,11 +180,12 @@ export const rdVerb: Verb = {
       }
       if (values.ascii) {
         const text = renderRdAscii(address, bytes, asciiUnlimited);
-        if (values.json)
-          ctx.stdout(
-            `${toJson({ address, text: new TextDecoder("latin1").decode(bytes.subarray(0, asciiUnlimited ? text.length : bytes.length)) })}\n`,
-          );
-        else ctx.stdout(text);
+        if (values.json) {
+          let end = bytes.length;
+          if (asciiUnlimited) end = bytes.findIndex((c) => c < 0x20 || c >= 0x7f);
+          const str = new TextDecoder("latin1").decode(bytes.subarray(0, end < 0 ? bytes.length : end));
+          ctx.stdout(`${toJson({ address, text: str })}\n`);
+        } else ctx.stdout(text);
         return 0;
       }
       if (values.json) {

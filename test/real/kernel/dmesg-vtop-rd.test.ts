@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernelSource } from "../../../src/cli/kernel-open.js";
-import { renderRd } from "../../../src/cli/verbs/rd.js";
+import { renderRd, renderRdAscii } from "../../../src/cli/verbs/rd.js";
 import { renderVtop } from "../../../src/cli/verbs/vtop.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
@@ -113,6 +113,11 @@ for (const c of CASES) {
           k.facts,
         );
         assert.equal(text, vtopWalkPart(output), command);
+        checked++;
+      } else if (args[0] === "rd" && args[1] === "-a") {
+        // `rd -a SYMBOL`: up to the first unprintable byte; crash leaves the last line open
+        const va = map.lookup(args[2])!.address;
+        assert.equal(renderRdAscii(va, k.space.read(va, 4096), true), `${output}\n`, command);
         checked++;
       } else if (args[0] === "rd" && args.includes("-64")) {
         const phys = args.includes("-p");
