@@ -116,7 +116,9 @@ for (const c of CASES) {
         checked++;
       } else if (args[0] === "rd" && args[1] === "-a") {
         // `rd -a SYMBOL`: up to the first unprintable byte; crash leaves the last line open
-        const va = map.lookup(args[2])!.address;
+        const sym = map.lookup(args[2] ?? "");
+        assert.ok(sym, command);
+        const va = sym.address;
         assert.equal(renderRdAscii(va, k.space.read(va, 4096), true), `${output}\n`, command);
         checked++;
       } else if (args[0] === "rd" && args.includes("-64")) {
