@@ -97,3 +97,30 @@ test("findDirectMap gives up in bounded time on garbage tables", () => {
     assert.ok(performance.now() - t0 < 5000);
   }
 });
+
+test("QEMU paging=true PT_LOADs (vmalloc and direct map mixed) fall back to the page tables", () => {
+  const m = kaslrMachine();
+  const k = x86_64Kernel({
+    phys: m.mem,
+    vmcoreinfo: m.vi,
+    loads: [
+      { vaddr: 0xffffffffab400000n, paddr: 0x14400000n, memsz: 0x200000 },
+      { vaddr: m.pageOffset + 0x100000n, paddr: 0x100000n, memsz: 0x1000 },
+      { vaddr: 0xffffa00000000000n, paddr: 0x1000n, memsz: 0x1000 },
+    ],
+  });
+  assert.equal(k.facts.pageOffsetSource, "page-tables");
+  assert.equal(k.facts.pageOffset, m.pageOffset);
+});
+
+test("QEMU paging=false PT_LOADs (p_vaddr 0) give nothing: page tables again", () => {
+  const m = kaslrMachine();
+  const k = x86_64Kernel({
+    phys: m.mem,
+    vmcoreinfo: m.vi,
+    loads: [{ vaddr: 0n, paddr: 0n, memsz: 0x80000000 }],
+  });
+  assert.equal(k.facts.pageOffsetSource, "page-tables");
+  assert.equal(k.facts.pageOffset, m.pageOffset);
+  assert.equal(k.space.directMapSize, 0x80000000);
+});
