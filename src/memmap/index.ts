@@ -3,8 +3,8 @@ export * from "./dtb.js";
 export * from "./exclude.js";
 export * from "./iomem.js";
 export * from "./kexec-debug.js";
-// PhysRange here has an INCLUSIVE end; dump/'s PhysRange (exclusive, with a page state) keeps
-// the plain name at the package root, this one is exported as InclusiveRange.
+// PhysRange here has an INCLUSIVE end (as kexec-tools and the kernel write ranges); dump/ has
+// PageRun ([start, end) with a page state). At the package root this one is InclusiveRange.
 export {
   checkPhysRange,
   formatRange16,
