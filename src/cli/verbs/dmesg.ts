@@ -51,11 +51,7 @@ export const dmesgVerb: Verb = {
       if (values.output !== undefined) {
         writeFileAtomic(values.output, typeof out === "string" ? new TextEncoder().encode(out) : out);
         ctx.stderr(`The dmesg log is saved to ${values.output}.\n`);
-      } else if (typeof out === "string") ctx.stdout(out);
-      // the formatted log is ASCII (makedumpfile escapes every other byte); the raw pre-3.5
-      // character log is written as the bytes it is, like makedumpfile does
-      else if (out.some((b) => b >= 0x80)) process.stdout.write(out);
-      else ctx.stdout(Buffer.from(out).toString("latin1"));
+      } else ctx.stdout(out);
       return 0;
     } finally {
       dump.close();

@@ -12,8 +12,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   let err = "";
   const wo = process.stdout.write.bind(process.stdout);
   const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
+  process.stdout.write = ((s: string | Uint8Array) => {
+    out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
     return true;
   }) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => {
