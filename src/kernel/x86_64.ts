@@ -233,8 +233,12 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
   if (ramEnd === undefined && input.loads?.length)
     ramEnd = Math.max(...input.loads.map((l) => Number(l.paddr) + l.memsz));
   if (ramEnd !== undefined && ramEnd > 0 && ramEnd < directMapSize) directMapSize = ramEnd;
+  // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
+  const kis = vi.number("KERNEL_IMAGE_SIZE");
+  const textSize = kis !== undefined && kis > 0n && kis <= 0x80000000n ? Number(kis) : undefined;
   const space = new LinuxX86_64Space(input.phys, {
     physBase,
+    ...(textSize !== undefined ? { textSize } : {}),
     ...(pageOffset !== undefined ? { pageOffset } : {}),
     directMapSize,
     ...(pageTables ? { pageTables } : {}),
