@@ -14,7 +14,7 @@
  * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
  * data (begin == next) are skipped.
  */
-import { FormatError, LimitError, UnsupportedError } from "../errors.js";
+import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 
 /** Kernel virtual memory reads (LinuxX86_64Space implements this). */
@@ -132,6 +132,43 @@ export function readKernelLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   }
 }
 
+/**
+ * Read `length` bytes; when that fails (a page missing from the dump), read page by page,
+ * zero-fill what is missing, note it in `warnings` and, tagged `kind`, in `holes`.
+ */
+function readTolerant(
+  mem: KernelMemory,
+  va: bigint,
+  length: number,
+  what: string,
+  warnings: string[],
+  holes?: [number, number, number][],
+  kind = 0,
+): Uint8Array {
+  try {
+    return mem.read(va, length);
+  } catch (e) {
+    if (!(e instanceof KdumpkitError)) throw e;
+  }
+  const out = new Uint8Array(length);
+  let missing = 0;
+  for (let off = 0; off < length; ) {
+    const n = Math.min(4096 - Number((va + BigInt(off)) & 4095n), length - off);
+    try {
+      mem.read(va + BigInt(off), n, out.subarray(off, off + n));
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+      missing += n;
+      const last = holes?.[holes.length - 1];
+      if (last && last[0] === kind && last[2] === off) last[2] = off + n;
+      else holes?.push([kind, off, off + n]);
+    }
+    off += n;
+  }
+  if (missing) warnings.push(`${what}: ${missing} of ${length} bytes missing from the dump`);
+  return out;
+}
+
 function readPointer(mem: KernelMemory, va: bigint): bigint {
   return dv(mem.read(va, 8)).getBigUint64(0, true);
 }
@@ -173,9 +210,14 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const infoSize = need(vi, "SIZE", "printk_info");
   if (count * (descSize + infoSize) > MAX_LOG_BYTES)
     throw new LimitError("printk descriptor ring bytes", count * (descSize + infoSize), MAX_LOG_BYTES);
-  const descs = mem.read(descsAddr, count * descSize);
-  const infos = mem.read(infosAddr, count * infoSize);
-  const data = mem.read(dataAddr, dataSize);
+  // a page of the rings missing from the dump (truncated file, filtered page) costs the records
+  // on it, not the whole log
+  const holes: [number, number, number][] = [];
+  const descs = readTolerant(mem, descsAddr, count * descSize, "descriptor ring", warnings);
+  const infos = readTolerant(mem, infosAddr, count * infoSize, "info array", warnings, holes, 1);
+  const data = readTolerant(mem, dataAddr, dataSize, "text data ring", warnings, holes, 2);
+  const lost = (kind: number, from: number, to: number) =>
+    holes.some(([k, a, b]) => k === kind && a < to && from < b);
   const dD = dv(descs);
   const dI = dv(infos);
 
@@ -237,6 +279,7 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
     }
   }
   const records: PrintkRecord[] = [];
+  let skippedLost = 0;
   for (;;) {
     const di = (idLo & mask) * descSize;
     const svLo = dD.getUint32(di + oState, true);
@@ -251,41 +294,44 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
         if (begin > next) begin = 0;
         begin += 8; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
-        let textLen = dI.getUint16(ii + oTextLen, true);
-        const avail = Math.max(0, next - begin);
-        const rec: PrintkRecord = {
-          tsNsec: dI.getBigUint64(ii + oTs, true),
-          text: data.subarray(begin, begin + Math.min(textLen, avail)),
-          state: state === 1 ? "committed" : "finalized",
-        };
-        if (textLen > avail) {
-          rec.truncated = true;
-          textLen = avail;
-        }
-        if (oSeq !== undefined) rec.seq = dI.getBigUint64(ii + oSeq, true);
-        if (oCaller !== undefined) rec.callerId = dI.getUint32(ii + oCaller, true);
-        if (knownLayout) {
-          rec.facility = dI.getUint8(ii + oTextLen + 2);
-          const fl = dI.getUint8(ii + oTextLen + 3);
-          rec.flags = fl & 0x1f;
-          rec.level = fl >>> 5;
-        }
-        if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
-          const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
-          if (s) rec.subsystem = s;
-        }
-        if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
-          const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
-          if (s) rec.device = s;
-        }
-        records.push(rec);
+        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) skippedLost++;
+        else records.push(ringRecord(ii, begin, next, state));
       }
     }
     if (isHead) break;
     idLo = (idLo + 1) >>> 0;
     if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
   }
+  if (skippedLost) warnings.push(`${skippedLost} records lie in memory missing from the dump`);
   return { format: "printk_ringbuffer", records, warnings };
+
+  function ringRecord(ii: number, begin: number, next: number, state: number): PrintkRecord {
+    const textLen = dI.getUint16(ii + oTextLen, true);
+    const avail = Math.max(0, next - begin);
+    const rec: PrintkRecord = {
+      tsNsec: dI.getBigUint64(ii + oTs, true),
+      text: data.subarray(begin, begin + Math.min(textLen, avail)),
+      state: state === 1 ? "committed" : "finalized",
+    };
+    if (textLen > avail) rec.truncated = true;
+    if (oSeq !== undefined) rec.seq = dI.getBigUint64(ii + oSeq, true);
+    if (oCaller !== undefined) rec.callerId = dI.getUint32(ii + oCaller, true);
+    if (knownLayout) {
+      rec.facility = dI.getUint8(ii + oTextLen + 2);
+      const fl = dI.getUint8(ii + oTextLen + 3);
+      rec.flags = fl & 0x1f;
+      rec.level = fl >>> 5;
+    }
+    if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
+      const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
+      if (s) rec.subsystem = s;
+    }
+    if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
+      const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
+      if (s) rec.device = s;
+    }
+    return rec;
+  }
 }
 
 /** 3.5–5.9: struct printk_log records (named `log` up to 3.10). */

@@ -365,3 +365,28 @@ test("printk_ringbuffer: descriptor ids wrap past 2^62 − 1 to 0 (DESC0_ID is j
     ["a", "b", "c", "d", "e"],
   );
 });
+
+test("printk_ringbuffer: a data-ring page missing from the dump costs only its records", () => {
+  // 8 KiB data ring; the generator starts 200 bytes before its end (second page): two short
+  // records fit there, the long third one wraps to the first page
+  const { mem, vi } = buildRingbuffer(
+    [
+      { text: "kept one", ts: 1n },
+      { text: "kept two", ts: 2n },
+      { text: "x".repeat(250), ts: 3n },
+    ],
+    3,
+    13,
+  );
+  const r = mem as Regions;
+  const data = r.regions[2]!;
+  // keep only the second page of the data ring
+  r.regions.splice(2, 1, { va: data.va + 4096n, bytes: data.bytes.subarray(4096, 8192) });
+  const log = readKernelLog(mem, vi);
+  assert.deepEqual(
+    log.records.map((x) => new TextDecoder().decode(x.text)),
+    ["kept one", "kept two"],
+  );
+  assert.match(log.warnings.join("\n"), /text data ring: 4096 of 8192 bytes missing/);
+  assert.match(log.warnings.join("\n"), /1 records lie in memory missing from the dump/);
+});
