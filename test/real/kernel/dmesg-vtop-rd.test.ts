@@ -9,7 +9,7 @@ import { openKernelSource } from "../../../src/cli/kernel-open.js";
 import { renderRd, renderRdAscii } from "../../../src/cli/verbs/rd.js";
 import { renderVtop } from "../../../src/cli/verbs/vtop.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
-import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { formatDmesg, formatTimestamp, readKernelLog } from "../../../src/kernel/printk.js";
 import { SystemMap } from "../../../src/kernel/system-map.js";
 import { findDirectMap } from "../../../src/kernel/x86_64.js";
 import { openFile } from "../../../src/node/open.js";
@@ -235,4 +235,16 @@ for (const c of CASES) {
       assert.ok(checked >= 3);
     },
   );
+}
+
+for (const rel of ["qemu-dump/guest.elf.zst", "qemu-dump/guest.kdump-zlib"]) {
+  test(`records of ${rel} are what the guest's own dmesg printed`, { skip: skipNoFixtures }, () => {
+    // util-linux dmesg repeats the timestamp on every line of a multi-line record
+    const { d, k } = open(rel);
+    let text = "";
+    for (const r of readKernelLog(k.space, d.vmcoreinfo).records)
+      for (const line of new TextDecoder().decode(r.text).split("\n"))
+        text += `${formatTimestamp(r.tsNsec)}${line}\n`;
+    assert.equal(text, expected("qemu-dump/guest-info/dmesg.txt"));
+  });
 }
