@@ -12,12 +12,16 @@ async function help(): Promise<string> {
   ].join("\n");
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Run the CLI. `io` replaces the process's streams (tests capture output this way instead of
+ * patching process.stdout, which node's test runner itself writes to).
+ */
+export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">> = {}): Promise<number> {
   const ctx: VerbContext = {
     args: argv.slice(1),
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    tty: Boolean(process.stderr.isTTY),
+    stdout: io.stdout ?? ((s) => process.stdout.write(s)),
+    stderr: io.stderr ?? ((s) => process.stderr.write(s)),
+    tty: io.tty ?? Boolean(process.stderr.isTTY),
   };
   const name = argv[0];
   if (!name || name === "--help" || name === "-h" || name === "help") {
