@@ -8,26 +8,20 @@ import { main } from "../../../src/cli/main.js";
 import { fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseCrashSys } from "./refs.js";
 
+/** Run the CLI with its output captured (not through process.stdout: the test runner uses it). */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
+  const code = await main(args, {
+    stdout: (s) => {
+      out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    tty: false,
+  });
+  return { code, out, err };
 }
 
 test("info: a kdump file, text and JSON", { skip: skipNoFixtures }, async () => {
