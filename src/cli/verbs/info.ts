@@ -36,6 +36,26 @@ function formatName(d: Dump): string {
   return `ELF${d.wordSize * 8} vmcore`;
 }
 
+/**
+ * Who most likely wrote the dump, from what each producer leaves behind (fixtures README and
+ * corpus NOTES): QEMU adds "QEMU" CPU-state notes to ELF and fills only utsname.machine in
+ * kdump headers; makedumpfile -E leaves p_memsz > p_filesz for filtered pages; Xen's kexec
+ * path adds VMCOREINFO_XEN.
+ */
+export function producerHint(d: Dump): string {
+  const qemuNotes = d.notes.some((n) => n.name === "QEMU");
+  if (d.backend instanceof KdumpBackend) {
+    const u = d.utsname;
+    if (u && !u.sysname && !u.release && u.machine) return "QEMU dump-guest-memory";
+    const lvl = d.backend.sub?.dumpLevel;
+    return `makedumpfile${lvl !== undefined ? ` -d ${lvl}` : ""}${d.flattened ? " -F" : ""}${d.parts > 1 ? " --split" : ""}`;
+  }
+  if (qemuNotes) return "QEMU dump-guest-memory";
+  if (d.vmcoreinfoXen) return "copy of a Xen host's /proc/vmcore";
+  if (d.loads.some((l) => l.filesz < l.memsz)) return "makedumpfile -E";
+  return "copy of /proc/vmcore, unfiltered";
+}
+
 function mib(n: number): string {
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
@@ -66,6 +86,7 @@ export function dumpInfo(d: Dump) {
   return {
     format: d.format,
     description: formatName(d),
+    producer: producerHint(d),
     flattened: d.flattened,
     parts: d.parts,
     arch: d.arch,
@@ -128,6 +149,7 @@ export const infoVerb: Verb = {
         if (v !== undefined && v !== "") L.push(`${`${k}:`.padEnd(15)}${v}`);
       };
       row("format", info.description);
+      row("written by", `${info.producer} (likely)`);
       row(
         "architecture",
         `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit)`,
