@@ -9,7 +9,9 @@ import { pageCodecs } from "../src/codecs/pages.js";
 import { KdumpBackend } from "../src/dump/diskdump.js";
 import type { PhysReader } from "../src/dump/types.js";
 import { parseNotes } from "../src/elf/reader.js";
+import { EM_X86_64 } from "../src/elf/types.js";
 import { AddressError } from "../src/errors.js";
+import { decodeXenCrashInfo, type XenCrashInfo } from "../src/notes/xen.js";
 
 export interface TestNote {
   name: string;
@@ -80,31 +82,9 @@ export class TestElfCore implements PhysReader {
   }
 }
 
-/**
- * Test-only CRASH_INFO (x86_64) reading until src/notes' decoder is on main: the fields
- * src/xen/host.ts CrashInfoFacts uses, by word count (8: v0, 9: v1, 10+: v2).
- */
-export function testCrashInfo(desc: Uint8Array): import("../src/xen/host.js").CrashInfoFacts {
-  const dv = new DataView(desc.buffer, desc.byteOffset, desc.length);
-  const words = Math.floor(desc.length / 8);
-  if (words < 8) throw new Error(`CRASH_INFO of ${desc.length} bytes`);
-  const w = (i: number) => Number(dv.getBigUint64(i * 8, true));
-  const out: import("../src/xen/host.js").CrashInfoFacts = {
-    version: words >= 10 ? 2 : words === 9 ? 1 : 0,
-    majorVersion: w(0),
-    minorVersion: w(1),
-    extraVersionAddr: w(2),
-    changesetAddr: w(3),
-    compilerAddr: w(4),
-    compileDateAddr: w(5),
-    compileTimeAddr: w(6),
-  };
-  if (words === 9) out.dom0PfnToMfnFrameListList = w(8);
-  if (words >= 10) {
-    out.xenPhysStart = w(8);
-    out.dom0PfnToMfnFrameListList = w(9);
-  }
-  return out;
+/** CRASH_INFO of an x86_64 little-endian dump, decoded by src/notes. */
+export function testCrashInfo(desc: Uint8Array): XenCrashInfo {
+  return decodeXenCrashInfo(desc, { machine: EM_X86_64, class: 64, littleEndian: true });
 }
 
 /**

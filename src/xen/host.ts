@@ -7,6 +7,7 @@
 import type { PhysReader } from "../dump/types.js";
 import { hex, KdumpkitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { resolveXenCrashInfoStrings, type XenCrashInfo } from "../notes/xen.js";
 import { splitVa } from "../xlat/x86_64.js";
 import { type PdxCompression, XenVirtualSpace } from "./hypervisor.js";
 import {
@@ -29,19 +30,8 @@ import {
 } from "./physstart.js";
 import type { SymbolTable } from "./symbols.js";
 
-/** The CRASH_INFO fields used here (field names of src/notes/xen.ts XenCrashInfo). */
-export interface CrashInfoFacts {
-  version: 0 | 1 | 2;
-  majorVersion: number;
-  minorVersion: number;
-  extraVersionAddr: number;
-  changesetAddr?: number;
-  compilerAddr?: number;
-  compileDateAddr?: number;
-  compileTimeAddr?: number;
-  xenPhysStart?: number;
-  dom0PfnToMfnFrameListList?: number;
-}
+/** CRASH_INFO as src/notes decodes it. */
+export type CrashInfoFacts = XenCrashInfo;
 
 export interface XenHostInput {
   /** Machine memory. */
@@ -78,20 +68,24 @@ export interface XenHost {
   warnings: string[];
 }
 
-const MAX_VERSION_STRING = 64;
-
-/** A NUL-terminated string at a machine address (CRASH_INFO's version strings). */
-export function readMachineString(mem: PhysReader, addr: number, max = MAX_VERSION_STRING): string {
-  const bytes = new Uint8Array(max);
-  // read up to the end of the page first, then further only if needed
-  const first = Math.min(max, 4096 - (addr % 4096));
-  mem.readPhys(addr, first, bytes.subarray(0, first));
-  let end = bytes.subarray(0, first).indexOf(0);
-  if (end < 0 && first < max) {
-    mem.readPhys(addr + first, max - first, bytes.subarray(first));
-    end = bytes.indexOf(0);
+/**
+ * Up to `length` bytes at a machine address, stopping early at the end of what the dump holds
+ * (a version string can sit just before a hole; src/notes' reader asks for 256 bytes).
+ */
+export function readMachineBytes(mem: PhysReader, addr: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = Math.min(length - done, 4096 - ((addr + done) % 4096));
+    try {
+      mem.readPhys(addr + done, n, out.subarray(done, done + n));
+    } catch (e) {
+      if (done === 0) throw e;
+      break;
+    }
+    done += n;
   }
-  return new TextDecoder("latin1").decode(bytes.subarray(0, end < 0 ? max : end));
+  return out.subarray(0, done);
 }
 
 function errText(e: unknown): string {
@@ -148,12 +142,12 @@ export function openXenHost(input: XenHostInput): XenHost {
       });
     else unavailable.push(`crash-info: CRASH_INFO v${ci.version} has no xen_phys_start (v2 needed)`);
   } else unavailable.push("crash-info: no CRASH_INFO note");
-  if (input.physStartNote !== undefined)
-    candidates.push({
-      source: "xen-note-0x1000003",
-      value: input.physStartNote,
-      detail: 'note "Xen" type 0x1000003',
-    });
+  const note = input.physStartNote;
+  if (note !== undefined) {
+    if (note % 4096 === 0 && note < 2 ** 52)
+      candidates.push({ source: "xen-note-0x1000003", value: note, detail: 'note "Xen" type 0x1000003' });
+    else unavailable.push(`xen-note-0x1000003: ${hex(note)} is not a page-aligned machine address`);
+  }
   const pgdL4 = vi?.symbol("pgd_l4");
   if (pgdL4 !== undefined && host.xenVirtStart !== undefined) {
     const r = physStartFromPageTables(input.mem, pgdL4, host.xenVirtStart, input.maxAddress);
@@ -245,31 +239,19 @@ export function openXenHost(input: XenHostInput): XenHost {
     host.space = space;
   }
 
-  // --- the version's extra string, through CRASH_INFO's machine address ---
+  // --- the version's extra string and build strings, through CRASH_INFO's machine addresses ---
   if (ci && version) {
-    try {
-      version.extra = readMachineString(input.mem, ci.extraVersionAddr);
-    } catch (e) {
-      warnings.push(`cannot read xen_extra_version at ${hex(ci.extraVersionAddr)}: ${errText(e)}`);
-    }
+    const strings = resolveXenCrashInfoStrings(ci, (addr, length) =>
+      readMachineBytes(input.mem, addr, length),
+    );
+    if (strings.extraVersion !== undefined) version.extra = strings.extraVersion;
+    else warnings.push(`cannot read xen_extra_version at ${hex(ci.extraVersionAddr)}`);
     host.version = { ...version, source: "CRASH_INFO" };
     const build: NonNullable<XenHost["build"]> = {};
-    const fields = [
-      ["changeset", ci.changesetAddr],
-      ["compiler", ci.compilerAddr],
-      ["compileDate", ci.compileDateAddr],
-      ["compileTime", ci.compileTimeAddr],
-    ] as const;
-    for (const [key, addr] of fields) {
-      if (addr === undefined || addr === 0) continue;
-      try {
-        build[key] = readMachineString(input.mem, addr, 128);
-      } catch (e) {
-        warnings.push(
-          `cannot read xen_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} at ${hex(addr)}: ${errText(e)}`,
-        );
-      }
-    }
+    if (strings.changeset !== undefined) build.changeset = strings.changeset;
+    if (strings.compiler !== undefined) build.compiler = strings.compiler;
+    if (strings.compileDate !== undefined) build.compileDate = strings.compileDate;
+    if (strings.compileTime !== undefined) build.compileTime = strings.compileTime;
     if (Object.keys(build).length) host.build = build;
     if (host.xenVirtStart !== undefined && compareXenVersion(version, 3, 0) < 0)
       warnings.push(`Xen ${version.major}.${version.minor} predates x86_64 kdump support`);

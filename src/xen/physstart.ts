@@ -58,20 +58,6 @@ export function decidePhysStart(
   return finding;
 }
 
-/** The Plan-B note: one native word (4 or 8 bytes by ELF class) holding xen_phys_start. */
-export function physStartFromXenNote(desc: Uint8Array, wordSize: 4 | 8): XenPhysStartCandidate | string {
-  if (desc.length < wordSize) return `Xen note 0x1000003 is ${desc.length} bytes, need ${wordSize}`;
-  const dv = new DataView(desc.buffer, desc.byteOffset, desc.length);
-  const v = wordSize === 8 ? dv.getBigUint64(0, true) : BigInt(dv.getUint32(0, true));
-  if (v >= 1n << 52n || v % 4096n !== 0n)
-    return `Xen note 0x1000003 holds ${hex(v)}, not a page-aligned address`;
-  return {
-    source: "xen-note-0x1000003",
-    value: Number(v),
-    detail: `Xen note type 0x1000003 (${desc.length} bytes)`,
-  };
-}
-
 /**
  * From /proc/iomem text. With the version known, one candidate; without it both offsets are
  * possible and both are returned (the cross-check picks the one another source confirms).

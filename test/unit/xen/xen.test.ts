@@ -18,12 +18,7 @@ import {
   xenVirtStartFromSymbol,
 } from "../../../src/xen/layout.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
-import {
-  decidePhysStart,
-  physStartFromIomem,
-  physStartFromPageTables,
-  physStartFromXenNote,
-} from "../../../src/xen/physstart.js";
+import { decidePhysStart, physStartFromIomem, physStartFromPageTables } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 
 /** Machine memory made of the pages a test writes; everything else is "not in the dump". */
@@ -155,23 +150,18 @@ test("iomem: +1 MiB before Xen 4.9, +2 MiB from 4.9, both offered when the versi
   );
 });
 
-test("sources disagreeing are reported; the note of any length is bounded", () => {
+test("sources disagreeing are reported; a bad 0x1000003 note value is refused", () => {
   const f = decidePhysStart([
     { source: "iomem", value: 0x100000, detail: "" },
     { source: "crash-info", value: 0x2f800000, detail: "" },
   ]);
   assert.equal(f.source, "crash-info");
   assert.equal(f.disagreements.length, 1);
-  for (let len = 0; len < 20; len++) {
-    const desc = new Uint8Array(len);
-    if (len >= 8) new DataView(desc.buffer).setBigUint64(0, 0x2f800000n, true);
-    const r = physStartFromXenNote(desc, 8);
-    if (len < 8) assert.equal(typeof r, "string");
-    else assert.equal((r as { value: number }).value, 0x2f800000);
-  }
-  const odd = new Uint8Array(8);
-  new DataView(odd.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
-  assert.equal(typeof physStartFromXenNote(odd, 8), "string");
+  const { m } = xenMachine();
+  assert.equal(openXenHost({ mem: m, physStartNote: 0x2f800000 }).physStart.source, "xen-note-0x1000003");
+  const bad = openXenHost({ mem: m, physStartNote: 0x2f800123 });
+  assert.equal(bad.physStart.value, undefined);
+  assert.ok(bad.physStart.unavailable.some((u) => /not a page-aligned/.test(u)));
 });
 
 test("openXenHost: CRASH_INFO of every version and garbage values never throw", () => {
@@ -185,10 +175,17 @@ test("openXenHost: CRASH_INFO of every version and garbage values never throw", 
       vmcoreinfoXen: vi,
       maxAddress: 0x40000000,
       crashInfo: {
+        kind: "xen-crash-info",
+        wordSize: 8,
         version,
         majorVersion: 4,
         minorVersion: 17,
         extraVersionAddr: 0xdead0000,
+        changesetAddr: 0,
+        compilerAddr: 0xdead0100,
+        compileDateAddr: 0,
+        compileTimeAddr: 0,
+        tainted: 0n,
         ...(version >= 1 ? { dom0PfnToMfnFrameListList: 0x12345 } : {}),
         ...(version === 2 ? { xenPhysStart: 0x10000000 } : {}),
       },
