@@ -9,9 +9,11 @@ import { pageCodecs } from "../src/codecs/pages.js";
 import { KdumpBackend } from "../src/dump/diskdump.js";
 import type { PhysReader } from "../src/dump/types.js";
 import { parseNotes } from "../src/elf/reader.js";
-import { EM_X86_64 } from "../src/elf/types.js";
+import { type ElfNote, EM_X86_64 } from "../src/elf/types.js";
 import { AddressError } from "../src/errors.js";
+import { Vmcoreinfo } from "../src/notes/vmcoreinfo.js";
 import { decodeXenCrashInfo, type XenCrashInfo } from "../src/notes/xen.js";
+import type { XenDumpLike } from "../src/xen/open.js";
 
 export interface TestNote {
   name: string;
@@ -111,5 +113,30 @@ export function testKdump(src: SyncByteSource): PhysReader & { notes: TestNote[]
       backend.read(addr, out, false);
       return out;
     },
+  };
+}
+
+/** A TestElfCore seen as src/xen/open.ts's XenDumpLike (what src/dump's Dump offers). */
+export function testXenDump(core: TestElfCore | ReturnType<typeof testKdump>): XenDumpLike {
+  const notes: ElfNote[] = core.notes.map((n) => ({
+    name: n.name,
+    type: n.type,
+    desc: n.desc,
+    offset: 0,
+    descOffset: 0,
+    origin: { kind: "segment", index: 0 },
+  }));
+  const vx = core.notes.find((n) => n.name === "VMCOREINFO_XEN");
+  const maxAddress =
+    core instanceof TestElfCore ? Math.max(...core.loads.map((l) => l.paddr + l.filesz)) : core.maxAddress;
+  return {
+    pageSize: 4096,
+    readPhys: (a, l, into) => core.readPhys(a, l, into),
+    notes,
+    vmcoreinfoXen: vx ? Vmcoreinfo.fromBytes(vx.desc) : undefined,
+    maxAddress,
+    wordSize: 8,
+    littleEndian: true,
+    arch: "x86_64",
   };
 }

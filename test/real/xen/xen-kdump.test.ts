@@ -13,11 +13,12 @@ import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from ".
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost, type XenHost } from "../../../src/xen/host.js";
 import { formatXenVersion } from "../../../src/xen/layout.js";
+import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { physStartFromIomem } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
-import { TestElfCore, testCrashInfo } from "../../xen-elfcore.js";
+import { TestElfCore, testCrashInfo, testXenDump } from "../../xen-elfcore.js";
 
 const XEN_CRASH_INFO = 0x1000001;
 
@@ -300,5 +301,29 @@ test(
     assert.equal(host.build?.compileDate, sys.get("compilation/compile_date"));
     assert.equal(host.build?.changeset ?? "", sys.get("properties/changeset") ?? "");
     assert.equal(host.version?.extra, sys.get("version/extra"));
+  },
+);
+
+test(
+  "openXenDump: notes decoded by src/notes, per-physical-CPU registers as libkdumpfile shows",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core } = open();
+    const x = openXenDump(testXenDump(core), { xenSyms: xenSyms() });
+    assert.equal(x.physStart.value, 0x2f800000);
+    assert.equal(x.version && formatXenVersion(x.version), "4.17.7");
+    const kd = expected("xen-kdump/capture/vmcore.kdumpfile.txt");
+    const cpus = [...kd.matchAll(/^cpu (\d+) pid=\d+ rip=(0x[0-9a-f]+) rsp=(0x[0-9a-f]+)/gm)];
+    assert.equal(x.cpus.length, cpus.length);
+    for (const m of cpus) {
+      const c = x.cpus[Number(m[1])]!;
+      assert.equal(c.rip, BigInt(m[2]!));
+      assert.equal(c.rsp, BigInt(m[3]!));
+      assert.match(c.ripSymbol ?? "", /^kexec_crash_save_cpu\+0x/);
+    }
+    // CR3 from XEN_ELFNOTE_CRASH_REGS, as readelf shows the note's third word
+    assert.equal(x.cpus[0]!.cr3, 0x12a10000n);
   },
 );
