@@ -1,9 +1,14 @@
 /**
- * zstd page decompression (makedumpfile -z: one ZSTD_compress() frame per page), via fzstd
- * (pure JS, already a dependency for .zst inputs).
+ * Zstandard via fzstd (pure JS, browser-safe; already a dependency for .zst inputs).
+ * Pages: makedumpfile -z writes one ZSTD_compress() frame per page (zstdDecompress).
+ * Payloads: the kernel's CONFIG_KERNEL_ZSTD build writes `zstd -22 --ultra` plus 4 size bytes
+ * (scripts/Makefile.lib cmd_zstd22); decodeZstd takes the frame(s) without those and gathers
+ * output through the streaming decoder in bounded steps so a bomb stops at the limit.
  */
-import { decompress } from "fzstd";
-import { DecompressError } from "../errors.js";
+import { Decompress, decompress } from "fzstd";
+import { DecompressError, LimitError } from "../errors.js";
+import { xxh64 } from "./crc.js";
+import { type DecodeOptions, OutputBuffer } from "./output.js";
 
 export function zstdDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
   let out: Uint8Array;
@@ -20,4 +25,47 @@ export function zstdDecompress(src: Uint8Array, dst: Uint8Array, context?: strin
   if (exact && out.length !== dst.length)
     throw new DecompressError("zstd", `produced ${out.length} bytes, expected ${dst.length}`, context);
   return out.length;
+}
+
+export function isZstd(b: Uint8Array): boolean {
+  return b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+}
+
+export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Array {
+  if (!isZstd(input)) throw new DecompressError("zstd", "no zstd frame magic 28 b5 2f fd");
+  const out = new OutputBuffer("zstd", opts);
+  const d = new Decompress((chunk) => out.push(chunk));
+  const STEP = 64 * 1024;
+  try {
+    for (let p = 0; p < input.length; p += STEP) {
+      d.push(input.subarray(p, Math.min(input.length, p + STEP)), p + STEP >= input.length);
+    }
+  } catch (e) {
+    if (e instanceof LimitError) throw e;
+    throw new DecompressError("zstd", (e as Error).message || "corrupt frame");
+  }
+  const data = out.result();
+  verifyChecksum(input, data);
+  return data;
+}
+
+/**
+ * fzstd ignores the frame's content checksum; check it here for the common single-frame case
+ * (the kernel's payload): Frame_Header_Descriptor bit 2, last 4 bytes = XXH64 low 32 bits.
+ */
+function verifyChecksum(input: Uint8Array, data: Uint8Array): void {
+  const fhd = input[4]!;
+  if (!(fhd & 4) || input.length < 12) return;
+  const want =
+    (input[input.length - 4]! |
+      (input[input.length - 3]! << 8) |
+      (input[input.length - 2]! << 16) |
+      (input[input.length - 1]! << 24)) >>>
+    0;
+  const got = Number(xxh64(data) & 0xffffffffn);
+  if (got !== want)
+    throw new DecompressError(
+      "zstd",
+      `content checksum 0x${got.toString(16)} differs from 0x${want.toString(16)} (corrupt data, or several frames)`,
+    );
 }

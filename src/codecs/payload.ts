@@ -1,0 +1,180 @@
+/**
+ * The payload codec registry: every compressor a Linux kernel image can carry, tried in order
+ * by magic (as the kernel's own lib/decompress.c does, and elfutils' libdwfl/open.c chain).
+ * Each decoder takes a maximum output size and throws LimitError past it.
+ */
+import { DecompressError, LimitError } from "../errors.js";
+import { decodeBzip2, isBzip2 } from "./bzip2.js";
+import { decodeGzip, isGzip } from "./gzip.js";
+import { decodeLz4Legacy, isLz4Legacy } from "./lz4.js";
+import { decodeLzma, isLzmaAlone } from "./lzma.js";
+import { decodeLzop, isLzop } from "./lzop.js";
+import { DEFAULT_MAX_OUTPUT, type DecodeOptions } from "./output.js";
+import { decodeXz, isXz } from "./xz.js";
+import { decodeZstd, isZstd } from "./zstd.js";
+
+export type PayloadCodecName = "gzip" | "xz" | "lzma" | "bzip2" | "lzo" | "lz4" | "zstd";
+
+export interface PayloadCodec {
+  name: PayloadCodecName;
+  /** Does the stream start with this codec's magic? */
+  probe(head: Uint8Array): boolean;
+  /**
+   * Decode; `consumed` is where the stream ended when the codec can tell (undefined when the
+   * stream is taken to fill its input, as for gzip's trailer and zstd frames).
+   */
+  decode(input: Uint8Array, opts: DecodeOptions): { data: Uint8Array; consumed?: number; detail?: string };
+  /** Whether the kernel's 4 appended size bytes must be cut off before decoding. */
+  cutTrailer: boolean;
+}
+
+/** In probe order: unambiguous magics first, LZMA-alone (a plausibility test, no magic) last. */
+export const PAYLOAD_CODECS: readonly PayloadCodec[] = [
+  {
+    name: "gzip",
+    probe: isGzip,
+    cutTrailer: false, // gzip's own ISIZE is the kernel's size trailer
+    decode: (b, o) => {
+      const r = decodeGzip(b, o);
+      return { data: r.data, detail: r.info.name ? `name ${r.info.name}` : "" };
+    },
+  },
+  {
+    name: "xz",
+    probe: isXz,
+    cutTrailer: false,
+    decode: (b, o) => {
+      const r = decodeXz(b, o);
+      const filters = [...new Set(r.info.filters.map((f) => f.join("+")))].join(", ");
+      return {
+        data: r.data,
+        consumed: r.info.consumed,
+        detail: `check ${r.info.checks.join(",")}; filters ${filters}${r.info.unverified ? "; check not verified" : ""}`,
+      };
+    },
+  },
+  {
+    name: "bzip2",
+    probe: isBzip2,
+    cutTrailer: false,
+    decode: (b, o) => {
+      const r = decodeBzip2(b, o);
+      return { data: r.data, consumed: r.consumed };
+    },
+  },
+  {
+    name: "lzo",
+    probe: isLzop,
+    cutTrailer: false,
+    decode: (b, o) => {
+      const r = decodeLzop(b, o);
+      return {
+        data: r.data,
+        consumed: r.info.consumed,
+        detail: `lzop method ${r.info.method}, ${r.info.blocks} blocks`,
+      };
+    },
+  },
+  {
+    name: "lz4",
+    probe: isLz4Legacy,
+    cutTrailer: true,
+    decode: (b, o) => {
+      const r = decodeLz4Legacy(b, o);
+      return { data: r.data, consumed: r.consumed, detail: `legacy frame, ${r.blocks} blocks` };
+    },
+  },
+  {
+    name: "zstd",
+    probe: isZstd,
+    cutTrailer: true,
+    decode: (b, o) => ({ data: decodeZstd(b, o) }),
+  },
+  {
+    name: "lzma",
+    probe: isLzmaAlone,
+    cutTrailer: false,
+    decode: (b, o) => {
+      const r = decodeLzma(b, o);
+      return { data: r.data, consumed: r.consumed };
+    },
+  },
+];
+
+export function payloadCodec(name: PayloadCodecName): PayloadCodec {
+  return PAYLOAD_CODECS.find((c) => c.name === name)!;
+}
+
+/** The codec whose magic starts `head`, if any. */
+export function detectPayloadCodec(head: Uint8Array): PayloadCodec | undefined {
+  return PAYLOAD_CODECS.find((c) => c.probe(head));
+}
+
+export interface PayloadOptions extends DecodeOptions {
+  /** Force a codec instead of probing. */
+  codec?: PayloadCodecName;
+  /**
+   * The input ends with the 4 little-endian size bytes the kernel build appends
+   * (scripts/Makefile.lib size_append; arch/x86/boot/compressed/mkpiggy.c reads them).
+   */
+  kernelTrailer?: boolean;
+}
+
+export interface PayloadResult {
+  codec: PayloadCodecName;
+  data: Uint8Array;
+  /** Compressed bytes decoded. */
+  compressedSize: number;
+  /** The size the kernel build appended, when kernelTrailer was set. */
+  trailerSize?: number;
+  /** Bytes of input neither decoded nor the trailer (should be 0). */
+  slack: number;
+  detail: string;
+  warnings: string[];
+}
+
+function le32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+/** Decode a compressed kernel payload (or any single compressed stream). */
+export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): PayloadResult {
+  const codec = opts.codec ? payloadCodec(opts.codec) : detectPayloadCodec(input);
+  if (!codec) {
+    const head = Array.from(input.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new DecompressError("payload", `no known compression magic (starts ${head})`);
+  }
+  const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  const warnings: string[] = [];
+  let trailerSize: number | undefined;
+  let body = input;
+  const dopts: DecodeOptions = { maxOutput: max };
+  if (opts.kernelTrailer && input.length >= 8) {
+    trailerSize = le32(input, input.length - 4);
+    // A trailer above the ceiling is either a bomb or garbage: refuse before decoding.
+    if (trailerSize > max)
+      throw new LimitError(`${codec.name} payload size (kernel trailer)`, trailerSize, max);
+    dopts.sizeHint = trailerSize;
+    if (codec.cutTrailer) body = input.subarray(0, input.length - 4);
+  }
+  if (opts.sizeHint !== undefined) dopts.sizeHint = opts.sizeHint;
+  const r = codec.decode(body, dopts);
+  const consumed = r.consumed ?? body.length;
+  let slack = body.length - consumed;
+  if (opts.kernelTrailer && !codec.cutTrailer && codec.name !== "gzip") slack -= 4;
+  if (slack > 0) warnings.push(`${slack} bytes after the ${codec.name} stream were not decoded`);
+  if (slack < 0)
+    warnings.push(`the ${codec.name} stream runs into the 4 size bytes the kernel build appends`);
+  if (trailerSize !== undefined && r.data.length >>> 0 !== trailerSize)
+    warnings.push(`decoded ${r.data.length} bytes but the appended size says ${trailerSize}`);
+  const res: PayloadResult = {
+    codec: codec.name,
+    data: r.data,
+    compressedSize: consumed,
+    slack: Math.max(0, slack),
+    detail: r.detail ?? "",
+    warnings,
+  };
+  if (trailerSize !== undefined) res.trailerSize = trailerSize;
+  return res;
+}
