@@ -10,6 +10,7 @@ import { notesVerb } from "./notes.js";
 import { rdVerb } from "./rd.js";
 import { regsVerb } from "./regs.js";
 import { vtopVerb } from "./vtop.js";
+import { xenVerb } from "./xen.js";
 
 /** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
 export const verbs: Verb[] = [
@@ -18,6 +19,7 @@ export const verbs: Verb[] = [
   regsVerb,
   rdVerb,
   vtopVerb,
+  xenVerb,
   notesVerb,
   elfVerb,
   hexdumpVerb,

@@ -8,6 +8,7 @@ import {
   resolveAddress,
   writeFileAtomic,
 } from "../kernel-open.js";
+import { isXenMemory, runXenRd } from "./xen.js";
 
 const MAX_RD = 256 * 1024 * 1024;
 
@@ -61,8 +62,13 @@ export const rdVerb: Verb = {
   --width W      value size in bytes: 1, 2, 4 or 8 (default 8)
   --raw -o FILE  copy the bytes to FILE (atomically) instead of displaying them
   --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
-  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)`,
+  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)
+Xen host dumps (see "kdumpkit xen"):
+       kdumpkit rd DUMP (--xen-virt [--xen-syms F] | --machine | --domain 0 (--phys|--virt)
+                 [--system-map F]) ADDRESS|SYMBOL [--count N]`,
   run(ctx) {
+    // Xen host dumps: handled by src/cli/verbs/xen.ts
+    if (isXenMemory(ctx.args)) return runXenRd(ctx, ctx.args);
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

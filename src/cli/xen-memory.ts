@@ -1,0 +1,165 @@
+/**
+ * Xen address spaces for the CLI's memory verbs (rd, vtop, and `xen rd`/`xen vtop`): the
+ * hypervisor's virtual addresses (--xen-virt), machine addresses (--machine), and dom0's
+ * pseudo-physical (--domain 0 --phys) and kernel-virtual (--domain 0 --virt) addresses.
+ * The translation logic lives in src/xen/; this file only opens files and resolves names.
+ */
+import * as fs from "node:fs";
+import { AddressError, hex } from "../errors.js";
+import { type DumpFile, openDumpFile } from "../node/dump.js";
+import { NodeFileSource } from "../node/file.js";
+import { type Dom0View, openDom0 } from "../xen/dom0.js";
+import { dom0P2mOf } from "../xen/host.js";
+import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
+import { SymbolTable } from "../xen/symbols.js";
+import { parseAddress, UsageError } from "./common.js";
+
+export type XenSpace = "xen-virtual" | "machine" | "dom0-physical" | "dom0-virtual";
+
+export interface XenCliFiles {
+  xenSyms?: string;
+  systemMap?: string;
+  iomem?: string;
+}
+
+export interface XenSession {
+  file: DumpFile;
+  xen: XenDump;
+  xenSyms?: SymbolTable;
+  systemMap?: SymbolTable;
+  /** dom0, opened on first use. */
+  dom0(): Dom0View;
+  close(): void;
+}
+
+export function readSymbolFile(path: string): SymbolTable {
+  const src = new NodeFileSource(path);
+  try {
+    return SymbolTable.fromFile(src);
+  } finally {
+    src.close();
+  }
+}
+
+/** Open a Xen host dump with its optional companion files. */
+export function openXenSession(path: string, files: XenCliFiles = {}): XenSession {
+  const xenSyms = files.xenSyms !== undefined ? readSymbolFile(files.xenSyms) : undefined;
+  const systemMap = files.systemMap !== undefined ? readSymbolFile(files.systemMap) : undefined;
+  const iomem = files.iomem !== undefined ? fs.readFileSync(files.iomem, "latin1") : undefined;
+  const file = openDumpFile(path);
+  try {
+    if (!isXenHostDump(file.dump))
+      throw new UsageError(`${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN)`);
+    const xen = openXenDump(file.dump, {
+      ...(xenSyms ? { xenSyms } : {}),
+      ...(iomem !== undefined ? { iomem } : {}),
+    });
+    let dom0: Dom0View | undefined;
+    const s: XenSession = {
+      file,
+      xen,
+      dom0() {
+        if (dom0) return dom0;
+        const p2m = dom0P2mOf(xen, file.dump);
+        if (typeof p2m === "string") throw new UsageError(`dom0: ${p2m}`);
+        dom0 = openDom0(file.dump, p2m, systemMap);
+        return dom0;
+      },
+      close: () => file.close(),
+    };
+    if (xenSyms) s.xenSyms = xenSyms;
+    if (systemMap) s.systemMap = systemMap;
+    return s;
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+/** An address or a symbol of the space (xen-syms for the hypervisor, System.map/VMCOREINFO for dom0). */
+export function resolveXenAddress(s: XenSession, space: XenSpace, text: string): bigint {
+  if (/^(0x)?[0-9a-fA-F]+$/.test(text)) return parseAddress(/^0x/i.test(text) ? text : `0x${text}`);
+  if (space === "xen-virtual") {
+    const v = s.xenSyms?.get(text) ?? s.xen.vmcoreinfoXen?.symbol(text);
+    if (v === undefined) throw new UsageError(`unknown hypervisor symbol ${text} (give --xen-syms F)`);
+    return v;
+  }
+  if (space === "dom0-virtual") {
+    const v = s.dom0().vmcoreinfo?.info.symbol(text) ?? s.systemMap?.get(text);
+    if (v === undefined) throw new UsageError(`unknown dom0 symbol ${text} (give --system-map F)`);
+    return v;
+  }
+  throw new UsageError(`${space} addresses are numbers, not symbols: ${text}`);
+}
+
+function physNumber(space: XenSpace, a: bigint): number {
+  if (a < 0n || a > BigInt(Number.MAX_SAFE_INTEGER)) throw new AddressError(space, a, "beyond 2^53");
+  return Number(a);
+}
+
+/** Read `length` bytes at `address` in `space`. */
+export function xenRead(s: XenSession, space: XenSpace, address: bigint, length: number): Uint8Array {
+  switch (space) {
+    case "machine":
+      return s.file.dump.readPhys(physNumber(space, address), length);
+    case "xen-virtual":
+      if (!s.xen.space)
+        throw new UsageError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
+      return s.xen.space.read(address, length);
+    case "dom0-physical":
+      return s.dom0().phys.readPhys(physNumber(space, address), length);
+    case "dom0-virtual":
+      return s.dom0().kernel.read(address, length);
+  }
+}
+
+export interface XenTranslation {
+  space: XenSpace;
+  virtual?: bigint;
+  /** dom0 pseudo-physical address (dom0 spaces). */
+  pseudoPhysical?: number;
+  machine: number;
+  method: string;
+}
+
+/** Translate an address of `space` down to a machine address, saying how. */
+export function xenTranslate(s: XenSession, space: XenSpace, address: bigint): XenTranslation {
+  switch (space) {
+    case "machine":
+      return { space, machine: physNumber(space, address), method: "identity" };
+    case "xen-virtual": {
+      const sp = s.xen.space;
+      if (!sp) throw new UsageError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
+      return { space, virtual: address, machine: sp.toMachine(address), method: sp.methodFor(address) };
+    }
+    case "dom0-physical": {
+      const pa = physNumber(space, address);
+      return { space, pseudoPhysical: pa, machine: s.dom0().phys.p2m.toMachine(pa), method: "p2m" };
+    }
+    case "dom0-virtual": {
+      const d = s.dom0();
+      const t = d.kernel.translate(address);
+      if (t.space === "machine")
+        return { space, virtual: address, machine: t.address, method: "dom0 page tables" };
+      return {
+        space,
+        virtual: address,
+        pseudoPhysical: t.address,
+        machine: d.phys.p2m.toMachine(t.address),
+        method: "linear map + p2m",
+      };
+    }
+  }
+}
+
+/** crash-like vtop text for a Xen translation. */
+export function renderXenVtop(t: XenTranslation): string {
+  const col = (v: string) => v.padEnd(18);
+  const both = t.virtual !== undefined && t.pseudoPhysical !== undefined;
+  const firstName =
+    t.virtual !== undefined ? "VIRTUAL" : t.pseudoPhysical !== undefined ? "PHYSICAL" : "ADDRESS";
+  const first = t.virtual ?? BigInt(t.pseudoPhysical ?? t.machine);
+  const head = `${col(firstName)}${both ? col("PHYSICAL") : ""}MACHINE`;
+  const line = `${col(first.toString(16))}${both ? col(t.pseudoPhysical!.toString(16)) : ""}${t.machine.toString(16)}`;
+  return `${head}\n${line}\n(${t.space}, ${t.method}; machine ${hex(t.machine)})\n`;
+}
