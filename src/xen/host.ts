@@ -141,7 +141,9 @@ export function openXenHost(input: XenHostInput): XenHost {
         detail: "CRASH_INFO v2 xen_phys_start",
       });
     else unavailable.push(`crash-info: CRASH_INFO v${ci.version} has no xen_phys_start (v2 needed)`);
-  } else unavailable.push("crash-info: no CRASH_INFO note");
+  } else if (input.crashInfoProblem)
+    unavailable.push(`crash-info: CRASH_INFO unusable (${input.crashInfoProblem})`);
+  else unavailable.push("crash-info: no CRASH_INFO note");
   const note = input.physStartNote;
   if (note !== undefined) {
     if (note % 4096 === 0 && note < 2 ** 52)

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PhysReader } from "../../../src/dump/types.js";
+import type { ElfNote } from "../../../src/elf/types.js";
 import { AddressError, FormatError, LimitError } from "../../../src/errors.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
@@ -17,6 +18,7 @@ import {
   xenVirtStartForVersion,
   xenVirtStartFromSymbol,
 } from "../../../src/xen/layout.js";
+import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { decidePhysStart, physStartFromIomem, physStartFromPageTables } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
@@ -386,4 +388,58 @@ test("direct map layout (normal or CONFIG_BIGMEM) is read from the idle page tab
   m.u64(l4 + Number((normal >> 39n) & 0x1ffn) * 8, BigInt(l3) | PTE);
   const h2 = openXenHost({ mem: m, vmcoreinfoXen: vi, maxAddress: 0x40000000 });
   assert.equal(h2.space!.directMapStart, normal);
+});
+
+test("openXenDump: CRASH_INFO of any length and garbage notes give clear problems, never a throw", () => {
+  const { m, pgdL4 } = xenMachine();
+  let seed = 12345;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed >>> 24;
+  };
+  const vx = new TextEncoder().encode(
+    `SYMBOL(domain_list)=${(XEN_VIRT + 0x57b380n).toString(16)}\nSYMBOL(pgd_l4)=${pgdL4.toString(16)}\n`,
+  );
+  for (let len = 0; len <= 120; len++) {
+    const desc = new Uint8Array(len);
+    for (let i = 0; i < len; i++) desc[i] = rnd();
+    const note = (name: string, type: number, d: Uint8Array): ElfNote => ({
+      name,
+      type,
+      desc: d,
+      offset: 0,
+      descOffset: 0,
+      origin: { kind: "segment", index: 0 },
+    });
+    const notes = [
+      note("Xen", 0x1000001, desc),
+      note("Xen", 0x1000002, desc.subarray(0, Math.min(len, 24))),
+      note("Xen", 0x1000003, desc.subarray(0, Math.min(len, 8))),
+      note("CORE", 1, desc),
+    ];
+    const x = openXenDump({
+      pageSize: 4096,
+      readPhys: (a, l, into) => m.readPhys(a, l, into),
+      notes,
+      vmcoreinfoXen: new Vmcoreinfo(new TextDecoder().decode(vx)),
+      maxAddress: 0x40000000,
+      wordSize: 8,
+      littleEndian: true,
+      arch: "x86_64",
+    });
+    if (len < 64) {
+      assert.equal(x.version, undefined);
+      assert.ok(
+        x.warnings.some((w) => /^CRASH_INFO: truncated/.test(w)),
+        x.warnings.join("; "),
+      );
+    } else
+      assert.equal(
+        x.physStart.unavailable.some((u) => /no CRASH_INFO note/.test(u)),
+        false,
+      );
+    // the page tables always find the real one, whatever CRASH_INFO claims
+    assert.ok(x.physStart.candidates.some((c) => c.source === "page-tables" && c.value === PHYS_START));
+    if (x.physStart.source === "page-tables") assert.equal(x.physStart.value, PHYS_START);
+  }
 });
