@@ -5,7 +5,7 @@
  * The translation logic lives in src/xen/; this file only opens files and resolves names.
  */
 import * as fs from "node:fs";
-import { AddressError, hex } from "../errors.js";
+import { AddressError, FormatError, hex } from "../errors.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
 import { type Dom0View, openDom0 } from "../xen/dom0.js";
@@ -49,7 +49,7 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
   const file = openDumpFile(path);
   try {
     if (!isXenHostDump(file.dump))
-      throw new UsageError(`${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN)`);
+      throw new FormatError(`${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN)`);
     const xen = openXenDump(file.dump, {
       ...(xenSyms ? { xenSyms } : {}),
       ...(iomem !== undefined ? { iomem } : {}),
@@ -61,7 +61,7 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
       dom0() {
         if (dom0) return dom0;
         const p2m = dom0P2mOf(xen, file.dump);
-        if (typeof p2m === "string") throw new UsageError(`dom0: ${p2m}`);
+        if (typeof p2m === "string") throw new FormatError(`dom0: ${p2m}`);
         dom0 = openDom0(file.dump, p2m, systemMap);
         return dom0;
       },
@@ -104,7 +104,7 @@ export function xenRead(s: XenSession, space: XenSpace, address: bigint, length:
       return s.file.dump.readPhys(physNumber(space, address), length);
     case "xen-virtual":
       if (!s.xen.space)
-        throw new UsageError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
+        throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
       return s.xen.space.read(address, length);
     case "dom0-physical":
       return s.dom0().phys.readPhys(physNumber(space, address), length);
@@ -129,7 +129,8 @@ export function xenTranslate(s: XenSession, space: XenSpace, address: bigint): X
       return { space, machine: physNumber(space, address), method: "identity" };
     case "xen-virtual": {
       const sp = s.xen.space;
-      if (!sp) throw new UsageError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
+      if (!sp)
+        throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
       return { space, virtual: address, machine: sp.toMachine(address), method: sp.methodFor(address) };
     }
     case "dom0-physical": {

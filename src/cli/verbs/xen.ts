@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { hex, LimitError } from "../../errors.js";
+import { FormatError, hex, LimitError } from "../../errors.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { readConsoleRing } from "../../xen/conring.js";
 import { listDomains, type XenDomainList } from "../../xen/domains.js";
@@ -186,7 +186,7 @@ export function runXenDmesg(ctx: VerbContext, args: string[]): number {
   try {
     if (values.domain !== undefined) {
       const view = s.dom0();
-      if (!view.vmcoreinfo) throw new UsageError(`dom0: ${view.problems.join("; ")}`);
+      if (!view.vmcoreinfo) throw new FormatError(`dom0: ${view.problems.join("; ")}`);
       const log = readKernelLog(view.kernel, view.vmcoreinfo.info);
       for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);
       if (values.json)
@@ -197,7 +197,7 @@ export function runXenDmesg(ctx: VerbContext, args: string[]): number {
       return 0;
     }
     if (!s.xen.space)
-      throw new UsageError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
+      throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
     const ring = readConsoleRing(s.xen.space, s.xenSyms!);
     if (values.json) ctx.stdout(`${toJson(ring)}\n`);
     else ctx.stdout(ring.text);
