@@ -5,9 +5,11 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import type { Dump } from "../../../src/dump/index.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { openDumpFile } from "../../../src/node/dump.js";
 import { NodeFileSource } from "../../../src/node/file.js";
-import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
+import type { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
 import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
@@ -18,9 +20,6 @@ import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { physStartFromIomem } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
-import { TestElfCore, testCrashInfo, testXenDump } from "../../xen-elfcore.js";
-
-const XEN_CRASH_INFO = 0x1000001;
 
 /** libkdumpfile's "key = value" attributes and its raw VMCOREINFO_XEN section. */
 function kdumpfileAttrs(rel: string): { attrs: Map<string, string>; xenVmcoreinfo: string[] } {
@@ -39,19 +38,12 @@ function kdumpfileAttrs(rel: string): { attrs: Map<string, string>; xenVmcoreinf
   return { attrs, xenVmcoreinfo };
 }
 
-let cached: { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } | undefined;
-function open(): { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } {
+let cached: { core: Dump; host: XenHost; vi: Vmcoreinfo } | undefined;
+function open(): { core: Dump; host: XenHost; vi: Vmcoreinfo } {
   if (cached) return cached;
-  const core = new TestElfCore(new NodeFileSource(fixtureFile("xen-kdump/capture/vmcore.zst")));
-  const ciNote = core.notes.find((n) => n.name === "Xen" && n.type === XEN_CRASH_INFO)!;
-  const vi = Vmcoreinfo.fromBytes(core.notes.find((n) => n.name === "VMCOREINFO_XEN")!.desc);
-  const host = openXenHost({
-    mem: core,
-    crashInfo: testCrashInfo(ciNote.desc),
-    vmcoreinfoXen: vi,
-    iomem: expected("xen-kdump/first/iomem.txt"),
-    xenSyms: xenSyms(),
-  });
+  const core = openDumpFile(fixtureFile("xen-kdump/capture/vmcore.zst")).dump;
+  const vi = core.vmcoreinfoXen!;
+  const host = openXenDump(core, { iomem: expected("xen-kdump/first/iomem.txt"), xenSyms: xenSyms() });
   cached = { core, host, vi };
   return cached;
 }
@@ -311,7 +303,7 @@ test(
   },
   () => {
     const { core } = open();
-    const x = openXenDump(testXenDump(core), { xenSyms: xenSyms() });
+    const x = openXenDump(core, { xenSyms: xenSyms() });
     const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
     assert.equal(x.physStart.value, Number(attrs.get("xen.phys_start")));
     assert.equal(x.version && formatXenVersion(x.version), "4.17.7");
