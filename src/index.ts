@@ -19,5 +19,6 @@ export * from "./kernel/system-map.js";
 export * from "./kernel/x86_64.js";
 export * from "./memmap/index.js";
 export * from "./notes/index.js";
+export * from "./xen/index.js";
 export * from "./xlat/linux-x86_64.js";
 export * from "./xlat/x86_64.js";

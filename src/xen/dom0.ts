@@ -14,12 +14,11 @@
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, FormatError, hex, LimitError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { type Dom0P2m, Dom0PhysReader } from "./p2m.js";
 import type { SymbolTable } from "./symbols.js";
 
-export const START_KERNEL_MAP = 0xffffffff80000000n;
-export const PAGE_OFFSET_L4 = 0xffff888000000000n;
 const KERNEL_MAP_SIZE = 1n << 31n;
 const DIRECT_MAP_SIZE = 1n << 46n;
 const SPACE = "dom0-virtual";
