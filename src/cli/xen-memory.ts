@@ -12,6 +12,7 @@ import { type Dom0View, openDom0 } from "../xen/dom0.js";
 import { dom0P2mOf } from "../xen/host.js";
 import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
 import { SymbolTable } from "../xen/symbols.js";
+import type { X86_64Walk } from "../xlat/x86_64.js";
 import { parseAddress, UsageError } from "./common.js";
 
 export type XenSpace = "xen-virtual" | "machine" | "dom0-physical" | "dom0-virtual";
@@ -120,6 +121,8 @@ export interface XenTranslation {
   pseudoPhysical?: number;
   machine: number;
   method: string;
+  /** The page-table walk (machine addresses), when a walk translated it. */
+  walk?: X86_64Walk;
 }
 
 /** Translate an address of `space` down to a machine address, saying how. */
@@ -131,7 +134,13 @@ export function xenTranslate(s: XenSession, space: XenSpace, address: bigint): X
       const sp = s.xen.space;
       if (!sp)
         throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
-      return { space, virtual: address, machine: sp.toMachine(address), method: sp.methodFor(address) };
+      const method = sp.methodFor(address);
+      const t: XenTranslation = { space, virtual: address, machine: sp.toMachine(address), method };
+      if (method === "page-table") {
+        const walk = sp.idlePageTables()?.walk(address);
+        if (walk) t.walk = walk;
+      }
+      return t;
     }
     case "dom0-physical": {
       const pa = physNumber(space, address);
@@ -140,8 +149,12 @@ export function xenTranslate(s: XenSession, space: XenSpace, address: bigint): X
     case "dom0-virtual": {
       const d = s.dom0();
       const t = d.kernel.translate(address);
-      if (t.space === "machine")
-        return { space, virtual: address, machine: t.address, method: "dom0 page tables" };
+      if (t.space === "machine") {
+        const r: XenTranslation = { space, virtual: address, machine: t.address, method: "dom0 page tables" };
+        const walk = d.kernel.pageTables?.tables.walk(address);
+        if (walk) r.walk = walk;
+        return r;
+      }
       return {
         space,
         virtual: address,
@@ -162,5 +175,9 @@ export function renderXenVtop(t: XenTranslation): string {
   const first = t.virtual ?? BigInt(t.pseudoPhysical ?? t.machine);
   const head = `${col(firstName)}${both ? col("PHYSICAL") : ""}MACHINE`;
   const line = `${col(first.toString(16))}${both ? col(t.pseudoPhysical!.toString(16)) : ""}${t.machine.toString(16)}`;
-  return `${head}\n${line}\n(${t.space}, ${t.method}; machine ${hex(t.machine)})\n`;
+  const steps = (t.walk?.steps ?? []).map(
+    (st) =>
+      `   ${st.level.toUpperCase()}: ${st.entryAddress.toString(16)} => ${st.entry.toString(16)} [machine]`,
+  );
+  return `${head}\n${line}\n(${t.space}, ${t.method}; machine ${hex(t.machine)})\n${steps.length ? `${steps.join("\n")}\n` : ""}`;
 }
