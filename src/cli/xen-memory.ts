@@ -49,12 +49,18 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
   const iomem = files.iomem !== undefined ? fs.readFileSync(files.iomem, "latin1") : undefined;
   const file = openDumpFile(path);
   try {
-    if (!isXenHostDump(file.dump))
-      throw new FormatError(`${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN)`);
+    // Without Xen notes (a QEMU dump of a running Xen host) xen-syms alone can place Xen
+    const noNotes = !isXenHostDump(file.dump);
+    if (noNotes && !xenSyms)
+      throw new FormatError(
+        `${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN); give --xen-syms F to look for Xen anyway`,
+      );
     const xen = openXenDump(file.dump, {
       ...(xenSyms ? { xenSyms } : {}),
       ...(iomem !== undefined ? { iomem } : {}),
     });
+    if (noNotes)
+      xen.warnings.push("no Xen crash notes in this dump: everything below comes from xen-syms and memory");
     let dom0: Dom0View | undefined;
     const s: XenSession = {
       file,

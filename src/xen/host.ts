@@ -110,7 +110,8 @@ export function openXenHost(input: XenHostInput): XenHost {
   if (ci) version = { major: ci.majorVersion, minor: ci.minorVersion };
 
   // --- XEN_VIRT_START: by version, cross-checked with makedumpfile's domain_list heuristic ---
-  const domainList = vi?.symbol("domain_list");
+  // VMCOREINFO_XEN first; xen-syms stands in for dumps without it (a QEMU dump of a Xen host)
+  const domainList = vi?.symbol("domain_list") ?? input.xenSyms?.get("domain_list");
   const byHeuristic = domainList !== undefined ? xenVirtStartFromSymbol(domainList) : undefined;
   if (version) {
     host.xenVirtStart = xenVirtStartForVersion(version);
@@ -125,7 +126,7 @@ export function openXenHost(input: XenHostInput): XenHost {
     }
   } else if (byHeuristic !== undefined) {
     host.xenVirtStart = byHeuristic;
-    host.xenVirtStartSource = "SYMBOL(domain_list) & ~(1 GiB - 1) (makedumpfile heuristic)";
+    host.xenVirtStartSource = `domain_list & ~(1 GiB - 1) (makedumpfile heuristic; from ${vi?.symbol("domain_list") !== undefined ? "VMCOREINFO_XEN" : "xen-syms"})`;
     const range = versionRangeForVirtStart(byHeuristic);
     if (range) host.versionRange = range;
   }
@@ -150,12 +151,16 @@ export function openXenHost(input: XenHostInput): XenHost {
       candidates.push({ source: "xen-note-0x1000003", value: note, detail: 'note "Xen" type 0x1000003' });
     else unavailable.push(`xen-note-0x1000003: ${hex(note)} is not a page-aligned machine address`);
   }
-  const pgdL4 = vi?.symbol("pgd_l4");
+  // SYMBOL(pgd_l4) is idle_pg_table (xen/arch/x86/crash.c)
+  const pgdL4 = vi?.symbol("pgd_l4") ?? input.xenSyms?.get("idle_pg_table");
   if (pgdL4 !== undefined && host.xenVirtStart !== undefined) {
     const r = physStartFromPageTables(input.mem, pgdL4, host.xenVirtStart, input.maxAddress);
     if (typeof r === "string") unavailable.push(`page-tables: ${r}`);
     else candidates.push(r);
-  } else unavailable.push("page-tables: VMCOREINFO_XEN lacks SYMBOL(pgd_l4) or XEN_VIRT_START is unknown");
+  } else
+    unavailable.push(
+      "page-tables: neither VMCOREINFO_XEN's SYMBOL(pgd_l4) nor xen-syms' idle_pg_table, or XEN_VIRT_START unknown",
+    );
   if (input.iomem !== undefined) {
     const r = physStartFromIomem(input.iomem, version);
     if (typeof r === "string") unavailable.push(`iomem: ${r}`);

@@ -329,3 +329,18 @@ test(
     });
   },
 );
+
+test(
+  "without any Xen note (as in a QEMU dump of a Xen host), xen-syms alone finds Xen and its console",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core, host } = open();
+    const bare = openXenHost({ mem: core, xenSyms: xenSyms(), maxAddress: core.maxAddress });
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    assert.equal(bare.physStart.source, "page-tables");
+    assert.equal(bare.physStart.value, Number(attrs.get("xen.phys_start")));
+    assert.equal(readConsoleRing(bare.space!, xenSyms()).text, readConsoleRing(host.space!, xenSyms()).text);
+  },
+);

@@ -443,3 +443,17 @@ test("openXenDump: CRASH_INFO of any length and garbage notes give clear problem
     if (x.physStart.source === "page-tables") assert.equal(x.physStart.value, PHYS_START);
   }
 });
+
+test("no Xen notes at all (QEMU dump of a Xen host): xen-syms alone places Xen", () => {
+  const { m, pgdL4 } = xenMachine();
+  const syms = new SymbolTable([
+    { name: "idle_pg_table", value: pgdL4 },
+    { name: "domain_list", value: XEN_VIRT + 0x57b380n },
+  ]);
+  const host = openXenHost({ mem: m, xenSyms: syms, maxAddress: 0x40000000 });
+  assert.equal(host.physStart.source, "page-tables");
+  assert.equal(host.physStart.value, PHYS_START);
+  assert.equal(host.xenVirtStart, XEN_VIRT);
+  assert.match(host.xenVirtStartSource!, /from xen-syms/);
+  assert.equal(host.space!.toMachine(XEN_VIRT + 0x10n), PHYS_START + 0x10);
+});
