@@ -13,7 +13,7 @@ import { dom0P2mOf } from "../xen/host.js";
 import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
 import { SymbolTable } from "../xen/symbols.js";
 import type { X86_64Walk } from "../xlat/x86_64.js";
-import { parseAddress, UsageError } from "./common.js";
+import { parseAddress, parseNumber, UsageError } from "./common.js";
 
 export type XenSpace = "xen-virtual" | "machine" | "dom0-physical" | "dom0-virtual";
 
@@ -21,6 +21,9 @@ export interface XenCliFiles {
   xenSyms?: string;
   systemMap?: string;
   iomem?: string;
+  /** --xen-phys-start / --p2m-mfn overrides (numbers as typed). */
+  physStart?: string;
+  p2mMfn?: string;
 }
 
 export interface XenSession {
@@ -58,6 +61,10 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
     const xen = openXenDump(file.dump, {
       ...(xenSyms ? { xenSyms } : {}),
       ...(iomem !== undefined ? { iomem } : {}),
+      ...(files.physStart !== undefined
+        ? { physStart: parseNumber(files.physStart, "--xen-phys-start") }
+        : {}),
+      ...(files.p2mMfn !== undefined ? { p2mMfn: parseNumber(files.p2mMfn, "--p2m-mfn") } : {}),
     });
     if (noNotes)
       xen.warnings.push("no Xen crash notes in this dump: everything below comes from xen-syms and memory");

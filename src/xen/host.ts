@@ -41,6 +41,10 @@ export interface XenHostInput {
   crashInfoProblem?: string;
   /** xen_phys_start from a "Xen" 0x1000003 note. */
   physStartNote?: number;
+  /** xen_phys_start given by the user (still cross-checked against the other sources). */
+  physStartGiven?: number;
+  /** dom0's p2m root MFN given by the user, for dumps whose CRASH_INFO lacks it (v0). */
+  p2mMfnGiven?: number;
   vmcoreinfoXen?: Vmcoreinfo;
   /** dom0's /proc/iomem text. */
   iomem?: string;
@@ -145,6 +149,8 @@ export function openXenHost(input: XenHostInput): XenHost {
   } else if (input.crashInfoProblem)
     unavailable.push(`crash-info: CRASH_INFO unusable (${input.crashInfoProblem})`);
   else unavailable.push("crash-info: no CRASH_INFO note");
+  if (input.physStartGiven !== undefined)
+    candidates.push({ source: "given", value: input.physStartGiven, detail: "given on the command line" });
   const note = input.physStartNote;
   if (note !== undefined) {
     if (note % 4096 === 0 && note < 2 ** 52)
@@ -264,7 +270,13 @@ export function openXenHost(input: XenHostInput): XenHost {
       warnings.push(`Xen ${version.major}.${version.minor} predates x86_64 kdump support`);
   }
 
-  if (ci?.dom0PfnToMfnFrameListList !== undefined) host.p2mFrameListListMfn = ci.dom0PfnToMfnFrameListList;
+  if (input.p2mMfnGiven !== undefined) {
+    host.p2mFrameListListMfn = input.p2mMfnGiven;
+    const fromNote = ci?.dom0PfnToMfnFrameListList;
+    if (fromNote !== undefined && fromNote !== input.p2mMfnGiven)
+      warnings.push(`p2m mfn given as ${hex(input.p2mMfnGiven)}, CRASH_INFO says ${hex(fromNote)}`);
+  } else if (ci?.dom0PfnToMfnFrameListList !== undefined)
+    host.p2mFrameListListMfn = ci.dom0PfnToMfnFrameListList;
   return host;
 }
 

@@ -29,6 +29,9 @@ export interface XenOpenOptions {
   xenSyms?: SymbolTable;
   /** dom0's /proc/iomem text (classic xenlinux dom0s list the hypervisor image there). */
   iomem?: string;
+  /** Overrides, cross-checked: crash's and makedumpfile's --xen_phys_start, crash's --p2m_mfn. */
+  physStart?: number;
+  p2mMfn?: number;
 }
 
 /** One physical CPU as the crash notes describe it. */
@@ -81,6 +84,8 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
     ...(d.vmcoreinfoXen ? { vmcoreinfoXen: d.vmcoreinfoXen } : {}),
     ...(opts.iomem !== undefined ? { iomem: opts.iomem } : {}),
     ...(opts.xenSyms ? { xenSyms: opts.xenSyms } : {}),
+    ...(opts.physStart !== undefined ? { physStartGiven: opts.physStart } : {}),
+    ...(opts.p2mMfn !== undefined ? { p2mMfnGiven: opts.p2mMfn } : {}),
     maxAddress: d.maxAddress,
   });
   const cpus: XenPhysicalCpu[] = cpuStates(decoded).map((s) => {

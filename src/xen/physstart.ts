@@ -16,7 +16,7 @@ import { findResources, type IomemResource, parseIomem } from "../memmap/iomem.j
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { compareXenVersion, type XenVersion } from "./layout.js";
 
-export type XenPhysStartSource = "crash-info" | "xen-note-0x1000003" | "iomem" | "page-tables";
+export type XenPhysStartSource = "given" | "crash-info" | "xen-note-0x1000003" | "iomem" | "page-tables";
 
 export interface XenPhysStartCandidate {
   source: XenPhysStartSource;
@@ -36,8 +36,11 @@ export interface XenPhysStartFinding {
   unavailable: string[];
 }
 
-/** Preference when sources disagree: what Xen wrote about itself first. */
-const PRIORITY: XenPhysStartSource[] = ["crash-info", "xen-note-0x1000003", "page-tables", "iomem"];
+/**
+ * Preference when sources disagree: a value the user gave (crash/makedumpfile's
+ * --xen_phys_start), then what Xen wrote about itself, then what memory shows.
+ */
+const PRIORITY: XenPhysStartSource[] = ["given", "crash-info", "xen-note-0x1000003", "page-tables", "iomem"];
 
 export function decidePhysStart(
   candidates: XenPhysStartCandidate[],

@@ -33,20 +33,31 @@ const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--syste
                 (--domain 0 --phys: pseudo-physical through the p2m; --virt: kernel virtual)
   --xen-syms F    xen-syms ELF (or its .map)
   --iomem F       dom0's /proc/iomem (xenlinux dom0s list "Hypervisor code and data")
-  --system-map F  dom0 kernel's System.map`;
+  --system-map F  dom0 kernel's System.map
+  --xen-phys-start A, --p2m-mfn M   overrides for dumps that lack them (cross-checked)`;
 
 const FILE_OPTIONS = {
   "xen-syms": { type: "string" },
   iomem: { type: "string" },
   "system-map": { type: "string" },
+  "xen-phys-start": { type: "string" },
+  "p2m-mfn": { type: "string" },
   json: { type: "boolean" },
 } as const;
 
 function session(
-  values: { "xen-syms"?: string; iomem?: string; "system-map"?: string },
+  values: {
+    "xen-syms"?: string;
+    iomem?: string;
+    "system-map"?: string;
+    "xen-phys-start"?: string;
+    "p2m-mfn"?: string;
+  },
   file: string,
 ): XenSession {
   return openXenSession(file, {
+    ...(values["xen-phys-start"] !== undefined ? { physStart: values["xen-phys-start"] } : {}),
+    ...(values["p2m-mfn"] !== undefined ? { p2mMfn: values["p2m-mfn"] } : {}),
     ...(values["xen-syms"] !== undefined ? { xenSyms: values["xen-syms"] } : {}),
     ...(values["system-map"] !== undefined ? { systemMap: values["system-map"] } : {}),
     ...(values.iomem !== undefined ? { iomem: values.iomem } : {}),

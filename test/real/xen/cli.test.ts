@@ -146,3 +146,26 @@ test(
     assert.equal(m.out, "            1000:  0000000000000000 0000000000000000   ................\n");
   },
 );
+
+test(
+  "--xen-phys-start and --p2m-mfn overrides are cross-checked, not trusted blindly",
+  {
+    skip: skipNoFixtures,
+  },
+  async () => {
+    const r = await xen([
+      "info",
+      VMCORE(),
+      "--xen-phys-start",
+      "0x2f600000",
+      "--p2m-mfn",
+      "0x1234",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.physStart.source, "given");
+    assert.equal(j.physStart.disagreements.length, 2, "CRASH_INFO and the page tables both disagree");
+    assert.ok(j.warnings.some((w: string) => /p2m mfn given as 0x1234, CRASH_INFO says/.test(w)));
+  },
+);
