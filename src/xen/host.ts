@@ -123,10 +123,14 @@ export function openXenHost(input: XenHostInput): XenHost {
     if (byHeuristic !== undefined) {
       if (byHeuristic === host.xenVirtStart)
         checks.push("XEN_VIRT_START by version = domain_list & ~(1 GiB-1): ok");
-      else
+      else {
+        // a symbol of the running image beats a table of layouts (vendor builds move things)
         warnings.push(
-          `XEN_VIRT_START ${hex(host.xenVirtStart)} by version, but domain_list ${hex(domainList!)} suggests ${hex(byHeuristic)}`,
+          `XEN_VIRT_START ${hex(host.xenVirtStart)} by version, but domain_list ${hex(domainList!)} lies in the image at ${hex(byHeuristic)}: using the latter`,
         );
+        host.xenVirtStart = byHeuristic;
+        host.xenVirtStartSource = "domain_list & ~(1 GiB - 1) (makedumpfile heuristic)";
+      }
     }
   } else if (byHeuristic !== undefined) {
     host.xenVirtStart = byHeuristic;

@@ -457,3 +457,31 @@ test("no Xen notes at all (QEMU dump of a Xen host): xen-syms alone places Xen",
   assert.match(host.xenVirtStartSource!, /from xen-syms/);
   assert.equal(host.space!.toMachine(XEN_VIRT + 0x10n), PHYS_START + 0x10);
 });
+
+test("a CRASH_INFO version whose layout contradicts the symbols: the image's symbols win, with a warning", () => {
+  const { m, pgdL4 } = xenMachine();
+  const vi = new Vmcoreinfo(
+    `SYMBOL(domain_list)=${(XEN_VIRT + 0x57b380n).toString(16)}\nSYMBOL(pgd_l4)=${pgdL4.toString(16)}\n`,
+  );
+  const host = openXenHost({
+    mem: m,
+    vmcoreinfoXen: vi,
+    maxAddress: 0x40000000,
+    crashInfo: {
+      kind: "xen-crash-info",
+      wordSize: 8,
+      version: 1,
+      majorVersion: 4,
+      minorVersion: 4, // says 0xffff82d080000000
+      extraVersionAddr: 0,
+      changesetAddr: 0,
+      compilerAddr: 0,
+      compileDateAddr: 0,
+      compileTimeAddr: 0,
+      tainted: 0n,
+    },
+  });
+  assert.equal(host.xenVirtStart, XEN_VIRT);
+  assert.ok(host.warnings.some((w) => /using the latter/.test(w)));
+  assert.equal(host.physStart.value, PHYS_START);
+});
