@@ -485,3 +485,19 @@ test("a CRASH_INFO version whose layout contradicts the symbols: the image's sym
   assert.ok(host.warnings.some((w) => /using the latter/.test(w)));
   assert.equal(host.physStart.value, PHYS_START);
 });
+
+test("console ring of Xen 3.x: a fixed array, no conring_size (size from the ELF symbol)", () => {
+  const m = new SparseMachine();
+  const space = directSpace(m);
+  const syms = SymbolTable.fromElf([
+    { name: "console.c", value: 0n, type: 4, bind: 0 },
+    { name: "conring", value: XEN_VIRT + 0x3000n, size: 32n, type: 1, bind: 0 },
+    { name: "conringp", value: XEN_VIRT + 0x110n, type: 1, bind: 0 },
+    { name: "conringc", value: XEN_VIRT + 0x114n, type: 1, bind: 0 },
+  ]);
+  m.bytes(0x3000, new TextEncoder().encode("(XEN) hello\n"));
+  m.u32(0x110, 12);
+  m.u32(0x114, 0);
+  assert.equal(readConsoleRing(space, syms).text, "(XEN) hello\n");
+  assert.equal(readConsoleRing(space, syms).size, 32);
+});
