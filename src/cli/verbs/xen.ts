@@ -21,7 +21,7 @@ import { renderRd } from "./rd.js";
 const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--system-map F] [--json]
        kdumpkit xen dmesg DUMP --xen-syms F [--json]
        kdumpkit xen dmesg DUMP --domain 0 --system-map F [--json]
-       kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N]
+       kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N] [--width W]
        kdumpkit xen vtop DUMP (--xen-virt|--domain 0 (--phys|--virt)) ADDR|SYMBOL
   info          Xen version and build, xen_phys_start from every source (named and
                 cross-checked), XEN_VIRT_START, direct map/PDX, physical CPUs, domains,
@@ -226,6 +226,7 @@ const MEMORY_OPTIONS = {
   phys: { type: "boolean", short: "p" },
   virt: { type: "boolean" },
   count: { type: "string", short: "n" },
+  width: { type: "string", short: "w" },
 } as const;
 
 function spaceOf(values: {
@@ -256,16 +257,27 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
   const countText = values.count ?? countArg;
   const count = countText !== undefined ? parseNumber(countText, "count") : 1;
   if (count <= 0) throw new UsageError("the count must be positive");
-  if (count * 8 > MAX_RD) throw new LimitError("rd length", count * 8, MAX_RD);
+  const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
+  if (width !== 1 && width !== 2 && width !== 4 && width !== 8)
+    throw new UsageError("--width must be 1, 2, 4 or 8");
+  if (count * width > MAX_RD) throw new LimitError("rd length", count * width, MAX_RD);
   const s = session(values, file);
   try {
     const address = resolveXenAddress(s, space, addrArg);
-    const bytes = xenRead(s, space, address, count * 8);
+    const bytes = xenRead(s, space, address, count * width);
     if (values.json) {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const words = Array.from({ length: count }, (_, i) => dv.getBigUint64(i * 8, true));
-      ctx.stdout(`${toJson({ address, space, width: 8, values: words })}\n`);
-    } else ctx.stdout(renderRd(address, bytes, 8));
+      const words = Array.from({ length: count }, (_, i) =>
+        width === 8
+          ? dv.getBigUint64(i * 8, true)
+          : width === 4
+            ? dv.getUint32(i * 4, true)
+            : width === 2
+              ? dv.getUint16(i * 2, true)
+              : dv.getUint8(i),
+      );
+      ctx.stdout(`${toJson({ address, space, width, values: words })}\n`);
+    } else ctx.stdout(renderRd(address, bytes, width));
     return 0;
   } finally {
     s.close();
