@@ -117,7 +117,11 @@ export interface Dom0Vmcoreinfo {
 export function readDom0Vmcoreinfo(space: Dom0KernelSpace, systemMap: SymbolTable): Dom0Vmcoreinfo {
   const dataVar = systemMap.require("vmcoreinfo_data", "dom0's VMCOREINFO");
   const sizeVar = systemMap.require("vmcoreinfo_size", "dom0's VMCOREINFO");
-  const address = space.readU64(dataVar);
+  // Linux < 4.13 (kernel/kexec_core.c): `unsigned char vmcoreinfo_data[VMCOREINFO_BYTES]`,
+  // the symbol is the text itself; later (crash_core.c) a pointer to a zeroed page.
+  const head = space.read(dataVar, 10);
+  const isArray = new TextDecoder("latin1").decode(head) === "OSRELEASE=";
+  const address = isArray ? dataVar : space.readU64(dataVar);
   const sizeRaw = space.readU64(sizeVar);
   if (address === 0n)
     throw new FormatError("dom0's vmcoreinfo_data is NULL (crash_save_vmcoreinfo_init not run)");

@@ -9,7 +9,7 @@ import type { ElfNote } from "../../../src/elf/types.js";
 import { AddressError, FormatError, LimitError } from "../../../src/errors.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace } from "../../../src/xen/dom0.js";
+import { Dom0KernelSpace, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost } from "../../../src/xen/host.js";
 import { XenVirtualSpace } from "../../../src/xen/hypervisor.js";
@@ -500,4 +500,26 @@ test("console ring of Xen 3.x: a fixed array, no conring_size (size from the ELF
   m.u32(0x114, 0);
   assert.equal(readConsoleRing(space, syms).text, "(XEN) hello\n");
   assert.equal(readConsoleRing(space, syms).size, 32);
+});
+
+test("dom0 VMCOREINFO: pointer (Linux >= 4.13) and array (older) forms of vmcoreinfo_data", () => {
+  const { m, top } = p2mMachine(1);
+  const k = new Dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
+  const text = new TextEncoder().encode("OSRELEASE=4.4.0-xen\nPAGESIZE=4096\n");
+  const map = SymbolTable.fromMap("ffffffff80010000 B vmcoreinfo_data\nffffffff80010ff0 B vmcoreinfo_size\n");
+  // array form: the text at the symbol (pfn 0x10 → mfn 0x1010)
+  m.bytes(0x1010 * 4096, text);
+  m.u64(0x1010 * 4096 + 0xff0, BigInt(text.length));
+  const a = readDom0Vmcoreinfo(k, map);
+  assert.equal(a.info.osrelease, "4.4.0-xen");
+  assert.equal(a.address, 0xffffffff80010000n);
+  // pointer form: the symbol holds a direct-map address of the text (pfn 0x20)
+  m.u64(0x1010 * 4096, 0xffff888000020000n);
+  m.bytes(0x1020 * 4096, text);
+  const p = readDom0Vmcoreinfo(k, map);
+  assert.equal(p.address, 0xffff888000020000n);
+  assert.equal(p.info.osrelease, "4.4.0-xen");
+  // a size beyond a page is refused
+  m.u64(0x1010 * 4096 + 0xff0, 1n << 40n);
+  assert.throws(() => readDom0Vmcoreinfo(k, map), LimitError);
 });
