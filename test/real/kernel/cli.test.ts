@@ -12,8 +12,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   let err = "";
   const wo = process.stdout.write.bind(process.stdout);
   const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
+  process.stdout.write = ((s: string | Uint8Array) => {
+    out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
     return true;
   }) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => {
@@ -55,7 +55,7 @@ test("kdumpkit vtop SYMBOL --system-map applies KERNELOFFSET", { skip: skipNoFix
   assert.equal(r.code, 0);
   assert.match(r.out, /^fffffffface1aa40 {2}15e1aa40 {8}$/m);
   const j = JSON.parse((await run(["vtop", DUMP, "swapper_pg_dir", "--json"])).out);
-  assert.equal(j.results[0].physical, 0x15e10000);
+  assert.equal(j.results[0].physical, "0x15e10000");
   assert.equal(j.results[0].method, "text");
 });
 
