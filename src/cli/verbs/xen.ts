@@ -16,12 +16,12 @@ import {
   xenRead,
   xenTranslate,
 } from "../xen-memory.js";
-import { renderRd } from "./rd.js";
+import { renderRd, renderRdAscii } from "./rd.js";
 
 const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--system-map F] [--json]
        kdumpkit xen dmesg DUMP --xen-syms F [--json]
        kdumpkit xen dmesg DUMP --domain 0 --system-map F [--json]
-       kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N] [--width W]
+       kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N] [--width W | --ascii]
        kdumpkit xen vtop DUMP (--xen-virt|--domain 0 (--phys|--virt)) ADDR|SYMBOL
   info          Xen version and build, xen_phys_start from every source (named and
                 cross-checked), XEN_VIRT_START, direct map/PDX, physical CPUs, domains,
@@ -227,7 +227,11 @@ const MEMORY_OPTIONS = {
   virt: { type: "boolean" },
   count: { type: "string", short: "n" },
   width: { type: "string", short: "w" },
+  ascii: { type: "boolean", short: "a" },
 } as const;
+
+/** How far `rd --ascii` without a count reads looking for the end of the string (as rd). */
+const ASCII_UNLIMITED_MAX = 1 << 20;
 
 function spaceOf(values: {
   "xen-virt"?: boolean;
@@ -264,6 +268,32 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
   const s = session(values, file);
   try {
     const address = resolveXenAddress(s, space, addrArg);
+    if (values.ascii) {
+      const unlimited = countText === undefined;
+      let bytes: Uint8Array;
+      if (!unlimited) bytes = xenRead(s, space, address, count);
+      else {
+        // page by page up to the first unprintable byte (crash's rd -a without a count)
+        const parts: Uint8Array[] = [];
+        let got = 0;
+        while (got < ASCII_UNLIMITED_MAX) {
+          const at = address + BigInt(got);
+          const n = 4096 - Number(at & 0xfffn);
+          const chunk = xenRead(s, space, at, n);
+          parts.push(chunk);
+          got += n;
+          if (chunk.some((c) => c < 0x20 || c >= 0x7f)) break;
+        }
+        bytes = new Uint8Array(got);
+        let o = 0;
+        for (const p of parts) {
+          bytes.set(p, o);
+          o += p.length;
+        }
+      }
+      ctx.stdout(renderRdAscii(address, bytes, unlimited));
+      return 0;
+    }
     const bytes = xenRead(s, space, address, count * width);
     if (values.json) {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -169,3 +169,15 @@ test(
     assert.ok(j.warnings.some((w: string) => /p2m mfn given as 0x1234, CRASH_INFO says/.test(w)));
   },
 );
+
+test("rd --domain 0 --virt linux_banner --ascii equals crash's rd -a", { skip: skipNoFixtures }, async () => {
+  const crash = expected("xen-kdump/capture/vmcore.crash.txt");
+  const m = /crash> rd -a linux_banner\n([\s\S]*?)crash> /.exec(crash);
+  assert.ok(m);
+  const r = await xen(
+    [VMCORE(), "--domain", "0", "--virt", "linux_banner", "--ascii", "--system-map", SYSTEM_MAP()],
+    rdVerb,
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.replace(/\n$/, ""), m[1]);
+});
