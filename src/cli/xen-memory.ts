@@ -5,7 +5,11 @@
  * The translation logic lives in src/xen/; this file only opens files and resolves names.
  */
 import * as fs from "node:fs";
+import type { PhysReader } from "../dump/types.js";
+import { ElfFile } from "../elf/reader.js";
+import { PT_NOTE } from "../elf/types.js";
 import { AddressError, FormatError, hex } from "../errors.js";
+import { parseKexecDebug } from "../memmap/kexec-debug.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
 import { type Dom0View, openDom0 } from "../xen/dom0.js";
@@ -24,6 +28,43 @@ export interface XenCliFiles {
   /** --xen-phys-start / --p2m-mfn overrides (numbers as typed). */
   physStart?: string;
   p2mMfn?: string;
+  /** `kexec -d -p` output of the first kernel (its "vmcoreinfo header" line). */
+  kexecDebug?: string;
+  /** kexec-tools' raw ELF core header (elfcorehdr= memory). */
+  elfcorehdr?: string;
+}
+
+/**
+ * Where kexec-tools said VMCOREINFO_XEN lives: the "vmcoreinfo header" phdr of `kexec -d`, or
+ * in a raw ELF core header the PT_NOTE whose memory holds a note named VMCOREINFO_XEN.
+ */
+function vmcoreinfoAddress(files: XenCliFiles, mem: PhysReader): number | undefined {
+  if (files.kexecDebug !== undefined) {
+    const d = parseKexecDebug(fs.readFileSync(files.kexecDebug, "latin1"));
+    const ph = d.phdrs.find((p) => p.label === "vmcoreinfo header");
+    if (!ph) throw new FormatError(`${files.kexecDebug}: no "vmcoreinfo header" line (kexec -d output?)`);
+    return ph.paddr;
+  }
+  if (files.elfcorehdr !== undefined) {
+    const src = new NodeFileSource(files.elfcorehdr);
+    try {
+      const elf = ElfFile.parse(src);
+      for (const ph of elf.programHeaders) {
+        if (ph.type !== PT_NOTE || ph.paddr > BigInt(Number.MAX_SAFE_INTEGER)) continue;
+        try {
+          const b = mem.readPhys(Number(ph.paddr), 27);
+          if (new TextDecoder("latin1").decode(b.subarray(12, 26)) === "VMCOREINFO_XEN")
+            return Number(ph.paddr);
+        } catch {
+          // that note's memory is not in the dump
+        }
+      }
+      throw new FormatError(`${files.elfcorehdr}: no PT_NOTE points at a VMCOREINFO_XEN note in this dump`);
+    } finally {
+      src.close();
+    }
+  }
+  return undefined;
 }
 
 export interface XenSession {
@@ -58,7 +99,9 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
       throw new FormatError(
         `${path}: not a Xen host dump (no CRASH_INFO note, no VMCOREINFO_XEN); give --xen-syms F to look for Xen anyway`,
       );
+    const vmcoreinfoXenAddress = vmcoreinfoAddress(files, file.dump);
     const xen = openXenDump(file.dump, {
+      ...(vmcoreinfoXenAddress !== undefined ? { vmcoreinfoXenAddress } : {}),
       ...(xenSyms ? { xenSyms } : {}),
       ...(iomem !== undefined ? { iomem } : {}),
       ...(files.physStart !== undefined

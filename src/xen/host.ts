@@ -25,6 +25,7 @@ import {
   decidePhysStart,
   physStartFromIomem,
   physStartFromPageTables,
+  physStartFromVmcoreinfoAddress,
   type XenPhysStartCandidate,
   type XenPhysStartFinding,
 } from "./physstart.js";
@@ -43,6 +44,8 @@ export interface XenHostInput {
   physStartNote?: number;
   /** xen_phys_start given by the user (still cross-checked against the other sources). */
   physStartGiven?: number;
+  /** Machine address of the VMCOREINFO_XEN note as kexec-tools' header recorded it. */
+  vmcoreinfoXenAddress?: number;
   /** dom0's p2m root MFN given by the user, for dumps whose CRASH_INFO lacks it (v0). */
   p2mMfnGiven?: number;
   vmcoreinfoXen?: Vmcoreinfo;
@@ -160,6 +163,26 @@ export function openXenHost(input: XenHostInput): XenHost {
     if (note % 4096 === 0 && note < 2 ** 52)
       candidates.push({ source: "xen-note-0x1000003", value: note, detail: 'note "Xen" type 0x1000003' });
     else unavailable.push(`xen-note-0x1000003: ${hex(note)} is not a page-aligned machine address`);
+  }
+  if (input.vmcoreinfoXenAddress !== undefined) {
+    const sym = input.xenSyms?.get("vmcoreinfo_data");
+    if (sym === undefined || host.xenVirtStart === undefined)
+      unavailable.push("vmcoreinfo-address: needs xen-syms (vmcoreinfo_data) and XEN_VIRT_START");
+    else {
+      const at = input.vmcoreinfoXenAddress;
+      const r = physStartFromVmcoreinfoAddress(at, sym, host.xenVirtStart);
+      if (typeof r === "string") unavailable.push(`vmcoreinfo-address: ${r}`);
+      else candidates.push(r);
+      // the note's own header should be there: namesz, descsz, type, "VMCOREINFO_XEN\0"
+      try {
+        const b = input.mem.readPhys(at, 27);
+        const name = new TextDecoder("latin1").decode(b.subarray(12, 26));
+        if (name === "VMCOREINFO_XEN") checks.push(`VMCOREINFO_XEN note header found at ${hex(at)}: ok`);
+        else warnings.push(`no VMCOREINFO_XEN note header at ${hex(at)} in this dump`);
+      } catch (e) {
+        warnings.push(`cannot read ${hex(at)} to confirm the VMCOREINFO_XEN note: ${errText(e)}`);
+      }
+    }
   }
   // SYMBOL(pgd_l4) is idle_pg_table (xen/arch/x86/crash.c)
   const pgdL4 = vi?.symbol("pgd_l4") ?? input.xenSyms?.get("idle_pg_table");

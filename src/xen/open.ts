@@ -32,6 +32,8 @@ export interface XenOpenOptions {
   /** Overrides, cross-checked: crash's and makedumpfile's --xen_phys_start, crash's --p2m_mfn. */
   physStart?: number;
   p2mMfn?: number;
+  /** Machine address of the VMCOREINFO_XEN note from kexec-tools' header or `kexec -d`. */
+  vmcoreinfoXenAddress?: number;
 }
 
 /** One physical CPU as the crash notes describe it. */
@@ -86,6 +88,7 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
     ...(opts.xenSyms ? { xenSyms: opts.xenSyms } : {}),
     ...(opts.physStart !== undefined ? { physStartGiven: opts.physStart } : {}),
     ...(opts.p2mMfn !== undefined ? { p2mMfnGiven: opts.p2mMfn } : {}),
+    ...(opts.vmcoreinfoXenAddress !== undefined ? { vmcoreinfoXenAddress: opts.vmcoreinfoXenAddress } : {}),
     maxAddress: d.maxAddress,
   });
   const cpus: XenPhysicalCpu[] = cpuStates(decoded).map((s) => {

@@ -18,7 +18,8 @@ import {
 } from "../xen-memory.js";
 import { renderRd, renderRdAscii } from "./rd.js";
 
-const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--system-map F] [--json]
+const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--kexec-debug F | --elfcorehdr F]
+                     [--system-map F] [--json]
        kdumpkit xen dmesg DUMP --xen-syms F [--json]
        kdumpkit xen dmesg DUMP --domain 0 --system-map F [--json]
        kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N] [--width W | --ascii]
@@ -34,6 +35,8 @@ const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--syste
   --xen-syms F    xen-syms ELF (or its .map)
   --iomem F       dom0's /proc/iomem (xenlinux dom0s list "Hypervisor code and data")
   --system-map F  dom0 kernel's System.map
+  --kexec-debug F | --elfcorehdr F  the first kernel's "kexec -d -p" output or kexec-tools'
+                  ELF core header: where VMCOREINFO_XEN lives gives xen_phys_start (with --xen-syms)
   --xen-phys-start A, --p2m-mfn M   overrides for dumps that lack them (cross-checked)`;
 
 const FILE_OPTIONS = {
@@ -42,6 +45,8 @@ const FILE_OPTIONS = {
   "system-map": { type: "string" },
   "xen-phys-start": { type: "string" },
   "p2m-mfn": { type: "string" },
+  "kexec-debug": { type: "string" },
+  elfcorehdr: { type: "string" },
   json: { type: "boolean" },
 } as const;
 
@@ -52,12 +57,16 @@ function session(
     "system-map"?: string;
     "xen-phys-start"?: string;
     "p2m-mfn"?: string;
+    "kexec-debug"?: string;
+    elfcorehdr?: string;
   },
   file: string,
 ): XenSession {
   return openXenSession(file, {
     ...(values["xen-phys-start"] !== undefined ? { physStart: values["xen-phys-start"] } : {}),
     ...(values["p2m-mfn"] !== undefined ? { p2mMfn: values["p2m-mfn"] } : {}),
+    ...(values["kexec-debug"] !== undefined ? { kexecDebug: values["kexec-debug"] } : {}),
+    ...(values.elfcorehdr !== undefined ? { elfcorehdr: values.elfcorehdr } : {}),
     ...(values["xen-syms"] !== undefined ? { xenSyms: values["xen-syms"] } : {}),
     ...(values["system-map"] !== undefined ? { systemMap: values["system-map"] } : {}),
     ...(values.iomem !== undefined ? { iomem: values.iomem } : {}),

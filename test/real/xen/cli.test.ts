@@ -181,3 +181,17 @@ test("rd --domain 0 --virt linux_banner --ascii equals crash's rd -a", { skip: s
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.replace(/\n$/, ""), m[1]);
 });
+
+test("xen info --elfcorehdr / --kexec-debug: a fourth source agrees", { skip: skipNoFixtures }, async () => {
+  for (const opt of [
+    ["--elfcorehdr", fixturePath("xen-kdump/elfcorehdr.bin")],
+    ["--kexec-debug", fixturePath("xen-kdump/first/kexec-debug.txt")],
+  ]) {
+    const r = await xen(["info", VMCORE(), "--xen-syms", XEN_SYMS(), ...opt, "--json"]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    const c = j.physStart.candidates.find((x: { source: string }) => x.source === "vmcoreinfo-address");
+    assert.equal(c?.value, j.physStart.value, opt[0]);
+    assert.deepEqual(j.physStart.disagreements, []);
+  }
+});

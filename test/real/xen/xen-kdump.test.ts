@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { test } from "node:test";
 import type { Dump } from "../../../src/dump/index.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { parseKexecDebug } from "../../../src/memmap/kexec-debug.js";
 import { openDumpFile } from "../../../src/node/dump.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 import type { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
@@ -342,5 +343,26 @@ test(
     assert.equal(bare.physStart.source, "page-tables");
     assert.equal(bare.physStart.value, Number(attrs.get("xen.phys_start")));
     assert.equal(readConsoleRing(bare.space!, xenSyms()).text, readConsoleRing(host.space!, xenSyms()).text);
+  },
+);
+
+test(
+  "xen_phys_start independently from the first kernel's kexec -d (where VMCOREINFO_XEN lives) and xen-syms",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core } = open();
+    const d = parseKexecDebug(expected("xen-kdump/first/kexec-debug.txt"));
+    const at = d.phdrs.find((p) => p.label === "vmcoreinfo header")!.paddr;
+    // no CRASH_INFO, no page-table scan (no VMCOREINFO_XEN given): only the note's address
+    const host = openXenHost({ mem: core, xenSyms: xenSyms(), vmcoreinfoXenAddress: at });
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    const c = host.physStart.candidates.find((x) => x.source === "vmcoreinfo-address");
+    assert.equal(c?.value, Number(attrs.get("xen.phys_start")));
+    assert.ok(
+      host.checks.some((x) => /VMCOREINFO_XEN note header found/.test(x)),
+      host.checks.join("; "),
+    );
   },
 );

@@ -523,3 +523,13 @@ test("dom0 VMCOREINFO: pointer (Linux >= 4.13) and array (older) forms of vmcore
   m.u64(0x1010 * 4096 + 0xff0, 1n << 40n);
   assert.throws(() => readDom0Vmcoreinfo(k, map), LimitError);
 });
+
+test("xen_phys_start from the VMCOREINFO_XEN note's machine address", () => {
+  const sym = XEN_VIRT + 0x57c540n;
+  assert.equal(
+    (physStartFromVmcoreinfoAddress(PHYS_START + 0x57c540, sym, XEN_VIRT) as { value: number }).value,
+    PHYS_START,
+  );
+  assert.match(physStartFromVmcoreinfoAddress(0x1000, sym, XEN_VIRT) as string, /not a page-aligned/);
+  assert.match(physStartFromVmcoreinfoAddress(0x1000, 0x1000n, XEN_VIRT) as string, /not inside the image/);
+});
