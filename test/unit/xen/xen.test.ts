@@ -20,7 +20,12 @@ import {
 } from "../../../src/xen/layout.js";
 import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
-import { decidePhysStart, physStartFromIomem, physStartFromPageTables } from "../../../src/xen/physstart.js";
+import {
+  decidePhysStart,
+  physStartFromIomem,
+  physStartFromPageTables,
+  physStartFromVmcoreinfoAddress,
+} from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 
 /** Machine memory made of the pages a test writes; everything else is "not in the dump". */
