@@ -96,7 +96,7 @@ describe("Debian 6.1 bzImage (XZ payload with x86 BCJ)", () => {
       assert.equal(id.setup?.payloadFileOffset, Number(m[4]));
       assert.equal(id.payload?.codec, "xz");
       const file = expected("kernel/vmlinuz-6.1.0-56-amd64.file.txt");
-      const version = /version ([^,]+),/.exec(file)[1]!;
+      const version = /version ([^,]+),/.exec(file)?.[1];
       assert.equal(id.setup?.kernelVersion, version);
     } finally {
       src.close();
