@@ -218,7 +218,7 @@ export function formatPlan(plan: LoadPlan): string {
     for (const c of plan.console) L.push(`  ${c}`);
   }
   for (const x of plan.warnings) L.push(`warning: ${x}`);
-  for (const x of plan.errors) L.push(`REFUSED: ${x}`);
+  for (const x of plan.errors) L.push(`ERROR: ${x}`);
   return `${L.join("\n")}\n`;
 }
 
