@@ -4,4 +4,13 @@
  */
 export * from "./bytes/cursor.js";
 export * from "./bytes/source.js";
+export * from "./dump/index.js";
+export * from "./elfcorehdr/index.js";
 export * from "./errors.js";
+export * from "./kernel/panic.js";
+export * from "./kernel/printk.js";
+export * from "./kernel/system-map.js";
+export * from "./kernel/x86_64.js";
+export * from "./memmap/index.js";
+export * from "./xlat/linux-x86_64.js";
+export * from "./xlat/x86_64.js";

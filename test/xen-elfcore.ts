@@ -3,8 +3,12 @@
  * (src/dump/) land: a PT_LOAD PhysReader and a PT_NOTE iterator over a little-endian ELF64
  * core. Deliberately minimal; production code never imports this file.
  */
+import * as zlib from "node:zlib";
 import type { SyncByteSource } from "../src/bytes/source.js";
+import { pageCodecs } from "../src/codecs/pages.js";
+import { KdumpBackend } from "../src/dump/diskdump.js";
 import type { PhysReader } from "../src/dump/types.js";
+import { parseNotes } from "../src/elf/reader.js";
 import { AddressError } from "../src/errors.js";
 
 export interface TestNote {
@@ -74,4 +78,58 @@ export class TestElfCore implements PhysReader {
     }
     return out;
   }
+}
+
+/**
+ * Test-only CRASH_INFO (x86_64) reading until src/notes' decoder is on main: the fields
+ * src/xen/host.ts CrashInfoFacts uses, by word count (8: v0, 9: v1, 10+: v2).
+ */
+export function testCrashInfo(desc: Uint8Array): import("../src/xen/host.js").CrashInfoFacts {
+  const dv = new DataView(desc.buffer, desc.byteOffset, desc.length);
+  const words = Math.floor(desc.length / 8);
+  if (words < 8) throw new Error(`CRASH_INFO of ${desc.length} bytes`);
+  const w = (i: number) => Number(dv.getBigUint64(i * 8, true));
+  const out: import("../src/xen/host.js").CrashInfoFacts = {
+    version: words >= 10 ? 2 : words === 9 ? 1 : 0,
+    majorVersion: w(0),
+    minorVersion: w(1),
+    extraVersionAddr: w(2),
+    changesetAddr: w(3),
+    compilerAddr: w(4),
+    compileDateAddr: w(5),
+    compileTimeAddr: w(6),
+  };
+  if (words === 9) out.dom0PfnToMfnFrameListList = w(8);
+  if (words >= 10) {
+    out.xenPhysStart = w(8);
+    out.dom0PfnToMfnFrameListList = w(9);
+  }
+  return out;
+}
+
+/**
+ * Test-only stand-in for openDump on a kdump-compressed file (until dump/index.ts is on main):
+ * the KdumpBackend with node:zlib pages, its sub-header notes, readPhys over it.
+ */
+export function testKdump(src: SyncByteSource): PhysReader & { notes: TestNote[]; maxAddress: number } {
+  const backend = new KdumpBackend([src], {
+    codecs: pageCodecs({
+      zlib: (s: Uint8Array, d: Uint8Array) => {
+        const out = zlib.inflateSync(s);
+        d.set(out);
+        return out.length;
+      },
+    }),
+    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "segment", index: 0 }),
+  });
+  return {
+    pageSize: backend.pageSize,
+    notes: backend.notes.map((n) => ({ name: n.name.replace(/\0+$/, ""), type: n.type, desc: n.desc })),
+    maxAddress: backend.maxAddress,
+    readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
+      const out = into ? into.subarray(0, length) : new Uint8Array(length);
+      backend.read(addr, out, false);
+      return out;
+    },
+  };
 }

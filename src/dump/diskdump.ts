@@ -247,11 +247,25 @@ export function parseKdumpSubHeader(bytes: Uint8Array, h: KdumpHeader): KdumpSub
     return s;
   };
   if (v < 3) return decode(false); // identical up to version 2
-  const pack = decode(false);
-  const ok =
-    (pack.offsetVmcoreinfo === 0 && pack.sizeVmcoreinfo === 0) ||
-    (pack.offsetVmcoreinfo > h.blockSize && pack.offsetVmcoreinfo + pack.sizeVmcoreinfo <= payload);
-  return ok ? pack : decode(true);
+  // Which layout puts every blob (VMCOREINFO, notes, eraseinfo) inside the sub-header blocks?
+  // (libkdumpfile checks VMCOREINFO only; a file without it needs the notes to decide.)
+  const blobOk = (off: number, size: number) =>
+    (off === 0 && size === 0) || (off >= h.blockSize && off + size <= payload);
+  const score = (x: KdumpSubHeader) =>
+    Number(blobOk(x.offsetVmcoreinfo, x.sizeVmcoreinfo)) +
+    Number(blobOk(x.offsetNote, x.sizeNote)) +
+    Number(blobOk(x.offsetEraseinfo, x.sizeEraseinfo));
+  const attempt = (padded: boolean) => {
+    try {
+      return decode(padded);
+    } catch {
+      return undefined; // a 64-bit field out of range in this layout
+    }
+  };
+  const pack = attempt(false);
+  const pad = attempt(true);
+  if (pack && pad) return score(pad) > score(pack) ? pad : pack;
+  return pack ?? pad ?? decode(false);
 }
 
 function popcount32(x: number): number {
@@ -353,9 +367,11 @@ export function openKdumpPart(source: SyncByteSource, warnings: DumpWarning[]): 
     throw new LimitError("kdump bitmap bytes", bitmapBytes, KDUMP_LIMITS.maxBitmapBytes, 436);
   if (bitmapOffset + bitmapBytes > source.size)
     throw new TruncatedError(bitmapOffset, bitmapBytes, source.size - bitmapOffset, "kdump page bitmaps");
-  // Two bitmaps when each half still covers every pfn (libkdumpfile's test; makedumpfile
-  // always writes two, the 2.6-era diskdump one).
-  const two = bitmapBytes > 0 && maxPfn <= (bitmapBytes * 8) / 2;
+  // Two bitmaps when there are at least twice the blocks one needs (crash's dump_is_partial;
+  // makedumpfile always writes two, the 2.6-era diskdump one). libkdumpfile's bit-granular
+  // test takes a small single-bitmap file for a two-bitmap one.
+  const blocksNeeded = Math.ceil(Math.ceil(maxPfn / 8) / bs);
+  const two = header.bitmapBlocks >= 2 * blocksNeeded && header.bitmapBlocks % 2 === 0;
   const half = two ? bitmapBytes / 2 : bitmapBytes;
   const bits = source.readSync(bitmapOffset, bitmapBytes);
   const memory = two ? new PfnBitmap(bits.subarray(0, half)) : undefined;
@@ -628,8 +644,7 @@ export class KdumpBackend implements DumpBackend {
   }
 
   /** Decode page `pfn` into `dst` (pageSize bytes). */
-  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean): void {
-    const addr = pfn * this.pageSize;
+  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean, addr = pfn * this.pageSize): void {
     if (pfn < 0 || pfn >= this.maxPfn)
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
     const part = this.partFor(pfn);
@@ -700,10 +715,10 @@ export class KdumpBackend implements DumpBackend {
       const pfn = Math.floor(a / ps);
       const inPage = a - pfn * ps;
       const n = Math.min(len - done, ps - inPage);
-      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded);
+      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded, a);
       else {
         const page = this.scratch.subarray(0, ps);
-        this.readPage(pfn, page, zeroExcluded);
+        this.readPage(pfn, page, zeroExcluded, a);
         out.set(page.subarray(inPage, inPage + n), done);
       }
       done += n;

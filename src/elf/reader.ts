@@ -225,23 +225,35 @@ export function parseNotes(
   return notes;
 }
 
-/** Latin-1/ASCII fast path for symbol names (TextDecoder per name is slow on 100k symbols). */
-function cstrAt(b: Uint8Array, at: number): string {
-  if (at >= b.length) return "";
-  let e = at;
-  let ascii = true;
-  while (e < b.length && b[e] !== 0) {
-    if (b[e]! >= 0x80) ascii = false;
-    e++;
+/**
+ * A string table decoded once: names are then substrings (cheap in V8) instead of one
+ * TextDecoder call per name (slow on the 130k symbols of a debug vmlinux). Tables holding
+ * non-ASCII bytes fall back to UTF-8 decoding per name.
+ */
+export class StringTable {
+  private readonly text: string | undefined;
+  constructor(readonly bytes: Uint8Array) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    this.text = ascii ? latin1.decode(bytes) : undefined;
   }
-  let s: string;
-  if (!ascii) s = decodeText(b.subarray(at, e));
-  else if (e - at < 64) {
-    s = "";
-    for (let i = at; i < e; i++) s += String.fromCharCode(b[i]!);
-  } else s = String.fromCharCode.apply(null, b.subarray(at, e) as unknown as number[]);
-  return s;
+  at(offset: number): string {
+    if (offset >= this.bytes.length) return "";
+    if (this.text !== undefined) {
+      const end = this.text.indexOf("\0", offset);
+      return this.text.slice(offset, end < 0 ? undefined : end);
+    }
+    let e = offset;
+    while (e < this.bytes.length && this.bytes[e] !== 0) e++;
+    return decodeText(this.bytes.subarray(offset, e));
+  }
 }
+const latin1 = new TextDecoder("latin1");
 
 /**
  * An ELF file over a synchronous byte source: header, program headers (with PN_XNUM), section
@@ -332,7 +344,10 @@ export class ElfFile {
     const strSec = out[h.shstrndx];
     if (h.shstrndx !== 0 && strSec) {
       const strtab = this.tryRead(strSec.offset, strSec.size, "section name table");
-      if (strtab) for (const s of out) s.name = cstrAt(strtab, s.nameOffset);
+      if (strtab) {
+        const names = new StringTable(strtab);
+        for (const s of out) s.name = names.at(s.nameOffset);
+      }
     }
     return out;
   }
@@ -503,6 +518,7 @@ export class ElfFile {
     const strtab = strSec
       ? (this.tryRead(strSec.offset, strSec.size, "symbol string table") ?? new Uint8Array(0))
       : new Uint8Array(0);
+    const names = new StringTable(strtab);
     const data = this.source.readSync(sec.offset, count * entsize);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const le = this.littleEndian;
@@ -532,7 +548,7 @@ export class ElfFile {
       }
       out[i] = {
         index: i,
-        name: cstrAt(strtab, nameOff),
+        name: names.at(nameOff),
         value,
         size,
         type: info & 0xf,

@@ -33,6 +33,12 @@ export interface KernelDumpInput {
   loads?: readonly LoadSegment[];
   /** phys_base from the dump header (kdump sub-header), used only when VMCOREINFO has none. */
   headerPhysBase?: bigint;
+  /**
+   * One past the highest physical address of the machine (kdump max_mapnr × page size, the
+   * end of the last PT_LOAD). Bounds the direct map: with KASLR the vmalloc area can start
+   * less than 2^MAX_PHYSMEM_BITS above page_offset_base, so the linear method must stop at RAM.
+   */
+  maxPhysAddress?: number;
 }
 
 export type PageOffsetSource = "pt_load" | "page-tables" | "default";
@@ -219,10 +225,15 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
     notes.push("page_offset_base assumed (no KASLR, no page tables)");
   }
 
+  let directMapSize = 2 ** maxPhysBits;
+  let ramEnd = input.maxPhysAddress;
+  if (ramEnd === undefined && input.loads?.length)
+    ramEnd = Math.max(...input.loads.map((l) => Number(l.paddr) + l.memsz));
+  if (ramEnd !== undefined && ramEnd > 0 && ramEnd < directMapSize) directMapSize = ramEnd;
   const space = new LinuxX86_64Space(input.phys, {
     physBase,
     ...(pageOffset !== undefined ? { pageOffset } : {}),
-    directMapSize: 2 ** maxPhysBits,
+    directMapSize,
     ...(pageTables ? { pageTables } : {}),
   });
   const facts: X86_64KernelFacts = {

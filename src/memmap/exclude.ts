@@ -21,13 +21,22 @@
  *   the multi-range fix of v6.9): inclusive, handles every overlap, removes exact covers.
  *   `"kernel-6.1"` is the older version in kernel/kexec_file.c (v5.x–v6.8), which stops at the
  *   FIRST range the region touches (a region spanning two ranges only cuts the first).
+ * - `"kexec-tools-mem-regions"`: kexec-tools' generic mem_regions_exclude() (kexec/mem_regions.c,
+ *   used by arm64): inclusive, but only a region lying wholly inside ONE range is cut; any other
+ *   overlap is silently ignored.
  *
  * Every change is reported as an ExclusionEvent so `elfcorehdr --explain` can say why.
  */
 import { FormatError, hex, LimitError } from "../errors.js";
-import { checkRange, formatRange16, KEXEC_MAX_CRASH_RANGES, type MemoryRange, RangeType } from "./range.js";
+import {
+  checkPhysRange,
+  formatRange16,
+  KEXEC_MAX_CRASH_RANGES,
+  type MemoryRange,
+  RangeType,
+} from "./range.js";
 
-export type ExclusionMode = "exact" | "kexec-tools" | "kernel" | "kernel-6.1";
+export type ExclusionMode = "exact" | "kexec-tools" | "kexec-tools-mem-regions" | "kernel" | "kernel-6.1";
 
 export type ExclusionAction =
   | "split"
@@ -64,12 +73,14 @@ export function excludeRegion(
   mode: ExclusionMode = "exact",
   reason = "excluded",
 ): ExclusionResult {
-  checkRange({ start, end }, `excluded region (${reason})`);
+  checkPhysRange({ start, end }, `excluded region (${reason})`);
   switch (mode) {
     case "exact":
       return excludeExact(ranges, start, end, reason);
     case "kexec-tools":
       return excludeKexecTools(ranges, start, end, reason);
+    case "kexec-tools-mem-regions":
+      return excludeMemRegions(ranges, start, end, reason);
     case "kernel":
       return excludeKernel(ranges, start, end, reason, true);
     case "kernel-6.1":
@@ -172,6 +183,46 @@ function excludeKexecTools(ranges: readonly MemoryRange[], start: number, end: n
         KEXEC_MAX_CRASH_RANGES,
       );
     list.splice(tidx, 0, temp);
+  }
+  return { ranges: list, events };
+}
+
+function excludeMemRegions(ranges: readonly MemoryRange[], start: number, end: number, reason: string) {
+  const list = ranges.map(copy);
+  const events: ExclusionEvent[] = [];
+  const excluded = { start, end };
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    const before = copy(r);
+    if (r.start <= start && r.end >= end) {
+      if (r.start === start && r.end === end) {
+        list.splice(i, 1);
+        i--;
+        events.push({ action: "remove", reason, excluded, before, after: [] });
+      } else if (r.start === start) {
+        r.start = end + 1;
+        events.push({ action: "trim-start", reason, excluded, before, after: [copy(r)] });
+      } else if (r.end === end) {
+        r.end = start - 1;
+        events.push({ action: "trim-end", reason, excluded, before, after: [copy(r)] });
+      } else {
+        // mem_regions_add() appends the tail; callers sort afterwards (mem_regions_sort).
+        const tail: MemoryRange = { start: end + 1, end: before.end, type: RangeType.RAM };
+        r.end = start - 1;
+        list.push(tail);
+        events.push({ action: "split", reason, excluded, before, after: [copy(r), copy(tail)] });
+        break;
+      }
+    } else if (start <= r.end && end >= r.start) {
+      events.push({
+        action: "untouched-edge",
+        reason,
+        excluded,
+        before,
+        after: [copy(r)],
+        note: "kexec-tools mem_regions_exclude() only cuts a region lying wholly inside one range; this partial overlap is left in the dump",
+      });
+    }
   }
   return { ranges: list, events };
 }

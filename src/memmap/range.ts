@@ -54,7 +54,7 @@ export function rangeSize(r: PhysRange): number {
 }
 
 /** Validate one range: integers, start <= end, below 2^53. `what` names it in errors. */
-export function checkRange(r: PhysRange, what: string): void {
+export function checkPhysRange(r: PhysRange, what: string): void {
   if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end < 0)
     throw new LimitError(`${what}: address`, r.end, MAX_PHYS_ADDR);
   if (r.end < r.start) throw new FormatError(`${what}: inverted range ${hex(r.start)}-${hex(r.end)}`);
@@ -78,7 +78,7 @@ export function formatRange16(r: PhysRange): string {
 export function sortedDisjoint<T extends PhysRange>(ranges: readonly T[], what: string): T[] {
   const out = [...ranges].sort((a, b) => a.start - b.start || a.end - b.end);
   for (let i = 0; i < out.length; i++) {
-    checkRange(out[i]!, what);
+    checkPhysRange(out[i]!, what);
     if (i > 0 && out[i]!.start <= out[i - 1]!.end)
       throw new FormatError(
         `${what}: overlapping ranges ${formatRange16(out[i - 1]!)} and ${formatRange16(out[i]!)}`,

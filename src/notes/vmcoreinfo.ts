@@ -145,4 +145,8 @@ export class Vmcoreinfo {
   get buildId(): string | undefined {
     return this.get("BUILD-ID");
   }
+  /** JSON form: the entries in note order (the text is their concatenation). */
+  toJSON(): { entries: VmcoreinfoEntry[] } {
+    return { entries: this.entries };
+  }
 }

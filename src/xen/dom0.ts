@@ -14,6 +14,8 @@
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, FormatError, hex, LimitError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
+import { type Dom0P2m, Dom0PhysReader } from "./p2m.js";
 import type { SymbolTable } from "./symbols.js";
 
 export const START_KERNEL_MAP = 0xffffffff80000000n;
@@ -29,6 +31,22 @@ export interface Dom0KernelLayout {
   pageOffset: bigint;
 }
 
+/**
+ * dom0's own page tables for the rest (vmalloc, stacks, modules): a PV guest's tables hold
+ * machine frames (Xen validates them as such), so the walk runs over machine memory from the
+ * machine address of swapper_pg_dir and lands on a machine address.
+ */
+export interface Dom0PageTables {
+  machine: PhysReader;
+  tables: X86_64PageTables;
+}
+
+/** Build dom0's page-table walker from the pseudo-physical address of its top table. */
+export function dom0PageTables(machine: PhysReader, p2m: Dom0P2m, rootPhys: number): Dom0PageTables {
+  const root = p2m.toMachine(rootPhys - (rootPhys % 4096));
+  return { machine, tables: new X86_64PageTables(machine, { root }) };
+}
+
 /** dom0 kernel-virtual → pseudo-physical for the two linear maps. */
 export class Dom0KernelSpace {
   private readonly scratch = new Uint8Array(8);
@@ -36,9 +54,29 @@ export class Dom0KernelSpace {
     /** dom0 pseudo-physical memory (Dom0PhysReader). */
     readonly phys: PhysReader,
     readonly layout: Dom0KernelLayout = { physBase: 0n, pageOffset: PAGE_OFFSET_L4 },
+    readonly pageTables?: Dom0PageTables,
   ) {}
 
+  /** Where `va` lives: dom0 pseudo-physical (linear maps) or machine (page-table walk). */
+  translate(va: bigint): { space: "dom0-physical" | "machine"; address: number } {
+    const linear = this.linear(va);
+    if (linear !== undefined) return { space: "dom0-physical", address: linear };
+    if (!this.pageTables)
+      throw new AddressError(SPACE, va, "outside the kernel map and direct map, and no page tables given");
+    const [hi, lo] = splitVa(va);
+    const ma = this.pageTables.tables.translate(hi, lo);
+    if (ma < 0) throw new AddressError(SPACE, va, "not mapped in dom0's page tables");
+    return { space: "machine", address: ma };
+  }
+
+  /** Pseudo-physical address of a linearly mapped `va`; throws for other addresses. */
   toPhys(va: bigint): number {
+    const p = this.linear(va);
+    if (p === undefined) throw new AddressError(SPACE, va, "outside the kernel map and direct map");
+    return p;
+  }
+
+  private linear(va: bigint): number | undefined {
     if (va >= START_KERNEL_MAP && va < START_KERNEL_MAP + KERNEL_MAP_SIZE) {
       const pa = BigInt.asUintN(64, va - START_KERNEL_MAP + this.layout.physBase);
       if (pa >= 1n << 52n) throw new AddressError(SPACE, va, `kernel-map address gives ${hex(pa)}`);
@@ -46,11 +84,7 @@ export class Dom0KernelSpace {
     }
     const po = this.layout.pageOffset;
     if (va >= po && va < po + DIRECT_MAP_SIZE) return Number(va - po);
-    throw new AddressError(
-      SPACE,
-      va,
-      "outside the kernel map and direct map (page-table walk not done here)",
-    );
+    return undefined;
   }
 
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array {
@@ -59,7 +93,9 @@ export class Dom0KernelSpace {
     while (done < length) {
       const a = va + BigInt(done);
       const n = Math.min(4096 - Number(a & 0xfffn), length - done);
-      this.phys.readPhys(this.toPhys(a), n, out.subarray(done, done + n));
+      const t = this.translate(a);
+      const reader = t.space === "machine" ? this.pageTables!.machine : this.phys;
+      reader.readPhys(t.address, n, out.subarray(done, done + n));
       done += n;
     }
     return out;
@@ -114,4 +150,61 @@ export function dom0LayoutFrom(
     if (v >= 0xff00_0000_0000_0000n) pageOffset = v;
   }
   return { physBase, pageOffset };
+}
+
+/** Everything `--domain 0` needs: pseudo-physical reads, kernel-virtual reads, its VMCOREINFO. */
+export interface Dom0View {
+  phys: Dom0PhysReader;
+  kernel: Dom0KernelSpace;
+  vmcoreinfo?: Dom0Vmcoreinfo;
+  /** What could not be set up (no System.map, unreadable VMCOREINFO, no page tables). */
+  problems: string[];
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Open dom0 inside a host dump. Without System.map only the default linear maps are known
+ * (PV dom0: no KASLR, phys_base 0); with it, dom0's VMCOREINFO gives phys_base and the
+ * symbols, page_offset_base is read from memory, and swapper_pg_dir enables page-table walks.
+ */
+export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTable): Dom0View {
+  const phys = new Dom0PhysReader(machine, p2m);
+  const problems: string[] = [];
+  const base = new Dom0KernelSpace(phys);
+  if (!systemMap) {
+    problems.push("no System.map: dom0 VMCOREINFO not read, default layout, no page-table walks");
+    return { phys, kernel: base, problems };
+  }
+  let vmcoreinfo: Dom0Vmcoreinfo | undefined;
+  try {
+    vmcoreinfo = readDom0Vmcoreinfo(base, systemMap);
+  } catch (e) {
+    problems.push(`dom0 VMCOREINFO: ${message(e)}`);
+  }
+  let layout = base.layout;
+  try {
+    layout = vmcoreinfo
+      ? dom0LayoutFrom(vmcoreinfo.info, base, systemMap)
+      : dom0LayoutFrom(new Vmcoreinfo(""), base, systemMap);
+  } catch (e) {
+    problems.push(`dom0 layout: ${message(e)}`);
+  }
+  const linear = new Dom0KernelSpace(phys, layout);
+  let tables: Dom0PageTables | undefined;
+  const pgd = vmcoreinfo?.info.symbol("swapper_pg_dir") ?? systemMap.get("init_top_pgt");
+  if (pgd === undefined)
+    problems.push("neither SYMBOL(swapper_pg_dir) nor init_top_pgt: no page-table walks");
+  else {
+    try {
+      tables = dom0PageTables(machine, p2m, linear.toPhys(pgd));
+    } catch (e) {
+      problems.push(`dom0 page tables: ${message(e)}`);
+    }
+  }
+  const view: Dom0View = { phys, kernel: new Dom0KernelSpace(phys, layout, tables), problems };
+  if (vmcoreinfo) view.vmcoreinfo = vmcoreinfo;
+  return view;
 }

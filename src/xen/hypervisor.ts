@@ -9,8 +9,8 @@
  */
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, hex } from "../errors.js";
+import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { DIRECTMAP_VIRT_END, DIRECTMAP_VIRT_START, XEN_IMAGE_WINDOW } from "./layout.js";
-import { walkX86_64 } from "./pagetable.js";
 
 export interface PdxCompression {
   /** pfn_pdx_hole_shift (0: no compression). */
@@ -38,7 +38,7 @@ const MASK64 = (1n << 64n) - 1n;
 export class XenVirtualSpace {
   readonly directMapStart: bigint;
   readonly directMapEnd: bigint;
-  private pgdRoot: number | undefined;
+  private pageTables: X86_64PageTables | undefined;
   private readonly scratch = new Uint8Array(8);
   private readonly scratchView = new DataView(this.scratch.buffer);
 
@@ -74,8 +74,17 @@ export class XenVirtualSpace {
     }
     if (this.layout.pgdL4 === undefined)
       throw new AddressError(SPACE, va, "outside the image and direct map, and no pgd_l4 to walk");
-    if (this.pgdRoot === undefined) this.pgdRoot = this.toMachine(this.layout.pgdL4);
-    return walkX86_64(this.mem, this.pgdRoot, va, SPACE).address;
+    const [hi, lo] = splitVa(va);
+    const ma = this.idlePageTables()!.translate(hi, lo);
+    if (ma < 0) throw new AddressError(SPACE, va, "not mapped in the idle page table (pgd_l4)");
+    return ma;
+  }
+
+  /** The idle page table (SYMBOL(pgd_l4)) for walks and `vtop`, when known. */
+  idlePageTables(): X86_64PageTables | undefined {
+    if (this.layout.pgdL4 === undefined) return undefined;
+    this.pageTables ??= new X86_64PageTables(this.mem, { root: this.toMachine(this.layout.pgdL4) & ~0xfff });
+    return this.pageTables;
   }
 
   /** Read `length` bytes at `va`, page by page (pages of one VA range need not be contiguous). */

@@ -12,8 +12,9 @@
  */
 import type { PhysReader } from "../dump/types.js";
 import { hex } from "../errors.js";
+import { findResources, type IomemResource, parseIomem } from "../memmap/iomem.js";
+import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { compareXenVersion, type XenVersion } from "./layout.js";
-import { walkX86_64 } from "./pagetable.js";
 
 export type XenPhysStartSource = "crash-info" | "xen-note-0x1000003" | "iomem" | "page-tables";
 
@@ -71,31 +72,27 @@ export function physStartFromXenNote(desc: Uint8Array, wordSize: 4 | 8): XenPhys
   };
 }
 
-const IOMEM_LINE = /^\s*([0-9a-fA-F]+)-([0-9a-fA-F]+)\s*:\s*Hypervisor code and data\s*$/;
-
 /**
  * From /proc/iomem text. With the version known, one candidate; without it both offsets are
  * possible and both are returned (the cross-check picks the one another source confirms).
  */
 export function physStartFromIomem(text: string, version?: XenVersion): XenPhysStartCandidate[] | string {
-  for (const line of text.split("\n")) {
-    const m = IOMEM_LINE.exec(line);
-    if (!m) continue;
-    const start = Number.parseInt(m[1]!, 16);
-    if (!Number.isSafeInteger(start)) return `iomem "Hypervisor code and data" start ${m[1]} is out of range`;
-    const at = `iomem "Hypervisor code and data" at ${hex(start)}`;
-    if (version && compareXenVersion(version, 3, 4) < 0)
-      return `${at}: Xen ${version.major}.${version.minor} predates the relocating layout (3.4+)`;
-    const newer = { source: "iomem" as const, value: start + 0x200000, detail: `${at} + 2 MiB (Xen >= 4.9)` };
-    const older = {
-      source: "iomem" as const,
-      value: start + 0x100000,
-      detail: `${at} + 1 MiB (Xen 3.4–4.8)`,
-    };
-    if (version) return [compareXenVersion(version, 4, 9) >= 0 ? newer : older];
-    return [newer, older];
+  let res: IomemResource | undefined;
+  try {
+    // Xen's spelling only: Hyper-V's "Hypervisor Code and Data" is another hypervisor
+    res = findResources(parseIomem(text), "Hypervisor code and data")[0];
+  } catch (e) {
+    return `iomem unreadable: ${(e as Error).message}`;
   }
-  return 'no "Hypervisor code and data" resource in iomem (pvops dom0 kernels do not publish one)';
+  if (!res) return 'no "Hypervisor code and data" resource in iomem (pvops dom0 kernels do not publish one)';
+  const start = res.start;
+  const at = `iomem "Hypervisor code and data" at ${hex(start)} (line ${res.line})`;
+  if (version && compareXenVersion(version, 3, 4) < 0)
+    return `${at}: Xen ${version.major}.${version.minor} predates the relocating layout (3.4+)`;
+  const newer = { source: "iomem" as const, value: start + 0x200000, detail: `${at} + 2 MiB (Xen >= 4.9)` };
+  const older = { source: "iomem" as const, value: start + 0x100000, detail: `${at} + 1 MiB (Xen 3.4–4.8)` };
+  if (version) return [compareXenVersion(version, 4, 9) >= 0 ? newer : older];
+  return [newer, older];
 }
 
 /** Bound of the scan: Xen 4.x relocates its image below 4 GiB (setup.c, l2_identmap limit). */
@@ -119,13 +116,13 @@ export function physStartFromPageTables(
   if (off < 0n || off >= 1n << 30n)
     return `pgd_l4 ${hex(pgdL4)} is not inside the image at ${hex(xenVirtStart)}`;
   const offN = Number(off);
-  const buf = new Uint8Array(8);
+  if (offN % 4096 !== 0) return `pgd_l4 ${hex(pgdL4)} is not page aligned`;
+  const [hi, lo] = splitVa(pgdL4);
   const limit = Math.min(maxAddress, SCAN_LIMIT);
   for (let p = Math.floor((limit - 1) / SCAN_STEP) * SCAN_STEP; p >= 0; p -= SCAN_STEP) {
     const l4 = p + offN;
     try {
-      const r = walkX86_64(mem, l4, pgdL4, "xen-virtual", buf);
-      if (r.address === l4)
+      if (new X86_64PageTables(mem, { root: l4 }).translate(hi, lo) === l4)
         return {
           source: "page-tables",
           value: p,

@@ -5,6 +5,8 @@
  * name must also find locals; a "file#name" key (the form xen-syms.map prints) picks one
  * when two files have a local of the same name.
  */
+import type { SyncByteSource } from "../bytes/source.js";
+import { ElfFile } from "../elf/reader.js";
 import { FormatError, LimitError } from "../errors.js";
 
 export interface NamedSymbol {
@@ -23,6 +25,7 @@ export interface ElfSymbolLike {
   bind: number;
 }
 
+const STT_SECTION = 3;
 const STT_FILE = 4;
 const STB_LOCAL = 0;
 const MAX_MAP_LINES = 10_000_000;
@@ -30,9 +33,13 @@ const MAX_MAP_LINES = 10_000_000;
 export class SymbolTable {
   private readonly globals = new Map<string, bigint>();
   private readonly locals = new Map<string, NamedSymbol[]>();
+  /** All symbols by address, built on first symbolize(). */
+  private sorted: NamedSymbol[] | undefined;
+  private readonly all: NamedSymbol[] = [];
 
   constructor(symbols: Iterable<NamedSymbol>) {
     for (const s of symbols) {
+      this.all.push(s);
       if (s.local) {
         const list = this.locals.get(s.name) ?? [];
         list.push(s);
@@ -50,13 +57,29 @@ export class SymbolTable {
         file = s.name;
         continue;
       }
-      if (!s.name) continue;
+      // STT_SECTION symbols carry a section's name, not a symbol's
+      if (!s.name || s.type === STT_SECTION) continue;
       const local = s.bind === STB_LOCAL;
       const e: NamedSymbol = { name: s.name, value: s.value, local };
       if (local && file) e.file = file;
       out.push(e);
     }
     return new SymbolTable(out);
+  }
+
+  /**
+   * From a symbol file: an ELF (xen-syms, vmlinux: its .symtab) or an nm-style map
+   * (System.map, xen-syms.map), told apart by the ELF magic.
+   */
+  static fromFile(source: SyncByteSource): SymbolTable {
+    const head = source.readSync(0, Math.min(4, source.size));
+    if (head.length === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
+      const syms = ElfFile.parse(source).symbols("symtab");
+      if (syms.length === 0) throw new FormatError(`${source.name ?? "ELF file"} has no .symtab`);
+      return SymbolTable.fromElf(syms);
+    }
+    if (source.size > 1 << 30) throw new LimitError("symbol map bytes", source.size, 1 << 30);
+    return SymbolTable.fromMap(new TextDecoder("latin1").decode(source.readSync(0, source.size)));
   }
 
   /**
@@ -106,6 +129,28 @@ export class SymbolTable {
       if (distinct.size === 1) return l[0]!.value;
     }
     return undefined;
+  }
+
+  /** "name+0xoff" of the nearest symbol at or below `addr` (within 1 MiB), if any. */
+  symbolize(addr: bigint): string | undefined {
+    if (!this.sorted)
+      this.sorted = [...this.all].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    const list = this.sorted;
+    let lo = 0;
+    let hi = list.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.value <= addr) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (best < 0) return undefined;
+    const s = list[best]!;
+    const off = addr - s.value;
+    if (off >= 1n << 20n) return undefined;
+    return off === 0n ? s.name : `${s.name}+0x${off.toString(16)}`;
   }
 
   /** Like get, but throws a FormatError naming what needed it. */

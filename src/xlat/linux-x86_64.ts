@@ -31,7 +31,7 @@ export interface LinuxX86_64Layout {
   physBase: bigint;
   /** page_offset_base (direct-map start); undefined when unknown (then page tables only). */
   pageOffset?: bigint;
-  /** Bytes covered by the direct map: 2^MAX_PHYSMEM_BITS. */
+  /** Bytes covered by the direct map: the end of RAM (at most 2^MAX_PHYSMEM_BITS). */
   directMapSize: number;
   /** Page tables, when the root table is known and readable. */
   pageTables?: X86_64PageTables;
@@ -138,19 +138,32 @@ export class LinuxX86_64Space {
     let done = 0;
     const ps = this.pageSize;
     while (done < length) {
-      const inPage = ps - (lo % ps);
-      const n = Math.min(inPage, length - done);
       const p = this.translateHiLo(hi, lo);
       if (p < 0) {
         const at = BigInt.asUintN(64, va + BigInt(done));
         throw new AddressError("kernel-virtual", at, `not mapped (read of ${length} bytes at ${hex(va)})`);
+      }
+      // extend the run over following pages that are physically contiguous (always true in
+      // the linear mappings): one physical read per run instead of one per page
+      let n = Math.min(ps - (lo % ps), length - done);
+      let nHi = hi;
+      let nLo = lo + n;
+      while (done + n < length) {
+        if (nLo >= TWO32) {
+          nLo -= TWO32;
+          nHi = (nHi + 1) >>> 0;
+        }
+        if (this.translateHiLo(nHi, nLo) !== p + n) break;
+        const step = Math.min(ps, length - done - n);
+        n += step;
+        nLo += step;
       }
       const dst = out.subarray(done, done + n);
       const got = this.phys.readPhys(p, n, dst);
       if (got.buffer !== dst.buffer || got.byteOffset !== dst.byteOffset) dst.set(got.subarray(0, n));
       done += n;
       lo += n;
-      if (lo >= TWO32) {
+      while (lo >= TWO32) {
         lo -= TWO32;
         hi = (hi + 1) >>> 0;
       }

@@ -26,6 +26,8 @@ export const PTE_PROTNONE = 0x100;
 export const PTE_NX_HI = 0x80000000;
 
 const TWO32 = 4294967296;
+/** Table entries are little-endian: on a little-endian host a Uint32Array reads them directly. */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export type X86_64Level = "pgd" | "p4d" | "pud" | "pmd" | "pte";
 
@@ -121,6 +123,7 @@ export class X86_64PageTables {
   /** One cached table page per level: [table phys address, its bytes]. */
   private readonly cacheAddr: Float64Array;
   private readonly cacheView: DataView[];
+  private readonly cacheU32: Uint32Array[];
   private readonly cacheBuf: Uint8Array[];
   /** The last entry read (avoids returning tuples on the hot path). */
   private eLo = 0;
@@ -146,16 +149,17 @@ export class X86_64PageTables {
     this.cacheAddr = new Float64Array(5).fill(-1);
     this.cacheBuf = [];
     this.cacheView = [];
+    this.cacheU32 = [];
     for (let i = 0; i < 5; i++) {
       const b = new Uint8Array(4096);
       this.cacheBuf.push(b);
       this.cacheView.push(new DataView(b.buffer));
+      this.cacheU32.push(new Uint32Array(b.buffer));
     }
   }
 
   /** Read entry `index` of the table at `table` (level slot `slot`) into eHi/eLo. */
   private readEntry(slot: number, table: number, index: number): void {
-    let view = this.cacheView[slot]!;
     if (this.cacheAddr[slot] !== table) {
       this.cacheAddr[slot] = -1;
       const buf = this.cacheBuf[slot]!;
@@ -163,11 +167,16 @@ export class X86_64PageTables {
       if (got.buffer !== buf.buffer || got.byteOffset !== 0) buf.set(got.subarray(0, 4096));
       this.tableReads++;
       this.cacheAddr[slot] = table;
-      view = this.cacheView[slot]!;
     }
-    const off = index << 3;
-    this.eLo = view.getUint32(off, true);
-    this.eHi = view.getUint32(off + 4, true);
+    if (HOST_LE) {
+      const u = this.cacheU32[slot]!;
+      this.eLo = u[index << 1]!;
+      this.eHi = u[(index << 1) + 1]!;
+    } else {
+      const view = this.cacheView[slot]!;
+      this.eLo = view.getUint32(index << 3, true);
+      this.eHi = view.getUint32((index << 3) + 4, true);
+    }
   }
 
   /** Physical address held in the last entry, for a page of 2^shift bytes. */

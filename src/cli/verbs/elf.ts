@@ -9,7 +9,7 @@ import {
   noteJson,
   programHeaderJson,
   sectionJson,
-  symbolJson,
+  symbolsJsonLines,
 } from "../../elf/listing.js";
 import { ElfFile } from "../../elf/reader.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
@@ -54,13 +54,14 @@ export const elfVerb: Verb = {
         if (h) out.header = headerJson(elf.header);
         if (l) out.programHeaders = elf.programHeaders.map(programHeaderJson);
         if (S) out.sections = elf.sections.map(sectionJson);
-        if (s)
-          out.symbols = symtabs.flatMap((t) =>
-            elf.symbolsOf(t).map((x) => ({ table: t.name, ...symbolJson(x) })),
-          );
         if (n) out.notes = notes.map((x) => noteJson(elf, x));
         out.warnings = elf.warnings;
-        ctx.stdout(`${toJson(out)}\n`);
+        let json = toJson(out);
+        if (s) {
+          const lines = symtabs.flatMap((t) => symbolsJsonLines(t.name, elf.symbolsOf(t)));
+          json = `${json.slice(0, -2)},\n  "symbols": [\n    ${lines.join(",\n    ")}\n  ]\n}`;
+        }
+        ctx.stdout(`${json}\n`);
         return 0;
       }
       const parts: string[] = [];

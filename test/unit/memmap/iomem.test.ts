@@ -128,3 +128,15 @@ test("iomem: read without privilege (all zeros) says so", () => {
     IomemHiddenError,
   );
 });
+
+test("iomem: more ranges than kexec-tools' 32768 is a LimitError (kexec-tools stops silently)", () => {
+  const lines: string[] = [];
+  for (let i = 0; i <= 32768; i++) {
+    const s = i * 0x2000;
+    lines.push(
+      `${s.toString(16).padStart(8, "0")}-${(s + 0xfff).toString(16).padStart(8, "0")} : System RAM`,
+    );
+  }
+  const t = parseIomem(lines.join("\n"));
+  assert.throws(() => kexecToolsCrashRanges(t), LimitError);
+});

@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { findPanicMessage } from "../../kernel/panic.js";
+import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { toJson, UsageError, type Verb } from "../common.js";
+import { openKernelDump, writeFileAtomic } from "../kernel-open.js";
+
+export const dmesgVerb: Verb = {
+  name: "dmesg",
+  summary: "the kernel log of a dump (makedumpfile --dump-dmesg format), from VMCOREINFO alone",
+  usage: `usage: kdumpkit dmesg DUMP [--caller-id] [-o FILE] [--raw | --json]
+  (text)        exactly what makedumpfile --dump-dmesg writes
+  --caller-id   add the printk caller id ("[    T123] ") like makedumpfile 1.7.3+
+  -o FILE       write the log to FILE (atomically) instead of standard output
+  --raw         one JSON object per record (seq, ts_nsec, level, facility, caller, text,
+                subsystem/device or dict), one per line
+  --json        {format, warnings, panic, records}`,
+  run(ctx) {
+    const { values, positionals } = parseArgs({
+      args: ctx.args,
+      allowPositionals: true,
+      options: {
+        "caller-id": { type: "boolean" },
+        output: { type: "string", short: "o" },
+        raw: { type: "boolean" },
+        json: { type: "boolean" },
+      },
+    });
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
+    const dump = openKernelDump(ctx, file);
+    try {
+      const log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
+      for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);
+      let out: string | Uint8Array;
+      if (values.json) {
+        const panic = findPanicMessage(log);
+        out = `${toJson({
+          format: log.format,
+          warnings: log.warnings,
+          panic: panic?.message ?? null,
+          records: log.records.map(recordToJson),
+          ...(log.text ? { text: new TextDecoder().decode(log.text) } : {}),
+        })}\n`;
+      } else if (values.raw) {
+        out =
+          log.records.map((r) => JSON.stringify(recordToJson(r))).join("\n") +
+          (log.records.length ? "\n" : "");
+      } else {
+        out = formatDmesg(log, { callerId: values["caller-id"] ?? false });
+      }
+      if (values.output !== undefined) {
+        writeFileAtomic(values.output, typeof out === "string" ? new TextEncoder().encode(out) : out);
+        ctx.stderr(`The dmesg log is saved to ${values.output}.\n`);
+      } else if (typeof out === "string") ctx.stdout(out);
+      // the formatted log is ASCII (makedumpfile escapes every other byte) except the raw
+      // pre-3.5 character log, which is the kernel's UTF-8
+      else
+        ctx.stdout(
+          log.format === "log_buf" ? new TextDecoder().decode(out) : Buffer.from(out).toString("latin1"),
+        );
+      return 0;
+    } finally {
+      dump.close();
+    }
+  },
+};

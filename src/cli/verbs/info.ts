@@ -1,0 +1,156 @@
+import { parseArgs } from "node:util";
+import { KdumpBackend } from "../../dump/diskdump.js";
+import { type Dump, PAGE_STATES, type PageState, type PhysRange } from "../../dump/index.js";
+import { hex } from "../../errors.js";
+import { openDumpFile } from "../../node/dump.js";
+import { progressBar, toJson, UsageError, type Verb } from "../common.js";
+
+/** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
+export function memoryRuns(map: PhysRange[], pageSize: number) {
+  const runs: { start: number; end: number; pages: Record<PageState, number> }[] = [];
+  for (const r of map) {
+    let cur = runs[runs.length - 1];
+    if (!cur || cur.end !== r.start) {
+      cur = {
+        start: r.start,
+        end: r.start,
+        pages: Object.fromEntries(PAGE_STATES.map((s) => [s, 0])) as never,
+      };
+      runs.push(cur);
+    }
+    cur.end = r.end;
+    cur.pages[r.state] += Math.ceil(r.end / pageSize) - Math.floor(r.start / pageSize);
+  }
+  return runs;
+}
+
+function formatName(d: Dump): string {
+  if (d.backend instanceof KdumpBackend) {
+    const h = d.backend.header;
+    const what = d.format === "kdump" ? "kdump-compressed" : "diskdump";
+    return `${what} (${JSON.stringify(h.signature)} v${h.version}, ${h.wordSize * 8}-bit header${d.backend.sub ? `, ${d.backend.sub.layout === "64" ? "64-bit" : d.backend.sub.layout === "32pad" ? "32-bit padded" : "32-bit packed"} sub-header` : ""})${d.flattened ? ", flattened" : ""}${d.parts > 1 ? `, split in ${d.parts} parts` : ""}`;
+  }
+  return `ELF${d.wordSize * 8} vmcore`;
+}
+
+function mib(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+export function dumpInfo(d: Dump) {
+  const k = d.backend instanceof KdumpBackend ? d.backend : undefined;
+  const map = d.memoryMap();
+  return {
+    format: d.format,
+    description: formatName(d),
+    flattened: d.flattened,
+    parts: d.parts,
+    arch: d.arch,
+    littleEndian: d.littleEndian,
+    wordSize: d.wordSize,
+    pageSize: d.pageSize,
+    kernelRelease: d.kernelRelease,
+    utsname: d.utsname,
+    cpus: d.cpuCount,
+    crashTime: d.crashTime,
+    physBase: d.vmcoreinfo?.numberU64("phys_base"),
+    headerPhysBase: d.headerPhysBase,
+    dumpLevel: k?.sub?.dumpLevel,
+    incomplete: k?.incomplete ?? false,
+    maxAddress: d.maxAddress,
+    memory: memoryRuns(map, d.pageSize).map((r) => ({
+      start: BigInt(r.start),
+      end: BigInt(r.end),
+      pages: r.pages,
+    })),
+    pages: d.pageCounts(),
+    firstMissing: d.firstMissing(),
+    notes: d.notes.map((n) => ({ name: n.name, type: n.type, size: n.desc.length })),
+    warnings: d.warnings,
+  };
+}
+
+export const infoVerb: Verb = {
+  name: "info",
+  summary: "what a crash dump holds: format, machine, kernel, CPUs, crash time, memory and page states",
+  usage: `usage: kdumpkit info DUMP [PART…] [--map] [--json]
+  DUMP      ELF vmcore, kdump-compressed or flattened file (.zst/.gz are decompressed first);
+            give every part of a split dump (makedumpfile --split) to open them as one
+  --map     list every range of the physical memory map with its page state
+  --json    machine-readable output`,
+  run(ctx) {
+    const { values, positionals } = parseArgs({
+      args: ctx.args,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, map: { type: "boolean" } },
+    });
+    if (positionals.length === 0) throw new UsageError("expected a DUMP");
+    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
+    try {
+      const d = f.dump;
+      const info = dumpInfo(d);
+      if (values.json) {
+        const out: Record<string, unknown> = { ...info };
+        if (values.map)
+          out.map = d
+            .memoryMap()
+            .map((r) => ({ start: BigInt(r.start), end: BigInt(r.end), state: r.state }));
+        ctx.stdout(`${toJson(out)}\n`);
+        return 0;
+      }
+      const L: string[] = [];
+      const row = (k: string, v: string | number | undefined) => {
+        if (v !== undefined && v !== "") L.push(`${`${k}:`.padEnd(15)}${v}`);
+      };
+      row("format", info.description);
+      row(
+        "architecture",
+        `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit)`,
+      );
+      row("page size", d.pageSize);
+      row("kernel", d.kernelRelease);
+      if (d.utsname?.version) row("version", d.utsname.version);
+      row("CPUs", d.cpuCount);
+      if (d.crashTime !== undefined)
+        row(
+          "crash time",
+          `${new Date(d.crashTime * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC")} (${d.crashTime})`,
+        );
+      if (info.physBase !== undefined) row("phys_base", `${hex(info.physBase)} (VMCOREINFO)`);
+      else if (info.headerPhysBase !== undefined)
+        row("phys_base", `${hex(info.headerPhysBase)} (kdump header)`);
+      if (info.dumpLevel !== undefined) row("dump level", info.dumpLevel);
+      if (info.incomplete) row("status", "INCOMPLETE (the producer stopped writing)");
+      const ps = d.pageSize;
+      const total = Object.values(info.pages).reduce((a, b) => a + b, 0);
+      row(
+        "memory",
+        `${info.memory.length} ranges, ${total} pages (${mib(total * ps)}), up to ${hex(d.maxAddress)}`,
+      );
+      for (const r of info.memory) {
+        const states = PAGE_STATES.filter((s) => r.pages[s] > 0).map((s) => `${s} ${r.pages[s]}`);
+        L.push(
+          `  ${hex(r.start).padStart(14)}-${hex(r.end - 1n).padEnd(14)} ${mib(Number(r.end - r.start)).padStart(11)}  ${states.join(", ")}`,
+        );
+      }
+      row("pages", PAGE_STATES.map((s) => `${s} ${info.pages[s]}`).join(", "));
+      if (info.firstMissing)
+        row(
+          "truncated",
+          `data missing from pfn ${hex(info.firstMissing.pfn)} (physical ${hex(info.firstMissing.address)})`,
+        );
+      if (values.map) {
+        L.push("memory map:");
+        for (const r of d.memoryMap())
+          L.push(
+            `  ${hex(r.start).padStart(14)}-${hex(r.end - 1).padEnd(14)} ${String((r.end - r.start) / ps).padStart(9)} pages  ${r.state}`,
+          );
+      }
+      for (const w of d.warnings) L.push(`warning: ${w.message}`);
+      ctx.stdout(`${L.join("\n")}\n`);
+      return 0;
+    } finally {
+      f.close();
+    }
+  },
+};

@@ -1,0 +1,138 @@
+import { parseArgs } from "node:util";
+import { LimitError } from "../../errors.js";
+import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import {
+  loadSystemMap,
+  openKernelDump,
+  parseHexAddress,
+  resolveAddress,
+  writeFileAtomic,
+} from "../kernel-open.js";
+
+const MAX_RD = 256 * 1024 * 1024;
+
+/**
+ * crash's `rd` layout (memory.c, display_memory): a 16-column right-justified address, ":  ",
+ * 16 bytes per line as 8/4/2/1-byte little-endian values zero-padded to their width, then the
+ * bytes as ASCII (0x20–0x7e, else '.') starting at a fixed column.
+ */
+export function renderRd(address: bigint, bytes: Uint8Array, width: 1 | 2 | 4 | 8): string {
+  const perLine = 16 / width;
+  const digits = width * 2;
+  // ASCII_START_{8,16,32,64} = {51,43,39,37} + VADDR_PRLEN (16)
+  const asciiStart = { 1: 51, 2: 43, 4: 39, 8: 37 }[width] + 16;
+  const dvw = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = Math.floor(bytes.length / width);
+  let out = "";
+  let line = "";
+  let chars = "";
+  for (let i = 0; i < count; i++) {
+    const off = i * width;
+    if (i % perLine === 0) {
+      if (i) out += `${line}  ${chars}\n`;
+      line = `${BigInt.asUintN(64, address + BigInt(off))
+        .toString(16)
+        .padStart(16)}:  `;
+      chars = "";
+    }
+    let v: string;
+    if (width === 8) v = dvw.getBigUint64(off, true).toString(16);
+    else if (width === 4) v = dvw.getUint32(off, true).toString(16);
+    else if (width === 2) v = dvw.getUint16(off, true).toString(16);
+    else v = dvw.getUint8(off).toString(16);
+    line += `${v.padStart(digits, "0")} `;
+    for (let j = 0; j < width; j++) {
+      const c = bytes[off + j]!;
+      chars += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
+    }
+  }
+  if (count) out += `${line.padEnd(asciiStart)}  ${chars}\n`;
+  return out;
+}
+
+export const rdVerb: Verb = {
+  name: "rd",
+  summary: "read physical or kernel virtual memory (crash's rd layout)",
+  usage: `usage: kdumpkit rd DUMP (--phys|--virt) ADDRESS|SYMBOL [--count N] [--width 1|2|4|8]
+                 [--raw -o FILE] [--system-map FILE] [--zero-excluded] [--json]
+  --phys | -p    ADDRESS is physical
+  --virt         ADDRESS is a kernel virtual address or a symbol (VMCOREINFO, or --system-map)
+  --count N      how many values (default 1); with --raw, how many bytes
+  --width W      value size in bytes: 1, 2, 4 or 8 (default 8)
+  --raw -o FILE  copy the bytes to FILE (atomically) instead of displaying them
+  --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
+  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)`,
+  run(ctx) {
+    const { values, positionals } = parseArgs({
+      args: ctx.args,
+      allowPositionals: true,
+      options: {
+        phys: { type: "boolean", short: "p" },
+        virt: { type: "boolean" },
+        count: { type: "string", short: "n" },
+        width: { type: "string", short: "w" },
+        raw: { type: "boolean" },
+        output: { type: "string", short: "o" },
+        "system-map": { type: "string" },
+        "zero-excluded": { type: "boolean" },
+        json: { type: "boolean" },
+      },
+    });
+    const [file, addrArg, countArg] = positionals;
+    if (!file || !addrArg || positionals.length > 3) throw new UsageError("expected DUMP and ADDRESS");
+    if (Boolean(values.phys) === Boolean(values.virt))
+      throw new UsageError("give exactly one of --phys and --virt");
+    const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
+    if (width !== 1 && width !== 2 && width !== 4 && width !== 8)
+      throw new UsageError("--width must be 1, 2, 4 or 8");
+    const countText = values.count ?? countArg;
+    const count = countText !== undefined ? parseNumber(countText, "count") : 1;
+    if (count <= 0) throw new UsageError("--count must be positive");
+    if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
+    const length = values.raw ? count : count * width;
+    if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
+    const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
+    try {
+      let address: bigint;
+      let bytes: Uint8Array;
+      if (values.phys) {
+        address = parseHexAddress(addrArg);
+        if (address > BigInt(Number.MAX_SAFE_INTEGER))
+          throw new UsageError(`physical address too large: ${addrArg}`);
+        bytes = dump.phys.readPhys(Number(address), length);
+      } else {
+        const map =
+          values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
+        address = resolveAddress(addrArg, dump, map).address;
+        bytes = dump.kernel.space.read(address, length);
+      }
+      if (values.raw) {
+        writeFileAtomic(values.output!, bytes);
+        ctx.stdout(`${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`);
+        return 0;
+      }
+      if (values.json) {
+        const dvw = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const vals: (bigint | number)[] = [];
+        for (let i = 0; i < count; i++) {
+          const o = i * width;
+          vals.push(
+            width === 8
+              ? dvw.getBigUint64(o, true)
+              : width === 4
+                ? dvw.getUint32(o, true)
+                : width === 2
+                  ? dvw.getUint16(o, true)
+                  : dvw.getUint8(o),
+          );
+        }
+        ctx.stdout(
+          `${toJson({ address, space: values.phys ? "physical" : "kernel-virtual", width, values: vals, bytes })}\n`,
+        );
+      } else ctx.stdout(renderRd(address, bytes, width));
+      return 0;
+    } finally {
+      dump.close();
+    }
+  },
+};

@@ -1,0 +1,254 @@
+/**
+ * openDump: probe the format (ELF vmcore, kdump-compressed, flattened, split sets) and give one
+ * Dump: what the dump says about the machine, its notes and VMCOREINFO, the physical memory map
+ * with page states, and physical reads through a small page cache.
+ */
+import type { SyncByteSource } from "../bytes/source.js";
+import { pageCodecs } from "../codecs/pages.js";
+import { isElf, parseNotes } from "../elf/reader.js";
+import type { ElfNote } from "../elf/types.js";
+import { FormatError, hex, TruncatedError, UnsupportedError } from "../errors.js";
+import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { isKdump, KdumpBackend } from "./diskdump.js";
+import { ElfBackend } from "./elf.js";
+import { FlattenedSource, isFlattened } from "./flattened.js";
+import {
+  type DumpBackend,
+  type DumpFormatName,
+  type DumpWarning,
+  type OpenDumpOptions,
+  PAGE_STATES,
+  type PageState,
+  type PhysRange,
+  type PhysReader,
+  type Utsname,
+} from "./types.js";
+
+export { KdumpBackend } from "./diskdump.js";
+export { ElfBackend } from "./elf.js";
+export { FlattenedSource } from "./flattened.js";
+export * from "./types.js";
+
+/** utsname.machine → the short names archName() uses for ELF e_machine. */
+export function normalizeArch(machine: string | undefined): string | undefined {
+  if (!machine) return undefined;
+  if (/^i[3-6]86$/.test(machine)) return "i386";
+  if (machine === "aarch64") return "arm64";
+  if (/^arm/.test(machine)) return "arm";
+  if (machine === "ppc64le") return "ppc64";
+  return machine;
+}
+
+const NT_PRSTATUS = 1;
+
+export class Dump implements PhysReader {
+  readonly format: DumpFormatName;
+  /** The file(s) were in makedumpfile's flattened format (read in place). */
+  readonly flattened: boolean;
+  /** Number of files (a split set has several). */
+  readonly parts: number;
+  readonly pageSize: number;
+  readonly littleEndian: boolean;
+  readonly wordSize: 4 | 8;
+  /** Short architecture name ("x86_64", "arm64", "i386", …). */
+  readonly arch: string | undefined;
+  readonly utsname: Utsname | undefined;
+  /** Linux VMCOREINFO (from the notes, or the kdump sub-header). */
+  readonly vmcoreinfo: Vmcoreinfo | undefined;
+  /** Xen's VMCOREINFO_XEN note (Xen host dumps). */
+  readonly vmcoreinfoXen: Vmcoreinfo | undefined;
+  readonly notes: ElfNote[];
+  readonly warnings: DumpWarning[];
+  readonly zeroExcluded: boolean;
+  private readonly cache = new Map<number, Uint8Array>();
+  private readonly cachePages: number;
+
+  constructor(
+    readonly backend: DumpBackend,
+    opts: OpenDumpOptions & { flattened?: boolean; parts?: number } = {},
+  ) {
+    this.format = backend.format;
+    this.flattened = opts.flattened ?? false;
+    this.parts = opts.parts ?? 1;
+    this.pageSize = backend.pageSize;
+    this.littleEndian = backend.littleEndian;
+    this.wordSize = backend.wordSize;
+    this.utsname = backend.utsname;
+    this.notes = backend.notes;
+    this.warnings = backend.warnings;
+    this.zeroExcluded = opts.zeroExcluded ?? false;
+    this.cachePages = Math.max(1, opts.cachePages ?? 64);
+    const vmci = backend.vmcoreinfoBytes ?? this.notes.find((n) => n.name === "VMCOREINFO")?.desc;
+    this.vmcoreinfo = vmci ? Vmcoreinfo.fromBytes(vmci) : undefined;
+    const xen = this.notes.find((n) => n.name === "VMCOREINFO_XEN")?.desc;
+    this.vmcoreinfoXen = xen ? Vmcoreinfo.fromBytes(xen) : undefined;
+    this.arch = normalizeArch(backend.machine);
+    const vps = this.vmcoreinfo?.pageSize;
+    if (vps !== undefined && vps !== this.pageSize)
+      this.warnings.push({
+        code: "page-size",
+        message: `VMCOREINFO PAGESIZE=${vps} differs from the dump's page size ${this.pageSize}`,
+      });
+    if (backend instanceof KdumpBackend && backend.sub && this.vmcoreinfo) {
+      // QEMU 7.2 parses NUMBER(phys_base) (signed decimal) as hex into the sub-header.
+      const v = this.vmcoreinfo.numberU64("phys_base");
+      if (v !== undefined && v !== backend.sub.physBase)
+        this.warnings.push({
+          code: "phys-base-mismatch",
+          message: `kdump sub-header phys_base ${hex(backend.sub.physBase)} differs from VMCOREINFO NUMBER(phys_base) ${hex(v)} (QEMU 7.2 writes a wrong one); VMCOREINFO is trusted`,
+        });
+    }
+  }
+
+  /** Kernel release: VMCOREINFO OSRELEASE, else the kdump header's utsname. */
+  get kernelRelease(): string | undefined {
+    return this.vmcoreinfo?.osrelease || this.utsname?.release || undefined;
+  }
+
+  /** Crash time in seconds since the epoch: VMCOREINFO CRASHTIME, else the kdump header time stamp. */
+  get crashTime(): number | undefined {
+    return this.vmcoreinfo?.crashTime ?? this.backend.timestamp;
+  }
+
+  /** CPUs: NT_PRSTATUS notes (one per CPU that was online), else the kdump header's nr_cpus. */
+  get cpuCount(): number | undefined {
+    const n = this.notes.filter((x) => x.type === NT_PRSTATUS && x.name === "CORE").length;
+    return n > 0 ? n : this.backend.nrCpus;
+  }
+
+  /** phys_base from the kdump sub-header (x86_64), when the format has one. */
+  get headerPhysBase(): bigint | undefined {
+    return this.backend instanceof KdumpBackend ? this.backend.sub?.physBase : undefined;
+  }
+
+  /** One past the highest physical address the dump describes. */
+  get maxAddress(): number {
+    return this.backend.maxAddress;
+  }
+
+  memoryMap(): PhysRange[] {
+    return this.backend.memoryMap();
+  }
+
+  stateAt(addr: number): PageState | undefined {
+    return this.backend.stateAt(addr);
+  }
+
+  /** Pages by state (a page partly in a range counts where its first byte is). */
+  pageCounts(): Record<PageState, number> {
+    const c = Object.fromEntries(PAGE_STATES.map((s) => [s, 0])) as Record<PageState, number>;
+    const ps = this.pageSize;
+    for (const r of this.memoryMap()) c[r.state] += Math.ceil(r.end / ps) - Math.floor(r.start / ps);
+    return c;
+  }
+
+  /** The first page whose data is missing (truncated dump), if any. */
+  firstMissing(): { address: number; pfn: number } | undefined {
+    const r = this.memoryMap().find((x) => x.state === "missing");
+    return r ? { address: r.start, pfn: Math.floor(r.start / this.pageSize) } : undefined;
+  }
+
+  /** Bytes in the dump for [addr, addr+length): throws typed errors (see DumpBackend.read). */
+  readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0)
+      throw new TruncatedError(addr, length, 0, `physical read (bad range ${hex(addr)}+${length})`);
+    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    if (into && into.length < length) throw new RangeError(`readPhys: buffer of ${into.length} < ${length}`);
+    const ps = this.pageSize;
+    const pfn = Math.floor(addr / ps);
+    const inPage = addr - pfn * ps;
+    if (length > 0 && inPage + length <= ps && length < ps) {
+      // small reads (page-table walks, structure fields) go through the page cache
+      const page = this.cachedPage(pfn);
+      if (page) {
+        out.set(page.subarray(inPage, inPage + length));
+        return out;
+      }
+    }
+    this.backend.read(addr, out, this.zeroExcluded);
+    return out;
+  }
+
+  private cachedPage(pfn: number): Uint8Array | undefined {
+    const hit = this.cache.get(pfn);
+    if (hit) {
+      this.cache.delete(pfn);
+      this.cache.set(pfn, hit);
+      return hit;
+    }
+    let page: Uint8Array;
+    if (this.cache.size >= this.cachePages) {
+      const oldest = this.cache.keys().next().value as number;
+      page = this.cache.get(oldest)!;
+      this.cache.delete(oldest);
+    } else page = new Uint8Array(this.pageSize);
+    try {
+      this.backend.read(pfn * this.pageSize, page, this.zeroExcluded);
+    } catch {
+      // part of the page is not readable (a segment edge, a hole): read the bytes asked for directly
+      return undefined;
+    }
+    this.cache.set(pfn, page);
+    return page;
+  }
+
+  /** Drop cached pages. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}
+
+function head(source: SyncByteSource, n = 64): Uint8Array {
+  return source.readSync(0, Math.min(n, source.size));
+}
+
+/**
+ * Open a dump: one source, or every part of a split set (makedumpfile --split). ELF vmcores,
+ * kdump-compressed ("KDUMP   ", "DISKDUMP") and flattened files are recognised by content.
+ */
+export function openDump(source: SyncByteSource | SyncByteSource[], opts: OpenDumpOptions = {}): Dump {
+  const sources = Array.isArray(source) ? source : [source];
+  if (sources.length === 0) throw new FormatError("openDump: no input");
+  let flattened = false;
+  const kinds = sources.map((s) => {
+    const h = head(s);
+    if (isElf(h)) return "elf" as const;
+    if (isFlattened(h)) return "flattened" as const;
+    if (isKdump(h)) return "kdump" as const;
+    throw new FormatError(
+      `${s.name ?? "input"}: not a crash dump (no ELF, KDUMP, DISKDUMP or makedumpfile signature)`,
+      0,
+    );
+  });
+  if (kinds.every((k) => k === "elf")) {
+    if (sources.length > 1) throw new UnsupportedError("several ELF vmcores as one dump");
+    const s = sources[0]!;
+    return new Dump(openElfBackend(s), opts);
+  }
+  if (kinds.includes("elf")) throw new FormatError("an ELF vmcore mixed with kdump files");
+  const extraWarnings: DumpWarning[] = [];
+  const inner = sources.map((s, i) => {
+    if (kinds[i] !== "flattened") return s;
+    flattened = true;
+    const f = new FlattenedSource(s);
+    extraWarnings.push(...f.warnings);
+    if (!isKdump(head(f, 8)))
+      throw new FormatError(`${s.name ?? "input"}: flattened, but holds no kdump header`, 4096);
+    return f;
+  });
+  const backend = new KdumpBackend(inner, {
+    codecs: pageCodecs(opts.codecs),
+    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "segment", index: -1 }),
+  });
+  backend.warnings.unshift(...extraWarnings);
+  return new Dump(backend, { ...opts, flattened, parts: sources.length });
+}
+
+function openElfBackend(s: SyncByteSource): ElfBackend {
+  const probe = new ElfBackend(s);
+  const vmci = probe.notes.find((n) => n.name === "VMCOREINFO")?.desc;
+  const ps = vmci ? Vmcoreinfo.fromBytes(vmci).pageSize : undefined;
+  if (ps && ps !== probe.pageSize && ps >= 512 && ps <= 1 << 20 && (ps & (ps - 1)) === 0)
+    return new ElfBackend(s, probe.elf, ps);
+  return probe;
+}

@@ -1,0 +1,75 @@
+/** The kernel verbs end to end on a real dump, as the `kdumpkit` binary runs them. */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { main } from "../../../src/cli/main.js";
+import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const wo = process.stdout.write.bind(process.stdout);
+  const we = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    process.stdout.write = wo;
+    process.stderr.write = we;
+  }
+}
+
+const DUMP = fixturePath("kdump/capture/dumpfile.zlib-d31");
+const MAP = fixturePath("kernel/System.map-6.1.0-56-amd64");
+
+test("kdumpkit dmesg prints makedumpfile's file", { skip: skipNoFixtures }, async () => {
+  const r = await run(["dmesg", DUMP]);
+  assert.equal(r.code, 0);
+  assert.equal(r.out, expected("kdump/capture/dumpfile.zlib-d31.makedumpfile-dmesg.txt"));
+});
+
+test("kdumpkit dmesg --json carries records and the panic message", { skip: skipNoFixtures }, async () => {
+  const r = await run(["dmesg", DUMP, "--json"]);
+  const j = JSON.parse(r.out);
+  assert.equal(j.format, "printk_ringbuffer");
+  assert.equal(j.panic, "Kernel panic - not syncing: sysrq triggered crash");
+  assert.ok(j.records.length > 300);
+  assert.match(j.records[0].text, /^Linux version 6\.1\.0-56-amd64/);
+  assert.equal(j.records[0].caller, "T0");
+  const raw = await run(["dmesg", DUMP, "--raw"]);
+  assert.equal(raw.out.trim().split("\n").length, j.records.length);
+});
+
+test("kdumpkit vtop SYMBOL --system-map applies KERNELOFFSET", { skip: skipNoFixtures }, async () => {
+  const r = await run(["vtop", DUMP, "init_task", "--system-map", MAP]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^fffffffface1aa40 {2}15e1aa40 {8}$/m);
+  const j = JSON.parse((await run(["vtop", DUMP, "swapper_pg_dir", "--json"])).out);
+  assert.equal(j.results[0].physical, 0x15e10000);
+  assert.equal(j.results[0].method, "text");
+});
+
+test("kdumpkit rd --virt and --raw -o", { skip: skipNoFixtures }, async () => {
+  const r = await run(["rd", DUMP, "--virt", "linux_banner", "--count", "4", "--system-map", MAP]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^ffffffffac561900: {2}65762078756e694c 2e36206e6f697372 {3}Linux version 6\.$/m);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-rd-"));
+  const out = path.join(dir, "banner.bin");
+  const raw = await run(["rd", DUMP, "--phys", "15561900", "--count", "13", "--raw", "-o", out]);
+  assert.equal(raw.code, 0);
+  assert.equal(fs.readFileSync(out, "latin1"), "Linux version");
+  assert.deepEqual(fs.readdirSync(dir), ["banner.bin"]);
+  fs.rmSync(dir, { recursive: true });
+  const bad = await run(["rd", DUMP, "--virt", "no_such_symbol"]);
+  assert.equal(bad.code, 2);
+});

@@ -1,0 +1,304 @@
+/**
+ * The real Xen 4.17 kdump (xen-kdump/capture/vmcore: machine memory, Xen crash notes,
+ * VMCOREINFO_XEN) against libkdumpfile's attributes, the serial console, crash's dom0 reads.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { test } from "node:test";
+import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { NodeFileSource } from "../../../src/node/file.js";
+import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
+import { readConsoleRing } from "../../../src/xen/conring.js";
+import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
+import { listDomains } from "../../../src/xen/domains.js";
+import { dom0P2mOf, openXenHost, type XenHost } from "../../../src/xen/host.js";
+import { formatXenVersion } from "../../../src/xen/layout.js";
+import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
+import { physStartFromIomem } from "../../../src/xen/physstart.js";
+import { SymbolTable } from "../../../src/xen/symbols.js";
+import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
+import { TestElfCore, testCrashInfo } from "../../xen-elfcore.js";
+
+const XEN_CRASH_INFO = 0x1000001;
+
+/** libkdumpfile's "key = value" attributes and its raw VMCOREINFO_XEN section. */
+function kdumpfileAttrs(rel: string): { attrs: Map<string, string>; xenVmcoreinfo: string[] } {
+  const text = expected(rel);
+  const attrs = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([\w.]+) = (.*)$/.exec(line);
+    if (m) attrs.set(m[1]!, m[2]!);
+  }
+  const start = text.indexOf("--- xen.vmcoreinfo.raw ---\n");
+  const end = text.indexOf("\n---", start + 10);
+  const xenVmcoreinfo = text
+    .slice(start + "--- xen.vmcoreinfo.raw ---\n".length, end)
+    .split("\n")
+    .filter((l) => l.length > 0);
+  return { attrs, xenVmcoreinfo };
+}
+
+let cached: { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } | undefined;
+function open(): { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } {
+  if (cached) return cached;
+  const core = new TestElfCore(new NodeFileSource(fixtureFile("xen-kdump/capture/vmcore.zst")));
+  const ciNote = core.notes.find((n) => n.name === "Xen" && n.type === XEN_CRASH_INFO)!;
+  const vi = Vmcoreinfo.fromBytes(core.notes.find((n) => n.name === "VMCOREINFO_XEN")!.desc);
+  const host = openXenHost({
+    mem: core,
+    crashInfo: testCrashInfo(ciNote.desc),
+    vmcoreinfoXen: vi,
+    iomem: expected("xen-kdump/first/iomem.txt"),
+    xenSyms: xenSyms(),
+  });
+  cached = { core, host, vi };
+  return cached;
+}
+
+let syms: SymbolTable | undefined;
+function xenSyms(): SymbolTable {
+  // the ELF itself (symbols only, no DWARF), as `--xen-syms` reads it
+  syms ??= SymbolTable.fromFile(new NodeFileSource(fixturePath("xen/xen-syms-4.17-amd64")));
+  return syms;
+}
+
+test("xen_phys_start from CRASH_INFO equals libkdumpfile's xen.phys_start", { skip: skipNoFixtures }, () => {
+  const { host } = open();
+  const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+  const want = Number(attrs.get("xen.phys_start"));
+  assert.equal(host.physStart.source, "crash-info");
+  assert.equal(host.physStart.value, want);
+  assert.deepEqual(host.physStart.disagreements, []);
+  assert.ok(host.checks.includes("xen_phys_start variable in the image: ok"), host.checks.join("; "));
+});
+
+test(
+  "xen_phys_start found independently, from VMCOREINFO_XEN and the page tables alone",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core, vi } = open();
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    const host = openXenHost({ mem: core, vmcoreinfoXen: vi });
+    assert.equal(host.physStart.source, "page-tables");
+    assert.equal(host.physStart.value, Number(attrs.get("xen.phys_start")));
+    assert.equal(host.versionRange, ">= 4.14");
+  },
+);
+
+test(
+  "dom0's iomem (pvops kernel) has no 'Hypervisor code and data': said so, not guessed",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const r = physStartFromIomem(expected("xen-kdump/first/iomem.txt"), { major: 4, minor: 17 });
+    assert.equal(typeof r, "string");
+    assert.match(r as string, /no "Hypervisor code and data"/);
+    const { host } = open();
+    assert.ok(host.physStart.unavailable.some((u) => u.startsWith("iomem:")));
+  },
+);
+
+test("Xen version from CRASH_INFO equals libkdumpfile's xen.version.*", { skip: skipNoFixtures }, () => {
+  const { host } = open();
+  const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+  assert.equal(host.version?.major, Number(attrs.get("xen.version.major")));
+  assert.equal(host.version?.minor, Number(attrs.get("xen.version.minor")));
+  assert.equal(host.version?.extra, attrs.get("xen.version.extra"));
+  assert.equal(formatXenVersion(host.version!), "4.17.7");
+  assert.equal(host.xenVirtStart, 0xffff82d040000000n);
+  assert.ok(host.checks.some((c) => c.startsWith("XEN_VIRT_START by version")));
+});
+
+test("p2m frame and VMCOREINFO_XEN equal libkdumpfile's", { skip: skipNoFixtures }, () => {
+  const { host, vi } = open();
+  const { attrs, xenVmcoreinfo } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+  assert.equal(host.p2mFrameListListMfn, Number(attrs.get("xen.p2m_mfn")));
+  assert.deepEqual(
+    vi.text.split("\n").filter((l) => l.length > 0),
+    xenVmcoreinfo,
+  );
+});
+
+test(
+  "console ring equals the (XEN) lines of the serial console it still holds",
+  { skip: skipNoFixtures },
+  () => {
+    const { host } = open();
+    const ring = readConsoleRing(host.space!, xenSyms());
+    const serial = fs
+      .readFileSync(fixturePath("xen-kdump/serial-console.log"), "latin1")
+      .split("\n")
+      .map((l) => l.replace(/\r$/, ""))
+      .filter((l) => l.includes("(XEN)"))
+      .map((l) => l.slice(l.indexOf("(XEN)")));
+    const lines = ring.text.split("\n");
+    assert.equal(lines.pop(), "", "ring ends with a newline");
+    assert.ok(lines.length > 100);
+    // the ring's oldest line may be cut by the wrap: compare it as a suffix
+    const tail = serial.slice(serial.length - lines.length);
+    if (ring.firstHeld > 0) assert.ok(tail[0]!.endsWith(lines[0]!));
+    else assert.equal(lines[0], tail[0]);
+    assert.deepEqual(lines.slice(1), tail.slice(1));
+    if (ring.firstHeld === 0) assert.equal(lines.length, serial.length, "nothing lost: every (XEN) line");
+  },
+);
+
+test("domain list: dom0 only", { skip: skipNoFixtures }, () => {
+  const { host, vi } = open();
+  const list = listDomains(host.space!, vi);
+  assert.equal(list.stopped, undefined);
+  assert.deepEqual(
+    list.domains.map((d) => d.domainId),
+    [0],
+  );
+});
+
+/** crash's `vtop` blocks: VIRTUAL PHYSICAL, then "PAGE: X [machine]". */
+function crashVtops(text: string): { va: bigint; pa: number; machinePage: number }[] {
+  const out: { va: bigint; pa: number; machinePage: number }[] = [];
+  const re =
+    /crash> vtop ([0-9a-f]+)\nVIRTUAL\s+PHYSICAL\s*\n([0-9a-f]+)\s+([0-9a-f]+)[\s\S]*?PAGE: ([0-9a-f]+) \[machine\]/g;
+  for (const m of text.matchAll(re))
+    out.push({
+      va: BigInt(`0x${m[2]}`),
+      pa: Number.parseInt(m[3]!, 16),
+      machinePage: Number.parseInt(m[4]!, 16),
+    });
+  return out;
+}
+
+/** crash's `rd [-p] -64 ADDR N` outputs: address → 64-bit words. */
+function crashReads(text: string): { physical: boolean; addr: bigint; words: bigint[] }[] {
+  const out: { physical: boolean; addr: bigint; words: bigint[] }[] = [];
+  const re = /crash> rd (-p )?-64 ([0-9a-f]+) (\d+)\n((?:\s*[0-9a-f]+:\s+[0-9a-f ]+\s{2,}.*\n)+)/g;
+  for (const m of text.matchAll(re)) {
+    const words: bigint[] = [];
+    for (const line of m[4]!.trimEnd().split("\n")) {
+      const lm = /^\s*[0-9a-f]+:\s+((?:[0-9a-f]{16} ?)+)/.exec(line);
+      if (!lm) continue;
+      for (const w of lm[1]!.trim().split(/\s+/)) words.push(BigInt(`0x${w}`));
+    }
+    out.push({
+      physical: m[1] !== undefined,
+      addr: BigInt(`0x${m[2]}`),
+      words: words.slice(0, Number(m[3])),
+    });
+  }
+  return out;
+}
+
+function dom0(): { p2m: Dom0P2m; kspace: Dom0KernelSpace; systemMap: SymbolTable } {
+  const { core, host } = open();
+  const p2m = dom0P2mOf(host, core);
+  assert.ok(p2m instanceof Dom0P2m);
+  const systemMap = SymbolTable.fromMap(
+    fs.readFileSync(fixturePath("kernel/System.map-6.1.0-56-amd64"), "latin1"),
+  );
+  const kspace = new Dom0KernelSpace(new Dom0PhysReader(core, p2m));
+  return { p2m, kspace, systemMap };
+}
+
+test(
+  "dom0 addresses translate and read as crash shows (vtop machine pages, rd, rd -p)",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { p2m, kspace } = dom0();
+    const crash = expected("xen-kdump/capture/vmcore.crash.txt");
+    const vtops = crashVtops(crash);
+    assert.ok(vtops.length >= 3);
+    for (const v of vtops) {
+      assert.equal(kspace.toPhys(v.va), v.pa, `vtop ${v.va.toString(16)}`);
+      assert.equal(
+        p2m.toMachine(v.pa) - (v.pa % 4096),
+        v.machinePage,
+        `machine page of ${v.pa.toString(16)}`,
+      );
+    }
+    const reads = crashReads(crash);
+    assert.ok(reads.filter((r) => !r.physical).length >= 3 && reads.filter((r) => r.physical).length >= 3);
+    for (const r of reads) {
+      const bytes = r.physical
+        ? kspace.phys.readPhys(Number(r.addr), r.words.length * 8)
+        : kspace.read(r.addr, r.words.length * 8);
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      const got = r.words.map((_, i) => dv.getBigUint64(i * 8, true));
+      assert.deepEqual(got, r.words, `rd ${r.physical ? "-p " : ""}${r.addr.toString(16)}`);
+    }
+  },
+);
+
+test("dom0's own VMCOREINFO, found through System.map and the p2m", { skip: skipNoFixtures }, () => {
+  const { kspace, systemMap } = dom0();
+  const d = readDom0Vmcoreinfo(kspace, systemMap);
+  const { attrs } = kdumpfileAttrs("xen-kdump/vmcore.dom0-d31.kdump-zlib.kdumpfile.txt");
+  assert.equal(d.info.osrelease, attrs.get("linux.uts.release"));
+  // its symbols are System.map's (PV dom0 has no KASLR)
+  for (const name of ["prb", "init_uts_ns", "vmap_area_list", "clear_seq"])
+    assert.equal(d.info.symbol(name), systemMap.get(name));
+  const layout = dom0LayoutFrom(d.info, kspace, systemMap);
+  assert.equal(layout.physBase, BigInt(attrs.get("linux.phys_base")!));
+  assert.equal(layout.pageOffset, 0xffff888000000000n);
+});
+
+test(
+  "dom0 dmesg with only System.map equals makedumpfile -x (debug vmlinux) output",
+  { skip: skipNoFixtures },
+  () => {
+    const { kspace, systemMap } = dom0();
+    const d = readDom0Vmcoreinfo(kspace, systemMap);
+    const space = new Dom0KernelSpace(kspace.phys, dom0LayoutFrom(d.info, kspace, systemMap));
+    const log = readKernelLog(space, d.info);
+    assert.deepEqual(log.warnings, []);
+    const got = Buffer.from(formatDmesg(log)).toString("latin1");
+    const want = fs.readFileSync(fixturePath("xen-kdump/capture/vmcore.makedumpfile-dmesg-x.txt"), "latin1");
+    assert.equal(got, want);
+  },
+);
+
+test("dom0 page-table walks (vmalloc'ed stack) read what crash's bt shows", { skip: skipNoFixtures }, () => {
+  const { core, host } = open();
+  const p2m = dom0P2mOf(host, core) as Dom0P2m;
+  const systemMap = SymbolTable.fromMap(
+    fs.readFileSync(fixturePath("kernel/System.map-6.1.0-56-amd64"), "latin1"),
+  );
+  const view = openDom0(core, p2m, systemMap);
+  assert.deepEqual(view.problems, []);
+  // "#1 [ffffc90040013a30] sysrq_handle_crash at ffffffff81690926": the return address on the stack
+  const crash = expected("xen-kdump/capture/vmcore.crash.txt");
+  const frames = [...crash.matchAll(/^ ?#(\d+) \[([0-9a-f]+)\] \S+ at ([0-9a-f]+)$/gm)];
+  assert.ok(frames.length >= 10);
+  for (const f of frames.slice(1)) {
+    const sp = BigInt(`0x${f[2]}`);
+    assert.equal(view.kernel.translate(sp).space, "machine");
+    assert.equal(view.kernel.readU64(sp), BigInt(`0x${f[3]}`), `frame #${f[1]}`);
+  }
+});
+
+test("xen-syms ELF and its .map give the same console-ring symbols", { skip: skipNoFixtures }, () => {
+  const map = SymbolTable.fromMap(fs.readFileSync(fixturePath("xen/xen-syms-4.17-amd64.map"), "latin1"));
+  for (const n of ["conring", "conring_size", "conringp", "conringc", "domain_list", "xen_phys_start"])
+    assert.equal(xenSyms().get(n), map.get(n), n);
+});
+
+test(
+  "build strings behind CRASH_INFO equal what dom0 read from /sys/hypervisor",
+  { skip: skipNoFixtures },
+  () => {
+    const { host } = open();
+    const sys = new Map<string, string>();
+    for (const line of expected("xen-kdump/first/xen-hypervisor.txt").split("\n")) {
+      const m = /^([\w/]+): (.*)$/.exec(line);
+      if (m) sys.set(m[1]!, m[2]!);
+    }
+    assert.equal(host.build?.compiler, sys.get("compilation/compiler"));
+    // /sys/hypervisor/compilation/compile_date is Xen's xen_compile_date() (date and time)
+    assert.equal(host.build?.compileDate, sys.get("compilation/compile_date"));
+    assert.equal(host.build?.changeset ?? "", sys.get("properties/changeset") ?? "");
+    assert.equal(host.version?.extra, sys.get("version/extra"));
+  },
+);

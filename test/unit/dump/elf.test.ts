@@ -1,0 +1,112 @@
+/**
+ * ELF vmcores made in code: PT_LOAD extents (overlaps, p_memsz > p_filesz, p_vaddr 0), ELF32
+ * and big-endian cores, truncation, reads across segments; and the dump → ELF / → kdump
+ * writers read back.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { MemorySource } from "../../../src/bytes/source.js";
+import { dumpToElf } from "../../../src/convert/elf.js";
+import { dumpToKdump } from "../../../src/convert/kdump.js";
+import { MemorySink } from "../../../src/convert/sink.js";
+import { openDump } from "../../../src/dump/index.js";
+import { EM_386, EM_PPC64, EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
+import { ElfBuilder } from "../../../src/elf/writer.js";
+import { AddressError, ExcludedPageError, TruncatedError } from "../../../src/errors.js";
+
+const fill = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+function vmcore(cls: 32 | 64, littleEndian: boolean, machine: number) {
+  const b = new ElfBuilder({ class: cls, littleEndian, type: ET_CORE, machine });
+  b.addNoteSegment([
+    { name: "CORE", type: 1, desc: new Uint8Array(cls === 64 ? 336 : 144) },
+    {
+      name: "VMCOREINFO",
+      type: 0,
+      desc: new TextEncoder().encode("OSRELEASE=6.1.0-elf\nPAGESIZE=4096\nCRASHTIME=100\n"),
+    },
+  ]);
+  const seg = (paddr: number, data: Uint8Array, memsz?: number) =>
+    b.addSegment({ type: PT_LOAD, flags: 7, vaddr: 0n, paddr: BigInt(paddr), data, memsz });
+  // 0x1000..0x3000 bytes; 0x3000..0x5000 excluded tail; then 0x5000..0x6000 bytes
+  seg(0x1000, fill(0x2000, 1), 0x4000);
+  seg(0x5000, fill(0x1000, 2));
+  // a kernel-text-like alias of 0x1000..0x2000 with different bytes: the first segment wins
+  seg(0x1000, fill(0x1000, 9));
+  // a segment with a non-page-aligned end (the backup region of kexec-tools)
+  seg(0x9f000, fill(0xc00, 3));
+  return b.build();
+}
+
+test("ELF vmcore: extents, states, overlaps and reads across segments", () => {
+  for (const [cls, le, em] of [
+    [64, true, EM_X86_64],
+    [32, true, EM_386],
+    [64, false, EM_PPC64],
+  ] as const) {
+    const d = openDump(new MemorySource(vmcore(cls, le, em)));
+    const what = `ELF${cls} ${le ? "LE" : "BE"}`;
+    assert.equal(d.format, "elf", what);
+    assert.equal(d.kernelRelease, "6.1.0-elf", what);
+    assert.equal(d.crashTime, 100, what);
+    assert.equal(d.cpuCount, 1, what);
+    assert.equal(d.wordSize, cls === 64 ? 8 : 4, what);
+    assert.deepEqual(
+      d.memoryMap().map((r) => [r.start, r.end, r.state]),
+      [
+        [0x1000, 0x3000, "present"],
+        [0x3000, 0x5000, "excluded"],
+        [0x5000, 0x6000, "present"],
+        [0x9f000, 0x9fc00, "present"],
+      ],
+      what,
+    );
+    assert.deepEqual(d.readPhys(0x1000, 0x2000), fill(0x2000, 1), what);
+    assert.throws(() => d.readPhys(0x2ff8, 16), ExcludedPageError, what);
+    const z = openDump(new MemorySource(vmcore(cls, le, em)), { zeroExcluded: true });
+    const across = z.readPhys(0x2ff0, 0x2020);
+    assert.deepEqual(across.subarray(0, 16), fill(0x2000, 1).subarray(0x1ff0), what);
+    assert.deepEqual(across.subarray(16, 16 + 0x2000), new Uint8Array(0x2000), what);
+    assert.deepEqual(across.subarray(16 + 0x2000), fill(0x1000, 2).subarray(0, 16), what);
+    assert.throws(() => d.readPhys(0x6000, 1), AddressError, what);
+    assert.throws(() => d.readPhys(0x9fbf8, 16), AddressError, what);
+    assert.deepEqual(d.readPhys(0x9fbf8, 8), fill(0xc00, 3).subarray(0xbf8), what);
+  }
+});
+
+test("ELF vmcore: a truncated file reads up to the cut and names the first missing page", () => {
+  const full = vmcore(64, true, EM_X86_64);
+  const d0 = openDump(new MemorySource(full));
+  const ext = (d0.backend as import("../../../src/dump/elf.js").ElfBackend).extents;
+  const cutAt = ext[0]!.fileOffset + 0x1800; // inside the first segment's data
+  const d = openDump(new MemorySource(full.slice(0, cutAt)));
+  assert.deepEqual(d.firstMissing(), { address: 0x2800, pfn: 2 });
+  assert.deepEqual(d.readPhys(0x1000, 0x1800), fill(0x1800, 1));
+  assert.throws(
+    () => d.readPhys(0x27f8, 16),
+    (e: unknown) => e instanceof TruncatedError && e.message.includes("pfn 0x2"),
+  );
+  assert.ok(d.warnings.some((w) => w.code === "truncated" || w.code === "segment-truncated"));
+});
+
+test("convert: ELF → kdump → ELF keeps every byte and state", () => {
+  const d = openDump(new MemorySource(vmcore(64, true, EM_X86_64)));
+  const k = new MemorySink();
+  dumpToKdump(d, k);
+  const kd = openDump(new MemorySource(k.bytes()));
+  assert.equal(kd.format, "kdump");
+  assert.equal(kd.kernelRelease, "6.1.0-elf");
+  assert.deepEqual(kd.readPhys(0x1000, 0x2000), fill(0x2000, 1));
+  assert.deepEqual(kd.readPhys(0x5000, 0x1000), fill(0x1000, 2));
+  assert.equal(kd.stateAt(0x3000), "excluded");
+  // the partial page 0x9f000 is kept whole, its tail as zeros
+  assert.deepEqual(kd.readPhys(0x9f000, 0xc00), fill(0xc00, 3));
+  const e = new MemorySink();
+  dumpToElf(kd, e);
+  const ed = openDump(new MemorySource(e.bytes()));
+  assert.equal(ed.format, "elf");
+  assert.deepEqual(ed.readPhys(0x1000, 0x2000), fill(0x2000, 1));
+  assert.equal(ed.stateAt(0x4000), "excluded");
+  assert.deepEqual(ed.readPhys(0x5000, 0x1000), fill(0x1000, 2));
+  assert.equal(ed.kernelRelease, "6.1.0-elf");
+});
