@@ -11,6 +11,7 @@ export * from "./kernel/panic.js";
 export * from "./kernel/printk.js";
 export * from "./kernel/system-map.js";
 export * from "./kernel/x86_64.js";
+export * from "./kimage/index.js";
 export * from "./memmap/index.js";
 export * from "./xlat/linux-x86_64.js";
 export * from "./xlat/x86_64.js";
