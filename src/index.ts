@@ -3,8 +3,14 @@
  * Node file access lives in "kdumpkit/node".
  */
 export * from "./bytes/cursor.js";
+export * from "./bytes/hexdump.js";
 export * from "./bytes/source.js";
 export * from "./dump/index.js";
+export * from "./elf/listing.js";
+export * from "./elf/names.js";
+export * from "./elf/reader.js";
+export * from "./elf/types.js";
+export * from "./elf/writer.js";
 export * from "./elfcorehdr/index.js";
 export * from "./errors.js";
 export * from "./kernel/panic.js";
@@ -13,5 +19,6 @@ export * from "./kernel/system-map.js";
 export * from "./kernel/x86_64.js";
 export * from "./kimage/index.js";
 export * from "./memmap/index.js";
+export * from "./notes/index.js";
 export * from "./xlat/linux-x86_64.js";
 export * from "./xlat/x86_64.js";

@@ -9,7 +9,7 @@ import { zlibSync } from "fflate";
 import { DUMP_DH_COMPRESSED_ZLIB } from "../codecs/pages.js";
 import { KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
-import type { PhysRange, Utsname } from "../dump/types.js";
+import type { PageRun, Utsname } from "../dump/types.js";
 import { FormatError } from "../errors.js";
 import type { ByteSink } from "./sink.js";
 
@@ -297,7 +297,7 @@ export function writeKdump(
 }
 
 /** Binary search: the index of the last range starting at or before `addr`. */
-function rangeAt(map: PhysRange[], addr: number): number {
+function rangeAt(map: PageRun[], addr: number): number {
   let lo = 0;
   let hi = map.length - 1;
   while (lo <= hi) {

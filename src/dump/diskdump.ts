@@ -33,7 +33,7 @@ import {
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
-import type { DumpBackend, DumpWarning, PageState, PhysRange, Utsname } from "./types.js";
+import type { DumpBackend, DumpWarning, PageRun, PageState, Utsname } from "./types.js";
 import { ReadWindow } from "./window.js";
 
 export const KDUMP_SIGNATURE = "KDUMP   ";
@@ -481,7 +481,7 @@ export class KdumpBackend implements DumpBackend {
   readonly parts: KdumpPart[];
   readonly incomplete: boolean;
   private readonly pageShift: number;
-  private map: PhysRange[] | undefined;
+  private map: PageRun[] | undefined;
   private readonly codecs: PageCodecs;
   private scratch: Uint8Array;
 
@@ -612,9 +612,9 @@ export class KdumpBackend implements DumpBackend {
     return this.exists(pfn) ? "excluded" : undefined;
   }
 
-  memoryMap(): PhysRange[] {
+  memoryMap(): PageRun[] {
     if (this.map) return this.map;
-    const out: PhysRange[] = [];
+    const out: PageRun[] = [];
     const ps = this.pageSize;
     let runStart = -1;
     let runState: PageState | undefined;

@@ -22,7 +22,7 @@ import {
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
-import type { DumpBackend, DumpWarning, PageState, PhysRange } from "./types.js";
+import type { DumpBackend, DumpWarning, PageRun, PageState } from "./types.js";
 
 /** One piece of physical memory: file bytes (fileOffset ≥ 0) or a state without bytes. */
 export interface ElfExtent {
@@ -132,7 +132,7 @@ export class ElfBackend implements DumpBackend {
   readonly extents: ElfExtent[];
   private readonly starts: Float64Array;
   private last = 0;
-  private map: PhysRange[] | undefined;
+  private map: PageRun[] | undefined;
 
   constructor(
     readonly source: SyncByteSource,
@@ -182,9 +182,9 @@ export class ElfBackend implements DumpBackend {
     return i < 0 ? undefined : this.extents[i]!.state;
   }
 
-  memoryMap(): PhysRange[] {
+  memoryMap(): PageRun[] {
     if (this.map) return this.map;
-    const out: PhysRange[] = [];
+    const out: PageRun[] = [];
     for (const e of this.extents) {
       const last = out[out.length - 1];
       if (last && last.end === e.start && last.state === e.state) last.end = e.end;

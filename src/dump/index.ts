@@ -18,8 +18,8 @@ import {
   type DumpWarning,
   type OpenDumpOptions,
   PAGE_STATES,
+  type PageRun,
   type PageState,
-  type PhysRange,
   type PhysReader,
   type Utsname,
 } from "./types.js";
@@ -126,7 +126,7 @@ export class Dump implements PhysReader {
     return this.backend.maxAddress;
   }
 
-  memoryMap(): PhysRange[] {
+  memoryMap(): PageRun[] {
     return this.backend.memoryMap();
   }
 

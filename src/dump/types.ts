@@ -30,7 +30,7 @@ export type PageState = "present" | "zero" | "excluded" | "not-dumped" | "missin
 export const PAGE_STATES: readonly PageState[] = ["present", "zero", "excluded", "not-dumped", "missing"];
 
 /** A run of physical memory [start, end) in one state. */
-export interface PhysRange {
+export interface PageRun {
   start: number;
   /** Exclusive. */
   end: number;
@@ -82,7 +82,7 @@ export interface DumpBackend {
   /** One past the highest physical address the dump describes. */
   readonly maxAddress: number;
   /** Sorted, non-overlapping ranges; holes are absent. Computed on demand, then cached. */
-  memoryMap(): PhysRange[];
+  memoryMap(): PageRun[];
   /** State of the page holding `addr`, or undefined for a hole. */
   stateAt(addr: number): PageState | undefined;
   /**

@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
-import { type Dump, PAGE_STATES, type PageState, type PhysRange } from "../../dump/index.js";
+import { type Dump, PAGE_STATES, type PageRun, type PageState } from "../../dump/index.js";
 import { hex } from "../../errors.js";
 import { openDumpFile } from "../../node/dump.js";
 import { progressBar, toJson, UsageError, type Verb } from "../common.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
-export function memoryRuns(map: PhysRange[], pageSize: number) {
+export function memoryRuns(map: PageRun[], pageSize: number) {
   const runs: { start: number; end: number; pages: Record<PageState, number> }[] = [];
   for (const r of map) {
     let cur = runs[runs.length - 1];
