@@ -16,6 +16,7 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
        kdumpkit kimage plan FILE --loader decompressor|xen|kexec|multiboot [--load-addr ADDR]
                               [--memory FILE] [--memcpy] [--kexec-file] [--reserve-top N] [--pv32]
+                              [--dom0-mem SIZE] [--initrd-size SIZE]
                               [--json] [--svg FILE]
   FILE: bzImage, vmlinux (ELF), arm64/riscv/loongarch Image, EFI zboot, Xen's xen.gz, or any of
   these compressed whole (gzip, xz, lzma, bzip2, lzop, lz4 legacy, zstd).
@@ -24,7 +25,8 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
   plan           where each segment goes for a loader:
     decompressor   x86 boot decompressor parse_elf (output at --load-addr, default LOAD_PHYSICAL_ADDR);
                    --memcpy judges the 2012-era memcpy instead of memmove
-    xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints
+    xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints; --dom0-mem
+                   (Xen's dom0_mem) adds its VIRTUAL MEMORY ARRANGEMENT
     kexec          kexec-tools / kexec_file_load (--kexec-file) placement in --memory (a /proc/iomem:
                    its "Crash kernel" region when present); --reserve-top N bytes taken at the top
                    by purgatory and boot data
@@ -297,6 +299,8 @@ function runPlan(ctx: VerbContext, args: string[]): number {
       "kexec-file": { type: "boolean" },
       "reserve-top": { type: "string" },
       pv32: { type: "boolean" },
+      "dom0-mem": { type: "string" },
+      "initrd-size": { type: "string" },
       json: { type: "boolean" },
       svg: { type: "string" },
     },
@@ -312,6 +316,8 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   if (values["kexec-file"]) opts.syscall = "kexec_file_load";
   if (values["reserve-top"]) opts.reserveTop = parseNumber(values["reserve-top"], "--reserve-top");
   if (values.pv32) opts.pv32 = true;
+  if (values["dom0-mem"]) opts.dom0Pages = Math.floor(parseNumber(values["dom0-mem"], "--dom0-mem") / 4096);
+  if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
   if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
   const src = new NodeFileSource(file);
   try {

@@ -113,6 +113,21 @@ describe("Debian 6.1 bzImage (XZ payload with x86 BCJ)", () => {
     assert.deepEqual(plan.console, want);
     assert.deepEqual(plan.errors, []);
   });
+  test(
+    "with Xen's dom0_mem, the whole VIRTUAL MEMORY ARRANGEMENT matches Xen's",
+    { skip: skipNoFixtures },
+    () => {
+      const log = expected("xen-kdump/serial-console.log").split("\n");
+      const cmdline = log.find((l) => l.startsWith("(XEN) Command line:"))!;
+      const mem = /dom0_mem=(\d+)M/.exec(cmdline)?.[1];
+      const from = log.findIndex((l) => l.includes("VIRTUAL MEMORY ARRANGEMENT"));
+      const to = log.findIndex((l, i) => i > from && l.includes("ENTRY ADDRESS"));
+      const want = log.slice(from + 1, to + 1).map((l) => l.replace(/^\(XEN\)\s+/, "").trim());
+      const plan = planImage(new MemorySource(vmlinux()), "xen", { dom0Pages: (Number(mem) << 20) / 4096 });
+      const got = plan.console.slice(plan.console.findIndex((l) => l.startsWith("Loaded kernel")));
+      assert.deepEqual(got, want);
+    },
+  );
   test("kexec -p placement equals what kexec-tools chose (kexec -d)", { skip: skipNoFixtures }, () => {
     const dbg = expected("kdump/first/kexec-debug.txt");
     const segs = [...dbg.matchAll(/segment\[(\d+)\]\.(bufsz|mem|memsz)\s*=\s*(0x[0-9a-f]+)/g)].reduce(
