@@ -197,118 +197,113 @@ export class LzmaDecoder {
       this.remainLen -= n;
     }
     let ended = false;
+    // The range coder registers live in locals for the isMatch bit and the literal coder, where
+    // most bits are spent (2x faster in V8 than a method call per bit through the object);
+    // they are written back to `rc` around the rarer match paths, which use the methods.
+    const p = this.probs;
+    const rc = this.rc;
+    const input = this.input;
+    const inEnd = this.inEnd;
+    let ip = this.inPos;
+    let range = rc[0]!;
+    let code = rc[1]!;
     while (pos < limit) {
       const rel = pos - dictStart;
       const posState = rel & pbMask;
-      if (this.bit(IS_MATCH + (state << 4) + posState) === 0) {
+      const mi = IS_MATCH + (state << 4) + posState;
+      const mprob = p[mi]!;
+      const mbound = Math.imul(range >>> 11, mprob) >>> 0;
+      if (code < mbound) {
+        range = mbound;
+        p[mi] = mprob + ((2048 - mprob) >>> 5);
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
         const prev = rel > 0 ? buf[pos - 1]! : 0;
         const base = LITERAL + 0x300 * (((rel & lpMask) << lc) + (prev >>> (8 - lc)));
-        // The literal coder is where most bits are spent: range coder registers live in
-        // locals here (3x faster in V8 than a method call per bit through the object).
-        const p = this.probs;
-        const rc = this.rc;
-        const input = this.input;
-        const inEnd = this.inEnd;
-        let ip = this.inPos;
-        let range = rc[0]!;
-        let code = rc[1]!;
         let sym = 1;
-        let matchByte = state < 7 ? -1 : buf[pos - this.rep0 - 1]!;
-        while (sym < 0x100) {
-          let i: number;
-          let matchBit = 0;
-          if (matchByte >= 0) {
-            matchBit = (matchByte >>> 7) & 1;
-            matchByte = (matchByte << 1) & 0xff;
-            i = base + 0x100 + (matchBit << 8) + sym;
-          } else {
-            i = base + sym;
+        if (state >= 7) {
+          // matched literal: follow the byte at rep0 until the first differing bit
+          let matchByte = buf[pos - this.rep0 - 1]!;
+          while (sym < 0x100) {
+            const matchBit = (matchByte >>> 7) & 1;
+            matchByte <<= 1;
+            const i = base + 0x100 + (matchBit << 8) + sym;
+            const prob = p[i]!;
+            const bound = Math.imul(range >>> 11, prob) >>> 0;
+            let b: number;
+            if (code < bound) {
+              range = bound;
+              p[i] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[i] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            sym = (sym << 1) | b;
+            if (matchBit !== b) break;
           }
+        }
+        while (sym < 0x100) {
+          const i = base + sym;
           const prob = p[i]!;
           const bound = Math.imul(range >>> 11, prob) >>> 0;
-          let b: number;
           if (code < bound) {
             range = bound;
             p[i] = prob + ((2048 - prob) >>> 5);
-            b = 0;
+            sym <<= 1;
           } else {
             range = (range - bound) >>> 0;
             code = (code - bound) >>> 0;
             p[i] = prob - (prob >>> 5);
-            b = 1;
+            sym = (sym << 1) | 1;
           }
           if (range < TOP) {
             if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
             range = (range << 8) >>> 0;
             code = ((code << 8) | input[ip++]!) >>> 0;
           }
-          sym = (sym << 1) | b;
-          if (matchByte >= 0 && matchBit !== b) matchByte = -1;
         }
-        rc[0] = range;
-        rc[1] = code;
-        this.inPos = ip;
         buf[pos++] = sym & 0xff;
         state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
         continue;
       }
-      let len: number;
-      if (this.bit(IS_REP + state) === 1) {
-        if (rel === 0) throw new DecompressError(this.codec, "repeated match in an empty dictionary");
-        if (this.bit(IS_REP_G0 + state) === 0) {
-          if (this.bit(IS_REP0_LONG + (state << 4) + posState) === 0) {
-            // short rep: one byte at rep0
-            state = state < 7 ? 9 : 11;
-            buf[pos] = buf[pos - this.rep0 - 1]!;
-            pos++;
-            continue;
-          }
-        } else {
-          let dist: number;
-          if (this.bit(IS_REP_G1 + state) === 0) {
-            dist = this.rep1;
-          } else {
-            if (this.bit(IS_REP_G2 + state) === 0) {
-              dist = this.rep2;
-            } else {
-              dist = this.rep3;
-              this.rep3 = this.rep2;
-            }
-            this.rep2 = this.rep1;
-          }
-          this.rep1 = this.rep0;
-          this.rep0 = dist;
-        }
-        len = this.length(REP_LEN, posState);
-        state = state < 7 ? 8 : 11;
-      } else {
-        this.rep3 = this.rep2;
-        this.rep2 = this.rep1;
-        this.rep1 = this.rep0;
-        len = this.length(LEN, posState);
-        state = state < 7 ? 7 : 10;
-        const lenState = len < 3 ? len : 3;
-        const slot = this.tree(POS_SLOT + lenState * 64, 6);
-        let dist: number;
-        if (slot < 4) {
-          dist = slot;
-        } else {
-          const nd = (slot >>> 1) - 1;
-          dist = (2 | (slot & 1)) * 2 ** nd;
-          if (slot < 14) {
-            dist += this.reverseTree(SPEC_POS + dist - slot - 1, nd);
-          } else {
-            dist += this.direct(nd - 4) * 16;
-            dist += this.reverseTree(ALIGN, 4);
-          }
-        }
-        if (dist === 0xffffffff) {
-          ended = true;
-          break;
-        }
-        this.rep0 = dist;
+      range = (range - mbound) >>> 0;
+      code = (code - mbound) >>> 0;
+      p[mi] = mprob - (mprob >>> 5);
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
       }
-      len += MATCH_MIN;
+      rc[0] = range;
+      rc[1] = code;
+      this.inPos = ip;
+      const r = this.match(state, posState, rel);
+      range = rc[0]!;
+      code = rc[1]!;
+      ip = this.inPos;
+      if (r < 0) {
+        ended = true;
+        break;
+      }
+      state = r;
+      if (this.pendingShortRep) {
+        this.pendingShortRep = false;
+        buf[pos] = buf[pos - this.rep0 - 1]!;
+        pos++;
+        continue;
+      }
+      const len = this.matchLen;
       const rep0 = this.rep0;
       if (rep0 >= pos - dictStart)
         throw new DecompressError(
@@ -326,9 +321,75 @@ export class LzmaDecoder {
       }
       this.remainLen = len - n;
     }
+    rc[0] = range;
+    rc[1] = code;
+    this.inPos = ip;
     this.state = state;
     out.pos = pos;
     return ended;
+  }
+
+  private pendingShortRep = false;
+  private matchLen = 0;
+
+  /**
+   * After an isMatch bit of 1: decode the rep/match choice, length and distance. Returns the
+   * new state, or -1 for the end marker; sets matchLen (with MATCH_MIN) or pendingShortRep.
+   */
+  private match(state: number, posState: number, rel: number): number {
+    let len: number;
+    if (this.bit(IS_REP + state) === 1) {
+      if (rel === 0) throw new DecompressError(this.codec, "repeated match in an empty dictionary");
+      if (this.bit(IS_REP_G0 + state) === 0) {
+        if (this.bit(IS_REP0_LONG + (state << 4) + posState) === 0) {
+          // short rep: one byte at rep0
+          this.pendingShortRep = true;
+          return state < 7 ? 9 : 11;
+        }
+      } else {
+        let dist: number;
+        if (this.bit(IS_REP_G1 + state) === 0) {
+          dist = this.rep1;
+        } else {
+          if (this.bit(IS_REP_G2 + state) === 0) {
+            dist = this.rep2;
+          } else {
+            dist = this.rep3;
+            this.rep3 = this.rep2;
+          }
+          this.rep2 = this.rep1;
+        }
+        this.rep1 = this.rep0;
+        this.rep0 = dist;
+      }
+      len = this.length(REP_LEN, posState);
+      state = state < 7 ? 8 : 11;
+    } else {
+      this.rep3 = this.rep2;
+      this.rep2 = this.rep1;
+      this.rep1 = this.rep0;
+      len = this.length(LEN, posState);
+      state = state < 7 ? 7 : 10;
+      const lenState = len < 3 ? len : 3;
+      const slot = this.tree(POS_SLOT + lenState * 64, 6);
+      let dist: number;
+      if (slot < 4) {
+        dist = slot;
+      } else {
+        const nd = (slot >>> 1) - 1;
+        dist = (2 | (slot & 1)) * 2 ** nd;
+        if (slot < 14) {
+          dist += this.reverseTree(SPEC_POS + dist - slot - 1, nd);
+        } else {
+          dist += this.direct(nd - 4) * 16;
+          dist += this.reverseTree(ALIGN, 4);
+        }
+      }
+      if (dist === 0xffffffff) return -1;
+      this.rep0 = dist;
+    }
+    this.matchLen = len + MATCH_MIN;
+    return state;
   }
 }
 

@@ -88,19 +88,23 @@ function le32(b: Uint8Array, p: number): number {
  * spec (section 5.3.2 reference) with its prev_mask bookkeeping; the last 4 bytes of a
  * block are never converted, as in xz-embedded's bcj_x86 at end of input.
  */
+const BCJ_ALLOWED = [true, true, true, false, true, false, false, false];
+const BCJ_BIT_NUM = [0, 1, 2, 2, 3, 3, 3, 3];
+
 export function unBcjX86(buf: Uint8Array, start: number, end: number, startOffset = 0): void {
-  const allowed = [true, true, true, false, true, false, false, false];
-  const bitNum = [0, 1, 2, 2, 3, 3, 3, 3];
+  const allowed = BCJ_ALLOWED;
+  const bitNum = BCJ_BIT_NUM;
   const size = end - start;
   if (size <= 4) return;
   const limit = start + size - 4;
-  let prevPos = -1 >>> 0; // far before the start
+  // Before the first branch, "far before": prevMask starts at 0 (as xz-embedded's
+  // prev_pos = (size_t)-1 with x86_prev_mask 0); kept small-integer for V8.
+  let prevPos = start - 5;
   let prevMask = 0;
-  let havePrev = false;
   for (let i = start; i < limit; i++) {
     const op = buf[i]!;
     if ((op & 0xfe) !== 0xe8) continue;
-    const gap = havePrev ? i - prevPos : 5;
+    const gap = i - prevPos;
     if (gap > 3) {
       prevMask = 0;
     } else {
@@ -110,26 +114,25 @@ export function unBcjX86(buf: Uint8Array, start: number, end: number, startOffse
         const b = buf[i + 4 - k]!;
         if (!allowed[prevMask] || b === 0 || b === 0xff) {
           prevPos = i;
-          havePrev = true;
           prevMask = (prevMask << 1) | 1;
           continue;
         }
       }
     }
     prevPos = i;
-    havePrev = true;
     const b4 = buf[i + 4]!;
     if (b4 === 0 || b4 === 0xff) {
-      let src = le32(buf, i + 1);
+      // int32 arithmetic throughout: the conversion is modulo 2^32
+      let src = buf[i + 1]! | (buf[i + 2]! << 8) | (buf[i + 3]! << 16) | (buf[i + 4]! << 24);
       let dest: number;
-      const here = (startOffset + (i - start) + 5) >>> 0;
+      const here = (startOffset + (i - start) + 5) | 0;
       for (;;) {
-        dest = (src - here) >>> 0;
+        dest = (src - here) | 0;
         if (prevMask === 0) break;
         const j = bitNum[prevMask]! * 8;
         const b = (dest >>> (24 - j)) & 0xff;
         if (b !== 0 && b !== 0xff) break;
-        src = (dest ^ ((2 ** (32 - j) - 1) >>> 0)) >>> 0;
+        src = dest ^ ((1 << (32 - j)) - 1);
       }
       dest &= 0x01ffffff;
       if (dest & 0x01000000) dest |= 0xff000000;
