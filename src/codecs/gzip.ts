@@ -80,6 +80,7 @@ export function decodeGzip(
     for (let p = 0; p < deflate.length; p += STEP) {
       const last = p + STEP >= deflate.length;
       inf.push(deflate.subarray(p, Math.min(deflate.length, p + STEP)), last);
+      if ((p & 0xfffff) === 0) opts.onProgress?.(p, deflate.length);
     }
   } catch (e) {
     if (e instanceof LimitError) throw e;

@@ -449,6 +449,7 @@ export function decodeLzma(input: Uint8Array, opts: DecodeOptions = {}): LzmaRes
     if (want === 0) break;
     out.ensure(want);
     const ended = dec.decode(out.pos + want);
+    opts.onProgress?.(dec.inPos, input.length);
     if (ended) {
       if (size >= 0 && out.pos !== size)
         throw new DecompressError("lzma", `end marker after ${out.pos} of ${size} bytes`);

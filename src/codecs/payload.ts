@@ -158,7 +158,9 @@ export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): Pay
     if (codec.cutTrailer) body = input.subarray(0, input.length - 4);
   }
   if (opts.sizeHint !== undefined) dopts.sizeHint = opts.sizeHint;
+  if (opts.onProgress) dopts.onProgress = opts.onProgress;
   const r = codec.decode(body, dopts);
+  opts.onProgress?.(input.length, input.length);
   const consumed = r.consumed ?? body.length;
   let slack = body.length - consumed;
   if (opts.kernelTrailer && !codec.cutTrailer && codec.name !== "gzip") slack -= 4;

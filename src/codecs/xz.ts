@@ -155,6 +155,7 @@ function decodeLzma2(
   out: OutputBuffer,
   dec: LzmaDecoder,
   dictSize: number,
+  onProgress?: (done: number, total: number) => void,
 ): number {
   let needDictReset = true;
   let needProps = true;
@@ -201,6 +202,7 @@ function decodeLzma2(
     if (out.pos !== target) fail("LZMA2 chunk decoded short", pos);
     if (dec.inPos !== pos + packed) fail("LZMA2 chunk size does not match its data", pos);
     pos += packed;
+    onProgress?.(pos, input.length);
     void dictSize;
   }
 }
@@ -217,7 +219,7 @@ export function decodeXz(input: Uint8Array, opts: DecodeOptions = {}): XzResult 
   const end = input.length;
   let first = true;
   while (pos + 12 <= end && isXz(input.subarray(pos, pos + 6))) {
-    pos = decodeStream(input, pos, end, out, info);
+    pos = decodeStream(input, pos, end, out, info, opts.onProgress);
     first = false;
     // stream padding: multiples of 4 zero bytes
     let p = pos;
@@ -235,6 +237,7 @@ function decodeStream(
   end: number,
   out: OutputBuffer,
   info: XzInfo,
+  onProgress?: (done: number, total: number) => void,
 ): number {
   let pos = start + 6;
   const flags0 = input[pos]!;
@@ -303,7 +306,7 @@ function decodeStream(
     const outStart = out.pos;
     if (uncompressedSize >= 0) out.ensure(uncompressedSize);
     const dataEnd = compressedSize >= 0 ? Math.min(end, dataStart + compressedSize) : end;
-    pos = decodeLzma2(input, pos, dataEnd, out, dec, dictSize);
+    pos = decodeLzma2(input, pos, dataEnd, out, dec, dictSize, onProgress);
     if (compressedSize >= 0 && pos - dataStart !== compressedSize)
       fail("block compressed size mismatch", dataStart);
     if (uncompressedSize >= 0 && out.pos - outStart !== uncompressedSize)

@@ -86,6 +86,8 @@ export interface IdentifyOptions {
   inner?: boolean;
   /** Ceiling for every decompression (default 1 GiB). */
   maxOutput?: number;
+  /** Progress of payload decoding (compressed bytes done, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 function describeElf(src: SyncByteSource): ElfSummary {
@@ -143,7 +145,11 @@ function decodeLayer(
   opts: IdentifyOptions,
   kernelTrailer: boolean,
 ): { res: PayloadResult; inner: KernelImage } {
-  const res = decodePayload(bytes, { maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT, kernelTrailer });
+  const res = decodePayload(bytes, {
+    maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
+    kernelTrailer,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const inner = identifyImage(new MemorySource(res.data), opts);
   return { res, inner };
 }
@@ -315,6 +321,7 @@ export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): 
       res = decodePayload(cur.readSync(img.payload.offset, img.payload.length).slice(), {
         maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
         kernelTrailer: true,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       steps.push(
         `bzImage payload at ${hex(img.payload.offset)} (${res.codec}${res.detail ? `: ${res.detail}` : ""})`,

@@ -10,7 +10,7 @@ import type { AddrRange, LoadPlan } from "../../kimage/plan.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
 import { NodeFileSource } from "../../node/file.js";
-import { parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
@@ -236,6 +236,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   try {
     const img = identifyImage(src, {
       inner: !values.shallow,
+      onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
     if (values.json) ctx.stdout(`${toJson({ file, ...img })}\n`);
@@ -261,10 +262,10 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   if (!values.output) throw new UsageError("-o OUT is required");
   const src = new NodeFileSource(file);
   try {
-    const ex = extractKernel(
-      src,
-      values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {},
-    );
+    const ex = extractKernel(src, {
+      onProgress: progressBar(ctx, "decompressing"),
+      ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
+    });
     atomicWrite(values.output, ex.data);
     const info = {
       file,
