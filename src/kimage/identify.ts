@@ -129,7 +129,7 @@ const MACHINES: Record<number, string> = {
 function elfLine(e: ElfSummary): string {
   const loads = e.programHeaders.filter((p) => p.type === PT_LOAD).length;
   const parts = [
-    `ELF${e.class} ${e.littleEndian ? "LSB" : "MSB"} ${e.type === 2 ? "executable" : e.type === 3 ? "shared object" : `type ${e.type}`}`,
+    `ELF${e.class} ${e.littleEndian ? "LSB" : "MSB"} ${(["none", "relocatable", "executable", "shared object", "core file"] as const)[e.type] ?? `type ${e.type}`}`,
     MACHINES[e.machine] ?? `machine ${e.machine}`,
     `entry ${hex(e.entry)}`,
     `${loads} PT_LOAD`,

@@ -220,7 +220,7 @@ export function formatPlan(plan: LoadPlan): string {
     for (const c of plan.console) L.push(`  ${c}`);
   }
   for (const x of plan.warnings) L.push(`warning: ${x}`);
-  for (const x of plan.errors) L.push(`ERROR: ${x}`);
+  for (const x of plan.errors) L.push(x.startsWith("ERROR") ? x : `ERROR: ${x}`);
   return `${L.join("\n")}\n`;
 }
 
