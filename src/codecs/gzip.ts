@@ -66,10 +66,11 @@ export function decodeGzip(
   const isize =
     (input[tEnd - 4]! | (input[tEnd - 3]! << 8) | (input[tEnd - 2]! << 16) | (input[tEnd - 1]! << 24)) >>> 0;
   const max = opts.maxOutput;
-  // ISIZE is exact below 4 GiB: use it as the size hint when the caller has none.
+  // ISIZE is exact below 4 GiB: use it as the size hint when the caller has none, bounded by
+  // DEFLATE's maximum ratio (1032:1) so a forged ISIZE cannot force a large allocation.
   const out = new OutputBuffer("gzip", {
     ...opts,
-    sizeHint: opts.sizeHint ?? (isize > 0 ? isize : undefined),
+    sizeHint: opts.sizeHint ?? (isize > 0 ? Math.min(isize, input.length * 1032) : undefined),
   });
   const inf = new Inflate((chunk) => out.push(chunk));
   const deflate = input.subarray(hdr.length, tEnd - 8);
