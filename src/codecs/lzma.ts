@@ -437,7 +437,9 @@ export function decodeLzma(input: Uint8Array, opts: DecodeOptions = {}): LzmaRes
     const max = opts.maxOutput ?? Number.MAX_SAFE_INTEGER;
     if (size > max) throw new LimitError("lzma output size", size, max);
   }
-  const out = new OutputBuffer("lzma", size >= 0 ? { ...opts, sizeHint: size } : opts);
+  // the header's size is untrusted: preallocate only up to a plausible ratio, grow past it
+  const hint = size >= 0 ? Math.min(size, input.length * 64 + (1 << 20)) : undefined;
+  const out = new OutputBuffer("lzma", hint !== undefined ? { ...opts, sizeHint: hint } : opts);
   const dec = new LzmaDecoder(out, "lzma");
   dec.setProps(props);
   dec.resetState();

@@ -304,7 +304,8 @@ function decodeStream(
     pos = hStart + headerSize;
     const dataStart = pos;
     const outStart = out.pos;
-    if (uncompressedSize >= 0) out.ensure(uncompressedSize);
+    // preallocate from the block header only up to a plausible ratio (it is untrusted)
+    if (uncompressedSize >= 0) out.ensure(Math.min(uncompressedSize, (end - pos) * 64 + (1 << 20)));
     const dataEnd = compressedSize >= 0 ? Math.min(end, dataStart + compressedSize) : end;
     pos = decodeLzma2(input, pos, dataEnd, out, dec, dictSize, onProgress);
     if (compressedSize >= 0 && pos - dataStart !== compressedSize)
