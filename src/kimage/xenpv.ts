@@ -193,6 +193,23 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
       warnings: w,
     });
   }
+  // The trap of old kernels whose paddr equals vaddr: with the legacy __xen_guest string libelf
+  // defaults ELF_PADDR_OFFSET to VIRT_BASE for them; with ELF notes the default is 0, so such a
+  // kernel lands at vaddr + virt_base unless it states PADDR_OFFSET.
+  if (
+    (!guest.error || /out of bounds/.test(guest.error)) &&
+    guest.source !== "__xen_guest" &&
+    guest.virtBase !== 0n &&
+    guest.elfPaddrOffset === 0n &&
+    !guest.notes.some((n) => n.name === "PADDR_OFFSET") &&
+    loads.length > 0 &&
+    loads.every((p) => p.paddr === p.vaddr)
+  )
+    warnings.push(
+      `every p_paddr equals its p_vaddr but the notes give no PADDR_OFFSET: libelf uses 0 and places the kernel at p_vaddr + ${hex(guest.virtBase)} (the legacy __xen_guest path would have used VIRT_BASE)`,
+    );
+  if (!guest.error && guest.virtKend < guest.virtKstart)
+    warnings.push("paddr + virt_offset wraps past the top of the address space");
   // elf_load_binary: "Let bizarre ELFs write the output image up to twice"
   if (!guest.error && total > destSize * 2n)
     errors.push("program segments total to more than the input image size (libelf refuses: O(n^2) guard)");
