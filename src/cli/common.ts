@@ -3,7 +3,8 @@ import { KdumpkitError } from "../errors.js";
 /** What a verb gets: its arguments (after the verb name) and where to write. */
 export interface VerbContext {
   args: string[];
-  stdout: (s: string) => void;
+  /** Bytes are written as they are (dmesg text is latin1/UTF-8 exactly as the kernel logged it). */
+  stdout: (s: string | Uint8Array) => void;
   stderr: (s: string) => void;
   /** True when stderr is a terminal (show progress bars). */
   tty: boolean;

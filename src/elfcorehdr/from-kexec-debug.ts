@@ -16,7 +16,7 @@ import { FormatError } from "../errors.js";
 import { crashKernelRegions, type IomemTree, kexecToolsCrashRanges } from "../memmap/iomem.js";
 import type { KexecDebug } from "../memmap/kexec-debug.js";
 import type { PhysRange } from "../memmap/range.js";
-import { type KexecToolsInputs, X86_64_DEFAULT_PAGE_OFFSET } from "./kexec-tools.js";
+import { type KexecToolsInputs, X86_64_DEFAULT_PAGE_OFFSET, X86_LOWMEM_LIMIT } from "./kexec-tools.js";
 import type { CoreArch } from "./types.js";
 
 export interface FromKexecDebugOptions {
@@ -38,7 +38,7 @@ export function kexecToolsInputsFromDebug(
   let gart: PhysRange | undefined;
   if (!xen) {
     if (!iomem) throw new FormatError("kexec-tools inputs outside Xen need /proc/iomem");
-    const k = kexecToolsCrashRanges(iomem, arch === "i386" ? 0x38000000 : 0);
+    const k = kexecToolsCrashRanges(iomem, arch === "i386" ? X86_LOWMEM_LIMIT : 0);
     memory = k.ranges;
     gart = k.gart;
   } else if (memory.length > 0 && memory.find((r) => r.type === 0)?.start === 0x400) {

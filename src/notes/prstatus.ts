@@ -55,7 +55,7 @@ interface RegSlot {
 interface ArchLayout {
   arch: PrstatusArch;
   word: 4 | 8;
-  /** Big-endian only (s390x) or either. */
+  /** pr_reg slots in stored order (byte order comes from the file). */
   regs: RegSlot[];
   /** sizeof(elf_gregset_t): may exceed the named slots (ppc64 pads to 48 words). */
   gregsetSize: number;
@@ -144,7 +144,8 @@ const ARM64: ArchLayout = {
   gregsetSize: 34 * 8,
 };
 
-// arch/powerpc/include/uapi/asm/ptrace.h struct pt_regs; ELF_NGREG = 48
+// arch/powerpc/include/uapi/asm/ptrace.h struct pt_regs; ELF_NGREG = 48. Slot 39 is softe on
+// ppc64 (elfutils, sharing ppc32's table, calls it "mq"); trap and result eu-readelf skips.
 const PPC64: ArchLayout = {
   arch: "ppc64",
   word: 8,

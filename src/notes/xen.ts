@@ -70,8 +70,8 @@ const GUEST_NOTES: Record<number, { name: string; form: GuestNoteForm }> = {
   [XEN_ELFNOTE_SUSPEND_CANCEL]: { name: "SUSPEND_CANCEL", form: "number" },
   [XEN_ELFNOTE_INIT_P2M]: { name: "INIT_P2M", form: "number" },
   [XEN_ELFNOTE_MOD_START_PFN]: { name: "MOD_START_PFN", form: "number" },
-  // libelf reads it as an array of uint32 feature submaps (or'ed into f_supported)
-  [XEN_ELFNOTE_SUPPORTED_FEATURES]: { name: "SUPPORTED_FEATURES", form: "number" },
+  // libelf reads it as an array of uint32 feature submaps (elf_note_numeric_array, unit 4)
+  [XEN_ELFNOTE_SUPPORTED_FEATURES]: { name: "SUPPORTED_FEATURES", form: "numbers" },
   [XEN_ELFNOTE_PHYS32_ENTRY]: { name: "PHYS32_ENTRY", form: "number" },
   // up to three uint32: alignment, minimum, maximum
   [XEN_ELFNOTE_PHYS32_RELOC]: { name: "PHYS32_RELOC", form: "numbers" },
@@ -149,10 +149,11 @@ export function decodeXenGuestNote(
     }
     value = { form: "number", value: readUnsigned(c, 0, n) };
   } else {
-    // L1_MFN_VALID: maddr_t (8-byte) pairs; PHYS32_RELOC: up to three uint32.
-    const unit = type === XEN_ELFNOTE_PHYS32_RELOC ? 4 : desc.length % 8 === 0 ? 8 : 4;
-    const count =
-      type === XEN_ELFNOTE_PHYS32_RELOC ? Math.min(3, desc.length >> 2) : Math.floor(desc.length / unit);
+    // L1_MFN_VALID: maddr_t (8-byte) mask/value pairs; PHYS32_RELOC: up to three uint32;
+    // SUPPORTED_FEATURES: uint32 submaps. libelf ignores a length that is not whole units.
+    const unit = type === XEN_ELFNOTE_L1_MFN_VALID && desc.length % 8 === 0 ? 8 : 4;
+    let count = Math.floor(desc.length / unit);
+    if (type === XEN_ELFNOTE_PHYS32_RELOC) count = Math.min(3, count);
     const values: bigint[] = [];
     for (let i = 0; i < count; i++) values.push(readUnsigned(c, i * unit, unit));
     value = { form: "numbers", values, unitBytes: unit };

@@ -13,6 +13,7 @@ import {
 } from "../../elf/listing.js";
 import { ElfFile } from "../../elf/reader.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
+import { decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openInput } from "../input.js";
 
@@ -49,12 +50,13 @@ export const elfVerb: Verb = {
       const elf = ElfFile.parse(input.source);
       const symtabs = s ? elf.sections.filter((x) => x.type === SHT_SYMTAB || x.type === SHT_DYNSYM) : [];
       const notes = n ? elf.notes() : [];
+      const noteCtx = { machine: elf.header.machine, class: elf.class, littleEndian: elf.littleEndian };
       if (values.json) {
         const out: Record<string, unknown> = {};
         if (h) out.header = headerJson(elf.header);
         if (l) out.programHeaders = elf.programHeaders.map(programHeaderJson);
         if (S) out.sections = elf.sections.map(sectionJson);
-        if (n) out.notes = notes.map((x) => noteJson(elf, x));
+        if (n) out.notes = notes.map((x) => noteJson(elf, x, decodeNote(x, noteCtx)));
         out.warnings = elf.warnings;
         let json = toJson(out);
         if (s) {
@@ -69,7 +71,13 @@ export const elfVerb: Verb = {
       if (S) parts.push(listSections(elf));
       if (l) parts.push(listProgramHeaders(elf));
       for (const t of symtabs) parts.push(listSymbols(elf, elf.symbolsOf(t), t.name));
-      if (n) parts.push(listNotes(elf, notes));
+      if (n)
+        parts.push(
+          listNotes(elf, notes, (x) => {
+            const d = decodeNote(x, noteCtx);
+            return d?.kind === "gnu-build-id" ? `Build ID: ${d.buildId}` : undefined;
+          }),
+        );
       ctx.stdout(parts.join("\n"));
       for (const w of elf.warnings) ctx.stderr(`warning: ${w.message}\n`);
       return 0;

@@ -11,6 +11,7 @@ import {
   buildKexecToolsHeader,
   type KexecToolsInputs,
   X86_64_DEFAULT_PAGE_OFFSET,
+  X86_LOWMEM_LIMIT,
   X86_PAGE_OFFSET,
 } from "../../elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
@@ -116,7 +117,7 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
   const crash = crashKernelRegions(iomem).map((r) => ({ start: r.start, end: r.end }));
   let ranges: MemoryRange[];
   if (flavour === "kernel" || arch === "arm64") ranges = systemRam(iomem);
-  else ranges = kexecToolsCrashRanges(iomem, arch === "i386" ? 0x38000000 : 0).ranges;
+  else ranges = kexecToolsCrashRanges(iomem, arch === "i386" ? X86_LOWMEM_LIMIT : 0).ranges;
   return { kind: "iomem", iomem, ranges, crashKernel: crash };
 }
 
@@ -240,7 +241,7 @@ function build(ctx: VerbContext, args: string[]): number {
         ranges:
           flavour === "kernel" || arch === "arm64"
             ? systemRam(live.iomem)
-            : kexecToolsCrashRanges(live.iomem).ranges,
+            : kexecToolsCrashRanges(live.iomem, arch === "i386" ? X86_LOWMEM_LIMIT : 0).ranges,
         crashKernel: crash,
       };
     }

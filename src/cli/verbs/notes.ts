@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { pageCodecs } from "../../codecs/pages.js";
-import { isKdump, KdumpBackend } from "../../dump/diskdump.js";
+import { openDump } from "../../dump/index.js";
 import { machineName } from "../../elf/names.js";
-import { ElfFile, isElf, parseNotes } from "../../elf/reader.js";
+import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
-import { FormatError, hex } from "../../errors.js";
+import { hex } from "../../errors.js";
+import { nodePageCodecs } from "../../node/dump.js";
 import {
   type DecodedNote,
   decodeNote,
@@ -27,8 +27,8 @@ import { openInput } from "../input.js";
  * decodes are shown as hex, like readelf does.
  */
 
-// Opening: ELF (vmcore, QEMU dump, elfcorehdr) or kdump-compressed (makedumpfile, QEMU).
-// TODO(dumps): switch to openDump once the dumps helper lands it.
+// Opening: any ELF (vmcore, QEMU dump, elfcorehdr, vmlinux, xen-syms) through the ELF reader;
+// everything else through the dump facade (kdump-compressed, diskdump, flattened).
 export interface DumpNotes {
   format: "elf" | "kdump" | "diskdump";
   /** e.g. "ELF64 LSB, x86-64" or "kdump-compressed, x86_64". */
@@ -73,32 +73,26 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
         close: () => input.close(),
       };
     }
-    if (isKdump(head)) {
-      const k = new KdumpBackend([src], {
-        codecs: pageCodecs(),
-        parseNotes: (b, le, off) => parseNotes(b, le, off, { kind: "segment", index: 0 }),
-      });
-      const out: DumpNotes = {
-        format: k.format,
-        description: `${k.format === "kdump" ? "kdump-compressed" : "diskdump"}, ${k.machine ?? "unknown machine"}`,
-        ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
-        notes: k.notes,
-        readPhys(addr, length) {
-          const b = new Uint8Array(length);
-          try {
-            k.read(addr, b, false);
-            return b;
-          } catch {
-            return undefined;
-          }
-        },
-        warnings: k.warnings.map((w) => w.message),
-        close: () => input.close(),
-      };
-      if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
-      return out;
-    }
-    throw new FormatError(`${file}: neither ELF nor kdump-compressed`, 0, "ELF or KDUMP signature");
+    // kdump-compressed, diskdump, flattened (QEMU writes its kdump files flattened): the facade
+    const dump = openDump(src, { codecs: nodePageCodecs });
+    const k = dump.backend;
+    const out: DumpNotes = {
+      format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
+      description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
+      ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
+      notes: dump.notes,
+      readPhys(addr, length) {
+        try {
+          return dump.readPhys(addr, length);
+        } catch {
+          return undefined;
+        }
+      },
+      warnings: dump.warnings.map((w) => w.message),
+      close: () => input.close(),
+    };
+    if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
+    return out;
   } catch (e) {
     input.close();
     throw e;
@@ -282,6 +276,12 @@ interface NoteRow {
   desc: Uint8Array;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function decodeDumpNotes(d: DumpNotes): NoteRow[] {
   const rows: NoteRow[] = d.notes.map((n, index) => {
     const row: NoteRow = {
@@ -298,16 +298,20 @@ export function decodeDumpNotes(d: DumpNotes): NoteRow[] {
     if (dec?.kind === "xen-crash-info") row.strings = resolveXenCrashInfoStrings(dec, d.readPhys);
     return row;
   });
-  if (d.vmcoreinfoBytes) {
+  // kdump v3+ headers point at VMCOREINFO outside the notes too; show it only when it is not
+  // already one of the notes (makedumpfile and QEMU write both, identical)
+  const vi = d.vmcoreinfoBytes;
+  const dup = vi && d.notes.some((n) => n.name === "VMCOREINFO" && sameBytes(n.desc, vi));
+  if (vi && !dup) {
     rows.push({
       index: rows.length,
       name: "VMCOREINFO",
       type: 0,
       typeName: "VMCOREINFO (kdump sub-header)",
-      descsz: d.vmcoreinfoBytes.length,
+      descsz: vi.length,
       offset: -1,
-      decoded: { kind: "vmcoreinfo", xen: false, info: Vmcoreinfo.fromBytes(d.vmcoreinfoBytes) },
-      desc: d.vmcoreinfoBytes,
+      decoded: { kind: "vmcoreinfo", xen: false, info: Vmcoreinfo.fromBytes(vi) },
+      desc: vi,
     });
   }
   return rows;

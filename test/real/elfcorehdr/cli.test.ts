@@ -11,7 +11,12 @@ import { fixturePath, skipNoFixtures } from "../../fixtures.js";
 async function run(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const c: VerbContext = { args, stdout: (s) => out.push(s), stderr: (s) => err.push(s), tty: false };
+  const c: VerbContext = {
+    args,
+    stdout: (s) => out.push(typeof s === "string" ? s : Buffer.from(s).toString("latin1")),
+    stderr: (s) => err.push(s),
+    tty: false,
+  };
   const rc = await elfcorehdrVerb.run(c);
   return { rc, out: out.join(""), err: err.join("") };
 }

@@ -80,60 +80,62 @@ function qemuInfoRegisters(text: string): Map<string, bigint>[] {
   return cpus;
 }
 
-test(
-  "QEMU ELF dump: PRSTATUS + QEMU CPU state equal QEMU's own `info registers`",
-  { skip: skipNoFixtures },
-  async () => {
-    const ref = qemuInfoRegisters(expected("qemu-dump/qemu-info-registers.txt"));
-    const cpus = await regsJson(fixtureFile("qemu-dump/guest.elf.zst"));
-    assert.equal(cpus.length, ref.length);
-    const names: [string, string][] = [
-      ["rax", "rax"],
-      ["rbx", "rbx"],
-      ["rcx", "rcx"],
-      ["rdx", "rdx"],
-      ["rsi", "rsi"],
-      ["rdi", "rdi"],
-      ["rbp", "rbp"],
-      ["rsp", "rsp"],
-      ["r8", "r8"],
-      ["r9", "r9"],
-      ["r10", "r10"],
-      ["r11", "r11"],
-      ["r12", "r12"],
-      ["r13", "r13"],
-      ["r14", "r14"],
-      ["r15", "r15"],
-      ["rip", "rip"],
-      ["rfl", "rflags"],
-      ["cr0", "cr0"],
-      ["cr2", "cr2"],
-      ["cr3", "cr3"],
-      ["cr4", "cr4"],
-      ["gs.base", "gs.base"],
-      ["tr.base", "tr.base"],
-      ["gdt.base", "gdt.base"],
-      ["gdt.limit", "gdt.limit"],
-      ["idt.base", "idt.base"],
-      ["idt.limit", "idt.limit"],
-    ];
-    cpus.forEach((c, i) => {
-      for (const [q, ours] of names) {
-        assert.ok(ref[i]!.has(q), `QEMU printed ${q}`);
-        assert.equal(c.regs.get(ours), ref[i]!.get(q), `CPU ${i} ${ours}`);
+for (const file of ["qemu-dump/guest.elf.zst", "qemu-dump/guest.kdump-zlib"]) {
+  test(
+    `${file}: PRSTATUS + QEMU CPU state equal QEMU's own \`info registers\``,
+    { skip: skipNoFixtures },
+    async () => {
+      const ref = qemuInfoRegisters(expected("qemu-dump/qemu-info-registers.txt"));
+      const cpus = await regsJson(file.endsWith(".zst") ? fixtureFile(file) : fixturePath(file));
+      assert.equal(cpus.length, ref.length);
+      const names: [string, string][] = [
+        ["rax", "rax"],
+        ["rbx", "rbx"],
+        ["rcx", "rcx"],
+        ["rdx", "rdx"],
+        ["rsi", "rsi"],
+        ["rdi", "rdi"],
+        ["rbp", "rbp"],
+        ["rsp", "rsp"],
+        ["r8", "r8"],
+        ["r9", "r9"],
+        ["r10", "r10"],
+        ["r11", "r11"],
+        ["r12", "r12"],
+        ["r13", "r13"],
+        ["r14", "r14"],
+        ["r15", "r15"],
+        ["rip", "rip"],
+        ["rfl", "rflags"],
+        ["cr0", "cr0"],
+        ["cr2", "cr2"],
+        ["cr3", "cr3"],
+        ["cr4", "cr4"],
+        ["gs.base", "gs.base"],
+        ["tr.base", "tr.base"],
+        ["gdt.base", "gdt.base"],
+        ["gdt.limit", "gdt.limit"],
+        ["idt.base", "idt.base"],
+        ["idt.limit", "idt.limit"],
+      ];
+      cpus.forEach((c, i) => {
+        for (const [q, ours] of names) {
+          assert.ok(ref[i]!.has(q), `QEMU printed ${q}`);
+          assert.equal(c.regs.get(ours), ref[i]!.get(q), `CPU ${i} ${ours}`);
+        }
+      });
+      // and libkdumpfile's view of the same file: pid, rip, rsp per CPU
+      for (const line of expected("qemu-dump/guest.elf.kdumpfile.txt").split("\n")) {
+        const m = /^cpu (\d+) pid=(\d+) rip=(0x[0-9a-f]+) rsp=(0x[0-9a-f]+)/.exec(line);
+        if (!m) continue;
+        const c = cpus[Number(m[1])]!;
+        assert.equal(c.pid, Number(m[2]));
+        assert.equal(c.regs.get("rip"), BigInt(m[3]!));
+        assert.equal(c.regs.get("rsp"), BigInt(m[4]!));
       }
-    });
-    // and libkdumpfile's view of the same file: pid, rip, rsp per CPU
-    for (const line of expected("qemu-dump/guest.elf.kdumpfile.txt").split("\n")) {
-      const m = /^cpu (\d+) pid=(\d+) rip=(0x[0-9a-f]+) rsp=(0x[0-9a-f]+)/.exec(line);
-      if (!m) continue;
-      const c = cpus[Number(m[1])]!;
-      assert.equal(c.pid, Number(m[2]));
-      assert.equal(c.regs.get("rip"), BigInt(m[3]!));
-      assert.equal(c.regs.get("rsp"), BigInt(m[4]!));
-    }
-  },
-);
+    },
+  );
+}
 
 test(
   "notes --json on the Xen kdump: CRASH_INFO with its strings read from machine memory",

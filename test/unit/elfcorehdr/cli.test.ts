@@ -26,7 +26,12 @@ const IOMEM = `00000000-00000fff : Reserved
 function ctx(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const c: VerbContext = { args, stdout: (s) => out.push(s), stderr: (s) => err.push(s), tty: false };
+  const c: VerbContext = {
+    args,
+    stdout: (s) => out.push(typeof s === "string" ? s : Buffer.from(s).toString("latin1")),
+    stderr: (s) => err.push(s),
+    tty: false,
+  };
   return { c, out, err };
 }
 

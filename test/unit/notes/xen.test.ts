@@ -112,7 +112,7 @@ test("Xen guest notes: strings vs numbers as libelf reads them", () => {
   const n = decodeXenGuestNote(3, words(8, [0xffffffff80000000n]), true);
   assert.deepEqual(n?.value, { form: "number", value: 0xffffffff80000000n });
   const f = decodeXenGuestNote(17, words(4, [0x8801]), true);
-  assert.deepEqual(f?.value, { form: "number", value: 0x8801n });
+  assert.deepEqual(f?.value, { form: "numbers", values: [0x8801n], unitBytes: 4 });
   const l1 = decodeXenGuestNote(13, words(8, [1, 1]), true);
   assert.deepEqual(l1?.value, { form: "numbers", values: [1n, 1n], unitBytes: 8 });
   const reloc = decodeXenGuestNote(19, words(4, [0x200000, 0x1000000, 0xffffffff]), true);
