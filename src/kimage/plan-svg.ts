@@ -179,11 +179,11 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
     if (p.entry !== undefined && p.entry >= lo && p.entry <= hi) {
       const ex = X(p.entry);
       parts.push(
-        `<line x1="${ex.toFixed(1)}" x2="${ex.toFixed(1)}" y1="${bodyTop}" y2="${y + 2}" class="ent"/>`,
+        `<line x1="${ex.toFixed(1)}" x2="${ex.toFixed(1)}" y1="${bodyTop - 4}" y2="${y + 2}" class="ent"/>`,
       );
-      const right = ex > PLOT_X + PLOT_W - 160;
+      // labelled in the panel's title row, right-aligned, so it never covers a bar
       parts.push(
-        `<text x="${(right ? ex - 3 : ex + 3).toFixed(1)}" y="${y - 2}" class="s ent-t"${right ? ' text-anchor="end"' : ""}>entry ${esc(hx(p.entry))}</text>`,
+        `<text x="${PLOT_X + PLOT_W}" y="${top + 14}" class="s ent-t" text-anchor="end">┆ entry ${esc(hx(p.entry))}</text>`,
       );
     }
     // axis
@@ -201,11 +201,11 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
     for (; v <= hi; v += step) {
       const x = X(v);
       parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + 4}" class="axis"/>`);
-      parts.push(`<text x="${x.toFixed(1)}" y="${y + 15}" class="s" text-anchor="middle">${hx(v)}</text>`);
+      const anchor = x > PLOT_X + PLOT_W - 40 ? "end" : x < PLOT_X + 40 ? "start" : "middle";
+      parts.push(`<text x="${x.toFixed(1)}" y="${y + 15}" class="s" text-anchor="${anchor}">${hx(v)}</text>`);
     }
     y += 14;
     y += 30;
-    void top;
   }
   const notes = [
     ...plan.console,
