@@ -101,9 +101,16 @@ export function unBcjX86(buf: Uint8Array, start: number, end: number, startOffse
   // prev_pos = (size_t)-1 with x86_prev_mask 0); kept small-integer for V8.
   let prevPos = start - 5;
   let prevMask = 0;
+  // Jump from one E8/E9 byte to the next with indexOf (native memchr): 1–2% of x86 code bytes
+  // are candidates, so this skips the per-byte loop for the rest.
+  let nextE8 = buf.indexOf(0xe8, start);
+  let nextE9 = buf.indexOf(0xe9, start);
   for (let i = start; i < limit; i++) {
-    const op = buf[i]!;
-    if ((op & 0xfe) !== 0xe8) continue;
+    if (nextE8 >= 0 && nextE8 < i) nextE8 = buf.indexOf(0xe8, i);
+    if (nextE9 >= 0 && nextE9 < i) nextE9 = buf.indexOf(0xe9, i);
+    const next = nextE8 < 0 ? nextE9 : nextE9 < 0 ? nextE8 : Math.min(nextE8, nextE9);
+    if (next < 0 || next >= limit) break;
+    i = next;
     const gap = i - prevPos;
     if (gap > 3) {
       prevMask = 0;
