@@ -107,73 +107,6 @@ export class LzmaDecoder {
     if (this.rc[1] === this.rc[0]) throw new DecompressError(this.codec, "corrupt range coder init");
   }
 
-  private fill(): void {
-    if (this.inPos >= this.inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
-    const rc = this.rc;
-    rc[0] = rc[0]! << 8;
-    rc[1] = (rc[1]! << 8) | this.input[this.inPos++]!;
-  }
-
-  private bit(i: number): number {
-    const p = this.probs;
-    const rc = this.rc;
-    const prob = p[i]!;
-    const range = rc[0]!;
-    const code = rc[1]!;
-    const bound = Math.imul(range >>> 11, prob) >>> 0;
-    if (code < bound) {
-      rc[0] = bound;
-      p[i] = prob + ((2048 - prob) >>> 5);
-      if (bound < TOP) this.fill();
-      return 0;
-    }
-    rc[0] = range - bound;
-    rc[1] = code - bound;
-    p[i] = prob - (prob >>> 5);
-    if (range - bound < TOP) this.fill();
-    return 1;
-  }
-
-  private tree(base: number, bits: number): number {
-    let m = 1;
-    for (let i = 0; i < bits; i++) m = (m << 1) | this.bit(base + m);
-    return m - (1 << bits);
-  }
-
-  private reverseTree(base: number, bits: number): number {
-    let m = 1;
-    let sym = 0;
-    for (let i = 0; i < bits; i++) {
-      const b = this.bit(base + m);
-      m = (m << 1) | b;
-      sym |= b << i;
-    }
-    return sym;
-  }
-
-  private direct(bits: number): number {
-    const rc = this.rc;
-    let res = 0;
-    for (let i = 0; i < bits; i++) {
-      const range = rc[0]! >>> 1;
-      rc[0] = range;
-      let b = 0;
-      if (rc[1]! >= range) {
-        rc[1] = rc[1]! - range;
-        b = 1;
-      }
-      res = res * 2 + b;
-      if (range < TOP) this.fill();
-    }
-    return res;
-  }
-
-  private length(base: number, posState: number): number {
-    if (this.bit(base) === 0) return this.tree(base + LEN_LOW + posState * 8, 3);
-    if (this.bit(base + LEN_CHOICE2) === 0) return 8 + this.tree(base + LEN_MID + posState * 8, 3);
-    return 16 + this.tree(base + LEN_HIGH, 8);
-  }
-
   /**
    * Decode until the output reaches `limit` (absolute position; the caller has made room up
    * to it) or the end marker. Returns true when the end marker was read.
@@ -337,21 +270,129 @@ export class LzmaDecoder {
    * new state, or -1 for the end marker; sets matchLen (with MATCH_MIN) or pendingShortRep.
    */
   private match(state: number, posState: number, rel: number): number {
-    let len: number;
-    if (this.bit(IS_REP + state) === 1) {
+    // Same bit decoding as bit()/tree()/reverseTree()/direct(), expanded with the range coder
+    // in locals (the match path is a third of the decoding time).
+    const p = this.probs;
+    const rc = this.rc;
+    const input = this.input;
+    const inEnd = this.inEnd;
+    let range = rc[0]!;
+    let code = rc[1]!;
+    let ip = this.inPos;
+    let pi = 0;
+    let prob = 0;
+    let bound = 0;
+    let b = 0;
+    let lenBase: number;
+    let newState: number;
+    pi = IS_REP + state;
+    prob = p[pi]!;
+    bound = Math.imul(range >>> 11, prob) >>> 0;
+    if (code < bound) {
+      range = bound;
+      p[pi] = prob + ((2048 - prob) >>> 5);
+      b = 0;
+    } else {
+      range = (range - bound) >>> 0;
+      code = (code - bound) >>> 0;
+      p[pi] = prob - (prob >>> 5);
+      b = 1;
+    }
+    if (range < TOP) {
+      if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+      range = (range << 8) >>> 0;
+      code = ((code << 8) | input[ip++]!) >>> 0;
+    }
+    const rep = b === 1;
+    if (rep) {
       if (rel === 0) throw new DecompressError(this.codec, "repeated match in an empty dictionary");
-      if (this.bit(IS_REP_G0 + state) === 0) {
-        if (this.bit(IS_REP0_LONG + (state << 4) + posState) === 0) {
+      pi = IS_REP_G0 + state;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      if (b === 0) {
+        pi = IS_REP0_LONG + (state << 4) + posState;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        if (b === 0) {
           // short rep: one byte at rep0
           this.pendingShortRep = true;
+          rc[0] = range;
+          rc[1] = code;
+          this.inPos = ip;
           return state < 7 ? 9 : 11;
         }
       } else {
         let dist: number;
-        if (this.bit(IS_REP_G1 + state) === 0) {
+        pi = IS_REP_G1 + state;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        if (b === 0) {
           dist = this.rep1;
         } else {
-          if (this.bit(IS_REP_G2 + state) === 0) {
+          pi = IS_REP_G2 + state;
+          prob = p[pi]!;
+          bound = Math.imul(range >>> 11, prob) >>> 0;
+          if (code < bound) {
+            range = bound;
+            p[pi] = prob + ((2048 - prob) >>> 5);
+            b = 0;
+          } else {
+            range = (range - bound) >>> 0;
+            code = (code - bound) >>> 0;
+            p[pi] = prob - (prob >>> 5);
+            b = 1;
+          }
+          if (range < TOP) {
+            if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+            range = (range << 8) >>> 0;
+            code = ((code << 8) | input[ip++]!) >>> 0;
+          }
+          if (b === 0) {
             dist = this.rep2;
           } else {
             dist = this.rep3;
@@ -362,16 +403,118 @@ export class LzmaDecoder {
         this.rep1 = this.rep0;
         this.rep0 = dist;
       }
-      len = this.length(REP_LEN, posState);
-      state = state < 7 ? 8 : 11;
+      lenBase = REP_LEN;
+      newState = state < 7 ? 8 : 11;
     } else {
       this.rep3 = this.rep2;
       this.rep2 = this.rep1;
       this.rep1 = this.rep0;
-      len = this.length(LEN, posState);
-      state = state < 7 ? 7 : 10;
-      const lenState = len < 3 ? len : 3;
-      const slot = this.tree(POS_SLOT + lenState * 64, 6);
+      lenBase = LEN;
+      newState = state < 7 ? 7 : 10;
+    }
+    // length: choice, choice2, then a 3-, 3- or 8-bit tree
+    let treeBase: number;
+    let treeBits: number;
+    let lenAdd: number;
+    pi = lenBase;
+    prob = p[pi]!;
+    bound = Math.imul(range >>> 11, prob) >>> 0;
+    if (code < bound) {
+      range = bound;
+      p[pi] = prob + ((2048 - prob) >>> 5);
+      b = 0;
+    } else {
+      range = (range - bound) >>> 0;
+      code = (code - bound) >>> 0;
+      p[pi] = prob - (prob >>> 5);
+      b = 1;
+    }
+    if (range < TOP) {
+      if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+      range = (range << 8) >>> 0;
+      code = ((code << 8) | input[ip++]!) >>> 0;
+    }
+    if (b === 0) {
+      treeBase = lenBase + LEN_LOW + posState * 8;
+      treeBits = 3;
+      lenAdd = 0;
+    } else {
+      pi = lenBase + LEN_CHOICE2;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      if (b === 0) {
+        treeBase = lenBase + LEN_MID + posState * 8;
+        treeBits = 3;
+        lenAdd = 8;
+      } else {
+        treeBase = lenBase + LEN_HIGH;
+        treeBits = 8;
+        lenAdd = 16;
+      }
+    }
+    let m = 1;
+    for (let k = 0; k < treeBits; k++) {
+      pi = treeBase + m;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      m = (m << 1) | b;
+    }
+    const len = lenAdd + m - (1 << treeBits);
+    if (!rep) {
+      const slotBase = POS_SLOT + (len < 3 ? len : 3) * 64;
+      m = 1;
+      for (let k = 0; k < 6; k++) {
+        pi = slotBase + m;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        m = (m << 1) | b;
+      }
+      const slot = m - 64;
       let dist: number;
       if (slot < 4) {
         dist = slot;
@@ -379,17 +522,83 @@ export class LzmaDecoder {
         const nd = (slot >>> 1) - 1;
         dist = (2 | (slot & 1)) * 2 ** nd;
         if (slot < 14) {
-          dist += this.reverseTree(SPEC_POS + dist - slot - 1, nd);
+          const base = SPEC_POS + dist - slot - 1;
+          m = 1;
+          for (let k = 0; k < nd; k++) {
+            pi = base + m;
+            prob = p[pi]!;
+            bound = Math.imul(range >>> 11, prob) >>> 0;
+            if (code < bound) {
+              range = bound;
+              p[pi] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[pi] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            m = (m << 1) | b;
+            dist += b << k;
+          }
         } else {
-          dist += this.direct(nd - 4) * 16;
-          dist += this.reverseTree(ALIGN, 4);
+          let d = 0;
+          for (let k = nd - 4; k > 0; k--) {
+            range = range >>> 1;
+            if (code >= range) {
+              code = (code - range) >>> 0;
+              d = d * 2 + 1;
+            } else d *= 2;
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+          }
+          dist += d * 16;
+          m = 1;
+          for (let k = 0; k < 4; k++) {
+            pi = ALIGN + m;
+            prob = p[pi]!;
+            bound = Math.imul(range >>> 11, prob) >>> 0;
+            if (code < bound) {
+              range = bound;
+              p[pi] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[pi] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            m = (m << 1) | b;
+            dist += b << k;
+          }
         }
       }
-      if (dist === 0xffffffff) return -1;
+      if (dist === 0xffffffff) {
+        rc[0] = range;
+        rc[1] = code;
+        this.inPos = ip;
+        return -1;
+      }
       this.rep0 = dist;
     }
     this.matchLen = len + MATCH_MIN;
-    return state;
+    rc[0] = range;
+    rc[1] = code;
+    this.inPos = ip;
+    return newState;
   }
 }
 
