@@ -1,7 +1,8 @@
 /** The benchmark cases: each pairs a kdumpkit command with the reference tool on one input. */
+import * as os from "node:os";
 import * as path from "node:path";
 import { decompressToCache } from "../src/node/open.js";
-import { type BenchCase, CORPUS, FIXTURES } from "./run.js";
+import { type BenchCase, CLI, CORPUS, FIXTURES } from "./run.js";
 
 const KV = "6.1.0-56-amd64";
 
@@ -40,6 +41,7 @@ export function cases(): BenchCase[] {
       ref: ["readelf", "-sW", xenSyms],
       refLabel: "readelf -sW",
     },
+    ...dmesgCases(),
     {
       name: "elf -ln, Xen /proc/vmcore (637 MB)",
       inputs: [xenVmcore],
@@ -55,4 +57,35 @@ export function cases(): BenchCase[] {
       refLabel: "readelf -lnW",
     },
   ];
+}
+
+/**
+ * `dmesg` against `makedumpfile --dump-dmesg` on the same dump. makedumpfile refuses to
+ * overwrite its output file, so both sides run under `sh -c` removing their output first.
+ */
+function dmesgCases(): BenchCase[] {
+  const out = path.join(os.tmpdir(), `kdumpkit-bench-dmesg-${process.pid}`);
+  const list: [string, string][] = [
+    ["kdump-zlib", path.join(FIXTURES, "kdump", "capture", "dumpfile.zlib-d31")],
+    ["kdump-lzo", path.join(FIXTURES, "kdump", "capture", "dumpfile.lzo-d31")],
+    ["ELF vmcore", path.join(FIXTURES, "kdump", "capture", "vmcore.elf-d31.zst")],
+  ];
+  return list.map(([label, input]) => {
+    let plain = input;
+    return {
+      name: `dmesg, ${label}`,
+      inputs: [input],
+      prepare: () => {
+        if (input.endsWith(".zst")) plain = decompressToCache(input, "zstd");
+      },
+      oursArgv: true,
+      get ours() {
+        return ["sh", "-c", `rm -f ${out}.ours && ${process.execPath} ${CLI} dmesg ${plain} -o ${out}.ours`];
+      },
+      get ref() {
+        return ["sh", "-c", `rm -f ${out}.ref && makedumpfile --dump-dmesg ${plain} ${out}.ref`];
+      },
+      refLabel: "makedumpfile --dump-dmesg",
+    };
+  });
 }

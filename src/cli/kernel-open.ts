@@ -1,150 +1,55 @@
 /**
- * Open a dump for the kernel verbs (dmesg, vtop, rd): physical reads, VMCOREINFO, PT_LOADs,
- * and the x86_64 kernel address space built from them.
- *
- * Interim: until src/dump's openDump facade lands, ELF vmcores are read here through their
- * PT_LOADs (src/elf's reader) and kdump-compressed files through src/dump's KdumpBackend;
- * other formats raise UnsupportedError. The verbs only see KernelDump.
+ * Open a dump for the kernel verbs (dmesg, vtop, rd): the Dump (physical reads), its
+ * VMCOREINFO and the x86_64 kernel address space built from them.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SyncByteSource } from "../bytes/source.js";
-import { pageCodecs } from "../codecs/pages.js";
-import { isKdump, KdumpBackend } from "../dump/diskdump.js";
-import type { PhysReader } from "../dump/types.js";
-import { ElfFile, isElf, parseNotes } from "../elf/reader.js";
-import { PT_LOAD } from "../elf/types.js";
-import { AddressError, ExcludedPageError, FormatError, UnsupportedError } from "../errors.js";
+import { type Dump, openDump } from "../dump/index.js";
+import { FormatError } from "../errors.js";
+import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
-import { type LoadSegment, type X86_64Kernel, x86_64Kernel } from "../kernel/x86_64.js";
-import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { UsageError, type VerbContext } from "./common.js";
-import { openInput } from "./input.js";
+import type { X86_64Kernel } from "../kernel/x86_64.js";
+import { nodePageCodecs, openDumpFile } from "../node/dump.js";
+import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { progressBar, UsageError, type VerbContext } from "./common.js";
 
 export interface KernelDump {
-  phys: PhysReader;
+  dump: Dump;
   vmcoreinfo: Vmcoreinfo;
   kernel: X86_64Kernel;
   close(): void;
 }
 
-interface Seg {
-  paddr: number;
-  filesz: number;
-  memsz: number;
-  offset: number;
-}
-
-/** Physical reads over an ELF core's PT_LOADs (bytes past p_filesz are excluded pages). */
-class ElfPhysReader implements PhysReader {
-  readonly pageSize = 4096;
-  private readonly segs: Seg[];
-  constructor(
-    private readonly elf: ElfFile,
-    loads: { paddr: bigint; filesz: number; memsz: number; offset: number }[],
-    private readonly zeroExcluded = false,
-  ) {
-    this.segs = loads
-      .map((p) => ({ paddr: Number(p.paddr), filesz: p.filesz, memsz: p.memsz, offset: p.offset }))
-      .sort((a, b) => a.paddr - b.paddr);
-  }
-  readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = addr + done;
-      let s: Seg | undefined;
-      let lo = 0;
-      let hi = this.segs.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const m = this.segs[mid]!;
-        if (a < m.paddr) hi = mid - 1;
-        else if (a >= m.paddr + m.memsz) lo = mid + 1;
-        else {
-          s = m;
-          break;
-        }
-      }
-      if (!s) throw new AddressError("physical", a, "not in the dump");
-      if (a >= s.paddr + s.filesz) {
-        if (!this.zeroExcluded) throw new ExcludedPageError("physical", a, Math.floor(a / 4096));
-        const z = Math.min(length - done, s.paddr + s.memsz - a);
-        out.fill(0, done, done + z);
-        done += z;
-        continue;
-      }
-      const n = Math.min(length - done, s.paddr + s.filesz - a);
-      this.elf.source.readSync(s.offset + (a - s.paddr), n, out.subarray(done, done + n));
-      done += n;
-    }
-    return out;
-  }
-}
-
 export interface KernelOpenOptions {
   /** Read excluded pages as zeros (crash's --zero_excluded) instead of failing. */
   zeroExcluded?: boolean;
-  /** Where producer quirks and discrepancies are reported. */
-  warn?: (message: string) => void;
 }
 
-/** Build the kernel view of a dump already open as a byte source. */
+function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
+  if (!dump.vmcoreinfo) throw new FormatError(`${name}: no VMCOREINFO in the dump`);
+  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: kernelOf(dump), close };
+}
+
+/** The kernel view of a dump already open as byte source(s) (tests, other front ends). */
 export function openKernelSource(
-  source: SyncByteSource,
+  source: SyncByteSource | SyncByteSource[],
   name: string,
   opts: KernelOpenOptions = {},
-): Omit<KernelDump, "close"> {
-  const warn = opts.warn ?? (() => {});
-  const zero = opts.zeroExcluded ?? false;
-  const head = source.readSync(0, Math.min(8, source.size));
-  if (isKdump(head)) {
-    const kd = new KdumpBackend([source], {
-      codecs: pageCodecs(),
-      parseNotes: (b, le, off) => parseNotes(b, le, off, { kind: "segment", index: 0 }),
-    });
-    for (const w of kd.warnings) warn(`warning: ${w.message}`);
-    const bytes = kd.vmcoreinfoBytes ?? kd.notes.find((n) => n.name === "VMCOREINFO")?.desc;
-    if (!bytes) throw new FormatError(`${name}: no VMCOREINFO`);
-    const vmcoreinfo = Vmcoreinfo.fromBytes(bytes);
-    const phys: PhysReader = {
-      pageSize: kd.pageSize,
-      readPhys(addr, length, into) {
-        const out = into ? into.subarray(0, length) : new Uint8Array(length);
-        kd.read(addr, out, zero);
-        return out;
-      },
-    };
-    const kernel = x86_64Kernel({
-      phys,
-      vmcoreinfo,
-      maxPhysAddress: kd.maxAddress,
-      ...(kd.sub ? { headerPhysBase: kd.sub.physBase } : {}),
-    });
-    for (const n of kernel.facts.notes) warn(`note: ${n}`);
-    return { phys, vmcoreinfo, kernel };
-  }
-  if (!isElf(head))
-    throw new UnsupportedError(`${name}: not an ELF or kdump-compressed dump (other formats: src/dump)`);
-  const elf = ElfFile.parse(source);
-  const note = elf.notes().find((n) => n.name === "VMCOREINFO");
-  if (!note) throw new FormatError(`${name}: no VMCOREINFO note`);
-  const vmcoreinfo = Vmcoreinfo.fromBytes(note.desc);
-  const loadsPh = elf.programHeaders.filter((p) => p.type === PT_LOAD);
-  const phys = new ElfPhysReader(elf, loadsPh, zero);
-  const loads: LoadSegment[] = loadsPh.map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
-  const kernel = x86_64Kernel({ phys, vmcoreinfo, loads });
-  for (const n of kernel.facts.notes) warn(`note: ${n}`);
-  return { phys, vmcoreinfo, kernel };
+): KernelDump {
+  const dump = openDump(source, { zeroExcluded: opts.zeroExcluded ?? false, codecs: nodePageCodecs });
+  return kernelDump(dump, name, () => {});
 }
 
 export function openKernelDump(ctx: VerbContext, file: string, opts: KernelOpenOptions = {}): KernelDump {
-  const input = openInput(ctx, file);
+  const f = openDumpFile(file, {
+    zeroExcluded: opts.zeroExcluded ?? false,
+    onProgress: progressBar(ctx, `decompressing ${file}`),
+  });
   try {
-    const k = openKernelSource(input.source, file, { warn: (m) => ctx.stderr(`${m}\n`), ...opts });
-    return { ...k, close: () => input.close() };
+    return kernelDump(f.dump, file, () => f.close());
   } catch (e) {
-    input.close();
+    f.close();
     throw e;
   }
 }

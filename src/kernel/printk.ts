@@ -14,7 +14,7 @@
  * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
  * data (begin == next) are skipped.
  */
-import { FormatError, LimitError, UnsupportedError } from "../errors.js";
+import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 
 /** Kernel virtual memory reads (LinuxX86_64Space implements this). */
@@ -73,6 +73,14 @@ function need(vi: Vmcoreinfo, what: "SIZE" | "OFFSET", name: string): number {
   return v;
 }
 
+/** A field of `width` bytes at `off` must lie inside a struct of `size` bytes. */
+function inStruct(what: string, size: number, off: number | undefined, width: number): void {
+  if (off !== undefined && off + width > size)
+    throw new FormatError(
+      `VMCOREINFO: ${what} (offset ${off}, ${width} bytes) lies outside its struct of ${size} bytes`,
+    );
+}
+
 function needSymbol(vi: Vmcoreinfo, name: string): bigint {
   const v = vi.symbol(name);
   if (v === undefined) throw new FormatError(`VMCOREINFO lacks SYMBOL(${name}), needed for the kernel log`);
@@ -124,6 +132,43 @@ export function readKernelLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   }
 }
 
+/**
+ * Read `length` bytes; when that fails (a page missing from the dump), read page by page,
+ * zero-fill what is missing, note it in `warnings` and, tagged `kind`, in `holes`.
+ */
+function readTolerant(
+  mem: KernelMemory,
+  va: bigint,
+  length: number,
+  what: string,
+  warnings: string[],
+  holes?: [number, number, number][],
+  kind = 0,
+): Uint8Array {
+  try {
+    return mem.read(va, length);
+  } catch (e) {
+    if (!(e instanceof KdumpkitError)) throw e;
+  }
+  const out = new Uint8Array(length);
+  let missing = 0;
+  for (let off = 0; off < length; ) {
+    const n = Math.min(4096 - Number((va + BigInt(off)) & 4095n), length - off);
+    try {
+      mem.read(va + BigInt(off), n, out.subarray(off, off + n));
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+      missing += n;
+      const last = holes?.[holes.length - 1];
+      if (last && last[0] === kind && last[2] === off) last[2] = off + n;
+      else holes?.push([kind, off, off + n]);
+    }
+    off += n;
+  }
+  if (missing) warnings.push(`${what}: ${missing} of ${length} bytes missing from the dump`);
+  return out;
+}
+
 function readPointer(mem: KernelMemory, va: bigint): bigint {
   return dv(mem.read(va, 8)).getBigUint64(0, true);
 }
@@ -137,6 +182,17 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const counter = vi.offset("atomic_long_t.counter") ?? 0;
 
   const descRing = need(vi, "OFFSET", "printk_ringbuffer.desc_ring");
+  const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
+  for (const [f, base, w] of [
+    ["prb_desc_ring.count_bits", descRing, 4],
+    ["prb_desc_ring.descs", descRing, 8],
+    ["prb_desc_ring.infos", descRing, 8],
+    ["prb_desc_ring.head_id", descRing, 8 + counter],
+    ["prb_desc_ring.tail_id", descRing, 8 + counter],
+    ["prb_data_ring.size_bits", textRing, 4],
+    ["prb_data_ring.data", textRing, 8],
+  ] as const)
+    inStruct(f, prbSize, base + need(vi, "OFFSET", f), w);
   const countBits = prb.getUint32(descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), true);
   if (countBits > MAX_DESC_BITS) throw new LimitError("prb_desc_ring.count_bits", countBits, MAX_DESC_BITS);
   const count = 2 ** countBits;
@@ -145,7 +201,6 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const headOff = descRing + need(vi, "OFFSET", "prb_desc_ring.head_id") + counter;
   const tailOff = descRing + need(vi, "OFFSET", "prb_desc_ring.tail_id") + counter;
 
-  const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
   const sizeBits = prb.getUint32(textRing + need(vi, "OFFSET", "prb_data_ring.size_bits"), true);
   if (sizeBits > 30) throw new LimitError("prb_data_ring.size_bits", sizeBits, 30);
   const dataSize = 2 ** sizeBits;
@@ -155,9 +210,14 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const infoSize = need(vi, "SIZE", "printk_info");
   if (count * (descSize + infoSize) > MAX_LOG_BYTES)
     throw new LimitError("printk descriptor ring bytes", count * (descSize + infoSize), MAX_LOG_BYTES);
-  const descs = mem.read(descsAddr, count * descSize);
-  const infos = mem.read(infosAddr, count * infoSize);
-  const data = mem.read(dataAddr, dataSize);
+  // a page of the rings missing from the dump (truncated file, filtered page) costs the records
+  // on it, not the whole log
+  const holes: [number, number, number][] = [];
+  const descs = readTolerant(mem, descsAddr, count * descSize, "descriptor ring", warnings);
+  const infos = readTolerant(mem, infosAddr, count * infoSize, "info array", warnings, holes, 1);
+  const data = readTolerant(mem, dataAddr, dataSize, "text data ring", warnings, holes, 2);
+  const lost = (kind: number, from: number, to: number) =>
+    holes.some(([k, a, b]) => k === kind && a < to && from < b);
   const dD = dv(descs);
   const dI = dv(infos);
 
@@ -178,6 +238,21 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   const oDevice = vi.offset("dev_printk_info.device");
   const lDevice = vi.length("printk_info_device");
 
+  // offsets come from the dump: a corrupt VMCOREINFO must not make us read outside a struct
+  inStruct("prb_desc_ring.count_bits", prbSize, descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), 4);
+  inStruct("prb_desc_ring.head_id", prbSize, headOff, 8);
+  inStruct("prb_desc_ring.tail_id", prbSize, tailOff, 8);
+  inStruct("prb_desc.state_var", descSize, oState, 8);
+  inStruct("prb_desc.text_blk_lpos.begin", descSize, oBegin, 8);
+  inStruct("prb_desc.text_blk_lpos.next", descSize, oNext, 8);
+  inStruct("printk_info.seq", infoSize, oSeq, 8);
+  inStruct("printk_info.ts_nsec", infoSize, oTs, 8);
+  inStruct("printk_info.text_len", infoSize, oTextLen, knownLayout ? 4 : 2);
+  inStruct("printk_info.caller_id", infoSize, oCaller, 4);
+  if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined)
+    inStruct("dev_printk_info.subsystem", infoSize, oDev + oSubsys, lSubsys);
+  if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined)
+    inStruct("dev_printk_info.device", infoSize, oDev + oDevice, lDevice);
   const mask = count - 1;
   const dmask = dataSize - 1;
   // ids are 62-bit (DESC_ID_MASK): kept as hi (30 bits) / lo (32 bits)
@@ -185,15 +260,26 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   let idLo = prb.getUint32(tailOff, true);
   const headHi = prb.getUint32(headOff + 4, true) & 0x3fffffff;
   const headLo = prb.getUint32(headOff, true);
-  // records between tail and head: at most `count`; more means a corrupt tail/head
-  const span = (headHi - idHi) * 4294967296 + (headLo - idLo);
-  if (span < 0 || span >= count) {
-    warnings.push(`tail_id..head_id spans ${span} descriptors of ${count}: reading the last ${count}`);
-    const start = headHi * 4294967296 + headLo - (count - 1);
-    idHi = Math.floor(start / 4294967296) & 0x3fffffff;
-    idLo = start >>> 0;
+  // records between tail and head: at most `count`; more means a corrupt tail/head. Ids
+  // count modulo 2^62 and do wrap: DESC0_ID is 2^62 − (count + 1) (printk_ringbuffer.h)
+  let hd = (headHi - idHi) & 0x3fffffff;
+  let ld = headLo - idLo;
+  if (ld < 0) {
+    ld += 4294967296;
+    hd = (hd - 1) & 0x3fffffff;
+  }
+  if (hd !== 0 || ld >= count) {
+    warnings.push(`tail_id..head_id spans more than the ${count} descriptors: reading the last ${count}`);
+    // tail = head − (count − 1), modulo 2^62
+    idLo = headLo - (count - 1);
+    idHi = headHi;
+    if (idLo < 0) {
+      idLo += 4294967296;
+      idHi = (idHi - 1) & 0x3fffffff;
+    }
   }
   const records: PrintkRecord[] = [];
+  let skippedLost = 0;
   for (;;) {
     const di = (idLo & mask) * descSize;
     const svLo = dD.getUint32(di + oState, true);
@@ -208,41 +294,44 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
         if (begin > next) begin = 0;
         begin += 8; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
-        let textLen = dI.getUint16(ii + oTextLen, true);
-        const avail = Math.max(0, next - begin);
-        const rec: PrintkRecord = {
-          tsNsec: dI.getBigUint64(ii + oTs, true),
-          text: data.subarray(begin, begin + Math.min(textLen, avail)),
-          state: state === 1 ? "committed" : "finalized",
-        };
-        if (textLen > avail) {
-          rec.truncated = true;
-          textLen = avail;
-        }
-        if (oSeq !== undefined) rec.seq = dI.getBigUint64(ii + oSeq, true);
-        if (oCaller !== undefined) rec.callerId = dI.getUint32(ii + oCaller, true);
-        if (knownLayout) {
-          rec.facility = dI.getUint8(ii + oTextLen + 2);
-          const fl = dI.getUint8(ii + oTextLen + 3);
-          rec.flags = fl & 0x1f;
-          rec.level = fl >>> 5;
-        }
-        if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
-          const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
-          if (s) rec.subsystem = s;
-        }
-        if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
-          const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
-          if (s) rec.device = s;
-        }
-        records.push(rec);
+        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) skippedLost++;
+        else records.push(ringRecord(ii, begin, next, state));
       }
     }
     if (isHead) break;
     idLo = (idLo + 1) >>> 0;
     if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
   }
+  if (skippedLost) warnings.push(`${skippedLost} records lie in memory missing from the dump`);
   return { format: "printk_ringbuffer", records, warnings };
+
+  function ringRecord(ii: number, begin: number, next: number, state: number): PrintkRecord {
+    const textLen = dI.getUint16(ii + oTextLen, true);
+    const avail = Math.max(0, next - begin);
+    const rec: PrintkRecord = {
+      tsNsec: dI.getBigUint64(ii + oTs, true),
+      text: data.subarray(begin, begin + Math.min(textLen, avail)),
+      state: state === 1 ? "committed" : "finalized",
+    };
+    if (textLen > avail) rec.truncated = true;
+    if (oSeq !== undefined) rec.seq = dI.getBigUint64(ii + oSeq, true);
+    if (oCaller !== undefined) rec.callerId = dI.getUint32(ii + oCaller, true);
+    if (knownLayout) {
+      rec.facility = dI.getUint8(ii + oTextLen + 2);
+      const fl = dI.getUint8(ii + oTextLen + 3);
+      rec.flags = fl & 0x1f;
+      rec.level = fl >>> 5;
+    }
+    if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
+      const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
+      if (s) rec.subsystem = s;
+    }
+    if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
+      const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
+      if (s) rec.device = s;
+    }
+    return rec;
+  }
 }
 
 /** 3.5–5.9: struct printk_log records (named `log` up to 3.10). */
@@ -256,6 +345,9 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   // struct printk_log { u64 ts_nsec; u16 len, text_len, dict_len; u8 facility; u8 flags:5, level:3;
   // u32 caller_id (5.1+, CONFIG_PRINTK_CALLER) } — the rest is trusted only in that layout
   const knownLayout = oTs === 0 && oLen === 8 && oTextLen === 10 && recSize >= 16;
+  inStruct(`${sname}.ts_nsec`, recSize, oTs, 8);
+  inStruct(`${sname}.len`, recSize, oLen, 2);
+  inStruct(`${sname}.text_len`, recSize, oTextLen, 2);
   const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
   const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
   if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);

@@ -99,6 +99,8 @@ function pageOffsetFromLoads(loads: readonly LoadSegment[]): bigint | undefined 
 export function findDirectMap(pt: X86_64PageTables): bigint | undefined {
   const probes = [0x1000, 0x100000, 0x200000];
   const pudLevel = pt.levels === 5 ? 2 : 1;
+  // corrupt tables with every entry "present" must not turn this into minutes of walking
+  let budget = 1 << 18;
   const check = (hi: number, lo: number): boolean => {
     let ok = 0;
     for (const p of probes) {
@@ -120,6 +122,7 @@ export function findDirectMap(pt: X86_64PageTables): bigint | undefined {
     const first = top ? 256 : 0;
     const last = top ? 510 : 511;
     for (let i = first; i <= last; i++) {
+      if (--budget < 0) return undefined;
       let h: number;
       let l = 0;
       if (level === pudLevel) {
@@ -230,8 +233,12 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
   if (ramEnd === undefined && input.loads?.length)
     ramEnd = Math.max(...input.loads.map((l) => Number(l.paddr) + l.memsz));
   if (ramEnd !== undefined && ramEnd > 0 && ramEnd < directMapSize) directMapSize = ramEnd;
+  // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
+  const kis = vi.number("KERNEL_IMAGE_SIZE");
+  const textSize = kis !== undefined && kis > 0n && kis <= 0x80000000n ? Number(kis) : undefined;
   const space = new LinuxX86_64Space(input.phys, {
     physBase,
+    ...(textSize !== undefined ? { textSize } : {}),
     ...(pageOffset !== undefined ? { pageOffset } : {}),
     directMapSize,
     ...(pageTables ? { pageTables } : {}),

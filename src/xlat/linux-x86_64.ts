@@ -1,7 +1,7 @@
 /**
  * The Linux x86_64 kernel virtual address space as three translation methods
  * (Documentation/arch/x86/x86_64/mm.rst):
- *  - kernel text mapping: [__START_KERNEL_map, +1 GiB) → va − __START_KERNEL_map + phys_base
+ *  - kernel text mapping: [__START_KERNEL_map, +KERNEL_IMAGE_SIZE) → va − __START_KERNEL_map + phys_base
  *    (phys_base taken modulo 2^64: with KASLR it is often "negative");
  *  - direct map: [page_offset_base, +2^MAX_PHYSMEM_BITS) → va − page_offset_base;
  *  - everything else (vmalloc, vmemmap, modules, fixmap, cpu_entry_area): the page tables.
@@ -33,6 +33,11 @@ export interface LinuxX86_64Layout {
   pageOffset?: bigint;
   /** Bytes covered by the direct map: the end of RAM (at most 2^MAX_PHYSMEM_BITS). */
   directMapSize: number;
+  /**
+   * Bytes of the kernel text mapping: NUMBER(KERNEL_IMAGE_SIZE) (1 GiB with KASLR, 512 MiB
+   * before 4.x without it); default 1 GiB. At most 2 GiB (the top of the address space).
+   */
+  textSize?: number;
   /** Page tables, when the root table is known and readable. */
   pageTables?: X86_64PageTables;
 }
@@ -53,6 +58,8 @@ export class LinuxX86_64Space {
   private readonly poHi: number;
   private readonly poLo: number;
   private readonly pageSize: number;
+  /** End of the text mapping as the low half of the address (hi is 0xffffffff there). */
+  private readonly textEndLo: number;
 
   constructor(
     private readonly phys: PhysReader,
@@ -68,11 +75,13 @@ export class LinuxX86_64Space {
     this.directMapSize = layout.directMapSize;
     this.pageTables = layout.pageTables;
     this.pageSize = phys.pageSize || 4096;
+    const ts = layout.textSize ?? KERNEL_IMAGE_SIZE;
+    this.textEndLo = 0x80000000 + Math.min(Math.max(ts, 0), 0x80000000);
   }
 
   /** Which method translates this address (hi/lo halves). */
   methodOf(hi: number, lo: number): TranslationMethod {
-    if (hi === 0xffffffff && lo >= 0x80000000 && lo < 0xc0000000) return "text";
+    if (hi === 0xffffffff && lo >= 0x80000000 && lo < this.textEndLo) return "text";
     if (this.poHi >= 0) {
       const d = (hi - this.poHi) * TWO32 + (lo - this.poLo);
       if (d >= 0 && d < this.directMapSize) return "direct";
@@ -85,7 +94,7 @@ export class LinuxX86_64Space {
    * page table needed for the walk is missing from the dump.
    */
   translateHiLo(hi: number, lo: number): number {
-    if (hi === 0xffffffff && lo >= 0x80000000 && lo < 0xc0000000) {
+    if (hi === 0xffffffff && lo >= 0x80000000 && lo < this.textEndLo) {
       const p = lo - 0x80000000 + this.physBaseSigned;
       return p >= 0 ? p : -1;
     }

@@ -51,13 +51,7 @@ export const dmesgVerb: Verb = {
       if (values.output !== undefined) {
         writeFileAtomic(values.output, typeof out === "string" ? new TextEncoder().encode(out) : out);
         ctx.stderr(`The dmesg log is saved to ${values.output}.\n`);
-      } else if (typeof out === "string") ctx.stdout(out);
-      // the formatted log is ASCII (makedumpfile escapes every other byte) except the raw
-      // pre-3.5 character log, which is the kernel's UTF-8
-      else
-        ctx.stdout(
-          log.format === "log_buf" ? new TextDecoder().decode(out) : Buffer.from(out).toString("latin1"),
-        );
+      } else ctx.stdout(out);
       return 0;
     } finally {
       dump.close();

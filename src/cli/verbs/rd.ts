@@ -50,6 +50,63 @@ export function renderRd(address: bigint, bytes: Uint8Array, width: 1 | 2 | 4 | 
   return out;
 }
 
+/**
+ * crash's `rd -a`: printable characters, 60 per line, each line starting with its address.
+ * Without a count crash stops at the first unprintable byte (and prints no final newline; we
+ * do); with one, unprintable bytes are skipped and the next printable starts a new line.
+ */
+export function renderRdAscii(address: bigint, bytes: Uint8Array, unlimited: boolean): string {
+  let out = "";
+  let a = 0;
+  let displayed = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x20 && c < 0x7f) {
+      if (a % 60 === 0) {
+        if (displayed && i) out += "\n";
+        out += `${BigInt.asUintN(64, address + BigInt(i))
+          .toString(16)
+          .padStart(16)}:  `;
+      }
+      out += String.fromCharCode(c);
+      displayed++;
+      a++;
+    } else {
+      if (unlimited) break;
+      a = 0;
+    }
+  }
+  return displayed ? `${out}\n` : out;
+}
+
+/** Read page-sized chunks until one holds an unprintable byte (or `max` bytes are read). */
+function readUntilUnprintable(
+  read: (at: number, n: number) => Uint8Array,
+  at: number,
+  max: number,
+): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < max) {
+    // to the end of the current 4 KiB page first, so a read never crosses into an unmapped one
+    const n = Math.min(4096 - ((at + total) % 4096), max - total);
+    const c = read(at + total, n).slice();
+    chunks.push(c);
+    total += n;
+    if (c.some((b) => b < 0x20 || b >= 0x7f)) break;
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** How far `rd --ascii` without a count reads looking for the end of the string. */
+const ASCII_UNLIMITED_MAX = 1 << 20;
+
 export const rdVerb: Verb = {
   name: "rd",
   summary: "read physical or kernel virtual memory (crash's rd layout)",
@@ -61,6 +118,8 @@ export const rdVerb: Verb = {
   --width W      value size in bytes: 1, 2, 4 or 8 (default 8)
   --raw -o FILE  copy the bytes to FILE (atomically) instead of displaying them
   --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
+  --ascii | -a   the bytes as text, 60 characters a line (crash's rd -a): without --count,
+                 up to the first unprintable byte
   --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)`,
   run(ctx) {
     const { values, positionals } = parseArgs({
@@ -75,6 +134,7 @@ export const rdVerb: Verb = {
         output: { type: "string", short: "o" },
         "system-map": { type: "string" },
         "zero-excluded": { type: "boolean" },
+        ascii: { type: "boolean", short: "a" },
         json: { type: "boolean" },
       },
     });
@@ -89,7 +149,9 @@ export const rdVerb: Verb = {
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
-    const length = values.raw ? count : count * width;
+    const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
+    const length =
+      values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
     const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
     try {
@@ -99,16 +161,31 @@ export const rdVerb: Verb = {
         address = parseHexAddress(addrArg);
         if (address > BigInt(Number.MAX_SAFE_INTEGER))
           throw new UsageError(`physical address too large: ${addrArg}`);
-        bytes = dump.phys.readPhys(Number(address), length);
+        bytes = asciiUnlimited
+          ? readUntilUnprintable((a, n) => dump.dump.readPhys(a, n), Number(address), length)
+          : dump.dump.readPhys(Number(address), length);
       } else {
         const map =
           values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
         address = resolveAddress(addrArg, dump, map).address;
-        bytes = dump.kernel.space.read(address, length);
+        const va = address;
+        bytes = asciiUnlimited
+          ? readUntilUnprintable((a, n) => dump.kernel.space.read(va + BigInt(a), n), 0, length)
+          : dump.kernel.space.read(address, length);
       }
       if (values.raw) {
         writeFileAtomic(values.output!, bytes);
         ctx.stdout(`${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`);
+        return 0;
+      }
+      if (values.ascii) {
+        const text = renderRdAscii(address, bytes, asciiUnlimited);
+        if (values.json) {
+          let end = bytes.length;
+          if (asciiUnlimited) end = bytes.findIndex((c) => c < 0x20 || c >= 0x7f);
+          const str = new TextDecoder("latin1").decode(bytes.subarray(0, end < 0 ? bytes.length : end));
+          ctx.stdout(`${toJson({ address, text: str })}\n`);
+        } else ctx.stdout(text);
         return 0;
       }
       if (values.json) {

@@ -65,6 +65,19 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Physical addresses as bigints so that JSON shows them in hex like the virtual ones. */
+const ADDRESS_KEYS = new Set(["physical", "table", "entryAddress", "pageBase", "rootPhysical"]);
+function hexAddresses<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(hexAddresses) as T;
+  if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v))
+      o[k] = ADDRESS_KEYS.has(k) && typeof x === "number" ? BigInt(x) : hexAddresses(x);
+    return o as T;
+  }
+  return v;
+}
+
 export const vtopVerb: Verb = {
   name: "vtop",
   summary: "translate a kernel virtual address, showing every page-table step (crash's vtop)",
@@ -105,7 +118,8 @@ export const vtopVerb: Verb = {
         }
         results.push(r);
       }
-      if (values.json) ctx.stdout(`${toJson({ facts, results })}\n`);
+      if (values.json)
+        ctx.stdout(`${toJson({ facts: hexAddresses(facts), results: results.map(hexAddresses) })}\n`);
       else ctx.stdout(results.map((r) => renderVtop(r, facts)).join("\n"));
       return failed ? 1 : 0;
     } finally {

@@ -4,29 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../../cli.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
+  return runCli(args);
 }
 
 const DUMP = fixturePath("kdump/capture/dumpfile.zlib-d31");
@@ -55,7 +37,7 @@ test("kdumpkit vtop SYMBOL --system-map applies KERNELOFFSET", { skip: skipNoFix
   assert.equal(r.code, 0);
   assert.match(r.out, /^fffffffface1aa40 {2}15e1aa40 {8}$/m);
   const j = JSON.parse((await run(["vtop", DUMP, "swapper_pg_dir", "--json"])).out);
-  assert.equal(j.results[0].physical, 0x15e10000);
+  assert.equal(j.results[0].physical, "0x15e10000");
   assert.equal(j.results[0].method, "text");
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AddressError } from "../../../src/errors.js";
+import { AddressError, KdumpkitError } from "../../../src/errors.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import {
   formatDmesg,
@@ -315,4 +315,78 @@ test("System.map: KERNELOFFSET moves image symbols, not absolute per-CPU ones", 
   assert.equal(map.lookup("_stext")?.address, 0xffffffffab400000n);
   assert.equal(map.lookup("__per_cpu_start")?.address, 0n);
   assert.throws(() => new SystemMap("garbage line\n"), /System.map line 1/);
+});
+
+test("fuzz: corrupt ring buffers and VMCOREINFO give records or typed errors, never hang", () => {
+  let seed = 0x9e3779b9;
+  const rnd = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  const base: RbRecord[] = [
+    { text: "one", ts: 1n },
+    { text: "two\nlines", ts: 2n },
+    { text: "three", ts: 3n, state: 1 },
+  ];
+  const start = performance.now();
+  for (let round = 0; round < 3000; round++) {
+    const { mem, vi } = buildRingbuffer(base);
+    const regions = (mem as Regions).regions;
+    for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) {
+      const r = regions[Math.floor(rnd() * regions.length)]!.bytes;
+      r[Math.floor(rnd() * r.length)] = Math.floor(rnd() * 256);
+    }
+    let info = vi;
+    if (rnd() < 0.3) {
+      const lines = RB_INFO.split("\n");
+      const i = Math.floor(rnd() * lines.length);
+      lines[i] = lines[i]!.replace(/=\d+$/, `=${Math.floor(rnd() * 200)}`);
+      info = new Vmcoreinfo(lines.join("\n"));
+    }
+    try {
+      const log = readKernelLog(mem, info);
+      formatDmesg(log);
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+    }
+  }
+  assert.ok(performance.now() - start < 20_000);
+});
+
+test("printk_ringbuffer: descriptor ids wrap past 2^62 − 1 to 0 (DESC0_ID is just below)", () => {
+  const recs = ["a", "b", "c", "d", "e"].map((text, i) => ({ text, ts: BigInt(i) * 1000n }));
+  const { mem, vi } = buildRingbuffer(recs, 3, 9, (1n << 62n) - 3n);
+  const log = readKernelLog(mem, vi);
+  assert.deepEqual(log.warnings, []);
+  assert.deepEqual(
+    log.records.map((r) => new TextDecoder().decode(r.text)),
+    ["a", "b", "c", "d", "e"],
+  );
+});
+
+test("printk_ringbuffer: a data-ring page missing from the dump costs only its records", () => {
+  // 8 KiB data ring; the generator starts 200 bytes before its end (second page): two short
+  // records fit there, the long third one wraps to the first page
+  const { mem, vi } = buildRingbuffer(
+    [
+      { text: "kept one", ts: 1n },
+      { text: "kept two", ts: 2n },
+      { text: "x".repeat(250), ts: 3n },
+    ],
+    3,
+    13,
+  );
+  const r = mem as Regions;
+  const data = r.regions[2]!;
+  // keep only the second page of the data ring
+  r.regions.splice(2, 1, { va: data.va + 4096n, bytes: data.bytes.subarray(4096, 8192) });
+  const log = readKernelLog(mem, vi);
+  assert.deepEqual(
+    log.records.map((x) => new TextDecoder().decode(x.text)),
+    ["kept one", "kept two"],
+  );
+  assert.match(log.warnings.join("\n"), /text data ring: 4096 of 8192 bytes missing/);
+  assert.match(log.warnings.join("\n"), /1 records lie in memory missing from the dump/);
 });

@@ -82,3 +82,45 @@ test("findDirectMap skips the text mapping and vmalloc aliases", () => {
   const pt = new X86_64PageTables(m.mem, { root: m.rootPa, levels: 4 });
   assert.equal(findDirectMap(pt), m.pageOffset);
 });
+
+test("findDirectMap gives up in bounded time on garbage tables", () => {
+  const mem = new SparsePhys();
+  // every entry of every table points back to the root table, "present" — a cycle at each level
+  const root = 0x100000;
+  const page = mem.page(root / 4096);
+  const dv = new DataView(page.buffer);
+  for (let i = 0; i < 512; i++) dv.setBigUint64(i * 8, BigInt(root) | 0x3n, true);
+  for (const levels of [4, 5] as const) {
+    const pt = new X86_64PageTables(mem, { root, levels });
+    const t0 = performance.now();
+    assert.equal(findDirectMap(pt), undefined);
+    assert.ok(performance.now() - t0 < 5000);
+  }
+});
+
+test("QEMU paging=true PT_LOADs (vmalloc and direct map mixed) fall back to the page tables", () => {
+  const m = kaslrMachine();
+  const k = x86_64Kernel({
+    phys: m.mem,
+    vmcoreinfo: m.vi,
+    loads: [
+      { vaddr: 0xffffffffab400000n, paddr: 0x14400000n, memsz: 0x200000 },
+      { vaddr: m.pageOffset + 0x100000n, paddr: 0x100000n, memsz: 0x1000 },
+      { vaddr: 0xffffa00000000000n, paddr: 0x1000n, memsz: 0x1000 },
+    ],
+  });
+  assert.equal(k.facts.pageOffsetSource, "page-tables");
+  assert.equal(k.facts.pageOffset, m.pageOffset);
+});
+
+test("QEMU paging=false PT_LOADs (p_vaddr 0) give nothing: page tables again", () => {
+  const m = kaslrMachine();
+  const k = x86_64Kernel({
+    phys: m.mem,
+    vmcoreinfo: m.vi,
+    loads: [{ vaddr: 0n, paddr: 0n, memsz: 0x80000000 }],
+  });
+  assert.equal(k.facts.pageOffsetSource, "page-tables");
+  assert.equal(k.facts.pageOffset, m.pageOffset);
+  assert.equal(k.space.directMapSize, 0x80000000);
+});

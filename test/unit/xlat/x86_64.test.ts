@@ -148,3 +148,20 @@ test("Linux space: text mapping with a negative phys_base, direct map, page-cros
   // below-zero result of the text formula is unmapped, not a huge number
   assert.throws(() => s.translate(0xffffffff80001000n), AddressError);
 });
+
+test("the text mapping ends at KERNEL_IMAGE_SIZE: beyond it (modules) the page tables decide", () => {
+  const mem = new SparsePhys();
+  const b = new PageTableBuilder(mem, 4);
+  b.map(0xffffffffa0001000n, 0x4321000, 4096); // a module page right after a 512 MiB image
+  const pt = new X86_64PageTables(mem, { root: b.root, levels: 4 });
+  const small = new LinuxX86_64Space(mem, {
+    physBase: 0n,
+    directMapSize: 0,
+    textSize: 0x20000000,
+    pageTables: pt,
+  });
+  assert.equal(small.translateDetailed(0xffffffffa0001234n).method, "pagetable");
+  assert.equal(small.translate(0xffffffffa0001234n), 0x4321234);
+  const big = new LinuxX86_64Space(mem, { physBase: 0n, directMapSize: 0, pageTables: pt });
+  assert.equal(big.translateDetailed(0xffffffffa0001234n).method, "text");
+});
