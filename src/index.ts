@@ -17,6 +17,7 @@ export * from "./kernel/panic.js";
 export * from "./kernel/printk.js";
 export * from "./kernel/system-map.js";
 export * from "./kernel/x86_64.js";
+export * from "./kimage/index.js";
 export * from "./memmap/index.js";
 export * from "./notes/index.js";
 export * from "./xen/index.js";

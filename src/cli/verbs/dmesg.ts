@@ -3,7 +3,7 @@ import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openKernelDump, writeFileAtomic } from "../kernel-open.js";
-import { isXenDmesg, runXenDmesg } from "./xen.js";
+import { isXenDmesg } from "../xen-args.js";
 
 export const dmesgVerb: Verb = {
   name: "dmesg",
@@ -20,7 +20,7 @@ Xen host dumps (see "kdumpkit xen"):
        kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
   run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenDmesg(ctx.args)) return runXenDmesg(ctx, ctx.args);
+    if (isXenDmesg(ctx.args)) return import("./xen.js").then((x) => x.runXenDmesg(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

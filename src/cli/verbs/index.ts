@@ -1,29 +1,20 @@
 import type { Verb } from "../common.js";
-import { convertVerb } from "./convert.js";
-import { dmesgVerb } from "./dmesg.js";
-import { elfVerb } from "./elf.js";
-import { elfcorehdrVerb } from "./elfcorehdr.js";
-import { hexdumpVerb } from "./hexdump.js";
-import { infoVerb } from "./info.js";
-import { kimageVerb } from "./kimage.js";
-import { notesVerb } from "./notes.js";
-import { rdVerb } from "./rd.js";
-import { regsVerb } from "./regs.js";
-import { vtopVerb } from "./vtop.js";
-import { xenVerb } from "./xen.js";
 
-/** Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. */
-export const verbs: Verb[] = [
-  infoVerb,
-  dmesgVerb,
-  regsVerb,
-  rdVerb,
-  vtopVerb,
-  xenVerb,
-  notesVerb,
-  elfVerb,
-  hexdumpVerb,
-  kimageVerb,
-  elfcorehdrVerb,
-  convertVerb,
+/**
+ * Every verb of the `kdumpkit` binary, in the order `kdumpkit --help` lists them. Loaded on
+ * demand: a run imports only its verb's modules (Node's ESM loading is most of a short run).
+ */
+export const verbs: [name: string, load: () => Promise<Verb>][] = [
+  ["info", async () => (await import("./info.js")).infoVerb],
+  ["dmesg", async () => (await import("./dmesg.js")).dmesgVerb],
+  ["regs", async () => (await import("./regs.js")).regsVerb],
+  ["rd", async () => (await import("./rd.js")).rdVerb],
+  ["vtop", async () => (await import("./vtop.js")).vtopVerb],
+  ["xen", async () => (await import("./xen.js")).xenVerb],
+  ["notes", async () => (await import("./notes.js")).notesVerb],
+  ["elf", async () => (await import("./elf.js")).elfVerb],
+  ["hexdump", async () => (await import("./hexdump.js")).hexdumpVerb],
+  ["kimage", async () => (await import("./kimage.js")).kimageVerb],
+  ["elfcorehdr", async () => (await import("./elfcorehdr.js")).elfcorehdrVerb],
+  ["convert", async () => (await import("./convert.js")).convertVerb],
 ];

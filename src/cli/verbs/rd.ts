@@ -8,7 +8,7 @@ import {
   resolveAddress,
   writeFileAtomic,
 } from "../kernel-open.js";
-import { isXenMemory, runXenRd } from "./xen.js";
+import { isXenMemory } from "../xen-args.js";
 
 const MAX_RD = 256 * 1024 * 1024;
 
@@ -127,7 +127,7 @@ Xen host dumps (see "kdumpkit xen"):
                  [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
   run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenMemory(ctx.args)) return runXenRd(ctx, ctx.args);
+    if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenRd(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

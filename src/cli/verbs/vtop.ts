@@ -5,7 +5,7 @@ import type { TranslationMethod } from "../../xlat/linux-x86_64.js";
 import { pteFlagNames, splitVa, type X86_64Walk } from "../../xlat/x86_64.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { loadSystemMap, openKernelDump, resolveAddress } from "../kernel-open.js";
-import { isXenMemory, runXenVtop } from "./xen.js";
+import { isXenMemory } from "../xen-args.js";
 
 const h = (v: number | bigint) => v.toString(16);
 
@@ -91,7 +91,7 @@ Xen host dumps (see "kdumpkit xen"):
                  [--system-map F]) ADDRESS|SYMBOL`,
   run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenMemory(ctx.args)) return runXenVtop(ctx, ctx.args);
+    if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenVtop(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

@@ -340,19 +340,6 @@ export function runXenVtop(ctx: VerbContext, args: string[]): number {
   }
 }
 
-const has = (args: string[], names: string[]) =>
-  args.some((a) => names.some((n) => a === n || a.startsWith(`${n}=`)));
-
-/** `dmesg` arguments that ask for a Xen log (--xen, --domain). */
-export function isXenDmesg(args: string[]): boolean {
-  return has(args, ["--xen", "--domain"]);
-}
-
-/** `rd`/`vtop` arguments that ask for a Xen address space (--xen-virt, --machine, --domain). */
-export function isXenMemory(args: string[]): boolean {
-  return has(args, ["--xen-virt", "--machine", "--domain"]);
-}
-
 export const xenVerb: Verb = {
   name: "xen",
   summary: "Xen host dumps: version, xen_phys_start, CPUs, domains, console ring, dom0",

@@ -4,29 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../../cli.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
+  return runCli(args);
 }
 
 const DUMP = fixturePath("kdump/capture/dumpfile.zlib-d31");

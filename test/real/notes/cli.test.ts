@@ -1,29 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../../cli.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseEuReadelfPrstatus } from "./eu-readelf-prstatus.js";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const so = process.stdout.write.bind(process.stdout);
-  const se = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = so;
-    process.stderr.write = se;
-  }
+  return runCli(args);
 }
 
 /** `regs --json` registers of each CPU as name → bigint. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../../cli.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 const FILES: [string, string][] = [
@@ -17,26 +17,9 @@ const FILES: [string, string][] = [
 ];
 
 async function json(args: string[]): Promise<unknown> {
-  let out = "";
-  let err = "";
-  const so = process.stdout.write.bind(process.stdout);
-  const se = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    assert.equal(code, 0, err);
-  } finally {
-    process.stdout.write = so;
-    process.stderr.write = se;
-  }
-  return JSON.parse(out);
+  const r = await runCli(args);
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out);
 }
 
 for (const [file, ref] of FILES) {
