@@ -11,6 +11,9 @@ import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
+
+export { writeFileAtomic } from "../node/sink.js";
+
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { progressBar, UsageError, type VerbContext } from "./common.js";
 
@@ -81,16 +84,4 @@ export function parseHexAddress(arg: string): bigint {
   const t = arg.trim().toLowerCase().replace(/^0x/, "");
   if (!/^[0-9a-f]{1,16}$/.test(t)) throw new UsageError(`bad address: ${arg} (hexadecimal expected)`);
   return BigInt(`0x${t}`);
-}
-
-/** Write bytes to a file atomically (temp file + rename). */
-export function writeFileAtomic(file: string, data: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }

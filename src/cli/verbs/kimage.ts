@@ -10,6 +10,7 @@ import type { AddrRange, LoadPlan } from "../../kimage/plan.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
 import { NodeFileSource } from "../../node/file.js";
+import { writeFileAtomic } from "../../node/sink.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
@@ -32,17 +33,6 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
                    by purgatory and boot data
     multiboot      GRUB/QEMU multiboot loading (Xen's ELF32 image)
   --svg FILE     draw sources and destinations on one address axis per space, overlaps marked`;
-
-function atomicWrite(file: string, data: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? `${s} ` : s.padEnd(n);
@@ -266,7 +256,7 @@ function runExtract(ctx: VerbContext, args: string[]): number {
       onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
-    atomicWrite(values.output, ex.data);
+    writeFileAtomic(values.output, ex.data);
     const info = {
       file,
       output: values.output,
@@ -323,7 +313,7 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);
-    if (values.svg) atomicWrite(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
+    if (values.svg) writeFileAtomic(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
     if (values.json) ctx.stdout(`${toJson({ file, ...plan })}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;
