@@ -3,7 +3,6 @@
  * VMCOREINFO and the x86_64 kernel address space built from them.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDump } from "../dump/index.js";
 import { FormatError } from "../errors.js";
