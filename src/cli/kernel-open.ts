@@ -29,7 +29,15 @@ export interface KernelOpenOptions {
 }
 
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  if (!dump.vmcoreinfo) throw new FormatError(`${name}: no VMCOREINFO in the dump`);
+  if (!dump.vmcoreinfo) {
+    // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
+    const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
+    throw new FormatError(
+      xen
+        ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
+        : `${name}: no VMCOREINFO in the dump`,
+    );
+  }
   return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: kernelOf(dump), close };
 }
 
