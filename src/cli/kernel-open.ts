@@ -3,7 +3,6 @@
  * VMCOREINFO and the x86_64 kernel address space built from them.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDump } from "../dump/index.js";
 import { FormatError } from "../errors.js";
@@ -11,6 +10,9 @@ import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
+
+export { writeFileAtomic } from "../node/sink.js";
+
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { progressBar, UsageError, type VerbContext } from "./common.js";
 
@@ -27,7 +29,15 @@ export interface KernelOpenOptions {
 }
 
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  if (!dump.vmcoreinfo) throw new FormatError(`${name}: no VMCOREINFO in the dump`);
+  if (!dump.vmcoreinfo) {
+    // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
+    const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
+    throw new FormatError(
+      xen
+        ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
+        : `${name}: no VMCOREINFO in the dump`,
+    );
+  }
   return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: kernelOf(dump), close };
 }
 
@@ -81,16 +91,4 @@ export function parseHexAddress(arg: string): bigint {
   const t = arg.trim().toLowerCase().replace(/^0x/, "");
   if (!/^[0-9a-f]{1,16}$/.test(t)) throw new UsageError(`bad address: ${arg} (hexadecimal expected)`);
   return BigInt(`0x${t}`);
-}
-
-/** Write bytes to a file atomically (temp file + rename). */
-export function writeFileAtomic(file: string, data: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }

@@ -66,10 +66,11 @@ export function decodeGzip(
   const isize =
     (input[tEnd - 4]! | (input[tEnd - 3]! << 8) | (input[tEnd - 2]! << 16) | (input[tEnd - 1]! << 24)) >>> 0;
   const max = opts.maxOutput;
-  // ISIZE is exact below 4 GiB: use it as the size hint when the caller has none.
+  // ISIZE is exact below 4 GiB: use it as the size hint when the caller has none, bounded by
+  // DEFLATE's maximum ratio (1032:1) so a forged ISIZE cannot force a large allocation.
   const out = new OutputBuffer("gzip", {
     ...opts,
-    sizeHint: opts.sizeHint ?? (isize > 0 ? isize : undefined),
+    sizeHint: opts.sizeHint ?? (isize > 0 ? Math.min(isize, input.length * 1032) : undefined),
   });
   const inf = new Inflate((chunk) => out.push(chunk));
   const deflate = input.subarray(hdr.length, tEnd - 8);
@@ -80,6 +81,7 @@ export function decodeGzip(
     for (let p = 0; p < deflate.length; p += STEP) {
       const last = p + STEP >= deflate.length;
       inf.push(deflate.subarray(p, Math.min(deflate.length, p + STEP)), last);
+      if ((p & 0xfffff) === 0) opts.onProgress?.(p, deflate.length);
     }
   } catch (e) {
     if (e instanceof LimitError) throw e;

@@ -107,73 +107,6 @@ export class LzmaDecoder {
     if (this.rc[1] === this.rc[0]) throw new DecompressError(this.codec, "corrupt range coder init");
   }
 
-  private fill(): void {
-    if (this.inPos >= this.inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
-    const rc = this.rc;
-    rc[0] = rc[0]! << 8;
-    rc[1] = (rc[1]! << 8) | this.input[this.inPos++]!;
-  }
-
-  private bit(i: number): number {
-    const p = this.probs;
-    const rc = this.rc;
-    const prob = p[i]!;
-    const range = rc[0]!;
-    const code = rc[1]!;
-    const bound = Math.imul(range >>> 11, prob) >>> 0;
-    if (code < bound) {
-      rc[0] = bound;
-      p[i] = prob + ((2048 - prob) >>> 5);
-      if (bound < TOP) this.fill();
-      return 0;
-    }
-    rc[0] = range - bound;
-    rc[1] = code - bound;
-    p[i] = prob - (prob >>> 5);
-    if (range - bound < TOP) this.fill();
-    return 1;
-  }
-
-  private tree(base: number, bits: number): number {
-    let m = 1;
-    for (let i = 0; i < bits; i++) m = (m << 1) | this.bit(base + m);
-    return m - (1 << bits);
-  }
-
-  private reverseTree(base: number, bits: number): number {
-    let m = 1;
-    let sym = 0;
-    for (let i = 0; i < bits; i++) {
-      const b = this.bit(base + m);
-      m = (m << 1) | b;
-      sym |= b << i;
-    }
-    return sym;
-  }
-
-  private direct(bits: number): number {
-    const rc = this.rc;
-    let res = 0;
-    for (let i = 0; i < bits; i++) {
-      const range = rc[0]! >>> 1;
-      rc[0] = range;
-      let b = 0;
-      if (rc[1]! >= range) {
-        rc[1] = rc[1]! - range;
-        b = 1;
-      }
-      res = res * 2 + b;
-      if (range < TOP) this.fill();
-    }
-    return res;
-  }
-
-  private length(base: number, posState: number): number {
-    if (this.bit(base) === 0) return this.tree(base + LEN_LOW + posState * 8, 3);
-    if (this.bit(base + LEN_CHOICE2) === 0) return 8 + this.tree(base + LEN_MID + posState * 8, 3);
-    return 16 + this.tree(base + LEN_HIGH, 8);
-  }
-
   /**
    * Decode until the output reaches `limit` (absolute position; the caller has made room up
    * to it) or the end marker. Returns true when the end marker was read.
@@ -197,118 +130,113 @@ export class LzmaDecoder {
       this.remainLen -= n;
     }
     let ended = false;
+    // The range coder registers live in locals for the isMatch bit and the literal coder, where
+    // most bits are spent (2x faster in V8 than a method call per bit through the object);
+    // they are written back to `rc` around the rarer match paths, which use the methods.
+    const p = this.probs;
+    const rc = this.rc;
+    const input = this.input;
+    const inEnd = this.inEnd;
+    let ip = this.inPos;
+    let range = rc[0]!;
+    let code = rc[1]!;
     while (pos < limit) {
       const rel = pos - dictStart;
       const posState = rel & pbMask;
-      if (this.bit(IS_MATCH + (state << 4) + posState) === 0) {
+      const mi = IS_MATCH + (state << 4) + posState;
+      const mprob = p[mi]!;
+      const mbound = Math.imul(range >>> 11, mprob) >>> 0;
+      if (code < mbound) {
+        range = mbound;
+        p[mi] = mprob + ((2048 - mprob) >>> 5);
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
         const prev = rel > 0 ? buf[pos - 1]! : 0;
         const base = LITERAL + 0x300 * (((rel & lpMask) << lc) + (prev >>> (8 - lc)));
-        // The literal coder is where most bits are spent: range coder registers live in
-        // locals here (3x faster in V8 than a method call per bit through the object).
-        const p = this.probs;
-        const rc = this.rc;
-        const input = this.input;
-        const inEnd = this.inEnd;
-        let ip = this.inPos;
-        let range = rc[0]!;
-        let code = rc[1]!;
         let sym = 1;
-        let matchByte = state < 7 ? -1 : buf[pos - this.rep0 - 1]!;
-        while (sym < 0x100) {
-          let i: number;
-          let matchBit = 0;
-          if (matchByte >= 0) {
-            matchBit = (matchByte >>> 7) & 1;
-            matchByte = (matchByte << 1) & 0xff;
-            i = base + 0x100 + (matchBit << 8) + sym;
-          } else {
-            i = base + sym;
+        if (state >= 7) {
+          // matched literal: follow the byte at rep0 until the first differing bit
+          let matchByte = buf[pos - this.rep0 - 1]!;
+          while (sym < 0x100) {
+            const matchBit = (matchByte >>> 7) & 1;
+            matchByte <<= 1;
+            const i = base + 0x100 + (matchBit << 8) + sym;
+            const prob = p[i]!;
+            const bound = Math.imul(range >>> 11, prob) >>> 0;
+            let b: number;
+            if (code < bound) {
+              range = bound;
+              p[i] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[i] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            sym = (sym << 1) | b;
+            if (matchBit !== b) break;
           }
+        }
+        while (sym < 0x100) {
+          const i = base + sym;
           const prob = p[i]!;
           const bound = Math.imul(range >>> 11, prob) >>> 0;
-          let b: number;
           if (code < bound) {
             range = bound;
             p[i] = prob + ((2048 - prob) >>> 5);
-            b = 0;
+            sym <<= 1;
           } else {
             range = (range - bound) >>> 0;
             code = (code - bound) >>> 0;
             p[i] = prob - (prob >>> 5);
-            b = 1;
+            sym = (sym << 1) | 1;
           }
           if (range < TOP) {
             if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
             range = (range << 8) >>> 0;
             code = ((code << 8) | input[ip++]!) >>> 0;
           }
-          sym = (sym << 1) | b;
-          if (matchByte >= 0 && matchBit !== b) matchByte = -1;
         }
-        rc[0] = range;
-        rc[1] = code;
-        this.inPos = ip;
         buf[pos++] = sym & 0xff;
         state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
         continue;
       }
-      let len: number;
-      if (this.bit(IS_REP + state) === 1) {
-        if (rel === 0) throw new DecompressError(this.codec, "repeated match in an empty dictionary");
-        if (this.bit(IS_REP_G0 + state) === 0) {
-          if (this.bit(IS_REP0_LONG + (state << 4) + posState) === 0) {
-            // short rep: one byte at rep0
-            state = state < 7 ? 9 : 11;
-            buf[pos] = buf[pos - this.rep0 - 1]!;
-            pos++;
-            continue;
-          }
-        } else {
-          let dist: number;
-          if (this.bit(IS_REP_G1 + state) === 0) {
-            dist = this.rep1;
-          } else {
-            if (this.bit(IS_REP_G2 + state) === 0) {
-              dist = this.rep2;
-            } else {
-              dist = this.rep3;
-              this.rep3 = this.rep2;
-            }
-            this.rep2 = this.rep1;
-          }
-          this.rep1 = this.rep0;
-          this.rep0 = dist;
-        }
-        len = this.length(REP_LEN, posState);
-        state = state < 7 ? 8 : 11;
-      } else {
-        this.rep3 = this.rep2;
-        this.rep2 = this.rep1;
-        this.rep1 = this.rep0;
-        len = this.length(LEN, posState);
-        state = state < 7 ? 7 : 10;
-        const lenState = len < 3 ? len : 3;
-        const slot = this.tree(POS_SLOT + lenState * 64, 6);
-        let dist: number;
-        if (slot < 4) {
-          dist = slot;
-        } else {
-          const nd = (slot >>> 1) - 1;
-          dist = (2 | (slot & 1)) * 2 ** nd;
-          if (slot < 14) {
-            dist += this.reverseTree(SPEC_POS + dist - slot - 1, nd);
-          } else {
-            dist += this.direct(nd - 4) * 16;
-            dist += this.reverseTree(ALIGN, 4);
-          }
-        }
-        if (dist === 0xffffffff) {
-          ended = true;
-          break;
-        }
-        this.rep0 = dist;
+      range = (range - mbound) >>> 0;
+      code = (code - mbound) >>> 0;
+      p[mi] = mprob - (mprob >>> 5);
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
       }
-      len += MATCH_MIN;
+      rc[0] = range;
+      rc[1] = code;
+      this.inPos = ip;
+      const r = this.match(state, posState, rel);
+      range = rc[0]!;
+      code = rc[1]!;
+      ip = this.inPos;
+      if (r < 0) {
+        ended = true;
+        break;
+      }
+      state = r;
+      if (this.pendingShortRep) {
+        this.pendingShortRep = false;
+        buf[pos] = buf[pos - this.rep0 - 1]!;
+        pos++;
+        continue;
+      }
+      const len = this.matchLen;
       const rep0 = this.rep0;
       if (rep0 >= pos - dictStart)
         throw new DecompressError(
@@ -326,9 +254,351 @@ export class LzmaDecoder {
       }
       this.remainLen = len - n;
     }
+    rc[0] = range;
+    rc[1] = code;
+    this.inPos = ip;
     this.state = state;
     out.pos = pos;
     return ended;
+  }
+
+  private pendingShortRep = false;
+  private matchLen = 0;
+
+  /**
+   * After an isMatch bit of 1: decode the rep/match choice, length and distance. Returns the
+   * new state, or -1 for the end marker; sets matchLen (with MATCH_MIN) or pendingShortRep.
+   */
+  private match(state: number, posState: number, rel: number): number {
+    // Same bit decoding as bit()/tree()/reverseTree()/direct(), expanded with the range coder
+    // in locals (the match path is a third of the decoding time).
+    const p = this.probs;
+    const rc = this.rc;
+    const input = this.input;
+    const inEnd = this.inEnd;
+    let range = rc[0]!;
+    let code = rc[1]!;
+    let ip = this.inPos;
+    let pi = 0;
+    let prob = 0;
+    let bound = 0;
+    let b = 0;
+    let lenBase: number;
+    let newState: number;
+    pi = IS_REP + state;
+    prob = p[pi]!;
+    bound = Math.imul(range >>> 11, prob) >>> 0;
+    if (code < bound) {
+      range = bound;
+      p[pi] = prob + ((2048 - prob) >>> 5);
+      b = 0;
+    } else {
+      range = (range - bound) >>> 0;
+      code = (code - bound) >>> 0;
+      p[pi] = prob - (prob >>> 5);
+      b = 1;
+    }
+    if (range < TOP) {
+      if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+      range = (range << 8) >>> 0;
+      code = ((code << 8) | input[ip++]!) >>> 0;
+    }
+    const rep = b === 1;
+    if (rep) {
+      if (rel === 0) throw new DecompressError(this.codec, "repeated match in an empty dictionary");
+      pi = IS_REP_G0 + state;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      if (b === 0) {
+        pi = IS_REP0_LONG + (state << 4) + posState;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        if (b === 0) {
+          // short rep: one byte at rep0
+          this.pendingShortRep = true;
+          rc[0] = range;
+          rc[1] = code;
+          this.inPos = ip;
+          return state < 7 ? 9 : 11;
+        }
+      } else {
+        let dist: number;
+        pi = IS_REP_G1 + state;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        if (b === 0) {
+          dist = this.rep1;
+        } else {
+          pi = IS_REP_G2 + state;
+          prob = p[pi]!;
+          bound = Math.imul(range >>> 11, prob) >>> 0;
+          if (code < bound) {
+            range = bound;
+            p[pi] = prob + ((2048 - prob) >>> 5);
+            b = 0;
+          } else {
+            range = (range - bound) >>> 0;
+            code = (code - bound) >>> 0;
+            p[pi] = prob - (prob >>> 5);
+            b = 1;
+          }
+          if (range < TOP) {
+            if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+            range = (range << 8) >>> 0;
+            code = ((code << 8) | input[ip++]!) >>> 0;
+          }
+          if (b === 0) {
+            dist = this.rep2;
+          } else {
+            dist = this.rep3;
+            this.rep3 = this.rep2;
+          }
+          this.rep2 = this.rep1;
+        }
+        this.rep1 = this.rep0;
+        this.rep0 = dist;
+      }
+      lenBase = REP_LEN;
+      newState = state < 7 ? 8 : 11;
+    } else {
+      this.rep3 = this.rep2;
+      this.rep2 = this.rep1;
+      this.rep1 = this.rep0;
+      lenBase = LEN;
+      newState = state < 7 ? 7 : 10;
+    }
+    // length: choice, choice2, then a 3-, 3- or 8-bit tree
+    let treeBase: number;
+    let treeBits: number;
+    let lenAdd: number;
+    pi = lenBase;
+    prob = p[pi]!;
+    bound = Math.imul(range >>> 11, prob) >>> 0;
+    if (code < bound) {
+      range = bound;
+      p[pi] = prob + ((2048 - prob) >>> 5);
+      b = 0;
+    } else {
+      range = (range - bound) >>> 0;
+      code = (code - bound) >>> 0;
+      p[pi] = prob - (prob >>> 5);
+      b = 1;
+    }
+    if (range < TOP) {
+      if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+      range = (range << 8) >>> 0;
+      code = ((code << 8) | input[ip++]!) >>> 0;
+    }
+    if (b === 0) {
+      treeBase = lenBase + LEN_LOW + posState * 8;
+      treeBits = 3;
+      lenAdd = 0;
+    } else {
+      pi = lenBase + LEN_CHOICE2;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      if (b === 0) {
+        treeBase = lenBase + LEN_MID + posState * 8;
+        treeBits = 3;
+        lenAdd = 8;
+      } else {
+        treeBase = lenBase + LEN_HIGH;
+        treeBits = 8;
+        lenAdd = 16;
+      }
+    }
+    let m = 1;
+    for (let k = 0; k < treeBits; k++) {
+      pi = treeBase + m;
+      prob = p[pi]!;
+      bound = Math.imul(range >>> 11, prob) >>> 0;
+      if (code < bound) {
+        range = bound;
+        p[pi] = prob + ((2048 - prob) >>> 5);
+        b = 0;
+      } else {
+        range = (range - bound) >>> 0;
+        code = (code - bound) >>> 0;
+        p[pi] = prob - (prob >>> 5);
+        b = 1;
+      }
+      if (range < TOP) {
+        if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+        range = (range << 8) >>> 0;
+        code = ((code << 8) | input[ip++]!) >>> 0;
+      }
+      m = (m << 1) | b;
+    }
+    const len = lenAdd + m - (1 << treeBits);
+    if (!rep) {
+      const slotBase = POS_SLOT + (len < 3 ? len : 3) * 64;
+      m = 1;
+      for (let k = 0; k < 6; k++) {
+        pi = slotBase + m;
+        prob = p[pi]!;
+        bound = Math.imul(range >>> 11, prob) >>> 0;
+        if (code < bound) {
+          range = bound;
+          p[pi] = prob + ((2048 - prob) >>> 5);
+          b = 0;
+        } else {
+          range = (range - bound) >>> 0;
+          code = (code - bound) >>> 0;
+          p[pi] = prob - (prob >>> 5);
+          b = 1;
+        }
+        if (range < TOP) {
+          if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+          range = (range << 8) >>> 0;
+          code = ((code << 8) | input[ip++]!) >>> 0;
+        }
+        m = (m << 1) | b;
+      }
+      const slot = m - 64;
+      let dist: number;
+      if (slot < 4) {
+        dist = slot;
+      } else {
+        const nd = (slot >>> 1) - 1;
+        dist = (2 | (slot & 1)) * 2 ** nd;
+        if (slot < 14) {
+          const base = SPEC_POS + dist - slot - 1;
+          m = 1;
+          for (let k = 0; k < nd; k++) {
+            pi = base + m;
+            prob = p[pi]!;
+            bound = Math.imul(range >>> 11, prob) >>> 0;
+            if (code < bound) {
+              range = bound;
+              p[pi] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[pi] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            m = (m << 1) | b;
+            dist += b << k;
+          }
+        } else {
+          let d = 0;
+          for (let k = nd - 4; k > 0; k--) {
+            range = range >>> 1;
+            if (code >= range) {
+              code = (code - range) >>> 0;
+              d = d * 2 + 1;
+            } else d *= 2;
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+          }
+          dist += d * 16;
+          m = 1;
+          for (let k = 0; k < 4; k++) {
+            pi = ALIGN + m;
+            prob = p[pi]!;
+            bound = Math.imul(range >>> 11, prob) >>> 0;
+            if (code < bound) {
+              range = bound;
+              p[pi] = prob + ((2048 - prob) >>> 5);
+              b = 0;
+            } else {
+              range = (range - bound) >>> 0;
+              code = (code - bound) >>> 0;
+              p[pi] = prob - (prob >>> 5);
+              b = 1;
+            }
+            if (range < TOP) {
+              if (ip >= inEnd) throw new DecompressError(this.codec, "compressed data ends too early");
+              range = (range << 8) >>> 0;
+              code = ((code << 8) | input[ip++]!) >>> 0;
+            }
+            m = (m << 1) | b;
+            dist += b << k;
+          }
+        }
+      }
+      if (dist === 0xffffffff) {
+        rc[0] = range;
+        rc[1] = code;
+        this.inPos = ip;
+        return -1;
+      }
+      this.rep0 = dist;
+    }
+    this.matchLen = len + MATCH_MIN;
+    rc[0] = range;
+    rc[1] = code;
+    this.inPos = ip;
+    return newState;
   }
 }
 
@@ -376,7 +646,9 @@ export function decodeLzma(input: Uint8Array, opts: DecodeOptions = {}): LzmaRes
     const max = opts.maxOutput ?? Number.MAX_SAFE_INTEGER;
     if (size > max) throw new LimitError("lzma output size", size, max);
   }
-  const out = new OutputBuffer("lzma", size >= 0 ? { ...opts, sizeHint: size } : opts);
+  // the header's size is untrusted: preallocate only up to a plausible ratio, grow past it
+  const hint = size >= 0 ? Math.min(size, input.length * 64 + (1 << 20)) : undefined;
+  const out = new OutputBuffer("lzma", hint !== undefined ? { ...opts, sizeHint: hint } : opts);
   const dec = new LzmaDecoder(out, "lzma");
   dec.setProps(props);
   dec.resetState();
@@ -388,6 +660,7 @@ export function decodeLzma(input: Uint8Array, opts: DecodeOptions = {}): LzmaRes
     if (want === 0) break;
     out.ensure(want);
     const ended = dec.decode(out.pos + want);
+    opts.onProgress?.(dec.inPos, input.length);
     if (ended) {
       if (size >= 0 && out.pos !== size)
         throw new DecompressError("lzma", `end marker after ${out.pos} of ${size} bytes`);

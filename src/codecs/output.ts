@@ -13,6 +13,8 @@ export interface DecodeOptions {
    * allocated at this size up front (bounded by maxOutput) instead of grown by doubling.
    */
   sizeHint?: number;
+  /** Called now and then with compressed bytes consumed and the input size (progress bars). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** 1 GiB: the largest vmlinux of any distribution is a few hundred MiB with debug info. */

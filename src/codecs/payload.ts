@@ -154,11 +154,15 @@ export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): Pay
     // A trailer above the ceiling is either a bomb or garbage: refuse before decoding.
     if (trailerSize > max)
       throw new LimitError(`${codec.name} payload size (kernel trailer)`, trailerSize, max);
-    dopts.sizeHint = trailerSize;
+    // Preallocate from the trailer only as far as a plausible ratio: a forged trailer must not
+    // make a small file allocate the whole ceiling (kernels compress 4–10:1; growth covers more).
+    dopts.sizeHint = Math.min(trailerSize, input.length * 64 + (1 << 20));
     if (codec.cutTrailer) body = input.subarray(0, input.length - 4);
   }
   if (opts.sizeHint !== undefined) dopts.sizeHint = opts.sizeHint;
+  if (opts.onProgress) dopts.onProgress = opts.onProgress;
   const r = codec.decode(body, dopts);
+  opts.onProgress?.(input.length, input.length);
   const consumed = r.consumed ?? body.length;
   let slack = body.length - consumed;
   if (opts.kernelTrailer && !codec.cutTrailer && codec.name !== "gzip") slack -= 4;

@@ -43,6 +43,7 @@ export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Ar
   try {
     for (let p = 0; p < input.length; p += STEP) {
       d.push(input.subarray(p, Math.min(input.length, p + STEP)), p + STEP >= input.length);
+      if ((p & 0xfffff) === 0) opts.onProgress?.(p, input.length);
     }
   } catch (e) {
     if (e instanceof LimitError) throw e;

@@ -173,6 +173,8 @@ export function planDecompressor(elf: ElfFile, opts: DecompressorOptions = {}): 
     entry.push({ mode: "physical (as loaded)", address: out + (pa - lpa) });
     entry.push({ mode: "virtual", address: e });
   } else warnings.push(`e_entry ${hex(e)} lies in no PT_LOAD`);
+  for (const w of elf.warnings)
+    if (w.code === "segment-truncated") warnings.push(`the decompressed image is short: ${w.message}`);
   return {
     loader: "decompressor",
     summary: `x86 decompressor parse_elf with output at ${hex(out)}, LOAD_PHYSICAL_ADDR ${hex(lpa)}, ${copy}`,

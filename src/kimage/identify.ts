@@ -86,6 +86,8 @@ export interface IdentifyOptions {
   inner?: boolean;
   /** Ceiling for every decompression (default 1 GiB). */
   maxOutput?: number;
+  /** Progress of payload decoding (compressed bytes done, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 function describeElf(src: SyncByteSource): ElfSummary {
@@ -127,7 +129,7 @@ const MACHINES: Record<number, string> = {
 function elfLine(e: ElfSummary): string {
   const loads = e.programHeaders.filter((p) => p.type === PT_LOAD).length;
   const parts = [
-    `ELF${e.class} ${e.littleEndian ? "LSB" : "MSB"} ${e.type === 2 ? "executable" : e.type === 3 ? "shared object" : `type ${e.type}`}`,
+    `ELF${e.class} ${e.littleEndian ? "LSB" : "MSB"} ${(["none", "relocatable", "executable", "shared object", "core file"] as const)[e.type] ?? `type ${e.type}`}`,
     MACHINES[e.machine] ?? `machine ${e.machine}`,
     `entry ${hex(e.entry)}`,
     `${loads} PT_LOAD`,
@@ -143,7 +145,11 @@ function decodeLayer(
   opts: IdentifyOptions,
   kernelTrailer: boolean,
 ): { res: PayloadResult; inner: KernelImage } {
-  const res = decodePayload(bytes, { maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT, kernelTrailer });
+  const res = decodePayload(bytes, {
+    maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
+    kernelTrailer,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const inner = identifyImage(new MemorySource(res.data), opts);
   return { res, inner };
 }
@@ -315,6 +321,7 @@ export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): 
       res = decodePayload(cur.readSync(img.payload.offset, img.payload.length).slice(), {
         maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
         kernelTrailer: true,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       steps.push(
         `bzImage payload at ${hex(img.payload.offset)} (${res.codec}${res.detail ? `: ${res.detail}` : ""})`,

@@ -169,16 +169,21 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
         parts.push(
           `<rect x="${x0.toFixed(1)}" y="${y + 1}" width="${Math.max(1.5, x1 - x0).toFixed(1)}" height="${2 * BAR_H + 4}" class="ovl"><title>${esc(`overlap ${hx(o.start)}–${hx(o.end)} (${hx(o.end - o.start)} bytes)`)}</title></rect>`,
         );
+        if (x1 - x0 > 90)
+          parts.push(
+            `<text x="${((x0 + x1) / 2).toFixed(1)}" y="${y + BAR_H + 5}" class="s ovl-t" text-anchor="middle">overlap ${hx(o.end - o.start)}</text>`,
+          );
       }
       y += ROW_H;
     }
     if (p.entry !== undefined && p.entry >= lo && p.entry <= hi) {
       const ex = X(p.entry);
       parts.push(
-        `<line x1="${ex.toFixed(1)}" x2="${ex.toFixed(1)}" y1="${bodyTop - 4}" y2="${y}" class="ent"/>`,
+        `<line x1="${ex.toFixed(1)}" x2="${ex.toFixed(1)}" y1="${bodyTop - 4}" y2="${y + 2}" class="ent"/>`,
       );
+      // labelled in the panel's title row, right-aligned, so it never covers a bar
       parts.push(
-        `<text x="${(ex + 3).toFixed(1)}" y="${bodyTop - 6}" class="s ent-t">entry ${esc(hx(p.entry))}</text>`,
+        `<text x="${PLOT_X + PLOT_W}" y="${top + 14}" class="s ent-t" text-anchor="end">┆ entry ${esc(hx(p.entry))}</text>`,
       );
     }
     // axis
@@ -190,25 +195,26 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
     let step = 1n;
     while ((hi - lo) / step > maxTicks) step *= 2n;
     let v = ((lo + step - 1n) / step) * step;
-    parts.push(`<text x="${PLOT_X}" y="${y + 28}" class="s">${hx(lo)}</text>`);
-    parts.push(`<text x="${PLOT_X + PLOT_W}" y="${y + 28}" class="s" text-anchor="end">${hx(hi)}</text>`);
+    if (v !== lo) parts.push(`<text x="${PLOT_X}" y="${y + 28}" class="s">${hx(lo)}</text>`);
+    if (hi % step !== 0n)
+      parts.push(`<text x="${PLOT_X + PLOT_W}" y="${y + 28}" class="s" text-anchor="end">${hx(hi)}</text>`);
     for (; v <= hi; v += step) {
       const x = X(v);
       parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + 4}" class="axis"/>`);
-      parts.push(`<text x="${x.toFixed(1)}" y="${y + 15}" class="s" text-anchor="middle">${hx(v)}</text>`);
+      const anchor = x > PLOT_X + PLOT_W - 40 ? "end" : x < PLOT_X + 40 ? "start" : "middle";
+      parts.push(`<text x="${x.toFixed(1)}" y="${y + 15}" class="s" text-anchor="${anchor}">${hx(v)}</text>`);
     }
     y += 14;
     y += 30;
-    void top;
   }
   const notes = [
     ...plan.console,
-    ...plan.errors.map((e) => `refused: ${e}`),
+    ...plan.errors.map((e) => `error: ${e}`),
     ...plan.warnings.map((w) => `note: ${w}`),
   ];
   for (const n of notes.slice(0, 12)) {
     parts.push(
-      `<text x="10" y="${y + 12}" class="s${n.startsWith("refused") ? " err" : ""}">${esc(n.length > 160 ? `${n.slice(0, 157)}…` : n)}</text>`,
+      `<text x="10" y="${y + 12}" class="s${n.startsWith("error") ? " err" : ""}">${esc(n.length > 160 ? `${n.slice(0, 157)}…` : n)}</text>`,
     );
     y += 16;
   }
@@ -219,7 +225,7 @@ export function planToSvg(plan: LoadPlan, title?: string): string {
 <marker id="ah" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker>
 <style>
 .t{font-size:16px;font-weight:bold} .h{font-size:13px;font-weight:bold} .s{font-size:11px;fill:#222}
-.src{fill:#4a90d9} .dst{fill:#2ca02c} .bss{fill:#b9e3b0} .naive{fill:#999} .ovl{fill:url(#hatch);fill-opacity:0.85;stroke:#d62728}
+.src{fill:#4a90d9} .dst{fill:#2ca02c} .bss{fill:#b9e3b0} .naive{fill:#999} .ovl{fill:url(#hatch);fill-opacity:0.55;stroke:#d62728;stroke-width:1.5} .ovl-t{font-weight:bold;fill:#a00}
 .reg{fill:#eee;stroke:#bbb} .grid{stroke:#f0f0f0} .axis{stroke:#333} .arr{stroke:#555;stroke-width:1}
 .ent{stroke:#9467bd;stroke-dasharray:4 3} .ent-t{fill:#9467bd} .err{fill:#d62728}
 </style>

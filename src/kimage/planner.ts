@@ -30,6 +30,10 @@ export interface PlanOptions {
   reserveTop?: number;
   /** Xen: hypervisor built with CONFIG_PV32. */
   pv32?: boolean;
+  /** Xen: dom0 memory in pages, for the virtual memory arrangement. */
+  dom0Pages?: number;
+  /** Xen: initrd size in bytes. */
+  initrdLen?: number;
   maxOutput?: number;
 }
 
@@ -61,7 +65,11 @@ export function planImage(src: SyncByteSource, loader: LoaderName, opts: PlanOpt
     }
     case "xen": {
       const { elf } = elfOf(src, opts);
-      return planXen(elf, opts.pv32 !== undefined ? { pv32: opts.pv32 } : {});
+      return planXen(elf, {
+        ...(opts.pv32 !== undefined ? { pv32: opts.pv32 } : {}),
+        ...(opts.dom0Pages !== undefined ? { dom0Pages: opts.dom0Pages } : {}),
+        ...(opts.initrdLen !== undefined ? { initrdLen: opts.initrdLen } : {}),
+      });
     }
     case "kexec": {
       const head = src.readSync(0, Math.min(src.size, 0x300));

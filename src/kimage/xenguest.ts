@@ -76,7 +76,7 @@ const UNSET = U64;
 
 export type XenPaeMode = "no" | "yes" | "extended-cr3" | "bimodal";
 
-export interface XenGuestNote {
+export interface XenGuestParam {
   type: number;
   name: string;
   value: bigint | string;
@@ -85,7 +85,7 @@ export interface XenGuestNote {
 export interface XenGuestInfo {
   /** Where the parameters came from. */
   source: "notes-segment" | "notes-section" | "__xen_guest" | "none";
-  notes: XenGuestNote[];
+  notes: XenGuestParam[];
   /** The raw `__xen_guest` string, when that was the source. */
   guestInfo?: string;
   loader: string;

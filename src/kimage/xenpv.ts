@@ -19,6 +19,97 @@ export interface XenPlanOptions {
    * without it ("Xen  kernel: 64-bit, lsb" — no ", compat32").
    */
   pv32?: boolean;
+  /**
+   * Dom0's pages (dom0_mem / 4 KiB): with it the plan also reproduces dom0_build.c's
+   * "VIRTUAL MEMORY ARRANGEMENT" (p2m, start info, page tables, boot stack, total).
+   */
+  dom0Pages?: number;
+  /** Initrd size in bytes (mapped after the kernel unless the kernel asks MOD_START_PFN). */
+  initrdLen?: number;
+}
+
+/** sizeof(struct start_info) and sizeof(struct dom0_vga_console_info) on x86_64 (public/xen.h). */
+const START_INFO_64 = 0x490n;
+const VGA_CONSOLE_INFO = 0x28n;
+const PAGE = 0x1000n;
+/** 64-bit PV: the hypervisor's reserved slot of the guest address space (asm-x86/config.h). */
+const HYPERVISOR_VIRT_START = 0xffff800000000000n;
+const HYPERVISOR_VIRT_END = 0xffff880000000000n;
+
+export interface Dom0VirtualLayout {
+  vinitrd?: [bigint, bigint];
+  vphysmap: [bigint, bigint];
+  vstartinfo: [bigint, bigint];
+  vpt: [bigint, bigint];
+  nrPtPages: number;
+  vstack: [bigint, bigint];
+  vStart: bigint;
+  vEnd: bigint;
+  errors: string[];
+}
+
+/**
+ * dom0_build.c's address arrangement for a 64-bit PV dom0 (RELEASE-4.17.7 dom0_construct_pv):
+ * initrd (unless unmapped) and the p2m after the kernel, then start info, page tables — their
+ * count found by the same search over L4/L3/L2 coverage of [v_start, v_end) — a boot stack,
+ * and v_end rounded up to 4 MiB with at least 512 KiB of padding.
+ */
+export function dom0VirtualLayout(guest: XenGuestInfo, nrPages: number, initrdLen = 0): Dom0VirtualLayout {
+  const up = (v: bigint) => (v + PAGE - 1n) & ~(PAGE - 1n) & U64;
+  const errors: string[] = [];
+  const vStart = guest.virtBase;
+  let vinitrd: [bigint, bigint] | undefined;
+  let vphysmapStart: bigint;
+  if (guest.unmappedInitrd) vphysmapStart = up(guest.virtKend);
+  else {
+    const a = up(guest.virtKend);
+    vinitrd = [a, a + BigInt(initrdLen)];
+    vphysmapStart = up(vinitrd[1]);
+  }
+  let vphysmapEnd = vphysmapStart + BigInt(nrPages) * 8n;
+  if (guest.p2mBase !== undefined) vphysmapEnd = vphysmapStart;
+  const siStart = up(vphysmapEnd);
+  const vptStart = up(siStart + START_INFO_64);
+  const siEnd = siStart + START_INFO_64 + VGA_CONSOLE_INFO;
+  const nr = (l: bigint, h: bigint, sh: bigint) => {
+    const m = (1n << sh) - 1n;
+    return (((h + m) & ~m) - (l & ~m)) >> sh;
+  };
+  let n = 2n;
+  let vptEnd = 0n;
+  let vEnd = 0n;
+  let stack: [bigint, bigint] = [0n, 0n];
+  for (; n < 1n << 20n; n++) {
+    vptEnd = vptStart + n * PAGE;
+    stack = [vptEnd, vptEnd + PAGE];
+    vEnd = (stack[1] + (1n << 22n) - 1n) & ~((1n << 22n) - 1n);
+    if (vEnd - stack[1] < 512n << 10n) vEnd += 1n << 22n;
+    if (1n + nr(vStart, vEnd, 39n) + nr(vStart, vEnd, 30n) + nr(vStart, vEnd, 21n) <= n) break;
+  }
+  let count = vEnd - vStart;
+  if (vinitrd) count -= up(BigInt(initrdLen));
+  let order = 0n;
+  while (PAGE << order < count) order++;
+  if ((1n << order) + (BigInt(initrdLen) + PAGE - 1n) / PAGE > BigInt(nrPages))
+    errors.push("Domain 0 allocation is too small for kernel image");
+  const vphysmap: [bigint, bigint] =
+    guest.p2mBase !== undefined
+      ? [guest.p2mBase, guest.p2mBase + BigInt(nrPages) * 8n]
+      : [vphysmapStart, vphysmapEnd];
+  if (vStart < HYPERVISOR_VIRT_END && vEnd > HYPERVISOR_VIRT_START)
+    errors.push("DOM0 image overlaps with Xen private area.");
+  const out: Dom0VirtualLayout = {
+    vphysmap,
+    vstartinfo: [siStart, siEnd],
+    vpt: [vptStart, vptEnd],
+    nrPtPages: Number(n),
+    vstack: stack,
+    vStart,
+    vEnd,
+    errors,
+  };
+  if (vinitrd) out.vinitrd = vinitrd;
+  return out;
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -59,6 +150,17 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
       );
     }
     console.push(`Loaded kernel: ${xenPtr(guest.virtKstart)}->${xenPtr(guest.virtKend)}`);
+    if (opts.dom0Pages !== undefined && is64) {
+      const l = dom0VirtualLayout(guest, opts.dom0Pages, opts.initrdLen ?? 0);
+      const r = (a: [bigint, bigint]) => `${xenPtr(a[0])}->${xenPtr(a[1])}`;
+      if (l.vinitrd && (opts.initrdLen ?? 0) > 0) console.push(`Init. ramdisk: ${r(l.vinitrd)}`);
+      console.push(`Phys-Mach map: ${r(l.vphysmap)}`);
+      console.push(`Start info:    ${r(l.vstartinfo)}`);
+      console.push(`Page tables:   ${r(l.vpt)}`);
+      console.push(`Boot stack:    ${r(l.vstack)}`);
+      console.push(`TOTAL:         ${r([l.vStart, l.vEnd])}`);
+      errors.push(...l.errors);
+    }
     console.push(`ENTRY ADDRESS: ${xenPtr(guest.virtEntry)}`);
   }
 
@@ -91,6 +193,23 @@ export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { g
       warnings: w,
     });
   }
+  // The trap of old kernels whose paddr equals vaddr: with the legacy __xen_guest string libelf
+  // defaults ELF_PADDR_OFFSET to VIRT_BASE for them; with ELF notes the default is 0, so such a
+  // kernel lands at vaddr + virt_base unless it states PADDR_OFFSET.
+  if (
+    (!guest.error || /out of bounds/.test(guest.error)) &&
+    guest.source !== "__xen_guest" &&
+    guest.virtBase !== 0n &&
+    guest.elfPaddrOffset === 0n &&
+    !guest.notes.some((n) => n.name === "PADDR_OFFSET") &&
+    loads.length > 0 &&
+    loads.every((p) => p.paddr === p.vaddr)
+  )
+    warnings.push(
+      `every p_paddr equals its p_vaddr but the notes give no PADDR_OFFSET: libelf uses 0 and places the kernel at p_vaddr + ${hex(guest.virtBase)} (the legacy __xen_guest path would have used VIRT_BASE)`,
+    );
+  if (!guest.error && guest.virtKend < guest.virtKstart)
+    warnings.push("paddr + virt_offset wraps past the top of the address space");
   // elf_load_binary: "Let bizarre ELFs write the output image up to twice"
   if (!guest.error && total > destSize * 2n)
     errors.push("program segments total to more than the input image size (libelf refuses: O(n^2) guard)");

@@ -44,3 +44,18 @@ export class AtomicFileSink implements ByteSink {
     fs.rmSync(this.tmp, { force: true });
   }
 }
+
+/** Write a whole file atomically: a temp file beside the target, then rename into place. */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = path.join(
+    path.dirname(path.resolve(file)),
+    `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`,
+  );
+  try {
+    fs.writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -27,13 +27,26 @@ export interface XenConsoleRing {
 /** Rings above this are certainly corrupt (Xen's conring_size= accepts up to a few MiB). */
 const MAX_RING = 1 << 28;
 
+/** CONRING_SIZE of Xen 3.x, where the ring was a fixed array (drivers/char/console.c). */
+const CONRING_SIZE_3X = 16384;
+
 export function readConsoleRing(space: XenVirtualSpace, syms: SymbolTable): XenConsoleRing {
-  const ringPtr = syms.require("conring", "the console ring");
-  const sizeVar = syms.require("conring_size", "the console ring");
+  const ringSym = syms.require("conring", "the console ring");
   const prodVar = syms.require("conringp", "the console ring");
   const consVar = syms.require("conringc", "the console ring");
-  const buffer = space.readU64(ringPtr);
-  const size = space.readU32(sizeVar);
+  const sizeVar = syms.get("conring_size");
+  let buffer: bigint;
+  let size: number;
+  if (sizeVar !== undefined) {
+    // Xen 4.x: `char *conring` (possibly re-allocated in the xenheap) and `conring_size`
+    buffer = space.readU64(ringSym);
+    size = space.readU32(sizeVar);
+  } else {
+    // Xen 3.x: `static char conring[CONRING_SIZE]`, the symbol is the ring itself
+    buffer = ringSym;
+    const st = syms.sizeOf("conring");
+    size = st !== undefined && st <= BigInt(MAX_RING) ? Number(st) : CONRING_SIZE_3X;
+  }
   const producer = space.readU32(prodVar);
   const consumer = space.readU32(consVar);
   if (size === 0 || (size & (size - 1)) !== 0)

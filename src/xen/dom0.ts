@@ -14,12 +14,11 @@
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, FormatError, hex, LimitError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { type Dom0P2m, Dom0PhysReader } from "./p2m.js";
 import type { SymbolTable } from "./symbols.js";
 
-export const START_KERNEL_MAP = 0xffffffff80000000n;
-export const PAGE_OFFSET_L4 = 0xffff888000000000n;
 const KERNEL_MAP_SIZE = 1n << 31n;
 const DIRECT_MAP_SIZE = 1n << 46n;
 const SPACE = "dom0-virtual";
@@ -118,7 +117,11 @@ export interface Dom0Vmcoreinfo {
 export function readDom0Vmcoreinfo(space: Dom0KernelSpace, systemMap: SymbolTable): Dom0Vmcoreinfo {
   const dataVar = systemMap.require("vmcoreinfo_data", "dom0's VMCOREINFO");
   const sizeVar = systemMap.require("vmcoreinfo_size", "dom0's VMCOREINFO");
-  const address = space.readU64(dataVar);
+  // Linux < 4.13 (kernel/kexec_core.c): `unsigned char vmcoreinfo_data[VMCOREINFO_BYTES]`,
+  // the symbol is the text itself; later (crash_core.c) a pointer to a zeroed page.
+  const head = space.read(dataVar, 10);
+  const isArray = new TextDecoder("latin1").decode(head) === "OSRELEASE=";
+  const address = isArray ? dataVar : space.readU64(dataVar);
   const sizeRaw = space.readU64(sizeVar);
   if (address === 0n)
     throw new FormatError("dom0's vmcoreinfo_data is NULL (crash_save_vmcoreinfo_init not run)");

@@ -7,6 +7,7 @@
 import type { PhysReader } from "../dump/types.js";
 import { hex, KdumpkitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { resolveXenCrashInfoStrings, type XenCrashInfo } from "../notes/xen.js";
 import { splitVa } from "../xlat/x86_64.js";
 import { type PdxCompression, XenVirtualSpace } from "./hypervisor.js";
 import {
@@ -24,24 +25,14 @@ import {
   decidePhysStart,
   physStartFromIomem,
   physStartFromPageTables,
+  physStartFromVmcoreinfoAddress,
   type XenPhysStartCandidate,
   type XenPhysStartFinding,
 } from "./physstart.js";
 import type { SymbolTable } from "./symbols.js";
 
-/** The CRASH_INFO fields used here (field names of src/notes/xen.ts XenCrashInfo). */
-export interface CrashInfoFacts {
-  version: 0 | 1 | 2;
-  majorVersion: number;
-  minorVersion: number;
-  extraVersionAddr: number;
-  changesetAddr?: number;
-  compilerAddr?: number;
-  compileDateAddr?: number;
-  compileTimeAddr?: number;
-  xenPhysStart?: number;
-  dom0PfnToMfnFrameListList?: number;
-}
+/** CRASH_INFO as src/notes decodes it. */
+export type CrashInfoFacts = XenCrashInfo;
 
 export interface XenHostInput {
   /** Machine memory. */
@@ -51,6 +42,12 @@ export interface XenHostInput {
   crashInfoProblem?: string;
   /** xen_phys_start from a "Xen" 0x1000003 note. */
   physStartNote?: number;
+  /** xen_phys_start given by the user (still cross-checked against the other sources). */
+  physStartGiven?: number;
+  /** Machine address of the VMCOREINFO_XEN note as kexec-tools' header recorded it. */
+  vmcoreinfoXenAddress?: number;
+  /** dom0's p2m root MFN given by the user, for dumps whose CRASH_INFO lacks it (v0). */
+  p2mMfnGiven?: number;
   vmcoreinfoXen?: Vmcoreinfo;
   /** dom0's /proc/iomem text. */
   iomem?: string;
@@ -78,20 +75,24 @@ export interface XenHost {
   warnings: string[];
 }
 
-const MAX_VERSION_STRING = 64;
-
-/** A NUL-terminated string at a machine address (CRASH_INFO's version strings). */
-export function readMachineString(mem: PhysReader, addr: number, max = MAX_VERSION_STRING): string {
-  const bytes = new Uint8Array(max);
-  // read up to the end of the page first, then further only if needed
-  const first = Math.min(max, 4096 - (addr % 4096));
-  mem.readPhys(addr, first, bytes.subarray(0, first));
-  let end = bytes.subarray(0, first).indexOf(0);
-  if (end < 0 && first < max) {
-    mem.readPhys(addr + first, max - first, bytes.subarray(first));
-    end = bytes.indexOf(0);
+/**
+ * Up to `length` bytes at a machine address, stopping early at the end of what the dump holds
+ * (a version string can sit just before a hole; src/notes' reader asks for 256 bytes).
+ */
+export function readMachineBytes(mem: PhysReader, addr: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = Math.min(length - done, 4096 - ((addr + done) % 4096));
+    try {
+      mem.readPhys(addr + done, n, out.subarray(done, done + n));
+    } catch (e) {
+      if (done === 0) throw e;
+      break;
+    }
+    done += n;
   }
-  return new TextDecoder("latin1").decode(bytes.subarray(0, end < 0 ? max : end));
+  return out.subarray(0, done);
 }
 
 function errText(e: unknown): string {
@@ -116,7 +117,8 @@ export function openXenHost(input: XenHostInput): XenHost {
   if (ci) version = { major: ci.majorVersion, minor: ci.minorVersion };
 
   // --- XEN_VIRT_START: by version, cross-checked with makedumpfile's domain_list heuristic ---
-  const domainList = vi?.symbol("domain_list");
+  // VMCOREINFO_XEN first; xen-syms stands in for dumps without it (a QEMU dump of a Xen host)
+  const domainList = vi?.symbol("domain_list") ?? input.xenSyms?.get("domain_list");
   const byHeuristic = domainList !== undefined ? xenVirtStartFromSymbol(domainList) : undefined;
   if (version) {
     host.xenVirtStart = xenVirtStartForVersion(version);
@@ -124,14 +126,18 @@ export function openXenHost(input: XenHostInput): XenHost {
     if (byHeuristic !== undefined) {
       if (byHeuristic === host.xenVirtStart)
         checks.push("XEN_VIRT_START by version = domain_list & ~(1 GiB-1): ok");
-      else
+      else {
+        // a symbol of the running image beats a table of layouts (vendor builds move things)
         warnings.push(
-          `XEN_VIRT_START ${hex(host.xenVirtStart)} by version, but domain_list ${hex(domainList!)} suggests ${hex(byHeuristic)}`,
+          `XEN_VIRT_START ${hex(host.xenVirtStart)} by version, but domain_list ${hex(domainList!)} lies in the image at ${hex(byHeuristic)}: using the latter`,
         );
+        host.xenVirtStart = byHeuristic;
+        host.xenVirtStartSource = "domain_list & ~(1 GiB - 1) (makedumpfile heuristic)";
+      }
     }
   } else if (byHeuristic !== undefined) {
     host.xenVirtStart = byHeuristic;
-    host.xenVirtStartSource = "SYMBOL(domain_list) & ~(1 GiB - 1) (makedumpfile heuristic)";
+    host.xenVirtStartSource = `domain_list & ~(1 GiB - 1) (makedumpfile heuristic; from ${vi?.symbol("domain_list") !== undefined ? "VMCOREINFO_XEN" : "xen-syms"})`;
     const range = versionRangeForVirtStart(byHeuristic);
     if (range) host.versionRange = range;
   }
@@ -147,19 +153,47 @@ export function openXenHost(input: XenHostInput): XenHost {
         detail: "CRASH_INFO v2 xen_phys_start",
       });
     else unavailable.push(`crash-info: CRASH_INFO v${ci.version} has no xen_phys_start (v2 needed)`);
-  } else unavailable.push("crash-info: no CRASH_INFO note");
-  if (input.physStartNote !== undefined)
-    candidates.push({
-      source: "xen-note-0x1000003",
-      value: input.physStartNote,
-      detail: 'note "Xen" type 0x1000003',
-    });
-  const pgdL4 = vi?.symbol("pgd_l4");
+  } else if (input.crashInfoProblem)
+    unavailable.push(`crash-info: CRASH_INFO unusable (${input.crashInfoProblem})`);
+  else unavailable.push("crash-info: no CRASH_INFO note");
+  if (input.physStartGiven !== undefined)
+    candidates.push({ source: "given", value: input.physStartGiven, detail: "given on the command line" });
+  const note = input.physStartNote;
+  if (note !== undefined) {
+    if (note % 4096 === 0 && note < 2 ** 52)
+      candidates.push({ source: "xen-note-0x1000003", value: note, detail: 'note "Xen" type 0x1000003' });
+    else unavailable.push(`xen-note-0x1000003: ${hex(note)} is not a page-aligned machine address`);
+  }
+  if (input.vmcoreinfoXenAddress !== undefined) {
+    const sym = input.xenSyms?.get("vmcoreinfo_data");
+    if (sym === undefined || host.xenVirtStart === undefined)
+      unavailable.push("vmcoreinfo-address: needs xen-syms (vmcoreinfo_data) and XEN_VIRT_START");
+    else {
+      const at = input.vmcoreinfoXenAddress;
+      const r = physStartFromVmcoreinfoAddress(at, sym, host.xenVirtStart);
+      if (typeof r === "string") unavailable.push(`vmcoreinfo-address: ${r}`);
+      else candidates.push(r);
+      // the note's own header should be there: namesz, descsz, type, "VMCOREINFO_XEN\0"
+      try {
+        const b = input.mem.readPhys(at, 27);
+        const name = new TextDecoder("latin1").decode(b.subarray(12, 26));
+        if (name === "VMCOREINFO_XEN") checks.push(`VMCOREINFO_XEN note header found at ${hex(at)}: ok`);
+        else warnings.push(`no VMCOREINFO_XEN note header at ${hex(at)} in this dump`);
+      } catch (e) {
+        warnings.push(`cannot read ${hex(at)} to confirm the VMCOREINFO_XEN note: ${errText(e)}`);
+      }
+    }
+  }
+  // SYMBOL(pgd_l4) is idle_pg_table (xen/arch/x86/crash.c)
+  const pgdL4 = vi?.symbol("pgd_l4") ?? input.xenSyms?.get("idle_pg_table");
   if (pgdL4 !== undefined && host.xenVirtStart !== undefined) {
     const r = physStartFromPageTables(input.mem, pgdL4, host.xenVirtStart, input.maxAddress);
     if (typeof r === "string") unavailable.push(`page-tables: ${r}`);
     else candidates.push(r);
-  } else unavailable.push("page-tables: VMCOREINFO_XEN lacks SYMBOL(pgd_l4) or XEN_VIRT_START is unknown");
+  } else
+    unavailable.push(
+      "page-tables: neither VMCOREINFO_XEN's SYMBOL(pgd_l4) nor xen-syms' idle_pg_table, or XEN_VIRT_START unknown",
+    );
   if (input.iomem !== undefined) {
     const r = physStartFromIomem(input.iomem, version);
     if (typeof r === "string") unavailable.push(`iomem: ${r}`);
@@ -245,37 +279,31 @@ export function openXenHost(input: XenHostInput): XenHost {
     host.space = space;
   }
 
-  // --- the version's extra string, through CRASH_INFO's machine address ---
+  // --- the version's extra string and build strings, through CRASH_INFO's machine addresses ---
   if (ci && version) {
-    try {
-      version.extra = readMachineString(input.mem, ci.extraVersionAddr);
-    } catch (e) {
-      warnings.push(`cannot read xen_extra_version at ${hex(ci.extraVersionAddr)}: ${errText(e)}`);
-    }
+    const strings = resolveXenCrashInfoStrings(ci, (addr, length) =>
+      readMachineBytes(input.mem, addr, length),
+    );
+    if (strings.extraVersion !== undefined) version.extra = strings.extraVersion;
+    else warnings.push(`cannot read xen_extra_version at ${hex(ci.extraVersionAddr)}`);
     host.version = { ...version, source: "CRASH_INFO" };
     const build: NonNullable<XenHost["build"]> = {};
-    const fields = [
-      ["changeset", ci.changesetAddr],
-      ["compiler", ci.compilerAddr],
-      ["compileDate", ci.compileDateAddr],
-      ["compileTime", ci.compileTimeAddr],
-    ] as const;
-    for (const [key, addr] of fields) {
-      if (addr === undefined || addr === 0) continue;
-      try {
-        build[key] = readMachineString(input.mem, addr, 128);
-      } catch (e) {
-        warnings.push(
-          `cannot read xen_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} at ${hex(addr)}: ${errText(e)}`,
-        );
-      }
-    }
+    if (strings.changeset !== undefined) build.changeset = strings.changeset;
+    if (strings.compiler !== undefined) build.compiler = strings.compiler;
+    if (strings.compileDate !== undefined) build.compileDate = strings.compileDate;
+    if (strings.compileTime !== undefined) build.compileTime = strings.compileTime;
     if (Object.keys(build).length) host.build = build;
     if (host.xenVirtStart !== undefined && compareXenVersion(version, 3, 0) < 0)
       warnings.push(`Xen ${version.major}.${version.minor} predates x86_64 kdump support`);
   }
 
-  if (ci?.dom0PfnToMfnFrameListList !== undefined) host.p2mFrameListListMfn = ci.dom0PfnToMfnFrameListList;
+  if (input.p2mMfnGiven !== undefined) {
+    host.p2mFrameListListMfn = input.p2mMfnGiven;
+    const fromNote = ci?.dom0PfnToMfnFrameListList;
+    if (fromNote !== undefined && fromNote !== input.p2mMfnGiven)
+      warnings.push(`p2m mfn given as ${hex(input.p2mMfnGiven)}, CRASH_INFO says ${hex(fromNote)}`);
+  } else if (ci?.dom0PfnToMfnFrameListList !== undefined)
+    host.p2mFrameListListMfn = ci.dom0PfnToMfnFrameListList;
   return host;
 }
 

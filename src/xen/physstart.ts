@@ -16,7 +16,13 @@ import { findResources, type IomemResource, parseIomem } from "../memmap/iomem.j
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import { compareXenVersion, type XenVersion } from "./layout.js";
 
-export type XenPhysStartSource = "crash-info" | "xen-note-0x1000003" | "iomem" | "page-tables";
+export type XenPhysStartSource =
+  | "given"
+  | "crash-info"
+  | "xen-note-0x1000003"
+  | "vmcoreinfo-address"
+  | "iomem"
+  | "page-tables";
 
 export interface XenPhysStartCandidate {
   source: XenPhysStartSource;
@@ -36,8 +42,18 @@ export interface XenPhysStartFinding {
   unavailable: string[];
 }
 
-/** Preference when sources disagree: what Xen wrote about itself first. */
-const PRIORITY: XenPhysStartSource[] = ["crash-info", "xen-note-0x1000003", "page-tables", "iomem"];
+/**
+ * Preference when sources disagree: a value the user gave (crash/makedumpfile's
+ * --xen_phys_start), then what Xen wrote about itself, then what memory shows.
+ */
+const PRIORITY: XenPhysStartSource[] = [
+  "given",
+  "crash-info",
+  "xen-note-0x1000003",
+  "vmcoreinfo-address",
+  "page-tables",
+  "iomem",
+];
 
 export function decidePhysStart(
   candidates: XenPhysStartCandidate[],
@@ -56,20 +72,6 @@ export function decidePhysStart(
       );
   }
   return finding;
-}
-
-/** The Plan-B note: one native word (4 or 8 bytes by ELF class) holding xen_phys_start. */
-export function physStartFromXenNote(desc: Uint8Array, wordSize: 4 | 8): XenPhysStartCandidate | string {
-  if (desc.length < wordSize) return `Xen note 0x1000003 is ${desc.length} bytes, need ${wordSize}`;
-  const dv = new DataView(desc.buffer, desc.byteOffset, desc.length);
-  const v = wordSize === 8 ? dv.getBigUint64(0, true) : BigInt(dv.getUint32(0, true));
-  if (v >= 1n << 52n || v % 4096n !== 0n)
-    return `Xen note 0x1000003 holds ${hex(v)}, not a page-aligned address`;
-  return {
-    source: "xen-note-0x1000003",
-    value: Number(v),
-    detail: `Xen note type 0x1000003 (${desc.length} bytes)`,
-  };
 }
 
 /**
@@ -93,6 +95,31 @@ export function physStartFromIomem(text: string, version?: XenVersion): XenPhysS
   const older = { source: "iomem" as const, value: start + 0x100000, detail: `${at} + 1 MiB (Xen 3.4–4.8)` };
   if (version) return [compareXenVersion(version, 4, 9) >= 0 ? newer : older];
   return [newer, older];
+}
+
+/**
+ * From where Xen's VMCOREINFO_XEN note lies in machine memory — the "vmcoreinfo header"
+ * p_paddr kexec-tools wrote (its ELF core header, or `kexec -d` output): Xen answers the
+ * KEXEC_RANGE_MA_VMCOREINFO query with __pa(vmcoreinfo_data) (common/kexec.c), a static of
+ * the image whose address xen-syms gives. /proc/vmcore merges the notes and loses p_paddr,
+ * so this needs the header or the kexec log from the first kernel.
+ */
+export function physStartFromVmcoreinfoAddress(
+  noteMachineAddress: number,
+  vmcoreinfoData: bigint,
+  xenVirtStart: bigint,
+): XenPhysStartCandidate | string {
+  const off = vmcoreinfoData - xenVirtStart;
+  if (off < 0n || off >= 1n << 30n)
+    return `vmcoreinfo_data ${hex(vmcoreinfoData)} is not inside the image at ${hex(xenVirtStart)}`;
+  const value = noteMachineAddress - Number(off);
+  if (value < 0 || value % 4096 !== 0)
+    return `VMCOREINFO_XEN at ${hex(noteMachineAddress)} gives ${hex(value)}, not a page-aligned address`;
+  return {
+    source: "vmcoreinfo-address",
+    value,
+    detail: `VMCOREINFO_XEN note at ${hex(noteMachineAddress)} (kexec header) − vmcoreinfo_data offset ${hex(off)}`,
+  };
 }
 
 /** Bound of the scan: Xen 4.x relocates its image below 4 GiB (setup.c, l2_identmap limit). */

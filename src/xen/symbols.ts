@@ -12,6 +12,8 @@ import { FormatError, LimitError } from "../errors.js";
 export interface NamedSymbol {
   name: string;
   value: bigint;
+  /** st_size, when the source has it (ELF symbol tables). */
+  size?: bigint;
   /** The source file of a local symbol (from the preceding STT_FILE symbol, or "file#name"). */
   file?: string;
   local?: boolean;
@@ -21,6 +23,7 @@ export interface NamedSymbol {
 export interface ElfSymbolLike {
   name: string;
   value: bigint;
+  size?: bigint;
   type: number;
   bind: number;
 }
@@ -61,6 +64,7 @@ export class SymbolTable {
       if (!s.name || s.type === STT_SECTION) continue;
       const local = s.bind === STB_LOCAL;
       const e: NamedSymbol = { name: s.name, value: s.value, local };
+      if (s.size !== undefined && s.size > 0n) e.size = s.size;
       if (local && file) e.file = file;
       out.push(e);
     }
@@ -129,6 +133,15 @@ export class SymbolTable {
       if (distinct.size === 1) return l[0]!.value;
     }
     return undefined;
+  }
+
+  /** st_size of a symbol found as by get(), when known. */
+  sizeOf(name: string): bigint | undefined {
+    const v = this.get(name);
+    if (v === undefined) return undefined;
+    const hash = name.lastIndexOf("#");
+    const base = hash > 0 ? name.slice(hash + 1) : name;
+    return this.all.find((s) => s.name === base && s.value === v && s.size !== undefined)?.size;
   }
 
   /** "name+0xoff" of the nearest symbol at or below `addr` (within 1 MiB), if any. */

@@ -3,6 +3,7 @@ import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openKernelDump, writeFileAtomic } from "../kernel-open.js";
+import { isXenDmesg } from "../xen-args.js";
 
 export const dmesgVerb: Verb = {
   name: "dmesg",
@@ -13,8 +14,13 @@ export const dmesgVerb: Verb = {
   -o FILE       write the log to FILE (atomically) instead of standard output
   --raw         one JSON object per record (seq, ts_nsec, level, facility, caller, text,
                 subsystem/device or dict), one per line
-  --json        {format, warnings, panic, records}`,
+  --json        {format, warnings, panic, records}
+Xen host dumps (see "kdumpkit xen"):
+       kdumpkit dmesg DUMP --xen --xen-syms F          the hypervisor's console ring
+       kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
   run(ctx) {
+    // Xen host dumps: handled by src/cli/verbs/xen.ts
+    if (isXenDmesg(ctx.args)) return import("./xen.js").then((x) => x.runXenDmesg(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

@@ -30,6 +30,7 @@ import {
 import { isKexecRangeList, parseKexecDebug, readRangeBlock } from "../../memmap/kexec-debug.js";
 import { type MemoryRange, type PhysRange, RangeType } from "../../memmap/range.js";
 import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
+import { writeFileAtomic } from "../../node/sink.js";
 import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { openInput } from "../input.js";
 import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
@@ -152,12 +153,6 @@ function fsLiveReader(root: string): LiveReader {
       }
     },
   };
-}
-
-function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
 }
 
 function phdrJson(b: BuiltCoreHeader) {
@@ -385,9 +380,9 @@ function build(ctx: VerbContext, args: string[]): number {
   }
 
   const bytes = values.trim ? built.header : built.segment;
-  if (values.output) writeAtomic(values.output, bytes);
+  if (values.output) writeFileAtomic(values.output, bytes);
   if (values.svg)
-    writeAtomic(
+    writeFileAtomic(
       values.svg,
       renderMemoryMapSvg(built, `ELF core header (${flavour}${xen ? ", Xen" : ""}): physical memory map`),
     );

@@ -10,6 +10,7 @@ export const verbs: [name: string, load: () => Promise<Verb>][] = [
   ["regs", async () => (await import("./regs.js")).regsVerb],
   ["rd", async () => (await import("./rd.js")).rdVerb],
   ["vtop", async () => (await import("./vtop.js")).vtopVerb],
+  ["xen", async () => (await import("./xen.js")).xenVerb],
   ["notes", async () => (await import("./notes.js")).notesVerb],
   ["elf", async () => (await import("./elf.js")).elfVerb],
   ["hexdump", async () => (await import("./hexdump.js")).hexdumpVerb],

@@ -10,12 +10,14 @@ import type { AddrRange, LoadPlan } from "../../kimage/plan.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
 import { NodeFileSource } from "../../node/file.js";
-import { parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { writeFileAtomic } from "../../node/sink.js";
+import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
        kdumpkit kimage plan FILE --loader decompressor|xen|kexec|multiboot [--load-addr ADDR]
                               [--memory FILE] [--memcpy] [--kexec-file] [--reserve-top N] [--pv32]
+                              [--dom0-mem SIZE] [--initrd-size SIZE]
                               [--json] [--svg FILE]
   FILE: bzImage, vmlinux (ELF), arm64/riscv/loongarch Image, EFI zboot, Xen's xen.gz, or any of
   these compressed whole (gzip, xz, lzma, bzip2, lzop, lz4 legacy, zstd).
@@ -24,23 +26,13 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
   plan           where each segment goes for a loader:
     decompressor   x86 boot decompressor parse_elf (output at --load-addr, default LOAD_PHYSICAL_ADDR);
                    --memcpy judges the 2012-era memcpy instead of memmove
-    xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints
+    xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints; --dom0-mem
+                   (Xen's dom0_mem) adds its VIRTUAL MEMORY ARRANGEMENT
     kexec          kexec-tools / kexec_file_load (--kexec-file) placement in --memory (a /proc/iomem:
                    its "Crash kernel" region when present); --reserve-top N bytes taken at the top
                    by purgatory and boot data
     multiboot      GRUB/QEMU multiboot loading (Xen's ELF32 image)
   --svg FILE     draw sources and destinations on one address axis per space, overlaps marked`;
-
-function atomicWrite(file: string, data: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? `${s} ` : s.padEnd(n);
@@ -218,7 +210,7 @@ export function formatPlan(plan: LoadPlan): string {
     for (const c of plan.console) L.push(`  ${c}`);
   }
   for (const x of plan.warnings) L.push(`warning: ${x}`);
-  for (const x of plan.errors) L.push(`REFUSED: ${x}`);
+  for (const x of plan.errors) L.push(x.startsWith("ERROR") ? x : `ERROR: ${x}`);
   return `${L.join("\n")}\n`;
 }
 
@@ -234,6 +226,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   try {
     const img = identifyImage(src, {
       inner: !values.shallow,
+      onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
     if (values.json) ctx.stdout(`${toJson({ file, ...img })}\n`);
@@ -259,11 +252,11 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   if (!values.output) throw new UsageError("-o OUT is required");
   const src = new NodeFileSource(file);
   try {
-    const ex = extractKernel(
-      src,
-      values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {},
-    );
-    atomicWrite(values.output, ex.data);
+    const ex = extractKernel(src, {
+      onProgress: progressBar(ctx, "decompressing"),
+      ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
+    });
+    writeFileAtomic(values.output, ex.data);
     const info = {
       file,
       output: values.output,
@@ -297,6 +290,8 @@ function runPlan(ctx: VerbContext, args: string[]): number {
       "kexec-file": { type: "boolean" },
       "reserve-top": { type: "string" },
       pv32: { type: "boolean" },
+      "dom0-mem": { type: "string" },
+      "initrd-size": { type: "string" },
       json: { type: "boolean" },
       svg: { type: "string" },
     },
@@ -312,11 +307,13 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   if (values["kexec-file"]) opts.syscall = "kexec_file_load";
   if (values["reserve-top"]) opts.reserveTop = parseNumber(values["reserve-top"], "--reserve-top");
   if (values.pv32) opts.pv32 = true;
+  if (values["dom0-mem"]) opts.dom0Pages = Math.floor(parseNumber(values["dom0-mem"], "--dom0-mem") / 4096);
+  if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
   if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);
-    if (values.svg) atomicWrite(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
+    if (values.svg) writeFileAtomic(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
     if (values.json) ctx.stdout(`${toJson({ file, ...plan })}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;

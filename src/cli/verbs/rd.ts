@@ -8,6 +8,7 @@ import {
   resolveAddress,
   writeFileAtomic,
 } from "../kernel-open.js";
+import { isXenMemory } from "../xen-args.js";
 
 const MAX_RD = 256 * 1024 * 1024;
 
@@ -120,8 +121,13 @@ export const rdVerb: Verb = {
   --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
   --ascii | -a   the bytes as text, 60 characters a line (crash's rd -a): without --count,
                  up to the first unprintable byte
-  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)`,
+  --zero-excluded read pages filtered out of the dump as zeros (crash --zero_excluded)
+Xen host dumps (see "kdumpkit xen"):
+       kdumpkit rd DUMP (--xen-virt [--xen-syms F] | --machine | --domain 0 (--phys|--virt)
+                 [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
   run(ctx) {
+    // Xen host dumps: handled by src/cli/verbs/xen.ts
+    if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenRd(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

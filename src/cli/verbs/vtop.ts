@@ -5,6 +5,7 @@ import type { TranslationMethod } from "../../xlat/linux-x86_64.js";
 import { pteFlagNames, splitVa, type X86_64Walk } from "../../xlat/x86_64.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { loadSystemMap, openKernelDump, resolveAddress } from "../kernel-open.js";
+import { isXenMemory } from "../xen-args.js";
 
 const h = (v: number | bigint) => v.toString(16);
 
@@ -84,8 +85,13 @@ export const vtopVerb: Verb = {
   usage: `usage: kdumpkit vtop DUMP ADDRESS|SYMBOL… [--system-map FILE] [--json]
   ADDRESS        kernel virtual address (hex, with or without 0x)
   SYMBOL         a VMCOREINFO symbol (init_top_pgt, prb, …) or, with --system-map, any symbol
-  --system-map F the kernel's System.map; KASLR's KERNELOFFSET is applied to it`,
+  --system-map F the kernel's System.map; KASLR's KERNELOFFSET is applied to it
+Xen host dumps (see "kdumpkit xen"):
+       kdumpkit vtop DUMP (--xen-virt [--xen-syms F] | --domain 0 (--phys|--virt)
+                 [--system-map F]) ADDRESS|SYMBOL`,
   run(ctx) {
+    // Xen host dumps: handled by src/cli/verbs/xen.ts
+    if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenVtop(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,

@@ -6,29 +6,25 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import type { Dump } from "../../../src/dump/index.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { openDumpFile } from "../../../src/node/dump.js";
 import { NodeFileSource } from "../../../src/node/file.js";
-import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
 import { openDom0 } from "../../../src/xen/dom0.js";
-import { dom0P2mOf, openXenHost } from "../../../src/xen/host.js";
+import { dom0P2mOf } from "../../../src/xen/host.js";
 import { formatXenVersion } from "../../../src/xen/layout.js";
+import { openXenDump, type XenDump } from "../../../src/xen/open.js";
 import { Dom0P2m } from "../../../src/xen/p2m.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
-import { testCrashInfo, testKdump } from "../../xen-elfcore.js";
 
-function open() {
-  const dump = testKdump(new NodeFileSource(fixturePath("xen-kdump/vmcore.dom0-d31.kdump-zlib")));
-  const ci = dump.notes.find((n) => n.name === "Xen" && n.type === 0x1000001);
-  const vx = dump.notes.find((n) => n.name === "VMCOREINFO_XEN");
-  const host = openXenHost({
-    mem: dump,
-    ...(ci ? { crashInfo: testCrashInfo(ci.desc) } : {}),
-    ...(vx ? { vmcoreinfoXen: Vmcoreinfo.fromBytes(vx.desc) } : {}),
-    maxAddress: dump.maxAddress,
-  });
-  return { dump, host };
+let cached: { dump: Dump; host: XenDump } | undefined;
+function open(): { dump: Dump; host: XenDump } {
+  if (cached) return cached;
+  const dump = openDumpFile(fixturePath("xen-kdump/vmcore.dom0-d31.kdump-zlib")).dump;
+  cached = { dump, host: openXenDump(dump) };
+  return cached;
 }
 
 function attr(key: string): string {

@@ -5,21 +5,22 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import type { Dump } from "../../../src/dump/index.js";
 import { formatDmesg, readKernelLog } from "../../../src/kernel/printk.js";
+import { parseKexecDebug } from "../../../src/memmap/kexec-debug.js";
+import { openDumpFile } from "../../../src/node/dump.js";
 import { NodeFileSource } from "../../../src/node/file.js";
-import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
+import type { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
 import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost, type XenHost } from "../../../src/xen/host.js";
 import { formatXenVersion } from "../../../src/xen/layout.js";
+import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { physStartFromIomem } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
-import { TestElfCore, testCrashInfo } from "../../xen-elfcore.js";
-
-const XEN_CRASH_INFO = 0x1000001;
 
 /** libkdumpfile's "key = value" attributes and its raw VMCOREINFO_XEN section. */
 function kdumpfileAttrs(rel: string): { attrs: Map<string, string>; xenVmcoreinfo: string[] } {
@@ -38,19 +39,12 @@ function kdumpfileAttrs(rel: string): { attrs: Map<string, string>; xenVmcoreinf
   return { attrs, xenVmcoreinfo };
 }
 
-let cached: { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } | undefined;
-function open(): { core: TestElfCore; host: XenHost; vi: Vmcoreinfo } {
+let cached: { core: Dump; host: XenHost; vi: Vmcoreinfo } | undefined;
+function open(): { core: Dump; host: XenHost; vi: Vmcoreinfo } {
   if (cached) return cached;
-  const core = new TestElfCore(new NodeFileSource(fixtureFile("xen-kdump/capture/vmcore.zst")));
-  const ciNote = core.notes.find((n) => n.name === "Xen" && n.type === XEN_CRASH_INFO)!;
-  const vi = Vmcoreinfo.fromBytes(core.notes.find((n) => n.name === "VMCOREINFO_XEN")!.desc);
-  const host = openXenHost({
-    mem: core,
-    crashInfo: testCrashInfo(ciNote.desc),
-    vmcoreinfoXen: vi,
-    iomem: expected("xen-kdump/first/iomem.txt"),
-    xenSyms: xenSyms(),
-  });
+  const core = openDumpFile(fixtureFile("xen-kdump/capture/vmcore.zst")).dump;
+  const vi = core.vmcoreinfoXen!;
+  const host = openXenDump(core, { iomem: expected("xen-kdump/first/iomem.txt"), xenSyms: xenSyms() });
   cached = { core, host, vi };
   return cached;
 }
@@ -300,5 +294,75 @@ test(
     assert.equal(host.build?.compileDate, sys.get("compilation/compile_date"));
     assert.equal(host.build?.changeset ?? "", sys.get("properties/changeset") ?? "");
     assert.equal(host.version?.extra, sys.get("version/extra"));
+  },
+);
+
+test(
+  "openXenDump: notes decoded by src/notes, per-physical-CPU registers as libkdumpfile shows",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core } = open();
+    const x = openXenDump(core, { xenSyms: xenSyms() });
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    assert.equal(x.physStart.value, Number(attrs.get("xen.phys_start")));
+    assert.equal(x.version && formatXenVersion(x.version), "4.17.7");
+    const kd = expected("xen-kdump/capture/vmcore.kdumpfile.txt");
+    const cpus = [...kd.matchAll(/^cpu (\d+) pid=\d+ rip=(0x[0-9a-f]+) rsp=(0x[0-9a-f]+)/gm)];
+    assert.equal(x.cpus.length, cpus.length);
+    for (const m of cpus) {
+      const c = x.cpus[Number(m[1])]!;
+      assert.equal(c.rip, BigInt(m[2]!));
+      assert.equal(c.rsp, BigInt(m[3]!));
+      assert.match(c.ripSymbol ?? "", /^kexec_crash_save_cpu\+0x/);
+    }
+    // CR3 from XEN_ELFNOTE_CRASH_REGS {cr0, cr2, cr3, cr4}: the third word readelf shows
+    const regsNotes = [
+      ...expected("xen-kdump/capture/vmcore.readelf.txt").matchAll(
+        /\(0x01000002\)\s+description data: ([0-9a-f ]+)/g,
+      ),
+    ];
+    assert.equal(regsNotes.length, x.cpus.length);
+    regsNotes.forEach((m, i) => {
+      const le = m[1]!.trim().split(" ").slice(16, 24).reverse().join("");
+      assert.equal(x.cpus[i]!.cr3, BigInt(`0x${le}`));
+    });
+  },
+);
+
+test(
+  "without any Xen note (as in a QEMU dump of a Xen host), xen-syms alone finds Xen and its console",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core, host } = open();
+    const bare = openXenHost({ mem: core, xenSyms: xenSyms(), maxAddress: core.maxAddress });
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    assert.equal(bare.physStart.source, "page-tables");
+    assert.equal(bare.physStart.value, Number(attrs.get("xen.phys_start")));
+    assert.equal(readConsoleRing(bare.space!, xenSyms()).text, readConsoleRing(host.space!, xenSyms()).text);
+  },
+);
+
+test(
+  "xen_phys_start independently from the first kernel's kexec -d (where VMCOREINFO_XEN lives) and xen-syms",
+  {
+    skip: skipNoFixtures,
+  },
+  () => {
+    const { core } = open();
+    const d = parseKexecDebug(expected("xen-kdump/first/kexec-debug.txt"));
+    const at = d.phdrs.find((p) => p.label === "vmcoreinfo header")!.paddr;
+    // no CRASH_INFO, no page-table scan (no VMCOREINFO_XEN given): only the note's address
+    const host = openXenHost({ mem: core, xenSyms: xenSyms(), vmcoreinfoXenAddress: at });
+    const { attrs } = kdumpfileAttrs("xen-kdump/capture/vmcore.kdumpfile.txt");
+    const c = host.physStart.candidates.find((x) => x.source === "vmcoreinfo-address");
+    assert.equal(c?.value, Number(attrs.get("xen.phys_start")));
+    assert.ok(
+      host.checks.some((x) => /VMCOREINFO_XEN note header found/.test(x)),
+      host.checks.join("; "),
+    );
   },
 );

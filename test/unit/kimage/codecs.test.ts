@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { decodeBzip2 } from "../../../src/codecs/bzip2.js";
+import { xxh64 } from "../../../src/codecs/crc.js";
 import { decodeGzip } from "../../../src/codecs/gzip.js";
 import { decodeLz4Legacy, LZ4_LEGACY_BLOCK } from "../../../src/codecs/lz4.js";
 import { decodeLzma } from "../../../src/codecs/lzma.js";
@@ -179,5 +180,35 @@ describe("x86 BCJ", () => {
     const b = new Uint8Array([0xe8, 1, 2, 3, 0x42, 0, 0, 0, 0]);
     unBcjX86(b, 0, b.length);
     assert.deepEqual([...b], [0xe8, 1, 2, 3, 0x42, 0, 0, 0, 0]);
+  });
+});
+
+describe("untrusted sizes", () => {
+  test("an LZMA header claiming 900 MB does not allocate it before failing", () => {
+    const b = new Uint8Array(13 + 16);
+    b[0] = 0x5d;
+    new DataView(b.buffer).setUint32(1, 1 << 23, true);
+    new DataView(b.buffer).setUint32(5, 900_000_000, true);
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => decodeLzma(b), DecompressError);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
+  });
+  test("an LZMA header claiming more than maxOutput is a LimitError", () => {
+    const b = new Uint8Array(13 + 16);
+    b[0] = 0x5d;
+    new DataView(b.buffer).setUint32(5, 0xffffffff, true);
+    new DataView(b.buffer).setUint32(9, 0x10, true);
+    assert.throws(() => decodeLzma(b, { maxOutput: 1 << 20 }), LimitError);
+  });
+});
+
+describe("XXH64 (zstd content checksum)", () => {
+  test("known value of the empty input", () => {
+    assert.equal(xxh64(new Uint8Array(0)), 0xef46db3751d8e999n);
+  });
+  test("agrees with the checksum zstd wrote for the sample", () => {
+    const z = b64(S.zstd);
+    const want = new DataView(z.buffer).getUint32(z.length - 4, true);
+    assert.equal(Number(xxh64(plain) & 0xffffffffn), want);
   });
 });

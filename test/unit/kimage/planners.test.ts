@@ -237,6 +237,32 @@ describe("Xen libelf PV builder (2006 OpenSolaris thread)", () => {
     assert.equal(g.virtKstart, 0xffffffff81000000n);
     assert.equal(g.virtEntry, 0xffffffff81000100n);
   });
+  test("old kernel with paddr == vaddr and ELF notes but no PADDR_OFFSET: warned", () => {
+    const b = new ElfBuilder({ class: 32, type: ET_EXEC, machine: EM_386, entry: 0xc0100000n });
+    b.addSegment({
+      type: PT_LOAD,
+      flags: PF_R | PF_X,
+      vaddr: 0xc0100000n,
+      paddr: 0xc0100000n,
+      data: new Uint8Array(64),
+    });
+    const le32 = (v: number) => new Uint8Array(new Uint32Array([v]).buffer);
+    const str = (x: string) => new TextEncoder().encode(`${x}\0`);
+    b.addNoteSegment(
+      [
+        { name: "Xen", type: 6, desc: str("linux") },
+        { name: "Xen", type: 5, desc: str("xen-3.0") },
+        { name: "Xen", type: 9, desc: str("yes") },
+        { name: "Xen", type: 3, desc: le32(0xc0000000) },
+      ],
+      { offset: 0x200 },
+    );
+    const plan = planXen(parse(b.build()), { pv32: true });
+    assert.match(plan.warnings.join(), /every p_paddr equals its p_vaddr/);
+    // and the entry (a vaddr) then lies below the kernel: libelf refuses it
+    assert.match(plan.errors.join(), /ELF start or entries are out of bounds/);
+    assert.equal(plan.segments[0]!.dest.start, 0xc0100000n + 0xc0000000n);
+  });
   test("libelf's refusals, with its messages", () => {
     const mk = (guest: string | undefined, entry = 0x40800000n) => {
       const b = new ElfBuilder({ class: 64, type: ET_EXEC, machine: EM_X86_64, entry });

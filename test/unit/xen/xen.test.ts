@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PhysReader } from "../../../src/dump/types.js";
+import type { ElfNote } from "../../../src/elf/types.js";
 import { AddressError, FormatError, LimitError } from "../../../src/errors.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace } from "../../../src/xen/dom0.js";
+import { Dom0KernelSpace, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost } from "../../../src/xen/host.js";
 import { XenVirtualSpace } from "../../../src/xen/hypervisor.js";
@@ -17,12 +18,13 @@ import {
   xenVirtStartForVersion,
   xenVirtStartFromSymbol,
 } from "../../../src/xen/layout.js";
+import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import {
   decidePhysStart,
   physStartFromIomem,
   physStartFromPageTables,
-  physStartFromXenNote,
+  physStartFromVmcoreinfoAddress,
 } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
 
@@ -155,23 +157,18 @@ test("iomem: +1 MiB before Xen 4.9, +2 MiB from 4.9, both offered when the versi
   );
 });
 
-test("sources disagreeing are reported; the note of any length is bounded", () => {
+test("sources disagreeing are reported; a bad 0x1000003 note value is refused", () => {
   const f = decidePhysStart([
     { source: "iomem", value: 0x100000, detail: "" },
     { source: "crash-info", value: 0x2f800000, detail: "" },
   ]);
   assert.equal(f.source, "crash-info");
   assert.equal(f.disagreements.length, 1);
-  for (let len = 0; len < 20; len++) {
-    const desc = new Uint8Array(len);
-    if (len >= 8) new DataView(desc.buffer).setBigUint64(0, 0x2f800000n, true);
-    const r = physStartFromXenNote(desc, 8);
-    if (len < 8) assert.equal(typeof r, "string");
-    else assert.equal((r as { value: number }).value, 0x2f800000);
-  }
-  const odd = new Uint8Array(8);
-  new DataView(odd.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
-  assert.equal(typeof physStartFromXenNote(odd, 8), "string");
+  const { m } = xenMachine();
+  assert.equal(openXenHost({ mem: m, physStartNote: 0x2f800000 }).physStart.source, "xen-note-0x1000003");
+  const bad = openXenHost({ mem: m, physStartNote: 0x2f800123 });
+  assert.equal(bad.physStart.value, undefined);
+  assert.ok(bad.physStart.unavailable.some((u) => /not a page-aligned/.test(u)));
 });
 
 test("openXenHost: CRASH_INFO of every version and garbage values never throw", () => {
@@ -185,10 +182,17 @@ test("openXenHost: CRASH_INFO of every version and garbage values never throw", 
       vmcoreinfoXen: vi,
       maxAddress: 0x40000000,
       crashInfo: {
+        kind: "xen-crash-info",
+        wordSize: 8,
         version,
         majorVersion: 4,
         minorVersion: 17,
         extraVersionAddr: 0xdead0000,
+        changesetAddr: 0,
+        compilerAddr: 0xdead0100,
+        compileDateAddr: 0,
+        compileTimeAddr: 0,
+        tainted: 0n,
         ...(version >= 1 ? { dom0PfnToMfnFrameListList: 0x12345 } : {}),
         ...(version === 2 ? { xenPhysStart: 0x10000000 } : {}),
       },
@@ -389,4 +393,148 @@ test("direct map layout (normal or CONFIG_BIGMEM) is read from the idle page tab
   m.u64(l4 + Number((normal >> 39n) & 0x1ffn) * 8, BigInt(l3) | PTE);
   const h2 = openXenHost({ mem: m, vmcoreinfoXen: vi, maxAddress: 0x40000000 });
   assert.equal(h2.space!.directMapStart, normal);
+});
+
+test("openXenDump: CRASH_INFO of any length and garbage notes give clear problems, never a throw", () => {
+  const { m, pgdL4 } = xenMachine();
+  let seed = 12345;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed >>> 24;
+  };
+  const vx = new TextEncoder().encode(
+    `SYMBOL(domain_list)=${(XEN_VIRT + 0x57b380n).toString(16)}\nSYMBOL(pgd_l4)=${pgdL4.toString(16)}\n`,
+  );
+  for (let len = 0; len <= 120; len++) {
+    const desc = new Uint8Array(len);
+    for (let i = 0; i < len; i++) desc[i] = rnd();
+    const note = (name: string, type: number, d: Uint8Array): ElfNote => ({
+      name,
+      type,
+      desc: d,
+      offset: 0,
+      descOffset: 0,
+      origin: { kind: "segment", index: 0 },
+    });
+    const notes = [
+      note("Xen", 0x1000001, desc),
+      note("Xen", 0x1000002, desc.subarray(0, Math.min(len, 24))),
+      note("Xen", 0x1000003, desc.subarray(0, Math.min(len, 8))),
+      note("CORE", 1, desc),
+    ];
+    const x = openXenDump({
+      pageSize: 4096,
+      readPhys: (a, l, into) => m.readPhys(a, l, into),
+      notes,
+      vmcoreinfoXen: new Vmcoreinfo(new TextDecoder().decode(vx)),
+      maxAddress: 0x40000000,
+      wordSize: 8,
+      littleEndian: true,
+      arch: "x86_64",
+    });
+    if (len < 64) {
+      assert.equal(x.version, undefined);
+      assert.ok(
+        x.warnings.some((w) => /^CRASH_INFO: truncated/.test(w)),
+        x.warnings.join("; "),
+      );
+    } else
+      assert.equal(
+        x.physStart.unavailable.some((u) => /no CRASH_INFO note/.test(u)),
+        false,
+      );
+    // the page tables always find the real one, whatever CRASH_INFO claims
+    assert.ok(x.physStart.candidates.some((c) => c.source === "page-tables" && c.value === PHYS_START));
+    if (x.physStart.source === "page-tables") assert.equal(x.physStart.value, PHYS_START);
+  }
+});
+
+test("no Xen notes at all (QEMU dump of a Xen host): xen-syms alone places Xen", () => {
+  const { m, pgdL4 } = xenMachine();
+  const syms = new SymbolTable([
+    { name: "idle_pg_table", value: pgdL4 },
+    { name: "domain_list", value: XEN_VIRT + 0x57b380n },
+  ]);
+  const host = openXenHost({ mem: m, xenSyms: syms, maxAddress: 0x40000000 });
+  assert.equal(host.physStart.source, "page-tables");
+  assert.equal(host.physStart.value, PHYS_START);
+  assert.equal(host.xenVirtStart, XEN_VIRT);
+  assert.match(host.xenVirtStartSource!, /from xen-syms/);
+  assert.equal(host.space!.toMachine(XEN_VIRT + 0x10n), PHYS_START + 0x10);
+});
+
+test("a CRASH_INFO version whose layout contradicts the symbols: the image's symbols win, with a warning", () => {
+  const { m, pgdL4 } = xenMachine();
+  const vi = new Vmcoreinfo(
+    `SYMBOL(domain_list)=${(XEN_VIRT + 0x57b380n).toString(16)}\nSYMBOL(pgd_l4)=${pgdL4.toString(16)}\n`,
+  );
+  const host = openXenHost({
+    mem: m,
+    vmcoreinfoXen: vi,
+    maxAddress: 0x40000000,
+    crashInfo: {
+      kind: "xen-crash-info",
+      wordSize: 8,
+      version: 1,
+      majorVersion: 4,
+      minorVersion: 4, // says 0xffff82d080000000
+      extraVersionAddr: 0,
+      changesetAddr: 0,
+      compilerAddr: 0,
+      compileDateAddr: 0,
+      compileTimeAddr: 0,
+      tainted: 0n,
+    },
+  });
+  assert.equal(host.xenVirtStart, XEN_VIRT);
+  assert.ok(host.warnings.some((w) => /using the latter/.test(w)));
+  assert.equal(host.physStart.value, PHYS_START);
+});
+
+test("console ring of Xen 3.x: a fixed array, no conring_size (size from the ELF symbol)", () => {
+  const m = new SparseMachine();
+  const space = directSpace(m);
+  const syms = SymbolTable.fromElf([
+    { name: "console.c", value: 0n, type: 4, bind: 0 },
+    { name: "conring", value: XEN_VIRT + 0x3000n, size: 32n, type: 1, bind: 0 },
+    { name: "conringp", value: XEN_VIRT + 0x110n, type: 1, bind: 0 },
+    { name: "conringc", value: XEN_VIRT + 0x114n, type: 1, bind: 0 },
+  ]);
+  m.bytes(0x3000, new TextEncoder().encode("(XEN) hello\n"));
+  m.u32(0x110, 12);
+  m.u32(0x114, 0);
+  assert.equal(readConsoleRing(space, syms).text, "(XEN) hello\n");
+  assert.equal(readConsoleRing(space, syms).size, 32);
+});
+
+test("dom0 VMCOREINFO: pointer (Linux >= 4.13) and array (older) forms of vmcoreinfo_data", () => {
+  const { m, top } = p2mMachine(1);
+  const k = new Dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
+  const text = new TextEncoder().encode("OSRELEASE=4.4.0-xen\nPAGESIZE=4096\n");
+  const map = SymbolTable.fromMap("ffffffff80010000 B vmcoreinfo_data\nffffffff80010ff0 B vmcoreinfo_size\n");
+  // array form: the text at the symbol (pfn 0x10 → mfn 0x1010)
+  m.bytes(0x1010 * 4096, text);
+  m.u64(0x1010 * 4096 + 0xff0, BigInt(text.length));
+  const a = readDom0Vmcoreinfo(k, map);
+  assert.equal(a.info.osrelease, "4.4.0-xen");
+  assert.equal(a.address, 0xffffffff80010000n);
+  // pointer form: the symbol holds a direct-map address of the text (pfn 0x20)
+  m.u64(0x1010 * 4096, 0xffff888000020000n);
+  m.bytes(0x1020 * 4096, text);
+  const p = readDom0Vmcoreinfo(k, map);
+  assert.equal(p.address, 0xffff888000020000n);
+  assert.equal(p.info.osrelease, "4.4.0-xen");
+  // a size beyond a page is refused
+  m.u64(0x1010 * 4096 + 0xff0, 1n << 40n);
+  assert.throws(() => readDom0Vmcoreinfo(k, map), LimitError);
+});
+
+test("xen_phys_start from the VMCOREINFO_XEN note's machine address", () => {
+  const sym = XEN_VIRT + 0x57c540n;
+  assert.equal(
+    (physStartFromVmcoreinfoAddress(PHYS_START + 0x57c540, sym, XEN_VIRT) as { value: number }).value,
+    PHYS_START,
+  );
+  assert.match(physStartFromVmcoreinfoAddress(0x1000, sym, XEN_VIRT) as string, /not a page-aligned/);
+  assert.match(physStartFromVmcoreinfoAddress(0x1000, 0x1000n, XEN_VIRT) as string, /not inside the image/);
 });

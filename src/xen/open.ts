@@ -1,0 +1,115 @@
+/**
+ * From an opened dump to Xen facts: decode the Xen notes (src/notes), then openXenHost.
+ * Works on any dump that exposes its notes (ELF /proc/vmcore, and kdump-compressed files,
+ * which keep the ELF notes in their sub-header).
+ */
+import type { PhysReader } from "../dump/types.js";
+import type { ElfNote } from "../elf/types.js";
+import { EM_386, EM_X86_64 } from "../elf/types.js";
+import { hex } from "../errors.js";
+import { cpuStates } from "../notes/cpus.js";
+import { type DecodedNote, decodeNote } from "../notes/index.js";
+import type { NoteContext } from "../notes/types.js";
+import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { XEN_ELFNOTE_CRASH_INFO } from "../notes/xen.js";
+import { type CrashInfoFacts, openXenHost, type XenHost } from "./host.js";
+import type { SymbolTable } from "./symbols.js";
+
+/** What this module needs of a dump (src/dump Dump satisfies it). */
+export interface XenDumpLike extends PhysReader {
+  readonly notes: ElfNote[];
+  readonly vmcoreinfoXen: Vmcoreinfo | undefined;
+  readonly maxAddress: number;
+  readonly wordSize: 4 | 8;
+  readonly littleEndian: boolean;
+  readonly arch: string | undefined;
+}
+
+export interface XenOpenOptions {
+  xenSyms?: SymbolTable;
+  /** dom0's /proc/iomem text (classic xenlinux dom0s list the hypervisor image there). */
+  iomem?: string;
+  /** Overrides, cross-checked: crash's and makedumpfile's --xen_phys_start, crash's --p2m_mfn. */
+  physStart?: number;
+  p2mMfn?: number;
+  /** Machine address of the VMCOREINFO_XEN note from kexec-tools' header or `kexec -d`. */
+  vmcoreinfoXenAddress?: number;
+}
+
+/** One physical CPU as the crash notes describe it. */
+export interface XenPhysicalCpu {
+  cpu: number;
+  rip?: bigint;
+  rsp?: bigint;
+  cr3?: bigint;
+  /** rip as symbol+offset (xen-syms given). */
+  ripSymbol?: string;
+}
+
+export interface XenDump extends XenHost {
+  cpus: XenPhysicalCpu[];
+}
+
+/** A Xen host dump: it has a CRASH_INFO note or VMCOREINFO_XEN. */
+export function isXenHostDump(d: Pick<XenDumpLike, "notes" | "vmcoreinfoXen">): boolean {
+  return (
+    d.vmcoreinfoXen !== undefined ||
+    d.notes.some((n) => n.name === "Xen" && n.type === XEN_ELFNOTE_CRASH_INFO)
+  );
+}
+
+function noteContext(d: XenDumpLike): NoteContext {
+  return {
+    machine: d.arch === "x86_64" ? EM_X86_64 : d.arch === "i386" ? EM_386 : 0,
+    class: d.wordSize === 8 ? 64 : 32,
+    littleEndian: d.littleEndian,
+  };
+}
+
+export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump {
+  const ctx = noteContext(d);
+  const decoded: (DecodedNote | undefined)[] = d.notes.map((n) => decodeNote(n, ctx));
+  let crashInfo: CrashInfoFacts | undefined;
+  let crashInfoProblem: string | undefined;
+  let physStartNote: number | undefined;
+  for (const x of decoded) {
+    if (!x) continue;
+    if (x.kind === "xen-crash-info" && !crashInfo) crashInfo = x;
+    else if (x.kind === "malformed" && x.expected === "xen-crash-info") crashInfoProblem = x.message;
+    else if (x.kind === "xen-phys-start" && physStartNote === undefined) physStartNote = x.xenPhysStart;
+  }
+  const host = openXenHost({
+    mem: d,
+    ...(crashInfo ? { crashInfo } : {}),
+    ...(crashInfoProblem ? { crashInfoProblem } : {}),
+    ...(physStartNote !== undefined ? { physStartNote } : {}),
+    ...(d.vmcoreinfoXen ? { vmcoreinfoXen: d.vmcoreinfoXen } : {}),
+    ...(opts.iomem !== undefined ? { iomem: opts.iomem } : {}),
+    ...(opts.xenSyms ? { xenSyms: opts.xenSyms } : {}),
+    ...(opts.physStart !== undefined ? { physStartGiven: opts.physStart } : {}),
+    ...(opts.p2mMfn !== undefined ? { p2mMfnGiven: opts.p2mMfn } : {}),
+    ...(opts.vmcoreinfoXenAddress !== undefined ? { vmcoreinfoXenAddress: opts.vmcoreinfoXenAddress } : {}),
+    maxAddress: d.maxAddress,
+  });
+  const cpus: XenPhysicalCpu[] = cpuStates(decoded).map((s) => {
+    const reg = (name: string) => s.registers.find((r) => r.name === name)?.value;
+    const c: XenPhysicalCpu = { cpu: s.cpu };
+    const rip = reg("rip");
+    const rsp = reg("rsp");
+    const cr3 = reg("cr3");
+    if (rip !== undefined) c.rip = rip;
+    if (rsp !== undefined) c.rsp = rsp;
+    if (cr3 !== undefined) c.cr3 = cr3;
+    if (rip !== undefined && opts.xenSyms) {
+      const s2 = opts.xenSyms.symbolize(rip);
+      if (s2) c.ripSymbol = s2;
+    }
+    return c;
+  });
+  return { ...host, cpus };
+}
+
+/** "name+0xoff" for an address. */
+export function formatSymbolOffset(name: string, offset: bigint): string {
+  return offset === 0n ? name : `${name}+${hex(offset)}`;
+}
