@@ -41,6 +41,21 @@ export function normalizeArch(machine: string | undefined): string | undefined {
 
 const NT_PRSTATUS = 1;
 
+/**
+ * Pages per run of a sorted memory map, each page counted once: in the run holding its first
+ * byte, or, when that byte is in no run (an ELF segment starting mid-page), in the first run
+ * that starts inside it.
+ */
+export function pagesPerRun(map: readonly PageRun[], pageSize: number): number[] {
+  let prevEnd = -1;
+  return map.map((r) => {
+    const pageOfStart = Math.floor(r.start / pageSize) * pageSize;
+    const first = r.start === pageOfStart || prevEnd <= pageOfStart ? pageOfStart : pageOfStart + pageSize;
+    prevEnd = r.end;
+    return Math.max(0, Math.ceil((r.end - first) / pageSize));
+  });
+}
+
 export class Dump implements PhysReader {
   readonly format: DumpFormatName;
   /** The file(s) were in makedumpfile's flattened format (read in place). */
@@ -149,8 +164,10 @@ export class Dump implements PhysReader {
   /** Pages by state (a page partly in a range counts where its first byte is). */
   pageCounts(): Record<PageState, number> {
     const c = Object.fromEntries(PAGE_STATES.map((s) => [s, 0])) as Record<PageState, number>;
-    const ps = this.pageSize;
-    for (const r of this.memoryMap()) c[r.state] += Math.ceil(r.end / ps) - Math.floor(r.start / ps);
+    const n = pagesPerRun(this.memoryMap(), this.pageSize);
+    this.memoryMap().forEach((r, i) => {
+      c[r.state] += n[i]!;
+    });
     return c;
   }
 

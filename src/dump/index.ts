@@ -9,7 +9,7 @@ import { type Dump, openDumpWith } from "./dump.js";
 import type { OpenDumpOptions } from "./types.js";
 
 export { KdumpBackend } from "./diskdump.js";
-export { Dump, normalizeArch, openDumpWith } from "./dump.js";
+export { Dump, normalizeArch, openDumpWith, pagesPerRun } from "./dump.js";
 export { ElfBackend } from "./elf.js";
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";

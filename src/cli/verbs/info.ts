@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
-import { type Dump, PAGE_STATES, type PageRun, type PageState } from "../../dump/index.js";
+import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/index.js";
 import { hex } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
@@ -11,7 +11,8 @@ import { progressBar, toJson, UsageError, type Verb } from "../common.js";
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
   const runs: { start: number; end: number; pages: Record<PageState, number> }[] = [];
-  for (const r of map) {
+  const counts = pagesPerRun(map, pageSize);
+  for (const [i, r] of map.entries()) {
     let cur = runs[runs.length - 1];
     if (!cur || cur.end !== r.start) {
       cur = {
@@ -22,7 +23,7 @@ export function memoryRuns(map: PageRun[], pageSize: number) {
       runs.push(cur);
     }
     cur.end = r.end;
-    cur.pages[r.state] += Math.ceil(r.end / pageSize) - Math.floor(r.start / pageSize);
+    cur.pages[r.state] += counts[i]!;
   }
   return runs;
 }

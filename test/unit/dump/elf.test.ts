@@ -9,7 +9,7 @@ import { MemorySource } from "../../../src/bytes/source.js";
 import { dumpToElf } from "../../../src/convert/elf.js";
 import { dumpToKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
-import { openDump } from "../../../src/dump/index.js";
+import { openDump, pagesPerRun } from "../../../src/dump/index.js";
 import { EM_386, EM_PPC64, EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
 import { ElfBuilder } from "../../../src/elf/writer.js";
 import { AddressError, ExcludedPageError, TruncatedError } from "../../../src/errors.js";
@@ -158,4 +158,16 @@ test("ELF vmcore with PN_XNUM: 70,000 page-sized PT_LOADs, aliases resolved, fas
     [[0, frames * 4096, "present"]],
   );
   assert.equal(d.readPhys(999 * 4096 + 10, 1)[0], 999 & 0xff);
+});
+
+test("page counts: a page split between runs counts once, where its first byte is", () => {
+  const runs = [
+    { start: 0x1000, end: 0x2800, state: "present" as const },
+    { start: 0x2800, end: 0x4000, state: "excluded" as const },
+    { start: 0x9f000, end: 0x9fc00, state: "present" as const },
+    { start: 0xa0800, end: 0xa1000, state: "present" as const },
+  ];
+  assert.deepEqual(pagesPerRun(runs, 0x1000), [2, 1, 1, 1]);
+  const d = openDump(new MemorySource(vmcore(64, true, EM_X86_64)));
+  assert.deepEqual(d.pageCounts(), { present: 4, zero: 0, excluded: 2, "not-dumped": 0, missing: 0 });
 });
