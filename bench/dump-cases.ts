@@ -27,6 +27,7 @@ function kdumpfileReader(): string {
 }
 
 export function dumpCases(): BenchCase[] {
+  const xenZstPath = path.join(FIXTURES, "xen-kdump", "capture", "vmcore.zst");
   const READ_PAGES = path.join(ROOT, "build", "bench", "read-pages.js");
   const kd = (f: string) => path.join(FIXTURES, "kdump", "capture", f);
   const pages = (name: string, file: string): BenchCase => ({
@@ -40,7 +41,21 @@ export function dumpCases(): BenchCase[] {
     refLabel: "libkdumpfile (C)",
   });
   const elfZst = kd("vmcore.elf-d31.zst");
-  const xenZst = path.join(FIXTURES, "xen-kdump", "capture", "vmcore.zst");
+  // a bigger kdump: makedumpfile -c/-l -d 0 of the Xen host vmcore (155,516 pages), made once
+  const big = (flag: "-c" | "-l") => {
+    const out = path.join(os.tmpdir(), `kdumpkit-bench-xen${flag}.kdump`);
+    if (!fs.existsSync(out)) {
+      const src = decompressToCache(xenZstPath, "zstd");
+      const tmp = `${out}.${process.pid}.tmp`;
+      const r = spawnSync("makedumpfile", [flag, "-d", "0", src, tmp], { stdio: "ignore" });
+      if (r.status === 0) fs.renameSync(tmp, out);
+      else fs.rmSync(tmp, { force: true });
+    }
+    return out;
+  };
+  let bigZlib = "";
+  let bigLzo = "";
+  const xenZst = xenZstPath;
   let elf = "";
   let xen = "";
   return [
@@ -62,6 +77,51 @@ export function dumpCases(): BenchCase[] {
       oursArgv: true,
       get ref() {
         return [kdumpfileReader(), elf];
+      },
+      refLabel: "libkdumpfile (C)",
+    },
+    {
+      name: "read all pages, kdump zlib of the Xen vmcore (155,516 pages)",
+      inputs: [xenZstPath],
+      prepare: () => {
+        bigZlib = big("-c");
+      },
+      get ours() {
+        return [process.execPath, READ_PAGES, bigZlib];
+      },
+      oursArgv: true,
+      get ref() {
+        return [kdumpfileReader(), bigZlib];
+      },
+      refLabel: "libkdumpfile (C)",
+    },
+    {
+      name: "read all pages, kdump lzo of the Xen vmcore (155,516 pages)",
+      inputs: [xenZstPath],
+      prepare: () => {
+        bigLzo = big("-l");
+      },
+      get ours() {
+        return [process.execPath, READ_PAGES, bigLzo];
+      },
+      oursArgv: true,
+      get ref() {
+        return [kdumpfileReader(), bigLzo];
+      },
+      refLabel: "libkdumpfile (C)",
+    },
+    {
+      name: "read all pages with worker threads, kdump zlib of the Xen vmcore",
+      inputs: [xenZstPath],
+      prepare: () => {
+        bigZlib = big("-c");
+      },
+      get ours() {
+        return [process.execPath, READ_PAGES, bigZlib, "--parallel"];
+      },
+      oursArgv: true,
+      get ref() {
+        return [kdumpfileReader(), bigZlib];
       },
       refLabel: "libkdumpfile (C)",
     },
