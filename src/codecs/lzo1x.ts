@@ -129,9 +129,24 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
     let m = op - dist;
     if (m < 0) fail(`look-behind overrun (distance ${dist} at output ${op})`, context);
     if (op + len > outLen) fail("output overrun in a match", context);
-    if (len > 64 && dist >= len) {
-      dst.copyWithin(op, m, m + len);
-      op += len;
+    if (len > 64) {
+      if (dist === 1) {
+        // a run of one byte: memset
+        dst.fill(dst[m]!, op, op + len);
+        op += len;
+      } else if (dist >= len) {
+        dst.copyWithin(op, m, m + len);
+        op += len;
+      } else {
+        // a repeating pattern of `dist` bytes (zero-filled pages come as one 4 KiB match at a
+        // short distance): copy in chunks that double, log2(len/dist) native copies
+        const end = op + len;
+        while (op < end) {
+          const n = Math.min(op - m, end - op);
+          dst.copyWithin(op, m, m + n);
+          op += n;
+        }
+      }
     } else if (dist >= 4) {
       // 4 bytes at a time (each word read lies in output already written, as dist ≥ 4), the
       // tail byte by byte: ~30% faster on real pages than bytes alone, never past `end`
@@ -142,14 +157,6 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
         m += 4;
       }
       while (op < end) dst[op++] = dst[m++]!;
-    } else if (len > 16) {
-      // a short repeating pattern: copy in growing chunks
-      const end = op + len;
-      while (op < end) {
-        const n = Math.min(op - m, end - op);
-        dst.copyWithin(op, m, m + n);
-        op += n;
-      }
     } else for (let i = 0; i < len; i++) dst[op++] = dst[m++]!;
     // then 0–3 literals (the low 2 bits of the last instruction byte or LE16)
     state = t & 3;
