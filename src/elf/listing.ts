@@ -11,13 +11,9 @@ import {
   sectionFlags,
   sectionTypeName,
   segmentFlags,
-  symbolBindName,
-  symbolIndexName,
-  symbolTypeName,
-  symbolVisibilityName,
 } from "./names.js";
 import type { ElfFile } from "./reader.js";
-import type { ElfHeader, ElfNote, ElfSymbol, ProgramHeader, SectionHeader } from "./types.js";
+import type { ElfHeader, ElfNote, ProgramHeader, SectionHeader } from "./types.js";
 
 const hx = (v: number | bigint, width = 0) => BigInt(v).toString(16).padStart(width, "0");
 /** readelf's %#lx: "0" for zero, else 0x… */
@@ -92,29 +88,6 @@ export function listSections(elf: ElfFile): string {
     const idx = `[${String(s.index).padStart(2)}]`;
     out.push(
       `  ${idx} ${s.name.padEnd(17)} ${sectionTypeName(s.type).padEnd(15)} ${hx(s.addr, is64 ? 16 : 8)} ${hx(s.offset, 6)} ${hx(s.size, 6)} ${hx(s.entsize, 2)} ${sectionFlags(s.flags).padStart(3)} ${String(s.link).padStart(2)} ${String(s.info).padStart(3)} ${String(s.addralign).padStart(2)}`,
-    );
-  }
-  out.push("");
-  return out.join("\n");
-}
-
-export function listSymbols(elf: ElfFile, symbols: ElfSymbol[], tableName: string): string {
-  const is64 = elf.class === 64;
-  const out: string[] = [`Symbol table '${tableName}' contains ${symbols.length} entries:`];
-  out.push(
-    is64
-      ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name"
-      : "   Num:    Value  Size Type    Bind   Vis      Ndx Name",
-  );
-  const vw = is64 ? 16 : 8;
-  const types = Array.from({ length: 16 }, (_, t) => symbolTypeName(t).padEnd(7));
-  const binds = Array.from({ length: 16 }, (_, b) => symbolBindName(b).padEnd(6));
-  const vis = Array.from({ length: 4 }, (_, v) => symbolVisibilityName(v).padEnd(8));
-  for (const s of symbols) {
-    // readelf shows the section's name for an unnamed STT_SECTION symbol
-    const name = s.name === "" && s.type === 3 ? (elf.sections[s.shndx]?.name ?? "") : s.name;
-    out.push(
-      `${String(s.index).padStart(6)}: ${s.value.toString(16).padStart(vw, "0")} ${s.size.toString().padStart(5)} ${types[s.type]} ${binds[s.bind]} ${vis[s.visibility]} ${symbolIndexName(s.shndx).padStart(3)} ${name}`,
     );
   }
   out.push("");
@@ -206,35 +179,6 @@ export function sectionJson(s: SectionHeader) {
     info: s.info,
     addralign: s.addralign,
     entsize: BigInt(s.entsize),
-  };
-}
-
-/**
- * The symbols of one table as JSON array elements, one object per line, written directly
- * (JSON.stringify with a bigint replacer is 5–10× slower on a debug vmlinux's 130k symbols).
- * Same fields as symbolJson.
- */
-export function symbolsJsonLines(table: string, symbols: ElfSymbol[]): string[] {
-  const t = JSON.stringify(table);
-  const types = Array.from({ length: 16 }, (_, i) => JSON.stringify(symbolTypeName(i)));
-  const binds = Array.from({ length: 16 }, (_, i) => JSON.stringify(symbolBindName(i)));
-  const vis = Array.from({ length: 4 }, (_, i) => JSON.stringify(symbolVisibilityName(i)));
-  return symbols.map(
-    (s) =>
-      `{"table":${t},"index":${s.index},"name":${JSON.stringify(s.name)},"value":"0x${s.value.toString(16)}","size":"0x${s.size.toString(16)}","type":${types[s.type]},"bind":${binds[s.bind]},"visibility":${vis[s.visibility]},"shndx":"${symbolIndexName(s.shndx)}"}`,
-  );
-}
-
-export function symbolJson(s: ElfSymbol) {
-  return {
-    index: s.index,
-    name: s.name,
-    value: s.value,
-    size: s.size,
-    type: symbolTypeName(s.type),
-    bind: symbolBindName(s.bind),
-    visibility: symbolVisibilityName(s.visibility),
-    shndx: symbolIndexName(s.shndx),
   };
 }
 

@@ -500,10 +500,12 @@ export class ElfFile {
     return sec ? this.symbolsOf(sec) : [];
   }
 
-  /** Decode the symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
-  symbolsOf(sec: SectionHeader): ElfSymbol[] {
-    const cls = this.class;
-    const entsize = cls === 64 ? 24 : 16;
+  /**
+   * The checked shape of a symbol table section: entry size, count (bounded) and its string
+   * table's bytes (empty when missing or past the end of the file, with a warning).
+   */
+  symbolTable(sec: SectionHeader): { count: number; entsize: number; strtab: Uint8Array } {
+    const entsize = this.class === 64 ? 24 : 16;
     if (sec.entsize !== 0 && sec.entsize !== entsize) {
       throw new FormatError(
         `symbol table ${sec.name}: sh_entsize ${sec.entsize}`,
@@ -518,6 +520,13 @@ export class ElfFile {
     const strtab = strSec
       ? (this.tryRead(strSec.offset, strSec.size, "symbol string table") ?? new Uint8Array(0))
       : new Uint8Array(0);
+    return { count, entsize, strtab };
+  }
+
+  /** Decode the symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
+  symbolsOf(sec: SectionHeader): ElfSymbol[] {
+    const cls = this.class;
+    const { count, entsize, strtab } = this.symbolTable(sec);
     const names = new StringTable(strtab);
     const data = this.source.readSync(sec.offset, count * entsize);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);

@@ -5,13 +5,12 @@ import {
   listNotes,
   listProgramHeaders,
   listSections,
-  listSymbols,
   noteJson,
   programHeaderJson,
   sectionJson,
-  symbolsJsonLines,
 } from "../../elf/listing.js";
 import { ElfFile } from "../../elf/reader.js";
+import { writeSymbolListing, writeSymbolsJson } from "../../elf/symbol-listing.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
 import { decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
@@ -58,19 +57,28 @@ export const elfVerb: Verb = {
         if (S) out.sections = elf.sections.map(sectionJson);
         if (n) out.notes = notes.map((x) => noteJson(elf, x, decodeNote(x, noteCtx)));
         out.warnings = elf.warnings;
-        let json = toJson(out);
-        if (s) {
-          const lines = symtabs.flatMap((t) => symbolsJsonLines(t.name, elf.symbolsOf(t)));
-          json = `${json.slice(0, -2)},\n  "symbols": [\n    ${lines.join(",\n    ")}\n  ]\n}`;
+        const json = toJson(out);
+        if (!s) {
+          ctx.stdout(`${json}\n`);
+          return 0;
         }
-        ctx.stdout(`${json}\n`);
+        // symbols are written straight from the table bytes (130k in a debug vmlinux)
+        ctx.stdout(`${json.slice(0, -2)},\n  "symbols": [\n`);
+        let first = true;
+        for (const t of symtabs) if (writeSymbolsJson(elf, t, ctx.stdout, first) > 0) first = false;
+        ctx.stdout("\n  ]\n}\n");
         return 0;
       }
       const parts: string[] = [];
       if (h) parts.push(listHeader(elf.header));
       if (S) parts.push(listSections(elf));
       if (l) parts.push(listProgramHeaders(elf));
-      for (const t of symtabs) parts.push(listSymbols(elf, elf.symbolsOf(t), t.name));
+      if (symtabs.length) {
+        ctx.stdout(parts.join("\n"));
+        parts.length = 0;
+        for (const t of symtabs) writeSymbolListing(elf, t, ctx.stdout);
+        parts.push("");
+      }
       if (n)
         parts.push(
           listNotes(elf, notes, (x) => {

@@ -1,0 +1,245 @@
+/**
+ * Symbol tables listed straight from the raw .symtab/.strtab bytes into output bytes: no
+ * ElfSymbol objects, no BigInt, no per-line strings. A debug vmlinux has ~130k symbols; the
+ * object path spent most of its time in the garbage collector (readelf -sW lists them in
+ * ~0.1 s). The text is readelf -sW's, byte for byte.
+ */
+import { symbolBindName, symbolIndexName, symbolTypeName, symbolVisibilityName } from "./names.js";
+import type { ElfFile } from "./reader.js";
+import type { SectionHeader } from "./types.js";
+
+const HEX = new TextEncoder().encode("0123456789abcdef");
+const enc = new TextEncoder();
+
+/** A byte buffer flushed to a sink in large chunks. */
+class ByteOut {
+  private buf = new Uint8Array(1 << 20);
+  private pos = 0;
+  constructor(private readonly sink: (chunk: Uint8Array) => void) {}
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = new Uint8Array(n * 2);
+  }
+  flush(): void {
+    if (this.pos) this.sink(this.buf.slice(0, this.pos));
+    this.pos = 0;
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+  ascii(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+  }
+  spaces(n: number): void {
+    this.room(n);
+    for (let i = 0; i < n; i++) this.buf[this.pos++] = 0x20;
+  }
+  /** `width` hex digits of a uint32 (zero padded). */
+  hex32(v: number, width: number): void {
+    this.room(width);
+    for (let i = width - 1; i >= 0; i--) {
+      this.buf[this.pos + i] = HEX[v & 0xf]!;
+      v >>>= 4;
+    }
+    this.pos += width;
+  }
+  /** A 64-bit value from halves: zero padded to `pad` digits, or minimal when pad is 0. */
+  hex64(hi: number, lo: number, pad: number): void {
+    if (pad) {
+      if (pad > 8) this.hex32(hi, pad - 8);
+      this.hex32(lo, 8);
+      return;
+    }
+    if (hi) {
+      this.ascii(hi.toString(16));
+      this.hex32(lo, 8);
+    } else this.ascii(lo.toString(16));
+  }
+  /**
+   * A size as readelf prints it (binutils print_vma DEC_5): decimal right-aligned in 5
+   * columns below 100000, else 0x-prefixed hex.
+   */
+  size5(hi: number, lo: number): void {
+    if (hi === 0 && lo < 100_000) {
+      const s = String(lo);
+      this.spaces(5 - s.length);
+      this.ascii(s);
+      return;
+    }
+    this.ascii("0x");
+    this.hex64(hi, lo, 0);
+  }
+  /** A NUL-terminated name from a string table, raw bytes (JSON-escaped when asked). */
+  cstr(tab: Uint8Array, at: number, json: boolean): void {
+    let e = at;
+    while (e < tab.length && tab[e] !== 0) e++;
+    if (!json) {
+      this.bytes(tab.subarray(at, e));
+      return;
+    }
+    let plain = true;
+    for (let i = at; i < e; i++) {
+      const c = tab[i]!;
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) this.bytes(tab.subarray(at, e));
+    else this.bytes(enc.encode(JSON.stringify(new TextDecoder().decode(tab.subarray(at, e))).slice(1, -1)));
+  }
+}
+
+/** One raw symbol entry, 64-bit fields as uint32 halves. */
+interface RawSymbol {
+  index: number;
+  name: number;
+  info: number;
+  other: number;
+  shndx: number;
+  valueHi: number;
+  valueLo: number;
+  sizeHi: number;
+  sizeLo: number;
+}
+
+/**
+ * Visit every entry of a symbol table without allocating per entry: `fn` gets the same
+ * (reused) RawSymbol each time, and the table's string table bytes.
+ */
+export function forEachRawSymbol(
+  elf: ElfFile,
+  sec: SectionHeader,
+  fn: (s: RawSymbol, strtab: Uint8Array) => void,
+): number {
+  const { count, entsize, strtab } = elf.symbolTable(sec);
+  const data = elf.source.readSync(sec.offset, count * entsize).slice();
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const le = elf.littleEndian;
+  const s: RawSymbol = {
+    index: 0,
+    name: 0,
+    info: 0,
+    other: 0,
+    shndx: 0,
+    valueHi: 0,
+    valueLo: 0,
+    sizeHi: 0,
+    sizeLo: 0,
+  };
+  for (let i = 0; i < count; i++) {
+    const at = i * entsize;
+    s.index = i;
+    s.name = v.getUint32(at, le);
+    if (entsize === 24) {
+      s.info = data[at + 4]!;
+      s.other = data[at + 5]!;
+      s.shndx = v.getUint16(at + 6, le);
+      s.valueLo = v.getUint32(at + (le ? 8 : 12), le);
+      s.valueHi = v.getUint32(at + (le ? 12 : 8), le);
+      s.sizeLo = v.getUint32(at + (le ? 16 : 20), le);
+      s.sizeHi = v.getUint32(at + (le ? 20 : 16), le);
+    } else {
+      s.valueLo = v.getUint32(at + 4, le);
+      s.sizeLo = v.getUint32(at + 8, le);
+      s.info = data[at + 12]!;
+      s.other = data[at + 13]!;
+      s.shndx = v.getUint16(at + 14, le);
+    }
+    fn(s, strtab);
+  }
+  return count;
+}
+
+const pad = (s: string, n: number) => enc.encode(s.padEnd(n));
+
+/** readelf -sW text of one symbol table, written to `sink` in chunks. */
+export function writeSymbolListing(
+  elf: ElfFile,
+  sec: SectionHeader,
+  sink: (chunk: Uint8Array) => void,
+): void {
+  const is64 = elf.class === 64;
+  const out = new ByteOut(sink);
+  const types = Array.from({ length: 16 }, (_, i) => pad(symbolTypeName(i), 8));
+  const binds = Array.from({ length: 16 }, (_, i) => pad(symbolBindName(i), 7));
+  const vis = Array.from({ length: 4 }, (_, i) => pad(symbolVisibilityName(i), 9));
+  const secNames = elf.sections.map((s) => enc.encode(s.name));
+  const none = new Uint8Array(0);
+  out.ascii(`\nSymbol table '${sec.name}' contains ${elf.symbolTable(sec).count} entries:\n`);
+  out.ascii(
+    is64
+      ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name\n"
+      : "   Num:    Value  Size Type    Bind   Vis      Ndx Name\n",
+  );
+  forEachRawSymbol(elf, sec, (s, strtab) => {
+    const idx = String(s.index);
+    out.spaces(6 - idx.length);
+    out.ascii(idx);
+    out.ascii(": ");
+    out.hex64(s.valueHi, s.valueLo, is64 ? 16 : 8);
+    out.byte(0x20);
+    out.size5(s.sizeHi, s.sizeLo);
+    out.byte(0x20);
+    out.bytes(types[s.info & 0xf]!);
+    out.bytes(binds[s.info >> 4]!);
+    out.bytes(vis[s.other & 3]!);
+    const ndx = symbolIndexName(s.shndx);
+    out.spaces(Math.max(0, 3 - ndx.length));
+    out.ascii(ndx);
+    out.byte(0x20);
+    // readelf shows the section's name for an unnamed STT_SECTION symbol
+    if ((s.info & 0xf) === 3 && (s.name >= strtab.length || strtab[s.name] === 0))
+      out.bytes(secNames[s.shndx] ?? none);
+    else out.cstr(strtab, s.name, false);
+    out.byte(0x0a);
+  });
+  out.flush();
+}
+
+/**
+ * The symbols of one table as JSON array elements (one object per line, ",\n" between them),
+ * written to `sink`; `first` says whether no separator is needed before the first element.
+ * Fields: table, index, name, value, size ("0x…"), type, bind, visibility, shndx. Returns the
+ * number written.
+ */
+export function writeSymbolsJson(
+  elf: ElfFile,
+  sec: SectionHeader,
+  sink: (chunk: Uint8Array) => void,
+  first: boolean,
+  indent = "    ",
+): number {
+  const out = new ByteOut(sink);
+  const head = enc.encode(`${indent}{"table":${JSON.stringify(sec.name)},"index":`);
+  const types = Array.from({ length: 16 }, (_, i) => enc.encode(`,"type":"${symbolTypeName(i)}","bind":"`));
+  const binds = Array.from({ length: 16 }, (_, i) => enc.encode(`${symbolBindName(i)}","visibility":"`));
+  const vis = Array.from({ length: 4 }, (_, i) => enc.encode(`${symbolVisibilityName(i)}","shndx":"`));
+  const n = forEachRawSymbol(elf, sec, (s, strtab) => {
+    if (!(first && s.index === 0)) out.ascii(",\n");
+    out.bytes(head);
+    out.ascii(String(s.index));
+    out.ascii(',"name":"');
+    out.cstr(strtab, s.name, true);
+    out.ascii('","value":"0x');
+    out.hex64(s.valueHi, s.valueLo, 0);
+    out.ascii('","size":"0x');
+    out.hex64(s.sizeHi, s.sizeLo, 0);
+    out.byte(0x22);
+    out.bytes(types[s.info & 0xf]!);
+    out.bytes(binds[s.info >> 4]!);
+    out.bytes(vis[s.other & 3]!);
+    out.ascii(symbolIndexName(s.shndx));
+    out.ascii('"}');
+  });
+  out.flush();
+  return n;
+}
