@@ -111,21 +111,6 @@ export function dumpCases(): BenchCase[] {
       refLabel: "libkdumpfile (C)",
     },
     {
-      name: "read all pages with worker threads, kdump zlib of the Xen vmcore",
-      inputs: [xenZstPath],
-      prepare: () => {
-        bigZlib = big("-c");
-      },
-      get ours() {
-        return [process.execPath, READ_PAGES, bigZlib, "--parallel"];
-      },
-      oursArgv: true,
-      get ref() {
-        return [kdumpfileReader(), bigZlib];
-      },
-      refLabel: "libkdumpfile (C)",
-    },
-    {
       name: "sequential physical read, Xen /proc/vmcore (637 MB)",
       inputs: [xenZst],
       prepare: () => {

@@ -8,7 +8,6 @@
 import { type Dump, openDumpWith } from "../src/dump/dump.js";
 import { nodePageCodecs } from "../src/node/dump.js";
 import { NodeFileSource } from "../src/node/file.js";
-import { readPagesParallel } from "../src/node/parallel.js";
 
 /** XOR of every 64th 32-bit word (one per 256 bytes): proves the bytes were read, costs little. */
 function xorWords(words: Uint32Array, n: number): number {
@@ -51,28 +50,10 @@ function sequential(dump: Dump): [number, number] {
   return [bytes / dump.pageSize, x >>> 0];
 }
 
-/** --parallel: worker threads decode (src/node/parallel.ts). */
-async function parallel(file: string): Promise<[number, number]> {
-  let x = 0;
-  let n = 0;
-  await readPagesParallel(file, (b) => {
-    const words = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, b.bytes.length >>> 2);
-    const per = words.length / b.count;
-    for (let p = 0; p < b.count; p++) x ^= xorWords(words.subarray(p * per, (p + 1) * per), per);
-    n += b.count;
-  });
-  return [n, x >>> 0];
-}
-
 const file = process.argv[2];
 if (!file) {
   process.stderr.write("usage: read-pages DUMP [--sequential] [--portable]\n");
   process.exit(2);
-}
-if (process.argv.includes("--parallel")) {
-  const [n, x] = await parallel(file);
-  process.stdout.write(`${n} pages, xor ${x.toString(16).padStart(8, "0")}\n`);
-  process.exit(0);
 }
 const src = new NodeFileSource(file);
 // the portable codecs (fflate, fzstd) are loaded only when asked for

@@ -267,3 +267,12 @@ test("kdump: corrupt descriptors and corrupt pages are typed errors naming the p
     (e: unknown) => e instanceof DecompressError && e.message.includes("pfn 0x0"),
   );
 });
+
+test("kdump: a sub-header phys_base that disagrees with VMCOREINFO is reported (QEMU 7.2)", () => {
+  // QEMU 7.2 parses NUMBER(phys_base)=-385875968 as hex, writing −0x385875968 (corpus NOTES)
+  const bad = openDump(new MemorySource(build(m, { physBase: -0x385875968n })));
+  assert.ok(bad.warnings.some((w) => w.code === "phys-base-mismatch"));
+  assert.equal(bad.vmcoreinfo?.numberU64("phys_base"), 0xffffffffe9000000n);
+  const good = openDump(new MemorySource(build(m)));
+  assert.ok(!good.warnings.some((w) => w.code === "phys-base-mismatch"));
+});
