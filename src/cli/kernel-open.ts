@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import type { SyncByteSource } from "../bytes/source.js";
-import { type Dump, openDump } from "../dump/index.js";
+import { type Dump, openDumpWith } from "../dump/dump.js";
 import { FormatError } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
@@ -47,7 +47,7 @@ export function openKernelSource(
   name: string,
   opts: KernelOpenOptions = {},
 ): KernelDump {
-  const dump = openDump(source, { zeroExcluded: opts.zeroExcluded ?? false, codecs: nodePageCodecs });
+  const dump = openDumpWith(source, nodePageCodecs, { zeroExcluded: opts.zeroExcluded ?? false });
   return kernelDump(dump, name, () => {});
 }
 

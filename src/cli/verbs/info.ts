@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
-import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/index.js";
+import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/dump.js";
 import { hex } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openDump } from "../../dump/index.js";
+import { openDumpWith } from "../../dump/dump.js";
 import { machineName } from "../../elf/names.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
@@ -74,7 +74,7 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
       };
     }
     // kdump-compressed, diskdump, flattened (QEMU writes its kdump files flattened): the facade
-    const dump = openDump(src, { codecs: nodePageCodecs });
+    const dump = openDumpWith(src, nodePageCodecs);
     const k = dump.backend;
     const out: DumpNotes = {
       format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
