@@ -274,7 +274,7 @@ export function openDumpWith(
   });
   const backend = new KdumpBackend(inner, {
     codecs: { ...codecs, ...opts.codecs },
-    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "segment", index: -1 }),
+    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "blob", index: -1, name: "kdump sub-header" }),
   });
   backend.warnings.unshift(...extraWarnings);
   return new Dump(backend, { ...opts, flattened, parts: sources.length });

@@ -105,13 +105,14 @@ export function listNotes(
     const key = `${n.origin.kind}:${n.origin.index}`;
     if (key !== current) {
       current = key;
-      if (n.origin.kind === "segment") {
-        const p = elf.programHeaders[n.origin.index]!;
+      const o = n.origin;
+      const p = o.kind === "segment" ? elf.programHeaders[o.index] : undefined;
+      if (p)
         out.push(
           "",
           `Displaying notes found at file offset 0x${hx(p.offset, 8)} with length 0x${hx(p.filesz, 8)}:`,
         );
-      } else out.push("", `Displaying notes found in: ${n.origin.name}`);
+      else out.push("", `Displaying notes found in: ${o.kind === "segment" ? `segment ${o.index}` : o.name}`);
       out.push("  Owner                Data size \tDescription");
     }
     const extra = describe?.(n);

@@ -140,7 +140,11 @@ export interface ElfNote {
   /** File offset of the descriptor. */
   descOffset: number;
   /** Where it was found: { kind: "segment", index } or { kind: "section", index, name }. */
-  origin: { kind: "segment"; index: number } | { kind: "section"; index: number; name: string };
+  origin:
+    | { kind: "segment"; index: number }
+    | { kind: "section"; index: number; name: string }
+    /** Notes kept outside ELF headers, e.g. the notes blob of a kdump-compressed sub-header. */
+    | { kind: "blob"; index: -1; name: string };
 }
 
 /** Something a reader noticed that real producers write but the spec forbids. */
