@@ -274,7 +274,8 @@ export function openDumpWith(
   });
   const backend = new KdumpBackend(inner, {
     codecs: { ...codecs, ...opts.codecs },
-    parseNotes: (bytes, le, base) => parseNotes(bytes, le, base, { kind: "blob", index: -1, name: "kdump sub-header" }),
+    parseNotes: (bytes, le, base) =>
+      parseNotes(bytes, le, base, { kind: "blob", index: -1, name: "kdump sub-header" }),
   });
   backend.warnings.unshift(...extraWarnings);
   return new Dump(backend, { ...opts, flattened, parts: sources.length });
