@@ -193,3 +193,27 @@ test(
     for (const line of own) assert.ok(logs[0]!.includes(line), line);
   },
 );
+
+test(
+  "QEMU dump of a running Xen host (no crash notes): ELF and kdump give the same xen_phys_start and console",
+  needCorpus("xen-dump/xen-host.elf", "xen-dump/xen-host.kdump-zlib", "xen-dump/serial-console.log"),
+  async () => {
+    const syms = fixturePath("xen/xen-syms-4.17-amd64");
+    const info = [];
+    const consoles = [];
+    for (const f of ["xen-host.elf", "xen-host.kdump-zlib"]) {
+      const i = await runCli(["xen", "info", corpusPath(`xen-dump/${f}`), "--xen-syms", syms, "--json"]);
+      assert.equal(i.code, 0, i.err);
+      info.push(JSON.parse(i.out).physStart.value);
+      const c = await runCli(["dmesg", corpusPath(`xen-dump/${f}`), "--xen", "--xen-syms", syms]);
+      assert.equal(c.code, 0, c.err);
+      consoles.push(c.out);
+    }
+    assert.deepEqual(info[0], info[1]);
+    assert.equal(consoles[0], consoles[1]);
+    // every line the ring holds is a (XEN) line of the serial console
+    const serial = fs.readFileSync(corpusPath("xen-dump/serial-console.log"), "latin1");
+    for (const line of consoles[0]!.trimEnd().split("\n").slice(-20))
+      assert.ok(serial.includes(line.trimEnd()), line);
+  },
+);
