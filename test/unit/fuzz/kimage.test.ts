@@ -181,9 +181,9 @@ test("fuzz: synthetic kernel images (bzImage, ELF with Xen notes, arm64 PE, zboo
   const t0 = Date.now();
   const elf = xenVmlinux();
   const bases: Array<[string, Uint8Array, number]> = [
-    ["vmlinux+xen notes", elf, 600],
-    ["bzImage(gzip)", bzImage(gzipSync(elf)), 600],
-    ["arm64 Image+PE", arm64Image(), 400],
+    ["vmlinux+xen notes", elf, 350],
+    ["bzImage(gzip)", bzImage(gzipSync(elf)), 350],
+    ["arm64 Image+PE", arm64Image(), 300],
     ["zboot", zboot(), 300],
     ["riscv", riscv(), 200],
   ];
