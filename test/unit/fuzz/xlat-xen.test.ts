@@ -27,7 +27,7 @@ import { PageTableBuilder, SparsePhys } from "../xlat/synthetic.js";
 function flatten(m: SparsePhys): { pfns: number[]; base: Uint8Array } {
   const pfns = [...m.pages.keys()].sort((a, b) => a - b);
   const base = new Uint8Array(pfns.length * 4096);
-  pfns.forEach((p, i) => base.set(m.pages.get(p)!, i * 4096));
+  for (const [i, p] of pfns.entries()) base.set(m.pages.get(p)!, i * 4096);
   return { pfns, base };
 }
 
