@@ -176,7 +176,7 @@ export function indexRecords(records: FlattenedRecord[]): FlattenedRecord[] {
       s = e;
     }
     if (add.length) {
-      pieces.push(...add);
+      for (const a of add) pieces.push(a);
       pieces.sort((a, b) => a.offset - b.offset);
     }
   }

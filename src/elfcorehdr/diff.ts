@@ -90,7 +90,8 @@ function resolveRawNotes(raw: ElfFile, mem: ElfFile, problems: string[]): ElfNot
       problems.push(`PT_NOTE ${p.index} at ${hex(paddr)}+${hex(p.filesz)} is not in the other core's memory`);
       return undefined;
     }
-    out.push(...parseNotes(bytes, raw.littleEndian, paddr, { kind: "segment", index: p.index }));
+    for (const n of parseNotes(bytes, raw.littleEndian, paddr, { kind: "segment", index: p.index }))
+      out.push(n);
   }
   return out;
 }

@@ -231,7 +231,7 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
   let directMapSize = 2 ** maxPhysBits;
   let ramEnd = input.maxPhysAddress;
   if (ramEnd === undefined && input.loads?.length)
-    ramEnd = Math.max(...input.loads.map((l) => Number(l.paddr) + l.memsz));
+    ramEnd = input.loads.reduce((m, l) => Math.max(m, Number(l.paddr) + l.memsz), 0);
   if (ramEnd !== undefined && ramEnd > 0 && ramEnd < directMapSize) directMapSize = ramEnd;
   // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
   const kis = vi.number("KERNEL_IMAGE_SIZE");

@@ -14,6 +14,7 @@ import { hex } from "../errors.js";
 import type { SetupHeader } from "./bzimage.js";
 import {
   type AddrRange,
+  checkPlanSegments,
   intersect,
   type LoadPlan,
   type Overlap,
@@ -40,6 +41,7 @@ export interface DecompressorOptions {
 }
 
 export function planDecompressor(elf: ElfFile, opts: DecompressorOptions = {}): LoadPlan {
+  checkPlanSegments(elf);
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
   const warnings: string[] = [];
   const errors: string[] = [];

@@ -15,7 +15,7 @@ import type { ElfFile } from "../elf/reader.js";
 import { PT_LOAD } from "../elf/types.js";
 import { hex } from "../errors.js";
 import { type SetupHeader, XLOADFLAGS } from "./bzimage.js";
-import type { LoadPlan, PlannedSegment } from "./plan.js";
+import { checkPlanSegments, type LoadPlan, type PlannedSegment } from "./plan.js";
 
 /** kexec-bzimage64.c MIN_KERNEL_LOAD_ADDR; kexec-tools passes the same 1 MiB floor. */
 export const MIN_KERNEL_LOAD_ADDR = 0x100000;
@@ -114,6 +114,7 @@ export function planKexecBzImage(setup: SetupHeader, fileSize: number, opts: Kex
 }
 
 export function planKexecElf(elf: ElfFile, opts: KexecOptions = {}): LoadPlan {
+  checkPlanSegments(elf);
   const syscall = opts.syscall ?? "kexec_load";
   const errors: string[] = [];
   const warnings: string[] = [];

@@ -11,7 +11,7 @@ import type { SyncByteSource } from "../bytes/source.js";
 import type { ElfFile } from "../elf/reader.js";
 import { PT_LOAD } from "../elf/types.js";
 import { hex } from "../errors.js";
-import type { LoadPlan, PlannedSegment } from "./plan.js";
+import { checkPlanSegments, type LoadPlan, type PlannedSegment } from "./plan.js";
 
 export const MULTIBOOT_MAGIC = 0x1badb002;
 export const MULTIBOOT2_MAGIC = 0xe85250d6;
@@ -85,6 +85,7 @@ export function planMultiboot(
   elf: ElfFile | undefined,
   opts: MultibootPlanOptions = {},
 ): LoadPlan {
+  if (elf) checkPlanSegments(elf);
   const headers = findMultiboot(src);
   const warnings: string[] = [];
   const errors: string[] = [];

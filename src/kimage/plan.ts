@@ -5,7 +5,25 @@
  * plan mixes file offsets, physical and (64-bit) virtual addresses.
  */
 
+import type { ElfFile } from "../elf/reader.js";
+import { PT_LOAD } from "../elf/types.js";
+import { LimitError } from "../errors.js";
+
 export type AddressSpace = "file" | "physical" | "virtual" | "guest-physical";
+
+/**
+ * PT_LOADs a planner accepts: the planners compare every pair of segments for overlaps, so an
+ * image with 200k program headers ran for minutes. A kernel has a handful (kexec-tools caps
+ * a load at KEXEC_SEGMENT_MAX = 16 segments); 4096 pairs up in well under a second.
+ */
+export const MAX_PLAN_SEGMENTS = 4096;
+
+/** Refuse an ELF with more PT_LOADs than a planner can compare pairwise. */
+export function checkPlanSegments(elf: ElfFile): void {
+  let n = 0;
+  for (const p of elf.programHeaders) if (p.type === PT_LOAD) n++;
+  if (n > MAX_PLAN_SEGMENTS) throw new LimitError("PT_LOAD segments to plan", n, MAX_PLAN_SEGMENTS);
+}
 
 /** [start, end) in one address space. */
 export interface AddrRange {

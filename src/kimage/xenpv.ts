@@ -10,7 +10,7 @@
 import type { ElfFile } from "../elf/reader.js";
 import { EM_386, EM_X86_64 } from "../elf/types.js";
 import { hex } from "../errors.js";
-import type { LoadPlan, PlannedSegment } from "./plan.js";
+import { checkPlanSegments, type LoadPlan, type PlannedSegment } from "./plan.js";
 import { hexAlt, isLoadable, parseXenGuest, type XenGuestInfo, xenPtr } from "./xenguest.js";
 
 export interface XenPlanOptions {
@@ -117,6 +117,7 @@ const OUTLIER_RATIO = 4n;
 const OUTLIER_MIN = 64n << 20n;
 
 export function planXen(elf: ElfFile, opts: XenPlanOptions = {}): LoadPlan & { guest: XenGuestInfo } {
+  checkPlanSegments(elf);
   const guest = parseXenGuest(elf);
   const warnings: string[] = [];
   const errors: string[] = [];

@@ -200,7 +200,9 @@ export function parseDtbMemory(bytes: Uint8Array): DtbMemory {
       }
     } else if (n.name === "chosen") {
       const umr = n.props.get("linux,usable-memory-range");
-      if (umr) usableMemoryRange.push(...decodeReg(umr, ac, sc, "/chosen linux,usable-memory-range"));
+      if (umr)
+        for (const r of decodeReg(umr, ac, sc, "/chosen linux,usable-memory-range"))
+          usableMemoryRange.push(r);
       const ech = n.props.get("linux,elfcorehdr");
       if (ech) elfcorehdr = decodeReg(ech, ac, sc, "/chosen linux,elfcorehdr")[0];
     }

@@ -134,7 +134,9 @@ function describe(img: KernelImage, indent = ""): string[] {
   if (img.elf) {
     const e = img.elf;
     L.push(`${indent}Program headers:`);
-    L.push(...phdrLines(e.programHeaders).map((l) => indent + l));
+    // a loop, not push(...): an ELF may hold millions of program headers (spread arguments
+    // overflow the stack past ~120k)
+    for (const l of phdrLines(e.programHeaders)) L.push(indent + l);
     for (const m of e.multiboot)
       L.push(
         `${indent}  multiboot ${m.version} header at ${hex(m.offset)}${m.version === 1 ? `, flags ${hex(m.flags)}${m.aout ? " (a.out kludge)" : ""}` : `, tags ${m.tags?.join(",")}`}`,
@@ -179,8 +181,8 @@ function rng(r: AddrRange): string {
 export function formatPlan(plan: LoadPlan): string {
   const L: string[] = [];
   L.push(`Load plan: ${plan.summary}`);
-  const w = Math.max(...plan.segments.map((s) => rng(s.source).length), 20) + 2;
-  const wd = Math.max(...plan.segments.map((s) => rng(s.dest).length), 20) + 2;
+  const w = plan.segments.reduce((m, s) => Math.max(m, rng(s.source).length), 20) + 2;
+  const wd = plan.segments.reduce((m, s) => Math.max(m, rng(s.dest).length), 20) + 2;
   L.push(
     `  ${pad("Segment", 10)}${pad(`Source (${plan.segments[0]?.source.space ?? "-"})`, w)}${pad(`Destination (${plan.segments[0]?.dest.space ?? "-"})`, wd)}${pad("Copied", 11)}${pad("Zeroed", 11)}Op`,
   );
