@@ -2,8 +2,9 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
+import { Gunzip } from "fflate";
 import { MemorySource, type SyncByteSource } from "../bytes/source.js";
+import { crc32 } from "../codecs/crc.js";
 import { DecompressError, FormatError } from "../errors.js";
 import { NodeFileSource } from "./file.js";
 
@@ -29,6 +30,8 @@ export interface OpenedFile {
 }
 
 const MAGIC_GZIP = [0x1f, 0x8b];
+/** Compressed bytes handed to the gzip decoder at a time (bounds one push's output). */
+const GZIP_PUSH = 64 * 1024;
 const MAGIC_ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 const MAGIC_XZ = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
@@ -104,12 +107,44 @@ export function decompressToCache(
         onProgress?.(pos, st.size);
       }
     } else if (wrapper === "gzip") {
-      const all = fs.readFileSync(file);
-      try {
-        write(zlib.gunzipSync(all));
-      } catch (e) {
-        throw new DecompressError("gzip", (e as Error).message, file);
+      // streamed, never gunzipSync of the whole file: that holds input and output in memory
+      // (a 13 MB gzip of zeros took 6 GB and failed past 2 GiB of output, measured). Input is
+      // pushed in 64 KiB slices so one push yields at most ~64 MiB (deflate's 1032:1 ceiling).
+      // fflate's streaming Gunzip checks neither CRC32 nor ISIZE and can end a cut stream
+      // without an error: check the last member's trailer here (onmember marks where each
+      // member's output starts).
+      let crc = 0;
+      let memberOut = 0;
+      const d = new Gunzip((data) => {
+        crc = crc32(data, crc);
+        memberOut += data.length;
+        write(data);
+      });
+      d.onmember = () => {
+        crc = 0;
+        memberOut = 0;
+      };
+      for (;;) {
+        const n = fs.readSync(fdIn, chunk, 0, chunk.length, pos);
+        if (n === 0) break;
+        pos += n;
+        try {
+          // a copy: fflate keeps an unconsumed tail of the pushed array, and `chunk` is reused
+          for (let o = 0; o < n; o += GZIP_PUSH)
+            d.push(chunk.slice(o, Math.min(n, o + GZIP_PUSH)), pos >= st.size && o + GZIP_PUSH >= n);
+        } catch (e) {
+          throw new DecompressError("gzip", (e as Error).message, file);
+        }
+        onProgress?.(pos, st.size);
       }
+      const tail = Buffer.alloc(8);
+      const t = st.size >= 18 ? fs.readSync(fdIn, tail, 0, 8, st.size - 8) : 0;
+      if (t !== 8 || tail.readUInt32LE(0) !== crc || tail.readUInt32LE(4) !== memberOut % 2 ** 32)
+        throw new DecompressError(
+          "gzip",
+          `the stream is cut short or corrupt: ${memberOut} bytes decoded, CRC32 0x${crc.toString(16)}, trailer says ${t === 8 ? `${tail.readUInt32LE(4)} bytes, CRC32 0x${tail.readUInt32LE(0).toString(16)}` : "nothing"}`,
+          file,
+        );
     } else {
       throw new FormatError(`${file}: xz wrapper needs the xz codec (use 'kdumpkit kimage extract')`);
     }

@@ -52,10 +52,38 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`,
   );
   try {
-    fs.writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
+    // flushed before the rename, as AtomicFileSink.commit does: after a power loss the target
+    // is the old file or the whole new one, never a renamed empty or partial file
+    const fd = fs.openSync(tmp, "wx", 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Refuse an output path that names one of the inputs (same file, by device and inode): the
+ * rename would replace the dump or image being read, and inputs are never modified.
+ */
+export function sameFileAs(output: string, inputs: readonly string[]): string | undefined {
+  let o: fs.Stats;
+  try {
+    o = fs.statSync(output);
+  } catch {
+    return undefined; // does not exist yet
+  }
+  for (const i of inputs) {
+    try {
+      const s = fs.statSync(i);
+      if (s.dev === o.dev && s.ino === o.ino) return i;
+    } catch {}
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { FlattenedSink, unflatten } from "../../convert/flattened.js";
 import { dumpToKdump } from "../../convert/kdump.js";
 import type { ByteSink } from "../../convert/sink.js";
 import { nodeZlibCompressor, openDumpFile } from "../../node/dump.js";
-import { AtomicFileSink } from "../../node/sink.js";
+import { AtomicFileSink, sameFileAs } from "../../node/sink.js";
 import { progressBar, toJson, UsageError, type Verb } from "../common.js";
 
 export const convertVerb: Verb = {
@@ -37,6 +37,9 @@ export const convertVerb: Verb = {
     if (compress !== "zlib" && compress !== "none") throw new UsageError("--compress must be zlib or none");
     if (values.flattened && to !== "kdump") throw new UsageError("--flattened applies to --to kdump");
     const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
+    const same = sameFileAs(values.output, positionals);
+    if (same !== undefined)
+      throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
     const out = new AtomicFileSink(values.output);
     try {
       const d = f.dump;

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { sameFileAs } from "../../node/sink.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openKernelDump, writeFileAtomic } from "../kernel-open.js";
 import { isXenDmesg } from "../xen-args.js";
@@ -33,6 +34,11 @@ Xen host dumps (see "kdumpkit xen"):
     });
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
+    if (values.output !== undefined) {
+      const same = sameFileAs(values.output, [file]);
+      if (same !== undefined)
+        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
+    }
     const dump = openKernelDump(ctx, file);
     try {
       const log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);

@@ -10,7 +10,7 @@ import type { AddrRange, LoadPlan } from "../../kimage/plan.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
 import { NodeFileSource } from "../../node/file.js";
-import { writeFileAtomic } from "../../node/sink.js";
+import { sameFileAs, writeFileAtomic } from "../../node/sink.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
@@ -250,6 +250,9 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
   if (!values.output) throw new UsageError("-o OUT is required");
+  const same = sameFileAs(values.output, [file]);
+  if (same !== undefined)
+    throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
   const src = new NodeFileSource(file);
   try {
     const ex = extractKernel(src, {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
+import { sameFileAs } from "../../node/sink.js";
 import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
 import {
   loadSystemMap,
@@ -155,6 +156,11 @@ Xen host dumps (see "kdumpkit xen"):
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
+    if (values.output !== undefined) {
+      const same = sameFileAs(values.output, [file]);
+      if (same !== undefined)
+        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
+    }
     const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
