@@ -214,8 +214,6 @@ function decodeRawProgramHeader(
   r.offsetHi = r.vaddrHi = r.paddrHi = r.fileszHi = r.memszHi = r.alignHi = 0;
 }
 
-const u64 = (hi: number, lo: number): bigint => (hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo));
-
 function decodeSectionHeader(c: Cursor, at: number, cls: ElfClass, index: number): SectionHeader {
   if (cls === 64) {
     return {
@@ -371,20 +369,44 @@ export class ElfFile {
   /** Program headers (decoded on first use: a QEMU paging dump has 65k of them). */
   get programHeaders(): ProgramHeader[] {
     if (!this.phdrObjects) {
-      const out = new Array<ProgramHeader>(this.programHeaderCount);
-      this.forEachRawProgramHeader((r) => {
-        out[r.index] = {
-          index: r.index,
-          type: r.type,
-          flags: r.flags,
-          offset: r.offsetHi * 2 ** 32 + r.offsetLo,
-          vaddr: u64(r.vaddrHi, r.vaddrLo),
-          paddr: u64(r.paddrHi, r.paddrLo),
-          filesz: r.fileszHi * 2 ** 32 + r.fileszLo,
-          memsz: r.memszHi * 2 ** 32 + r.memszLo,
-          align: u64(r.alignHi, r.alignLo),
-        };
-      });
+      // checkLayout has validated the 53-bit fields; one BigInt per 64-bit address
+      const t = this.phdrTable;
+      const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+      const cls = this.header.class;
+      const le = this.littleEndian;
+      const size = phdrSize(cls);
+      const n = t.length / size;
+      const out = new Array<ProgramHeader>(n);
+      for (let i = 0; i < n; i++) {
+        const at = i * size;
+        if (cls === 64) {
+          const lo = le ? 0 : 4;
+          const hi = le ? 4 : 0;
+          out[i] = {
+            index: i,
+            type: v.getUint32(at, le),
+            flags: v.getUint32(at + 4, le),
+            offset: v.getUint32(at + 8 + hi, le) * 2 ** 32 + v.getUint32(at + 8 + lo, le),
+            vaddr: v.getBigUint64(at + 16, le),
+            paddr: v.getBigUint64(at + 24, le),
+            filesz: v.getUint32(at + 32 + hi, le) * 2 ** 32 + v.getUint32(at + 32 + lo, le),
+            memsz: v.getUint32(at + 40 + hi, le) * 2 ** 32 + v.getUint32(at + 40 + lo, le),
+            align: v.getBigUint64(at + 48, le),
+          };
+        } else {
+          out[i] = {
+            index: i,
+            type: v.getUint32(at, le),
+            offset: v.getUint32(at + 4, le),
+            vaddr: BigInt(v.getUint32(at + 8, le)),
+            paddr: BigInt(v.getUint32(at + 12, le)),
+            filesz: v.getUint32(at + 16, le),
+            memsz: v.getUint32(at + 20, le),
+            flags: v.getUint32(at + 24, le),
+            align: BigInt(v.getUint32(at + 28, le)),
+          };
+        }
+      }
       this.phdrObjects = out;
     }
     return this.phdrObjects;
