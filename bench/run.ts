@@ -14,7 +14,7 @@ import { cases } from "./cases.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "..", "..");
-export const CLI = path.join(ROOT, "dist", "cli", "bin.js");
+export const CLI = path.join(ROOT, "dist", "kdumpkit.cjs");
 export const FIXTURES = process.env.KDUMPKIT_FIXTURES ?? path.resolve(ROOT, "..", "shared", "fixtures");
 export const CORPUS = process.env.KDUMPKIT_CORPUS ?? path.join(os.homedir(), "kdumpkit-corpus");
 

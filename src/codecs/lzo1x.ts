@@ -21,7 +21,8 @@ function fail(detail: string, context?: string): never {
 /**
  * Decompress `src` into `dst` and return the number of bytes written. Throws DecompressError
  * on any malformed input, an output overrun, or input that ends before the end marker.
- * `exact`: the output must fill `dst` exactly (page decompression).
+ * `exact`: the output must fill `dst` exactly (page decompression). Bytes of `dst` past the
+ * returned length may have been written to.
  */
 export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: string, exact = false): number {
   const inLen = src.length;
@@ -147,9 +148,19 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
           op += n;
         }
       }
+    } else if (dist >= 4 && op + len + 3 <= outLen) {
+      // whole words, overshooting `end` by up to 3 bytes: each word read lies in output
+      // already written (dist ≥ 4), and the overshoot is rewritten by what follows (the output
+      // is produced in order). Measured on dumpfile.lzo-d31's 14,925 pages: 5.2 → 4.5 µs/page.
+      const end = op + len;
+      do {
+        dv.setUint32(op, dv.getUint32(m, true), true);
+        op += 4;
+        m += 4;
+      } while (op < end);
+      op = end;
     } else if (dist >= 4) {
-      // 4 bytes at a time (each word read lies in output already written, as dist ≥ 4), the
-      // tail byte by byte: ~30% faster on real pages than bytes alone, never past `end`
+      // near the end of the output: words, then the tail byte by byte, never past `end`
       const end = op + len;
       while (op + 4 <= end) {
         dv.setUint32(op, dv.getUint32(m, true), true);

@@ -699,6 +699,7 @@ export class KdumpBackend implements DumpBackend {
       runStart = st === undefined ? -1 : pfn;
     };
     const mem = this.parts[0]!.memory;
+    const single = this.parts.length === 1 ? this.parts[0]! : undefined;
     for (let pfn = 0; pfn < this.maxPfn; ) {
       // skip holes a word at a time
       if (mem && (pfn & 31) === 0 && mem.words[pfn >>> 5] === 0) {
@@ -708,6 +709,20 @@ export class KdumpBackend implements DumpBackend {
           pfn += 32;
           continue;
         }
+      }
+      // and excluded RAM (-d 31 leaves ~90% of a machine's pages out): 32 pfns present in
+      // the 1st bitmap, none dumpable in the 2nd
+      if (
+        single &&
+        mem &&
+        (pfn & 31) === 0 &&
+        pfn + 32 <= this.maxPfn &&
+        mem.words[pfn >>> 5] === 0xffff_ffff &&
+        (single.dumpable.words[pfn >>> 5] ?? 0) === 0
+      ) {
+        push(pfn, "excluded");
+        pfn += 32;
+        continue;
       }
       push(pfn, this.pfnState(pfn));
       pfn++;

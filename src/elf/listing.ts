@@ -12,12 +12,11 @@ import {
   sectionTypeName,
   segmentFlags,
 } from "./names.js";
+import { writeProgramHeaderListing } from "./program-listing.js";
 import type { ElfFile } from "./reader.js";
 import type { ElfHeader, ElfNote, ProgramHeader, SectionHeader } from "./types.js";
 
 const hx = (v: number | bigint, width = 0) => BigInt(v).toString(16).padStart(width, "0");
-/** readelf's %#lx: "0" for zero, else 0x… */
-const alt = (v: number | bigint) => (BigInt(v) === 0n ? "0" : `0x${hx(v)}`);
 
 export function listHeader(h: ElfHeader): string {
   const magic = Array.from(h.ident, (b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -51,29 +50,11 @@ export function listHeader(h: ElfHeader): string {
 }
 
 export function listProgramHeaders(elf: ElfFile): string {
-  const is64 = elf.class === 64;
-  if (elf.programHeaders.length === 0) return "\nThere are no program headers in this file.\n";
-  const out = ["Program Headers:"];
-  out.push(
-    is64
-      ? "  Type           Offset   VirtAddr           PhysAddr           FileSiz  MemSiz   Flg Align"
-      : "  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align",
-  );
-  for (const p of elf.programHeaders) {
-    const type = programTypeName(p.type).padEnd(14);
-    if (is64) {
-      out.push(
-        `  ${type} 0x${hx(p.offset, 6)} 0x${hx(p.vaddr, 16)} 0x${hx(p.paddr, 16)} 0x${hx(p.filesz, 6)} 0x${hx(p.memsz, 6)} ${segmentFlags(p.flags)} ${alt(p.align)}`,
-      );
-    } else {
-      out.push(
-        `  ${type} 0x${hx(p.offset, 6)} 0x${hx(p.vaddr, 8)} 0x${hx(p.paddr, 8)} 0x${hx(p.filesz, 5)} 0x${hx(p.memsz, 5)} ${segmentFlags(p.flags)} ${alt(p.align)}`,
-      );
-    }
-  }
-  out.push("");
-  return out.join("\n");
+  const chunks: Uint8Array[] = [];
+  writeProgramHeaderListing(elf, (c) => chunks.push(c));
+  return chunks.map((c) => latin1.decode(c)).join("");
 }
+const latin1 = new TextDecoder("latin1");
 
 export function listSections(elf: ElfFile): string {
   const is64 = elf.class === 64;

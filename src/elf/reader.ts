@@ -135,6 +135,85 @@ export function decodeProgramHeader(c: Cursor, at: number, cls: ElfClass, index:
   };
 }
 
+/**
+ * One program header with its 64-bit fields as uint32 halves: bulk paths (65k-header QEMU
+ * paging dumps) read these instead of ProgramHeader objects with three BigInts each.
+ */
+export interface RawProgramHeader {
+  index: number;
+  type: number;
+  flags: number;
+  offsetHi: number;
+  offsetLo: number;
+  vaddrHi: number;
+  vaddrLo: number;
+  paddrHi: number;
+  paddrLo: number;
+  fileszHi: number;
+  fileszLo: number;
+  memszHi: number;
+  memszLo: number;
+  alignHi: number;
+  alignLo: number;
+}
+
+function newRawProgramHeader(): RawProgramHeader {
+  return {
+    index: 0,
+    type: 0,
+    flags: 0,
+    offsetHi: 0,
+    offsetLo: 0,
+    vaddrHi: 0,
+    vaddrLo: 0,
+    paddrHi: 0,
+    paddrLo: 0,
+    fileszHi: 0,
+    fileszLo: 0,
+    memszHi: 0,
+    memszLo: 0,
+    alignHi: 0,
+    alignLo: 0,
+  };
+}
+
+/** Fill `r` from the program header at `at` (the table's bounds were checked by the caller). */
+function decodeRawProgramHeader(
+  v: DataView,
+  at: number,
+  cls: ElfClass,
+  le: boolean,
+  r: RawProgramHeader,
+): void {
+  r.type = v.getUint32(at, le);
+  if (cls === 64) {
+    const l = le ? 0 : 4;
+    const h = le ? 4 : 0;
+    r.flags = v.getUint32(at + 4, le);
+    r.offsetLo = v.getUint32(at + 8 + l, le);
+    r.offsetHi = v.getUint32(at + 8 + h, le);
+    r.vaddrLo = v.getUint32(at + 16 + l, le);
+    r.vaddrHi = v.getUint32(at + 16 + h, le);
+    r.paddrLo = v.getUint32(at + 24 + l, le);
+    r.paddrHi = v.getUint32(at + 24 + h, le);
+    r.fileszLo = v.getUint32(at + 32 + l, le);
+    r.fileszHi = v.getUint32(at + 32 + h, le);
+    r.memszLo = v.getUint32(at + 40 + l, le);
+    r.memszHi = v.getUint32(at + 40 + h, le);
+    r.alignLo = v.getUint32(at + 48 + l, le);
+    r.alignHi = v.getUint32(at + 48 + h, le);
+    return;
+  }
+  r.offsetLo = v.getUint32(at + 4, le);
+  r.vaddrLo = v.getUint32(at + 8, le);
+  r.paddrLo = v.getUint32(at + 12, le);
+  r.fileszLo = v.getUint32(at + 16, le);
+  r.memszLo = v.getUint32(at + 20, le);
+  r.flags = v.getUint32(at + 24, le);
+  r.alignLo = v.getUint32(at + 28, le);
+  r.offsetHi = r.vaddrHi = r.paddrHi = r.fileszHi = r.memszHi = r.alignHi = 0;
+}
+
 function decodeSectionHeader(c: Cursor, at: number, cls: ElfClass, index: number): SectionHeader {
   if (cls === 64) {
     return {
@@ -264,8 +343,10 @@ const latin1 = new TextDecoder("latin1");
 export class ElfFile {
   readonly warnings: ElfWarning[] = [];
   readonly header: ElfHeader;
-  readonly programHeaders: ProgramHeader[];
   readonly sections: SectionHeader[];
+  /** The program header table as read (validated at parse; decoded into objects on demand). */
+  private readonly phdrTable: Uint8Array;
+  private phdrObjects: ProgramHeader[] | undefined;
   /** True for a bare ELF core header (kexec-tools/kernel elfcorehdr): no segment data follows. */
   rawCoreHeader = false;
 
@@ -275,7 +356,7 @@ export class ElfFile {
   ) {
     this.header = decodeElfHeader(head, this.warnings);
     this.sections = this.readSectionHeaders();
-    this.programHeaders = this.readProgramHeaders();
+    this.phdrTable = this.readProgramHeaderTable();
     this.checkLayout();
   }
 
@@ -283,6 +364,75 @@ export class ElfFile {
     const n = Math.min(64, source.size);
     if (n < 16) throw new TruncatedError(0, 16, source.size, "ELF identification");
     return new ElfFile(source, source.readSync(0, n).slice());
+  }
+
+  /** Program headers (decoded on first use: a QEMU paging dump has 65k of them). */
+  get programHeaders(): ProgramHeader[] {
+    if (!this.phdrObjects) {
+      // checkLayout has validated the 53-bit fields; one BigInt per 64-bit address
+      const t = this.phdrTable;
+      const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+      const cls = this.header.class;
+      const le = this.littleEndian;
+      const size = phdrSize(cls);
+      const n = t.length / size;
+      const out = new Array<ProgramHeader>(n);
+      for (let i = 0; i < n; i++) {
+        const at = i * size;
+        if (cls === 64) {
+          const lo = le ? 0 : 4;
+          const hi = le ? 4 : 0;
+          out[i] = {
+            index: i,
+            type: v.getUint32(at, le),
+            flags: v.getUint32(at + 4, le),
+            offset: v.getUint32(at + 8 + hi, le) * 2 ** 32 + v.getUint32(at + 8 + lo, le),
+            vaddr: v.getBigUint64(at + 16, le),
+            paddr: v.getBigUint64(at + 24, le),
+            filesz: v.getUint32(at + 32 + hi, le) * 2 ** 32 + v.getUint32(at + 32 + lo, le),
+            memsz: v.getUint32(at + 40 + hi, le) * 2 ** 32 + v.getUint32(at + 40 + lo, le),
+            align: v.getBigUint64(at + 48, le),
+          };
+        } else {
+          out[i] = {
+            index: i,
+            type: v.getUint32(at, le),
+            offset: v.getUint32(at + 4, le),
+            vaddr: BigInt(v.getUint32(at + 8, le)),
+            paddr: BigInt(v.getUint32(at + 12, le)),
+            filesz: v.getUint32(at + 16, le),
+            memsz: v.getUint32(at + 20, le),
+            flags: v.getUint32(at + 24, le),
+            align: BigInt(v.getUint32(at + 28, le)),
+          };
+        }
+      }
+      this.phdrObjects = out;
+    }
+    return this.phdrObjects;
+  }
+
+  get programHeaderCount(): number {
+    return this.phdrTable.length / phdrSize(this.header.class);
+  }
+
+  /**
+   * Visit every program header without allocating per header: `fn` gets the same (reused)
+   * RawProgramHeader each time.
+   */
+  forEachRawProgramHeader(fn: (p: RawProgramHeader) => void): void {
+    const t = this.phdrTable;
+    const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+    const cls = this.header.class;
+    const size = phdrSize(cls);
+    const le = this.littleEndian;
+    const r = newRawProgramHeader();
+    const n = t.length / size;
+    for (let i = 0; i < n; i++) {
+      r.index = i;
+      decodeRawProgramHeader(v, i * size, cls, le, r);
+      fn(r);
+    }
   }
 
   get littleEndian(): boolean {
@@ -352,7 +502,7 @@ export class ElfFile {
     return out;
   }
 
-  private readProgramHeaders(): ProgramHeader[] {
+  private readProgramHeaderTable(): Uint8Array {
     const h = this.header;
     if (h.phnumRaw === PN_XNUM && this.sections.length === 0) {
       throw new FormatError(
@@ -361,7 +511,7 @@ export class ElfFile {
       );
     }
     const n = h.phnum;
-    if (n === 0) return [];
+    if (n === 0) return new Uint8Array(0);
     const size = phdrSize(h.class);
     if (h.phentsize !== size) {
       throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
@@ -371,20 +521,46 @@ export class ElfFile {
     if (h.phoff + n * size > this.source.size) {
       throw new TruncatedError(h.phoff, n * size, this.source.size - h.phoff, `program headers (${n})`);
     }
-    const c = new Cursor(this.source.readSync(h.phoff, n * size), h.littleEndian, h.phoff);
-    const out = new Array<ProgramHeader>(n);
-    for (let i = 0; i < n; i++) out[i] = decodeProgramHeader(c, i * size, h.class, i);
-    return out;
+    return this.source.readSync(h.phoff, n * size).slice();
   }
 
+  /**
+   * Validate the program headers (offsets and sizes < 2^53) and note what real producers get
+   * wrong, over the raw table: no objects for the 65k headers of a QEMU paging dump.
+   */
   private checkLayout(): void {
     const size = this.source.size;
-    const past = this.programHeaders.filter((p) => p.filesz > 0 && p.offset + p.filesz > size);
-    if (
-      past.length > 0 &&
-      past.length === this.programHeaders.filter((p) => p.filesz > 0).length &&
-      size < 1 << 20
-    ) {
+    const is64 = this.class === 64;
+    const phoff = this.header.phoff;
+    const esize = phdrSize(this.class);
+    const big = (hi: number, at: number, what: string) => {
+      if (hi >= 0x20_0000) throw new FormatError(`${what} does not fit in 53 bits`, at, "a value < 2^53");
+    };
+    const past: number[] = [];
+    const fileszGtMemsz: number[] = [];
+    const notes: number[] = [];
+    let withData = 0;
+    let loads = 0;
+    this.forEachRawProgramHeader((p) => {
+      if (is64) {
+        const at = phoff + p.index * esize;
+        big(p.offsetHi, at + 8, "p_offset");
+        big(p.fileszHi, at + 32, "p_filesz");
+        big(p.memszHi, at + 40, "p_memsz");
+      }
+      const offset = p.offsetHi * 2 ** 32 + p.offsetLo;
+      const filesz = p.fileszHi * 2 ** 32 + p.fileszLo;
+      const memsz = p.memszHi * 2 ** 32 + p.memszLo;
+      if (filesz > 0) {
+        withData++;
+        if (offset + filesz > size) past.push(p.index);
+      }
+      if (p.type === PT_LOAD) {
+        loads++;
+        if (filesz > memsz) fileszGtMemsz.push(p.index);
+      } else if (p.type === PT_NOTE && (p.vaddrHi !== 0 || p.vaddrLo !== 0)) notes.push(p.index);
+    });
+    if (past.length > 0 && past.length === withData && size < 1 << 20) {
       // kexec-tools' ELF core header as it lies in memory (elfcorehdr=): p_offset holds the
       // physical address until the capture kernel rewrites it into /proc/vmcore.
       this.rawCoreHeader = this.header.type === 4;
@@ -393,7 +569,8 @@ export class ElfFile {
         message: `all ${past.length} segments lie past the end of this ${size}-byte file${this.rawCoreHeader ? " (a raw ELF core header: p_offset holds physical addresses)" : ""}`,
       });
     } else {
-      for (const p of past) {
+      for (const i of past) {
+        const p = this.programHeaders[i]!;
         this.warnings.push({
           code: "segment-truncated",
           message: `segment ${p.index} (${hex(p.offset)}+${hex(p.filesz)}) extends past the end of the file (${hex(size)})`,
@@ -401,22 +578,23 @@ export class ElfFile {
         });
       }
     }
-    for (const p of this.programHeaders) {
-      if (p.type === PT_LOAD && p.filesz > p.memsz) {
-        this.warnings.push({
-          code: "filesz-gt-memsz",
-          message: `segment ${p.index}: p_filesz ${hex(p.filesz)} > p_memsz ${hex(p.memsz)}`,
-        });
-      }
+    for (const i of fileszGtMemsz) {
+      const p = this.programHeaders[i]!;
+      this.warnings.push({
+        code: "filesz-gt-memsz",
+        message: `segment ${p.index}: p_filesz ${hex(p.filesz)} > p_memsz ${hex(p.memsz)}`,
+      });
     }
     // mkelf32 (Xen's xen.gz) puts the build-id PT_NOTE at a vaddr outside its PT_LOAD.
-    const loads = this.programHeaders.filter((p) => p.type === PT_LOAD);
-    for (const n of this.programHeaders) {
-      if (n.type !== PT_NOTE || n.vaddr === 0n || loads.length === 0) continue;
-      const inside = loads.some(
+    if (notes.length === 0 || loads === 0 || this.header.type === 4) return;
+    const all = this.programHeaders;
+    const loadHdrs = all.filter((p) => p.type === PT_LOAD);
+    for (const i of notes) {
+      const n = all[i]!;
+      const inside = loadHdrs.some(
         (l) => n.vaddr >= l.vaddr && n.vaddr + BigInt(n.memsz) <= l.vaddr + BigInt(l.memsz),
       );
-      if (!inside && this.header.type !== 4) {
+      if (!inside) {
         this.warnings.push({
           code: "note-outside-load",
           message: `PT_NOTE segment ${n.index} (vaddr ${hex(n.vaddr)}) lies outside every PT_LOAD (Xen's mkelf32 does this)`,

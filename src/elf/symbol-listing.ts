@@ -4,99 +4,12 @@
  * object path spent most of its time in the garbage collector (readelf -sW lists them in
  * ~0.1 s). The text is readelf -sW's, byte for byte.
  */
+import { ByteOut } from "../bytes/byte-out.js";
 import { symbolBindName, symbolIndexName, symbolTypeName, symbolVisibilityName } from "./names.js";
 import type { ElfFile } from "./reader.js";
 import type { SectionHeader } from "./types.js";
 
-const HEX = new TextEncoder().encode("0123456789abcdef");
 const enc = new TextEncoder();
-
-/** A byte buffer flushed to a sink in large chunks. */
-class ByteOut {
-  private buf = new Uint8Array(1 << 20);
-  private pos = 0;
-  constructor(private readonly sink: (chunk: Uint8Array) => void) {}
-  private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    this.flush();
-    if (n > this.buf.length) this.buf = new Uint8Array(n * 2);
-  }
-  flush(): void {
-    if (this.pos) this.sink(this.buf.slice(0, this.pos));
-    this.pos = 0;
-  }
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-  byte(c: number): void {
-    this.room(1);
-    this.buf[this.pos++] = c;
-  }
-  ascii(s: string): void {
-    this.room(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
-  }
-  spaces(n: number): void {
-    this.room(n);
-    for (let i = 0; i < n; i++) this.buf[this.pos++] = 0x20;
-  }
-  /** `width` hex digits of a uint32 (zero padded). */
-  hex32(v: number, width: number): void {
-    this.room(width);
-    for (let i = width - 1; i >= 0; i--) {
-      this.buf[this.pos + i] = HEX[v & 0xf]!;
-      v >>>= 4;
-    }
-    this.pos += width;
-  }
-  /** A 64-bit value from halves: zero padded to `pad` digits, or minimal when pad is 0. */
-  hex64(hi: number, lo: number, pad: number): void {
-    if (pad) {
-      if (pad > 8) this.hex32(hi, pad - 8);
-      this.hex32(lo, 8);
-      return;
-    }
-    if (hi) {
-      this.ascii(hi.toString(16));
-      this.hex32(lo, 8);
-    } else this.ascii(lo.toString(16));
-  }
-  /**
-   * A size as readelf prints it (binutils print_vma DEC_5): decimal right-aligned in 5
-   * columns below 100000, else 0x-prefixed hex.
-   */
-  size5(hi: number, lo: number): void {
-    if (hi === 0 && lo < 100_000) {
-      const s = String(lo);
-      this.spaces(5 - s.length);
-      this.ascii(s);
-      return;
-    }
-    this.ascii("0x");
-    this.hex64(hi, lo, 0);
-  }
-  /** A NUL-terminated name from a string table, raw bytes (JSON-escaped when asked). */
-  cstr(tab: Uint8Array, at: number, json: boolean): void {
-    let e = at;
-    while (e < tab.length && tab[e] !== 0) e++;
-    if (!json) {
-      this.bytes(tab.subarray(at, e));
-      return;
-    }
-    let plain = true;
-    for (let i = at; i < e; i++) {
-      const c = tab[i]!;
-      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) this.bytes(tab.subarray(at, e));
-    else this.bytes(enc.encode(JSON.stringify(new TextDecoder().decode(tab.subarray(at, e))).slice(1, -1)));
-  }
-}
 
 /** One raw symbol entry, 64-bit fields as uint32 halves. */
 interface RawSymbol {

@@ -16,7 +16,7 @@
  * up to 4 KiB.
  * Note flags: the kernel leaves p_flags 0 and p_align 0 everywhere except PT_LOAD (RWX).
  */
-import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from "../elf/types.js";
+import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD } from "../elf/types.js";
 import { FormatError, hex } from "../errors.js";
 import { type ExclusionEvent, excludeRegion } from "../memmap/exclude.js";
 import {
@@ -27,7 +27,7 @@ import {
   sortedDisjoint,
 } from "../memmap/range.js";
 import { alignUp, layoutCoreHeader } from "./encode.js";
-import type { BuiltCoreHeader, CoreArch, CorePhdr, NoteRegion } from "./types.js";
+import { type BuiltCoreHeader, type CoreArch, type CorePhdr, type NoteRegion, notePhdr } from "./types.js";
 
 /** ELF_CORE_HEADER_ALIGN in include/linux/crash_core.h. */
 export const KERNEL_CORE_HEADER_ALIGN = 4096;
@@ -88,32 +88,16 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
 
   const phdrs: CorePhdr[] = [];
   inp.cpuNotes.forEach((n, cpu) => {
-    phdrs.push({
-      role: "cpu-note",
-      type: PT_NOTE,
-      flags: 0,
-      offset: n.address,
-      vaddr: 0n,
-      paddr: n.address,
-      filesz: n.size,
-      memsz: n.size,
-      align: 0,
-      cpu,
-      why: `crash_notes of CPU ${cpu}`,
-    });
+    phdrs.push(notePhdr("cpu-note", n.address, n.size, `crash_notes of CPU ${cpu}`, cpu));
   });
-  phdrs.push({
-    role: "vmcoreinfo",
-    type: PT_NOTE,
-    flags: 0,
-    offset: inp.vmcoreinfo.address,
-    vaddr: 0n,
-    paddr: inp.vmcoreinfo.address,
-    filesz: inp.vmcoreinfo.size,
-    memsz: inp.vmcoreinfo.size,
-    align: 0,
-    why: "VMCOREINFO note (paddr_vmcoreinfo_note())",
-  });
+  phdrs.push(
+    notePhdr(
+      "vmcoreinfo",
+      inp.vmcoreinfo.address,
+      inp.vmcoreinfo.size,
+      "VMCOREINFO note (paddr_vmcoreinfo_note())",
+    ),
+  );
   if (needKernelMap && inp.kernelText) {
     const k = inp.kernelText;
     phdrs.push({

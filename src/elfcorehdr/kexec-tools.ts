@@ -14,7 +14,7 @@
  * The buffer is sized for EVERY range of the list (reserved ones too) plus the notes and
  * rounded up to 1 KiB; phdrs fill only the front.
  */
-import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from "../elf/types.js";
+import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD } from "../elf/types.js";
 import { FormatError, hex } from "../errors.js";
 import { type ExclusionEvent, type ExclusionMode, excludeRegion } from "../memmap/exclude.js";
 import {
@@ -26,7 +26,14 @@ import {
   sortedDisjoint,
 } from "../memmap/range.js";
 import { alignUp, ehdrSize, layoutCoreHeader, phdrSize } from "./encode.js";
-import type { BuiltCoreHeader, CoreArch, CorePhdr, NoteRegion, XenStartNoteInput } from "./types.js";
+import {
+  type BuiltCoreHeader,
+  type CoreArch,
+  type CorePhdr,
+  type NoteRegion,
+  notePhdr,
+  type XenStartNoteInput,
+} from "./types.js";
 import { xenStartNote } from "./xen-start-note.js";
 
 /** ELF_CORE_HEADER_ALIGN in kexec-tools (kexec/crashdump.h): 1 KiB, for memmap= granularity. */
@@ -147,35 +154,27 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
 
   const phdrs: CorePhdr[] = [];
   inp.cpuNotes.forEach((n, cpu) => {
-    phdrs.push({
-      role: "cpu-note",
-      type: PT_NOTE,
-      flags: 0,
-      offset: n.address,
-      vaddr: 0n,
-      paddr: n.address,
-      filesz: n.size,
-      memsz: n.size,
-      align: 0,
-      cpu,
-      why: xen
-        ? `crash notes of physical CPU ${cpu} (Xen hypercall, machine address)`
-        : `crash_notes of CPU ${cpu} (/sys/devices/system/cpu/cpu${cpu}/crash_notes)`,
-    });
+    phdrs.push(
+      notePhdr(
+        "cpu-note",
+        n.address,
+        n.size,
+        xen
+          ? `crash notes of physical CPU ${cpu} (Xen hypercall, machine address)`
+          : `crash_notes of CPU ${cpu} (/sys/devices/system/cpu/cpu${cpu}/crash_notes)`,
+        cpu,
+      ),
+    );
   });
   if (inp.vmcoreinfo) {
-    phdrs.push({
-      role: "vmcoreinfo",
-      type: PT_NOTE,
-      flags: 0,
-      offset: inp.vmcoreinfo.address,
-      vaddr: 0n,
-      paddr: inp.vmcoreinfo.address,
-      filesz: inp.vmcoreinfo.size,
-      memsz: inp.vmcoreinfo.size,
-      align: 0,
-      why: xen ? "VMCOREINFO_XEN (Xen's own vmcoreinfo note)" : "VMCOREINFO note (/sys/kernel/vmcoreinfo)",
-    });
+    phdrs.push(
+      notePhdr(
+        "vmcoreinfo",
+        inp.vmcoreinfo.address,
+        inp.vmcoreinfo.size,
+        xen ? "VMCOREINFO_XEN (Xen's own vmcoreinfo note)" : "VMCOREINFO note (/sys/kernel/vmcoreinfo)",
+      ),
+    );
   }
   let startNote: { phdr: CorePhdr; bytes: Uint8Array } | undefined;
   if (inp.xenStartNote) {

@@ -2,6 +2,7 @@
  * The model shared by the ELF core header builders: what goes in (values, no I/O) and what
  * comes out (program headers with the reason each exists, the bytes, an explanation).
  */
+import { PT_NOTE } from "../elf/types.js";
 import type { ExclusionEvent } from "../memmap/exclude.js";
 import type { MemoryRange, PhysRange } from "../memmap/range.js";
 
@@ -31,6 +32,27 @@ export interface CorePhdr {
   cpu?: number;
   /** Why this header exists, for --explain. */
   why: string;
+}
+
+/**
+ * A PT_NOTE as both tools write it for memory the capture kernel reads notes from: p_offset =
+ * p_paddr = the note buffer's physical (machine) address, p_vaddr 0, flags 0, align 0.
+ */
+export function notePhdr(role: PhdrRole, address: number, size: number, why: string, cpu?: number): CorePhdr {
+  const p: CorePhdr = {
+    role,
+    type: PT_NOTE,
+    flags: 0,
+    offset: address,
+    vaddr: 0n,
+    paddr: address,
+    filesz: size,
+    memsz: size,
+    align: 0,
+    why,
+  };
+  if (cpu !== undefined) p.cpu = cpu;
+  return p;
 }
 
 export interface BuiltCoreHeader {

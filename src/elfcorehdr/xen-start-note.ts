@@ -12,10 +12,9 @@
  * the 2008 patch did) and warn.
  */
 
-import { PT_NOTE } from "../elf/types.js";
 import { encodeNotes } from "../elf/writer.js";
 import { FormatError, hex } from "../errors.js";
-import type { CorePhdr, XenStartNoteInput } from "./types.js";
+import { type CorePhdr, notePhdr, type XenStartNoteInput } from "./types.js";
 
 /** Note type of the proposal, next to XEN_ELFNOTE_CRASH_INFO (0x1000001) and _CRASH_REGS (0x1000002). */
 export const XEN_ELFNOTE_HYPERVISOR_START = 0x1000003;
@@ -57,18 +56,8 @@ export function xenStartNote(
   new DataView(desc.buffer).setBigUint64(0, BigInt(start), littleEndian);
   const bytes = encodeNotes([{ name: "Xen", type: XEN_ELFNOTE_HYPERVISOR_START, desc }], littleEndian);
   return {
-    phdr: {
-      role: "xen-start-note",
-      type: PT_NOTE,
-      flags: 0,
-      offset: 0,
-      vaddr: 0n,
-      paddr: 0,
-      filesz: bytes.length,
-      memsz: bytes.length,
-      align: 0,
-      why,
-    },
+    // placed by the caller after the other notes: p_offset/p_paddr are set there
+    phdr: notePhdr("xen-start-note", 0, bytes.length, why),
     bytes,
   };
 }

@@ -1,20 +1,15 @@
 import { parseArgs } from "node:util";
-import {
-  headerJson,
-  listHeader,
-  listNotes,
-  listProgramHeaders,
-  listSections,
-  noteJson,
-  programHeaderJson,
-  sectionJson,
-} from "../../elf/listing.js";
+import { headerJson, listHeader, listNotes, listSections, noteJson, sectionJson } from "../../elf/listing.js";
+import { writeProgramHeaderListing, writeProgramHeadersJson } from "../../elf/program-listing.js";
 import { ElfFile } from "../../elf/reader.js";
 import { writeSymbolListing, writeSymbolsJson } from "../../elf/symbol-listing.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
 import { decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openInput } from "../input.js";
+
+/** Stands for the program header array in toJson's output until it is written from bytes. */
+const PH_PLACEHOLDER = "\u0000program-headers\u0000";
 
 export const elfVerb: Verb = {
   name: "elf",
@@ -53,40 +48,53 @@ export const elfVerb: Verb = {
       if (values.json) {
         const out: Record<string, unknown> = {};
         if (h) out.header = headerJson(elf.header);
-        if (l) out.programHeaders = elf.programHeaders.map(programHeaderJson);
+        // program headers (65k in a QEMU paging dump) and symbols (130k in a debug vmlinux)
+        // are written straight from the table bytes, in toJson's layout
+        if (l) out.programHeaders = PH_PLACEHOLDER;
         if (S) out.sections = elf.sections.map(sectionJson);
         if (n) out.notes = notes.map((x) => noteJson(elf, x, decodeNote(x, noteCtx)));
         out.warnings = elf.warnings;
-        const json = toJson(out);
+        let json = toJson(out);
+        if (l) {
+          const marker = `"programHeaders": ${JSON.stringify(PH_PLACEHOLDER)}`;
+          const at = json.indexOf(marker);
+          ctx.stdout(json.slice(0, at + marker.length - JSON.stringify(PH_PLACEHOLDER).length));
+          writeProgramHeadersJson(elf, ctx.stdout, "    ");
+          json = json.slice(at + marker.length);
+        }
         if (!s) {
           ctx.stdout(`${json}\n`);
           return 0;
         }
-        // symbols are written straight from the table bytes (130k in a debug vmlinux)
         ctx.stdout(`${json.slice(0, -2)},\n  "symbols": [\n`);
         let first = true;
         for (const t of symtabs) if (writeSymbolsJson(elf, t, ctx.stdout, first) > 0) first = false;
         ctx.stdout("\n  ]\n}\n");
         return 0;
       }
-      const parts: string[] = [];
-      if (h) parts.push(listHeader(elf.header));
-      if (S) parts.push(listSections(elf));
-      if (l) parts.push(listProgramHeaders(elf));
+      // readelf's blocks, separated by a blank line; the symbol tables carry their own
+      let sep = false;
+      const block = (write: () => void) => {
+        if (sep) ctx.stdout("\n");
+        write();
+        sep = true;
+      };
+      if (h) block(() => ctx.stdout(listHeader(elf.header)));
+      if (S) block(() => ctx.stdout(listSections(elf)));
+      if (l) block(() => writeProgramHeaderListing(elf, ctx.stdout));
       if (symtabs.length) {
-        ctx.stdout(parts.join("\n"));
-        parts.length = 0;
         for (const t of symtabs) writeSymbolListing(elf, t, ctx.stdout);
-        parts.push("");
+        sep = true;
       }
       if (n)
-        parts.push(
-          listNotes(elf, notes, (x) => {
-            const d = decodeNote(x, noteCtx);
-            return d?.kind === "gnu-build-id" ? `Build ID: ${d.buildId}` : undefined;
-          }),
+        block(() =>
+          ctx.stdout(
+            listNotes(elf, notes, (x) => {
+              const d = decodeNote(x, noteCtx);
+              return d?.kind === "gnu-build-id" ? `Build ID: ${d.buildId}` : undefined;
+            }),
+          ),
         );
-      ctx.stdout(parts.join("\n"));
       for (const w of elf.warnings) ctx.stderr(`warning: ${w.message}\n`);
       return 0;
     } finally {

@@ -4,25 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { main } from "../../../src/cli/main.js";
+import { runCli } from "../../cli.js";
 import { fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseCrashSys } from "./refs.js";
 
-/** Run the CLI with its output captured (not through process.stdout: the test runner uses it). */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    stdout: (s) => {
-      out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    tty: false,
-  });
-  return { code, out, err };
-}
+const run = runCli;
 
 test("info: a kdump file, text and JSON", { skip: skipNoFixtures }, async () => {
   const f = fixturePath("kdump/capture/dumpfile.lzo-d31");

@@ -4,21 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import type { VerbContext } from "../../../src/cli/common.js";
-import { elfcorehdrVerb } from "../../../src/cli/verbs/elfcorehdr.js";
+import { runCli } from "../../cli.js";
 import { fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const c: VerbContext = {
-    args,
-    stdout: (s) => out.push(typeof s === "string" ? s : Buffer.from(s).toString("latin1")),
-    stderr: (s) => err.push(s),
-    tty: false,
-  };
-  const rc = await elfcorehdrVerb.run(c);
-  return { rc, out: out.join(""), err: err.join("") };
+  const r = await runCli(["elfcorehdr", ...args]);
+  return { rc: r.code, out: r.out, err: r.err };
 }
 
 test(
