@@ -141,6 +141,19 @@ export function decodeText(b: Uint8Array): string {
   return utf8.decode(b);
 }
 
+/**
+ * Bytes as ISO-8859-1 text: each byte one code point, so strings map back to the same bytes.
+ * (TextDecoder("latin1") is windows-1252 in the WHATWG encoding standard: it turns 0x80–0x9f
+ * into other characters, which breaks byte-exact log and console text.)
+ */
+export function latin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) {
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 8192) as unknown as number[]);
+  }
+  return s;
+}
+
 /** Combine hi/lo halves to a bigint (at the API edge). */
 export function hiLoToBigInt(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -5,7 +5,9 @@
  * that a bad one gives a typed error with its offset, and output is gathered through the
  * streaming inflater in bounded steps so a bomb stops at the limit.
  */
+
 import { Inflate } from "fflate";
+import { latin1 } from "../bytes/cursor.js";
 import { DecompressError, LimitError } from "../errors.js";
 import { crc32 } from "./crc.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
@@ -40,7 +42,7 @@ export function gzipHeaderLength(input: Uint8Array): { length: number; name?: st
     const s = p;
     while (p < input.length && input[p] !== 0) p++;
     if (p >= input.length) throw new DecompressError("gzip", "unterminated header string");
-    const text = new TextDecoder("latin1").decode(input.subarray(s, p));
+    const text = latin1(input.subarray(s, p));
     p++;
     return text;
   };

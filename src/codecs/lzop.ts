@@ -4,6 +4,7 @@
  * blocks of (uncompressed length, compressed length, optional checksums, LZO1X data) ending
  * with a zero length. Block checksums (Adler-32 / CRC-32) are verified when present.
  */
+import { latin1 } from "../bytes/cursor.js";
 import { DecompressError } from "../errors.js";
 import { adler32, crc32 } from "./crc.js";
 import { lzo1xDecompress } from "./lzo1x.js";
@@ -72,7 +73,7 @@ export function decodeLzop(
   need(1);
   const nameLen = input[p++]!;
   need(nameLen + 4);
-  const name = new TextDecoder("latin1").decode(input.subarray(p, p + nameLen));
+  const name = latin1(input.subarray(p, p + nameLen));
   p += nameLen;
   const hsum = view.getUint32(p);
   const calc = flags & F_H_CRC32 ? crc32(input.subarray(hdrStart, p)) : adler32(input, hdrStart, p);

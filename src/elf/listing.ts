@@ -2,6 +2,7 @@
  * readelf-style text listings (binutils `readelf -hlSsnW` layouts), and the JSON shape of
  * `kdumpkit elf --json`. Pure: strings out, no I/O.
  */
+import { latin1 } from "../bytes/cursor.js";
 import {
   fileTypeName,
   machineName,
@@ -52,9 +53,8 @@ export function listHeader(h: ElfHeader): string {
 export function listProgramHeaders(elf: ElfFile): string {
   const chunks: Uint8Array[] = [];
   writeProgramHeaderListing(elf, (c) => chunks.push(c));
-  return chunks.map((c) => latin1.decode(c)).join("");
+  return chunks.map((c) => latin1(c)).join("");
 }
-const latin1 = new TextDecoder("latin1");
 
 export function listSections(elf: ElfFile): string {
   const is64 = elf.class === 64;

@@ -319,7 +319,7 @@ export class StringTable {
         break;
       }
     }
-    this.text = ascii ? latin1.decode(bytes) : undefined;
+    this.text = ascii ? asciiDecoder.decode(bytes) : undefined;
   }
   at(offset: number): string {
     if (offset >= this.bytes.length) return "";
@@ -332,7 +332,7 @@ export class StringTable {
     return decodeText(this.bytes.subarray(offset, e));
   }
 }
-const latin1 = new TextDecoder("latin1");
+const asciiDecoder = new TextDecoder("latin1"); // only ever given ASCII bytes
 
 /**
  * An ELF file over a synchronous byte source: header, program headers (with PN_XNUM), section

@@ -14,6 +14,7 @@
  * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
  * data (begin == next) are skipped.
  */
+import { latin1 } from "../bytes/cursor.js";
 import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 
@@ -88,11 +89,8 @@ function needSymbol(vi: Vmcoreinfo, name: string): bigint {
 }
 
 function latin1z(b: Uint8Array): string {
-  let end = b.indexOf(0);
-  if (end < 0) end = b.length;
-  let s = "";
-  for (let i = 0; i < end; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  const end = b.indexOf(0);
+  return latin1(end < 0 ? b : b.subarray(0, end));
 }
 
 /** "6.1.0-56-amd64" → [6, 1, 0]. */

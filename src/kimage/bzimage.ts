@@ -4,6 +4,7 @@
  * protected-mode code, which carries the compressed vmlinux at payload_offset (protocol 2.08+).
  * Every field is read only when the protocol version says it exists.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { FormatError, hex, TruncatedError, UnsupportedError } from "../errors.js";
 
@@ -102,7 +103,7 @@ function readVersionString(src: SyncByteSource, off: number): string | undefined
   const bytes = src.readSync(off, Math.min(256, src.size - off));
   let end = bytes.indexOf(0);
   if (end < 0) end = bytes.length;
-  const s = new TextDecoder("latin1").decode(bytes.subarray(0, end));
+  const s = latin1(bytes.subarray(0, end));
   return /^[\x20-\x7e]+$/.test(s) ? s : undefined;
 }
 

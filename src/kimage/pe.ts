@@ -5,6 +5,7 @@
  * (drivers/firmware/efi/libstub/zboot-header.S): "zimg" at offset 4 with the payload's offset,
  * size and compression name, the payload being a compressed arm64/riscv/loongarch Image.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { FormatError, TruncatedError } from "../errors.js";
 
@@ -86,7 +87,7 @@ export function parsePe(src: SyncByteSource): PeInfo | undefined {
     let e = b;
     while (e < b + 8 && st[e] !== 0) e++;
     sections.push({
-      name: new TextDecoder("latin1").decode(st.subarray(b, e)),
+      name: latin1(st.subarray(b, e)),
       virtualSize: sv.getUint32(b + 8, true),
       virtualAddress: sv.getUint32(b + 12, true),
       rawSize: sv.getUint32(b + 16, true),
@@ -127,7 +128,7 @@ export function parseZboot(head: Uint8Array, fileSize: number): ZbootHeader | un
   const payloadSize = v.getUint32(12, true);
   let e = 24;
   while (e < 0x38 && head[e] !== 0) e++;
-  const compression = new TextDecoder("latin1").decode(head.subarray(24, e));
+  const compression = latin1(head.subarray(24, e));
   if (payloadOffset + payloadSize > fileSize)
     throw new TruncatedError(payloadOffset, payloadSize, fileSize - payloadOffset, "EFI zboot payload");
   return { payloadOffset, payloadSize, compression };

@@ -5,6 +5,7 @@
  * `__xen_guest` string; then elf_parse_binary's pstart/pend and elf_xen_addr_calc_check's
  * defaults and bounds checks, with libelf's own error texts.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { ElfFile } from "../elf/reader.js";
 import {
   type ElfNote,
@@ -142,7 +143,7 @@ function noteNumeric(desc: Uint8Array, le: boolean): bigint {
 function cstr(desc: Uint8Array): string | undefined {
   const z = desc.indexOf(0);
   if (z < 0) return undefined; // elf_strval: not terminated → broken
-  return new TextDecoder("latin1").decode(desc.subarray(0, z));
+  return latin1(desc.subarray(0, z));
 }
 
 /** strtoull(value, NULL, 0): 0x… hex, 0… octal, decimal; stops at the first bad digit. */
@@ -339,7 +340,7 @@ export function parseXenGuest(elf: ElfFile, opts: { hvm?: boolean } = {}): XenGu
     if (sh) {
       const bytes = elf.readSection(sh);
       const z = bytes.indexOf(0);
-      const s = new TextDecoder("latin1").decode(z >= 0 ? bytes.subarray(0, z) : bytes);
+      const s = latin1(z >= 0 ? bytes.subarray(0, z) : bytes);
       info.guestInfo = s;
       info.source = "__xen_guest";
       guestInfoFound = true;

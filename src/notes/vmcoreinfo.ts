@@ -7,6 +7,8 @@
  * -385875968` is real and means 0xffffffffe9000000 modulo 2^64); CRASHTIME is decimal seconds.
  */
 
+import { latin1 } from "../bytes/cursor.js";
+
 export type VmcoreinfoKind =
   | "OSRELEASE"
   | "BUILD-ID"
@@ -91,7 +93,7 @@ export class Vmcoreinfo {
     let end = desc.length;
     const nul = desc.indexOf(0);
     if (nul >= 0) end = nul;
-    return new Vmcoreinfo(new TextDecoder("latin1").decode(desc.subarray(0, end)));
+    return new Vmcoreinfo(latin1(desc.subarray(0, end)));
   }
 
   get(key: string): string | undefined {

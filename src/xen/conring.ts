@@ -8,6 +8,7 @@
  * index & (size − 1). In Xen ≥ 3.3 conringc only moves when the ring overflows (or the
  * console_ring keyhandler clears it), so the ring holds the newest `size` bytes logged.
  */
+import { latin1 } from "../bytes/cursor.js";
 import { FormatError, hex, LimitError } from "../errors.js";
 import type { XenVirtualSpace } from "./hypervisor.js";
 import type { SymbolTable } from "./symbols.js";
@@ -64,7 +65,7 @@ export function readConsoleRing(space: XenVirtualSpace, syms: SymbolTable): XenC
   let end = out.length;
   // a NUL run at the end means the ring was never written that far (should not happen)
   while (end > 0 && out[end - 1] === 0) end--;
-  const text = new TextDecoder("latin1").decode(out.subarray(0, end));
+  const text = latin1(out.subarray(0, end));
   return { buffer, size, producer, consumer, firstHeld: start, text };
 }
 

@@ -11,6 +11,7 @@
  * `size_t vmcoreinfo_size`): with System.map's addresses of those two variables we read it
  * through the p2m and hand it to the ordinary Linux readers.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, FormatError, hex, LimitError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
@@ -120,7 +121,7 @@ export function readDom0Vmcoreinfo(space: Dom0KernelSpace, systemMap: SymbolTabl
   // Linux < 4.13 (kernel/kexec_core.c): `unsigned char vmcoreinfo_data[VMCOREINFO_BYTES]`,
   // the symbol is the text itself; later (crash_core.c) a pointer to a zeroed page.
   const head = space.read(dataVar, 10);
-  const isArray = new TextDecoder("latin1").decode(head) === "OSRELEASE=";
+  const isArray = latin1(head) === "OSRELEASE=";
   const address = isArray ? dataVar : space.readU64(dataVar);
   const sizeRaw = space.readU64(sizeVar);
   if (address === 0n)

@@ -4,6 +4,7 @@
  * value carries where it came from; disagreements between sources are reported, not hidden.
  * Inputs are values (decoded notes, texts): the caller opens files and decodes notes.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { PhysReader } from "../dump/types.js";
 import { hex, KdumpkitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
@@ -176,7 +177,7 @@ export function openXenHost(input: XenHostInput): XenHost {
       // the note's own header should be there: namesz, descsz, type, "VMCOREINFO_XEN\0"
       try {
         const b = input.mem.readPhys(at, 27);
-        const name = new TextDecoder("latin1").decode(b.subarray(12, 26));
+        const name = latin1(b.subarray(12, 26));
         if (name === "VMCOREINFO_XEN") checks.push(`VMCOREINFO_XEN note header found at ${hex(at)}: ok`);
         else warnings.push(`no VMCOREINFO_XEN note header at ${hex(at)} in this dump`);
       } catch (e) {

@@ -5,6 +5,7 @@
  * name must also find locals; a "file#name" key (the form xen-syms.map prints) picks one
  * when two files have a local of the same name.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { ElfFile } from "../elf/reader.js";
 import { FormatError, LimitError } from "../errors.js";
@@ -83,7 +84,7 @@ export class SymbolTable {
       return SymbolTable.fromElf(syms);
     }
     if (source.size > 1 << 30) throw new LimitError("symbol map bytes", source.size, 1 << 30);
-    return SymbolTable.fromMap(new TextDecoder("latin1").decode(source.readSync(0, source.size)));
+    return SymbolTable.fromMap(latin1(source.readSync(0, source.size)));
   }
 
   /**

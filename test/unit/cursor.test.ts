@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Cursor, hiLoToBigInt, Writer } from "../../src/bytes/cursor.js";
+import { Cursor, hiLoToBigInt, latin1, Writer } from "../../src/bytes/cursor.js";
 import { MemorySource, WindowCache, withData } from "../../src/bytes/source.js";
 import { FormatError, TruncatedError } from "../../src/errors.js";
 
@@ -21,4 +21,12 @@ test("window cache loads on demand and withData retries", async () => {
   const cache = new WindowCache(new MemorySource(bytes), 1024, 4);
   const got = await withData(cache, () => cache.readSync(1000, 3000));
   assert.deepEqual(got, bytes.subarray(1000, 4000));
+});
+
+test("latin1 maps every byte to the same code point (not windows-1252's 0x80-0x9f)", () => {
+  const all = Uint8Array.from({ length: 20000 }, (_, i) => i & 0xff);
+  const s = latin1(all);
+  assert.equal(s.length, all.length);
+  for (let i = 0; i < 256; i++) assert.equal(s.charCodeAt(i), i);
+  assert.deepEqual(Buffer.from(s, "latin1"), Buffer.from(all));
 });
