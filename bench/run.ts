@@ -83,7 +83,9 @@ function main(): void {
     console.log(
       r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
     );
+  const node = time([process.execPath, "-e", "0"], runs);
   console.log(`\n(best of ${runs} runs each; ratio = kdumpkit / reference, below 1.0 is faster)`);
+  console.log(`Node itself starts in ${node.ms.toFixed(0)} ms: every kdumpkit figure above includes it.`);
   if (skipped.length) console.log(`skipped:\n  ${skipped.join("\n  ")}`);
 }
 
