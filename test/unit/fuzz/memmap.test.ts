@@ -29,7 +29,7 @@ import { parseXenConsoleMemory } from "../../../src/memmap/xen-console.js";
 import { physStartFromIomem } from "../../../src/xen/physstart.js";
 import { fixturePath, hasFixtures } from "../../fixtures.js";
 import { fuzz } from "../../fuzz.js";
-import { cells, fdt, str } from "../memmap/fdt-writer.js";
+import { arm64BoardTree, fdt } from "../memmap/fdt-writer.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => Buffer.from(b).toString("latin1");
@@ -180,43 +180,7 @@ test("fuzz: Xen console memory map", () => {
 });
 
 test("fuzz: DTB memory and reserved-memory nodes", () => {
-  const base = fdt(
-    {
-      name: "",
-      props: [
-        ["#address-cells", cells(2)],
-        ["#size-cells", cells(2)],
-      ],
-      children: [
-        {
-          name: "memory@40000000",
-          props: [
-            ["device_type", str("memory")],
-            ["reg", cells(0, 0x40000000, 0, 0x80000000, 0x8, 0x80000000, 0, 0x40000000)],
-          ],
-        },
-        {
-          name: "reserved-memory",
-          props: [
-            ["#address-cells", cells(2)],
-            ["#size-cells", cells(2)],
-          ],
-          children: [
-            {
-              name: "tee@50000000",
-              props: [
-                ["reg", cells(0, 0x50000000, 0, 0x200000)],
-                ["no-map", new Uint8Array(0)],
-              ],
-            },
-            { name: "cma", props: [["size", cells(0, 0x4000000)]] },
-          ],
-        },
-        { name: "chosen", props: [["linux,elfcorehdr", cells(0, 0x7f000000, 0, 0x10000)]] },
-      ],
-    },
-    [[0x48000000n, 0x100000n]],
-  );
+  const base = fdt(arm64BoardTree, [[0x48000000n, 0x100000n]]);
   const r = fuzz("dtb", base, 3000, 0xd7b, (m) => dtbMemoryRanges(parseDtbMemory(m)));
   assert.equal(r.ok + r.typed, 3000);
 });

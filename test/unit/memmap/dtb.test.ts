@@ -3,49 +3,7 @@ import { test } from "node:test";
 import { FormatError, LimitError } from "../../../src/errors.js";
 import { decodeReg, dtbMemoryRanges, isDtb, parseDtbMemory } from "../../../src/memmap/dtb.js";
 import { RangeType } from "../../../src/memmap/range.js";
-import { cells, fdt, type N, str } from "./fdt-writer.js";
-
-const tree: N = {
-  name: "",
-  props: [
-    ["#address-cells", cells(2)],
-    ["#size-cells", cells(2)],
-  ],
-  children: [
-    {
-      name: "memory@40000000",
-      props: [
-        ["device_type", str("memory")],
-        ["reg", cells(0, 0x40000000, 0, 0x80000000, 0x8, 0x80000000, 0, 0x40000000)],
-      ],
-    },
-    {
-      name: "reserved-memory",
-      props: [
-        ["#address-cells", cells(2)],
-        ["#size-cells", cells(2)],
-      ],
-      children: [
-        {
-          name: "tee@50000000",
-          props: [
-            ["reg", cells(0, 0x50000000, 0, 0x200000)],
-            ["no-map", new Uint8Array(0)],
-          ],
-        },
-        { name: "cma", props: [["size", cells(0, 0x4000000)]] },
-        { name: "ramoops@60000000", props: [["reg", cells(0, 0x60000000, 0, 0x100000)]] },
-      ],
-    },
-    {
-      name: "chosen",
-      props: [
-        ["linux,usable-memory-range", cells(0, 0x9a000000, 0, 0x20000000)],
-        ["linux,elfcorehdr", cells(0, 0xb9f00000, 0, 0x10000)],
-      ],
-    },
-  ],
-};
+import { cells, fdt, str, arm64BoardTree as tree } from "./fdt-writer.js";
 
 test("dtb: /memory reg with 2/2 cells, > 4 GiB banks, reserved-memory, chosen", () => {
   const bytes = fdt(tree, [[0x48000000n, 0x1000n]]);
