@@ -74,7 +74,8 @@ export function decompressToCache(
   const dir = cacheDir();
   fs.mkdirSync(dir, { recursive: true });
   const base = path.basename(file).replace(/\.(zst|gz|xz)$/i, "");
-  const key = `${base}-${st.size}-${Math.floor(st.mtimeMs)}`;
+  // device and inode too: two different files may share a name, a size and an mtime
+  const key = `${base}-${st.size}-${Math.floor(st.mtimeMs)}-${st.dev}-${st.ino}`;
   const target = path.join(dir, key);
   if (fs.existsSync(target)) return target;
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;

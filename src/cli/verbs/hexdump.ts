@@ -69,6 +69,7 @@ export const hexdumpVerb: Verb = {
             ctx.stdout(
               `${hex(h)}${segment !== undefined ? ` (segment ${segment} + ${hex(h - start)})` : ""}\n`,
             );
+        if (!hits.length && !values.json) ctx.stderr(`pattern not found in ${hex(start)}-${hex(end)}\n`);
         return hits.length ? 0 : 1;
       }
       let length =

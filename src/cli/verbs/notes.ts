@@ -54,7 +54,11 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
       const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.filesz > 0);
       return {
         format: "elf",
-        description: `ELF${h.class} ${h.littleEndian ? "LSB" : "MSB"}, ${machineName(h.machine)}`,
+        description: `ELF${h.class} ${h.littleEndian ? "LSB" : "MSB"}, ${machineName(h.machine)}${
+          elf.rawCoreHeader
+            ? " (a bare ELF core header: its PT_NOTEs point at notes in the crashed machine's memory, not in this file)"
+            : ""
+        }`,
         ctx: { machine: h.machine, class: h.class, littleEndian: h.littleEndian },
         notes: elf.notes(),
         readPhys(addr, length) {
