@@ -5,7 +5,8 @@
  * proposed and never merged; we offer it as an option.
  *
  * The trap: the only place dom0 sees the hypervisor is /proc/iomem's "Hypervisor code and
- * data", and that line does NOT start at xen_phys_start. Xen 3.4–4.8 report
+ * data", and that line does NOT always start at xen_phys_start. Xen 3.2–3.3 report the xenheap
+ * start = xen_phys_start; Xen 3.4–4.8 report
  * __pa(&_stext) = xen_phys_start + 1 MiB; Xen >= 4.9 link the image at XEN_IMG_OFFSET = 2 MiB
  * (xen/arch/x86/include/asm/config.h), so the line starts at xen_phys_start + 2 MiB. Given the
  * Xen version we subtract the right offset; without it we write the iomem value unchanged (as
@@ -14,26 +15,19 @@
 
 import { encodeNotes } from "../elf/writer.js";
 import { FormatError, hex } from "../errors.js";
+import { xenPhysStartFromIomemStart } from "../xen/layout.js";
 import { type CorePhdr, notePhdr, type XenStartNoteInput } from "./types.js";
 
 /** Note type of the proposal, next to XEN_ELFNOTE_CRASH_INFO (0x1000001) and _CRASH_REGS (0x1000002). */
 export const XEN_ELFNOTE_HYPERVISOR_START = 0x1000003;
 
-/** Offset of iomem's "Hypervisor code and data" start from xen_phys_start for a Xen version. */
-export function xenIomemOffset(v: { major: number; minor: number }): number {
-  if (v.major > 4 || (v.major === 4 && v.minor >= 9)) return 0x200000;
-  if (v.major === 4 || (v.major === 3 && v.minor >= 4)) return 0x100000;
-  // Before 3.4 Xen ran from its load address and the line started at xen_phys_start.
-  return 0;
-}
+/** The rule lives with Xen's layout (one function for `xen info --iomem` and this note). */
+export { xenIomemOffset } from "../xen/layout.js";
 
 export function xenPhysStartFromIomem(iomemStart: number, v: { major: number; minor: number }): number {
-  const off = xenIomemOffset(v);
-  if (iomemStart < off)
-    throw new FormatError(
-      `"Hypervisor code and data" at ${hex(iomemStart)} is below the ${hex(off)} image offset of Xen ${v.major}.${v.minor}`,
-    );
-  return iomemStart - off;
+  const r = xenPhysStartFromIomemStart(iomemStart, v);
+  if (typeof r === "string") throw new FormatError(r);
+  return r;
 }
 
 export function xenStartNote(

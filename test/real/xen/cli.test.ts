@@ -76,6 +76,33 @@ test("xen info text names every source", { skip: skipNoFixtures }, async () => {
 });
 
 test(
+  "issue 14.1: iomem's 'Hypervisor code and data' at Xen 4.17's _start (0x2fa00000) gives 0x2f800000, agreeing with CRASH_INFO",
+  { skip: skipNoFixtures },
+  async () => {
+    // the fixture's dom0 is pvops (no such line): a xenlinux dom0 of the same host would list
+    // virt_to_maddr(_start) = xen_phys_start + XEN_IMG_OFFSET
+    const dir = fs.mkdtempSync(`${process.env.TMPDIR ?? "/tmp"}/kdk-iomem-`);
+    const iomem = `${dir}/iomem.txt`;
+    fs.writeFileSync(
+      iomem,
+      "00100000-3fffffff : System RAM\n  2fa00000-2fdfffff : Hypervisor code and data\n",
+    );
+    try {
+      const r = await xen(["info", VMCORE(), "--iomem", iomem, "--json"]);
+      assert.equal(r.code, 0, r.err);
+      const j = JSON.parse(r.out);
+      const io = j.physStart.candidates.find((c: { source: string }) => c.source === "iomem");
+      assert.equal(BigInt(io.value), 0x2f800000n);
+      assert.deepEqual(j.physStart.disagreements, []);
+      const t = await xen(["info", VMCORE(), "--iomem", iomem]);
+      assert.match(t.out, /iomem +0x2f800000 +agrees/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
   "xen dmesg: the console ring; --domain 0: makedumpfile's dom0 log, from both dumps",
   {
     skip: skipNoFixtures,
