@@ -3,6 +3,7 @@ import { openDumpWith } from "../../dump/dump.js";
 import { machineName } from "../../elf/names.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
+import { embeddedHeaderNotes } from "../../elfcorehdr/xen-start-note.js";
 import { hex } from "../../errors.js";
 import { nodePageCodecs } from "../../node/dump.js";
 import {
@@ -60,7 +61,8 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
             : ""
         }`,
         ctx: { machine: h.machine, class: h.class, littleEndian: h.littleEndian },
-        notes: elf.notes(),
+        // a bare header carries no notes of its own, except the Plan-B Xen note inside it
+        notes: elf.rawCoreHeader ? embeddedHeaderNotes(elf).flatMap((e) => e.notes) : elf.notes(),
         readPhys(addr, length) {
           // A bare core header (elfcorehdr) has no segment data behind it.
           if (elf.rawCoreHeader) return undefined;
