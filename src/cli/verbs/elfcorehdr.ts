@@ -5,7 +5,7 @@ import { ElfFile } from "../../elf/reader.js";
 import { diffCores, formatDiff } from "../../elfcorehdr/diff.js";
 import { explainHeader, formatExplanation } from "../../elfcorehdr/explain.js";
 import { kexecToolsInputsFromDebug } from "../../elfcorehdr/from-kexec-debug.js";
-import { buildKernelHeader, VMCOREINFO_NOTE_SIZE } from "../../elfcorehdr/kernel.js";
+import { buildKernelHeader, kernelHeaderRules, VMCOREINFO_NOTE_SIZE } from "../../elfcorehdr/kernel.js";
 import {
   backupSource,
   buildKexecToolsHeader,
@@ -40,7 +40,7 @@ const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [
          [--vmcoreinfo ADDR:SIZE] [--kernel-text VADDR:PADDR:SIZE] [--page-offset VADDR]
          [--phys-offset ADDR] [--backup DEST] [--xen] [--xen-start-note] [--xen-version X.Y]
          [--hypervisor-start ADDR] [--elfcorehdr-addr ADDR] [--cpus N] [--elf32|--elf64]
-         [--compat] [--kernel-version 6.1|current] [--kexec-debug FILE]
+         [--compat] [--kernel-version X.Y|current] [--kexec-debug FILE]
          [--live [--root DIR]] [-o FILE] [--trim] [--explain] [--svg FILE] [--json]
        kdumpkit elfcorehdr diff A B [--json]
 
@@ -51,6 +51,10 @@ build: write the ELF core header kexec-tools (kexec_load) or the kernel (kexec_f
                     /sys/kernel/vmcoreinfo, /proc/kallsyms, /proc/kcore (most need root);
                     --root DIR reads them under DIR instead of /
   --compat          reproduce kexec-tools' exclude_region() quirks byte for byte (default: exact)
+  --backup DEST     where the first 640 KiB were copied (kexec-tools; kernel flavour of x86
+                    Linux 3.17–5.7, with --kernel-version): that PT_LOAD's p_offset points there
+  --kernel-version  the kernel flavour's generation (default current); options a flavour does
+                    not take are refused
   --xen             Xen dom0: machine addresses, one note per physical CPU, no kernel text
   --xen-start-note  add the 2008 "Plan B" note (type 0x1000003) with the hypervisor start taken
                     from iomem "Hypervisor code and data" (or --hypervisor-start); --xen-version
@@ -216,6 +220,21 @@ function build(ctx: VerbContext, args: string[]): number {
   const xen = !!values.xen;
   if (xen && flavour === "kernel")
     throw new UsageError("--xen builds kexec-tools' header (the Xen hypercall path)");
+  // options one flavour does not take are refused, not ignored
+  const notFor: Record<string, string[]> = {
+    kernel: ["xen-start-note", "xen-version", "hypervisor-start", "elfcorehdr-addr", "compat", "elf32"],
+    "kexec-tools": ["kernel-version"],
+  };
+  for (const o of notFor[flavour] ?? [])
+    if (values[o as keyof typeof values] !== undefined)
+      throw new UsageError(`--${o} does not apply to --flavour ${flavour}`);
+  if (values["kernel-version"] !== undefined) {
+    try {
+      kernelHeaderRules(values["kernel-version"]);
+    } catch (e) {
+      throw new UsageError(`--kernel-version: ${(e as Error).message}`);
+    }
+  }
   const notes: string[] = [];
 
   // 1. live facts, kexec -d facts, then explicit options (each overriding the previous)
@@ -305,6 +324,10 @@ function build(ctx: VerbContext, args: string[]): number {
 
   let built: BuiltCoreHeader;
   if (flavour === "kernel") {
+    if (values.backup !== undefined && !kernelHeaderRules(values["kernel-version"]).backupRegion)
+      throw new UsageError(
+        "--backup with --flavour kernel: the kernel's header had a backup region only in Linux 3.17–5.7 (x86); give --kernel-version X.Y",
+      );
     if (!vmcoreinfo) throw new UsageError("the kernel flavour needs --vmcoreinfo ADDR[:SIZE]");
     built = buildKernelHeader({
       arch,
@@ -315,7 +338,8 @@ function build(ctx: VerbContext, args: string[]): number {
       ...(kernelText ? { kernelText } : {}),
       pageOffset,
       ...(values["phys-offset"] ? { physOffset: parseNumber(values["phys-offset"], "--phys-offset") } : {}),
-      kernelVersion: values["kernel-version"] === "6.1" ? "6.1" : "current",
+      kernelVersion: values["kernel-version"] ?? "current",
+      ...(values.backup !== undefined ? { backupDestination: backup! } : {}),
       ...(values.cpus ? { possibleCpus: parseNumber(values.cpus, "--cpus") } : {}),
     });
   } else {
