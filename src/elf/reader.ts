@@ -340,6 +340,15 @@ const asciiDecoder = new TextDecoder("latin1"); // only ever given ASCII bytes
  * mkelf32's PT_NOTE outside its PT_LOAD, section headers past the end of a truncated core) and
  * lists it in `warnings`.
  */
+export interface ImpossibleField {
+  /** Program header index. */
+  index: number;
+  field: "p_offset" | "p_filesz" | "p_memsz";
+  value: bigint;
+  /** File offset of the field. */
+  at: number;
+}
+
 export class ElfFile {
   readonly warnings: ElfWarning[] = [];
   readonly header: ElfHeader;
@@ -349,6 +358,13 @@ export class ElfFile {
   private phdrObjects: ProgramHeader[] | undefined;
   /** True for a bare ELF core header (kexec-tools/kernel elfcorehdr): no segment data follows. */
   rawCoreHeader = false;
+  /**
+   * Program header fields no file can hold (p_offset, p_filesz, p_memsz of 2^53 or more: a
+   * producer's bug, e.g. kexec-tools' size of a kernel map whose start symbol was missing). The
+   * header is still listed with its raw values; its object form reads as an empty segment
+   * (offset/filesz/memsz 0) so that no reader follows the impossible numbers.
+   */
+  readonly impossible: ImpossibleField[] = [];
 
   private constructor(
     readonly source: SyncByteSource,
@@ -406,6 +422,14 @@ export class ElfFile {
             align: BigInt(v.getUint32(at + 28, le)),
           };
         }
+      }
+      for (const f of this.impossible) {
+        const p = out[f.index]!;
+        p.impossible = [...(p.impossible ?? []), f.field];
+        // nothing of an impossible segment can be read
+        p.offset = 0;
+        p.filesz = 0;
+        p.memsz = 0;
       }
       this.phdrObjects = out;
     }
@@ -533,8 +557,10 @@ export class ElfFile {
     const is64 = this.class === 64;
     const phoff = this.header.phoff;
     const esize = phdrSize(this.class);
-    const big = (hi: number, at: number, what: string) => {
-      if (hi >= 0x20_0000) throw new FormatError(`${what} does not fit in 53 bits`, at, "a value < 2^53");
+    const big = (hi: number, lo: number, index: number, at: number, field: ImpossibleField["field"]) => {
+      if (hi < 0x20_0000) return false;
+      this.impossible.push({ index, field, value: (BigInt(hi) << 32n) | BigInt(lo), at });
+      return true;
     };
     const past: number[] = [];
     const fileszGtMemsz: number[] = [];
@@ -544,9 +570,13 @@ export class ElfFile {
     this.forEachRawProgramHeader((p) => {
       if (is64) {
         const at = phoff + p.index * esize;
-        big(p.offsetHi, at + 8, "p_offset");
-        big(p.fileszHi, at + 32, "p_filesz");
-        big(p.memszHi, at + 40, "p_memsz");
+        const a = big(p.offsetHi, p.offsetLo, p.index, at + 8, "p_offset");
+        const b = big(p.fileszHi, p.fileszLo, p.index, at + 32, "p_filesz");
+        const c = big(p.memszHi, p.memszLo, p.index, at + 40, "p_memsz");
+        if (a || b || c) {
+          if (p.type === PT_LOAD) loads++;
+          return;
+        }
       }
       const offset = p.offsetHi * 2 ** 32 + p.offsetLo;
       const filesz = p.fileszHi * 2 ** 32 + p.fileszLo;
@@ -578,6 +608,12 @@ export class ElfFile {
         });
       }
     }
+    for (const f of this.impossible)
+      this.warnings.push({
+        code: "impossible-value",
+        message: `program header ${f.index}: ${f.field} ${hex(f.value)} is impossible (no file or memory is 2^53 bytes or more)${f.value >= 1n << 63n ? `; as a signed value it is -${hex((1n << 64n) - f.value)}` : ""}: listed raw, read as an empty segment`,
+        offset: f.at,
+      });
     for (const i of fileszGtMemsz) {
       const p = this.programHeaders[i]!;
       this.warnings.push({

@@ -15,6 +15,7 @@ import type { ElfFile } from "../elf/reader.js";
 import { parseNotes } from "../elf/reader.js";
 import { type ElfNote, type ProgramHeader, PT_LOAD, PT_NOTE } from "../elf/types.js";
 import { hex } from "../errors.js";
+import { diagnoseImpossibleHeaders } from "./broken.js";
 import { type EmbeddedHeaderNote, embeddedHeaderNotes } from "./xen-start-note.js";
 
 export interface CoreLoad {
@@ -51,11 +52,14 @@ export interface CoreDiff {
   };
   /** Facts worth saying that are not differences (merged notes, rewritten offsets). */
   remarks: string[];
+  /** Impossible program headers of either side: what is wrong and its likely origin. */
+  problems: { side: "A" | "B"; index: number; problem: string; evidence: string[]; likelyCause?: string }[];
 }
 
 function loadsOf(elf: ElfFile): CoreLoad[] {
+  // an impossible header (read as empty) is reported as a problem, not matched as RAM
   return elf.programHeaders
-    .filter((p) => p.type === PT_LOAD)
+    .filter((p) => p.type === PT_LOAD && !p.impossible)
     .map((p) => ({
       paddr: Number(p.paddr),
       memsz: p.memsz,
@@ -133,6 +137,18 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
     header.push(`e_machine ${a.header.machine} vs ${b.header.machine}`);
   if (a.header.littleEndian !== b.header.littleEndian) header.push("byte order differs");
 
+  const problems: CoreDiff["problems"] = [
+    ...diagnoseImpossibleHeaders(a).map((p) => ({ side: "A" as const, ...p })),
+    ...diagnoseImpossibleHeaders(b).map((p) => ({ side: "B" as const, ...p })),
+  ];
+  for (const side of ["A", "B"] as const) {
+    const mine = problems.filter((p) => p.side === side).length;
+    const theirs = problems.length - mine;
+    if (mine > theirs)
+      header.push(
+        `${side} has ${mine - theirs} impossible program header(s) more than ${side === "A" ? "B" : "A"}`,
+      );
+  }
   const la = loadsOf(a);
   const lb = loadsOf(b);
   const key = (l: CoreLoad) => `${l.paddr}:${l.memsz}`;
@@ -260,7 +276,7 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
     vaddrDiffers.length === 0 &&
     differences.length === 0 &&
     method !== "unresolved";
-  return { same, header, loads: { matched, onlyA, onlyB, vaddrDiffers }, notes, remarks };
+  return { same, header, loads: { matched, onlyA, onlyB, vaddrDiffers }, notes, remarks, problems };
 }
 
 export function formatDiff(d: CoreDiff): string {
@@ -283,6 +299,11 @@ export function formatDiff(d: CoreDiff): string {
   }
   for (const x of d.notes.differences) out.push(`  differs: ${x}`);
   for (const r of d.remarks) out.push(`note: ${r}`);
+  for (const p of d.problems) {
+    out.push(`problem: ${p.side}: ${p.problem}`);
+    for (const e of p.evidence) out.push(`  ${e}`);
+    if (p.likelyCause) out.push(`  most likely: ${p.likelyCause}`);
+  }
   out.push(d.same ? "same RAM ranges and notes" : "DIFFERENT");
   return out.join("\n");
 }

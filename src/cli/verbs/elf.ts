@@ -4,6 +4,7 @@ import { writeProgramHeaderListing, writeProgramHeadersJson } from "../../elf/pr
 import { ElfFile } from "../../elf/reader.js";
 import { writeSymbolListing, writeSymbolsJson } from "../../elf/symbol-listing.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
+import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
 import { decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openInput } from "../input.js";
@@ -54,6 +55,7 @@ export const elfVerb: Verb = {
         if (S) out.sections = elf.sections.map(sectionJson);
         if (n) out.notes = notes.map((x) => noteJson(elf, x, decodeNote(x, noteCtx)));
         out.warnings = elf.warnings;
+        if (elf.impossible.length) out.impossible = diagnoseImpossibleHeaders(elf);
         let json = toJson(out);
         if (l) {
           const marker = `"programHeaders": ${JSON.stringify(PH_PLACEHOLDER)}`;
@@ -96,6 +98,8 @@ export const elfVerb: Verb = {
           ),
         );
       for (const w of elf.warnings) ctx.stderr(`warning: ${w.message}\n`);
+      for (const line of formatHeaderProblems(diagnoseImpossibleHeaders(elf)))
+        if (line.startsWith("  ")) ctx.stderr(`warning: ${line}\n`);
       return 0;
     } finally {
       input.close();

@@ -3,6 +3,7 @@ import { openDumpWith } from "../../dump/dump.js";
 import { machineName } from "../../elf/names.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
+import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
 import { embeddedHeaderNotes } from "../../elfcorehdr/xen-start-note.js";
 import { hex } from "../../errors.js";
 import { nodePageCodecs } from "../../node/dump.js";
@@ -75,7 +76,10 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
           }
           return undefined;
         },
-        warnings: elf.warnings.map((w) => w.message),
+        warnings: [
+          ...elf.warnings.map((w) => w.message),
+          ...formatHeaderProblems(diagnoseImpossibleHeaders(elf)).map((l) => l.trimStart()),
+        ],
         close: () => input.close(),
       };
     }
