@@ -199,7 +199,7 @@ export function formatPlan(plan: LoadPlan): string {
     L.push("Overlaps:");
     for (const o of plan.overlaps)
       L.push(
-        `  ${pad(o.kind, 22)}${rng(o.range)}  ${hex(o.bytes)} bytes${o.corrupts ? "  CORRUPTS" : ""}\n      ${o.note}`,
+        `  ${pad(o.kind, 22)}${rng(o.range)}  ${hex(o.bytes)} bytes${o.corrupts ? "  CORRUPTS" : o.harmless ? "  harmless" : ""}\n      ${o.note}`,
       );
   } else L.push("Overlaps: none");
   L.push(`Footprint: ${plan.footprint.space} ${rng(plan.footprint)} (${hex(plan.footprint.size)} bytes)`);
