@@ -538,7 +538,24 @@ export class ElfFile {
     if (n === 0) return new Uint8Array(0);
     const size = phdrSize(h.class);
     if (h.phentsize !== size) {
-      throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+      // e_phentsize of the other class (a producer that filled it from the wrong struct): when
+      // n entries of the class's own size fit and every one has a plausible p_type, the table
+      // is unambiguous — read it with the class's size and say so, as for QEMU's e_ehsize
+      const other = phdrSize(h.class === 64 ? 32 : 64);
+      const fits = n <= ELF_LIMITS.maxProgramHeaders && h.phoff + n * size <= this.source.size;
+      const plausible = (t: number) => t <= 7 || (t >= 0x60000000 && t <= 0x7fffffff);
+      let ok = h.phentsize === other && fits;
+      if (ok) {
+        const t = this.source.readSync(h.phoff, n * size);
+        const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+        for (let i = 0; i < n && ok; i++) ok = plausible(v.getUint32(i * size, h.littleEndian));
+      }
+      if (!ok) throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+      this.warnings.push({
+        code: "bad-phentsize",
+        message: `e_phentsize is ${h.phentsize} (the ELF${h.class === 64 ? 32 : 64} size), but the ${n} program headers are ${size}-byte ELF${h.class} entries: read with ${size}`,
+        offset: h.class === 64 ? 54 : 42,
+      });
     }
     if (n > ELF_LIMITS.maxProgramHeaders)
       throw new LimitError("program header count", n, ELF_LIMITS.maxProgramHeaders, h.phoff);
