@@ -550,7 +550,8 @@ export class ElfFile {
         const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
         for (let i = 0; i < n && ok; i++) ok = plausible(v.getUint32(i * size, h.littleEndian));
       }
-      if (!ok) throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+      if (!ok)
+        throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
       this.warnings.push({
         code: "bad-phentsize",
         message: `e_phentsize is ${h.phentsize} (the ELF${h.class === 64 ? 32 : 64} size), but the ${n} program headers are ${size}-byte ELF${h.class} entries: read with ${size}`,

@@ -233,7 +233,9 @@ function layoutFor(ctx: NoteContext): ArchLayout | undefined {
     case EM_S390:
       return ctx.class === 64 ? S390X : undefined;
     case EM_ARM:
-      return ctx.class === 32 ? ARM : undefined;
+      // a 32-bit kernel's elf_prstatus (148 bytes) whatever the container: kdump-compressed
+      // files and ELF64 cores (kexec-tools --elf64-core-headers) hold the same note
+      return ARM;
     case EM_RISCV:
       return ctx.class === 64 ? RISCV64 : undefined;
     default:

@@ -32,6 +32,8 @@ const EM_PPC64 = 21;
 const EM_S390 = 22;
 const EM_X86_64 = 62;
 const EM_AARCH64 = 183;
+const EM_ARM = 40;
+const EM_RISCV = 243;
 
 /**
  * A NoteContext for a dump format that names its machine by utsname.machine (kdump-compressed
@@ -45,5 +47,8 @@ export function noteContextForMachine(machine: string, wordSize: 4 | 8, littleEn
   else if (machine === "aarch64" || machine === "arm64") em = EM_AARCH64;
   else if (/^ppc64(le)?$/.test(machine)) em = EM_PPC64;
   else if (machine === "s390x") em = EM_S390;
+  // 32-bit ARM kernels report armv7l, armv6l, armv5tel… (utsname.machine)
+  else if (/^arm(v\d.*)?$/.test(machine)) em = EM_ARM;
+  else if (machine === "riscv64") em = EM_RISCV;
   return { machine: em, class: cls, littleEndian };
 }
