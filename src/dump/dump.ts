@@ -256,6 +256,15 @@ export function openDumpWith(
       0,
     );
   });
+  // makedumpfile -E -F: an ELF vmcore in the flattened stream, read in place like a kdump one
+  if (sources.length === 1 && kinds[0] === "flattened") {
+    const f = new FlattenedSource(sources[0]!);
+    if (isElf(head(f, 16))) {
+      const backend = openElfBackend(f);
+      backend.warnings.unshift(...f.warnings);
+      return new Dump(backend, { ...opts, flattened: true, parts: 1 });
+    }
+  }
   if (kinds.every((k) => k === "elf")) {
     if (sources.length > 1) throw new UnsupportedError("several ELF vmcores as one dump");
     const s = sources[0]!;
@@ -269,7 +278,10 @@ export function openDumpWith(
     const f = new FlattenedSource(s);
     extraWarnings.push(...f.warnings);
     if (!isKdump(head(f, 8)))
-      throw new FormatError(`${s.name ?? "input"}: flattened, but holds no kdump header`, 4096);
+      throw new FormatError(
+        `${s.name ?? "input"}: flattened, but holds no kdump header${isElf(head(f, 16)) ? " (a flattened ELF vmcore cannot join a split set)" : ""}`,
+        4096,
+      );
     return f;
   });
   const backend = new KdumpBackend(inner, {

@@ -88,7 +88,7 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
     const k = dump.backend;
     const out: DumpNotes = {
       format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
-      description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
+      description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : dump.format === "elf" ? "ELF vmcore" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
       ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
       notes: dump.notes,
       readPhys(addr, length) {
