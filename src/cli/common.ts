@@ -85,3 +85,8 @@ export function progressBar(ctx: VerbContext, label: string): (done: number, tot
     );
   };
 }
+
+/** "1 page", "2 pages": a count with its noun, singular for one (issue 14.17). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

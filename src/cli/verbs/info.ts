@@ -6,7 +6,7 @@ import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
 import { openDumpFile } from "../../node/dump.js";
-import { progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { counted, progressBar, toJson, UsageError, type Verb } from "../common.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
@@ -105,9 +105,11 @@ export function dumpInfo(d: Dump) {
     dumpLevel: k?.sub?.dumpLevel,
     incomplete: k?.incomplete ?? false,
     maxAddress: d.maxAddress,
+    // ranges: END is the last byte (inclusive) in text and JSON alike, as /proc/iomem prints
     memory: memoryRuns(map, d.pageSize).map((r) => ({
       start: BigInt(r.start),
-      end: BigInt(r.end),
+      end: BigInt(r.end - 1),
+      size: BigInt(r.end - r.start),
       pages: r.pages,
     })),
     pages: d.pageCounts(),
@@ -141,7 +143,12 @@ export const infoVerb: Verb = {
         if (values.map)
           out.map = d
             .memoryMap()
-            .map((r) => ({ start: BigInt(r.start), end: BigInt(r.end), state: r.state }));
+            .map((r) => ({
+              start: BigInt(r.start),
+              end: BigInt(r.end - 1),
+              size: BigInt(r.end - r.start),
+              state: r.state,
+            }));
         ctx.stdout(`${toJson(out)}\n`);
         return 0;
       }
@@ -176,12 +183,12 @@ export const infoVerb: Verb = {
       const total = Object.values(info.pages).reduce((a, b) => a + b, 0);
       row(
         "memory",
-        `${info.memory.length} ranges, ${total} pages (${mib(total * ps)}), up to ${hex(d.maxAddress)}`,
+        `${counted(info.memory.length, "range")}, ${counted(total, "page")} (${mib(total * ps)}), up to ${hex(d.maxAddress)}`,
       );
       for (const r of info.memory) {
         const states = PAGE_STATES.filter((s) => r.pages[s] > 0).map((s) => `${s} ${r.pages[s]}`);
         L.push(
-          `  ${hex(r.start).padStart(14)}-${hex(r.end - 1n).padEnd(14)} ${mib(Number(r.end - r.start)).padStart(11)}  ${states.join(", ")}`,
+          `  ${hex(r.start).padStart(14)}-${hex(r.end).padEnd(14)} ${mib(Number(r.size)).padStart(11)}  ${states.join(", ")}`,
         );
       }
       row("pages", PAGE_STATES.map((s) => `${s} ${info.pages[s]}`).join(", "));
@@ -194,7 +201,7 @@ export const infoVerb: Verb = {
         L.push("memory map:");
         for (const r of d.memoryMap())
           L.push(
-            `  ${hex(r.start).padStart(14)}-${hex(r.end - 1).padEnd(14)} ${String((r.end - r.start) / ps).padStart(9)} pages  ${r.state}`,
+            `  ${hex(r.start).padStart(14)}-${hex(r.end - 1).padEnd(14)} ${counted((r.end - r.start) / ps, "page ", "pages").padStart(15)}  ${r.state}`,
           );
       }
       for (const w of d.warnings) L.push(`warning: ${w.message}`);

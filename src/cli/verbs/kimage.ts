@@ -174,8 +174,22 @@ function describe(img: KernelImage, indent = ""): string[] {
   return L;
 }
 
+/** Ranges print START-END with END the last byte (inclusive), in text and JSON alike. */
 function rng(r: AddrRange): string {
-  return `${hex(r.start)}-${hex(r.end)}`;
+  return r.end > r.start ? `${hex(r.start)}-${hex(r.end - 1n)}` : `${hex(r.start)} (empty)`;
+}
+
+/** A plan's ranges (exclusive ends inside the library) with inclusive ends and sizes, for JSON. */
+function inclusiveRanges(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(inclusiveRanges);
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) o[k] = inclusiveRanges(x);
+  if (typeof o.start === "bigint" && typeof o.end === "bigint" && o.end > o.start) {
+    o.size = o.end - o.start;
+    o.end = o.end - 1n;
+  }
+  return o;
 }
 
 export function formatPlan(plan: LoadPlan): string {
@@ -319,7 +333,7 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   try {
     const plan = planImage(src, loader, opts);
     if (values.svg) writeFileAtomic(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
-    if (values.json) ctx.stdout(`${toJson({ file, ...plan })}\n`);
+    if (values.json) ctx.stdout(`${toJson(inclusiveRanges({ file, ...plan }))}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;
   } finally {

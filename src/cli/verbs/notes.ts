@@ -266,7 +266,22 @@ export function describeNote(d: DecodedNote, strings?: XenCrashInfoStrings): str
  * Physical addresses and frame numbers are numbers in the decoded objects; the JSON contract
  * prints every 64-bit quantity as "0x…", so turn those fields into bigints for output.
  */
+/**
+ * JSON convention for registers (issue 14.17): `registers` keyed by name (`.registers.rip`),
+ * and `registerList`, the same in the note's stored order with each register's width.
+ */
+export function registersJson(regs: readonly { name: string; value: bigint; bits?: number }[]): {
+  registers: Record<string, bigint>;
+  registerList: { name: string; value: bigint; bits?: number }[];
+} {
+  return {
+    registers: Object.fromEntries(regs.map((r) => [r.name, r.value])),
+    registerList: regs.map((r) => ({ ...r })),
+  };
+}
+
 function addressesAsHex(d: DecodedNote): unknown {
+  if ("registers" in d && Array.isArray(d.registers)) return { ...d, ...registersJson(d.registers) };
   if (d.kind !== "xen-crash-info" && d.kind !== "xen-phys-start") return d;
   const o: Record<string, unknown> = { ...d };
   for (const [k, v] of Object.entries(o))

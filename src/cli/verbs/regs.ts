@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { hex } from "../../errors.js";
 import { type CpuState, cpuStates, decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-import { formatRegisters, openDumpNotes } from "./notes.js";
+import { formatRegisters, openDumpNotes, registersJson } from "./notes.js";
 
 /**
  * `kdumpkit regs FILE`: per-CPU registers at the time of the crash, from NT_PRSTATUS, Xen's
@@ -54,7 +54,7 @@ export const regsVerb: Verb = {
               pid: c.pid ?? null,
               arch: c.prstatus?.arch ?? (c.qemu ? "x86_64" : null),
               sources: sources(c),
-              registers: Object.fromEntries(c.registers.map((r) => [r.name, r.value])),
+              ...registersJson(c.registers),
             })),
             warnings: dump.warnings,
           })}\n`,

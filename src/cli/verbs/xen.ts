@@ -6,7 +6,7 @@ import { listDomains, type XenDomainList } from "../../xen/domains.js";
 import { dom0P2mOf } from "../../xen/host.js";
 import { formatXenVersion } from "../../xen/layout.js";
 import type { XenDump } from "../../xen/open.js";
-import { parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { counted, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import {
   openXenSession,
   renderXenVtop,
@@ -149,7 +149,7 @@ function runInfo(ctx: VerbContext, args: string[]): number {
         gaps: scan.gaps,
       };
       extra.push(
-        `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${scan.entries} pages (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${scan.gaps.length} unreadable p2m pages` : ""}`,
+        `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${counted(scan.entries, "page")} (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${counted(scan.gaps.length, "unreadable p2m page")}` : ""}`,
       );
       for (const g of scan.gaps.slice(0, 8)) extra.push(`    gap: ${g}`);
       if (s.systemMap) {
