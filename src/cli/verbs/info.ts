@@ -141,14 +141,12 @@ export const infoVerb: Verb = {
       if (values.json) {
         const out: Record<string, unknown> = { ...info };
         if (values.map)
-          out.map = d
-            .memoryMap()
-            .map((r) => ({
-              start: BigInt(r.start),
-              end: BigInt(r.end - 1),
-              size: BigInt(r.end - r.start),
-              state: r.state,
-            }));
+          out.map = d.memoryMap().map((r) => ({
+            start: BigInt(r.start),
+            end: BigInt(r.end - 1),
+            size: BigInt(r.end - r.start),
+            state: r.state,
+          }));
         ctx.stdout(`${toJson(out)}\n`);
         return 0;
       }
