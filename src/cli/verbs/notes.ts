@@ -207,7 +207,7 @@ export function describeNote(d: DecodedNote, strings?: XenCrashInfoStrings): str
     case "xen-phys-start":
       return [`${I}xen_phys_start: ${hex(d.xenPhysStart)}`];
     case "xen-kdump-cr3":
-      return [`${I}cr3: ${hex(d.cr3)}`];
+      return [`${I}cr3: pfn ${hex(d.mfn)} (page table at machine address ${hex(d.address)})`];
     case "xen-dumpcore-none":
       return [];
     case "xen-dumpcore-header":

@@ -102,8 +102,10 @@ function infoText(file: string, x: XenDump, domains: XenDomainList | string, ext
     out.push("Physical CPUs:");
     for (const c of x.cpus)
       out.push(
-        `  CPU ${c.cpu}: RIP ${c.rip !== undefined ? hex(c.rip) : "?"}${c.ripSymbol ? ` <${c.ripSymbol}>` : ""}  RSP ${c.rsp !== undefined ? hex(c.rsp) : "?"}  CR3 ${c.cr3 !== undefined ? hex(c.cr3) : "?"}`,
+        `  CPU ${c.cpu}: RIP ${c.rip !== undefined ? hex(c.rip) : "?"}${c.ripSymbol ? ` <${c.ripSymbol}>` : ""}  RSP ${c.rsp !== undefined ? hex(c.rsp) : "?"}  CR3 ${c.cr3 !== undefined ? hex(c.cr3) : "?"}${c.panicked ? `  PANICKED (${c.panicked})` : ""}${(c.dom0Vcpus ?? []).map((v) => `\n      ran dom0 vCPU ${v.vcpu} (its CR3: pfn ${hex(v.cr3Mfn)})`).join("")}`,
       );
+    if (!x.cpus.some((c) => c.panicked))
+      out.push("  which CPU panicked: unknown (needs --xen-syms for crashing_cpu)");
   }
   out.push("Domains (domain_list):");
   if (typeof domains === "string") out.push(`  ${domains}`);

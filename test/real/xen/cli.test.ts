@@ -103,6 +103,27 @@ test(
 );
 
 test(
+  "issue 14.6: xen info names the physical CPU that panicked (the serial log's 'Executing kexec image on cpu1')",
+  { skip: skipNoFixtures },
+  async () => {
+    const log = fs.readFileSync(fixturePath("xen-kdump/serial-console.log"), "latin1");
+    const want = Number(/Executing kexec image on cpu(\d+)/.exec(log)![1]);
+    const r = await xen(["info", VMCORE(), "--xen-syms", XEN_SYMS(), "--json"]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    const panicked = j.cpus.filter((c: { panicked?: string }) => c.panicked);
+    assert.deepEqual(
+      panicked.map((c: { cpu: number }) => c.cpu),
+      [want],
+    );
+    const t = await xen(["info", VMCORE(), "--xen-syms", XEN_SYMS()]);
+    assert.match(t.out, new RegExp(`CPU ${want}: .*PANICKED \\(common/kexec.c crashing_cpu`));
+    const u = await xen(["info", VMCORE()]);
+    assert.match(u.out, /which CPU panicked: unknown \(needs --xen-syms/);
+  },
+);
+
+test(
   "xen dmesg: the console ring; --domain 0: makedumpfile's dom0 log, from both dumps",
   {
     skip: skipNoFixtures,
