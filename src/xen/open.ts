@@ -120,7 +120,7 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
     if (x?.kind === "prstatus") pcpu++;
     else if (x?.kind === "xen-kdump-cr3" && pcpu >= 0) {
       const c = cpus.find((k) => k.cpu === pcpu);
-      if (c) (c.dom0Vcpus ??= []).push({ vcpu: vcpu++, cr3Mfn: x.mfn });
+      if (c) c.dom0Vcpus = [...(c.dom0Vcpus ?? []), { vcpu: vcpu++, cr3Mfn: x.mfn }];
     }
   }
   // which physical CPU panicked: kexec_crash_save_cpu()'s static crashing_cpu (common/kexec.c,
