@@ -9,6 +9,7 @@ import { parseMemoryMap } from "../../kimage/memory.js";
 import type { AddrRange, LoadPlan } from "../../kimage/plan.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
+import { XEN_2006_LOADERS, type Xen2006Loader } from "../../kimage/xen2006.js";
 import { NodeFileSource } from "../../node/file.js";
 import { sameFileAs, writeFileAtomic } from "../../node/sink.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
@@ -28,6 +29,8 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
                    --memcpy judges the 2012-era memcpy instead of memmove
     xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints; --dom0-mem
                    (Xen's dom0_mem) adds its VIRTUAL MEMORY ARRANGEMENT
+                   --xen-loader 2006-loader|2006-paddr-check|2006-virt-base|2006-phys-offset:
+                   the loader versions of the 2006 xen-devel thread (default libelf)
     kexec          kexec-tools / kexec_file_load (--kexec-file) placement in --memory (a /proc/iomem:
                    its "Crash kernel" region when present); --reserve-top N bytes taken at the top
                    by purgatory and boot data
@@ -309,6 +312,7 @@ function runPlan(ctx: VerbContext, args: string[]): number {
       "kexec-file": { type: "boolean" },
       "reserve-top": { type: "string" },
       pv32: { type: "boolean" },
+      "xen-loader": { type: "string" },
       "dom0-mem": { type: "string" },
       "initrd-size": { type: "string" },
       json: { type: "boolean" },
@@ -326,6 +330,12 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   if (values["kexec-file"]) opts.syscall = "kexec_file_load";
   if (values["reserve-top"]) opts.reserveTop = parseNumber(values["reserve-top"], "--reserve-top");
   if (values.pv32) opts.pv32 = true;
+  if (values["xen-loader"] !== undefined && values["xen-loader"] !== "libelf") {
+    if (loader !== "xen") throw new UsageError("--xen-loader needs --loader xen");
+    if (!(XEN_2006_LOADERS as readonly string[]).includes(values["xen-loader"]))
+      throw new UsageError(`--xen-loader: libelf or ${XEN_2006_LOADERS.join(", ")}`);
+    opts.xenLoader = values["xen-loader"] as Xen2006Loader;
+  }
   if (values["dom0-mem"]) opts.dom0Pages = Math.floor(parseNumber(values["dom0-mem"], "--dom0-mem") / 4096);
   if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
   if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
