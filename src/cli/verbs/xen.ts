@@ -7,6 +7,7 @@ import { dom0P2mOf } from "../../xen/host.js";
 import { formatXenVersion } from "../../xen/layout.js";
 import type { XenDump } from "../../xen/open.js";
 import { counted, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { crashRdArgs, splitOffset } from "../rd-args.js";
 import {
   openXenSession,
   renderXenVtop,
@@ -278,7 +279,8 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
   if (count * width > MAX_RD) throw new LimitError("rd length", count * width, MAX_RD);
   const s = session(values, file);
   try {
-    const address = resolveXenAddress(s, space, addrArg);
+    const { base, offset } = splitOffset(addrArg);
+    const address = BigInt.asUintN(64, resolveXenAddress(s, space, base) + offset);
     if (values.ascii) {
       const unlimited = countText === undefined;
       let bytes: Uint8Array;
@@ -317,7 +319,8 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
               ? dv.getUint16(i * 2, true)
               : dv.getUint8(i),
       );
-      ctx.stdout(`${toJson({ address, space, width, values: words })}\n`);
+      // the same fields as rd --json
+      ctx.stdout(`${toJson({ address, space, width, values: words, bytes })}\n`);
     } else ctx.stdout(renderRd(address, bytes, width));
     return 0;
   } finally {
@@ -350,7 +353,7 @@ export const xenVerb: Verb = {
     const [sub, ...rest] = ctx.args;
     if (sub === "info") return runInfo(ctx, rest);
     if (sub === "dmesg") return runXenDmesg(ctx, rest);
-    if (sub === "rd") return runXenRd(ctx, rest);
+    if (sub === "rd") return runXenRd(ctx, crashRdArgs(rest));
     if (sub === "vtop") return runXenVtop(ctx, rest);
     throw new UsageError(
       sub ? `unknown xen subcommand: ${sub}` : "expected a subcommand: info, dmesg, rd, vtop",

@@ -243,3 +243,19 @@ test("xen info --elfcorehdr / --kexec-debug: a fourth source agrees", { skip: sk
     assert.deepEqual(j.physStart.disagreements, []);
   }
 });
+
+test(
+  "issue 14.15: xen rd takes crash's -64 and COUNT like rd, and its JSON carries rd's fields",
+  { skip: skipNoFixtures },
+  async () => {
+    const crash = expected("xen-kdump/capture/vmcore.crash.txt");
+    const m = /crash> rd -p -64 ([0-9a-f]+) (\d+)\n((?: *[0-9a-f]+:.*\n)+)/.exec(crash)!;
+    const text = await xen(["rd", VMCORE(), "--domain", "0", "--phys", "-64", m[1]!, m[2]!]);
+    assert.equal(text.out, m[3]);
+    const j = JSON.parse(
+      (await xen(["rd", VMCORE(), "--domain", "0", "--phys", m[1]!, "--count", m[2]!, "--json"])).out,
+    );
+    assert.deepEqual(Object.keys(j).sort(), ["address", "bytes", "space", "values", "width"]);
+    assert.equal(j.values.length, Number(m[2]));
+  },
+);
