@@ -30,8 +30,15 @@ import {
 import { isKexecRangeList, parseKexecDebug, readRangeBlock } from "../../memmap/kexec-debug.js";
 import { type MemoryRange, type PhysRange, RangeType } from "../../memmap/range.js";
 import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
-import { writeFileAtomic } from "../../node/sink.js";
-import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import {
+  outputTarget,
+  parseAddress,
+  parseNumber,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
 import { openInput } from "../input.js";
 import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
 
@@ -171,7 +178,7 @@ function phdrJson(b: BuiltCoreHeader) {
   }));
 }
 
-function build(ctx: VerbContext, args: string[]): number {
+async function build(ctx: VerbContext, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     allowPositionals: false,
@@ -206,6 +213,14 @@ function build(ctx: VerbContext, args: string[]): number {
       json: { type: "boolean" },
     },
   });
+  // outputs checked before any work: neither may be an input (iomem, kexec -d, the live
+  // files) nor each other; "-" is standard output
+  const inputs = [values.memory, values["kexec-debug"]];
+  if (values.live)
+    for (const f of ["proc/iomem", "proc/kcore", "sys/kernel/vmcoreinfo"])
+      inputs.push(path.join(values.root!, f));
+  const output = values.output !== undefined ? outputTarget(ctx, values.output, inputs) : undefined;
+  const svgOut = values.svg !== undefined ? outputTarget(ctx, values.svg, inputs, "--svg") : undefined;
   const flavour = values.flavour!;
   if (flavour !== "kexec-tools" && flavour !== "kernel")
     throw new UsageError(`--flavour: kexec-tools or kernel, not ${flavour}`);
@@ -380,12 +395,16 @@ function build(ctx: VerbContext, args: string[]): number {
   }
 
   const bytes = values.trim ? built.header : built.segment;
-  if (values.output) writeFileAtomic(values.output, bytes);
-  if (values.svg)
-    writeFileAtomic(
-      values.svg,
+  if (output) await output.write(bytes);
+  if (svgOut)
+    await svgOut.write(
       renderMemoryMapSvg(built, `ELF core header (${flavour}${xen ? ", Xen" : ""}): physical memory map`),
     );
+  // the listing goes to stderr when an output is standard output
+  if (output?.name === "-" || svgOut?.name === "-") {
+    const err = ctx.stderr;
+    ctx = { ...ctx, stdout: (s) => err(typeof s === "string" ? s : Buffer.from(s).toString("latin1")) };
+  }
   const explanation = explainHeader(built);
   if (values.json) {
     ctx.stdout(

@@ -1,14 +1,7 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
-import { sameFileAs } from "../../node/sink.js";
-import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
-import {
-  loadSystemMap,
-  openKernelDump,
-  parseHexAddress,
-  resolveAddress,
-  writeFileAtomic,
-} from "../kernel-open.js";
+import { outputTarget, parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import { loadSystemMap, openKernelDump, parseHexAddress, resolveAddress } from "../kernel-open.js";
 import { isXenMemory } from "../xen-args.js";
 
 const MAX_RD = 256 * 1024 * 1024;
@@ -126,7 +119,7 @@ export const rdVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit rd DUMP (--xen-virt [--xen-syms F] | --machine | --domain 0 (--phys|--virt)
                  [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
-  run(ctx) {
+  async run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
     if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenRd(ctx, ctx.args));
     const { values, positionals } = parseArgs({
@@ -156,11 +149,7 @@ Xen host dumps (see "kdumpkit xen"):
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
-    if (values.output !== undefined) {
-      const same = sameFileAs(values.output, [file]);
-      if (same !== undefined)
-        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    }
+    const output = values.output !== undefined ? outputTarget(ctx, values.output, [file]) : undefined;
     const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
@@ -186,8 +175,10 @@ Xen host dumps (see "kdumpkit xen"):
           : dump.kernel.space.read(address, length);
       }
       if (values.raw) {
-        writeFileAtomic(values.output!, bytes);
-        ctx.stdout(`${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`);
+        await output!.write(bytes);
+        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+          `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
+        );
         return 0;
       }
       if (values.ascii) {
