@@ -15,16 +15,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ByteSink } from "../convert/sink.js";
-import { UnsupportedError } from "../errors.js";
+import { OutputError, UnsupportedError } from "../errors.js";
 import { removeStaleTemporaries, temporaryName, trackTemporary, yieldToSignals } from "./cleanup.js";
 
 /** An output refused before work starts (same as an input, a directory…): a usage error, exit 2. */
-export class OutputRefusedError extends Error {
+export class OutputRefusedError extends OutputError {
   readonly usage = true;
 }
 
-/** The target could not be written (no space, I/O error…), with the path named. */
-export class OutputWriteError extends Error {}
+/** The target could not be written (no space, I/O error…), with the path named: exit 1. */
+export class OutputWriteError extends OutputError {}
 
 export interface OutputOptions {
   /** Input files the output must not be (compared by device and inode). */

@@ -3,8 +3,9 @@ import { dumpToElf } from "../../convert/elf.js";
 import { FlattenedSink, unflatten } from "../../convert/flattened.js";
 import { dumpToKdump } from "../../convert/kdump.js";
 import type { ByteSink } from "../../convert/sink.js";
-import { nodeZlibCompressor, openDumpFile } from "../../node/dump.js";
+import { nodeZlibCompressor } from "../../node/dump.js";
 import { outputTarget, progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { openDumpArgs } from "../input.js";
 
 export const convertVerb: Verb = {
   name: "convert",
@@ -41,7 +42,7 @@ export const convertVerb: Verb = {
       throw new UsageError(
         `-o ${values.output} is not seekable: use --flattened to stream (as makedumpfile -F)`,
       );
-    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
+    const f = await openDumpArgs(ctx, positionals);
     const out = target.open();
     try {
       const d = f.dump;

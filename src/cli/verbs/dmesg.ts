@@ -2,7 +2,8 @@ import { parseArgs } from "node:util";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
-import { openKernelDump } from "../kernel-open.js";
+import { dumpArgs } from "../input.js";
+import { openKernelArgs } from "../kernel-open.js";
 import { isXenDmesg } from "../xen-args.js";
 
 export const dmesgVerb: Verb = {
@@ -31,10 +32,11 @@ Xen host dumps (see "kdumpkit xen"):
         json: { type: "boolean" },
       },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    const output = values.output !== undefined ? outputTarget(ctx, values.output, [file]) : undefined;
-    const dump = openKernelDump(ctx, file);
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const file = parts[0]!;
+    const output = values.output !== undefined ? outputTarget(ctx, values.output, parts) : undefined;
+    const dump = await openKernelArgs(ctx, parts);
     try {
       const log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
       for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);

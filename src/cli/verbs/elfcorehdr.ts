@@ -16,7 +16,7 @@ import {
 } from "../../elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
 import type { BuiltCoreHeader, CoreArch, NoteRegion } from "../../elfcorehdr/types.js";
-import { FormatError, hex } from "../../errors.js";
+import { FormatError, hex, LimitError } from "../../errors.js";
 import { dtbMemoryRanges, isDtb, parseDtbMemory } from "../../memmap/dtb.js";
 import { excludeRegion } from "../../memmap/exclude.js";
 import {
@@ -39,7 +39,11 @@ import {
   type Verb,
   type VerbContext,
 } from "../common.js";
-import { openInput } from "../input.js";
+import { InputError, looksBinary, openInput, readTextInput } from "../input.js";
+
+/** /proc/iomem, kexec -d output and DTBs are kilobytes; more is not a memory map. */
+const MAX_MEMORY_INPUT = 64 << 20;
+
 import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
 
 const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [--arch x86_64|i386|arm64]
@@ -99,6 +103,8 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
   const input = openInput(ctx, file);
   let bytes: Uint8Array;
   try {
+    if (input.source.size > MAX_MEMORY_INPUT)
+      throw new LimitError(`--memory ${file}: bytes`, input.source.size, MAX_MEMORY_INPUT);
     bytes = input.source.readSync(0, input.source.size).slice();
   } finally {
     input.close();
@@ -107,6 +113,11 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
     const d = parseDtbMemory(bytes);
     return { kind: "dtb", ranges: dtbMemoryRanges(d), crashKernel: d.usableMemoryRange };
   }
+  // text from here on: a dump or image given by mistake is refused without echoing its bytes
+  if (looksBinary(bytes))
+    throw new InputError(
+      `--memory ${file}: binary data, not text (expected /proc/iomem, kexec -d output, a Xen boot log or a DTB)`,
+    );
   const text = new TextDecoder().decode(bytes);
   if (/\(XEN\) (Xen-e820 RAM map:|Kdump: )/.test(text)) {
     // a Xen boot log: the machine map as Xen saw it at boot and the crashkernel region
@@ -261,7 +272,7 @@ async function build(ctx: VerbContext, args: string[]): Promise<number> {
     pageOffset = live.pageOffset;
   }
   if (values["kexec-debug"]) {
-    const dbgText = fs.readFileSync(values["kexec-debug"], "utf8");
+    const dbgText = readTextInput(values["kexec-debug"], "--kexec-debug", "kexec -d output (text)");
     const dbg = parseKexecDebug(dbgText, { undoIvtTrim: xen });
     const memFromFile = values.memory ? readMemory(ctx, values.memory, arch, flavour) : undefined;
     const crash =

@@ -3,7 +3,7 @@ import { findPattern, parsePattern, xxd } from "../../bytes/hexdump.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { hex, LimitError } from "../../errors.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb } from "../common.js";
-import { openInput } from "../input.js";
+import { openInputArg } from "../input.js";
 
 const MAX_DUMP = 64 * 1024 * 1024;
 
@@ -16,7 +16,7 @@ export const hexdumpVerb: Verb = {
   --length N     bytes to show (default 256, or the segment size; at most 64 MiB)
   --find PATTERN list the offsets of PATTERN (text, or hex:7f454c46 / 0x7f454c46) in the range
                  (default range: the whole file or segment) instead of dumping`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -32,7 +32,7 @@ export const hexdumpVerb: Verb = {
     if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
     if (values.offset !== undefined && values.segment !== undefined)
       throw new UsageError("--offset and --segment exclude each other");
-    const input = openInput(ctx, file);
+    const input = await openInputArg(ctx, file, { expect: "any" });
     try {
       const src = input.source;
       let start = values.offset !== undefined ? parseNumber(values.offset, "offset") : 0;

@@ -5,8 +5,8 @@ import { hex } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
-import { openDumpFile } from "../../node/dump.js";
-import { progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { toJson, UsageError, type Verb } from "../common.js";
+import { openDumpArgs } from "../input.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
@@ -125,14 +125,14 @@ export const infoVerb: Verb = {
             give every part of a split dump (makedumpfile --split) to open them as one
   --map     list every range of the physical memory map with its page state
   --json    machine-readable output`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" }, map: { type: "boolean" } },
     });
     if (positionals.length === 0) throw new UsageError("expected a DUMP");
-    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
+    const f = await openDumpArgs(ctx, positionals);
     try {
       const d = f.dump;
       const info = dumpInfo(d);

@@ -19,6 +19,7 @@ import {
   type Verb,
   type VerbContext,
 } from "../common.js";
+import { checkInput, readTextInput } from "../input.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
@@ -231,6 +232,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const img = identifyImage(src, {
@@ -260,6 +262,7 @@ async function runExtract(ctx: VerbContext, args: string[]): Promise<number> {
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
   if (!values.output) throw new UsageError("-o OUT is required");
   const output = outputTarget(ctx, values.output, [file]);
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const ex = extractKernel(src, {
@@ -322,7 +325,9 @@ async function runPlan(ctx: VerbContext, args: string[]): Promise<number> {
   if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
   const svg =
     values.svg !== undefined ? outputTarget(ctx, values.svg, [file, values.memory], "--svg") : undefined;
-  if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
+  if (values.memory)
+    opts.memory = parseMemoryMap(readTextInput(values.memory, "--memory", "a memory map (text)"));
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);

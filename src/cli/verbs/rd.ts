@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
 import { outputTarget, parseNumber, toJson, UsageError, type Verb } from "../common.js";
-import { loadSystemMap, openKernelDump, parseHexAddress, resolveAddress } from "../kernel-open.js";
+import { dumpArgs } from "../input.js";
+import { loadSystemMap, openKernelArgs, parseHexAddress, resolveAddress } from "../kernel-open.js";
 import { isXenMemory } from "../xen-args.js";
 
 const MAX_RD = 256 * 1024 * 1024;
@@ -138,8 +139,9 @@ Xen host dumps (see "kdumpkit xen"):
         json: { type: "boolean" },
       },
     });
-    const [file, addrArg, countArg] = positionals;
-    if (!file || !addrArg || positionals.length > 3) throw new UsageError("expected DUMP and ADDRESS");
+    const { parts, rest } = dumpArgs(positionals);
+    const [addrArg, countArg] = rest;
+    if (!addrArg || rest.length > 2) throw new UsageError("expected DUMP [PART…] and ADDRESS");
     if (Boolean(values.phys) === Boolean(values.virt))
       throw new UsageError("give exactly one of --phys and --virt");
     const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
@@ -149,12 +151,15 @@ Xen host dumps (see "kdumpkit xen"):
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
-    const output = values.output !== undefined ? outputTarget(ctx, values.output, [file]) : undefined;
+    const output =
+      values.output !== undefined
+        ? outputTarget(ctx, values.output, [...parts, values["system-map"]])
+        : undefined;
     const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
-    const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
+    const dump = await openKernelArgs(ctx, parts, { zeroExcluded: values["zero-excluded"] ?? false });
     try {
       let address: bigint;
       let bytes: Uint8Array;
