@@ -5,13 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
-import { runCli } from "../../cli.js";
 import { programTypeName, segmentFlags } from "../../../src/elf/names.js";
 import { ElfFile } from "../../../src/elf/reader.js";
 import { extractKernel, identifyImage } from "../../../src/kimage/identify.js";
 import { parseMemoryMap } from "../../../src/kimage/memory.js";
 import { planImage } from "../../../src/kimage/planner.js";
 import { NodeFileSource } from "../../../src/node/file.js";
+import { runCli } from "../../cli.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parsePhdrs } from "../../refs.js";
 
