@@ -104,6 +104,19 @@ export class LimitError extends KdumpkitError {
   }
 }
 
+/**
+ * An input file is not what it was given as (missing, a directory, empty, binary where text is
+ * expected, another kind of symbol table…); the message names the file and what was expected.
+ */
+export class InputError extends KdumpkitError {
+  readonly code = "INPUT";
+}
+
+/** An output could not be written, or was refused before any work (it is an input…). */
+export class OutputError extends KdumpkitError {
+  readonly code = "OUTPUT";
+}
+
 /** A compressed stream could not be decoded. */
 export class DecompressError extends KdumpkitError {
   readonly code = "DECOMPRESS";

@@ -1,4 +1,5 @@
 import { KdumpkitError } from "../errors.js";
+import { type Output, prepareOutput } from "../node/output.js";
 
 /** What a verb gets: its arguments (after the verb name) and where to write. */
 export interface VerbContext {
@@ -66,8 +67,47 @@ export function parseAddress(s: string): bigint {
 /** One line for an error: typed errors print their message, others their name too. */
 export function describeError(e: unknown): string {
   if (e instanceof KdumpkitError) return `${e.name}: ${e.message}`;
-  if (e instanceof Error) return e.message;
+  const errno = e as NodeJS.ErrnoException;
+  if (e instanceof Error && errno.code && errno.syscall) return describeErrno(errno);
+  if (e instanceof Error) return e.message.split("\n")[0]!;
   return String(e);
+}
+
+/** A Node system error as one line naming the file: "FILE: no such file or directory". */
+function describeErrno(e: NodeJS.ErrnoException): string {
+  const what: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EISDIR: "is a directory (a file is expected)",
+    ENOTDIR: "a path component is not a directory",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOSPC: "no space left on device",
+    EROFS: "read-only file system",
+    EIO: "input/output error",
+    ELOOP: "too many levels of symbolic links",
+    EMFILE: "too many open files",
+  };
+  const text = what[e.code!] ?? `${e.code} (${e.syscall})`;
+  return e.path ? `${e.path}: ${text}` : text;
+}
+
+/**
+ * The output target for an output option (`-o FILE`, `--svg FILE`): checked now, before any
+ * work (refuses the inputs themselves, directories, unwritable places: exit 2), `-` meaning
+ * standard output. Write with `await out.write(text)` or `out.open()` → positioned writes →
+ * `await sink.commit()`. Every verb's outputs go through here (src/node/output.ts).
+ */
+export function outputTarget(
+  ctx: VerbContext,
+  name: string,
+  inputs: readonly (string | undefined)[],
+  option = "-o",
+): Output {
+  return prepareOutput(name, {
+    inputs: inputs.filter((i): i is string => i !== undefined),
+    option,
+    stdout: (b) => ctx.stdout(b),
+  });
 }
 
 /** A progress bar on a TTY (stderr); no output otherwise. */

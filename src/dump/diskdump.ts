@@ -738,6 +738,14 @@ export class KdumpBackend implements DumpBackend {
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
     const part = this.partFor(pfn);
     if (!part?.dumpable.get(pfn)) {
+      const only = this.parts.length === 1 ? this.parts[0]! : undefined;
+      if (!part && only?.sub?.split)
+        // one part of a `makedumpfile --split` set opened alone: the page is in another file
+        throw new AddressError(
+          "physical",
+          addr,
+          `pfn ${hex(pfn)} is held by another part of this split dump (this file holds pfns ${hex(only.startPfn)}–${hex(only.endPfn)}); give every part`,
+        );
       if (!this.exists(pfn)) {
         if (this.parts.length > 1 && !part)
           throw new AddressError("physical", addr, `pfn ${hex(pfn)} is in no part of this split dump`);

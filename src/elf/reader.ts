@@ -26,6 +26,13 @@ export const ELF_LIMITS = {
   maxSections: 4 * 1024 * 1024,
   /** A single note's name or descriptor. */
   maxNoteSize: 64 * 1024 * 1024,
+  /**
+   * Notes in one file: a 8192-CPU machine's vmcore has ~25k (PRSTATUS and friends per CPU);
+   * more is a note bomb (many PT_NOTEs over the same bytes, or a segment of empty notes).
+   */
+  maxNotes: 256 * 1024,
+  /** Bytes of distinct note containers decoded, summed. */
+  maxNoteBytes: 512 * 1024 * 1024,
   /** Symbols in one table (the 633 MB debug vmlinux has ~150k). */
   maxSymbols: 64 * 1024 * 1024,
 };
@@ -718,10 +725,57 @@ export class ElfFile {
    * whose segments were stripped), from SHT_NOTE sections — as readelf -n does.
    */
   notes(from: "auto" | "segments" | "sections" = "auto"): ElfNote[] {
+    const cached = this.notesCache.get(from);
+    if (cached) return cached;
     const segs = this.programHeaders.filter((p) => p.type === PT_NOTE);
-    if (from === "segments" || (from === "auto" && segs.length > 0))
-      return segs.flatMap((p) => this.segmentNotes(p));
-    return this.sections.filter((s) => s.type === SHT_NOTE).flatMap((s) => this.sectionNotes(s));
+    const out =
+      from === "segments" || (from === "auto" && segs.length > 0)
+        ? this.boundedNotes(segs, (p) => this.segmentNotes(p))
+        : this.boundedNotes(
+            this.sections.filter((s) => s.type === SHT_NOTE),
+            (s) => this.sectionNotes(s),
+          );
+    this.notesCache.set(from, out);
+    return out;
+  }
+  private readonly notesCache = new Map<string, ElfNote[]>();
+
+  /**
+   * Notes of several containers, bounded by the file's real content: containers repeating a
+   * byte range already decoded are decoded once (65,534 PT_NOTEs pointing at the same 4 KiB
+   * took minutes and GBs, each decoded again), and the notes and bytes decoded are capped.
+   */
+  private boundedNotes<T extends { offset: number }>(
+    containers: T[],
+    decode: (c: T) => ElfNote[],
+  ): ElfNote[] {
+    const seen = new Set<string>();
+    const out: ElfNote[] = [];
+    let repeats = 0;
+    let bytes = 0;
+    for (const c of containers) {
+      const size = "filesz" in c ? (c.filesz as number) : (c as unknown as SectionHeader).size;
+      const key = `${c.offset}:${size}`;
+      if (seen.has(key)) {
+        repeats++;
+        continue;
+      }
+      seen.add(key);
+      bytes += size;
+      if (bytes > ELF_LIMITS.maxNoteBytes)
+        throw new LimitError("bytes of note containers", bytes, ELF_LIMITS.maxNoteBytes, c.offset);
+      for (const n of decode(c)) {
+        if (out.length >= ELF_LIMITS.maxNotes)
+          throw new LimitError("note count", out.length + 1, ELF_LIMITS.maxNotes, n.offset);
+        out.push(n);
+      }
+    }
+    if (repeats)
+      this.warnings.push({
+        code: "note-repeat",
+        message: `${repeats} note container${repeats === 1 ? "" : "s"} repeat a byte range already decoded (each range is decoded once)`,
+      });
+    return out;
   }
 
   /** The symbol table: .symtab if present, else .dynsym (or the one asked for). */

@@ -11,7 +11,18 @@ export class NodeFileSource implements SyncByteSource {
   private fd: number | undefined;
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, "r");
-    this.size = fs.fstatSync(this.fd).size;
+    const st = fs.fstatSync(this.fd);
+    if (st.isDirectory()) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+      // the message a system error would give, naming the path (reads would say EISDIR bare)
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), {
+        code: "EISDIR",
+        syscall: "open",
+        path,
+      });
+    }
+    this.size = st.size;
   }
   get name(): string {
     return this.path;

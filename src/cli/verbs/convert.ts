@@ -3,9 +3,9 @@ import { dumpToElf } from "../../convert/elf.js";
 import { FlattenedSink, unflatten } from "../../convert/flattened.js";
 import { dumpToKdump } from "../../convert/kdump.js";
 import type { ByteSink } from "../../convert/sink.js";
-import { nodeZlibCompressor, openDumpFile } from "../../node/dump.js";
-import { AtomicFileSink, sameFileAs } from "../../node/sink.js";
-import { progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { nodeZlibCompressor } from "../../node/dump.js";
+import { outputTarget, progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { openDumpArgs } from "../input.js";
 
 export const convertVerb: Verb = {
   name: "convert",
@@ -17,7 +17,7 @@ export const convertVerb: Verb = {
   --compress    page compression of a rewritten kdump file (default zlib)
   --flattened   write the kdump output in makedumpfile's flattened format (-F)
   The output is written to a temp file beside OUT and renamed into place when complete.`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -36,11 +36,14 @@ export const convertVerb: Verb = {
     const compress = values.compress ?? "zlib";
     if (compress !== "zlib" && compress !== "none") throw new UsageError("--compress must be zlib or none");
     if (values.flattened && to !== "kdump") throw new UsageError("--flattened applies to --to kdump");
-    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
-    const same = sameFileAs(values.output, positionals);
-    if (same !== undefined)
-      throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    const out = new AtomicFileSink(values.output);
+    // checked before any work: not an input, not a directory, writable; "-" is stdout
+    const target = outputTarget(ctx, values.output, positionals);
+    if (!target.seekable && !values.flattened)
+      throw new UsageError(
+        `-o ${values.output} is not seekable: use --flattened to stream (as makedumpfile -F)`,
+      );
+    const f = await openDumpArgs(ctx, positionals);
+    const out = target.open();
     try {
       const d = f.dump;
       const progress = progressBar(ctx, `writing ${values.output}`);
@@ -63,9 +66,11 @@ export const convertVerb: Verb = {
         size = dumpToElf(d, sink, { onProgress: progress });
       }
       flat?.close();
-      out.commit(flat ? out.size : size);
+      await out.commit(flat ? out.size : size);
       const result = { input: positionals, output: values.output, to, method, size: flat ? out.size : size };
-      ctx.stdout(values.json ? `${toJson(result)}\n` : `${values.output}: ${method}, ${result.size} bytes\n`);
+      // the report goes to stderr when the output itself is standard output
+      const report = target.name === "-" ? ctx.stderr : ctx.stdout;
+      report(values.json ? `${toJson(result)}\n` : `${values.output}: ${method}, ${result.size} bytes\n`);
       return 0;
     } catch (e) {
       out.abort();

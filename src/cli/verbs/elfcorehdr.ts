@@ -16,7 +16,7 @@ import {
 } from "../../elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
 import type { BuiltCoreHeader, CoreArch, NoteRegion } from "../../elfcorehdr/types.js";
-import { FormatError, hex } from "../../errors.js";
+import { FormatError, hex, LimitError } from "../../errors.js";
 import { dtbMemoryRanges, isDtb, parseDtbMemory } from "../../memmap/dtb.js";
 import { excludeRegion } from "../../memmap/exclude.js";
 import {
@@ -30,9 +30,20 @@ import {
 import { isKexecRangeList, parseKexecDebug, readRangeBlock } from "../../memmap/kexec-debug.js";
 import { type MemoryRange, type PhysRange, RangeType } from "../../memmap/range.js";
 import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
-import { writeFileAtomic } from "../../node/sink.js";
-import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { openInput } from "../input.js";
+import {
+  outputTarget,
+  parseAddress,
+  parseNumber,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
+import { InputError, looksBinary, openInput, readTextInput } from "../input.js";
+
+/** /proc/iomem, kexec -d output and DTBs are kilobytes; more is not a memory map. */
+const MAX_MEMORY_INPUT = 64 << 20;
+
 import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
 
 const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [--arch x86_64|i386|arm64]
@@ -96,6 +107,8 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
   const input = openInput(ctx, file);
   let bytes: Uint8Array;
   try {
+    if (input.source.size > MAX_MEMORY_INPUT)
+      throw new LimitError(`--memory ${file}: bytes`, input.source.size, MAX_MEMORY_INPUT);
     bytes = input.source.readSync(0, input.source.size).slice();
   } finally {
     input.close();
@@ -104,6 +117,11 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
     const d = parseDtbMemory(bytes);
     return { kind: "dtb", ranges: dtbMemoryRanges(d), crashKernel: d.usableMemoryRange };
   }
+  // text from here on: a dump or image given by mistake is refused without echoing its bytes
+  if (looksBinary(bytes))
+    throw new InputError(
+      `--memory ${file}: binary data, not text (expected /proc/iomem, kexec -d output, a Xen boot log or a DTB)`,
+    );
   const text = new TextDecoder().decode(bytes);
   if (/\(XEN\) (Xen-e820 RAM map:|Kdump: )/.test(text)) {
     // a Xen boot log: the machine map as Xen saw it at boot and the crashkernel region
@@ -175,7 +193,7 @@ function phdrJson(b: BuiltCoreHeader) {
   }));
 }
 
-function build(ctx: VerbContext, args: string[]): number {
+async function build(ctx: VerbContext, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     allowPositionals: false,
@@ -210,6 +228,14 @@ function build(ctx: VerbContext, args: string[]): number {
       json: { type: "boolean" },
     },
   });
+  // outputs checked before any work: neither may be an input (iomem, kexec -d, the live
+  // files) nor each other; "-" is standard output
+  const inputs = [values.memory, values["kexec-debug"]];
+  if (values.live)
+    for (const f of ["proc/iomem", "proc/kcore", "sys/kernel/vmcoreinfo"])
+      inputs.push(path.join(values.root!, f));
+  const output = values.output !== undefined ? outputTarget(ctx, values.output, inputs) : undefined;
+  const svgOut = values.svg !== undefined ? outputTarget(ctx, values.svg, inputs, "--svg") : undefined;
   const flavour = values.flavour!;
   if (flavour !== "kexec-tools" && flavour !== "kernel")
     throw new UsageError(`--flavour: kexec-tools or kernel, not ${flavour}`);
@@ -265,7 +291,7 @@ function build(ctx: VerbContext, args: string[]): number {
     pageOffset = live.pageOffset;
   }
   if (values["kexec-debug"]) {
-    const dbgText = fs.readFileSync(values["kexec-debug"], "utf8");
+    const dbgText = readTextInput(values["kexec-debug"], "--kexec-debug", "kexec -d output (text)");
     const dbg = parseKexecDebug(dbgText, { undoIvtTrim: xen });
     const memFromFile = values.memory ? readMemory(ctx, values.memory, arch, flavour) : undefined;
     const crash =
@@ -404,12 +430,16 @@ function build(ctx: VerbContext, args: string[]): number {
   }
 
   const bytes = values.trim ? built.header : built.segment;
-  if (values.output) writeFileAtomic(values.output, bytes);
-  if (values.svg)
-    writeFileAtomic(
-      values.svg,
+  if (output) await output.write(bytes);
+  if (svgOut)
+    await svgOut.write(
       renderMemoryMapSvg(built, `ELF core header (${flavour}${xen ? ", Xen" : ""}): physical memory map`),
     );
+  // the listing goes to stderr when an output is standard output
+  if (output?.name === "-" || svgOut?.name === "-") {
+    const err = ctx.stderr;
+    ctx = { ...ctx, stdout: (s) => err(typeof s === "string" ? s : Buffer.from(s).toString("latin1")) };
+  }
   const explanation = explainHeader(built);
   if (values.json) {
     ctx.stdout(

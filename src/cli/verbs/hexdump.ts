@@ -3,7 +3,7 @@ import { findPattern, parsePattern, xxd } from "../../bytes/hexdump.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { hex, LimitError } from "../../errors.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb } from "../common.js";
-import { openInput } from "../input.js";
+import { openInputArg } from "../input.js";
 
 const MAX_DUMP = 64 * 1024 * 1024;
 
@@ -20,7 +20,7 @@ export const hexdumpVerb: Verb = {
   -c, --cols N   bytes per line (xxd -c; default 16)
   --find PATTERN list the offsets of PATTERN (text, or hex:7f454c46 / 0x7f454c46) in the range
                  (default range: the whole file or segment) instead of dumping`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -39,7 +39,7 @@ export const hexdumpVerb: Verb = {
     if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
     if (values.offset !== undefined && values.segment !== undefined)
       throw new UsageError("--offset and --segment exclude each other");
-    const input = openInput(ctx, file);
+    const input = await openInputArg(ctx, file, { expect: "any" });
     try {
       const src = input.source;
       let start = values.offset !== undefined ? parseNumber(values.offset, "offset") : 0;

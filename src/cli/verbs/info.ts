@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/dump.js";
-import { hex } from "../../errors.js";
+import { hex, KdumpkitError } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
-import { openDumpFile } from "../../node/dump.js";
 import { counted, progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { openDumpArgs } from "../input.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
@@ -63,10 +63,11 @@ function mib(n: number): string {
 
 /**
  * The panic message from the kernel log (crash's patterns), when the dump is an x86_64 Linux
- * dump with VMCOREINFO; best effort: a dump whose log cannot be read simply has none.
+ * dump with VMCOREINFO. When the log cannot be read (a dump cut before it, excluded pages),
+ * `unavailable` says why instead of the line silently missing.
  */
-export function panicMessage(d: Dump): string | undefined {
-  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return undefined;
+export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
+  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
   try {
     const k = x86_64Kernel({
       phys: d,
@@ -75,10 +76,22 @@ export function panicMessage(d: Dump): string | undefined {
       maxPhysAddress: d.maxAddress,
       ...(d.headerPhysBase !== undefined ? { headerPhysBase: d.headerPhysBase } : {}),
     });
-    return findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
-  } catch {
-    return undefined;
+    const m = findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
+    return m !== undefined ? { message: m } : {};
+  } catch (e) {
+    const why = e instanceof KdumpkitError ? `${e.name}: ${e.message}` : String((e as Error)?.message ?? e);
+    return { unavailable: `could not read the kernel log (${why})` };
   }
+}
+
+/** The panic message, or undefined (see panicInfo for why it may be missing). */
+export function panicMessage(d: Dump): string | undefined {
+  return panicInfo(d).message;
+}
+
+function panicFields(d: Dump): { panic: string | undefined; panicUnavailable?: string } {
+  const p = panicInfo(d);
+  return p.unavailable ? { panic: undefined, panicUnavailable: p.unavailable } : { panic: p.message };
 }
 
 export function dumpInfo(d: Dump) {
@@ -98,7 +111,7 @@ export function dumpInfo(d: Dump) {
     utsname: d.utsname,
     cpus: d.cpuCount,
     crashTime: d.crashTime,
-    panic: panicMessage(d),
+    ...panicFields(d),
     xen: d.vmcoreinfoXen !== undefined,
     physBase: d.vmcoreinfo?.numberU64("phys_base"),
     headerPhysBase: d.headerPhysBase,
@@ -127,14 +140,14 @@ export const infoVerb: Verb = {
             give every part of a split dump (makedumpfile --split) to open them as one
   --map     list every range of the physical memory map with its page state
   --json    machine-readable output`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" }, map: { type: "boolean" } },
     });
     if (positionals.length === 0) throw new UsageError("expected a DUMP");
-    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
+    const f = await openDumpArgs(ctx, positionals);
     try {
       const d = f.dump;
       const info = dumpInfo(d);
@@ -172,6 +185,7 @@ export const infoVerb: Verb = {
           `${new Date(d.crashTime * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC")} (${d.crashTime})`,
         );
       if (info.panic) row("panic", info.panic);
+      else if (info.panicUnavailable) row("panic", `(not read: ${info.panicUnavailable})`);
       if (info.physBase !== undefined) row("phys_base", `${hex(info.physBase)} (VMCOREINFO)`);
       else if (info.headerPhysBase !== undefined)
         row("phys_base", `${hex(info.headerPhysBase)} (kdump header)`);

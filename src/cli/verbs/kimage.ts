@@ -11,8 +11,16 @@ import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
 import { XEN_2006_LOADERS, type Xen2006Loader } from "../../kimage/xen2006.js";
 import { NodeFileSource } from "../../node/file.js";
-import { sameFileAs, writeFileAtomic } from "../../node/sink.js";
-import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import {
+  outputTarget,
+  parseNumber,
+  progressBar,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
+import { checkInput, readTextInput } from "../input.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
@@ -241,6 +249,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const img = identifyImage(src, {
@@ -256,7 +265,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   }
 }
 
-function runExtract(ctx: VerbContext, args: string[]): number {
+async function runExtract(ctx: VerbContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -269,16 +278,15 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
   if (!values.output) throw new UsageError("-o OUT is required");
-  const same = sameFileAs(values.output, [file]);
-  if (same !== undefined)
-    throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
+  const output = outputTarget(ctx, values.output, [file]);
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const ex = extractKernel(src, {
       onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
-    writeFileAtomic(values.output, ex.data);
+    await output.write(ex.data);
     const info = {
       file,
       output: values.output,
@@ -287,9 +295,10 @@ function runExtract(ctx: VerbContext, args: string[]): number {
       steps: ex.steps,
       warnings: ex.warnings,
     };
-    if (values.json) ctx.stdout(`${toJson(info)}\n`);
+    const report = output.name === "-" ? ctx.stderr : ctx.stdout;
+    if (values.json) report(`${toJson(info)}\n`);
     else {
-      ctx.stdout(
+      report(
         `${values.output}: ${ex.data.length} bytes (${ex.kind}) from ${file}${ex.steps.length ? ` via ${ex.steps.join(" -> ")}` : " (nothing to peel)"}\n`,
       );
       for (const w of ex.warnings) ctx.stderr(`warning: ${w}\n`);
@@ -300,7 +309,7 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   }
 }
 
-function runPlan(ctx: VerbContext, args: string[]): number {
+async function runPlan(ctx: VerbContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -338,11 +347,15 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   }
   if (values["dom0-mem"]) opts.dom0Pages = Math.floor(parseNumber(values["dom0-mem"], "--dom0-mem") / 4096);
   if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
-  if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
+  const svg =
+    values.svg !== undefined ? outputTarget(ctx, values.svg, [file, values.memory], "--svg") : undefined;
+  if (values.memory)
+    opts.memory = parseMemoryMap(readTextInput(values.memory, "--memory", "a memory map (text)"));
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);
-    if (values.svg) writeFileAtomic(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
+    if (svg) await svg.write(planToSvg(plan, `${path.basename(file)} — ${loader}`));
     if (values.json) ctx.stdout(`${toJson(inclusiveRanges({ file, ...plan }))}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;

@@ -6,7 +6,7 @@ import { type ElfNote, PT_LOAD } from "../../elf/types.js";
 import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
 import { embeddedHeaderNotes } from "../../elfcorehdr/xen-start-note.js";
 import { hex } from "../../errors.js";
-import { nodePageCodecs } from "../../node/dump.js";
+import { type DumpFile, nodePageCodecs } from "../../node/dump.js";
 import {
   type DecodedNote,
   decodeNote,
@@ -20,7 +20,7 @@ import {
   type XenCrashInfoStrings,
 } from "../../notes/index.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { openInput } from "../input.js";
+import { dumpArgs, openDumpArgs, openInputArg } from "../input.js";
 
 /**
  * `kdumpkit notes FILE`: every note of an ELF or kdump-compressed dump, decoded — registers
@@ -45,8 +45,13 @@ export interface DumpNotes {
   close(): void;
 }
 
-export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
-  const input = openInput(vctx, file);
+export async function openDumpNotes(
+  vctx: VerbContext,
+  parts: string | readonly string[],
+): Promise<DumpNotes> {
+  const list = typeof parts === "string" ? [parts] : parts;
+  if (list.length > 1) return dumpNotesOf(await openDumpArgs(vctx, list));
+  const input = await openInputArg(vctx, list[0]!, { expected: "a dump or ELF file" });
   try {
     const src = input.source;
     const head = src.readSync(0, Math.min(src.size, 16));
@@ -84,7 +89,21 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
       };
     }
     // kdump-compressed, diskdump, flattened (QEMU writes its kdump files flattened): the facade
-    const dump = openDumpWith(src, nodePageCodecs);
+    return dumpNotesOf({
+      dump: openDumpWith(src, nodePageCodecs),
+      files: [input],
+      close: () => input.close(),
+    });
+  } catch (e) {
+    input.close();
+    throw e;
+  }
+}
+
+/** Notes of a dump opened through the facade (kdump-compressed, flattened, split sets). */
+function dumpNotesOf(f: DumpFile): DumpNotes {
+  try {
+    const dump = f.dump;
     const k = dump.backend;
     const out: DumpNotes = {
       format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
@@ -99,12 +118,12 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
         }
       },
       warnings: dump.warnings.map((w) => w.message),
-      close: () => input.close(),
+      close: () => f.close(),
     };
     if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
     return out;
   } catch (e) {
-    input.close();
+    f.close();
     throw e;
   }
 }
@@ -345,19 +364,20 @@ export function decodeDumpNotes(d: DumpNotes): NoteRow[] {
 export const notesVerb: Verb = {
   name: "notes",
   summary: "every ELF note decoded: registers, VMCOREINFO, Xen crash info, QEMU CPU state",
-  usage: `usage: kdumpkit notes FILE [--json]
+  usage: `usage: kdumpkit notes FILE [PART…] [--json]
   FILE: an ELF vmcore / QEMU dump / elfcorehdr / vmlinux / xen-syms, or a kdump-compressed
   dump (.gz/.zst decompressed to a cache first).
   --json  machine-readable output (64-bit values as "0x…" strings)`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" } },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
-    const dump = openDumpNotes(ctx, file);
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const file = parts.join(" ");
+    const dump = await openDumpNotes(ctx, parts);
     try {
       const rows = decodeDumpNotes(dump);
       if (values.json) {

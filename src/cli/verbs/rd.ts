@@ -1,14 +1,8 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
-import { sameFileAs } from "../../node/sink.js";
-import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
-import {
-  loadSystemMap,
-  openKernelDump,
-  parseHexAddress,
-  resolveAddress,
-  writeFileAtomic,
-} from "../kernel-open.js";
+import { outputTarget, parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
+import { loadSystemMap, openKernelArgs, parseHexAddress, resolveAddress } from "../kernel-open.js";
 import { crashRdArgs, rdWords, splitOffset } from "../rd-args.js";
 import { isXenMemory } from "../xen-args.js";
 
@@ -128,7 +122,7 @@ export const rdVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit rd DUMP (--xen-virt [--xen-syms F] | --machine | --domain 0 (--phys|--virt)
                  [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
-  run(ctx) {
+  async run(ctx) {
     const args = crashRdArgs(ctx.args);
     // Xen host dumps: handled by src/cli/verbs/xen.ts
     if (isXenMemory(args)) return import("./xen.js").then((x) => x.runXenRd(ctx, args));
@@ -148,8 +142,9 @@ Xen host dumps (see "kdumpkit xen"):
         json: { type: "boolean" },
       },
     });
-    const [file, addrArg, countArg] = positionals;
-    if (!file || !addrArg || positionals.length > 3) throw new UsageError("expected DUMP and ADDRESS");
+    const { parts, rest } = dumpArgs(positionals);
+    const [addrArg, countArg] = rest;
+    if (!addrArg || rest.length > 2) throw new UsageError("expected DUMP [PART…] and ADDRESS");
     // crash's default: a kernel virtual address (or symbol)
     if (values.phys && values.virt) throw new UsageError("give one of --phys and --virt");
     const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
@@ -159,16 +154,15 @@ Xen host dumps (see "kdumpkit xen"):
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
-    if (values.output !== undefined) {
-      const same = sameFileAs(values.output, [file]);
-      if (same !== undefined)
-        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    }
+    const output =
+      values.output !== undefined
+        ? outputTarget(ctx, values.output, [...parts, values["system-map"]])
+        : undefined;
     const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
-    const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
+    const dump = await openKernelArgs(ctx, parts, { zeroExcluded: values["zero-excluded"] ?? false });
     try {
       let address: bigint;
       let bytes: Uint8Array;
@@ -190,8 +184,10 @@ Xen host dumps (see "kdumpkit xen"):
           : dump.kernel.space.read(address, length);
       }
       if (values.raw) {
-        writeFileAtomic(values.output!, bytes);
-        ctx.stdout(`${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`);
+        await output!.write(bytes);
+        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+          `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
+        );
         return 0;
       }
       if (values.ascii) {

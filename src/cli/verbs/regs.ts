@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { hex } from "../../errors.js";
 import { type CpuState, cpuStates, decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
 import { formatRegisters, openDumpNotes, registersJson } from "./notes.js";
 
 /**
@@ -20,24 +21,25 @@ function sources(s: CpuState): string[] {
 export const regsVerb: Verb = {
   name: "regs",
   summary: "per-CPU registers at the crash (PRSTATUS, Xen CRASH_REGS, QEMU CPU state)",
-  usage: `usage: kdumpkit regs FILE [--cpu N] [--json]
+  usage: `usage: kdumpkit regs FILE [PART…] [--cpu N] [--json]
   FILE: an ELF vmcore / QEMU dump or a kdump-compressed dump (.gz/.zst decompressed first).
   --cpu N  only CPU N (in note order)
   --json   machine-readable output (64-bit values as "0x…" strings)`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" }, cpu: { type: "string" } },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const file = parts.join(" ");
     let only: number | undefined;
     if (values.cpu !== undefined) {
       if (!/^\d+$/.test(values.cpu)) throw new UsageError(`bad CPU number: ${values.cpu}`);
       only = Number(values.cpu);
     }
-    const dump = openDumpNotes(ctx, file);
+    const dump = await openDumpNotes(ctx, parts);
     try {
       let cpus = cpuStates(dump.notes.map((n) => decodeNote(n, dump.ctx)));
       const total = cpus.length;

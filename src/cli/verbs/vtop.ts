@@ -4,7 +4,8 @@ import type { X86_64KernelFacts } from "../../kernel/x86_64.js";
 import type { TranslationMethod } from "../../xlat/linux-x86_64.js";
 import { pteFlagNames, splitVa, type X86_64Walk } from "../../xlat/x86_64.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-import { loadSystemMap, openKernelDump, resolveAddress } from "../kernel-open.js";
+import { dumpArgs } from "../input.js";
+import { loadSystemMap, openKernelArgs, resolveAddress } from "../kernel-open.js";
 import { isXenMemory } from "../xen-args.js";
 
 const h = (v: number | bigint) => v.toString(16);
@@ -89,7 +90,7 @@ export const vtopVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit vtop DUMP (--xen-virt [--xen-syms F] | --domain 0 (--phys|--virt)
                  [--system-map F]) ADDRESS|SYMBOL`,
-  run(ctx) {
+  async run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
     if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenVtop(ctx, ctx.args));
     const { values, positionals } = parseArgs({
@@ -97,9 +98,9 @@ Xen host dumps (see "kdumpkit xen"):
       allowPositionals: true,
       options: { "system-map": { type: "string" }, json: { type: "boolean" } },
     });
-    const [file, ...addrs] = positionals;
-    if (!file || addrs.length === 0) throw new UsageError("expected DUMP and at least one ADDRESS");
-    const dump = openKernelDump(ctx, file);
+    const { parts, rest: addrs } = dumpArgs(positionals);
+    if (addrs.length === 0) throw new UsageError("expected DUMP [PART…] and at least one ADDRESS");
+    const dump = await openKernelArgs(ctx, parts);
     try {
       const map = values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
       const { space, facts } = dump.kernel;
