@@ -96,9 +96,8 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
   const warnings: string[] = [];
   let filter: ClassifyResult | undefined;
   const vi = dump.vmcoreinfo;
-  if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) {
-    const kernel = opts.kernel ?? kernelOf(dump).space;
-    filter = classifyPages(kernel, vi, {
+  const classify = () =>
+    classifyPages(opts.kernel ?? kernelOf(dump).space, vi, {
       dumpLevel: requested,
       maxPfn,
       pageSize: ps,
@@ -108,20 +107,12 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
       exists: (p) => state[p] !== OUT_HOLE,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-  } else if (needsMemMap(requested, vi)) {
+  if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
+  else if (needsMemMap(requested, vi)) {
     // -d 0/1 on a kernel that names PG_hwpoison: makedumpfile still drops hwpoison and
     // offline pages; do the same when the kernel view can be had, else keep them
     try {
-      const kernel = opts.kernel ?? kernelOf(dump).space;
-      filter = classifyPages(kernel, vi, {
-        dumpLevel: requested,
-        maxPfn,
-        pageSize: ps,
-        wordSize: dump.wordSize,
-        littleEndian: dump.littleEndian,
-        ...(dump.arch ? { arch: dump.arch } : {}),
-        exists: (p) => state[p] !== OUT_HOLE,
-      });
+      filter = classify();
     } catch (e) {
       if (e instanceof MissingDataError || !(e instanceof KdumpkitError)) throw e;
       warnings.push(`hwpoison/offline pages not looked for: ${e.message}`);
