@@ -2,6 +2,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { decompressToCache } from "../src/node/open.js";
+import { convertCases } from "./convert-cases.js";
 import { dumpCases } from "./dump-cases.js";
 import { type BenchCase, CLI, CORPUS, FIXTURES } from "./run.js";
 
@@ -15,6 +16,7 @@ export function cases(): BenchCase[] {
   let xenVmcorePlain = "";
   return [
     ...dumpCases(),
+    ...convertCases(),
     {
       name: "elf -s --json, debug vmlinux (633 MB)",
       inputs: [dbg],

@@ -30,6 +30,8 @@ export interface BenchCase {
   refLabel: string;
   /** Run once before timing (e.g. decompress a .zst into the cache). */
   prepare?: () => void;
+  /** Output files of ours and the reference: their sizes are reported, then they are removed. */
+  outputs?: [string, string];
 }
 
 function which(cmd: string): boolean {
@@ -69,7 +71,12 @@ function main(): void {
     c.prepare?.();
     const ours = time(c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], runs);
     const ref = time(c.ref, runs);
-    const note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
+    let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
+    if (c.outputs) {
+      const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+      note += ` [${(size(c.outputs[0]) / 1e6).toFixed(1)} MB vs ${(size(c.outputs[1]) / 1e6).toFixed(1)} MB]`;
+      for (const f of c.outputs) fs.rmSync(f, { force: true });
+    }
     rows.push([
       c.name + note,
       ours.ms.toFixed(0),

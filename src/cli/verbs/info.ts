@@ -44,6 +44,9 @@ function formatName(d: Dump): string {
  * path adds VMCOREINFO_XEN.
  */
 export function producerHint(d: Dump): string {
+  // kdumpkit convert says who it is in a KDUMPKIT note (its first line)
+  const own = d.notes.find((n) => n.name === "KDUMPKIT");
+  if (own) return new TextDecoder().decode(own.desc).split("\n")[0]!;
   const qemuNotes = d.notes.some((n) => n.name === "QEMU");
   if (d.backend instanceof KdumpBackend) {
     const u = d.utsname;
