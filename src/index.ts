@@ -30,6 +30,7 @@ export * from "./kernel/x86_64.js";
 export * from "./kimage/index.js";
 export * from "./memmap/index.js";
 export * from "./notes/index.js";
+export * from "./symbols/index.js";
 export * from "./xen/index.js";
 export * from "./xlat/linux-x86_64.js";
 export * from "./xlat/x86_64.js";
