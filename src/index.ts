@@ -5,6 +5,7 @@
 export * from "./bytes/cursor.js";
 export * from "./bytes/hexdump.js";
 export * from "./bytes/source.js";
+export * from "./btf/index.js";
 export * from "./codecs/lzo1x.js";
 export * from "./codecs/pages.js";
 export * from "./codecs/portable.js";
