@@ -2,10 +2,10 @@
  * kdumpkit core: runs unchanged in Node and in the browser (no Node imports here).
  * Node file access lives in "kdumpkit/node".
  */
+export * from "./btf/index.js";
 export * from "./bytes/cursor.js";
 export * from "./bytes/hexdump.js";
 export * from "./bytes/source.js";
-export * from "./btf/index.js";
 export * from "./codecs/lzo1x.js";
 export * from "./codecs/pages.js";
 export * from "./codecs/portable.js";
