@@ -84,7 +84,7 @@ export class ValuePrinter {
       return `<${(e as Error).message}>`;
     }
     try {
-      if (bits && bits.size) {
+      if (bits?.size) {
         const v = readBits(this.mem, addr, bits.offset, bits.size, this.mem.littleEndian);
         return this.scalarText(t, v, bits.size);
       }
@@ -163,7 +163,7 @@ export class ValuePrinter {
   /** The same value decoded for JSON. */
   value(typeId: number, addr: bigint, depth = 0, bits?: { offset: number; size: number }): Value {
     const t = this.btf.resolve(typeId);
-    if (bits && bits.size) return readBits(this.mem, addr, bits.offset, bits.size, this.mem.littleEndian);
+    if (bits?.size) return readBits(this.mem, addr, bits.offset, bits.size, this.mem.littleEndian);
     switch (t.kind) {
       case BtfKind.Struct:
       case BtfKind.Union: {

@@ -47,7 +47,13 @@ export function openView(
     }
     if (values.btf) extra.btf = new Uint8Array(fs.readFileSync(values.btf));
     const view = kernelViewOf(dump.dump, extra, dump.kernel);
-    return { dump, view, close: () => closers.forEach((c) => c()) };
+    return {
+      dump,
+      view,
+      close: () => {
+        for (const c of closers) c();
+      },
+    };
   } catch (e) {
     for (const c of closers) c();
     throw e;

@@ -52,7 +52,7 @@ const CASES: Case[] = [
 
 /** crash's `sys` block as KEY → value. */
 function crashSys(text: string): Map<string, string> {
-  const block = text.split("crash> sys\n")[1]!.split("crash> ")[0]!;
+  const block = (text.split("crash> sys\n")[1] ?? "").split("crash> ")[0] ?? "";
   const out = new Map<string, string>();
   for (const l of block.split("\n")) {
     const m = /^\s*([A-Z ]+): (.*)$/.exec(l);
@@ -63,7 +63,7 @@ function crashSys(text: string): Map<string, string> {
 
 /** crash's `ps` rows: task address → [pid, comm]. */
 function crashPs(text: string): Map<string, { pid: number; comm: string }> {
-  const block = text.split("crash> ps\n")[1]!.split("crash> ")[0]!;
+  const block = (text.split("crash> ps\n")[1] ?? "").split("crash> ")[0] ?? "";
   const out = new Map<string, { pid: number; comm: string }>();
   for (const l of block.split("\n").slice(1)) {
     const m = /^[> ]\s*(\d+)\s+\d+\s+\d+\s+([0-9a-f]+)\s+\S+\s+[\d.]+\s+\d+\s+\d+\s+\[?([^\]]*)\]?$/.exec(l);
@@ -156,7 +156,7 @@ test(
     assert.equal(r.code, 0);
     const crash = expected("kdump/capture/dumpfile.zlib-d31.crash.txt");
     for (const name of ["init_task", "jiffies", "linux_banner"]) {
-      const line = new RegExp(`crash> sym ${name}\\n(.*)\\n`).exec(crash)![1]!;
+      const line = new RegExp(`crash> sym ${name}\\n(.*)\\n`).exec(crash)?.[1] ?? "";
       assert.ok(r.out.includes(`${line}\n`), line);
     }
     const a = await runCli(["sym", DUMP, "fffffffface1aa50", "--json"]);
