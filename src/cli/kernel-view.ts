@@ -4,16 +4,23 @@
  */
 import * as fs from "node:fs";
 import { ElfFile } from "../elf/reader.js";
-import { kernelViewOf } from "../kernel/linux.js";
+import { FormatError } from "../errors.js";
+import { kernelViewOf, panicMessageOf } from "../kernel/linux.js";
 import { allModuleSymbols, listModules } from "../kernel/modules.js";
+import { findPanicMessage } from "../kernel/panic.js";
+import { readKernelLog } from "../kernel/printk.js";
 import type { KernelView } from "../kernel/view.js";
+import { kernelView } from "../kernel/view.js";
+import { type VirtualMemory, X86_64_TARGET } from "../symbols/memory.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
-import type { VerbContext } from "./common.js";
+import { UsageError, type VerbContext } from "./common.js";
 import { openInput } from "./input.js";
-import { type KernelDump, loadSystemMap, openKernelDump } from "./kernel-open.js";
+import { loadSystemMap, openKernelDump } from "./kernel-open.js";
+import { openXenSession } from "./xen-memory.js";
 
 export const VIEW_OPTIONS = {
   "system-map": { type: "string" },
+  domain: { type: "string" },
   vmlinux: { type: "string" },
   btf: { type: "string" },
   json: { type: "boolean" },
@@ -22,19 +29,61 @@ export const VIEW_OPTIONS = {
 export const VIEW_USAGE = `  --system-map F  symbols from this System.map when the dump's kallsyms cannot be read
   --vmlinux F     symbols (.symtab) and types (.BTF) from this vmlinux when memory lacks them
   --btf F         raw BTF (e.g. a copy of /sys/kernel/btf/vmlinux) when memory lacks it
+  --domain 0      a Xen host dump: dom0's kernel through the p2m (needs --system-map F to find
+                  dom0's VMCOREINFO: Xen's notes do not carry it)
   --json          machine-readable output`;
 
 export interface OpenedView {
-  dump: KernelDump;
   view: KernelView;
+  /** The panic message of the kernel log (undefined when the log has none). */
+  panic(): string | undefined;
   close(): void;
 }
 
-export function openView(
-  ctx: VerbContext,
-  file: string,
-  values: { "system-map"?: string | undefined; vmlinux?: string | undefined; btf?: string | undefined },
-): OpenedView {
+/** dom0 of a Xen host dump, read through the p2m (src/xen), as a kernel view. */
+function openDom0View(file: string, values: ViewValues): OpenedView {
+  if (values.domain !== "0")
+    throw new UsageError(`--domain ${values.domain}: only dom0 is reachable in a host dump`);
+  if (!values["system-map"])
+    throw new UsageError(
+      "--domain 0 needs --system-map F: dom0's VMCOREINFO (which locates its kallsyms) is found through vmcoreinfo_data",
+    );
+  const s = openXenSession(file, { systemMap: values["system-map"] });
+  try {
+    const d = s.dom0();
+    if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
+    const k = d.kernel;
+    const memory: VirtualMemory = {
+      read: (va, len, into) => k.read(va, len, into),
+      translate: (va) => {
+        try {
+          return k.translate(va).address;
+        } catch {
+          return -1;
+        }
+      },
+    };
+    const view = kernelView({ memory, target: X86_64_TARGET, vmcoreinfo: d.vmcoreinfo.info });
+    return {
+      view,
+      panic: () => findPanicMessage(readKernelLog(memory, d.vmcoreinfo!.info))?.message,
+      close: () => s.close(),
+    };
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+}
+
+type ViewValues = {
+  "system-map"?: string | undefined;
+  vmlinux?: string | undefined;
+  btf?: string | undefined;
+  domain?: string | undefined;
+};
+
+export function openView(ctx: VerbContext, file: string, values: ViewValues): OpenedView {
+  if (values.domain !== undefined) return openDom0View(file, values);
   const dump = openKernelDump(ctx, file);
   const closers: (() => void)[] = [() => dump.close()];
   try {
@@ -48,8 +97,8 @@ export function openView(
     if (values.btf) extra.btf = new Uint8Array(fs.readFileSync(values.btf));
     const view = kernelViewOf(dump.dump, extra, dump.kernel);
     return {
-      dump,
       view,
+      panic: () => panicMessageOf(dump.dump)?.message,
       close: () => {
         for (const c of closers) c();
       },

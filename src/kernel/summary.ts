@@ -13,9 +13,14 @@ export interface SystemSummary {
   version?: string;
   machine?: string;
   nodename?: string;
+  /** CPUs the kernel can run (nr_cpu_ids) and those online (__num_online_cpus). */
   cpus?: number;
+  cpusOnline?: number;
   crashTime?: number;
+  /** Uptime as crash computes it: (jiffies − INITIAL_JIFFIES) / HZ; else the timekeeper's. */
   uptimeSeconds?: number;
+  /** timekeeper.ktime_sec (CLOCK_MONOTONIC seconds): picks HZ; runs ahead of jiffies under Xen. */
+  monotonicSeconds?: number;
   hz?: number;
   jiffies?: bigint;
   loadAverage?: [string, string, string];
@@ -75,7 +80,8 @@ export function systemSummary(
   });
   tryField("cpus", () => {
     const online = view.symbols.lookup("__num_online_cpus");
-    s.cpus = online ? m.u32(online.address) : perCpuOffsets(view).length;
+    s.cpus = perCpuOffsets(view).length;
+    s.cpusOnline = online ? m.u32(online.address) : s.cpus;
   });
   const ct = view.vmcoreinfo.crashTime;
   if (ct !== undefined) s.crashTime = Number(ct);
@@ -89,7 +95,8 @@ export function systemSummary(
     const tkOff = Math.ceil(seqSize / 8) * 8;
     const ks = btf.offsetOf("timekeeper", "ktime_sec");
     if (ks === undefined) throw new KdumpkitErrorLike("BTF has no timekeeper.ktime_sec");
-    s.uptimeSeconds = Number(m.u64(m.add(tk, tkOff + ks)));
+    s.monotonicSeconds = Number(m.u64(m.add(tk, tkOff + ks)));
+    s.uptimeSeconds = s.monotonicSeconds;
   });
   tryField("jiffies", () => {
     const j = view.symbols.lookup("jiffies_64") ?? view.symbols.lookup("jiffies");
@@ -97,15 +104,19 @@ export function systemSummary(
     s.jiffies = m.word(j.address);
     // INITIAL_JIFFIES = (unsigned long)(unsigned int)(-300 * HZ): jiffies start 5 minutes
     // before wrapping 32 bits. Pick the HZ that makes jiffies agree with the uptime.
-    if (s.uptimeSeconds !== undefined && s.uptimeSeconds > 0) {
-      let best: { hz: number; err: number } | undefined;
+    const mono = s.monotonicSeconds;
+    if (mono !== undefined && mono > 0) {
+      let best: { hz: number; err: number; ticks: number } | undefined;
       for (const hz of HZ_CANDIDATES) {
         const initial = BigInt((2 ** 32 - 300 * hz) >>> 0);
         const ticks = Number(BigInt.asUintN(64, s.jiffies - initial));
-        const err = Math.abs(ticks / hz - s.uptimeSeconds);
-        if (!best || err < best.err) best = { hz, err };
+        const err = Math.abs(ticks / hz - mono) / mono;
+        if (!best || err < best.err) best = { hz, err, ticks };
       }
-      if (best && best.err < 2) s.hz = best.hz;
+      if (best && best.err < 0.25) {
+        s.hz = best.hz;
+        s.uptimeSeconds = Math.floor(best.ticks / best.hz);
+      }
     }
   });
   tryField("load average", () => {

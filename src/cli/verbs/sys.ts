@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
 import { KdumpkitError } from "../../errors.js";
-import { panicMessageOf } from "../../kernel/linux.js";
 import { taintString } from "../../kernel/modules.js";
 import { type SystemSummary, systemSummary } from "../../kernel/summary.js";
 import { listTasks } from "../../kernel/tasks.js";
@@ -34,7 +33,7 @@ export function crashMemory(bytes: number): string {
     v /= 1024;
     u++;
   }
-  const t = Number.isInteger(v) ? String(v) : v.toFixed(1);
+  const t = v.toFixed(1).replace(/\.0$/, "");
   return `${t} ${units[u]}`;
 }
 
@@ -42,7 +41,12 @@ export function renderSys(s: SystemSummary, dumpfile: string, kernel: string): s
   const rows: [string, string | undefined][] = [
     ["KERNEL", kernel],
     ["DUMPFILE", dumpfile],
-    ["CPUS", s.cpus?.toString()],
+    [
+      "CPUS",
+      s.cpus === undefined
+        ? undefined
+        : `${s.cpus}${s.cpusOnline !== undefined && s.cpusOnline < s.cpus ? ` [OFFLINE: ${s.cpus - s.cpusOnline}]` : ""}`,
+    ],
     ["DATE", s.crashTime !== undefined ? crashDate(s.crashTime) : undefined],
     ["UPTIME", s.uptimeSeconds !== undefined ? crashUptime(s.uptimeSeconds) : undefined],
     ["LOAD AVERAGE", s.loadAverage?.join(", ")],
@@ -78,7 +82,7 @@ ${VIEW_USAGE}`,
     try {
       let panic: string | undefined;
       try {
-        panic = panicMessageOf(v.dump.dump)?.message;
+        panic = v.panic();
       } catch (e) {
         if (!(e instanceof KdumpkitError)) throw e;
       }
