@@ -13,6 +13,8 @@ export interface SystemSummary {
   version?: string;
   machine?: string;
   nodename?: string;
+  /** cpu_khz / 1000 (x86: the TSC-calibrated clock crash prints beside MACHINE). */
+  mhz?: number;
   /** CPUs the kernel can run (nr_cpu_ids) and those online (__num_online_cpus). */
   cpus?: number;
   cpusOnline?: number;
@@ -83,6 +85,11 @@ export function systemSummary(
     s.cpus = perCpuOffsets(view).length;
     s.cpusOnline = online ? m.u32(online.address) : s.cpus;
   });
+  const khz = view.symbols.lookup("cpu_khz");
+  if (khz)
+    tryField("mhz", () => {
+      s.mhz = Math.floor(m.u32(khz.address) / 1000);
+    });
   const ct = view.vmcoreinfo.crashTime;
   if (ct !== undefined) s.crashTime = Number(ct);
   tryField("uptime", () => {

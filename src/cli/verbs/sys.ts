@@ -54,7 +54,7 @@ export function renderSys(s: SystemSummary, dumpfile: string, kernel: string): s
     ["NODENAME", s.nodename],
     ["RELEASE", s.release],
     ["VERSION", s.version],
-    ["MACHINE", s.machine],
+    ["MACHINE", s.machine !== undefined && s.mhz ? `${s.machine}  (${s.mhz} Mhz)` : s.machine],
     ["MEMORY", s.memoryBytes !== undefined ? crashMemory(s.memoryBytes) : undefined],
     ["PANIC", s.panic !== undefined ? `"${s.panic}"` : undefined],
     ["TAINT", s.taintMask ? `${taintString(s.taintMask)} (0x${s.taintMask.toString(16)})` : undefined],
