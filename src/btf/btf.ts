@@ -5,7 +5,7 @@
  * base's). Every kind up to ENUM64 (6.0) is decoded; counts and offsets are bounded by the
  * section they sit in, so a corrupt section ends in a FormatError, never a huge allocation.
  */
-import { FormatError, hex, LimitError } from "../errors.js";
+import { FormatError, hex, KdumpkitError, LimitError } from "../errors.js";
 
 export const BTF_MAGIC = 0xeb9f;
 
@@ -433,7 +433,8 @@ export class Btf {
     if (!s) return undefined;
     try {
       return this.memberPath(s.id, path).offset;
-    } catch {
+    } catch (err) {
+      if (!(err instanceof KdumpkitError)) throw err;
       return undefined;
     }
   }

@@ -69,7 +69,8 @@ export function moduleBtfs(mem: MemoryReader, symbols: KernelSymbolTable, base: 
     }
     try {
       node = mem.word(node);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof KdumpkitError)) throw err;
       break;
     }
   }

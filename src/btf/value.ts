@@ -81,7 +81,8 @@ export class ValuePrinter {
     try {
       t = this.btf.resolve(typeId);
     } catch (e) {
-      return `<${(e as Error).message}>`;
+      if (!(e instanceof KdumpkitError)) throw e;
+      return `<${e.message}>`;
     }
     try {
       if (bits?.size) {

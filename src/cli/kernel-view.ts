@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import { ElfFile } from "../elf/reader.js";
-import { FormatError } from "../errors.js";
+import { FormatError, KdumpkitError } from "../errors.js";
 import { kernelViewOf, panicMessageOf } from "../kernel/linux.js";
 import { allModuleSymbols, listModules } from "../kernel/modules.js";
 import { findPanicMessage } from "../kernel/panic.js";
@@ -58,7 +58,8 @@ function openDom0View(file: string, values: ViewValues): OpenedView {
       translate: (va) => {
         try {
           return k.translate(va).address;
-        } catch {
+        } catch (err) {
+          if (!(err instanceof KdumpkitError)) throw err;
           return -1;
         }
       },
@@ -113,7 +114,8 @@ export function openView(ctx: VerbContext, file: string, values: ViewValues): Op
 export function symbolsWithModules(view: KernelView): KernelSymbolTable {
   try {
     return view.symbols.combine(...allModuleSymbols(view, listModules(view)));
-  } catch {
+  } catch (err) {
+    if (!(err instanceof KdumpkitError)) throw err;
     return view.symbols;
   }
 }

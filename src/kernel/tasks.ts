@@ -177,7 +177,8 @@ export function readTask(view: KernelView, layout: TaskLayout, task: bigint): Ta
   if (parent !== 0n && parent !== task) {
     try {
       ppid = m.s32(m.add(parent, layout.pid));
-    } catch {
+    } catch (err) {
+      if (!(err instanceof KdumpkitError)) throw err;
       ppid = -1;
     }
   }
@@ -253,7 +254,8 @@ export function runqueueTasks(view: KernelView): {
     const read = (o: number) => {
       try {
         return view.mem.word(view.mem.add(base, o));
-      } catch {
+      } catch (err) {
+        if (!(err instanceof KdumpkitError)) throw err;
         return undefined;
       }
     };

@@ -4,7 +4,7 @@
  * `translate(va)`), plus the target's word size and byte order, so that nothing here assumes
  * x86_64. Reads go through the space (which asks the dump for pages); nothing here does I/O.
  */
-import { AddressError, LimitError } from "../errors.js";
+import { AddressError, KdumpkitError, LimitError } from "../errors.js";
 
 /** A kernel virtual address space (LinuxX86_64Space, xlat's spaces, test doubles). */
 export interface VirtualMemory {
@@ -77,7 +77,8 @@ export class MemoryReader {
   mapped(va: bigint): boolean {
     try {
       return this.memory.translate(va & this.mask) >= 0;
-    } catch {
+    } catch (err) {
+      if (!(err instanceof KdumpkitError)) throw err;
       return false;
     }
   }
@@ -130,10 +131,12 @@ export class MemoryReader {
       try {
         chunk = this.memory.read(this.add(va, off), n);
       } catch (e) {
+        if (!(e instanceof KdumpkitError)) throw e;
         // The string may end just before an unreadable page: go on byte by byte.
         try {
           chunk = this.memory.read(this.add(va, off), 1);
-        } catch {
+        } catch (err) {
+          if (!(err instanceof KdumpkitError)) throw err;
           if (off === 0) throw e;
           break;
         }
@@ -180,7 +183,8 @@ export class MemoryStream {
     // A window may run into an unreadable page the stream never needs: then read just `n`.
     try {
       this.buf = this.reader.bytes(at, Math.max(n, this.window));
-    } catch {
+    } catch (err) {
+      if (!(err instanceof KdumpkitError)) throw err;
       this.buf = this.reader.bytes(at, n);
     }
     this.bufAt = this.rel;
