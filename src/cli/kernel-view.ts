@@ -3,6 +3,7 @@
  * kallsyms and BTF from memory; --system-map, --vmlinux or --btf stand in when memory lacks them.
  */
 import * as fs from "node:fs";
+import { parseArgs } from "node:util";
 import { ElfFile } from "../elf/reader.js";
 import { FormatError, KdumpkitError } from "../errors.js";
 import { kernelViewOf, panicMessageOf } from "../kernel/linux.js";
@@ -117,5 +118,26 @@ export function symbolsWithModules(view: KernelView): KernelSymbolTable {
   } catch (err) {
     if (!(err instanceof KdumpkitError)) throw err;
     return view.symbols;
+  }
+}
+
+/** The options every view verb takes, parsed. */
+export function viewArgs(ctx: VerbContext) {
+  return parseArgs({ args: ctx.args, allowPositionals: true, options: VIEW_OPTIONS });
+}
+
+/** Run `fn` on the view of the one DUMP argument of a verb that takes nothing else. */
+export function withSingleDumpView(
+  ctx: VerbContext,
+  fn: (v: OpenedView, json: boolean, file: string) => number,
+): number {
+  const { values, positionals } = viewArgs(ctx);
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
+  const v = openView(ctx, file, values);
+  try {
+    return fn(v, values.json ?? false, file);
+  } finally {
+    v.close();
   }
 }

@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import { listModules } from "../../kernel/modules.js";
-import { toJson, UsageError, type Verb } from "../common.js";
-import { openView, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
+import { toJson, type Verb } from "../common.js";
+import { VIEW_USAGE, withSingleDumpView } from "../kernel-view.js";
 
 export const modVerb: Verb = {
   name: "mod",
@@ -11,17 +10,9 @@ export const modVerb: Verb = {
   MODULE is the struct module address, BASE its core text, SIZE what lsmod shows.
 ${VIEW_USAGE}`,
   run(ctx) {
-    const { values, positionals } = parseArgs({
-      args: ctx.args,
-      allowPositionals: true,
-      options: VIEW_OPTIONS,
-    });
-    const [file] = positionals;
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    const v = openView(ctx, file, values);
-    try {
+    return withSingleDumpView(ctx, (v, json) => {
       const list = listModules(v.view);
-      if (values.json) ctx.stdout(`${toJson(list)}\n`);
+      if (json) ctx.stdout(`${toJson(list)}\n`);
       else {
         const h = (x: bigint) => x.toString(16).padStart(16, "0");
         const lines = [
@@ -35,8 +26,6 @@ ${VIEW_USAGE}`,
         if (list.incomplete) ctx.stderr(`mod: module list incomplete: ${list.incomplete}\n`);
       }
       return list.incomplete ? 1 : 0;
-    } finally {
-      v.close();
-    }
+    });
   },
 };

@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { systemSummary } from "../../kernel/summary.js";
 import { listTasks, type TaskInfo } from "../../kernel/tasks.js";
-import { toJson, UsageError, type Verb } from "../common.js";
-import { openView, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
+import { toJson, type Verb } from "../common.js";
+import { VIEW_USAGE, withSingleDumpView } from "../kernel-view.js";
 
 /** crash's `ps` line (task.c show_ps_data): '>' marks a task running on a CPU at the crash. */
 export function psLine(t: TaskInfo, pageKb: number, totalPages: number): string {
@@ -23,19 +22,11 @@ export const psVerb: Verb = {
   RSS is the mm's own counters (get_mm_rss), VSZ its total_vm.
 ${VIEW_USAGE}`,
   run(ctx) {
-    const { values, positionals } = parseArgs({
-      args: ctx.args,
-      allowPositionals: true,
-      options: VIEW_OPTIONS,
-    });
-    const [file] = positionals;
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    const v = openView(ctx, file, values);
-    try {
+    return withSingleDumpView(ctx, (v, json) => {
       const list = listTasks(v.view);
       const pageSize = v.view.vmcoreinfo.pageSize ?? 4096;
       const mem = systemSummary(v.view).memoryBytes ?? 0;
-      if (values.json) {
+      if (json) {
         ctx.stdout(
           `${toJson({ count: list.tasks.length, incomplete: list.incomplete, current: list.current, tasks: list.tasks })}\n`,
         );
@@ -45,8 +36,6 @@ ${VIEW_USAGE}`,
         if (list.incomplete) ctx.stderr(`ps: task list incomplete: ${list.incomplete}\n`);
       }
       return list.incomplete ? 1 : 0;
-    } finally {
-      v.close();
-    }
+    });
   },
 };

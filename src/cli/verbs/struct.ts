@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import type { Btf } from "../../btf/btf.js";
 import { BtfKind } from "../../btf/btf.js";
 import { formatDefinition, ValuePrinter } from "../../btf/value.js";
 import { FormatError } from "../../errors.js";
 import { parseAddress, toJson, UsageError, type Verb } from "../common.js";
-import { openView, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
+import { openView, VIEW_USAGE, viewArgs } from "../kernel-view.js";
 
 /** "task_struct", "struct task_struct", "union x", "u64", "pid_t" → a type id. */
 export function findType(btf: Btf, spec: string): number {
@@ -34,11 +33,7 @@ export const structVerb: Verb = {
   with ADDRESS:    the value read from kernel memory (members only, when given)
 ${VIEW_USAGE}`,
   run(ctx) {
-    const { values, positionals } = parseArgs({
-      args: ctx.args,
-      allowPositionals: true,
-      options: VIEW_OPTIONS,
-    });
+    const { values, positionals } = viewArgs(ctx);
     const [file, spec, addrArg] = positionals;
     if (!file || !spec || positionals.length > 3)
       throw new UsageError("expected DUMP TYPE[.member] [ADDRESS]");

@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import type { KernelSymbol } from "../../symbols/table.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-import { openView, symbolsWithModules, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
+import { openView, symbolsWithModules, VIEW_USAGE, viewArgs } from "../kernel-view.js";
 
 interface SymResult {
   query: string;
@@ -42,11 +41,7 @@ export const symVerb: Verb = {
   NAME     a kernel or module symbol: its address and type
 ${VIEW_USAGE}`,
   run(ctx) {
-    const { values, positionals } = parseArgs({
-      args: ctx.args,
-      allowPositionals: true,
-      options: VIEW_OPTIONS,
-    });
+    const { values, positionals } = viewArgs(ctx);
     const [file, ...queries] = positionals;
     if (!file || queries.length === 0) throw new UsageError("expected DUMP and at least one ADDRESS or NAME");
     const v = openView(ctx, file, values);

@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import { KdumpkitError } from "../../errors.js";
 import { taintString } from "../../kernel/modules.js";
 import { type SystemSummary, systemSummary } from "../../kernel/summary.js";
 import { listTasks } from "../../kernel/tasks.js";
-import { toJson, UsageError, type Verb } from "../common.js";
-import { openView, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
+import { toJson, type Verb } from "../common.js";
+import { VIEW_USAGE, withSingleDumpView } from "../kernel-view.js";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -71,15 +70,7 @@ export const sysVerb: Verb = {
   usage: `usage: kdumpkit sys DUMP [--json]
 ${VIEW_USAGE}`,
   run(ctx) {
-    const { values, positionals } = parseArgs({
-      args: ctx.args,
-      allowPositionals: true,
-      options: VIEW_OPTIONS,
-    });
-    const [file] = positionals;
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    const v = openView(ctx, file, values);
-    try {
+    return withSingleDumpView(ctx, (v, json, file) => {
       let panic: string | undefined;
       try {
         panic = v.panic();
@@ -97,11 +88,9 @@ ${VIEW_USAGE}`,
         ...(tasks !== undefined ? { tasks } : {}),
       });
       const kernel = `(none: ${v.view.sources.symbols} + BTF from ${v.view.sources.types})`;
-      if (values.json) ctx.stdout(`${toJson({ ...s, sources: v.view.sources })}\n`);
+      if (json) ctx.stdout(`${toJson({ ...s, sources: v.view.sources })}\n`);
       else ctx.stdout(renderSys(s, file, kernel));
       return 0;
-    } finally {
-      v.close();
-    }
+    });
   },
 };
