@@ -13,9 +13,15 @@
  *    needed; the stacks live in the cpu_entry_area, randomised per CPU since 6.2).
  */
 import { MissingDataError } from "../errors.js";
-import { OrcTable, type OrcTableSpec, type OrcVersion, orcVersionFromHeader, orcVersionFromRelease } from "./orc.js";
+import {
+  OrcTable,
+  type OrcTableSpec,
+  type OrcVersion,
+  orcVersionFromHeader,
+  orcVersionFromRelease,
+} from "./orc.js";
 import type { KernelMemory, KernelSymbols } from "./types.js";
-import { type OrcFinder, StackReader, type StackRange, type UnwindContext } from "./x86_64.js";
+import { type OrcFinder, type StackRange, StackReader, type UnwindContext } from "./x86_64.js";
 
 /** A module's ORC table and text, read by the caller from struct module. */
 export interface ModuleOrc {

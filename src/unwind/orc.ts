@@ -73,7 +73,8 @@ export function decodeOrcEntry(b: Uint8Array, at: number, version: OrcVersion): 
   let type: OrcType;
   let signal: boolean;
   if (version === 3) {
-    type = (["undefined", "end-of-stack", "call", "regs", "regs-partial"] as const)[(f >> 8) & 7] ?? "undefined";
+    type =
+      (["undefined", "end-of-stack", "call", "regs", "regs-partial"] as const)[(f >> 8) & 7] ?? "undefined";
     signal = (f & 0x800) !== 0;
   } else {
     const end = version === 2 ? (f & 0x800) !== 0 : (f & 0x400) !== 0;

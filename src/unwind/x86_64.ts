@@ -398,7 +398,15 @@ export function unwindX86_64(ctx: UnwindContext, start: UnwindStart, opts: Unwin
     }
 
     // the caller's ip (and registers)
-    const next: State = { ip: 0n, sp: 0n, bp: s.bp, regs: undefined, partial: false, signal: orc.signal, reliable: s.reliable };
+    const next: State = {
+      ip: 0n,
+      sp: 0n,
+      bp: s.bp,
+      regs: undefined,
+      partial: false,
+      signal: orc.signal,
+      reliable: s.reliable,
+    };
     let frame: Omit<Frame, "symbol" | "stack">;
     try {
       if (orc.type === "call") {
@@ -420,7 +428,15 @@ export function unwindX86_64(ctx: UnwindContext, start: UnwindStart, opts: Unwin
           bt.complete = frames.every((f) => f.reliable);
           return bt;
         }
-        frame = { pc: next.ip, slot: next.sp, sp: next.sp, kind: "exception", reliable: next.reliable, regs, regsAddress: sp };
+        frame = {
+          pc: next.ip,
+          slot: next.sp,
+          sp: next.sp,
+          kind: "exception",
+          reliable: next.reliable,
+          regs,
+          regsAddress: sp,
+        };
       } else if (orc.type === "regs-partial") {
         const iret = rd.iret(sp);
         next.ip = iret.rip!;
@@ -551,7 +567,8 @@ function resync(
       resync: false,
       maxFrames: budget,
     });
-    if ((bt.end === "end-of-stack" || bt.end === "user-mode") && bt.frames.every((f) => f.reliable)) return bt;
+    if ((bt.end === "end-of-stack" || bt.end === "user-mode") && bt.frames.every((f) => f.reliable))
+      return bt;
   }
   return undefined;
 }

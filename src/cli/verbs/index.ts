@@ -17,4 +17,6 @@ export const verbs: [name: string, load: () => Promise<Verb>][] = [
   ["kimage", async () => (await import("./kimage.js")).kimageVerb],
   ["elfcorehdr", async () => (await import("./elfcorehdr.js")).elfcorehdrVerb],
   ["convert", async () => (await import("./convert.js")).convertVerb],
+  ["bt", async () => (await import("./bt.js")).btVerb],
+  ["triage", async () => (await import("./triage.js")).triageVerb],
 ];
