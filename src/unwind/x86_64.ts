@@ -481,7 +481,7 @@ export function unwindX86_64(ctx: UnwindContext, start: UnwindStart, opts: Unwin
       return fail(`reading the stack: ${errorText(e)}`);
     }
 
-    if (next.ip === 0n && orc.type === "call") return result("end-of-stack");
+    if (next.ip === 0n) return fail(`return address 0 above ${describe(ctx, s.ip)}`);
     // loops and wrong directions (unwind_orc.c: "stack going in the wrong direction?")
     const before = regionOf(ctx.stacks, prevSp);
     const same = next.sp >= before.start && next.sp < before.end;
