@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { hex } from "../../errors.js";
 import { type CpuState, cpuStates, decodeNote } from "../../notes/index.js";
+import { symbolizeRegisters } from "../../unwind/registers.js";
 import { toJson, UsageError, type Verb } from "../common.js";
+import { dumpSymbols } from "../regs-symbols.js";
 import { formatRegisters, openDumpNotes } from "./notes.js";
 
 /**
@@ -38,6 +40,8 @@ export const regsVerb: Verb = {
       only = Number(values.cpu);
     }
     const dump = openDumpNotes(ctx, file);
+    const symbols = dumpSymbols(ctx, file);
+    const named = (c: CpuState) => (symbols ? symbolizeRegisters(c.registers, symbols) : []);
     try {
       let cpus = cpuStates(dump.notes.map((n) => decodeNote(n, dump.ctx)));
       const total = cpus.length;
@@ -55,6 +59,7 @@ export const regsVerb: Verb = {
               arch: c.prstatus?.arch ?? (c.qemu ? "x86_64" : null),
               sources: sources(c),
               registers: Object.fromEntries(c.registers.map((r) => [r.name, r.value])),
+              symbols: Object.fromEntries(named(c).map((r) => [r.name, r.symbol])),
             })),
             warnings: dump.warnings,
           })}\n`,
@@ -73,6 +78,7 @@ export const regsVerb: Verb = {
         head.push(`(${sources(c).join(" + ")})`);
         out.push(head.join("  "));
         out.push(...formatRegisters(c.registers));
+        for (const r of named(c)) out.push(`    ${r.name} is ${r.symbol}`);
         if (c.qemu)
           for (const s of c.qemu.segments.slice(0, 6))
             out.push(

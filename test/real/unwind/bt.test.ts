@@ -127,3 +127,13 @@ test("sleeping tasks unwind from their switch frame to ret_from_fork", { skip: s
   );
   assert.equal(bt.complete, true);
 });
+
+test("regs names the code each CPU was in", { skip: skipNoFixtures }, async () => {
+  const r = await runCli(["regs", "--json", fixtureFile("kdump/capture/dumpfile.zlib-d31")]);
+  assert.equal(r.code, 0, r.err);
+  const cpus = JSON.parse(r.out).cpus as { symbols: Record<string, string> }[];
+  assert.deepEqual(
+    cpus.map((c) => c.symbols.rip),
+    ["native_safe_halt+0xb", "__crash_kexec+0x11a"],
+  );
+});
