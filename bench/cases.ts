@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { decompressToCache } from "../src/node/open.js";
 import { dumpCases } from "./dump-cases.js";
 import { type BenchCase, CLI, CORPUS, FIXTURES } from "./run.js";
+import { unwindCases } from "./unwind-cases.js";
 
 const KV = "6.1.0-56-amd64";
 
@@ -15,6 +16,7 @@ export function cases(): BenchCase[] {
   let xenVmcorePlain = "";
   return [
     ...dumpCases(),
+    ...unwindCases(),
     {
       name: "elf -s --json, debug vmlinux (633 MB)",
       inputs: [dbg],
