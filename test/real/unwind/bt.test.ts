@@ -11,8 +11,10 @@
  *    between them (drgn's unwind with DWARF agrees: do_syscall_64 → entry_SYSCALL_64).
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { test } from "node:test";
 import { runCli } from "../../cli.js";
+import { corpusPath, needCorpus } from "../../corpus.js";
 import { expected, fixtureFile, skipNoFixtures } from "../../fixtures.js";
 
 const DUMPS = [
@@ -50,30 +52,45 @@ export function crashBtNames(text: string): Map<number, string[]> {
   return out;
 }
 
+async function compareWithCrash(file: string, crashText: string): Promise<void> {
+  const r = await runCli(["bt", "-a", "--json", file]);
+  assert.equal(r.code, 0, r.err);
+  const ours = JSON.parse(r.out) as {
+    backtraces: {
+      cpu: number;
+      complete: boolean;
+      frames: { function: string | null; reliable: boolean }[];
+    }[];
+  };
+  const crash = crashBtNames(crashText);
+  assert.equal(ours.backtraces.length, crash.size);
+  for (const bt of ours.backtraces) {
+    const want = collapse(crash.get(bt.cpu)!.filter((n) => !CRASH_SCAN_GUESSES.has(n)));
+    const got = collapse(bt.frames.map((f) => f.function ?? "?"));
+    assert.deepEqual(got, want, `CPU ${bt.cpu}`);
+    assert.ok(
+      bt.frames.every((f) => f.reliable),
+      `CPU ${bt.cpu}: every frame reliable`,
+    );
+    assert.ok(bt.complete, `CPU ${bt.cpu}: unwound to the end of the stack`);
+  }
+}
+
 for (const rel of DUMPS) {
-  test(`bt -a names equal crash's bt -a: ${rel}`, { skip: skipNoFixtures }, async () => {
-    const r = await runCli(["bt", "-a", "--json", fixtureFile(rel)]);
-    assert.equal(r.code, 0, r.err);
-    const ours = JSON.parse(r.out) as {
-      backtraces: {
-        cpu: number;
-        complete: boolean;
-        frames: { function: string | null; reliable: boolean }[];
-      }[];
-    };
-    const crash = crashBtNames(expected(`${rel.replace(/\.zst$/, "")}.crash.txt`));
-    assert.equal(ours.backtraces.length, crash.size);
-    for (const bt of ours.backtraces) {
-      const want = collapse(crash.get(bt.cpu)!.filter((n) => !CRASH_SCAN_GUESSES.has(n)));
-      const got = collapse(bt.frames.map((f) => f.function ?? "?"));
-      assert.deepEqual(got, want, `CPU ${bt.cpu}`);
-      assert.ok(
-        bt.frames.every((f) => f.reliable),
-        `CPU ${bt.cpu}: every frame reliable`,
-      );
-      assert.ok(bt.complete, `CPU ${bt.cpu}: unwound to the end of the stack`);
-    }
-  });
+  test(`bt -a names equal crash's bt -a: ${rel}`, { skip: skipNoFixtures }, () =>
+    compareWithCrash(fixtureFile(rel), expected(`${rel.replace(/\.zst$/, "")}.crash.txt`)),
+  );
+}
+
+// the corpus's kdump of Debian 6.1.0-57 (another build: other addresses, same code paths)
+for (const rel of [
+  "kdump/capture/dumpfile.zlib-d31",
+  "kdump/capture/dumpfile.lzo-d31",
+  "kdump/capture/vmcore",
+]) {
+  test(`corpus: bt -a names equal crash's bt -a: ${rel}`, needCorpus(rel, `${rel}.crash.txt`), () =>
+    compareWithCrash(corpusPath(rel), fs.readFileSync(corpusPath(`${rel}.crash.txt`), "utf8")),
+  );
 }
 
 test(
