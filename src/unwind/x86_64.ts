@@ -20,6 +20,7 @@
  * (ip, sp) never repeats, stack switches are bounded; every failure is a reason in the result.
  */
 import { KdumpkitError, MissingDataError } from "../errors.js";
+import { X86_64_PR_REG_NAMES } from "../notes/prstatus.js";
 import {
   ORC_REG_BP,
   ORC_REG_BP_INDIRECT,
@@ -37,30 +38,11 @@ import {
 import type { KernelMemory, KernelSymbols, SymbolHit } from "./types.js";
 
 /** struct pt_regs field order (arch/x86/include/asm/ptrace.h), named as PRSTATUS names them. */
-export const PT_REGS_NAMES = [
-  "r15",
-  "r14",
-  "r13",
-  "r12",
-  "rbp",
-  "rbx",
-  "r11",
-  "r10",
-  "r9",
-  "r8",
-  "rax",
-  "rcx",
-  "rdx",
-  "rsi",
-  "rdi",
-  "orig_rax",
-  "rip",
-  "cs",
-  "rflags",
-  "rsp",
-  "ss",
-] as const;
-export type PtRegName = (typeof PT_REGS_NAMES)[number];
+export const PT_REGS_NAMES = X86_64_PR_REG_NAMES.slice(0, 21) as readonly PtRegName[];
+export type PtRegName = Exclude<
+  (typeof X86_64_PR_REG_NAMES)[number],
+  "fs.base" | "gs.base" | "ds" | "es" | "fs" | "gs"
+>;
 /** sizeof(struct pt_regs) on x86_64. */
 export const PT_REGS_SIZE = 21 * 8;
 /** offsetof(struct pt_regs, ip): a REGS_PARTIAL frame points at the iret frame, this far in. */
@@ -407,6 +389,27 @@ export function unwindX86_64(ctx: UnwindContext, start: UnwindStart, opts: Unwin
       signal: orc.signal,
       reliable: s.reliable,
     };
+    // a pt_regs (full or iret only) at `at`: the interrupted context, or the end in user mode
+    const enterRegs = (regs: PtRegs, at: bigint): Backtrace | undefined => {
+      next.ip = regs.rip!;
+      next.sp = regs.rsp!;
+      next.signal = true;
+      if (!userMode(regs)) return undefined;
+      const bt = result("user-mode");
+      bt.userRegs = regs;
+      bt.userRegsAddress = at;
+      bt.complete = frames.every((f) => f.reliable);
+      return bt;
+    };
+    const exceptionFrame = (regs: PtRegs, at: bigint): Omit<Frame, "symbol" | "stack"> => ({
+      pc: next.ip,
+      slot: next.sp,
+      sp: next.sp,
+      kind: "exception",
+      reliable: next.reliable,
+      regs,
+      regsAddress: at,
+    });
     let frame: Omit<Frame, "symbol" | "stack">;
     try {
       if (orc.type === "call") {
@@ -417,50 +420,19 @@ export function unwindX86_64(ctx: UnwindContext, start: UnwindStart, opts: Unwin
         frame = { pc: next.ip, slot, sp, kind: hit ? "call" : "frame-pointer", reliable: next.reliable };
       } else if (orc.type === "regs") {
         const regs = rd.regs(sp);
-        next.ip = regs.rip!;
-        next.sp = regs.rsp!;
         next.regs = regs;
-        next.signal = true;
-        if (userMode(regs)) {
-          const bt = result("user-mode");
-          bt.userRegs = regs;
-          bt.userRegsAddress = sp;
-          bt.complete = frames.every((f) => f.reliable);
-          return bt;
-        }
-        frame = {
-          pc: next.ip,
-          slot: next.sp,
-          sp: next.sp,
-          kind: "exception",
-          reliable: next.reliable,
-          regs,
-          regsAddress: sp,
-        };
+        const user = enterRegs(regs, sp);
+        if (user) return user;
+        frame = exceptionFrame(regs, sp);
       } else if (orc.type === "regs-partial") {
         const iret = rd.iret(sp);
-        next.ip = iret.rip!;
-        next.sp = iret.rsp!;
         // the rest of the registers are those of the frame below (the kernel's prev_regs)
         next.regs = s.regs && !s.partial ? { ...s.regs, ...iret } : iret;
         next.partial = !(s.regs && !s.partial);
-        next.signal = true;
-        if (userMode(iret)) {
-          const bt = result("user-mode");
-          bt.userRegs = iret;
-          bt.userRegsAddress = (sp - BigInt(IRET_FRAME_OFFSET)) & U64;
-          bt.complete = frames.every((f) => f.reliable);
-          return bt;
-        }
-        frame = {
-          pc: next.ip,
-          slot: next.sp,
-          sp: next.sp,
-          kind: "exception",
-          reliable: next.reliable,
-          regs: iret,
-          regsAddress: (sp - BigInt(IRET_FRAME_OFFSET)) & U64,
-        };
+        const at = (sp - BigInt(IRET_FRAME_OFFSET)) & U64;
+        const user = enterRegs(iret, at);
+        if (user) return user;
+        frame = exceptionFrame(iret, at);
       } else {
         return fail(`bad ORC type at ${describe(ctx, s.ip)}`);
       }
