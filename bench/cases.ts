@@ -5,6 +5,7 @@ import { decompressToCache } from "../src/node/open.js";
 import { convertCases } from "./convert-cases.js";
 import { dumpCases } from "./dump-cases.js";
 import { type BenchCase, CLI, CORPUS, FIXTURES } from "./run.js";
+import { unwindCases } from "./unwind-cases.js";
 
 const KV = "6.1.0-56-amd64";
 
@@ -17,6 +18,7 @@ export function cases(): BenchCase[] {
   return [
     ...dumpCases(),
     ...convertCases(),
+    ...unwindCases(),
     {
       name: "elf -s --json, debug vmlinux (633 MB)",
       inputs: [dbg],

@@ -68,42 +68,42 @@ function range(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 }
 
-// arch/x86/include/asm/user_64.h struct user_regs_struct
+// arch/x86/include/asm/user_64.h struct user_regs_struct; the first 21 are struct pt_regs
+// (arch/x86/include/asm/ptrace.h) in its order, which the unwinder reads from kernel stacks
+export const X86_64_PR_REG_NAMES = [
+  "r15",
+  "r14",
+  "r13",
+  "r12",
+  "rbp",
+  "rbx",
+  "r11",
+  "r10",
+  "r9",
+  "r8",
+  "rax",
+  "rcx",
+  "rdx",
+  "rsi",
+  "rdi",
+  "orig_rax",
+  "rip",
+  "cs",
+  "rflags",
+  "rsp",
+  "ss",
+  "fs.base",
+  "gs.base",
+  "ds",
+  "es",
+  "fs",
+  "gs",
+] as const;
+
 const X86_64: ArchLayout = {
   arch: "x86_64",
   word: 8,
-  regs: slots(
-    [
-      "r15",
-      "r14",
-      "r13",
-      "r12",
-      "rbp",
-      "rbx",
-      "r11",
-      "r10",
-      "r9",
-      "r8",
-      "rax",
-      "rcx",
-      "rdx",
-      "rsi",
-      "rdi",
-      "orig_rax",
-      "rip",
-      "cs",
-      "rflags",
-      "rsp",
-      "ss",
-      "fs.base",
-      "gs.base",
-      "ds",
-      "es",
-      "fs",
-      "gs",
-    ],
-    8,
-  ),
+  regs: slots([...X86_64_PR_REG_NAMES], 8),
   gregsetSize: 27 * 8,
 };
 

@@ -24,4 +24,6 @@ export const verbs: [name: string, load: () => Promise<Verb>][] = [
   ["elfcorehdr", async () => (await import("./elfcorehdr.js")).elfcorehdrVerb],
   ["convert", async () => (await import("./convert.js")).convertVerb],
   ["cache", async () => (await import("./cache.js")).cacheVerb],
+  ["bt", async () => (await import("./bt.js")).btVerb],
+  ["triage", async () => (await import("./triage.js")).triageVerb],
 ];

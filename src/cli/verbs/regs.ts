@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
 import { hex } from "../../errors.js";
 import { type CpuState, cpuStates, decodeNote } from "../../notes/index.js";
+import { symbolizeRegisters } from "../../unwind/registers.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { dumpArgs } from "../input.js";
+import { dumpSymbols } from "../regs-symbols.js";
 import { formatRegisters, openDumpNotes, registersJson } from "./notes.js";
 
 /**
@@ -40,6 +42,8 @@ export const regsVerb: Verb = {
       only = Number(values.cpu);
     }
     const dump = await openDumpNotes(ctx, parts);
+    const symbols = dumpSymbols(ctx, parts);
+    const named = (c: CpuState) => (symbols ? symbolizeRegisters(c.registers, symbols) : []);
     try {
       let cpus = cpuStates(dump.notes.map((n) => decodeNote(n, dump.ctx)));
       const total = cpus.length;
@@ -57,6 +61,7 @@ export const regsVerb: Verb = {
               arch: c.prstatus?.arch ?? (c.qemu ? "x86_64" : null),
               sources: sources(c),
               ...registersJson(c.registers),
+              symbols: Object.fromEntries(named(c).map((r) => [r.name, r.symbol])),
             })),
             warnings: dump.warnings,
           })}\n`,
@@ -75,6 +80,7 @@ export const regsVerb: Verb = {
         head.push(`(${sources(c).join(" + ")})`);
         out.push(head.join("  "));
         out.push(...formatRegisters(c.registers));
+        for (const r of named(c)) out.push(`    ${r.name} is ${r.symbol}`);
         if (c.qemu)
           for (const s of c.qemu.segments.slice(0, 6))
             out.push(
