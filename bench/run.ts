@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: kdumpkit against the reference C tools on the same input, in one run.
- * Prints ratios (ours / theirs; < 1.0 means kdumpkit is faster). Inputs come from the shared
- * fixtures and, when present, the large corpus (`KDUMPKIT_CORPUS`, default ~/kdumpkit-corpus,
- * built by ../shared/corpus/make-corpus.sh). Cases whose input or tool is missing are listed
- * as skipped with the reason.
+ * Prints ratios (ours / theirs; < 1.0 means kdumpkit is faster) of median wall times, and each
+ * side's peak memory. Inputs come from the shared fixtures and, when present, the large corpus
+ * (`KDUMPKIT_CORPUS`, default ~/kdumpkit-corpus, built by ../shared/corpus/make-corpus.sh).
+ * Cases whose input or tool is missing are listed as skipped with the reason.
+ *
+ * Cases live in modules listed in `caseModules` below: add a module (a function returning
+ * BenchCase[]) to add cases. `BENCH_RUNS` (default 7) sets the runs per side; an argument
+ * keeps only the cases whose name contains it.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,6 +15,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cases } from "./cases.js";
+import { dumpCases } from "./dump-cases.js";
+import { startupCases } from "./startup-cases.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "..", "..");
@@ -32,30 +38,62 @@ export interface BenchCase {
   prepare?: () => void;
 }
 
+/** Every module of cases, in the order they are printed. */
+const caseModules: (() => BenchCase[])[] = [startupCases, dumpCases, cases];
+
 function which(cmd: string): boolean {
   if (cmd.includes("/")) return fs.existsSync(cmd);
   return (process.env.PATH ?? "").split(":").some((d) => fs.existsSync(path.join(d, cmd)));
 }
 
-function time(argv: string[], runs: number): { ms: number; status: number | null } {
-  let best = Number.POSITIVE_INFINITY;
+const TIME = "/usr/bin/time";
+const hasTime = fs.existsSync(TIME);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Timing {
+  ms: number;
+  /** Peak resident set (MB) of the largest run, when GNU time is there. */
+  rssMb: number | undefined;
+  status: number | null;
+}
+
+/** Median wall time of `runs` runs (after one warm-up run), and the peak RSS seen. */
+function time(argv: string[], runs: number): Timing {
+  const ms: number[] = [];
+  let rss: number | undefined;
   let status: number | null = 0;
-  for (let i = 0; i < runs; i++) {
+  const rssFile = path.join(os.tmpdir(), `kdumpkit-bench-rss-${process.pid}`);
+  for (let i = 0; i <= runs; i++) {
+    const cmd = hasTime ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
+    const t = Number(process.hrtime.bigint() - t0) / 1e6;
     status = r.status;
-    best = Math.min(best, ms);
+    if (i === 0) continue; // warm-up: page cache, code cache
+    ms.push(t);
+    if (hasTime) {
+      const kb = Number.parseInt(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "", 10);
+      if (Number.isFinite(kb)) rss = Math.max(rss ?? 0, kb / 1024);
+    }
   }
-  return { ms: best, status };
+  fs.rmSync(rssFile, { force: true });
+  return { ms: median(ms), rssMb: rss, status };
 }
 
 function main(): void {
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const runs = Number(process.env.BENCH_RUNS ?? 7);
   const only = process.argv[2];
-  const rows: string[][] = [["case", "kdumpkit ms", "reference", "ref ms", "ratio"]];
+  const rows: string[][] = [["case", "kdumpkit ms", "MB", "reference", "ref ms", "MB", "ratio"]];
   const skipped: string[] = [];
-  for (const c of cases()) {
+  const mb = (t: Timing) => (t.rssMb === undefined ? "-" : t.rssMb.toFixed(0));
+  // Node's own start, measured first and printed beside the ratios: the floor of every short run
+  const node = time([process.execPath, "-e", "0"], runs);
+  for (const c of caseModules.flatMap((m) => m())) {
     if (only && !c.name.includes(only)) continue;
     const missing = c.inputs.filter((f) => !fs.existsSync(f));
     if (missing.length) {
@@ -73,19 +111,26 @@ function main(): void {
     rows.push([
       c.name + note,
       ours.ms.toFixed(0),
+      mb(ours),
       c.refLabel,
       ref.ms.toFixed(0),
+      mb(ref),
       (ours.ms / ref.ms).toFixed(2),
     ]);
+    console.error(`  done: ${c.name}`);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows)
     console.log(
-      r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
+      r.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
     );
-  const node = time([process.execPath, "-e", "0"], runs);
-  console.log(`\n(best of ${runs} runs each; ratio = kdumpkit / reference, below 1.0 is faster)`);
-  console.log(`Node itself starts in ${node.ms.toFixed(0)} ms: every kdumpkit figure above includes it.`);
+  console.log(
+    `\n(median of ${runs} runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
+  );
+  console.log(" MB = peak resident memory of the largest run)");
+  console.log(
+    `Node itself (node -e 0) starts in ${node.ms.toFixed(0)} ms: every kdumpkit figure above includes it.`,
+  );
   if (skipped.length) console.log(`skipped:\n  ${skipped.join("\n  ")}`);
 }
 
