@@ -27,7 +27,10 @@ interface ZlibHandle {
 }
 
 /** One inflate state reused for every page, and its scratch output (a page and one byte). */
-let inflater: { handle: ZlibHandle; state: Uint32Array; out: Uint8Array } | null | undefined;
+let inflater:
+  | { handle: ZlibHandle; state: Uint32Array; out: Uint8Array; page: Uint8Array }
+  | null
+  | undefined;
 let inflateError: string | undefined;
 
 function pageInflater(size: number) {
@@ -37,14 +40,17 @@ function pageInflater(size: number) {
     const state = engine._writeState;
     inflater =
       handle && typeof handle.writeSync === "function" && typeof handle.reset === "function" && state
-        ? { handle, state, out: new Uint8Array(0) }
+        ? { handle, state, out: new Uint8Array(0), page: new Uint8Array(0) }
         : null;
     if (inflater)
       inflater.handle.onerror = (message) => {
         inflateError = message;
       };
   }
-  if (inflater && inflater.out.length !== size + 1) inflater.out = new Uint8Array(size + 1);
+  if (inflater && inflater.out.length !== size + 1) {
+    inflater.out = new Uint8Array(size + 1);
+    inflater.page = inflater.out.subarray(0, size);
+  }
   return inflater;
 }
 
@@ -73,7 +79,7 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
         : `produced ${dst.length + 1 - availOut} bytes, expected ${dst.length}`,
       context,
     );
-  dst.set(inf.out.subarray(0, dst.length));
+  dst.set(inf.page);
   return dst.length;
 }
 
