@@ -62,27 +62,43 @@ interface Timing {
   status: number | null;
 }
 
-/** Median wall time of `runs` runs (after one warm-up run), and the peak RSS seen. */
-function time(argv: string[], runs: number): Timing {
-  const ms: number[] = [];
-  let rss: number | undefined;
-  let status: number | null = 0;
+/** One timed run: wall ms, peak RSS (MB) when GNU time is there, exit status. */
+function once(argv: string[]): { ms: number; rssMb: number | undefined; status: number | null } {
   const rssFile = path.join(os.tmpdir(), `kdumpkit-bench-rss-${process.pid}`);
-  for (let i = 0; i <= runs; i++) {
-    const cmd = hasTime ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
-    const t = Number(process.hrtime.bigint() - t0) / 1e6;
-    status = r.status;
-    if (i === 0) continue; // warm-up: page cache, code cache
-    ms.push(t);
-    if (hasTime) {
-      const kb = Number.parseInt(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "", 10);
-      if (Number.isFinite(kb)) rss = Math.max(rss ?? 0, kb / 1024);
-    }
+  const cmd = hasTime ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  let rssMb: number | undefined;
+  if (hasTime && fs.existsSync(rssFile)) {
+    const kb = Number.parseInt(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "", 10);
+    if (Number.isFinite(kb)) rssMb = kb / 1024;
+    fs.rmSync(rssFile, { force: true });
   }
-  fs.rmSync(rssFile, { force: true });
-  return { ms: median(ms), rssMb: rss, status };
+  return { ms, rssMb, status: r.status };
+}
+
+/**
+ * Median wall times of several commands over `runs` rounds after one warm-up round (page
+ * cache, code cache). The commands alternate within each round, so that on a shared, busy
+ * machine each side sees the same load and the ratios hold even when the absolute times do not.
+ */
+function timeTogether(argvs: string[][], runs: number): Timing[] {
+  const ms: number[][] = argvs.map(() => []);
+  const out: Timing[] = argvs.map(() => ({ ms: 0, rssMb: undefined, status: 0 }));
+  for (let i = 0; i <= runs; i++) {
+    argvs.forEach((argv, k) => {
+      const r = once(argv);
+      out[k]!.status = r.status;
+      if (i === 0) return;
+      ms[k]!.push(r.ms);
+      if (r.rssMb !== undefined) out[k]!.rssMb = Math.max(out[k]!.rssMb ?? 0, r.rssMb);
+    });
+  }
+  out.forEach((t, k) => {
+    t.ms = median(ms[k]!);
+  });
+  return out;
 }
 
 function main(): void {
@@ -91,8 +107,9 @@ function main(): void {
   const rows: string[][] = [["case", "kdumpkit ms", "MB", "reference", "ref ms", "MB", "ratio"]];
   const skipped: string[] = [];
   const mb = (t: Timing) => (t.rssMb === undefined ? "-" : t.rssMb.toFixed(0));
-  // Node's own start, measured first and printed beside the ratios: the floor of every short run
-  const node = time([process.execPath, "-e", "0"], runs);
+  // Node's own start, timed alongside every case and printed beside the ratios: the floor of
+  // every short run
+  const nodeMs: number[] = [];
   for (const c of caseModules.flatMap((m) => m())) {
     if (only && !c.name.includes(only)) continue;
     const missing = c.inputs.filter((f) => !fs.existsSync(f));
@@ -105,8 +122,11 @@ function main(): void {
       continue;
     }
     c.prepare?.();
-    const ours = time(c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], runs);
-    const ref = time(c.ref, runs);
+    const [ours, ref, node] = timeTogether(
+      [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
+      runs,
+    ) as [Timing, Timing, Timing];
+    nodeMs.push(node.ms);
     const note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
     rows.push([
       c.name + note,
@@ -125,12 +145,13 @@ function main(): void {
       r.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
     );
   console.log(
-    `\n(median of ${runs} runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
+    `\n(median of ${runs} interleaved runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
   );
   console.log(" MB = peak resident memory of the largest run)");
-  console.log(
-    `Node itself (node -e 0) starts in ${node.ms.toFixed(0)} ms: every kdumpkit figure above includes it.`,
-  );
+  if (nodeMs.length)
+    console.log(
+      `Node itself (node -e 0, timed alongside each case) starts in ${median(nodeMs).toFixed(0)} ms (median over the cases): every kdumpkit figure above includes it.`,
+    );
   if (skipped.length) console.log(`skipped:\n  ${skipped.join("\n  ")}`);
 }
 
