@@ -841,7 +841,7 @@ export class KdumpBackend implements DumpBackend {
       const pfn = Math.floor(a / ps);
       const inPage = a - pfn * ps;
       const n = Math.min(len - done, ps - inPage);
-      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded, a);
+      if (n === ps) this.readPage(pfn, n === len ? out : out.subarray(done, done + ps), zeroExcluded, a);
       else {
         const page = this.scratch.subarray(0, ps);
         this.readPage(pfn, page, zeroExcluded, a);

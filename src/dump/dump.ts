@@ -181,7 +181,7 @@ export class Dump implements PhysReader {
   readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0)
       throw new TruncatedError(addr, length, 0, `physical read (bad range ${hex(addr)}+${length})`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    const out = into ? (into.length === length ? into : into.subarray(0, length)) : new Uint8Array(length);
     if (into && into.length < length) throw new RangeError(`readPhys: buffer of ${into.length} < ${length}`);
     const ps = this.pageSize;
     const pfn = Math.floor(addr / ps);

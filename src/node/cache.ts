@@ -21,7 +21,6 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Gunzip } from "fflate";
 import { crc32 } from "../codecs/crc.js";
 import { DecompressError, FormatError, LimitError } from "../errors.js";
 import { removeStaleTemporaries, temporaryName, trackTemporary, yieldToSignals } from "./cleanup.js";
@@ -304,6 +303,8 @@ function* decompress(
       // member's output starts).
       let crc = 0;
       let memberOut = 0;
+      // loaded here, not at the top: evaluating fflate costs every CLI run ~2 ms
+      const { Gunzip } = createRequire(import.meta.url)("fflate") as typeof import("fflate");
       const d = new Gunzip((data) => {
         crc = crc32(data, crc);
         memberOut += data.length;

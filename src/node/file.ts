@@ -30,7 +30,7 @@ export class NodeFileSource implements SyncByteSource {
   readSync(offset: number, length: number, into?: Uint8Array): Uint8Array {
     checkRange(this.size, offset, length);
     if (this.fd === undefined) throw new Error(`${this.path}: file is closed`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    const out = into ? (into.length === length ? into : into.subarray(0, length)) : new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);
