@@ -1,4 +1,4 @@
-import { KdumpkitError } from "../errors.js";
+import { KdumpkitError, rethrowMissing } from "../errors.js";
 
 /** What a verb gets: its arguments (after the verb name) and where to write. */
 export interface VerbContext {
@@ -58,7 +58,8 @@ export function parseAddress(s: string): bigint {
     if (t.startsWith("0x")) return BigInt(t);
     if (/^[0-9a-f]+$/.test(t) && /[a-f]/.test(t)) return BigInt(`0x${t}`);
     return BigInt(t);
-  } catch {
+  } catch (e) {
+    rethrowMissing(e);
     throw new UsageError(`bad address: ${s}`);
   }
 }

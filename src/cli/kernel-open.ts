@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
-import { FormatError } from "../errors.js";
+import { FormatError, rethrowMissing } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
@@ -59,6 +59,7 @@ export function openKernelDump(ctx: VerbContext, file: string, opts: KernelOpenO
   try {
     return kernelDump(f.dump, file, () => f.close());
   } catch (e) {
+    rethrowMissing(e);
     f.close();
     throw e;
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/dump.js";
-import { hex } from "../../errors.js";
+import { hex, rethrowMissing } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
@@ -76,7 +76,8 @@ export function panicMessage(d: Dump): string | undefined {
       ...(d.headerPhysBase !== undefined ? { headerPhysBase: d.headerPhysBase } : {}),
     });
     return findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
-  } catch {
+  } catch (e) {
+    rethrowMissing(e);
     return undefined;
   }
 }

@@ -3,7 +3,7 @@ import { openDumpWith } from "../../dump/dump.js";
 import { machineName } from "../../elf/names.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
-import { hex } from "../../errors.js";
+import { hex, rethrowMissing } from "../../errors.js";
 import { nodePageCodecs } from "../../node/dump.js";
 import {
   type DecodedNote,
@@ -88,7 +88,8 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
       readPhys(addr, length) {
         try {
           return dump.readPhys(addr, length);
-        } catch {
+        } catch (e) {
+          rethrowMissing(e);
           return undefined;
         }
       },
@@ -98,6 +99,7 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes {
     if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
     return out;
   } catch (e) {
+    rethrowMissing(e);
     input.close();
     throw e;
   }
