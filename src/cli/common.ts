@@ -1,4 +1,4 @@
-import { KdumpkitError } from "../errors.js";
+import { KdumpkitError, rethrowMissing } from "../errors.js";
 import { type Output, prepareOutput } from "../node/output.js";
 
 /** What a verb gets: its arguments (after the verb name) and where to write. */
@@ -59,7 +59,8 @@ export function parseAddress(s: string): bigint {
     if (t.startsWith("0x")) return BigInt(t);
     if (/^[0-9a-f]+$/.test(t) && /[a-f]/.test(t)) return BigInt(`0x${t}`);
     return BigInt(t);
-  } catch {
+  } catch (e) {
+    rethrowMissing(e);
     throw new UsageError(`bad address: ${s}`);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
-import { FormatError } from "../errors.js";
+import { FormatError, rethrowMissing } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
@@ -82,6 +82,7 @@ export function openKernelDump(
   try {
     return kernelDump(f.dump, typeof file === "string" ? file : file.join(" "), () => f.close());
   } catch (e) {
+    rethrowMissing(e);
     f.close();
     throw e;
   }

@@ -7,7 +7,7 @@
 import type { PhysReader } from "../dump/types.js";
 import { ElfFile } from "../elf/reader.js";
 import { PT_NOTE } from "../elf/types.js";
-import { AddressError, FormatError, hex } from "../errors.js";
+import { AddressError, FormatError, hex, rethrowMissing } from "../errors.js";
 import { parseKexecDebug } from "../memmap/kexec-debug.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
@@ -55,7 +55,8 @@ function vmcoreinfoAddress(files: XenCliFiles, mem: PhysReader): number | undefi
           const b = mem.readPhys(Number(ph.paddr), 27);
           if (new TextDecoder("latin1").decode(b.subarray(12, 26)) === "VMCOREINFO_XEN")
             return Number(ph.paddr);
-        } catch {
+        } catch (e) {
+          rethrowMissing(e);
           // that note's memory is not in the dump
         }
       }
@@ -148,6 +149,7 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
     if (systemMap) s.systemMap = systemMap;
     return s;
   } catch (e) {
+    rethrowMissing(e);
     file.close();
     throw e;
   }

@@ -154,7 +154,7 @@ export class ElfBackend implements DumpBackend {
       throw new UnsupportedError("a bare ELF core header (elfcorehdr): it describes memory but holds none");
     this.littleEndian = h.littleEndian;
     this.wordSize = h.class === 64 ? 8 : 4;
-    this.machine = archName(h.machine);
+    this.machine = archName(h.machine, h.class);
     this.notes = elf.notes();
     this.pageSize = pageSize ?? 4096;
     const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);

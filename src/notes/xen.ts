@@ -12,7 +12,7 @@
  */
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import { EM_386, EM_X86_64 } from "../elf/types.js";
-import { FormatError, TruncatedError } from "../errors.js";
+import { FormatError, rethrowMissing, TruncatedError } from "../errors.js";
 import type { NoteContext } from "./types.js";
 
 export const XEN_ELFNOTE_INFO = 0;
@@ -411,7 +411,8 @@ export function resolveXenCrashInfoStrings(
     let b: Uint8Array | undefined;
     try {
       b = read(addr, 256);
-    } catch {
+    } catch (e) {
+      rethrowMissing(e);
       b = undefined;
     }
     return b ? xenString(b, 256) : undefined;

@@ -3,9 +3,10 @@
  * Works on any dump that exposes its notes (ELF /proc/vmcore, and kdump-compressed files,
  * which keep the ELF notes in their sub-header).
  */
+
+import { archByName } from "../arch/table.js";
 import type { PhysReader } from "../dump/types.js";
 import type { ElfNote } from "../elf/types.js";
-import { EM_386, EM_X86_64 } from "../elf/types.js";
 import { hex } from "../errors.js";
 import { cpuStates } from "../notes/cpus.js";
 import { type DecodedNote, decodeNote } from "../notes/index.js";
@@ -67,7 +68,7 @@ export function isXenHostDump(d: Pick<XenDumpLike, "notes" | "vmcoreinfoXen">): 
 
 function noteContext(d: XenDumpLike): NoteContext {
   return {
-    machine: d.arch === "x86_64" ? EM_X86_64 : d.arch === "i386" ? EM_386 : 0,
+    machine: archByName(d.arch)?.eMachine ?? 0,
     class: d.wordSize === 8 ? 64 : 32,
     littleEndian: d.littleEndian,
   };

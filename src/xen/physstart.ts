@@ -12,7 +12,7 @@
  *   which the idle page table (SYMBOL(pgd_l4)) maps its own virtual address onto itself.
  */
 import type { PhysReader } from "../dump/types.js";
-import { hex } from "../errors.js";
+import { hex, rethrowMissing } from "../errors.js";
 import { findResources, type IomemResource, parseIomem } from "../memmap/iomem.js";
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
 import {
@@ -90,6 +90,7 @@ export function physStartFromIomem(text: string, version?: XenVersion): XenPhysS
     // Xen's spelling only: Hyper-V's "Hypervisor Code and Data" is another hypervisor
     res = findResources(parseIomem(text), "Hypervisor code and data")[0];
   } catch (e) {
+    rethrowMissing(e);
     return `iomem unreadable: ${(e as Error).message}`;
   }
   if (!res) return 'no "Hypervisor code and data" resource in iomem (pvops dom0 kernels do not publish one)';
@@ -176,7 +177,8 @@ export function physStartFromPageTables(
           value: p,
           detail: `idle page table (pgd_l4 ${hex(pgdL4)}) maps itself at ${hex(l4)}; XEN_VIRT_START ${hex(xenVirtStart)}`,
         };
-    } catch {
+    } catch (e) {
+      rethrowMissing(e);
       // not present / not in the dump: try the next candidate
     }
   }

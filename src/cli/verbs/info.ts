@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { KdumpBackend } from "../../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../../dump/dump.js";
-import { hex, KdumpkitError } from "../../errors.js";
+import { hex, KdumpkitError, rethrowMissing } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
@@ -82,6 +82,7 @@ export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
     const m = findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
     return m !== undefined ? { message: m } : {};
   } catch (e) {
+    rethrowMissing(e);
     const why = e instanceof KdumpkitError ? `${e.name}: ${e.message}` : String((e as Error)?.message ?? e);
     return { unavailable: `could not read the kernel log (${why})` };
   }

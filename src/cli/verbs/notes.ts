@@ -5,7 +5,7 @@ import { ElfFile, isElf } from "../../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../../elf/types.js";
 import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
 import { embeddedHeaderNotes } from "../../elfcorehdr/xen-start-note.js";
-import { hex } from "../../errors.js";
+import { hex, rethrowMissing } from "../../errors.js";
 import { type DumpFile, nodePageCodecs } from "../../node/dump.js";
 import {
   type DecodedNote,
@@ -113,7 +113,8 @@ function dumpNotesOf(f: DumpFile): DumpNotes {
       readPhys(addr, length) {
         try {
           return dump.readPhys(addr, length);
-        } catch {
+        } catch (e) {
+          rethrowMissing(e);
           return undefined;
         }
       },
@@ -123,6 +124,7 @@ function dumpNotesOf(f: DumpFile): DumpNotes {
     if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
     return out;
   } catch (e) {
+    rethrowMissing(e);
     f.close();
     throw e;
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { KdumpkitError } from "../../errors.js";
+import { KdumpkitError, rethrowMissing } from "../../errors.js";
 import type { X86_64KernelFacts } from "../../kernel/x86_64.js";
 import type { TranslationMethod } from "../../xlat/linux-x86_64.js";
 import { pteFlagNames, splitVa, type X86_64Walk } from "../../xlat/x86_64.js";
@@ -120,6 +120,7 @@ Xen host dumps (see "kdumpkit xen"):
           const w = space.walk(address);
           if (w) r.walk = w;
         } catch (e) {
+          rethrowMissing(e);
           if (!(e instanceof KdumpkitError)) throw e;
           r.error = e.message;
         }

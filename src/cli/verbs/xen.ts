@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { FormatError, hex, LimitError } from "../../errors.js";
+import { FormatError, hex, LimitError, rethrowMissing } from "../../errors.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { readConsoleRing } from "../../xen/conring.js";
 import { listDomains, type XenDomainList } from "../../xen/domains.js";
@@ -136,6 +136,7 @@ function runInfo(ctx: VerbContext, args: string[]): number {
       try {
         domains = listDomains(x.space, x.vmcoreinfoXen);
       } catch (e) {
+        rethrowMissing(e);
         domains = (e as Error).message;
       }
     }
