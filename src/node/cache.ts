@@ -13,9 +13,9 @@
  *    kernel image, DTB, or text) before the rest is decoded: a bomb of zeros stops after its
  *    first 64 KiB. Text (iomem, System.map) is capped at 64 MiB.
  *  - A decompression writes `NAME.kdumpkit-PID-RAND.tmp` and renames it when complete. The
- *    temporary is removed on any error, on SIGINT/SIGTERM (the async form yields to the event
- *    loop between chunks so the signal is handled at once) and at exit; temporaries of killed
- *    runs (their pid no longer exists) are removed whenever the cache is next used.
+ *    temporary is removed on any error and, by its reaper, however the process ends (SIGINT,
+ *    SIGTERM, SIGKILL: src/node/cleanup.ts); temporaries of killed runs (their pid no longer
+ *    exists) are also removed whenever the cache is next used.
  */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -188,20 +188,20 @@ function entryFor(file: string): { target: string; hit: boolean; st: fs.Stats } 
 
 /**
  * Decompress a wrapped file into the cache; returns the cached path (reused when present).
- * Synchronous (library callers): a signal during it kills the process and the temporary is
- * removed by the next run that uses the cache.
+ * Synchronous; a signal or any end of the process before the rename removes the temporary
+ * (src/node/cleanup.ts).
  */
 export function decompressToCache(file: string, wrapper: Wrapper, opts: DecompressOptions = {}): string {
   const e = entryFor(file);
   if (e.hit) return e.target;
-  const steps = decompress(file, e.st, wrapper, e.target, opts, false);
+  const steps = decompress(file, e.st, wrapper, e.target, opts);
   while (!steps.next().done) {}
   return e.target;
 }
 
 /**
- * The same, yielding to the event loop between chunks: SIGINT/SIGTERM during it remove the
- * temporary and exit 130/143 at once (the CLI uses this form).
+ * The same, yielding to the event loop between chunks (every 20 ms), so timers such as a
+ * progress bar's run (the CLI uses this form).
  */
 export async function decompressToCacheAsync(
   file: string,
@@ -210,7 +210,7 @@ export async function decompressToCacheAsync(
 ): Promise<string> {
   const e = entryFor(file);
   if (e.hit) return e.target;
-  const steps = decompress(file, e.st, wrapper, e.target, opts, true);
+  const steps = decompress(file, e.st, wrapper, e.target, opts);
   let last = Date.now();
   while (!steps.next().done) {
     if (Date.now() - last > 20) {
@@ -228,13 +228,11 @@ function* decompress(
   wrapper: Wrapper,
   target: string,
   opts: DecompressOptions,
-  signals: boolean,
 ): Generator<void, void, void> {
   if (wrapper === "xz")
     throw new FormatError(`${file}: xz wrapper needs the xz codec (use 'kdumpkit kimage extract')`);
   const tmp = path.join(path.dirname(target), temporaryName(path.basename(target)));
-  // tracked for exit cleanup always; signal handlers only help where the loop yields
-  const release = signals ? trackTemporary(tmp) : trackTemporaryOnExit(tmp);
+  const release = trackTemporary(tmp);
   const limit = cacheLimit();
   const expect = opts.expect ?? "any";
   let fdIn: number | undefined;
@@ -356,15 +354,4 @@ function* decompress(
     release();
     if (fdIn !== undefined) fs.closeSync(fdIn);
   }
-}
-
-/** Exit-time removal only (no signal handlers: a synchronous loop could not run them). */
-function trackTemporaryOnExit(file: string): () => void {
-  const rm = () => {
-    try {
-      fs.rmSync(file, { force: true });
-    } catch {}
-  };
-  process.on("exit", rm);
-  return () => process.removeListener("exit", rm);
 }

@@ -1,21 +1,23 @@
 /**
  * Temporary files of this process (atomic outputs, cache decompressions) and what happens to
- * them when the process is interrupted: SIGINT, SIGTERM and SIGHUP remove every registered
- * temporary and exit with the conventional status (128 + signal number: 130, 143, 129), and so
- * does any exit. Signal handlers are installed only while a temporary exists, so Ctrl-C kills a
- * run at once at other times (Node defers JavaScript signal handlers until the event loop turns).
+ * them when the process ends before they are renamed into place.
  *
- * Work that wants prompt interruption while it holds a temporary must yield to the event loop
- * now and then (`await yieldToSignals()`); a synchronous loop is interrupted when it ends,
- * before its result is renamed into place (the atomic sinks yield before they rename).
+ * Signals are not caught: Node runs JavaScript signal handlers only when the event loop turns,
+ * so a handler would wait for the end of synchronous work (a 2 GiB decompression, a
+ * conversion's plan, an ELF write) and a Ctrl-C would be ignored for seconds (measured: 10 s).
+ * SIGINT, SIGTERM and SIGHUP keep their default action instead and end the process at once
+ * (Node restores the terminal and dies by the signal: the shell's status is 128 + N, 130, 143,
+ * 129). Each temporary has a reaper: a small `sh` in its own session whose standard input is a
+ * pipe from this process; when this process ends in any way (signal, SIGKILL, crash, exit) the
+ * pipe closes and the reaper removes the temporary unless it was released (renamed into place
+ * or removed: the reaper is then killed). Without `/bin/sh` an exit handler removes them on a
+ * normal exit and `removeStaleTemporaries` clears what killed runs left.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 
-const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
-
 const temporaries = new Set<string>();
-let installed = false;
-const handlers = new Map<NodeJS.Signals, () => void>();
+let exitHook = false;
 
 function removeAll(): void {
   for (const t of temporaries) {
@@ -26,44 +28,61 @@ function removeAll(): void {
   temporaries.clear();
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  for (const [sig, num] of Object.entries(SIGNALS) as [NodeJS.Signals, number][]) {
-    const h = () => {
-      removeAll();
-      process.exit(128 + num);
-    };
-    handlers.set(sig, h);
-    process.on(sig, h);
-  }
-  process.on("exit", removeAll);
-}
+// `cat` returns when the write end closes (this process is gone); the name is an argument, not
+// shell text, so any byte in it is safe
+const REAPER = 'cat >/dev/null 2>&1; rm -f -- "$1"';
+let reaperBroken = false;
 
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  for (const [sig, h] of handlers) process.removeListener(sig, h);
-  handlers.clear();
-  process.removeListener("exit", removeAll);
+function startReaper(file: string): ChildProcess | undefined {
+  if (reaperBroken) return undefined;
+  try {
+    const c = spawn("/bin/sh", ["-c", REAPER, "kdumpkit-reaper", file], {
+      // its own session: a Ctrl-C on the terminal's process group must not kill it first
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    c.on("error", () => {
+      reaperBroken = true;
+    });
+    c.unref();
+    (c.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return c;
+  } catch {
+    reaperBroken = true;
+    return undefined;
+  }
 }
 
 /**
- * Register a temporary file: it is removed if the process is interrupted or exits before
- * `release` is called. `release` is called once the file was renamed into place or removed.
+ * Register a temporary file (before creating it): it is removed if the process ends before
+ * `release` is called, whatever ends it. `release` is called once the file was renamed into
+ * place or removed.
  */
 export function trackTemporary(file: string): () => void {
   temporaries.add(file);
-  install();
+  if (!exitHook) {
+    exitHook = true;
+    process.on("exit", removeAll);
+  }
+  const reaper = startReaper(file);
   return () => {
     temporaries.delete(file);
-    if (temporaries.size === 0) uninstall();
+    if (reaper && reaper.exitCode === null && reaper.signalCode === null) {
+      try {
+        reaper.kill("SIGKILL");
+      } catch {}
+    }
   };
 }
 
-/** Let pending signal handlers run (one turn of the event loop). */
-export function yieldToSignals(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Let the event loop turn (twice: a signal caught while JavaScript ran is dispatched only in a
+ * later turn than an immediate queued then). Kept for callers that interleave long work with
+ * I/O; signals no longer need it.
+ */
+export async function yieldToSignals(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** True when process `pid` exists (on this machine). */

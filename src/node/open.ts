@@ -56,8 +56,8 @@ export function openFile(file: string, opts: OpenOptions = {}): OpenedFile {
 }
 
 /**
- * The same, decompressing asynchronously: SIGINT/SIGTERM during a long decompression remove
- * its temporary and exit at once (the CLI's form).
+ * The same, yielding to the event loop during a long decompression so a progress bar moves
+ * (the CLI's form).
  */
 export async function openFileAsync(file: string, opts: OpenOptions = {}): Promise<OpenedFile> {
   const w = wrapperOf(file, opts);

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ByteSink } from "../convert/sink.js";
 import { OutputError, UnsupportedError } from "../errors.js";
-import { removeStaleTemporaries, temporaryName, trackTemporary, yieldToSignals } from "./cleanup.js";
+import { removeStaleTemporaries, temporaryName, trackTemporary } from "./cleanup.js";
 
 /** An output refused before work starts (same as an input, a directory…): a usage error, exit 2. */
 export class OutputRefusedError extends OutputError {
@@ -366,9 +366,6 @@ export class AtomicFileSink implements OutputSink {
       this.abort();
       throw writeError(this.label, e);
     }
-    // a SIGINT/SIGTERM that arrived during synchronous work is handled here, before the
-    // rename: the handler removes the temporary and exits, the target keeps its old content
-    await yieldToSignals();
     try {
       fs.renameSync(this.tmp, this.target);
     } catch (e) {
