@@ -13,7 +13,7 @@ import { ElfFile } from "../../../src/elf/reader.js";
 import { PT_LOAD, PT_NOTE } from "../../../src/elf/types.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 import { runCli } from "../../cli.js";
-import { corpusPath, needCorpus } from "../../corpus.js";
+import { corpusKernelFile, corpusPath, needCorpus } from "../../corpus.js";
 import { fixturePath } from "../../fixtures.js";
 import { parsePhdrs } from "../../refs.js";
 
@@ -61,7 +61,12 @@ test(
 
 test(
   "kdump-file (kexec_file_load): the kernel-flavour header is byte-identical to the one the kernel wrote",
-  needCorpus("kdump-file/elfcorehdr.bin", "kdump-file/first/iomem.txt", "kdump-file/capture/vmcore"),
+  needCorpus(
+    "kdump-file/elfcorehdr.bin",
+    "kdump-file/first/iomem.txt",
+    "kdump-file/capture/vmcore",
+    corpusKernelFile("amd64", "System.map"),
+  ),
   async () => {
     const ref = fs.readFileSync(corpusPath("kdump-file/elfcorehdr.bin"));
     const refElf = ElfFile.parse(new NodeFileSource(corpusPath("kdump-file/elfcorehdr.bin")));
@@ -76,7 +81,8 @@ test(
     const stext = /^([0-9a-f]+) T _stext$/m.exec(
       fs.readFileSync(corpusPath("kdump-file/first/kallsyms-some.txt"), "utf8"),
     )?.[1] as string;
-    const map = fs.readFileSync(fixturePath("kernel/System.map-6.1.0-56-amd64"), "utf8");
+    // the System.map of the corpus' own kernel (the fixtures' kernel is another build)
+    const map = fs.readFileSync(corpusPath(corpusKernelFile("amd64", "System.map")), "utf8");
     const sym = (n: string) => BigInt(`0x${new RegExp(`^([0-9a-f]+) \\w ${n}$`, "m").exec(map)![1]}`);
     const codeStart = /^\s*([0-9a-f]+)-[0-9a-f]+ : Kernel code$/m.exec(
       fs.readFileSync(corpusPath("kdump-file/first/iomem.txt"), "utf8"),
@@ -129,9 +135,9 @@ test(
 
 test(
   "debug vmlinux (633 MB): elf -s is readelf -sW byte for byte",
-  hasReadelf ? needCorpus("kernel/amd64/vmlinux-6.1.0-56-amd64.dbg") : { skip: "no readelf" },
+  hasReadelf ? needCorpus(corpusKernelFile("amd64", "vmlinux", ".dbg")) : { skip: "no readelf" },
   async () => {
-    const file = corpusPath("kernel/amd64/vmlinux-6.1.0-56-amd64.dbg");
+    const file = corpusPath(corpusKernelFile("amd64", "vmlinux", ".dbg"));
     const r = await runCli(["elf", "-s", file]);
     assert.equal(r.code, 0, r.err);
     assert.equal(
@@ -142,11 +148,11 @@ test(
 );
 
 for (const [name, image, vmlinux] of [
-  ["amd64 (xz + BCJ)", "kernel/amd64/vmlinuz-6.1.0-56-amd64", "kernel/amd64/vmlinux-6.1.0-56-amd64"],
+  ["amd64 (xz + BCJ)", corpusKernelFile("amd64", "vmlinuz"), corpusKernelFile("amd64", "vmlinux")],
   [
     "cloud-amd64 (lz4 legacy)",
-    "kernel/cloud-amd64/vmlinuz-6.1.0-56-cloud-amd64",
-    "kernel/cloud-amd64/vmlinux-6.1.0-56-cloud-amd64",
+    corpusKernelFile("cloud-amd64", "vmlinuz"),
+    corpusKernelFile("cloud-amd64", "vmlinux"),
   ],
 ] as const) {
   test(`kimage extract ${name} equals extract-vmlinux.py's output`, needCorpus(image, vmlinux), async () => {
@@ -159,9 +165,9 @@ for (const [name, image, vmlinux] of [
 
 test(
   "arm64 Image is identified (text_offset, image_size, flags as file(1) reads them)",
-  needCorpus("kernel/arm64/vmlinuz-6.1.0-56-arm64"),
+  needCorpus(corpusKernelFile("arm64", "vmlinuz")),
   async () => {
-    const r = await runCli(["kimage", corpusPath("kernel/arm64/vmlinuz-6.1.0-56-arm64"), "--json"]);
+    const r = await runCli(["kimage", corpusPath(corpusKernelFile("arm64", "vmlinuz")), "--json"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /arm64/);
     assert.match(r.out, /0x2010000/);
