@@ -45,7 +45,8 @@ export interface FlattenedRecord {
   fileOffset: number;
 }
 
-function readI64BE(b: Uint8Array, at: number): number | "neg1" | "bad" {
+/** A big-endian int64 field: a number below 2^53, "neg1" (the end record), or "bad". */
+export function readI64BE(b: Uint8Array, at: number): number | "neg1" | "bad" {
   const dv = new DataView(b.buffer, b.byteOffset + at, 8);
   const hi = dv.getInt32(0, false);
   const lo = dv.getUint32(4, false);

@@ -1,13 +1,21 @@
 import { parseArgs } from "node:util";
 import type { PageCodecName } from "../../codecs/pages.js";
 import { formatReport, writeConversion } from "../../convert/convert.js";
-import { unflatten } from "../../convert/flattened.js";
+import { FlattenedStreamReader, unflatten } from "../../convert/flattened.js";
 import { excludeZeroPages, planConversion } from "../../convert/plan.js";
 import type { ByteSink } from "../../convert/sink.js";
 import { DL_EXCLUDE_ZERO } from "../../kernel/mem-map.js";
 import { createCompressPool, defaultWorkers } from "../../node/compress-pool.js";
 import type { OutputSink } from "../../node/output.js";
-import { outputTarget, parseNumber, progressBar, toJson, UsageError, type Verb } from "../common.js";
+import {
+  outputTarget,
+  parseNumber,
+  progressBar,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
 
 const CODEC_LETTERS: Record<string, PageCodecName> = { c: "zlib", l: "lzo", p: "snappy", z: "zstd" };
 
@@ -20,6 +28,7 @@ export const convertVerb: Verb = {
   usage: `usage: kdumpkit convert DUMP [PART…] [--to kdump|elf] [-d LEVEL] [-c|-l|-p|-z] [-E] [-F]
                         [--split N] [--dry-run] [--show-stats] [--message-level N] [--mem-usage]
                         [--workers N] [--json] -o OUT|-
+       kdumpkit convert -R -o OUT < FLATTENED      (or: -R OUT, as makedumpfile -R OUT)
   makedumpfile's letters, same meanings:
   -d LEVEL      dump level 0–31: 1 zero pages, 2 cache without private, 4 cache with private,
                 8 user data, 16 free pages (decided from struct page through VMCOREINFO); the
@@ -32,6 +41,9 @@ export const convertVerb: Verb = {
   --message-level N   bit 16: the report (makedumpfile's --message-level)
   --mem-usage   page counts per category at dump level 31, nothing written
   --workers N   compression threads (default: CPUs, max 8; 0 = this thread)
+  -R            rebuild a normal kdump file from a flattened stream on standard input
+                (makedumpfile -R): records written as they arrive; a stream without its end
+                record is an error and nothing is written
   A flattened input is reassembled record by record when no option asks for more (makedumpfile -R).
   Output files are written to a temporary and renamed into place when complete.`,
   async run(ctx) {
@@ -48,6 +60,7 @@ export const convertVerb: Verb = {
         z: { type: "boolean", short: "z" },
         E: { type: "boolean", short: "E" },
         F: { type: "boolean", short: "F" },
+        R: { type: "boolean", short: "R" },
         flattened: { type: "boolean" },
         d: { type: "string", short: "d" },
         split: { type: "string" },
@@ -59,6 +72,7 @@ export const convertVerb: Verb = {
         json: { type: "boolean" },
       },
     });
+    if (values.R) return rebuildFromStdin(ctx, values, positionals);
     if (positionals.length === 0) throw new UsageError("expected a DUMP");
     const to = values.E ? "elf" : (values.to ?? "kdump");
     if (to !== "elf" && to !== "kdump") throw new UsageError("--to must be elf or kdump");
@@ -199,3 +213,62 @@ export const convertVerb: Verb = {
     }
   },
 };
+
+/** `convert -R`: makedumpfile -R, the flattened stream read from standard input. */
+async function rebuildFromStdin(
+  ctx: VerbContext,
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<number> {
+  const outputs = (values.output as string[] | undefined) ?? [];
+  const others = [
+    "to",
+    "compress",
+    "c",
+    "l",
+    "p",
+    "z",
+    "E",
+    "F",
+    "flattened",
+    "d",
+    "split",
+    "dry-run",
+    "mem-usage",
+  ];
+  const bad = others.find((k) => values[k] !== undefined);
+  if (bad)
+    throw new UsageError(
+      `-R takes no ${bad.length === 1 ? "-" : "--"}${bad}: it rebuilds the stream as it is`,
+    );
+  if (outputs.length > 1 || (outputs.length === 1 && positionals.length) || positionals.length > 1)
+    throw new UsageError("-R takes one output: -R -o OUT (or -R OUT); the stream comes on standard input");
+  const name = outputs[0] ?? positionals[0];
+  if (!name) throw new UsageError("-R needs an output: -R -o OUT < FLATTENED");
+  if (process.stdin.isTTY)
+    throw new UsageError("-R reads a flattened stream from standard input: redirect or pipe it in");
+  // `-R out < out` would truncate the stream being read: standard input counts as an input
+  const target = outputTarget(ctx, name, ["/dev/stdin"]);
+  if (!target.seekable)
+    throw new UsageError(`-o ${target.name} is not seekable: -R writes a normal kdump file`);
+  const out = target.open();
+  try {
+    const reader = new FlattenedStreamReader(out);
+    for await (const chunk of process.stdin) reader.push(chunk as Uint8Array);
+    const size = reader.finish();
+    await out.commit(size);
+    const result = {
+      input: "-",
+      output: name,
+      to: "kdump",
+      method: "reassembled (flattened records replayed from standard input)",
+      records: reader.records,
+      size,
+    };
+    ctx.stdout(values.json ? `${toJson(result)}\n` : `${name}: ${result.method}, ${size} bytes\n`);
+    return 0;
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
