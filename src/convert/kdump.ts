@@ -25,6 +25,12 @@ export interface KdumpPageSource {
    */
   notDumped?(pfn: number): boolean;
   readPage(pfn: number, into: Uint8Array): void;
+  /**
+   * Optional: `count` consecutive pages from `pfn` in one read (all dumpable, none not-dumped).
+   * One large read instead of one per page: the per-page read was most of the main thread's
+   * time in a conversion (measured on the corpus' 423 MB vmcore).
+   */
+  readPages?(pfn: number, count: number, into: Uint8Array): void;
 }
 
 export type { PageCompressor } from "../codecs/pages.js";
@@ -152,6 +158,12 @@ function encodeSubHeader(
 }
 
 function isZero(b: Uint8Array): boolean {
+  if ((b.byteOffset & 3) === 0 && (b.length & 3) === 0) {
+    // a word at a time: the check runs on every dumped page on the writer's thread
+    const w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    return true;
+  }
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
 }
@@ -430,10 +442,30 @@ export async function writeKdumpPipelined(
     n = 0;
     while (queue.length >= inFlight) await drain();
   };
+  const dumped = (pfn: number) => (bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7))) !== 0;
+  // runs of consecutive dumped pages are read at once into `run`, then sorted into the batch
+  const RUN = 64;
+  const run = pages.readPages ? new Uint8Array(RUN * bs) : undefined;
   for (let pfn = k.startPfn; pfn < k.endPfn; pfn++) {
-    if (!(bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7)))) continue;
+    if (!dumped(pfn)) continue;
     if (pages.notDumped?.(pfn)) kinds[n++] = 2;
-    else {
+    else if (run) {
+      let len = 1;
+      while (len < RUN && pfn + len < k.endPfn && dumped(pfn + len) && !pages.notDumped?.(pfn + len)) len++;
+      pages.readPages!(pfn, len, run.subarray(0, len * bs));
+      for (let i = 0; i < len; i++) {
+        const page = run.subarray(i * bs, (i + 1) * bs);
+        if (k.zeroPage && isZero(page)) kinds[n++] = 1;
+        else {
+          buf.set(page, count * bs);
+          kinds[n++] = 0;
+          count++;
+        }
+        if (count === batchPages || n === kinds.length) await submit();
+      }
+      pfn += len - 1;
+      continue;
+    } else {
       const slot = buf.subarray(count * bs, (count + 1) * bs);
       pages.readPage(pfn, slot);
       if (k.zeroPage && isZero(slot)) kinds[n++] = 1;

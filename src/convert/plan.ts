@@ -213,6 +213,16 @@ export function planPages(plan: ConversionPlan): KdumpPageSource {
     dumpable: (pfn) => st[pfn] === OUT_DUMP || st[pfn] === OUT_NOT_DUMPED,
     notDumped: (pfn) => st[pfn] === OUT_NOT_DUMPED,
     readPage: (pfn, into) => readPlanPage(plan, pfn, into),
+    readPages: (pfn, count, into) => {
+      try {
+        plan.dump.readPhys(pfn * plan.pageSize, count * plan.pageSize, into);
+      } catch (e) {
+        if (e instanceof MissingDataError || !(e instanceof KdumpkitError)) throw e;
+        // a page of the run only partly in the dump: page by page (zeros where it has none)
+        for (let i = 0; i < count; i++)
+          readPlanPage(plan, pfn + i, into.subarray(i * plan.pageSize, (i + 1) * plan.pageSize));
+      }
+    },
   };
 }
 

@@ -23,7 +23,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { crc32 } from "../codecs/crc.js";
 import { DecompressError, FormatError, LimitError } from "../errors.js";
-import { removeStaleTemporaries, temporaryName, trackTemporary, yieldToSignals } from "./cleanup.js";
+import {
+  removeStaleTemporaries,
+  startReaper,
+  temporaryName,
+  trackTemporary,
+  yieldToSignals,
+} from "./cleanup.js";
 
 export type Wrapper = "gzip" | "xz" | "zstd";
 
@@ -183,6 +189,8 @@ function entryFor(file: string): { target: string; hit: boolean; st: fs.Stats } 
     } catch {}
     return { target, hit: true, st };
   }
+  // a decompression follows: start the reaper now, while the process is small
+  startReaper();
   return { target, hit: false, st };
 }
 

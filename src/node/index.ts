@@ -9,7 +9,13 @@ export {
   listCache,
   sniffFormat,
 } from "./cache.js";
-export { processAlive, removeStaleTemporaries, trackTemporary, yieldToSignals } from "./cleanup.js";
+export {
+  processAlive,
+  removeStaleTemporaries,
+  startReaper,
+  trackTemporary,
+  yieldToSignals,
+} from "./cleanup.js";
 export * from "./dump.js";
 export * from "./file.js";
 export * from "./open.js";

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ByteSink } from "../convert/sink.js";
 import { OutputError, UnsupportedError } from "../errors.js";
-import { removeStaleTemporaries, temporaryName, trackTemporary } from "./cleanup.js";
+import { removeStaleTemporaries, startReaper, temporaryName, trackTemporary } from "./cleanup.js";
 
 /** An output refused before work starts (same as an input, a directory…): a usage error, exit 2. */
 export class OutputRefusedError extends OutputError {
@@ -221,6 +221,8 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   }
   const base = path.basename(file);
   removeStaleTemporaries(dir, `.${base}.`);
+  // now, while the process is small (the reaper is forked: its cost grows with the heap)
+  startReaper();
   const out: Output = {
     name,
     kind: "file",

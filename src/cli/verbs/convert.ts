@@ -145,6 +145,10 @@ export const convertVerb: Verb = {
         report(values.json ? `${toJson(result)}\n` : `${names[0]}: ${result.method}, ${size} bytes\n`);
         return 0;
       }
+      // the workers start now so their start-up (~0.1 s each: a Node context, the codec) runs
+      // while this thread plans
+      if (!dryRun && to === "kdump" && codecName !== "none")
+        pool = await createCompressPool(codecName as PageCodecName, d.pageSize, workers);
       const plan = planConversion(d, {
         dumpLevel: memUsage ? 31 : dumpLevel,
         onProgress: progressBar(ctx, "excluding unnecessary pages"),
@@ -163,8 +167,6 @@ export const convertVerb: Verb = {
         report(values.json ? `${toJson(result)}\n` : text);
         return 0;
       }
-      if (codecName !== "none")
-        pool = await createCompressPool(codecName as PageCodecName, d.pageSize, workers);
       for (const t of targets) sinks.push(t.open());
       const producer = `kdumpkit convert${dumpLevel ? ` -d ${dumpLevel}` : ""}${to === "elf" ? " -E" : codecName !== "none" ? ` --compress ${codecName}` : ""}${flattened ? " -F" : ""}${nSplit ? ` --split ${nSplit}` : ""}`;
       const res = await writeConversion(d, plan, sinks as ByteSink[], {
