@@ -87,6 +87,8 @@ export class Lzo1xEncoder {
         continue;
       }
       let m = 4;
+      // a word at a time first: kernel pages hold long runs (zeros, repeated structs)
+      while (ip + m + 4 <= n && sv.getUint32(cand + m, true) === sv.getUint32(ip + m, true)) m += 4;
       while (ip + m < n && src[cand + m] === src[ip + m]) m++;
       op = literals(out, op, src, lit, ip);
       if (m <= 8 && dist <= 2048) {

@@ -34,7 +34,7 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
   switch (codec) {
     case "zlib":
       // compress2(Z_BEST_SPEED), as makedumpfile -c
-      return (p) => zlib.deflateSync(p, { level: 1 });
+      return reusedDeflate() ?? ((p) => zlib.deflateSync(p, { level: 1 }));
     case "lzo": {
       const e = new Lzo1xEncoder();
       return (p) => e.compress(p);
@@ -61,4 +61,54 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
       return (p) => z.compress(p, 1);
     }
   }
+}
+
+interface DeflateHandle {
+  writeSync(
+    flush: number,
+    src: Uint8Array,
+    srcOff: number,
+    srcLen: number,
+    dst: Uint8Array,
+    dstOff: number,
+    dstLen: number,
+  ): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/**
+ * One deflate state (level 1, zlib's defaults otherwise: the bytes deflateSync writes) reused
+ * for every page through the handle node:zlib itself drives (as src/node/dump.ts does for
+ * inflate): zlib.deflateSync builds a z_stream, a Transform and a Buffer per call, a fixed cost
+ * per 4 KiB page. The output buffer is one page: a page whose stream does not fit is stored raw
+ * anyway, so then the page-sized view is returned (the callers' "did not shrink"). Undefined
+ * where the handle is not there (another runtime): deflateSync then.
+ */
+function reusedDeflate(): ((p: Uint8Array) => Uint8Array) | undefined {
+  const engine = zlib.createDeflate({ level: 1 }) as unknown as {
+    _handle?: DeflateHandle;
+    _writeState?: Uint32Array;
+  };
+  const handle = engine._handle;
+  const state = engine._writeState;
+  if (!handle || typeof handle.writeSync !== "function" || typeof handle.reset !== "function" || !state)
+    return undefined;
+  let failed: string | undefined;
+  handle.onerror = (message) => {
+    failed = message;
+  };
+  let out = new Uint8Array(0);
+  return (p) => {
+    if (out.length !== p.length) out = new Uint8Array(p.length);
+    failed = undefined;
+    handle.writeSync(zlib.constants.Z_FINISH, p, 0, p.length, out, 0, out.length);
+    const availOut = state[0]!;
+    const availIn = state[1]!;
+    handle.reset();
+    if (failed !== undefined) throw new Error(`zlib deflate: ${failed}`);
+    // not finished within one page (availOut 0, or input left): store the page raw
+    if (availOut === 0 || availIn !== 0) return out;
+    return out.subarray(0, out.length - availOut);
+  };
 }

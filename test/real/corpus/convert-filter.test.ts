@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { excludeZeroPages, OUT_DUMP, planConversion, readPlanPage } from "../../../src/convert/plan.js";
 import { openDumpFile } from "../../../src/node/dump.js";
 import { runCli } from "../../cli.js";
-import { corpusPath, needCorpus } from "../../corpus.js";
+import { corpusKernelFile, corpusPath, needCorpus } from "../../corpus.js";
 
 const VMCORE = "kdump/capture/vmcore";
 const hasMakedumpfile = spawnSync("makedumpfile", ["-v"]).status === 0;
@@ -142,6 +142,48 @@ test(
         }
       } finally {
         close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+const hasCrash = spawnSync("crash", ["--version"]).status === 0;
+
+test(
+  `${VMCORE}: crash reads our -c and -l outputs (log and sys), makedumpfile --dump-dmesg too`,
+  {
+    skip:
+      needCorpus(VMCORE, "kdump/capture/dmesg.makedumpfile.txt", corpusKernelFile("amd64", "vmlinux", ".dbg"))
+        .skip ||
+      (hasCrash ? false : "crash not installed (Debian package crash)") ||
+      skip,
+  },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-crash-"));
+    try {
+      const log = fs.readFileSync(corpusPath("kdump/capture/dmesg.makedumpfile.txt"), "latin1");
+      const tail = log.trimEnd().split("\n").slice(-20);
+      for (const letter of ["-c", "-l"]) {
+        const out = path.join(dir, `out${letter}`);
+        const res = await runCli(["convert", corpusPath(VMCORE), "-d", "31", letter, "-o", out]);
+        assert.equal(res.code, 0, res.err);
+        // crash with the corpus kernel's debug vmlinux: the whole log, the system summary
+        const c = spawnSync("crash", ["-s", corpusPath(corpusKernelFile("amd64", "vmlinux", ".dbg")), out], {
+          input: "sys\nlog\nexit\n",
+          encoding: "latin1",
+          maxBuffer: 1 << 28,
+          timeout: 600_000,
+        });
+        assert.equal(c.status, 0, c.stderr);
+        assert.match(c.stdout, /PANIC: "Kernel panic - not syncing: sysrq triggered crash"/);
+        for (const line of tail) assert.ok(c.stdout.includes(line), `${letter}: crash's log lacks: ${line}`);
+        // makedumpfile reads it too: the same log as from the vmcore
+        const txt = path.join(dir, `dmesg${letter}`);
+        const m = spawnSync("makedumpfile", ["--dump-dmesg", out, txt], { encoding: "latin1" });
+        assert.equal(m.status, 0, m.stderr);
+        assert.equal(fs.readFileSync(txt, "latin1"), log);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
