@@ -15,6 +15,7 @@ import {
   X86_PAGE_OFFSET,
 } from "../../elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
+import { renderMemoryMapSvg } from "../../elfcorehdr/svg.js";
 import type { BuiltCoreHeader, CoreArch, NoteRegion } from "../../elfcorehdr/types.js";
 import { FormatError, hex } from "../../errors.js";
 import { dtbMemoryRanges, isDtb, parseDtbMemory } from "../../memmap/dtb.js";
@@ -33,7 +34,6 @@ import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
 import { writeFileAtomic } from "../../node/sink.js";
 import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { openInput } from "../input.js";
-import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
 
 const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [--arch x86_64|i386|arm64]
          [--memory FILE] [--crashkernel START-END …] [--cpu-note ADDR:SIZE …]

@@ -17,4 +17,5 @@ export const verbs: [name: string, load: () => Promise<Verb>][] = [
   ["kimage", async () => (await import("./kimage.js")).kimageVerb],
   ["elfcorehdr", async () => (await import("./elfcorehdr.js")).elfcorehdrVerb],
   ["convert", async () => (await import("./convert.js")).convertVerb],
+  ["web", async () => (await import("./web.js")).webVerb],
 ];
