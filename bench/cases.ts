@@ -1,20 +1,25 @@
 /** The benchmark cases: each pairs a kdumpkit command with the reference tool on one input. */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { decompressToCache } from "../src/node/open.js";
-import { dumpCases } from "./dump-cases.js";
 import { type BenchCase, CLI, CORPUS, FIXTURES } from "./run.js";
 
-const KV = "6.1.0-56-amd64";
+/** The corpus's debug vmlinux (its kernel version follows Debian's current 6.1 package). */
+function debugVmlinux(): string {
+  const dir = path.join(CORPUS, "kernel", "amd64");
+  const found = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => /^vmlinux-.*\.dbg$/.test(f)) : undefined;
+  return path.join(dir, found ?? "vmlinux-VERSION.dbg");
+}
 
+/** ELF listings and kernel logs against readelf and makedumpfile. */
 export function cases(): BenchCase[] {
-  const dbg = path.join(CORPUS, "kernel", "amd64", `vmlinux-${KV}.dbg`);
+  const dbg = debugVmlinux();
   const paging = path.join(CORPUS, "qemu-dump", "guest.elf-paging");
   const xenSyms = path.join(FIXTURES, "xen", "xen-syms-4.17-amd64");
   const xenVmcore = path.join(FIXTURES, "xen-kdump", "capture", "vmcore.zst");
   let xenVmcorePlain = "";
   return [
-    ...dumpCases(),
     {
       name: "elf -s --json, debug vmlinux (633 MB)",
       inputs: [dbg],

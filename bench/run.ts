@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: kdumpkit against the reference C tools on the same input, in one run.
- * Prints ratios (ours / theirs; < 1.0 means kdumpkit is faster). Inputs come from the shared
- * fixtures and, when present, the large corpus (`KDUMPKIT_CORPUS`, default ~/kdumpkit-corpus,
- * built by ../shared/corpus/make-corpus.sh). Cases whose input or tool is missing are listed
- * as skipped with the reason.
+ * Prints ratios (ours / theirs; < 1.0 means kdumpkit is faster) of median wall times, and each
+ * side's peak memory. Inputs come from the shared fixtures and, when present, the large corpus
+ * (`KDUMPKIT_CORPUS`, default ~/kdumpkit-corpus, built by ../shared/corpus/make-corpus.sh).
+ * Cases whose input or tool is missing are listed as skipped with the reason.
+ *
+ * Cases live in modules listed in `caseModules` below: add a module (a function returning
+ * BenchCase[]) to add cases. `BENCH_RUNS` (default 7) sets the runs per side; an argument
+ * keeps only the cases whose name contains it.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,6 +15,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cases } from "./cases.js";
+import { convertCases } from "./convert-cases.js";
+import { dumpCases } from "./dump-cases.js";
+import { startupCases } from "./startup-cases.js";
+import { unwindCases } from "./unwind-cases.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "..", "..");
@@ -30,32 +38,83 @@ export interface BenchCase {
   refLabel: string;
   /** Run once before timing (e.g. decompress a .zst into the cache). */
   prepare?: () => void;
+  /** Output files of ours and the reference: their sizes are reported, then they are removed. */
+  outputs?: [string, string];
 }
+
+/** Every module of cases, in the order they are printed. */
+const caseModules: (() => BenchCase[])[] = [startupCases, dumpCases, convertCases, unwindCases, cases];
 
 function which(cmd: string): boolean {
   if (cmd.includes("/")) return fs.existsSync(cmd);
   return (process.env.PATH ?? "").split(":").some((d) => fs.existsSync(path.join(d, cmd)));
 }
 
-function time(argv: string[], runs: number): { ms: number; status: number | null } {
-  let best = Number.POSITIVE_INFINITY;
-  let status: number | null = 0;
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    status = r.status;
-    best = Math.min(best, ms);
+const TIME = "/usr/bin/time";
+const hasTime = fs.existsSync(TIME);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Timing {
+  ms: number;
+  /** Peak resident set (MB) of the largest run, when GNU time is there. */
+  rssMb: number | undefined;
+  status: number | null;
+}
+
+/** One timed run: wall ms, peak RSS (MB) when GNU time is there, exit status. */
+function once(argv: string[]): { ms: number; rssMb: number | undefined; status: number | null } {
+  const rssFile = path.join(os.tmpdir(), `kdumpkit-bench-rss-${process.pid}`);
+  const cmd = hasTime ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  let rssMb: number | undefined;
+  if (hasTime && fs.existsSync(rssFile)) {
+    const kb = Number.parseInt(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "", 10);
+    if (Number.isFinite(kb)) rssMb = kb / 1024;
+    fs.rmSync(rssFile, { force: true });
   }
-  return { ms: best, status };
+  return { ms, rssMb, status: r.status };
+}
+
+/**
+ * Median wall times of several commands over `runs` rounds after one warm-up round (page
+ * cache, code cache). The commands alternate within each round, so that on a shared, busy
+ * machine each side sees the same load and the ratios hold even when the absolute times do not.
+ */
+function timeTogether(argvs: string[][], runs: number): Timing[] {
+  const ms: number[][] = argvs.map(() => []);
+  const out: Timing[] = argvs.map(() => ({ ms: 0, rssMb: undefined, status: 0 }));
+  for (let i = 0; i <= runs; i++) {
+    argvs.forEach((argv, k) => {
+      const r = once(argv);
+      out[k]!.status = r.status;
+      if (i === 0) return;
+      ms[k]!.push(r.ms);
+      if (r.rssMb !== undefined) out[k]!.rssMb = Math.max(out[k]!.rssMb ?? 0, r.rssMb);
+    });
+  }
+  out.forEach((t, k) => {
+    t.ms = median(ms[k]!);
+  });
+  return out;
 }
 
 function main(): void {
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const runs = Number(process.env.BENCH_RUNS ?? 7);
   const only = process.argv[2];
-  const rows: string[][] = [["case", "kdumpkit ms", "reference", "ref ms", "ratio"]];
+  const rows: string[][] = [["case", "kdumpkit ms", "MB", "reference", "ref ms", "MB", "ratio"]];
   const skipped: string[] = [];
-  for (const c of cases()) {
+  const mb = (t: Timing) => (t.rssMb === undefined ? "-" : t.rssMb.toFixed(0));
+  // Node's own start, timed alongside every case and printed beside the ratios: the floor of
+  // every short run
+  const nodeMs: number[] = [];
+  for (const c of caseModules.flatMap((m) => m())) {
     if (only && !c.name.includes(only)) continue;
     const missing = c.inputs.filter((f) => !fs.existsSync(f));
     if (missing.length) {
@@ -67,25 +126,41 @@ function main(): void {
       continue;
     }
     c.prepare?.();
-    const ours = time(c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], runs);
-    const ref = time(c.ref, runs);
-    const note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
+    const [ours, ref, node] = timeTogether(
+      [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
+      runs,
+    ) as [Timing, Timing, Timing];
+    nodeMs.push(node.ms);
+    let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
+    if (c.outputs) {
+      const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+      note += ` [${(size(c.outputs[0]) / 1e6).toFixed(1)} MB vs ${(size(c.outputs[1]) / 1e6).toFixed(1)} MB]`;
+      for (const f of c.outputs) fs.rmSync(f, { force: true });
+    }
     rows.push([
       c.name + note,
       ours.ms.toFixed(0),
+      mb(ours),
       c.refLabel,
       ref.ms.toFixed(0),
+      mb(ref),
       (ours.ms / ref.ms).toFixed(2),
     ]);
+    console.error(`  done: ${c.name}`);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows)
     console.log(
-      r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
+      r.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
     );
-  const node = time([process.execPath, "-e", "0"], runs);
-  console.log(`\n(best of ${runs} runs each; ratio = kdumpkit / reference, below 1.0 is faster)`);
-  console.log(`Node itself starts in ${node.ms.toFixed(0)} ms: every kdumpkit figure above includes it.`);
+  console.log(
+    `\n(median of ${runs} interleaved runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
+  );
+  console.log(" MB = peak resident memory of the largest run)");
+  if (nodeMs.length)
+    console.log(
+      `Node itself (node -e 0, timed alongside each case) starts in ${median(nodeMs).toFixed(0)} ms (median over the cases): every kdumpkit figure above includes it.`,
+    );
   if (skipped.length) console.log(`skipped:\n  ${skipped.join("\n  ")}`);
 }
 

@@ -104,6 +104,19 @@ export class LimitError extends KdumpkitError {
   }
 }
 
+/**
+ * An input file is not what it was given as (missing, a directory, empty, binary where text is
+ * expected, another kind of symbol table…); the message names the file and what was expected.
+ */
+export class InputError extends KdumpkitError {
+  readonly code = "INPUT";
+}
+
+/** An output could not be written, or was refused before any work (it is an input…). */
+export class OutputError extends KdumpkitError {
+  readonly code = "OUTPUT";
+}
+
 /** A compressed stream could not be decoded. */
 export class DecompressError extends KdumpkitError {
   readonly code = "DECOMPRESS";
@@ -120,15 +133,42 @@ export class DecompressError extends KdumpkitError {
 /**
  * Thrown by synchronous readers over partially loaded data (browser windows): the caller
  * loads [offset, offset+length) and retries. Never escapes the public async API.
+ *
+ * Deliberately NOT a KdumpkitError: tolerant code (printk, KASLR discovery, Xen host probes)
+ * catches KdumpkitError to skip unreadable memory, and must never eat this signal, or the
+ * browser path silently returns less than the Node path (0 of 390 printk records, issue 9).
+ * Code that catches everything (`catch {}`, `catch (e) { use e.message }`) must call
+ * `rethrowMissing(e)` first.
  */
-export class MissingDataError extends KdumpkitError {
+export class MissingDataError extends Error {
   readonly code = "MISSING_DATA";
+  /** Brand checked by isMissingData (survives two copies of this module in one bundle). */
+  readonly missingData = true;
   constructor(
     readonly offset: number,
     readonly length: number,
   ) {
     super(`data not loaded: ${length} bytes at ${hex(offset)}`);
   }
+  override get name(): string {
+    return "MissingDataError";
+  }
+}
+
+/** True for the missing-data signal of a windowed source (see MissingDataError). */
+export function isMissingData(e: unknown): e is MissingDataError {
+  return (
+    e instanceof MissingDataError ||
+    (e instanceof Error && (e as { missingData?: unknown }).missingData === true)
+  );
+}
+
+/**
+ * Call first in every catch-all handler: rethrows the missing-data signal so that `withData`
+ * can load the window and retry.
+ */
+export function rethrowMissing(e: unknown): void {
+  if (isMissingData(e)) throw e;
 }
 
 /** Ensure a number read from a file is a safe non-negative integer below a bound. */

@@ -2,6 +2,7 @@
  * kdumpkit core: runs unchanged in Node and in the browser (no Node imports here).
  * Node file access lives in "kdumpkit/node".
  */
+export * from "./btf/index.js";
 export * from "./bytes/cursor.js";
 export * from "./bytes/hexdump.js";
 export * from "./bytes/source.js";
@@ -23,13 +24,18 @@ export * from "./elf/writer.js";
 export * from "./elfcorehdr/index.js";
 export * from "./errors.js";
 export * from "./kernel/linux.js";
+export * from "./kernel/modules.js";
 export * from "./kernel/panic.js";
 export * from "./kernel/printk.js";
+export * from "./kernel/summary.js";
 export * from "./kernel/system-map.js";
+export * from "./kernel/tasks.js";
+export * from "./kernel/view.js";
 export * from "./kernel/x86_64.js";
 export * from "./kimage/index.js";
 export * from "./memmap/index.js";
 export * from "./notes/index.js";
+export * from "./symbols/index.js";
 export * from "./xen/index.js";
 export * from "./xlat/linux-x86_64.js";
 export * from "./xlat/x86_64.js";

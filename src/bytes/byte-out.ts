@@ -44,9 +44,20 @@ export class ByteOut {
     this.room(n);
     for (let i = 0; i < n; i++) this.buf[this.pos++] = 0x20;
   }
-  /** A non-negative integer below 2^32 in decimal. */
+  /** A non-negative integer below 2^32 in decimal (no string made). */
   dec(v: number): void {
-    this.ascii(String(v));
+    this.decPad(v, 0);
+  }
+  /** A non-negative integer below 2^32 in decimal, right-aligned with spaces in `width`. */
+  decPad(v: number, width: number): void {
+    let n = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    const w = n > width ? n : width;
+    this.room(w);
+    const end = this.pos + w;
+    for (let i = this.pos; i < end - n; i++) this.buf[i] = 0x20;
+    for (let i = end - 1, t = v; i >= end - n; i--, t = Math.floor(t / 10)) this.buf[i] = 0x30 + (t % 10);
+    this.pos = end;
   }
   /** `width` hex digits of a uint32 (zero padded). */
   hex32(v: number, width: number): void {
@@ -82,9 +93,7 @@ export class ByteOut {
    */
   size5(hi: number, lo: number): void {
     if (hi === 0 && lo < 100_000) {
-      const s = String(lo);
-      this.spaces(5 - s.length);
-      this.ascii(s);
+      this.decPad(lo, 5);
       return;
     }
     this.ascii("0x");
@@ -95,7 +104,12 @@ export class ByteOut {
     let e = at;
     while (e < tab.length && tab[e] !== 0) e++;
     if (!json) {
-      this.bytes(tab.subarray(at, e));
+      // a byte loop, not tab.subarray: one view object per symbol kept the GC busy
+      this.room(e - at);
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = at; i < e; i++) buf[p++] = tab[i]!;
+      this.pos = p;
       return;
     }
     let plain = true;
@@ -106,7 +120,12 @@ export class ByteOut {
         break;
       }
     }
-    if (plain) this.bytes(tab.subarray(at, e));
-    else this.bytes(enc.encode(JSON.stringify(new TextDecoder().decode(tab.subarray(at, e))).slice(1, -1)));
+    if (plain) {
+      this.room(e - at);
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = at; i < e; i++) buf[p++] = tab[i]!;
+      this.pos = p;
+    } else this.bytes(enc.encode(JSON.stringify(new TextDecoder().decode(tab.subarray(at, e))).slice(1, -1)));
   }
 }

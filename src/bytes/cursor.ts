@@ -136,8 +136,10 @@ export class Cursor {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: false });
+/** Made on first use: a TextDecoder costs a short CLI run ~1 ms to create at load time. */
+let utf8: TextDecoder | undefined;
 export function decodeText(b: Uint8Array): string {
+  utf8 ??= new TextDecoder("utf-8", { fatal: false });
   return utf8.decode(b);
 }
 

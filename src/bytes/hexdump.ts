@@ -2,8 +2,21 @@
 import { LimitError } from "../errors.js";
 import type { SyncByteSource } from "./source.js";
 
+export interface XxdOptions {
+  /** Bytes per line (xxd -c), default 16. */
+  width?: number;
+  /** Bytes per group (xxd -g), default 2; 0 for one group per line. */
+  group?: number;
+  /**
+   * xxd -a: a run of all-zero lines shows its first line, then "*" for the lines skipped; the
+   * last line of the input is always shown, and a run of one skipped line shows that line.
+   */
+  autoskip?: boolean;
+}
+
 /** One xxd line: "00000010: 0100 3e00 0100 0000 0010 0001 0000 0000  ..>............." */
-export function xxdLine(addr: number, bytes: Uint8Array, width = 16): string {
+export function xxdLine(addr: number, bytes: Uint8Array, width = 16, group = 2): string {
+  const g = group > 0 ? group : width;
   let hex = "";
   let ascii = "";
   for (let i = 0; i < width; i++) {
@@ -12,15 +25,42 @@ export function xxdLine(addr: number, bytes: Uint8Array, width = 16): string {
       hex += b.toString(16).padStart(2, "0");
       ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
     } else hex += "  ";
-    if (i % 2 === 1) hex += " ";
+    // every group, the last partial one too, is followed by a space (xxd pads short lines)
+    if ((i + 1) % g === 0 || i === width - 1) hex += " ";
   }
   return `${addr.toString(16).padStart(8, "0")}: ${hex} ${ascii}`;
 }
 
-export function xxd(bytes: Uint8Array, startAddress: number, width = 16): string[] {
+export function xxd(bytes: Uint8Array, startAddress: number, opts: XxdOptions | number = {}): string[] {
+  const o = typeof opts === "number" ? { width: opts } : opts;
+  const width = o.width ?? 16;
+  const group = o.group ?? 2;
   const lines: string[] = [];
-  for (let o = 0; o < bytes.length; o += width)
-    lines.push(xxdLine(startAddress + o, bytes.subarray(o, o + width), width));
+  // xxd.c's xxdline(): the second zero line of a run is kept aside; a run ending after it
+  // shows it, a longer run shows "*"; the input's last line is always printed
+  let zeroSeen = 0;
+  let kept = "";
+  for (let at = 0; at < bytes.length; at += width) {
+    const chunk = bytes.subarray(at, at + width);
+    const line = xxdLine(startAddress + at, chunk, width, group);
+    const last = at + width >= bytes.length;
+    const zero = o.autoskip === true && chunk.every((b) => b === 0);
+    if (!zero) {
+      if (zeroSeen === 2) lines.push(kept);
+      else if (zeroSeen > 2) lines.push("*");
+      lines.push(line);
+      zeroSeen = 0;
+      continue;
+    }
+    zeroSeen++;
+    if (zeroSeen === 1) lines.push(line);
+    else if (zeroSeen === 2) kept = line;
+    if (last && zeroSeen > 1) {
+      if (zeroSeen === 3) lines.push(kept);
+      else if (zeroSeen > 3) lines.push("*");
+      lines.push(line);
+    }
+  }
   return lines;
 }
 

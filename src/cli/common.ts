@@ -1,4 +1,5 @@
-import { KdumpkitError } from "../errors.js";
+import { KdumpkitError, rethrowMissing } from "../errors.js";
+import { type Output, prepareOutput } from "../node/output.js";
 
 /** What a verb gets: its arguments (after the verb name) and where to write. */
 export interface VerbContext {
@@ -21,22 +22,9 @@ export interface Verb {
 /** A usage error: printed with the verb's usage, exit status 2. */
 export class UsageError extends Error {}
 
-/**
- * JSON for the CLI: every bigint (64-bit quantity) becomes a "0x…" string, Uint8Array a hex
- * string. Callers convert other 64-bit numbers to bigint first when they want them in hex.
- */
-export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => {
-      if (typeof v === "bigint") return `0x${BigInt.asUintN(64, v).toString(16)}`;
-      if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
-      if (v instanceof Map) return Object.fromEntries(v);
-      return v;
-    },
-    2,
-  );
-}
+// JSON and counts are formatted in src/report (shared with the web app)
+export { toJson } from "../report/json.js";
+export { counted } from "../report/text.js";
 
 /** Parse a number given on the command line: 0x… hex, or decimal; K/M/G suffixes allowed. */
 export function parseNumber(s: string, what = "number"): number {
@@ -58,7 +46,8 @@ export function parseAddress(s: string): bigint {
     if (t.startsWith("0x")) return BigInt(t);
     if (/^[0-9a-f]+$/.test(t) && /[a-f]/.test(t)) return BigInt(`0x${t}`);
     return BigInt(t);
-  } catch {
+  } catch (e) {
+    rethrowMissing(e);
     throw new UsageError(`bad address: ${s}`);
   }
 }
@@ -66,8 +55,47 @@ export function parseAddress(s: string): bigint {
 /** One line for an error: typed errors print their message, others their name too. */
 export function describeError(e: unknown): string {
   if (e instanceof KdumpkitError) return `${e.name}: ${e.message}`;
-  if (e instanceof Error) return e.message;
+  const errno = e as NodeJS.ErrnoException;
+  if (e instanceof Error && errno.code && errno.syscall) return describeErrno(errno);
+  if (e instanceof Error) return e.message.split("\n")[0]!;
   return String(e);
+}
+
+/** A Node system error as one line naming the file: "FILE: no such file or directory". */
+function describeErrno(e: NodeJS.ErrnoException): string {
+  const what: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EISDIR: "is a directory (a file is expected)",
+    ENOTDIR: "a path component is not a directory",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOSPC: "no space left on device",
+    EROFS: "read-only file system",
+    EIO: "input/output error",
+    ELOOP: "too many levels of symbolic links",
+    EMFILE: "too many open files",
+  };
+  const text = what[e.code!] ?? `${e.code} (${e.syscall})`;
+  return e.path ? `${e.path}: ${text}` : text;
+}
+
+/**
+ * The output target for an output option (`-o FILE`, `--svg FILE`): checked now, before any
+ * work (refuses the inputs themselves, directories, unwritable places: exit 2), `-` meaning
+ * standard output. Write with `await out.write(text)` or `out.open()` → positioned writes →
+ * `await sink.commit()`. Every verb's outputs go through here (src/node/output.ts).
+ */
+export function outputTarget(
+  ctx: VerbContext,
+  name: string,
+  inputs: readonly (string | undefined)[],
+  option = "-o",
+): Output {
+  return prepareOutput(name, {
+    inputs: inputs.filter((i): i is string => i !== undefined),
+    option,
+    stdout: (b) => ctx.stdout(b),
+  });
 }
 
 /** A progress bar on a TTY (stderr); no output otherwise. */

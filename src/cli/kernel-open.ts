@@ -2,10 +2,9 @@
  * Open a dump for the kernel verbs (dmesg, vtop, rd): the Dump (physical reads), its
  * VMCOREINFO and the x86_64 kernel address space built from them.
  */
-import * as fs from "node:fs";
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
-import { FormatError } from "../errors.js";
+import { FormatError, rethrowMissing } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
@@ -15,6 +14,7 @@ export { writeFileAtomic } from "../node/sink.js";
 
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { progressBar, UsageError, type VerbContext } from "./common.js";
+import { openDumpArgs, readTextInput } from "./input.js";
 
 export interface KernelDump {
   dump: Dump;
@@ -51,14 +51,38 @@ export function openKernelSource(
   return kernelDump(dump, name, () => {});
 }
 
-export function openKernelDump(ctx: VerbContext, file: string, opts: KernelOpenOptions = {}): KernelDump {
+/**
+ * The kernel view of a dump named on the command line (one file or every part of a split
+ * set), opened through the CLI's shared input helper (checked, named, interruptible).
+ */
+export async function openKernelArgs(
+  ctx: VerbContext,
+  parts: string | readonly string[],
+  opts: KernelOpenOptions = {},
+): Promise<KernelDump> {
+  const f = await openDumpArgs(ctx, parts, { zeroExcluded: opts.zeroExcluded ?? false });
+  try {
+    return kernelDump(f.dump, typeof parts === "string" ? parts : parts.join(" "), () => f.close());
+  } catch (e) {
+    f.close();
+    throw e;
+  }
+}
+
+/** Synchronous form for older callers; prefer openKernelArgs. */
+export function openKernelDump(
+  ctx: VerbContext,
+  file: string | string[],
+  opts: KernelOpenOptions = {},
+): KernelDump {
   const f = openDumpFile(file, {
     zeroExcluded: opts.zeroExcluded ?? false,
     onProgress: progressBar(ctx, `decompressing ${file}`),
   });
   try {
-    return kernelDump(f.dump, file, () => f.close());
+    return kernelDump(f.dump, typeof file === "string" ? file : file.join(" "), () => f.close());
   } catch (e) {
+    rethrowMissing(e);
     f.close();
     throw e;
   }
@@ -66,7 +90,10 @@ export function openKernelDump(ctx: VerbContext, file: string, opts: KernelOpenO
 
 /** Load a System.map and move it by the dump's KERNELOFFSET. */
 export function loadSystemMap(file: string, dump: KernelDump): SystemMap {
-  return new SystemMap(fs.readFileSync(file, "latin1"), dump.kernel.facts.kernelOffset);
+  return new SystemMap(
+    readTextInput(file, "--system-map", "a System.map (text)"),
+    dump.kernel.facts.kernelOffset,
+  );
 }
 
 /**

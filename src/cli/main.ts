@@ -1,3 +1,4 @@
+import { resetOutputClaims, writeFully } from "../node/output.js";
 import { describeError, UsageError, type VerbContext } from "./common.js";
 import { verbs } from "./verbs/index.js";
 
@@ -19,9 +20,14 @@ async function help(): Promise<string> {
 export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">> = {}): Promise<number> {
   const ctx: VerbContext = {
     args: argv.slice(1),
-    stdout: io.stdout ?? ((s) => process.stdout.write(s)),
+    // synchronous writes: a closed pipe (EPIPE) stops the run at once, and output never piles
+    // up in memory behind a slow reader
+    stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
     stderr: io.stderr ?? ((s) => process.stderr.write(s)),
-    tty: io.tty ?? Boolean(process.stderr.isTTY),
+    // asked only by verbs that draw progress: creating process.stderr costs a short run ~1 ms
+    get tty() {
+      return io.tty ?? Boolean(process.stderr.isTTY);
+    },
   };
   const name = argv[0];
   if (!name || name === "--help" || name === "-h" || name === "help") {
@@ -37,6 +43,7 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     ctx.stderr(`kdumpkit: unknown verb '${name}'\n${await help()}`);
     return 2;
   }
+  resetOutputClaims();
   const verb = await entry[1]();
   if (ctx.args.includes("--help") || (ctx.args.includes("-h") && verb.name !== "elf")) {
     ctx.stdout(`${verb.usage.trimEnd()}\n`);
@@ -45,12 +52,42 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
   try {
     return await verb.run(ctx);
   } catch (e) {
-    if (e instanceof UsageError) {
-      ctx.stderr(`kdumpkit ${verb.name}: ${e.message}\n${verb.usage.trimEnd()}\n`);
+    // the reader went away (`kdumpkit dmesg DUMP | head -1`): stop quietly, like other tools
+    if ((e as NodeJS.ErrnoException).code === "EPIPE") return 0;
+    if ((e as { usage?: unknown }).usage === true) {
+      // an output refused before any work (it is an input, a directory…): one line, exit 2
+      ctx.stderr(`kdumpkit ${verb.name}: ${describeError(e)}\n`);
+      return 2;
+    }
+    if (isUsageError(e)) {
+      // one line and where to look, not the whole usage text (exit 2)
+      ctx.stderr(
+        `kdumpkit ${verb.name}: ${usageLine(e)}\nTry 'kdumpkit ${verb.name} --help' for the options.\n`,
+      );
       return 2;
     }
     ctx.stderr(`kdumpkit ${verb.name}: ${describeError(e)}\n`);
     if (process.env.KDUMPKIT_DEBUG && e instanceof Error) ctx.stderr(`${e.stack}\n`);
     return 1;
   }
+}
+
+/** Usage errors: ours, an output refused before work (same as an input…), and parseArgs's. */
+function isUsageError(e: unknown): boolean {
+  if (e instanceof UsageError) return true;
+  if ((e as { usage?: unknown }).usage === true) return true;
+  const code = (e as NodeJS.ErrnoException).code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}
+
+/** parseArgs's messages made one line ("Unknown option '--x'. To specify…" has a stray quote). */
+function usageLine(e: unknown): string {
+  const m = describeError(e);
+  const unknown = /^Unknown option '([^']+)'/.exec(m);
+  if (unknown) return `unknown option '${unknown[1]}'`;
+  const missing = /^Option '(?:-(\w), )?(--[\w-]+)[^']*' argument missing/.exec(m);
+  if (missing) return `option ${missing[1] ? `-${missing[1]}/` : ""}${missing[2]} needs a value`;
+  const unexpected = /^Unexpected argument '([^']+)'/.exec(m);
+  if (unexpected) return `unexpected argument '${unexpected[1]}'`;
+  return m.replace(/\. To specify.*$/, "");
 }

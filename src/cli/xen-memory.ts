@@ -4,11 +4,10 @@
  * pseudo-physical (--domain 0 --phys) and kernel-virtual (--domain 0 --virt) addresses.
  * The translation logic lives in src/xen/; this file only opens files and resolves names.
  */
-import * as fs from "node:fs";
 import type { PhysReader } from "../dump/types.js";
 import { ElfFile } from "../elf/reader.js";
 import { PT_NOTE } from "../elf/types.js";
-import { AddressError, FormatError, hex } from "../errors.js";
+import { AddressError, FormatError, hex, rethrowMissing } from "../errors.js";
 import { parseKexecDebug } from "../memmap/kexec-debug.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
@@ -18,6 +17,7 @@ import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
 import { SymbolTable } from "../xen/symbols.js";
 import type { X86_64Walk } from "../xlat/x86_64.js";
 import { parseAddress, parseNumber, UsageError } from "./common.js";
+import { checkInput, InputError, readTextInput } from "./input.js";
 
 export type XenSpace = "xen-virtual" | "machine" | "dom0-physical" | "dom0-virtual";
 
@@ -40,7 +40,7 @@ export interface XenCliFiles {
  */
 function vmcoreinfoAddress(files: XenCliFiles, mem: PhysReader): number | undefined {
   if (files.kexecDebug !== undefined) {
-    const d = parseKexecDebug(fs.readFileSync(files.kexecDebug, "latin1"));
+    const d = parseKexecDebug(readTextInput(files.kexecDebug, "--kexec-debug", "kexec -d output (text)"));
     const ph = d.phdrs.find((p) => p.label === "vmcoreinfo header");
     if (!ph) throw new FormatError(`${files.kexecDebug}: no "vmcoreinfo header" line (kexec -d output?)`);
     return ph.paddr;
@@ -55,7 +55,8 @@ function vmcoreinfoAddress(files: XenCliFiles, mem: PhysReader): number | undefi
           const b = mem.readPhys(Number(ph.paddr), 27);
           if (new TextDecoder("latin1").decode(b.subarray(12, 26)) === "VMCOREINFO_XEN")
             return Number(ph.paddr);
-        } catch {
+        } catch (e) {
+          rethrowMissing(e);
           // that note's memory is not in the dump
         }
       }
@@ -77,21 +78,41 @@ export interface XenSession {
   close(): void;
 }
 
-export function readSymbolFile(path: string): SymbolTable {
+export function readSymbolFile(path: string, option?: "--xen-syms" | "--system-map"): SymbolTable {
+  checkInput(path, option === "--system-map" ? "a System.map" : "xen-syms (ELF) or its .map");
   const src = new NodeFileSource(path);
+  let t: SymbolTable;
   try {
-    return SymbolTable.fromFile(src);
+    t = SymbolTable.fromFile(src);
+  } catch (e) {
+    if (option && e instanceof FormatError) throw new FormatError(`${option} ${path}: ${e.message}`);
+    throw e;
   } finally {
     src.close();
   }
+  // a Linux map where Xen's is expected (or the reverse): say which it is, not "symbol not found"
+  const linux = t.get("linux_banner") !== undefined;
+  const xen = t.get("start_xen") !== undefined || t.get("__start_xen") !== undefined;
+  if (option === "--xen-syms" && linux && !xen)
+    throw new InputError(
+      `--xen-syms ${path}: a Linux kernel symbol table (it has linux_banner), not Xen's; give xen-syms or xen-syms.map (the Linux System.map goes with --system-map)`,
+    );
+  if (option === "--system-map" && xen && !linux)
+    throw new InputError(
+      `--system-map ${path}: Xen's symbol table (it has start_xen), not a Linux System.map; it goes with --xen-syms`,
+    );
+  return t;
 }
 
 /** Open a Xen host dump with its optional companion files. */
 export function openXenSession(path: string, files: XenCliFiles = {}): XenSession {
-  const xenSyms = files.xenSyms !== undefined ? readSymbolFile(files.xenSyms) : undefined;
-  const systemMap = files.systemMap !== undefined ? readSymbolFile(files.systemMap) : undefined;
-  const iomem = files.iomem !== undefined ? fs.readFileSync(files.iomem, "latin1") : undefined;
-  const file = openDumpFile(path);
+  const xenSyms = files.xenSyms !== undefined ? readSymbolFile(files.xenSyms, "--xen-syms") : undefined;
+  const systemMap =
+    files.systemMap !== undefined ? readSymbolFile(files.systemMap, "--system-map") : undefined;
+  const iomem =
+    files.iomem !== undefined ? readTextInput(files.iomem, "--iomem", "/proc/iomem (text)") : undefined;
+  checkInput(path);
+  const file = openDumpFile(path, { expect: "known" });
   try {
     // Without Xen notes (a QEMU dump of a running Xen host) xen-syms alone can place Xen
     const noNotes = !isXenHostDump(file.dump);
@@ -128,6 +149,7 @@ export function openXenSession(path: string, files: XenCliFiles = {}): XenSessio
     if (systemMap) s.systemMap = systemMap;
     return s;
   } catch (e) {
+    rethrowMissing(e);
     file.close();
     throw e;
   }

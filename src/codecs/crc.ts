@@ -2,9 +2,11 @@
  * Checksums used by the payload containers: CRC-32 (IEEE, reflected: gzip, xz, lzop's
  * optional crc32), CRC-32 in bzip2's non-reflected form, CRC-64 (ECMA-182, reflected: xz),
  * Adler-32 (lzop). Table driven, slicing-by-1; on the 65 MB vmlinux CRC-32 costs ~0.1 s.
+ * The tables are built on first use: module evaluation is on every CLI run's path.
  */
 
-const CRC32_TABLE = /* @__PURE__ */ (() => {
+let CRC32_TABLE_: ReturnType<typeof make_CRC32_TABLE> | undefined;
+function make_CRC32_TABLE() {
   const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -12,26 +14,36 @@ const CRC32_TABLE = /* @__PURE__ */ (() => {
     t[n] = c;
   }
   return t;
-})();
+}
+function crc32table() {
+  if (!CRC32_TABLE_) CRC32_TABLE_ = make_CRC32_TABLE();
+  return CRC32_TABLE_;
+}
 
 /** Slicing-by-4 tables: T[k][n] = CRC of byte n followed by k zero bytes (3x the speed of 1). */
-const CRC32_SLICE = /* @__PURE__ */ (() => {
+let CRC32_SLICE_: ReturnType<typeof make_CRC32_SLICE> | undefined;
+function make_CRC32_SLICE() {
   const t = new Int32Array(256 * 4);
-  t.set(CRC32_TABLE);
+  const base = crc32table();
+  t.set(base);
   for (let n = 0; n < 256; n++) {
-    let c = CRC32_TABLE[n]!;
+    let c = base[n]!;
     for (let k = 1; k < 4; k++) {
-      c = CRC32_TABLE[c & 0xff]! ^ (c >>> 8);
+      c = base[c & 0xff]! ^ (c >>> 8);
       t[k * 256 + n] = c;
     }
   }
   return t;
-})();
+}
+function crc32slice() {
+  if (!CRC32_SLICE_) CRC32_SLICE_ = make_CRC32_SLICE();
+  return CRC32_SLICE_;
+}
 
 /** CRC-32 (IEEE 802.3) of data, continuing from `crc` (0 to start). */
 export function crc32(data: Uint8Array, crc = 0): number {
   let c = ~crc;
-  const t = CRC32_SLICE;
+  const t = crc32slice();
   const n = data.length;
   let i = 0;
   const n4 = n - (n & 3);
@@ -46,7 +58,8 @@ export function crc32(data: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-const CRC32_BE_TABLE = /* @__PURE__ */ (() => {
+let CRC32_BE_TABLE_: ReturnType<typeof make_CRC32_BE_TABLE> | undefined;
+function make_CRC32_BE_TABLE() {
   const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n << 24;
@@ -54,12 +67,16 @@ const CRC32_BE_TABLE = /* @__PURE__ */ (() => {
     t[n] = c;
   }
   return t;
-})();
+}
+function crc32betable() {
+  if (!CRC32_BE_TABLE_) CRC32_BE_TABLE_ = make_CRC32_BE_TABLE();
+  return CRC32_BE_TABLE_;
+}
 
 /** bzip2's CRC-32: same polynomial, MSB first, no reflection. */
 export function crc32be(data: Uint8Array, start: number, end: number, crc = 0xffffffff): number {
   let c = crc | 0;
-  const t = CRC32_BE_TABLE;
+  const t = crc32betable();
   for (let i = start; i < end; i++) {
     const d = data[i]!;
     c = t[((c >>> 24) ^ d) & 0xff]! ^ (c << 8);
@@ -68,7 +85,8 @@ export function crc32be(data: Uint8Array, start: number, end: number, crc = 0xff
 }
 
 /** CRC-64/XZ table as [lo, hi] uint32 pairs (no BigInt in the loop). */
-const CRC64_TABLE = /* @__PURE__ */ (() => {
+let CRC64_TABLE_: ReturnType<typeof make_CRC64_TABLE> | undefined;
+function make_CRC64_TABLE() {
   const lo = new Uint32Array(256);
   const hi = new Uint32Array(256);
   // polynomial 0xC96C5795D7870F42 (reflected ECMA-182)
@@ -90,11 +108,15 @@ const CRC64_TABLE = /* @__PURE__ */ (() => {
     hi[n] = h;
   }
   return { lo, hi };
-})();
+}
+function crc64table() {
+  if (!CRC64_TABLE_) CRC64_TABLE_ = make_CRC64_TABLE();
+  return CRC64_TABLE_;
+}
 
 /** CRC-64/XZ of data as a bigint. */
 export function crc64(data: Uint8Array): bigint {
-  const { lo: tl, hi: th } = CRC64_TABLE;
+  const { lo: tl, hi: th } = crc64table();
   let l = 0xffffffff;
   let h = 0xffffffff;
   for (let i = 0; i < data.length; i++) {

@@ -137,6 +137,9 @@ function le32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
 
+/** Output allowed past a declared size before decoding is stopped as a bomb. */
+const DECLARED_SLACK = 16 << 20;
+
 /** Decode a compressed kernel payload (or any single compressed stream). */
 export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): PayloadResult {
   const codec = opts.codec ? payloadCodec(opts.codec) : detectPayloadCodec(input);
@@ -157,11 +160,30 @@ export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): Pay
     // Preallocate from the trailer only as far as a plausible ratio: a forged trailer must not
     // make a small file allocate the whole ceiling (kernels compress 4–10:1; growth covers more).
     dopts.sizeHint = Math.min(trailerSize, input.length * 64 + (1 << 20));
+    // and decoding stops where the declared size is passed (plus slack for odd trailers):
+    // a bomb behind a small trailer costs the declared size, not the 1 GiB ceiling
+    dopts.maxOutput = Math.min(max, trailerSize + DECLARED_SLACK);
     if (codec.cutTrailer) body = input.subarray(0, input.length - 4);
+  } else if (codec.name === "gzip" && input.length >= 18 && opts.sizeHint === undefined) {
+    // a lone gzip stream declares its size (ISIZE, modulo 2^32: kernels are far below 4 GiB)
+    const isize = le32(input, input.length - 4);
+    dopts.maxOutput = Math.min(max, isize + DECLARED_SLACK);
   }
+  const declared = dopts.maxOutput !== undefined && dopts.maxOutput < max ? dopts.maxOutput : undefined;
   if (opts.sizeHint !== undefined) dopts.sizeHint = opts.sizeHint;
   if (opts.onProgress) dopts.onProgress = opts.onProgress;
-  const r = codec.decode(body, dopts);
+  let r: ReturnType<typeof codec.decode>;
+  try {
+    r = codec.decode(body, dopts);
+  } catch (e) {
+    // past the declared size: a corrupt stream or a bomb, either way not this payload
+    if (declared !== undefined && e instanceof LimitError)
+      throw new DecompressError(
+        codec.name,
+        `decodes past the ${declared - DECLARED_SLACK} bytes its trailer declares (corrupt, or a decompression bomb)`,
+      );
+    throw e;
+  }
   opts.onProgress?.(input.length, input.length);
   const consumed = r.consumed ?? body.length;
   let slack = body.length - consumed;

@@ -7,6 +7,7 @@
  */
 import { Writer } from "../bytes/cursor.js";
 import type { Dump } from "../dump/index.js";
+import type { PageRun } from "../dump/types.js";
 import {
   EM_386,
   EM_AARCH64,
@@ -40,6 +41,10 @@ const EM_BY_ARCH: Record<string, number> = {
 
 export interface ElfWriteOptions {
   onProgress?: (done: number, total: number) => void;
+  /** The memory map to write (default: the dump's; convert passes the filtered plan's). */
+  map?: PageRun[];
+  /** Notes added after the dump's own (convert's KDUMPKIT producer note). */
+  extraNotes?: { name: string; type: number; desc: Uint8Array }[];
   /** File alignment of segment data (default: the page size). */
   align?: number;
 }
@@ -51,11 +56,11 @@ interface Load {
   offset: number;
 }
 
-/** The PT_LOAD plan for a dump's memory map. */
-export function planLoads(dump: Dump): Load[] {
+/** The PT_LOAD plan for a memory map. */
+export function planLoads(map: readonly PageRun[]): Load[] {
   const loads: Load[] = [];
   let cur: Load | undefined;
-  for (const r of dump.memoryMap()) {
+  for (const r of map) {
     const bytes = r.state === "present" || r.state === "zero";
     const contiguous = cur && cur.paddr + cur.memsz === r.start;
     if (bytes) {
@@ -86,8 +91,9 @@ export function dumpToElf(dump: Dump, sink: ByteSink, opts: ElfWriteOptions = {}
   const notes = dump.notes.map((n) => ({ name: n.name, type: n.type, desc: n.desc }));
   if (dump.vmcoreinfo && !notes.some((n) => n.name === "VMCOREINFO"))
     notes.push({ name: "VMCOREINFO", type: 0, desc: new TextEncoder().encode(dump.vmcoreinfo.text) });
+  notes.push(...(opts.extraNotes ?? []));
   const noteBytes = encodeNotes(notes, le);
-  const loads = planLoads(dump);
+  const loads = planLoads(opts.map ?? dump.memoryMap());
   const phnum = loads.length + 1;
   if (phnum >= 0xffff) throw new UnsupportedError(`${phnum} program headers (PN_XNUM output)`);
   const ehsize = cls === 64 ? 64 : 52;

@@ -6,7 +6,7 @@
  * single bitmap), by the unit tests that exercise the reader.
  */
 import type { PageCompressor } from "../codecs/pages.js";
-import { KDUMP_SIGNATURE } from "../dump/diskdump.js";
+import { DUMP_DH_COMPRESSED_INCOMPLETE, KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
 import type { PageRun, Utsname } from "../dump/types.js";
 import { FormatError, LimitError, MissingDataError } from "../errors.js";
@@ -18,6 +18,12 @@ export interface KdumpPageSource {
   readonly maxPfn: number;
   exists(pfn: number): boolean;
   dumpable(pfn: number): boolean;
+  /**
+   * A dumpable page whose bytes the input did not have (missing from a truncated file, or
+   * not written by its producer): written with an empty descriptor and the file marked
+   * INCOMPLETE, so readers say "not dumped" instead of inventing bytes.
+   */
+  notDumped?(pfn: number): boolean;
   readPage(pfn: number, into: Uint8Array): void;
 }
 
@@ -49,16 +55,38 @@ export interface KdumpWriteOptions {
    * from src/node/dump.ts, as makedumpfile -c writes) or none (the default).
    */
   compress?: "none" | PageCompressor;
-  /** Point all-zero pages at one shared zero page (default true, as makedumpfile does). */
+  /**
+   * Point all-zero pages at one shared zero page (default true; makedumpfile does it at dump
+   * levels with bit 1, and compresses each zero page on its own otherwise).
+   */
   zeroPage?: boolean;
+  /** Mark the output INCOMPLETE (DUMP_DH_COMPRESSED_INCOMPLETE) even if no page is not-dumped. */
+  incomplete?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface KdumpWriteResult {
   size: number;
+  /** Pages in the 2nd bitmap (with data, zero, or not dumped). */
   dumped: number;
   zero: number;
   compressed: number;
+  /** Pages written with an empty descriptor (not in the input). */
+  notDumped: number;
+}
+
+/**
+ * Compresses pages in batches, possibly elsewhere (worker threads): `pages` holds `count`
+ * pages end to end; the result gives each page's compressed size (0: store it raw) and the
+ * compressed bytes end to end. Results are consumed in submission order.
+ */
+export interface BatchCompressor {
+  /** page_desc.flags of a compressed page. */
+  readonly flag: number;
+  compress(
+    pages: Uint8Array,
+    count: number,
+  ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
 }
 
 const te = new TextEncoder();
@@ -128,12 +156,8 @@ function isZero(b: Uint8Array): boolean {
   return true;
 }
 
-/** Write a kdump-compressed file (or one split part) to `sink`. */
-export function writeKdump(
-  pages: KdumpPageSource,
-  sink: ByteSink,
-  opts: KdumpWriteOptions = {},
-): KdumpWriteResult {
+/** Headers and bitmaps of a kdump-compressed file (or split part); the pages come after. */
+function layoutKdump(pages: KdumpPageSource, sink: ByteSink, opts: KdumpWriteOptions) {
   const bs = pages.pageSize;
   const le = opts.littleEndian ?? true;
   const ws = opts.wordSize ?? 8;
@@ -171,17 +195,19 @@ export function writeKdump(
   const bitmap = new Uint8Array(bitmapBytes);
   const dumpOff = opts.singleBitmap ? 0 : half;
   let nDump = 0;
+  let incomplete = opts.incomplete ?? false;
   for (let pfn = 0; pfn < maxPfn; pfn++) {
     const ex = pages.exists(pfn);
     if (ex && !opts.singleBitmap) bitmap[pfn >>> 3]! |= 1 << (pfn & 7);
     if (ex && pfn >= startPfn && pfn < endPfn && pages.dumpable(pfn)) {
       bitmap[dumpOff + (pfn >>> 3)]! |= 1 << (pfn & 7);
       nDump++;
+      if (!incomplete && pages.notDumped?.(pfn)) incomplete = true;
     }
   }
   const descOff = bitmapOff + bitmapBytes;
   const zeroOff = descOff + nDump * 24;
-  let dataOff = zeroOff + (zeroPage ? bs : 0);
+  const dataOff = zeroOff + (zeroPage ? bs : 0);
 
   // ---- header block
   const head = new Uint8Array(bs);
@@ -203,7 +229,11 @@ export function writeKdump(
     hv.setUint32(tv + 4, ts.usec >>> 0, le);
   }
   const base = tv + 2 * ws;
-  hv.setUint32(base, opts.status ?? (compress ? compress.flag : 0), le);
+  hv.setUint32(
+    base,
+    (opts.status ?? (compress ? compress.flag : 0)) | (incomplete ? DUMP_DH_COMPRESSED_INCOMPLETE : 0),
+    le,
+  );
   hv.setInt32(base + 4, bs, le);
   hv.setInt32(base + 8, subHdrBlocks, le);
   hv.setUint32(base + 12, bitmapBytes / bs, le);
@@ -233,64 +263,190 @@ export function writeKdump(
   sink.write(bitmapOff, bitmap);
   if (zeroPage) sink.write(zeroOff, new Uint8Array(bs));
 
-  // ---- descriptors and data, buffered
-  const page = new Uint8Array(bs);
-  const descBuf = new Uint8Array(24 * 4096);
-  const dd = new DataView(descBuf.buffer);
-  let descN = 0;
-  let descAt = descOff;
-  const dataBuf = new Uint8Array(1 << 20);
-  let dataN = 0;
-  let dataAt = dataOff;
-  const flushDesc = () => {
-    if (descN) sink.write(descAt, descBuf.subarray(0, descN * 24));
-    descAt += descN * 24;
-    descN = 0;
-  };
-  const flushData = () => {
-    if (dataN) sink.write(dataAt, dataBuf.subarray(0, dataN));
-    dataAt += dataN;
-    dataN = 0;
-  };
-  const desc = (offset: number, size: number, flags: number) => {
-    const o = descN * 24;
-    dd.setBigUint64(o, BigInt(offset), le);
-    dd.setUint32(o + 8, size, le);
-    dd.setUint32(o + 12, flags, le);
-    dd.setBigUint64(o + 16, 0n, le);
-    if (++descN === 4096) flushDesc();
-  };
-  let done = 0;
-  let zero = 0;
-  let compressed = 0;
-  for (let pfn = startPfn; pfn < endPfn; pfn++) {
-    if (!(bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7)))) continue;
-    pages.readPage(pfn, page);
-    if (zeroPage && isZero(page)) {
-      desc(zeroOff, bs, 0);
-      zero++;
-    } else {
-      let data: Uint8Array = page;
-      let flags = 0;
-      const c = compress?.fn(page);
-      if (c && c.length < bs) {
-        data = c;
-        flags = compress!.flag;
-        compressed++;
-      }
-      if (dataN + data.length > dataBuf.length) flushData();
-      desc(dataOff, data.length, flags);
-      dataBuf.set(data, dataN);
-      dataN += data.length;
-      dataOff += data.length;
-    }
-    done++;
-    if ((done & 1023) === 0) opts.onProgress?.(done, nDump);
+  const emit = new PageEmitter(sink, { le, bs, descOff, zeroOff, dataOff });
+  return { pages, bitmap, dumpOff, startPfn, endPfn, nDump, zeroPage, emit, bitmapOff, sink, opts };
+}
+
+/** Descriptors and page data, buffered into large writes. */
+class PageEmitter {
+  private readonly descBuf = new Uint8Array(24 * 4096);
+  private readonly dd = new DataView(this.descBuf.buffer);
+  private descN = 0;
+  private descAt: number;
+  private readonly dataBuf = new Uint8Array(1 << 20);
+  private dataN = 0;
+  private dataAt: number;
+  dataOff: number;
+  zero = 0;
+  compressed = 0;
+  notDumped = 0;
+  done = 0;
+  constructor(
+    private readonly sink: ByteSink,
+    private readonly l: { le: boolean; bs: number; descOff: number; zeroOff: number; dataOff: number },
+  ) {
+    this.descAt = l.descOff;
+    this.dataAt = l.dataOff;
+    this.dataOff = l.dataOff;
   }
-  flushDesc();
-  flushData();
-  opts.onProgress?.(nDump, nDump);
-  return { size: dataOff, dumped: nDump, zero, compressed };
+  private flushDesc(): void {
+    if (this.descN) this.sink.write(this.descAt, this.descBuf.subarray(0, this.descN * 24));
+    this.descAt += this.descN * 24;
+    this.descN = 0;
+  }
+  private flushData(): void {
+    if (this.dataN) this.sink.write(this.dataAt, this.dataBuf.subarray(0, this.dataN));
+    this.dataAt += this.dataN;
+    this.dataN = 0;
+  }
+  private desc(offset: number, size: number, flags: number): void {
+    const o = this.descN * 24;
+    const dd = this.dd;
+    dd.setBigUint64(o, BigInt(offset), this.l.le);
+    dd.setUint32(o + 8, size, this.l.le);
+    dd.setUint32(o + 12, flags, this.l.le);
+    dd.setBigUint64(o + 16, 0n, this.l.le);
+    this.done++;
+    if (++this.descN === 4096) this.flushDesc();
+  }
+  zeroPage(): void {
+    this.desc(this.l.zeroOff, this.l.bs, 0);
+    this.zero++;
+  }
+  /** A page the input did not hold: offset 0, size 0 (readers: not dumped). */
+  missing(): void {
+    this.desc(0, 0, 0);
+    this.notDumped++;
+  }
+  data(bytes: Uint8Array, flags: number): void {
+    if (flags) this.compressed++;
+    if (this.dataN + bytes.length > this.dataBuf.length) this.flushData();
+    this.desc(this.dataOff, bytes.length, flags);
+    this.dataBuf.set(bytes, this.dataN);
+    this.dataN += bytes.length;
+    this.dataOff += bytes.length;
+  }
+  finish(): void {
+    this.flushDesc();
+    this.flushData();
+  }
+}
+
+/** Write a kdump-compressed file (or one split part) to `sink`, compressing on this thread. */
+export function writeKdump(
+  pages: KdumpPageSource,
+  sink: ByteSink,
+  opts: KdumpWriteOptions = {},
+): KdumpWriteResult {
+  const k = layoutKdump(pages, sink, opts);
+  const compress: PageCompressor | undefined = typeof opts.compress === "object" ? opts.compress : undefined;
+  const bs = pages.pageSize;
+  const page = new Uint8Array(bs);
+  const { emit, bitmap, dumpOff } = k;
+  for (let pfn = k.startPfn; pfn < k.endPfn; pfn++) {
+    if (!(bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7)))) continue;
+    if (pages.notDumped?.(pfn)) emit.missing();
+    else {
+      pages.readPage(pfn, page);
+      if (k.zeroPage && isZero(page)) emit.zeroPage();
+      else {
+        const c = compress?.fn(page);
+        if (c && c.length < bs) emit.data(c, compress!.flag);
+        else emit.data(page, 0);
+      }
+    }
+    if ((emit.done & 1023) === 0) opts.onProgress?.(emit.done, k.nDump);
+  }
+  return finishKdump(k);
+}
+
+function finishKdump(k: ReturnType<typeof layoutKdump>): KdumpWriteResult {
+  k.emit.finish();
+  k.opts.onProgress?.(k.nDump, k.nDump);
+  return {
+    size: k.emit.dataOff,
+    dumped: k.nDump,
+    zero: k.emit.zero,
+    compressed: k.emit.compressed,
+    notDumped: k.emit.notDumped,
+  };
+}
+
+/**
+ * Write a kdump-compressed file with compression in batches that may run elsewhere (worker
+ * threads): this thread reads pages and decides zero / not-dumped; up to `inFlight` batches are
+ * compressed at once and their results written in page order.
+ */
+export async function writeKdumpPipelined(
+  pages: KdumpPageSource,
+  sink: ByteSink,
+  compressor: BatchCompressor,
+  opts: KdumpWriteOptions & { batchPages?: number; inFlight?: number } = {},
+): Promise<KdumpWriteResult> {
+  const k = layoutKdump(pages, sink, { ...opts, status: opts.status ?? compressor.flag });
+  const bs = pages.pageSize;
+  const batchPages = opts.batchPages ?? 256;
+  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const { emit, bitmap, dumpOff } = k;
+  // per batch: the order of entries (0 = next compressed page, 1 = zero, 2 = not dumped)
+  type Pending = {
+    kinds: Uint8Array;
+    n: number;
+    result: Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
+  };
+  const queue: Pending[] = [];
+  const free: Uint8Array[] = [];
+  const drain = async () => {
+    const p = queue.shift()!;
+    const r = await p.result;
+    let ci = 0;
+    let at = 0;
+    for (let i = 0; i < p.n; i++) {
+      const kind = p.kinds[i]!;
+      if (kind === 1) emit.zeroPage();
+      else if (kind === 2) emit.missing();
+      else {
+        const sz = r.sizes[ci]!;
+        if (sz > 0 && sz < bs) {
+          emit.data(r.data.subarray(at, at + sz), compressor.flag);
+          at += sz;
+        } else emit.data(r.pages.subarray(ci * bs, (ci + 1) * bs), 0);
+        ci++;
+      }
+    }
+    free.push(r.pages);
+    opts.onProgress?.(emit.done, k.nDump);
+  };
+  let buf: Uint8Array = new Uint8Array(batchPages * bs);
+  let kinds = new Uint8Array(batchPages * 4);
+  let count = 0; // pages in buf
+  let n = 0; // entries in kinds
+  const submit = async () => {
+    if (n === 0) return;
+    queue.push({ kinds, n, result: compressor.compress(buf, count) });
+    buf = free.pop() ?? new Uint8Array(batchPages * bs);
+    kinds = new Uint8Array(batchPages * 4);
+    count = 0;
+    n = 0;
+    while (queue.length >= inFlight) await drain();
+  };
+  for (let pfn = k.startPfn; pfn < k.endPfn; pfn++) {
+    if (!(bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7)))) continue;
+    if (pages.notDumped?.(pfn)) kinds[n++] = 2;
+    else {
+      const slot = buf.subarray(count * bs, (count + 1) * bs);
+      pages.readPage(pfn, slot);
+      if (k.zeroPage && isZero(slot)) kinds[n++] = 1;
+      else {
+        kinds[n++] = 0;
+        count++;
+      }
+    }
+    if (count === batchPages || n === kinds.length) await submit();
+  }
+  await submit();
+  while (queue.length) await drain();
+  return finishKdump(k);
 }
 
 /** 2^28 pages: 1 TiB of 4 KiB pages. */
@@ -351,16 +507,19 @@ export function dumpPages(dump: Dump): KdumpPageSource {
   };
 }
 
-/** Convert any Dump to kdump-compressed, keeping its identity (utsname, notes, VMCOREINFO). */
-export function dumpToKdump(dump: Dump, sink: ByteSink, opts: KdumpWriteOptions = {}): KdumpWriteResult {
+/** A dump's identity as kdump header options (utsname, time, CPUs, phys_base, VMCOREINFO, notes). */
+export function kdumpIdentity(
+  dump: Dump,
+  extraNotes: { name: string; type: number; desc: Uint8Array }[] = [],
+): KdumpWriteOptions {
   const vmci = dump.vmcoreinfo ? te.encode(dump.vmcoreinfo.text) : undefined;
-  const notesBytes = encodeNoteBlob(dump);
+  const notesBytes = encodeNoteBlob(dump, extraNotes);
   const uts: Partial<Utsname> = dump.utsname ?? {
     sysname: "Linux",
     release: dump.kernelRelease ?? "",
     machine: dump.arch === "arm64" ? "aarch64" : (dump.arch ?? ""),
   };
-  return writeKdump(dumpPages(dump), sink, {
+  return {
     littleEndian: dump.littleEndian,
     wordSize: dump.wordSize,
     utsname: uts,
@@ -369,15 +528,23 @@ export function dumpToKdump(dump: Dump, sink: ByteSink, opts: KdumpWriteOptions 
     physBase: dump.vmcoreinfo?.numberU64("phys_base") ?? dump.headerPhysBase ?? 0n,
     vmcoreinfo: vmci,
     notes: notesBytes,
-    ...opts,
-  });
+  };
 }
 
-/** The dump's notes as one blob (Elf_Nhdr records, 4-byte padding). */
-export function encodeNoteBlob(dump: Dump): Uint8Array | undefined {
-  if (dump.notes.length === 0) return undefined;
+/** Convert any Dump to kdump-compressed, keeping its identity (utsname, notes, VMCOREINFO). */
+export function dumpToKdump(dump: Dump, sink: ByteSink, opts: KdumpWriteOptions = {}): KdumpWriteResult {
+  return writeKdump(dumpPages(dump), sink, { ...kdumpIdentity(dump), ...opts });
+}
+
+/** The dump's notes (and `extra`) as one blob (Elf_Nhdr records, 4-byte padding). */
+export function encodeNoteBlob(
+  dump: Dump,
+  extra: { name: string; type: number; desc: Uint8Array }[] = [],
+): Uint8Array | undefined {
+  const all = [...dump.notes, ...extra];
+  if (all.length === 0) return undefined;
   let size = 0;
-  const parts = dump.notes.map((n) => {
+  const parts = all.map((n) => {
     const name = n.name.length ? te.encode(`${n.name}\0`) : new Uint8Array(0);
     const len = 12 + ((name.length + 3) & ~3) + ((n.desc.length + 3) & ~3);
     size += len;

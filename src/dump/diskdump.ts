@@ -19,6 +19,7 @@
  * flag (descriptors left at offset 0, "not-dumped"), truncated files ("missing"), split sets
  * (each part holds the pages of [start_pfn, end_pfn)).
  */
+import { archByUname } from "../arch/table.js";
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { codecForFlags, type PageCodecs } from "../codecs/pages.js";
@@ -99,9 +100,9 @@ export interface KdumpSubHeader {
   maxMapnr64?: number;
 }
 
-const MACHINES_64 =
-  /^(x86_64|amd64|aarch64|arm64|ppc64|ppc64le|s390x|riscv64|mips64.*|loongarch64|sparc64|ia64|alpha)$/;
-const MACHINES_32 = /^(i[3-6]86|x86|arm.*|ppc|powerpc|s390|mips|mipsel|riscv32|sh.*|sparc)$/;
+// machines outside the architecture table (src/arch/table.ts) whose word size is still known
+const OTHER_64 = /^(alpha)$/;
+const OTHER_32 = /^(s390|mips|mipsel|riscv32|sh.*|sparc)$/;
 
 function readUts(c: Cursor, at: number): Utsname {
   const f = (i: number) => c.fixedString(UTS_FIELD, at + i * UTS_FIELD);
@@ -177,7 +178,9 @@ export function parseKdumpHeader(bytes: Uint8Array): KdumpHeader {
   if (sane.length === 0)
     throw new FormatError("kdump header: no byte order/layout gives a sane block size and bitmap", 8);
   const machine = sane[0]!.utsname.machine;
-  const want = MACHINES_64.test(machine) ? 8 : MACHINES_32.test(machine) ? 4 : undefined;
+  const want =
+    archByUname(machine)?.pointerSize ??
+    (OTHER_64.test(machine) ? 8 : OTHER_32.test(machine) ? 4 : undefined);
   const pick =
     (want && sane.find((h) => h.wordSize === want)) || sane.find((h) => h.wordSize === 4) || sane[0]!;
   if (pick.version < 0 || pick.version > 1000)
@@ -738,6 +741,14 @@ export class KdumpBackend implements DumpBackend {
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
     const part = this.partFor(pfn);
     if (!part?.dumpable.get(pfn)) {
+      const only = this.parts.length === 1 ? this.parts[0]! : undefined;
+      if (!part && only?.sub?.split)
+        // one part of a `makedumpfile --split` set opened alone: the page is in another file
+        throw new AddressError(
+          "physical",
+          addr,
+          `pfn ${hex(pfn)} is held by another part of this split dump (this file holds pfns ${hex(only.startPfn)}–${hex(only.endPfn)}); give every part`,
+        );
       if (!this.exists(pfn)) {
         if (this.parts.length > 1 && !part)
           throw new AddressError("physical", addr, `pfn ${hex(pfn)} is in no part of this split dump`);
@@ -833,7 +844,7 @@ export class KdumpBackend implements DumpBackend {
       const pfn = Math.floor(a / ps);
       const inPage = a - pfn * ps;
       const n = Math.min(len - done, ps - inPage);
-      if (n === ps) this.readPage(pfn, out.subarray(done, done + ps), zeroExcluded, a);
+      if (n === ps) this.readPage(pfn, n === len ? out : out.subarray(done, done + ps), zeroExcluded, a);
       else {
         const page = this.scratch.subarray(0, ps);
         this.readPage(pfn, page, zeroExcluded, a);

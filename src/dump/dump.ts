@@ -3,6 +3,7 @@
  * Dump: what the dump says about the machine, its notes and VMCOREINFO, the physical memory map
  * with page states, and physical reads through a small page cache.
  */
+import { archNameOfUname, pointerSizeOf } from "../arch/table.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import type { PageCodecs } from "../codecs/pages.js";
 import { isElf, parseNotes } from "../elf/reader.js";
@@ -29,14 +30,9 @@ export { ElfBackend } from "./elf.js";
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";
 
-/** utsname.machine → the short names archName() uses for ELF e_machine. */
+/** utsname.machine → kdumpkit's short name (the architecture table; "arm64" stays "arm64"). */
 export function normalizeArch(machine: string | undefined): string | undefined {
-  if (!machine) return undefined;
-  if (/^i[3-6]86$/.test(machine)) return "i386";
-  if (machine === "aarch64") return "arm64";
-  if (/^arm/.test(machine)) return "arm";
-  if (machine === "ppc64le") return "ppc64";
-  return machine;
+  return archNameOfUname(machine);
 }
 
 const NT_PRSTATUS = 1;
@@ -64,7 +60,10 @@ export class Dump implements PhysReader {
   readonly parts: number;
   readonly pageSize: number;
   readonly littleEndian: boolean;
+  /** Word size of the container's headers (ELF class, kdump header layout). */
   readonly wordSize: 4 | 8;
+  /** The machine's pointer size (from the architecture, not the ELF class: issue 16 point 4). */
+  readonly pointerSize: 4 | 8;
   /** Short architecture name ("x86_64", "arm64", "i386", …). */
   readonly arch: string | undefined;
   readonly utsname: Utsname | undefined;
@@ -98,6 +97,7 @@ export class Dump implements PhysReader {
     const xen = this.notes.find((n) => n.name === "VMCOREINFO_XEN")?.desc;
     this.vmcoreinfoXen = xen ? Vmcoreinfo.fromBytes(xen) : undefined;
     this.arch = normalizeArch(backend.machine);
+    this.pointerSize = pointerSizeOf(this.arch, backend.wordSize);
     const vps = this.vmcoreinfo?.pageSize;
     if (vps !== undefined && vps !== this.pageSize)
       this.warnings.push({
@@ -181,7 +181,7 @@ export class Dump implements PhysReader {
   readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length < 0)
       throw new TruncatedError(addr, length, 0, `physical read (bad range ${hex(addr)}+${length})`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    const out = into ? (into.length === length ? into : into.subarray(0, length)) : new Uint8Array(length);
     if (into && into.length < length) throw new RangeError(`readPhys: buffer of ${into.length} < ${length}`);
     const ps = this.pageSize;
     const pfn = Math.floor(addr / ps);
@@ -256,6 +256,15 @@ export function openDumpWith(
       0,
     );
   });
+  // makedumpfile -E -F: an ELF vmcore in the flattened stream, read in place like a kdump one
+  if (sources.length === 1 && kinds[0] === "flattened") {
+    const f = new FlattenedSource(sources[0]!);
+    if (isElf(head(f, 16))) {
+      const backend = openElfBackend(f);
+      backend.warnings.unshift(...f.warnings);
+      return new Dump(backend, { ...opts, flattened: true, parts: 1 });
+    }
+  }
   if (kinds.every((k) => k === "elf")) {
     if (sources.length > 1) throw new UnsupportedError("several ELF vmcores as one dump");
     const s = sources[0]!;
@@ -269,7 +278,10 @@ export function openDumpWith(
     const f = new FlattenedSource(s);
     extraWarnings.push(...f.warnings);
     if (!isKdump(head(f, 8)))
-      throw new FormatError(`${s.name ?? "input"}: flattened, but holds no kdump header`, 4096);
+      throw new FormatError(
+        `${s.name ?? "input"}: flattened, but holds no kdump header${isElf(head(f, 16)) ? " (a flattened ELF vmcore cannot join a split set)" : ""}`,
+        4096,
+      );
     return f;
   });
   const backend = new KdumpBackend(inner, {

@@ -9,11 +9,13 @@
  * (the kernel-text PT_LOAD of kexec-tools repeats RAM that another PT_LOAD holds; QEMU paging
  * dumps alias pages) resolve to the first segment that holds bytes.
  */
+
 import type { SyncByteSource } from "../bytes/source.js";
 import { archName } from "../elf/names.js";
 import { ElfFile } from "../elf/reader.js";
 import type { ElfNote, ProgramHeader } from "../elf/types.js";
 import { PT_LOAD } from "../elf/types.js";
+import { diagnoseImpossibleHeaders } from "../elfcorehdr/broken.js";
 import {
   AddressError,
   ExcludedPageError,
@@ -144,11 +146,15 @@ export class ElfBackend implements DumpBackend {
     const h = elf.header;
     if (h.type !== 4) this.warnings.push({ code: "not-core", message: `ELF type ${h.type} is not ET_CORE` });
     for (const w of elf.warnings) this.warnings.push({ code: w.code, message: w.message, offset: w.offset });
+    // an impossible program header (read as empty): say what the numbers mean and who wrote them
+    for (const pr of diagnoseImpossibleHeaders(elf))
+      for (const line of [...pr.evidence, ...(pr.likelyCause ? [`most likely: ${pr.likelyCause}`] : [])])
+        this.warnings.push({ code: "impossible-header", message: `program header ${pr.index}: ${line}` });
     if (elf.rawCoreHeader)
       throw new UnsupportedError("a bare ELF core header (elfcorehdr): it describes memory but holds none");
     this.littleEndian = h.littleEndian;
     this.wordSize = h.class === 64 ? 8 : 4;
-    this.machine = archName(h.machine);
+    this.machine = archName(h.machine, h.class);
     this.notes = elf.notes();
     this.pageSize = pageSize ?? 4096;
     const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);

@@ -1,3 +1,5 @@
+import { archNameOfMachine } from "../arch/table.js";
+
 /** Names as readelf (binutils) prints them, so listings match users' habits. */
 
 const PT_NAMES: Record<number, string> = {
@@ -108,32 +110,9 @@ export function machineName(m: number): string {
   return MACHINES[m] ?? `<unknown>: 0x${m.toString(16)}`;
 }
 
-/** Short architecture names used across kdumpkit ("x86_64", "i386", "arm64", …). */
-export function archName(m: number): string {
-  switch (m) {
-    case 3:
-      return "i386";
-    case 62:
-      return "x86_64";
-    case 183:
-      return "arm64";
-    case 40:
-      return "arm";
-    case 21:
-      return "ppc64";
-    case 20:
-      return "ppc";
-    case 22:
-      return "s390x";
-    case 243:
-      return "riscv64";
-    case 258:
-      return "loongarch64";
-    case 8:
-      return "mips";
-    default:
-      return `machine-${m}`;
-  }
+/** Short architecture names used across kdumpkit ("x86_64", "i386", "arm64", …): see src/arch/table.ts. */
+export function archName(m: number, elfClass?: 32 | 64): string {
+  return archNameOfMachine(m, elfClass);
 }
 
 export function fileTypeName(t: number): string {

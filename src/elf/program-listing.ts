@@ -42,6 +42,9 @@ export function writeProgramHeaderListing(elf: ElfFile, sink: (chunk: Uint8Array
   const flags = cached((f) => ` ${segmentFlags(f)} `);
   const addrWidth = is64 ? 16 : 8;
   const sizeWidth = is64 ? 6 : 5;
+  // impossible values are listed raw, as readelf does, and flagged at the end of the line
+  const flagged = new Map<number, string[]>();
+  for (const f of elf.impossible) flagged.set(f.index, [...(flagged.get(f.index) ?? []), f.field]);
   elf.forEachRawProgramHeader((p) => {
     out.bytes(type(p.type));
     out.hexMin(p.offsetHi, p.offsetLo, 6);
@@ -60,6 +63,8 @@ export function writeProgramHeaderListing(elf: ElfFile, sink: (chunk: Uint8Array
       out.ascii("0x");
       out.hex64(p.alignHi, p.alignLo, 0);
     }
+    const bad = flagged.get(p.index);
+    if (bad) out.ascii(`  <- impossible ${bad.join(", ")}`);
     out.byte(0x0a);
   });
   out.flush();

@@ -26,6 +26,13 @@ export const ELF_LIMITS = {
   maxSections: 4 * 1024 * 1024,
   /** A single note's name or descriptor. */
   maxNoteSize: 64 * 1024 * 1024,
+  /**
+   * Notes in one file: a 8192-CPU machine's vmcore has ~25k (PRSTATUS and friends per CPU);
+   * more is a note bomb (many PT_NOTEs over the same bytes, or a segment of empty notes).
+   */
+  maxNotes: 256 * 1024,
+  /** Bytes of distinct note containers decoded, summed. */
+  maxNoteBytes: 512 * 1024 * 1024,
   /** Symbols in one table (the 633 MB debug vmlinux has ~150k). */
   maxSymbols: 64 * 1024 * 1024,
 };
@@ -340,6 +347,15 @@ const asciiDecoder = new TextDecoder("latin1"); // only ever given ASCII bytes
  * mkelf32's PT_NOTE outside its PT_LOAD, section headers past the end of a truncated core) and
  * lists it in `warnings`.
  */
+export interface ImpossibleField {
+  /** Program header index. */
+  index: number;
+  field: "p_offset" | "p_filesz" | "p_memsz";
+  value: bigint;
+  /** File offset of the field. */
+  at: number;
+}
+
 export class ElfFile {
   readonly warnings: ElfWarning[] = [];
   readonly header: ElfHeader;
@@ -349,6 +365,13 @@ export class ElfFile {
   private phdrObjects: ProgramHeader[] | undefined;
   /** True for a bare ELF core header (kexec-tools/kernel elfcorehdr): no segment data follows. */
   rawCoreHeader = false;
+  /**
+   * Program header fields no file can hold (p_offset, p_filesz, p_memsz of 2^53 or more: a
+   * producer's bug, e.g. kexec-tools' size of a kernel map whose start symbol was missing). The
+   * header is still listed with its raw values; its object form reads as an empty segment
+   * (offset/filesz/memsz 0) so that no reader follows the impossible numbers.
+   */
+  readonly impossible: ImpossibleField[] = [];
 
   private constructor(
     readonly source: SyncByteSource,
@@ -406,6 +429,14 @@ export class ElfFile {
             align: BigInt(v.getUint32(at + 28, le)),
           };
         }
+      }
+      for (const f of this.impossible) {
+        const p = out[f.index]!;
+        p.impossible = [...(p.impossible ?? []), f.field];
+        // nothing of an impossible segment can be read
+        p.offset = 0;
+        p.filesz = 0;
+        p.memsz = 0;
       }
       this.phdrObjects = out;
     }
@@ -514,7 +545,25 @@ export class ElfFile {
     if (n === 0) return new Uint8Array(0);
     const size = phdrSize(h.class);
     if (h.phentsize !== size) {
-      throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+      // e_phentsize of the other class (a producer that filled it from the wrong struct): when
+      // n entries of the class's own size fit and every one has a plausible p_type, the table
+      // is unambiguous — read it with the class's size and say so, as for QEMU's e_ehsize
+      const other = phdrSize(h.class === 64 ? 32 : 64);
+      const fits = n <= ELF_LIMITS.maxProgramHeaders && h.phoff + n * size <= this.source.size;
+      const plausible = (t: number) => t <= 7 || (t >= 0x60000000 && t <= 0x7fffffff);
+      let ok = h.phentsize === other && fits;
+      if (ok) {
+        const t = this.source.readSync(h.phoff, n * size);
+        const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+        for (let i = 0; i < n && ok; i++) ok = plausible(v.getUint32(i * size, h.littleEndian));
+      }
+      if (!ok)
+        throw new FormatError(`bad e_phentsize ${h.phentsize}`, h.class === 64 ? 54 : 42, String(size));
+      this.warnings.push({
+        code: "bad-phentsize",
+        message: `e_phentsize is ${h.phentsize} (the ELF${h.class === 64 ? 32 : 64} size), but the ${n} program headers are ${size}-byte ELF${h.class} entries: read with ${size}`,
+        offset: h.class === 64 ? 54 : 42,
+      });
     }
     if (n > ELF_LIMITS.maxProgramHeaders)
       throw new LimitError("program header count", n, ELF_LIMITS.maxProgramHeaders, h.phoff);
@@ -533,8 +582,10 @@ export class ElfFile {
     const is64 = this.class === 64;
     const phoff = this.header.phoff;
     const esize = phdrSize(this.class);
-    const big = (hi: number, at: number, what: string) => {
-      if (hi >= 0x20_0000) throw new FormatError(`${what} does not fit in 53 bits`, at, "a value < 2^53");
+    const big = (hi: number, lo: number, index: number, at: number, field: ImpossibleField["field"]) => {
+      if (hi < 0x20_0000) return false;
+      this.impossible.push({ index, field, value: (BigInt(hi) << 32n) | BigInt(lo), at });
+      return true;
     };
     const past: number[] = [];
     const fileszGtMemsz: number[] = [];
@@ -544,9 +595,13 @@ export class ElfFile {
     this.forEachRawProgramHeader((p) => {
       if (is64) {
         const at = phoff + p.index * esize;
-        big(p.offsetHi, at + 8, "p_offset");
-        big(p.fileszHi, at + 32, "p_filesz");
-        big(p.memszHi, at + 40, "p_memsz");
+        const a = big(p.offsetHi, p.offsetLo, p.index, at + 8, "p_offset");
+        const b = big(p.fileszHi, p.fileszLo, p.index, at + 32, "p_filesz");
+        const c = big(p.memszHi, p.memszLo, p.index, at + 40, "p_memsz");
+        if (a || b || c) {
+          if (p.type === PT_LOAD) loads++;
+          return;
+        }
       }
       const offset = p.offsetHi * 2 ** 32 + p.offsetLo;
       const filesz = p.fileszHi * 2 ** 32 + p.fileszLo;
@@ -578,6 +633,12 @@ export class ElfFile {
         });
       }
     }
+    for (const f of this.impossible)
+      this.warnings.push({
+        code: "impossible-value",
+        message: `program header ${f.index}: ${f.field} ${hex(f.value)} is impossible (no file or memory is 2^53 bytes or more)${f.value >= 1n << 63n ? `; as a signed value it is -${hex((1n << 64n) - f.value)}` : ""}: listed raw, read as an empty segment`,
+        offset: f.at,
+      });
     for (const i of fileszGtMemsz) {
       const p = this.programHeaders[i]!;
       this.warnings.push({
@@ -664,10 +725,57 @@ export class ElfFile {
    * whose segments were stripped), from SHT_NOTE sections — as readelf -n does.
    */
   notes(from: "auto" | "segments" | "sections" = "auto"): ElfNote[] {
+    const cached = this.notesCache.get(from);
+    if (cached) return cached;
     const segs = this.programHeaders.filter((p) => p.type === PT_NOTE);
-    if (from === "segments" || (from === "auto" && segs.length > 0))
-      return segs.flatMap((p) => this.segmentNotes(p));
-    return this.sections.filter((s) => s.type === SHT_NOTE).flatMap((s) => this.sectionNotes(s));
+    const out =
+      from === "segments" || (from === "auto" && segs.length > 0)
+        ? this.boundedNotes(segs, (p) => this.segmentNotes(p))
+        : this.boundedNotes(
+            this.sections.filter((s) => s.type === SHT_NOTE),
+            (s) => this.sectionNotes(s),
+          );
+    this.notesCache.set(from, out);
+    return out;
+  }
+  private readonly notesCache = new Map<string, ElfNote[]>();
+
+  /**
+   * Notes of several containers, bounded by the file's real content: containers repeating a
+   * byte range already decoded are decoded once (65,534 PT_NOTEs pointing at the same 4 KiB
+   * took minutes and GBs, each decoded again), and the notes and bytes decoded are capped.
+   */
+  private boundedNotes<T extends { offset: number }>(
+    containers: T[],
+    decode: (c: T) => ElfNote[],
+  ): ElfNote[] {
+    const seen = new Set<string>();
+    const out: ElfNote[] = [];
+    let repeats = 0;
+    let bytes = 0;
+    for (const c of containers) {
+      const size = "filesz" in c ? (c.filesz as number) : (c as unknown as SectionHeader).size;
+      const key = `${c.offset}:${size}`;
+      if (seen.has(key)) {
+        repeats++;
+        continue;
+      }
+      seen.add(key);
+      bytes += size;
+      if (bytes > ELF_LIMITS.maxNoteBytes)
+        throw new LimitError("bytes of note containers", bytes, ELF_LIMITS.maxNoteBytes, c.offset);
+      for (const n of decode(c)) {
+        if (out.length >= ELF_LIMITS.maxNotes)
+          throw new LimitError("note count", out.length + 1, ELF_LIMITS.maxNotes, n.offset);
+        out.push(n);
+      }
+    }
+    if (repeats)
+      this.warnings.push({
+        code: "note-repeat",
+        message: `${repeats} note container${repeats === 1 ? "" : "s"} repeat a byte range already decoded (each range is decoded once)`,
+      });
+    return out;
   }
 
   /** The symbol table: .symtab if present, else .dynsym (or the one asked for). */

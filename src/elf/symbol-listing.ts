@@ -32,9 +32,11 @@ export function forEachRawSymbol(
   elf: ElfFile,
   sec: SectionHeader,
   fn: (s: RawSymbol, strtab: Uint8Array) => void,
+  table = elf.symbolTable(sec),
 ): number {
-  const { count, entsize, strtab } = elf.symbolTable(sec);
-  const data = elf.source.readSync(sec.offset, count * entsize).slice();
+  const { count, entsize, strtab } = table;
+  // only read (never kept past this call): no copy of the 3 MB table
+  const data = elf.source.readSync(sec.offset, count * entsize);
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const le = elf.littleEndian;
   const s: RawSymbol = {
@@ -74,6 +76,20 @@ export function forEachRawSymbol(
 
 const pad = (s: string, n: number) => enc.encode(s.padEnd(n));
 
+/** Encoded section index names (UND, ABS, 12, …), made once per value seen. */
+function indexNames(pad: number): (shndx: number) => Uint8Array {
+  const cache: (Uint8Array | undefined)[] = [];
+  return (shndx) => {
+    let b = cache[shndx];
+    if (!b) {
+      const name = symbolIndexName(shndx);
+      b = enc.encode(name.padStart(pad));
+      cache[shndx] = b;
+    }
+    return b;
+  };
+}
+
 /** readelf -sW text of one symbol table, written to `sink` in chunks. */
 export function writeSymbolListing(
   elf: ElfFile,
@@ -87,34 +103,38 @@ export function writeSymbolListing(
   const vis = Array.from({ length: 4 }, (_, i) => pad(symbolVisibilityName(i), 9));
   const secNames = elf.sections.map((s) => enc.encode(s.name));
   const none = new Uint8Array(0);
-  out.ascii(`\nSymbol table '${sec.name}' contains ${elf.symbolTable(sec).count} entries:\n`);
+  const table = elf.symbolTable(sec);
+  const ndxName = indexNames(3);
+  out.ascii(`\nSymbol table '${sec.name}' contains ${table.count} entries:\n`);
   out.ascii(
     is64
       ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name\n"
       : "   Num:    Value  Size Type    Bind   Vis      Ndx Name\n",
   );
-  forEachRawSymbol(elf, sec, (s, strtab) => {
-    const idx = String(s.index);
-    out.spaces(6 - idx.length);
-    out.ascii(idx);
-    out.ascii(": ");
-    out.hex64(s.valueHi, s.valueLo, is64 ? 16 : 8);
-    out.byte(0x20);
-    out.size5(s.sizeHi, s.sizeLo);
-    out.byte(0x20);
-    out.bytes(types[s.info & 0xf]!);
-    out.bytes(binds[s.info >> 4]!);
-    out.bytes(vis[s.other & 3]!);
-    const ndx = symbolIndexName(s.shndx);
-    out.spaces(Math.max(0, 3 - ndx.length));
-    out.ascii(ndx);
-    out.byte(0x20);
-    // readelf shows the section's name for an unnamed STT_SECTION symbol
-    if ((s.info & 0xf) === 3 && (s.name >= strtab.length || strtab[s.name] === 0))
-      out.bytes(secNames[s.shndx] ?? none);
-    else out.cstr(strtab, s.name, false);
-    out.byte(0x0a);
-  });
+  forEachRawSymbol(
+    elf,
+    sec,
+    (s, strtab) => {
+      out.decPad(s.index, 6);
+      out.byte(0x3a);
+      out.byte(0x20);
+      out.hex64(s.valueHi, s.valueLo, is64 ? 16 : 8);
+      out.byte(0x20);
+      out.size5(s.sizeHi, s.sizeLo);
+      out.byte(0x20);
+      out.bytes(types[s.info & 0xf]!);
+      out.bytes(binds[s.info >> 4]!);
+      out.bytes(vis[s.other & 3]!);
+      out.bytes(ndxName(s.shndx));
+      out.byte(0x20);
+      // readelf shows the section's name for an unnamed STT_SECTION symbol
+      if ((s.info & 0xf) === 3 && (s.name >= strtab.length || strtab[s.name] === 0))
+        out.bytes(secNames[s.shndx] ?? none);
+      else out.cstr(strtab, s.name, false);
+      out.byte(0x0a);
+    },
+    table,
+  );
   out.flush();
 }
 
@@ -136,10 +156,11 @@ export function writeSymbolsJson(
   const types = Array.from({ length: 16 }, (_, i) => enc.encode(`,"type":"${symbolTypeName(i)}","bind":"`));
   const binds = Array.from({ length: 16 }, (_, i) => enc.encode(`${symbolBindName(i)}","visibility":"`));
   const vis = Array.from({ length: 4 }, (_, i) => enc.encode(`${symbolVisibilityName(i)}","shndx":"`));
+  const ndxName = indexNames(0);
   const n = forEachRawSymbol(elf, sec, (s, strtab) => {
     if (!(first && s.index === 0)) out.ascii(",\n");
     out.bytes(head);
-    out.ascii(String(s.index));
+    out.dec(s.index);
     out.ascii(',"name":"');
     out.cstr(strtab, s.name, true);
     out.ascii('","value":"0x');
@@ -150,7 +171,7 @@ export function writeSymbolsJson(
     out.bytes(types[s.info & 0xf]!);
     out.bytes(binds[s.info >> 4]!);
     out.bytes(vis[s.other & 3]!);
-    out.ascii(symbolIndexName(s.shndx));
+    out.bytes(ndxName(s.shndx));
     out.ascii('"}');
   });
   out.flush();

@@ -98,6 +98,8 @@ export interface ProgramHeader {
   filesz: number;
   memsz: number;
   align: bigint;
+  /** Fields whose raw value is impossible (ElfFile.impossible): the numbers above read as 0. */
+  impossible?: ("p_offset" | "p_filesz" | "p_memsz")[];
 }
 
 export interface SectionHeader {

@@ -13,8 +13,10 @@
  */
 import type { ElfFile } from "../elf/reader.js";
 import { parseNotes } from "../elf/reader.js";
-import { type ElfNote, PT_LOAD, PT_NOTE } from "../elf/types.js";
+import { type ElfNote, type ProgramHeader, PT_LOAD, PT_NOTE } from "../elf/types.js";
 import { hex } from "../errors.js";
+import { diagnoseImpossibleHeaders } from "./broken.js";
+import { type EmbeddedHeaderNote, embeddedHeaderNotes } from "./xen-start-note.js";
 
 export interface CoreLoad {
   paddr: number;
@@ -50,11 +52,14 @@ export interface CoreDiff {
   };
   /** Facts worth saying that are not differences (merged notes, rewritten offsets). */
   remarks: string[];
+  /** Impossible program headers of either side: what is wrong and its likely origin. */
+  problems: { side: "A" | "B"; index: number; problem: string; evidence: string[]; likelyCause?: string }[];
 }
 
 function loadsOf(elf: ElfFile): CoreLoad[] {
+  // an impossible header (read as empty) is reported as a problem, not matched as RAM
   return elf.programHeaders
-    .filter((p) => p.type === PT_LOAD)
+    .filter((p) => p.type === PT_LOAD && !p.impossible)
     .map((p) => ({
       paddr: Number(p.paddr),
       memsz: p.memsz,
@@ -79,11 +84,20 @@ export function readPhysical(elf: ElfFile, paddr: number, length: number): Uint8
   return undefined;
 }
 
-/** The notes of a raw header's PT_NOTE regions, read from another core's memory. */
+/**
+ * The notes of a raw header's PT_NOTE regions, read from another core's memory — except those
+ * the header carries itself (the Plan-B Xen note), which are taken from the header.
+ */
 function resolveRawNotes(raw: ElfFile, mem: ElfFile, problems: string[]): ElfNote[] | undefined {
   const out: ElfNote[] = [];
+  const embedded = new Map(embeddedHeaderNotes(raw).map((e) => [e.phdrIndex, e.notes]));
   for (const p of raw.programHeaders) {
     if (p.type !== PT_NOTE) continue;
+    const own = embedded.get(p.index);
+    if (own) {
+      out.push(...own);
+      continue;
+    }
     const paddr = Number(p.paddr);
     const bytes = readPhysical(mem, paddr, p.filesz);
     if (!bytes) {
@@ -94,6 +108,15 @@ function resolveRawNotes(raw: ElfFile, mem: ElfFile, problems: string[]): ElfNot
       out.push(n);
   }
   return out;
+}
+
+/** A one-word descriptor (the Xen start note) as its value, longer ones by size. */
+function describeDesc(n: ElfNote, le: boolean): string {
+  const d = n.desc;
+  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  if (d.length === 8) return hex(v.getBigUint64(0, le));
+  if (d.length === 4) return hex(v.getUint32(0, le));
+  return `${d.length} bytes`;
 }
 
 function summarize(notes: ElfNote[]): NoteSummary[] {
@@ -114,6 +137,18 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
     header.push(`e_machine ${a.header.machine} vs ${b.header.machine}`);
   if (a.header.littleEndian !== b.header.littleEndian) header.push("byte order differs");
 
+  const problems: CoreDiff["problems"] = [
+    ...diagnoseImpossibleHeaders(a).map((p) => ({ side: "A" as const, ...p })),
+    ...diagnoseImpossibleHeaders(b).map((p) => ({ side: "B" as const, ...p })),
+  ];
+  for (const side of ["A", "B"] as const) {
+    const mine = problems.filter((p) => p.side === side).length;
+    const theirs = problems.length - mine;
+    if (mine > theirs)
+      header.push(
+        `${side} has ${mine - theirs} impossible program header(s) more than ${side === "A" ? "B" : "A"}`,
+      );
+  }
   const la = loadsOf(a);
   const lb = loadsOf(b);
   const key = (l: CoreLoad) => `${l.paddr}:${l.memsz}`;
@@ -180,9 +215,30 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
   const notePh = (e: ElfFile) => e.programHeaders.filter((p) => p.type === PT_NOTE);
   if (a.rawCoreHeader && b.rawCoreHeader) {
     method = "regions";
-    const ra = notePh(a).map((p) => `${hex(p.paddr)}+${hex(p.filesz)}`);
-    const rb = notePh(b).map((p) => `${hex(p.paddr)}+${hex(p.filesz)}`);
+    // notes in the crashed machine's memory compare by region; notes a header carries inside
+    // itself (the Plan-B Xen note, p_paddr 0) compare by content
+    const ea = new Map(embeddedHeaderNotes(a).map((e) => [e.phdrIndex, e]));
+    const eb = new Map(embeddedHeaderNotes(b).map((e) => [e.phdrIndex, e]));
+    const region = (e: Map<number, EmbeddedHeaderNote>, p: ProgramHeader) =>
+      e.has(p.index) ? "(in the header)" : `${hex(p.paddr)}+${hex(p.filesz)}`;
+    const ra = notePh(a).map((p) => region(ea, p));
+    const rb = notePh(b).map((p) => region(eb, p));
     if (ra.join() !== rb.join()) differences.push(`PT_NOTE regions: ${ra.join(", ")} vs ${rb.join(", ")}`);
+    const xa = [...ea.values()].flatMap((e) => e.notes);
+    const xb = [...eb.values()].flatMap((e) => e.notes);
+    for (let i = 0; i < Math.max(xa.length, xb.length); i++) {
+      const x = xa[i];
+      const y = xb[i];
+      if (!x || !y) {
+        const z = (x ?? y)!;
+        differences.push(`note in the header (${z.name} type ${hex(z.type)}) only in ${x ? "A" : "B"}`);
+      } else if (x.name !== y.name || x.type !== y.type)
+        differences.push(`note in the header: ${x.name}/${hex(x.type)} vs ${y.name}/${hex(y.type)}`);
+      else if (!equalBytes(x.desc, y.desc))
+        differences.push(
+          `note in the header (${x.name} type ${hex(x.type)}): ${describeDesc(x, a.littleEndian)} vs ${describeDesc(y, b.littleEndian)}`,
+        );
+    }
   } else {
     na = a.rawCoreHeader ? resolveRawNotes(a, b, differences) : a.notes("segments");
     nb = b.rawCoreHeader ? resolveRawNotes(b, a, differences) : b.notes("segments");
@@ -201,7 +257,9 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
           differences.push(`note ${i}: ${x.name}/${hex(x.type)} vs ${y.name}/${hex(y.type)}`);
         else if (!equalBytes(x.desc, y.desc))
           differences.push(
-            `note ${i} (${x.name} type ${hex(x.type)}): descriptor bytes differ (${x.desc.length} vs ${y.desc.length} bytes)`,
+            x.desc.length <= 8 && y.desc.length <= 8
+              ? `note ${i} (${x.name} type ${hex(x.type)}): ${describeDesc(x, a.littleEndian)} vs ${describeDesc(y, b.littleEndian)}`
+              : `note ${i} (${x.name} type ${hex(x.type)}): descriptor bytes differ (${x.desc.length} vs ${y.desc.length} bytes)`,
           );
       }
       const pa = notePh(a).length;
@@ -218,7 +276,7 @@ export function diffCores(a: ElfFile, b: ElfFile): CoreDiff {
     vaddrDiffers.length === 0 &&
     differences.length === 0 &&
     method !== "unresolved";
-  return { same, header, loads: { matched, onlyA, onlyB, vaddrDiffers }, notes, remarks };
+  return { same, header, loads: { matched, onlyA, onlyB, vaddrDiffers }, notes, remarks, problems };
 }
 
 export function formatDiff(d: CoreDiff): string {
@@ -241,6 +299,11 @@ export function formatDiff(d: CoreDiff): string {
   }
   for (const x of d.notes.differences) out.push(`  differs: ${x}`);
   for (const r of d.remarks) out.push(`note: ${r}`);
+  for (const p of d.problems) {
+    out.push(`problem: ${p.side}: ${p.problem}`);
+    for (const e of p.evidence) out.push(`  ${e}`);
+    if (p.likelyCause) out.push(`  most likely: ${p.likelyCause}`);
+  }
   out.push(d.same ? "same RAM ranges and notes" : "DIFFERENT");
   return out.join("\n");
 }

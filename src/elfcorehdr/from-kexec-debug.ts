@@ -6,7 +6,8 @@
  * What comes from where:
  * - memory: x86 — kexec-tools' reading of /proc/iomem; Xen — kexec -d "MEMORY RANGES" (the
  *   machine map from the hypervisor) with the real-mode IVT trim undone;
- * - crashkernel: iomem "Crash kernel" (Xen: given by the caller);
+ * - crashkernel: given, else iomem "Crash kernel", else the RAM "CRASH MEMORY RANGES" lacks
+ *   compared with "MEMORY RANGES" (Xen: dom0's iomem does not show it);
  * - CPU notes: "get_crash_notes_per_cpu" lines; under Xen kexec -d prints none (the hypercall
  *   gives them), so the PT_NOTE lines it printed for them are used;
  * - VMCOREINFO, kernel text, backup destination: their debug lines;
@@ -14,7 +15,7 @@
  */
 import { FormatError } from "../errors.js";
 import { crashKernelRegions, type IomemTree, kexecToolsCrashRanges } from "../memmap/iomem.js";
-import type { KexecDebug } from "../memmap/kexec-debug.js";
+import { crashRegionsFromKexecDebug, type KexecDebug } from "../memmap/kexec-debug.js";
 import type { PhysRange } from "../memmap/range.js";
 import { type KexecToolsInputs, X86_64_DEFAULT_PAGE_OFFSET, X86_LOWMEM_LIMIT } from "./kexec-tools.js";
 import type { CoreArch } from "./types.js";
@@ -44,10 +45,15 @@ export function kexecToolsInputsFromDebug(
   } else if (memory.length > 0 && memory.find((r) => r.type === 0)?.start === 0x400) {
     memory = memory.map((r, i) => (i === memory.findIndex((x) => x.type === 0) ? { ...r, start: 0 } : r));
   }
-  const crashKernel =
+  let crashKernel =
     opts.crashKernel ?? (iomem ? crashKernelRegions(iomem).map((r) => ({ start: r.start, end: r.end })) : []);
+  // kexec -d printed the map before and after the cut: the difference is the region (under
+  // Xen the only place dom0 user space sees the hypervisor's kexec_crash_area)
+  if (crashKernel.length === 0) crashKernel = crashRegionsFromKexecDebug(debug);
   if (crashKernel.length === 0)
-    throw new FormatError('no crashkernel region (iomem "Crash kernel" or given)');
+    throw new FormatError(
+      'no crashkernel region: iomem has no "Crash kernel" and kexec -d printed no CRASH MEMORY RANGES to compare; give it (elfcorehdr build --crashkernel START-END)',
+    );
   const noteLines = debug.phdrs.filter((p) => p.type === 4 && p.label === "Elf header");
   const cpuNotes =
     debug.crashNotes.length > 0

@@ -15,6 +15,12 @@
  * nr_ranges + 1 phdrs (the kernel-text slot is counted even where it is not used) and rounded
  * up to 4 KiB.
  * Note flags: the kernel leaves p_flags 0 and p_align 0 everywhere except PT_LOAD (RWX).
+ *
+ * Thread 002's era (x86, v3.17 until the backup region was removed, v5.8): the low 1 MiB was
+ * not cut; instead the first "System RAM" resource below 640 KiB (determine_backup_region(),
+ * walk_system_ram_res(0, 640K-1)) was copied by purgatory to image->arch.backup_load_addr, and
+ * the RAM PT_LOAD that matches it exactly (mstart == backup_src_start && size ==
+ * backup_src_sz) got p_offset = backup_load_addr (prepare_elf64_ram_headers_callback()).
  */
 import { EM_386, EM_AARCH64, EM_X86_64, PF_R, PF_W, PF_X, PT_LOAD } from "../elf/types.js";
 import { FormatError, hex } from "../errors.js";
@@ -53,15 +59,54 @@ export interface KernelInputs {
   /** arm64 PHYS_OFFSET (memstart_addr): __va(p) = (p - PHYS_OFFSET) | PAGE_OFFSET. */
   physOffset?: number;
   /**
-   * Kernel generation for crash_exclude_mem_range(): "6.1" stops at the first range a region
-   * touches (v5.x–v6.8); "current" handles every overlap. Default "current".
+   * Kernel version ("X.Y", or "current"): picks crash_exclude_mem_range()'s behaviour ("6.1"
+   * stops at the first range a region touches, v5.x–v6.8; later kernels handle every overlap)
+   * and, up to v5.7 on x86, the backup region instead of the low-1-MiB cut. Default "current".
    */
-  kernelVersion?: "6.1" | "current";
+  kernelVersion?: string;
+  /** x86, v3.17–v5.7: image->arch.backup_load_addr, where purgatory copied the backup region. */
+  backupDestination?: number;
   littleEndian?: boolean;
+}
+
+/** What differs between kernel generations of the kexec_file_load header. */
+export interface KernelHeaderRules {
+  exclusion: "kernel" | "kernel-6.1";
+  /** x86: the low 1 MiB is cut out (v5.8+) — before, the backup region stood in for it. */
+  lowMiBCut: boolean;
+  backupRegion: boolean;
+}
+
+/** Rules for a kernel version: "current", or "X.Y" from v3.17 (kexec_file_load's arrival). */
+export function kernelHeaderRules(version: string | undefined): KernelHeaderRules {
+  if (version === undefined || version === "current")
+    return { exclusion: "kernel", lowMiBCut: true, backupRegion: false };
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) throw new FormatError(`kernel version ${version}: expected MAJOR.MINOR or "current"`);
+  const v = Number(m[1]) * 1000 + Number(m[2]);
+  if (v < 3017)
+    throw new FormatError(`Linux ${version} has no kexec_file_load (v3.17+): the header is kexec-tools'`);
+  if (v <= 5007) return { exclusion: "kernel-6.1", lowMiBCut: false, backupRegion: true };
+  return { exclusion: v <= 6008 ? "kernel-6.1" : "kernel", lowMiBCut: true, backupRegion: false };
+}
+
+/** The backup region of v3.17–v5.7: the first System RAM resource below 640 KiB, clipped. */
+export function kernelBackupSource(systemRam: readonly PhysRange[]): PhysRange | undefined {
+  for (const r of [...systemRam].sort((a, b) => a.start - b.start)) {
+    if (r.start >= 0xa0000) break;
+    return { start: r.start, end: Math.min(r.end, 0x9ffff) };
+  }
+  return undefined;
 }
 
 export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
   const warnings: string[] = [];
+  const rules = kernelHeaderRules(inp.kernelVersion);
+  const x86 = inp.arch === "x86_64" || inp.arch === "i386";
+  if (inp.backupDestination !== undefined && !(rules.backupRegion && x86))
+    throw new FormatError(
+      `the kernel's own header has a backup region only on x86 in Linux 3.17–5.7 (kernel version ${inp.kernelVersion ?? "current"}, ${inp.arch})`,
+    );
   const machine = inp.arch === "x86_64" ? EM_X86_64 : inp.arch === "i386" ? EM_386 : EM_AARCH64;
   const needKernelMap = inp.arch !== "i386";
   if (needKernelMap && !inp.kernelText)
@@ -70,7 +115,7 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
     );
   let ranges = sortedDisjoint(inp.systemRam, "System RAM");
   const inputRanges = ranges.map((r) => ({ ...r }));
-  const mode = inp.kernelVersion === "6.1" ? "kernel-6.1" : "kernel";
+  const mode = rules.exclusion;
   const exclusions: ExclusionEvent[] = [];
   const excludedRegions: (PhysRange & { reason: string })[] = [];
   const cut = (r: PhysRange, reason: string) => {
@@ -80,8 +125,13 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
     exclusions.push(...res.events);
     excludedRegions.push({ ...r, reason });
   };
-  if (inp.arch === "x86_64" || inp.arch === "i386")
-    cut({ start: 0, end: 0xfffff }, "low 1 MiB (always reserved on x86)");
+  if (x86 && rules.lowMiBCut)
+    cut({ start: 0, end: 0xfffff }, "low 1 MiB (always reserved on x86 since v5.8)");
+  const backup = x86 && rules.backupRegion ? kernelBackupSource(inputRanges) : undefined;
+  if (x86 && rules.backupRegion && inp.backupDestination === undefined)
+    warnings.push(
+      "no backup destination given: the backup region's PT_LOAD keeps p_offset = p_paddr (the kernel pointed it at backup_load_addr)",
+    );
   inp.crashKernel.forEach((c, i) => {
     cut(c, i === 0 ? "crashk_res" : i === 1 ? "crashk_low_res" : `crashkernel range ${i + 1}`);
   });
@@ -115,17 +165,24 @@ export function buildKernelHeader(inp: KernelInputs): BuiltCoreHeader {
   }
   for (const r of ranges) {
     const size = r.end - r.start + 1;
+    const isBackup =
+      backup !== undefined &&
+      inp.backupDestination !== undefined &&
+      r.start === backup.start &&
+      size === backup.end - backup.start + 1;
     phdrs.push({
-      role: "ram",
+      role: isBackup ? "backup" : "ram",
       type: PT_LOAD,
       flags: PF_R | PF_W | PF_X,
-      offset: r.start,
+      offset: isBackup ? inp.backupDestination! : r.start,
       vaddr: BigInt.asUintN(64, BigInt(r.start) - BigInt(inp.physOffset ?? 0) + inp.pageOffset),
       paddr: r.start,
       filesz: size,
       memsz: size,
       align: 0,
-      why: `System RAM ${formatRange16(r)}`,
+      why: isBackup
+        ? `backup region ${formatRange16(r)}: purgatory copied it to ${hex(inp.backupDestination!)} and p_offset points there (x86, v3.17–v5.7)`
+        : `System RAM ${formatRange16(r)}`,
     });
   }
   const nrPhdr = Math.max(inp.possibleCpus ?? 0, inp.cpuNotes.length) + 1 + ranges.length + 1;

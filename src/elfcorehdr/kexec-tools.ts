@@ -176,9 +176,10 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
       ),
     );
   }
-  let startNote: { phdr: CorePhdr; bytes: Uint8Array } | undefined;
+  let startNote: { phdr: CorePhdr; bytes: Uint8Array; noteAt: number } | undefined;
   if (inp.xenStartNote) {
-    startNote = xenStartNote(inp.xenStartNote, le, warnings);
+    // the descriptor is kexec-tools' unsigned long: 4 bytes in an i386 build
+    startNote = { ...xenStartNote(inp.xenStartNote, le, warnings, inp.arch === "i386" ? 4 : 8), noteAt: 0 };
     phdrs.push(startNote.phdr);
   }
   const kernText = inp.kernelText && inp.kernelText.size > 0 && !xen ? inp.kernelText : undefined;
@@ -230,15 +231,20 @@ export function buildKexecToolsHeader(inp: KexecToolsInputs): BuiltCoreHeader {
   const nrCpus = inp.configuredCpus ?? inp.cpuNotes.length;
   let sz = ehdrSize(cls) + (nrCpus + (inp.vmcoreinfo ? 1 : 0) + kern + ranges.length) * phdrSize(cls);
   if (startNote) {
-    // Plan B: the note lives in the header segment, right after the space for the phdrs.
-    sz += phdrSize(cls);
-    const noteAt = alignUp(sz, 8);
-    startNote.phdr.offset = startNote.phdr.paddr = inp.xenStartNote!.elfcorehdrAddress + noteAt;
-    sz = noteAt + startNote.bytes.length;
+    // Plan B (thread 000's crashdump-elf.c): the buffer grows by one phdr plus the note, and
+    // the note is written at bufp once every phdr is out — right after the LAST program
+    // header written, not after the space reserved for absent CPUs. The phdr keeps p_paddr 0;
+    // only p_offset is patched, to the note's offset, then += elfcorehdr after add_buffer().
+    sz += phdrSize(cls) + startNote.bytes.length;
+    const noteAt = ehdrSize(cls) + phdrs.length * phdrSize(cls);
+    startNote.phdr.offset = inp.xenStartNote!.elfcorehdrAddress + noteAt;
+    startNote.phdr.paddr = 0;
+    startNote.noteAt = noteAt;
+    sz = Math.max(sz, noteAt + startNote.bytes.length);
   }
   const segmentSize = alignUp(sz, KEXEC_CORE_HEADER_ALIGN);
   const { segment, header } = layoutCoreHeader(cls, le, machineOf(inp.arch), phdrs, segmentSize);
-  if (startNote) segment.set(startNote.bytes, startNote.phdr.paddr - inp.xenStartNote!.elfcorehdrAddress);
+  if (startNote) segment.set(startNote.bytes, startNote.noteAt);
   return {
     flavour: "kexec-tools",
     elfClass: cls,

@@ -85,7 +85,8 @@ export interface XenStartNoteInput {
   /** Start of "Hypervisor code and data" in dom0's /proc/iomem. */
   iomemStart: number;
   /**
-   * Xen version that produced that iomem line, to turn it into xen_phys_start: Xen 3.4–4.8
+   * Xen version that produced that iomem line, to turn it into xen_phys_start: Xen 3.2–3.3
+   * report xen_phys_start itself, 3.4–4.8
    * report xen_phys_start + 1 MiB, Xen >= 4.9 xen_phys_start + 2 MiB (XEN_IMG_OFFSET). Leave
    * it out to write the iomem value unchanged, as the 2008 patch did (and be 1 or 2 MiB off).
    */

@@ -6,8 +6,10 @@ import { ElfBackend } from "../dump/elf.js";
 import type { Dump } from "../dump/index.js";
 import { PT_LOAD } from "../elf/types.js";
 import { FormatError } from "../errors.js";
+import { targetOfArch } from "../symbols/memory.js";
 import { findPanicMessage, type PanicMessage } from "./panic.js";
 import { type KernelLog, readKernelLog } from "./printk.js";
+import { type KernelView, type KernelViewInput, kernelView } from "./view.js";
 import { type LoadSegment, requireX86_64, type X86_64Kernel, x86_64Kernel } from "./x86_64.js";
 
 /** The PT_LOADs of an ELF dump (page_offset/phys_base hints); undefined for other formats. */
@@ -42,4 +44,21 @@ export function kernelLogOf(dump: Dump, kernel: X86_64Kernel = kernelOf(dump)): 
 /** The panic message (crash's rules) of a Linux dump, or undefined when its log has none. */
 export function panicMessageOf(dump: Dump): PanicMessage | undefined {
   return findPanicMessage(kernelLogOf(dump));
+}
+
+/**
+ * The debuginfo-free view of a Linux dump (kallsyms + BTF from its memory; a System.map,
+ * vmlinux or raw BTF may stand in): what tasks, modules, sys and typed reads need.
+ */
+export function kernelViewOf(
+  dump: Dump,
+  extra: Omit<KernelViewInput, "memory" | "target" | "vmcoreinfo"> = {},
+  kernel: X86_64Kernel = kernelOf(dump),
+): KernelView {
+  return kernelView({
+    memory: kernel.space,
+    target: targetOfArch(dump.arch),
+    vmcoreinfo: dump.vmcoreinfo!,
+    ...extra,
+  });
 }

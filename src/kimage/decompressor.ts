@@ -3,7 +3,10 @@
  * decompressed into the output buffer, then each PT_LOAD is moved in place from
  * output + p_offset to output + (p_paddr − LOAD_PHYSICAL_ADDR) (CONFIG_RELOCATABLE), only
  * p_filesz bytes; .bss is cleared later by the kernel itself. Kernels of 2012 used memcpy
- * there, which is undefined for overlapping ranges; later kernels use memmove. Segments are
+ * there, undefined for overlapping ranges in C, but the decompressor's own memcpy (misc.c,
+ * v3.5: a byte loop `d[i] = s[i]` for i upward; rep movs on i386) copies front to back: with the
+ * destination below the source every byte is read before it is overwritten, so the overlap is
+ * harmless; above the source the copy eats its own tail. Later kernels use memmove. Segments are
  * moved in program-header order, so moving one can also overwrite the source of a later one
  * whatever the copy routine. x86_64 kernels refuse a PT_LOAD whose p_align is not a multiple
  * of 2 MiB ("Alignment of LOAD segment isn't multiple of 2MB").
@@ -99,16 +102,36 @@ export function planDecompressor(elf: ElfFile, opts: DecompressorOptions = {}): 
     if (s.op === "none") continue;
     const self = intersect(s.source, s.dest);
     if (self) {
-      const forward = s.dest.start < s.source.start;
-      overlaps.push({
+      const below = s.dest.start < s.source.start;
+      const n = rangeSize(self);
+      // a front-to-back copy overwrites source bytes before reading them only when the
+      // destination lies above the source: [src + (dst − src), src end) is lost
+      const clobbered: AddrRange | undefined =
+        copy === "memcpy" && !below
+          ? { space: "physical", start: s.dest.start, end: s.source.end }
+          : undefined;
+      const o: Overlap = {
         kind: "source-dest",
         a: s.index,
         range: self,
-        bytes: rangeSize(self),
-        note: `moving ${hex(s.copied)} bytes from ${hex(s.source.start)} to ${hex(s.dest.start)} overlaps itself by ${hex(rangeSize(self))} bytes: memcpy is undefined here, memmove is required${forward ? " (destination below source: only a front-to-back copy is safe)" : " (destination above source: a front-to-back copy corrupts it)"}`,
-        corrupts: copy === "memcpy",
-      });
-      if (copy === "memcpy") s.warnings.push("source and destination overlap: memcpy is undefined");
+        bytes: n,
+        note: `moving ${hex(s.copied)} bytes from ${hex(s.source.start)} to ${hex(s.dest.start)} overlaps itself by ${hex(n)} bytes (${below ? "destination below source" : "destination above source"})`,
+        corrupts: clobbered !== undefined,
+      };
+      if (clobbered) {
+        o.clobbered = clobbered;
+        o.note += `: the decompressor's front-to-back memcpy overwrites source bytes ${hex(clobbered.start)}-${hex(clobbered.end)} before reading them (memmove is required)`;
+        s.warnings.push(
+          `source and destination overlap with the destination above: memcpy copies its own output`,
+        );
+      } else {
+        o.harmless =
+          copy === "memcpy"
+            ? "the decompressor's memcpy copies front to back and the destination lies below the source, so every byte is read before it is overwritten; damage already present at output + p_offset before parse_elf copies anything (thread 004: the marker 8 bytes off) cannot come from this copy"
+            : "memmove copies in the safe direction";
+        o.note += `: harmless — ${o.harmless}`;
+      }
+      overlaps.push(o);
     }
     for (let j = i + 1; j < segments.length; j++) {
       const t = segments[j]!;

@@ -49,7 +49,7 @@ export interface PlannedSegment {
 }
 
 export type OverlapKind =
-  /** A segment's source and destination overlap: memcpy is undefined, memmove is needed. */
+  /** A segment's source and destination overlap: harmless or not by the copy's direction. */
   | "source-dest"
   /** Moving one segment overwrites the not-yet-moved source of a later segment. */
   | "clobbers-later-source"
@@ -69,6 +69,12 @@ export interface Overlap {
   note: string;
   /** True when it corrupts the image with the loader's actual copy routine. */
   corrupts: boolean;
+  /**
+   * Source-dest overlaps: the source bytes a copy in the routine's direction overwrites before
+   * reading them (absent when none are), and why the overlap is harmless when it is.
+   */
+  clobbered?: AddrRange;
+  harmless?: string;
 }
 
 export interface EntryPoint {

@@ -3,6 +3,7 @@
  * (the decompressor and Xen work on the vmlinux inside a bzImage; kexec takes the bzImage
  * itself; multiboot takes Xen's ELF out of its gzip wrapper) and plan.
  */
+
 import { MemorySource, type SyncByteSource } from "../bytes/source.js";
 import { ElfFile, isElf } from "../elf/reader.js";
 import { FormatError } from "../errors.js";
@@ -13,6 +14,7 @@ import { planKexecBzImage, planKexecElf } from "./kexec.js";
 import type { MemoryMap } from "./memory.js";
 import { planMultiboot } from "./multiboot.js";
 import type { LoadPlan } from "./plan.js";
+import { planXen2006, type Xen2006Loader } from "./xen2006.js";
 import { planXen } from "./xenpv.js";
 
 export type LoaderName = "decompressor" | "xen" | "kexec" | "multiboot";
@@ -34,6 +36,8 @@ export interface PlanOptions {
   dom0Pages?: number;
   /** Xen: initrd size in bytes. */
   initrdLen?: number;
+  /** Xen: one of thread 003's 2006 loader versions instead of today's libelf. */
+  xenLoader?: Xen2006Loader;
   maxOutput?: number;
 }
 
@@ -65,6 +69,7 @@ export function planImage(src: SyncByteSource, loader: LoaderName, opts: PlanOpt
     }
     case "xen": {
       const { elf } = elfOf(src, opts);
+      if (opts.xenLoader) return planXen2006(elf, opts.xenLoader);
       return planXen(elf, {
         ...(opts.pv32 !== undefined ? { pv32: opts.pv32 } : {}),
         ...(opts.dom0Pages !== undefined ? { dom0Pages: opts.dom0Pages } : {}),

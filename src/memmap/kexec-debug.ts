@@ -14,7 +14,13 @@
  *   the ranges the header's PT_LOADs come from.
  */
 import { FormatError, LimitError } from "../errors.js";
-import { KEXEC_MAX_CRASH_RANGES, type MemoryRange, parseHexAddress, RangeType } from "./range.js";
+import {
+  KEXEC_MAX_CRASH_RANGES,
+  type MemoryRange,
+  type PhysRange,
+  parseHexAddress,
+  RangeType,
+} from "./range.js";
 
 /** One program header as kexec-tools' dbgprintf_phdr printed it. */
 export interface KexecDebugPhdr {
@@ -188,4 +194,35 @@ export function readRangeBlock(lines: readonly string[], from: number, what: str
 export function isKexecRangeList(text: string): boolean {
   const first = text.split("\n").find((l) => l.trim() !== "");
   return first !== undefined && RANGE_LINE.test(first.trim());
+}
+
+/**
+ * The crashkernel region(s) `kexec -d` implies: the RAM of "MEMORY RANGES" that "CRASH MEMORY
+ * RANGES" no longer holds (kexec-tools cut exactly these out: crashk_res, crashk_low_res, and
+ * outside Xen the GART aperture). Under Xen this is the only place dom0's user space shows the
+ * hypervisor's kexec_crash_area. Empty when either block is missing.
+ */
+export function crashRegionsFromKexecDebug(debug: KexecDebug): PhysRange[] {
+  const ram = (rs: MemoryRange[]) =>
+    rs
+      .filter((r) => r.type === RangeType.RAM && r.end >= r.start)
+      .map((r) => ({ start: r.start, end: r.end }))
+      .sort((a, b) => a.start - b.start);
+  const before = ram(debug.memoryRanges);
+  const after = ram(debug.crashMemoryRanges);
+  if (!before.length || !after.length) return [];
+  const out: PhysRange[] = [];
+  for (const r of before) {
+    let at = r.start;
+    for (const c of after) {
+      if (c.end < at || c.start > r.end) continue;
+      if (c.start > at) out.push({ start: at, end: c.start - 1 });
+      at = Math.max(at, c.end + 1);
+      if (at > r.end) break;
+    }
+    if (at <= r.end) out.push({ start: at, end: r.end });
+  }
+  // below 1 MiB the lists differ by trims that are not cuts (the real-mode IVT, x86's first
+  // page): a crashkernel reservation is never placed there
+  return out.filter((h) => h.end >= 0x100000);
 }

@@ -11,7 +11,18 @@ export class NodeFileSource implements SyncByteSource {
   private fd: number | undefined;
   constructor(readonly path: string) {
     this.fd = fs.openSync(path, "r");
-    this.size = fs.fstatSync(this.fd).size;
+    const st = fs.fstatSync(this.fd);
+    if (st.isDirectory()) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+      // the message a system error would give, naming the path (reads would say EISDIR bare)
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), {
+        code: "EISDIR",
+        syscall: "open",
+        path,
+      });
+    }
+    this.size = st.size;
   }
   get name(): string {
     return this.path;
@@ -19,7 +30,7 @@ export class NodeFileSource implements SyncByteSource {
   readSync(offset: number, length: number, into?: Uint8Array): Uint8Array {
     checkRange(this.size, offset, length);
     if (this.fd === undefined) throw new Error(`${this.path}: file is closed`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    const out = into ? (into.length === length ? into : into.subarray(0, length)) : new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);

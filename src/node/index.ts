@@ -1,6 +1,25 @@
 /** Node entry: the core plus file access. */
 export * from "../index.js";
+export {
+  cacheEntryName,
+  cacheLimit,
+  clearCache,
+  decompressToCacheAsync,
+  evictCache,
+  listCache,
+  sniffFormat,
+} from "./cache.js";
+export { processAlive, removeStaleTemporaries, trackTemporary, yieldToSignals } from "./cleanup.js";
 export * from "./dump.js";
 export * from "./file.js";
 export * from "./open.js";
-export * from "./sink.js";
+export {
+  AtomicFileSink,
+  type Output,
+  OutputRefusedError,
+  type OutputSink,
+  OutputWriteError,
+  prepareOutput,
+  writeFully,
+} from "./output.js";
+export { sameFileAs, writeFileAtomic } from "./sink.js";

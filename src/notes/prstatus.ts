@@ -68,42 +68,42 @@ function range(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 }
 
-// arch/x86/include/asm/user_64.h struct user_regs_struct
+// arch/x86/include/asm/user_64.h struct user_regs_struct; the first 21 are struct pt_regs
+// (arch/x86/include/asm/ptrace.h) in its order, which the unwinder reads from kernel stacks
+export const X86_64_PR_REG_NAMES = [
+  "r15",
+  "r14",
+  "r13",
+  "r12",
+  "rbp",
+  "rbx",
+  "r11",
+  "r10",
+  "r9",
+  "r8",
+  "rax",
+  "rcx",
+  "rdx",
+  "rsi",
+  "rdi",
+  "orig_rax",
+  "rip",
+  "cs",
+  "rflags",
+  "rsp",
+  "ss",
+  "fs.base",
+  "gs.base",
+  "ds",
+  "es",
+  "fs",
+  "gs",
+] as const;
+
 const X86_64: ArchLayout = {
   arch: "x86_64",
   word: 8,
-  regs: slots(
-    [
-      "r15",
-      "r14",
-      "r13",
-      "r12",
-      "rbp",
-      "rbx",
-      "r11",
-      "r10",
-      "r9",
-      "r8",
-      "rax",
-      "rcx",
-      "rdx",
-      "rsi",
-      "rdi",
-      "orig_rax",
-      "rip",
-      "cs",
-      "rflags",
-      "rsp",
-      "ss",
-      "fs.base",
-      "gs.base",
-      "ds",
-      "es",
-      "fs",
-      "gs",
-    ],
-    8,
-  ),
+  regs: slots([...X86_64_PR_REG_NAMES], 8),
   gregsetSize: 27 * 8,
 };
 
@@ -233,7 +233,9 @@ function layoutFor(ctx: NoteContext): ArchLayout | undefined {
     case EM_S390:
       return ctx.class === 64 ? S390X : undefined;
     case EM_ARM:
-      return ctx.class === 32 ? ARM : undefined;
+      // a 32-bit kernel's elf_prstatus (148 bytes) whatever the container: kdump-compressed
+      // files and ELF64 cores (kexec-tools --elf64-core-headers) hold the same note
+      return ARM;
     case EM_RISCV:
       return ctx.class === 64 ? RISCV64 : undefined;
     default:

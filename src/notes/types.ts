@@ -2,6 +2,7 @@
  * Shapes shared by the note decoders. Decoders are pure functions of a note's bytes and the
  * file's e_machine/class/byte order; they never do I/O.
  */
+import { archByUname } from "../arch/table.js";
 
 /** What a decoder needs to know about the file a note came from. */
 export interface NoteContext {
@@ -27,23 +28,11 @@ export function registerValue(regs: readonly Register[], name: string): bigint |
   return undefined;
 }
 
-const EM_386 = 3;
-const EM_PPC64 = 21;
-const EM_S390 = 22;
-const EM_X86_64 = 62;
-const EM_AARCH64 = 183;
-
 /**
  * A NoteContext for a dump format that names its machine by utsname.machine (kdump-compressed
  * headers) instead of e_machine.
  */
 export function noteContextForMachine(machine: string, wordSize: 4 | 8, littleEndian: boolean): NoteContext {
   const cls: 32 | 64 = wordSize === 8 ? 64 : 32;
-  let em = 0;
-  if (machine === "x86_64") em = EM_X86_64;
-  else if (/^i[3-6]86$/.test(machine)) em = EM_386;
-  else if (machine === "aarch64" || machine === "arm64") em = EM_AARCH64;
-  else if (/^ppc64(le)?$/.test(machine)) em = EM_PPC64;
-  else if (machine === "s390x") em = EM_S390;
-  return { machine: em, class: cls, littleEndian };
+  return { machine: archByUname(machine)?.eMachine ?? 0, class: cls, littleEndian };
 }

@@ -12,7 +12,7 @@
  */
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import { EM_386, EM_X86_64 } from "../elf/types.js";
-import { FormatError, TruncatedError } from "../errors.js";
+import { FormatError, rethrowMissing, TruncatedError } from "../errors.js";
 import type { NoteContext } from "./types.js";
 
 export const XEN_ELFNOTE_INFO = 0;
@@ -275,17 +275,26 @@ export function decodeXenPhysStart(desc: Uint8Array, ctx: NoteContext, base = 0)
   return { kind: "xen-phys-start", xenPhysStart: c.wordn(w, 0, "xen_phys_start") };
 }
 
-/** Type 0x10000001: dom0's CR3 (crash's NT_XEN_KDUMP_CR3), one word. */
+/**
+ * Type 0x10000001: dom0's CR3 (crash's NT_XEN_KDUMP_CR3), one word. The value is a page frame
+ * number, not an address: find_dom0_cr3() stored pagetable_get_pfn(v->arch.guest_table)
+ * (thread 001), one note per dom0 vCPU in the crash notes of the physical CPU it ran on.
+ */
 export interface XenKdumpCr3 {
   kind: "xen-kdump-cr3";
+  /** The raw word: a machine frame number. */
   cr3: bigint;
+  /** The same as a frame number and as the machine address of the page table. */
+  mfn: bigint;
+  address: bigint;
 }
 
 export function decodeXenKdumpCr3(desc: Uint8Array, ctx: NoteContext, base = 0): XenKdumpCr3 {
   // unsigned long of the dom0 kernel that wrote it: the descriptor length tells
   const w: 4 | 8 = desc.length >= 8 ? 8 : 4;
   if (desc.length < 4) throw new TruncatedError(base, 4, desc.length, "Xen KDUMP_CR3 note");
-  return { kind: "xen-kdump-cr3", cr3: new Cursor(desc, ctx.littleEndian, base).word(w, 0) };
+  const cr3 = new Cursor(desc, ctx.littleEndian, base).word(w, 0);
+  return { kind: "xen-kdump-cr3", cr3, mfn: cr3, address: cr3 << 12n };
 }
 
 export type XenDumpcore =
@@ -402,7 +411,8 @@ export function resolveXenCrashInfoStrings(
     let b: Uint8Array | undefined;
     try {
       b = read(addr, 256);
-    } catch {
+    } catch (e) {
+      rethrowMissing(e);
       b = undefined;
     }
     return b ? xenString(b, 256) : undefined;

@@ -4,10 +4,11 @@
  */
 import { KdumpBackend } from "../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../dump/dump.js";
-import { hex } from "../errors.js";
+import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
 import { findPanicMessage } from "../kernel/panic.js";
 import { readKernelLog } from "../kernel/printk.js";
 import { x86_64Kernel } from "../kernel/x86_64.js";
+import { counted } from "./text.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
@@ -45,6 +46,9 @@ function formatName(d: Dump): string {
  * path adds VMCOREINFO_XEN.
  */
 export function producerHint(d: Dump): string {
+  // kdumpkit convert says who it is in a KDUMPKIT note (its first line)
+  const own = d.notes.find((n) => n.name === "KDUMPKIT");
+  if (own) return new TextDecoder().decode(own.desc).split("\n")[0]!;
   const qemuNotes = d.notes.some((n) => n.name === "QEMU");
   if (d.backend instanceof KdumpBackend) {
     const u = d.utsname;
@@ -64,10 +68,11 @@ function mib(n: number): string {
 
 /**
  * The panic message from the kernel log (crash's patterns), when the dump is an x86_64 Linux
- * dump with VMCOREINFO; best effort: a dump whose log cannot be read simply has none.
+ * dump with VMCOREINFO. When the log cannot be read (a dump cut before it, excluded pages),
+ * `unavailable` says why instead of the line silently missing.
  */
-export function panicMessage(d: Dump): string | undefined {
-  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return undefined;
+export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
+  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
   try {
     const k = x86_64Kernel({
       phys: d,
@@ -76,10 +81,23 @@ export function panicMessage(d: Dump): string | undefined {
       maxPhysAddress: d.maxAddress,
       ...(d.headerPhysBase !== undefined ? { headerPhysBase: d.headerPhysBase } : {}),
     });
-    return findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
-  } catch {
-    return undefined;
+    const m = findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
+    return m !== undefined ? { message: m } : {};
+  } catch (e) {
+    rethrowMissing(e);
+    const why = e instanceof KdumpkitError ? `${e.name}: ${e.message}` : String((e as Error)?.message ?? e);
+    return { unavailable: `could not read the kernel log (${why})` };
   }
+}
+
+/** The panic message, or undefined (see panicInfo for why it may be missing). */
+export function panicMessage(d: Dump): string | undefined {
+  return panicInfo(d).message;
+}
+
+function panicFields(d: Dump): { panic: string | undefined; panicUnavailable?: string } {
+  const p = panicInfo(d);
+  return p.unavailable ? { panic: undefined, panicUnavailable: p.unavailable } : { panic: p.message };
 }
 
 export function dumpInfo(d: Dump) {
@@ -99,16 +117,18 @@ export function dumpInfo(d: Dump) {
     utsname: d.utsname,
     cpus: d.cpuCount,
     crashTime: d.crashTime,
-    panic: panicMessage(d),
+    ...panicFields(d),
     xen: d.vmcoreinfoXen !== undefined,
     physBase: d.vmcoreinfo?.numberU64("phys_base"),
     headerPhysBase: d.headerPhysBase,
     dumpLevel: k?.sub?.dumpLevel,
     incomplete: k?.incomplete ?? false,
     maxAddress: d.maxAddress,
+    // ranges: END is the last byte (inclusive) in text and JSON alike, as /proc/iomem prints
     memory: memoryRuns(map, d.pageSize).map((r) => ({
       start: BigInt(r.start),
-      end: BigInt(r.end),
+      end: BigInt(r.end - 1),
+      size: BigInt(r.end - r.start),
       pages: r.pages,
     })),
     pages: d.pageCounts(),
@@ -119,6 +139,19 @@ export function dumpInfo(d: Dump) {
 }
 
 export type DumpInfo = ReturnType<typeof dumpInfo>;
+
+/** `kdumpkit info --json`; `withMap` adds every run of the memory map (--map). */
+export function infoJson(d: Dump, info: DumpInfo, withMap: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...info };
+  if (withMap)
+    out.map = d.memoryMap().map((r) => ({
+      start: BigInt(r.start),
+      end: BigInt(r.end - 1),
+      size: BigInt(r.end - r.start),
+      state: r.state,
+    }));
+  return out;
+}
 
 /** `kdumpkit info`'s text; `withMap` adds every run of the memory map (--map). */
 export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
@@ -143,6 +176,7 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
       `${new Date(d.crashTime * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC")} (${d.crashTime})`,
     );
   if (info.panic) row("panic", info.panic);
+  else if (info.panicUnavailable) row("panic", `(not read: ${info.panicUnavailable})`);
   if (info.physBase !== undefined) row("phys_base", `${hex(info.physBase)} (VMCOREINFO)`);
   else if (info.headerPhysBase !== undefined) row("phys_base", `${hex(info.headerPhysBase)} (kdump header)`);
   if (info.dumpLevel !== undefined) row("dump level", info.dumpLevel);
@@ -151,12 +185,12 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
   const total = Object.values(info.pages).reduce((a, b) => a + b, 0);
   row(
     "memory",
-    `${info.memory.length} ranges, ${total} pages (${mib(total * ps)}), up to ${hex(d.maxAddress)}`,
+    `${counted(info.memory.length, "range")}, ${counted(total, "page")} (${mib(total * ps)}), up to ${hex(d.maxAddress)}`,
   );
   for (const r of info.memory) {
     const states = PAGE_STATES.filter((s) => r.pages[s] > 0).map((s) => `${s} ${r.pages[s]}`);
     L.push(
-      `  ${hex(r.start).padStart(14)}-${hex(r.end - 1n).padEnd(14)} ${mib(Number(r.end - r.start)).padStart(11)}  ${states.join(", ")}`,
+      `  ${hex(r.start).padStart(14)}-${hex(r.end).padEnd(14)} ${mib(Number(r.size)).padStart(11)}  ${states.join(", ")}`,
     );
   }
   row("pages", PAGE_STATES.map((s) => `${s} ${info.pages[s]}`).join(", "));
@@ -169,7 +203,7 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
     L.push("memory map:");
     for (const r of d.memoryMap())
       L.push(
-        `  ${hex(r.start).padStart(14)}-${hex(r.end - 1).padEnd(14)} ${String((r.end - r.start) / ps).padStart(9)} pages  ${r.state}`,
+        `  ${hex(r.start).padStart(14)}-${hex(r.end - 1).padEnd(14)} ${counted((r.end - r.start) / ps, "page ", "pages").padStart(15)}  ${r.state}`,
       );
   }
   for (const w of d.warnings) L.push(`warning: ${w.message}`);

@@ -1,8 +1,9 @@
 /**
- * JSON as kdumpkit prints it (browser-safe): every bigint (64-bit quantity) a "0x…" string,
- * Uint8Array a hex string, Map an object.
+ * JSON as kdumpkit prints it (browser-safe, shared by the CLI's --json and the web app's
+ * exports): every bigint (64-bit quantity) a "0x…" string, Uint8Array a hex string, Map an
+ * object. Callers convert other 64-bit numbers to bigint first when they want them in hex.
  */
-export function toJsonText(value: unknown): string {
+export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
     (_k, v) => {

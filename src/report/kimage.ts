@@ -145,8 +145,22 @@ export function describeImage(img: KernelImage, indent = ""): string[] {
   return L;
 }
 
+/** Ranges print START-END with END the last byte (inclusive), in text and JSON alike. */
 function rng(r: AddrRange): string {
-  return `${hex(r.start)}-${hex(r.end)}`;
+  return r.end > r.start ? `${hex(r.start)}-${hex(r.end - 1n)}` : `${hex(r.start)} (empty)`;
+}
+
+/** A plan's ranges (exclusive ends inside the library) with inclusive ends and sizes, for JSON. */
+export function inclusiveRanges(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(inclusiveRanges);
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) o[k] = inclusiveRanges(x);
+  if (typeof o.start === "bigint" && typeof o.end === "bigint" && o.end > o.start) {
+    o.size = o.end - o.start;
+    o.end = o.end - 1n;
+  }
+  return o;
 }
 
 export function formatPlan(plan: LoadPlan): string {
@@ -170,7 +184,7 @@ export function formatPlan(plan: LoadPlan): string {
     L.push("Overlaps:");
     for (const o of plan.overlaps)
       L.push(
-        `  ${pad(o.kind, 22)}${rng(o.range)}  ${hex(o.bytes)} bytes${o.corrupts ? "  CORRUPTS" : ""}\n      ${o.note}`,
+        `  ${pad(o.kind, 22)}${rng(o.range)}  ${hex(o.bytes)} bytes${o.corrupts ? "  CORRUPTS" : o.harmless ? "  harmless" : ""}\n      ${o.note}`,
       );
   } else L.push("Overlaps: none");
   L.push(`Footprint: ${plan.footprint.space} ${rng(plan.footprint)} (${hex(plan.footprint.size)} bytes)`);

@@ -4,11 +4,13 @@
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import type { PageCodecs } from "../codecs/pages.js";
-import { openDumpWith } from "../dump/dump.js";
+import { type Dump, openDumpWith } from "../dump/dump.js";
 import { machineName } from "../elf/names.js";
 import { ElfFile, isElf } from "../elf/reader.js";
 import { type ElfNote, PT_LOAD } from "../elf/types.js";
-import { hex } from "../errors.js";
+import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../elfcorehdr/broken.js";
+import { embeddedHeaderNotes } from "../elfcorehdr/xen-start-note.js";
+import { hex, rethrowMissing } from "../errors.js";
 import {
   type CpuState,
   type DecodedNote,
@@ -22,9 +24,10 @@ import {
   Vmcoreinfo,
   type XenCrashInfoStrings,
 } from "../notes/index.js";
+import type { SymbolizedRegister } from "../unwind/registers.js";
 
 // Opening: any ELF (vmcore, QEMU dump, elfcorehdr, vmlinux, xen-syms) through the ELF reader;
-// everything else through the dump facade (kdump-compressed, diskdump, flattened).
+// everything else through the dump facade (kdump-compressed, diskdump, flattened, split sets).
 export interface DumpNotes {
   format: "elf" | "kdump" | "diskdump";
   /** e.g. "ELF64 LSB, x86-64" or "kdump-compressed, x86_64". */
@@ -37,6 +40,69 @@ export interface DumpNotes {
   readPhys(addr: number, length: number): Uint8Array | undefined;
   warnings: string[];
 }
+
+/** The notes of one file: an ELF file directly, anything else through the dump facade. */
+export function dumpNotesOf(src: SyncByteSource, codecs: PageCodecs): DumpNotes {
+  const head = src.readSync(0, Math.min(src.size, 16));
+  if (isElf(head)) {
+    const elf = ElfFile.parse(src);
+    const h = elf.header;
+    const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.filesz > 0);
+    return {
+      format: "elf",
+      description: `ELF${h.class} ${h.littleEndian ? "LSB" : "MSB"}, ${machineName(h.machine)}${
+        elf.rawCoreHeader
+          ? " (a bare ELF core header: its PT_NOTEs point at notes in the crashed machine's memory, not in this file)"
+          : ""
+      }`,
+      ctx: { machine: h.machine, class: h.class, littleEndian: h.littleEndian },
+      // a bare header carries no notes of its own, except the Plan-B Xen note inside it
+      notes: elf.rawCoreHeader ? embeddedHeaderNotes(elf).flatMap((e) => e.notes) : elf.notes(),
+      readPhys(addr, length) {
+        // A bare core header (elfcorehdr) has no segment data behind it.
+        if (elf.rawCoreHeader) return undefined;
+        for (const p of loads) {
+          const start = Number(p.paddr);
+          if (addr >= start && addr < start + p.filesz) {
+            const n = Math.min(length, start + p.filesz - addr);
+            return src.readSync(p.offset + (addr - start), n).slice();
+          }
+        }
+        return undefined;
+      },
+      warnings: [
+        ...elf.warnings.map((w) => w.message),
+        ...formatHeaderProblems(diagnoseImpossibleHeaders(elf)).map((l) => l.trimStart()),
+      ],
+    };
+  }
+  // kdump-compressed, diskdump, flattened (QEMU writes its kdump files flattened): the facade
+  return dumpNotesOfDump(openDumpWith(src, codecs));
+}
+
+/** Notes of a dump opened through the facade (kdump-compressed, flattened, split sets). */
+export function dumpNotesOfDump(dump: Dump): DumpNotes {
+  const k = dump.backend;
+  const out: DumpNotes = {
+    format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
+    description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : dump.format === "elf" ? "ELF vmcore" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
+    ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
+    notes: dump.notes,
+    readPhys(addr, length) {
+      try {
+        return dump.readPhys(addr, length);
+      } catch (e) {
+        rethrowMissing(e);
+        return undefined;
+      }
+    },
+    warnings: dump.warnings.map((w) => w.message),
+  };
+  if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
+  return out;
+}
+
+// ---------- rendering ----------
 
 function hex64(v: bigint, bits: number): string {
   return `0x${BigInt.asUintN(bits, v)
@@ -134,7 +200,7 @@ export function describeNote(d: DecodedNote, strings?: XenCrashInfoStrings): str
     case "xen-phys-start":
       return [`${I}xen_phys_start: ${hex(d.xenPhysStart)}`];
     case "xen-kdump-cr3":
-      return [`${I}cr3: ${hex(d.cr3)}`];
+      return [`${I}cr3: pfn ${hex(d.mfn)} (page table at machine address ${hex(d.address)})`];
     case "xen-dumpcore-none":
       return [];
     case "xen-dumpcore-header":
@@ -193,7 +259,22 @@ export function describeNote(d: DecodedNote, strings?: XenCrashInfoStrings): str
  * Physical addresses and frame numbers are numbers in the decoded objects; the JSON contract
  * prints every 64-bit quantity as "0x…", so turn those fields into bigints for output.
  */
+/**
+ * JSON convention for registers (issue 14.17): `registers` keyed by name (`.registers.rip`),
+ * and `registerList`, the same in the note's stored order with each register's width.
+ */
+export function registersJson(regs: readonly { name: string; value: bigint; bits?: number }[]): {
+  registers: Record<string, bigint>;
+  registerList: { name: string; value: bigint; bits?: number }[];
+} {
+  return {
+    registers: Object.fromEntries(regs.map((r) => [r.name, r.value])),
+    registerList: regs.map((r) => ({ ...r })),
+  };
+}
+
 function addressesAsHex(d: DecodedNote): unknown {
+  if ("registers" in d && Array.isArray(d.registers)) return { ...d, ...registersJson(d.registers) };
   if (d.kind !== "xen-crash-info" && d.kind !== "xen-phys-start") return d;
   const o: Record<string, unknown> = { ...d };
   for (const [k, v] of Object.entries(o))
@@ -253,58 +334,6 @@ export function decodeDumpNotes(d: DumpNotes): NoteRow[] {
   }
   return rows;
 }
-export function dumpNotesOf(src: SyncByteSource, codecs: PageCodecs): DumpNotes {
-  {
-    const head = src.readSync(0, Math.min(src.size, 16));
-    if (isElf(head)) {
-      const elf = ElfFile.parse(src);
-      const h = elf.header;
-      const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.filesz > 0);
-      return {
-        format: "elf",
-        description: `ELF${h.class} ${h.littleEndian ? "LSB" : "MSB"}, ${machineName(h.machine)}${
-          elf.rawCoreHeader
-            ? " (a bare ELF core header: its PT_NOTEs point at notes in the crashed machine's memory, not in this file)"
-            : ""
-        }`,
-        ctx: { machine: h.machine, class: h.class, littleEndian: h.littleEndian },
-        notes: elf.notes(),
-        readPhys(addr, length) {
-          // A bare core header (elfcorehdr) has no segment data behind it.
-          if (elf.rawCoreHeader) return undefined;
-          for (const p of loads) {
-            const start = Number(p.paddr);
-            if (addr >= start && addr < start + p.filesz) {
-              const n = Math.min(length, start + p.filesz - addr);
-              return src.readSync(p.offset + (addr - start), n).slice();
-            }
-          }
-          return undefined;
-        },
-        warnings: elf.warnings.map((w) => w.message),
-      };
-    }
-    // kdump-compressed, diskdump, flattened (QEMU writes its kdump files flattened): the facade
-    const dump = openDumpWith(src, codecs);
-    const k = dump.backend;
-    const out: DumpNotes = {
-      format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
-      description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
-      ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
-      notes: dump.notes,
-      readPhys(addr, length) {
-        try {
-          return dump.readPhys(addr, length);
-        } catch {
-          return undefined;
-        }
-      },
-      warnings: dump.warnings.map((w) => w.message),
-    };
-    if (k.vmcoreinfoBytes) out.vmcoreinfoBytes = k.vmcoreinfoBytes;
-    return out;
-  }
-}
 
 /** `kdumpkit notes --json`'s object. */
 export function notesJson(file: string, dump: DumpNotes, rows: NoteRow[]) {
@@ -349,6 +378,14 @@ export function notesText(file: string, dump: DumpNotes, rows: NoteRow[]): strin
   return out.join("\n");
 }
 
+/**
+ * `kdumpkit regs`: per-CPU registers at the time of the crash, from NT_PRSTATUS, Xen's
+ * CRASH_REGS (control registers per physical CPU) and QEMU's CPU state notes. `named` gives a
+ * CPU's registers that point at kernel symbols (none when the dump's symbols are unknown).
+ */
+export type NamedRegisters = (c: CpuState) => readonly SymbolizedRegister[];
+const noNames: NamedRegisters = () => [];
+
 /** Which notes a CPU's registers came from. */
 export function cpuSources(s: CpuState): string[] {
   const out: string[] = [];
@@ -359,18 +396,19 @@ export function cpuSources(s: CpuState): string[] {
 }
 
 /** `kdumpkit regs --json`'s CPU list. */
-export function cpusJson(cpus: CpuState[]) {
+export function cpusJson(cpus: readonly CpuState[], named: NamedRegisters = noNames) {
   return cpus.map((c) => ({
     cpu: c.cpu,
     pid: c.pid ?? null,
     arch: c.prstatus?.arch ?? (c.qemu ? "x86_64" : null),
     sources: cpuSources(c),
-    registers: Object.fromEntries(c.registers.map((r) => [r.name, r.value])),
+    ...registersJson(c.registers),
+    symbols: Object.fromEntries(named(c).map((r) => [r.name, r.symbol])),
   }));
 }
 
 /** `kdumpkit regs`' text: per CPU a header line, the registers two per line, QEMU's segments. */
-export function cpusText(cpus: CpuState[]): string {
+export function cpusText(cpus: readonly CpuState[], named: NamedRegisters = noNames): string {
   const out: string[] = [];
   for (const c of cpus) {
     const head = [`CPU ${c.cpu}`];
@@ -379,6 +417,7 @@ export function cpusText(cpus: CpuState[]): string {
     head.push(`(${cpuSources(c).join(" + ")})`);
     out.push(head.join("  "));
     out.push(...formatRegisters(c.registers));
+    for (const r of named(c)) out.push(`    ${r.name} is ${r.symbol}`);
     if (c.qemu)
       for (const s of c.qemu.segments.slice(0, 6))
         out.push(

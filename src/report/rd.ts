@@ -67,3 +67,17 @@ export function renderRdAscii(address: bigint, bytes: Uint8Array, unlimited: boo
   }
   return displayed ? `${out}\n` : out;
 }
+
+/** The values of `rd --json`: `count` little-endian words of `width` bytes. */
+export function rdWords(bytes: Uint8Array, count: number, width: 1 | 2 | 4 | 8): (bigint | number)[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: count }, (_, i) =>
+    width === 8
+      ? dv.getBigUint64(i * 8, true)
+      : width === 4
+        ? dv.getUint32(i * 4, true)
+        : width === 2
+          ? dv.getUint16(i * 2, true)
+          : dv.getUint8(i),
+  );
+}

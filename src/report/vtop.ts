@@ -1,5 +1,5 @@
 /** crash's `vtop` for kernel addresses: the translation with its steps, and its text layout. */
-import { KdumpkitError } from "../errors.js";
+import { KdumpkitError, rethrowMissing } from "../errors.js";
 import type { X86_64KernelFacts } from "../kernel/x86_64.js";
 import type { TranslationMethod } from "../xlat/linux-x86_64.js";
 import { pteFlagNames, splitVa, type X86_64Walk } from "../xlat/x86_64.js";
@@ -19,6 +19,7 @@ export function hexAddresses<T>(v: T): T {
   }
   return v;
 }
+
 /** crash's mkstring(CENTER|LJUST or RJUST): pad both sides, the odd space right or left. */
 function center(s: string, width: number, rjust = false): string {
   if (s.length >= width) return s;
@@ -79,7 +80,7 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
 /** What the kernel space needs to offer for vtop (the current LinuxX86_64Space has it). */
 export interface VtopSpace {
   translateHiLo(hi: number, lo: number): number;
-  methodOf(hi: number, lo: number): TranslationMethod | undefined;
+  methodOf(hi: number, lo: number): TranslationMethod;
   walk(va: bigint): X86_64Walk | undefined;
 }
 
@@ -91,14 +92,14 @@ export function vtopOf(space: VtopSpace, address: bigint, symbol?: string): Vtop
   const p = space.translateHiLo(hi, lo);
   if (p >= 0) {
     r.physical = p;
-    const m = space.methodOf(hi, lo);
-    if (m !== undefined) r.method = m;
+    r.method = space.methodOf(hi, lo);
   }
   try {
     const w = space.walk(address);
     if (w) r.walk = w;
   } catch (e) {
-    if (!(e instanceof KdumpkitError) || e.code === "MISSING_DATA") throw e;
+    rethrowMissing(e);
+    if (!(e instanceof KdumpkitError)) throw e;
     r.error = e.message;
   }
   return r;

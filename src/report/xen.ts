@@ -3,12 +3,13 @@
  * xen_phys_start with every source, CPUs, domains, VMCOREINFO_XEN, dom0's p2m and kernel.
  */
 import type { PhysReader } from "../dump/types.js";
-import { hex } from "../errors.js";
+import { hex, rethrowMissing } from "../errors.js";
 import type { Dom0View } from "../xen/dom0.js";
 import { listDomains, type XenDomainList } from "../xen/domains.js";
 import { dom0P2mOf } from "../xen/host.js";
 import { formatXenVersion } from "../xen/layout.js";
 import type { XenDump } from "../xen/open.js";
+import { counted } from "./text.js";
 
 export interface XenDetails {
   domains: XenDomainList | string;
@@ -34,6 +35,7 @@ export function xenDetails(
     try {
       domains = listDomains(x.space, x.vmcoreinfoXen);
     } catch (e) {
+      rethrowMissing(e);
       domains = (e as Error).message;
     }
   }
@@ -50,7 +52,7 @@ export function xenDetails(
       gaps: scan.gaps,
     };
     extra.push(
-      `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${scan.entries} pages (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${scan.gaps.length} unreadable p2m pages` : ""}`,
+      `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${counted(scan.entries, "page")} (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${counted(scan.gaps.length, "unreadable p2m page")}` : ""}`,
     );
     for (const g of scan.gaps.slice(0, 8)) extra.push(`    gap: ${g}`);
     if (haveSystemMap) {
@@ -120,8 +122,10 @@ export function xenInfoText(
     out.push("Physical CPUs:");
     for (const c of x.cpus)
       out.push(
-        `  CPU ${c.cpu}: RIP ${c.rip !== undefined ? hex(c.rip) : "?"}${c.ripSymbol ? ` <${c.ripSymbol}>` : ""}  RSP ${c.rsp !== undefined ? hex(c.rsp) : "?"}  CR3 ${c.cr3 !== undefined ? hex(c.cr3) : "?"}`,
+        `  CPU ${c.cpu}: RIP ${c.rip !== undefined ? hex(c.rip) : "?"}${c.ripSymbol ? ` <${c.ripSymbol}>` : ""}  RSP ${c.rsp !== undefined ? hex(c.rsp) : "?"}  CR3 ${c.cr3 !== undefined ? hex(c.cr3) : "?"}${c.panicked ? `  PANICKED (${c.panicked})` : ""}${(c.dom0Vcpus ?? []).map((v) => `\n      ran dom0 vCPU ${v.vcpu} (its CR3: pfn ${hex(v.cr3Mfn)})`).join("")}`,
       );
+    if (!x.cpus.some((c) => c.panicked))
+      out.push("  which CPU panicked: unknown (needs --xen-syms for crashing_cpu)");
   }
   out.push("Domains (domain_list):");
   if (typeof domains === "string") out.push(`  ${domains}`);

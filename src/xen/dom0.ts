@@ -13,7 +13,7 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { PhysReader } from "../dump/types.js";
-import { AddressError, FormatError, hex, LimitError } from "../errors.js";
+import { AddressError, FormatError, hex, LimitError, rethrowMissing } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
@@ -186,6 +186,7 @@ export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTa
   try {
     vmcoreinfo = readDom0Vmcoreinfo(base, systemMap);
   } catch (e) {
+    rethrowMissing(e);
     problems.push(`dom0 VMCOREINFO: ${message(e)}`);
   }
   let layout = base.layout;
@@ -194,6 +195,7 @@ export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTa
       ? dom0LayoutFrom(vmcoreinfo.info, base, systemMap)
       : dom0LayoutFrom(new Vmcoreinfo(""), base, systemMap);
   } catch (e) {
+    rethrowMissing(e);
     problems.push(`dom0 layout: ${message(e)}`);
   }
   const linear = new Dom0KernelSpace(phys, layout);
@@ -205,6 +207,7 @@ export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTa
     try {
       tables = dom0PageTables(machine, p2m, linear.toPhys(pgd));
     } catch (e) {
+      rethrowMissing(e);
       problems.push(`dom0 page tables: ${message(e)}`);
     }
   }

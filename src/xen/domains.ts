@@ -4,8 +4,9 @@
  * OFFSET(domain.next_in_list); xen/arch/x86/crash.c arch_crash_save_vmcoreinfo). The list
  * comes from a crashed machine: loops and unreadable links end the walk with a stated reason.
  */
+
 import type { KdumpkitError } from "../errors.js";
-import { FormatError, hex } from "../errors.js";
+import { FormatError, hex, rethrowMissing } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import type { XenVirtualSpace } from "./hypervisor.js";
 
@@ -39,6 +40,7 @@ export function listDomains(space: XenVirtualSpace, info: Vmcoreinfo, limit = MA
   try {
     cur = space.readU64(head);
   } catch (e) {
+    rethrowMissing(e);
     return { domains, stopped: `cannot read domain_list at ${hex(head)}: ${(e as KdumpkitError).message}` };
   }
   while (cur !== 0n) {
@@ -51,6 +53,7 @@ export function listDomains(space: XenVirtualSpace, info: Vmcoreinfo, limit = MA
       domainId = space.readU32(cur + BigInt(idOff)) & 0xffff;
       next = space.readU64(cur + BigInt(nextOff));
     } catch (e) {
+      rethrowMissing(e);
       return { domains, stopped: `cannot read domain at ${hex(cur)}: ${(e as KdumpkitError).message}` };
     }
     domains.push({ address: cur, domainId });

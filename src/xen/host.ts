@@ -6,7 +6,7 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { PhysReader } from "../dump/types.js";
-import { hex, KdumpkitError } from "../errors.js";
+import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { resolveXenCrashInfoStrings, type XenCrashInfo } from "../notes/xen.js";
 import { splitVa } from "../xlat/x86_64.js";
@@ -88,6 +88,7 @@ export function readMachineBytes(mem: PhysReader, addr: number, length: number):
     try {
       mem.readPhys(addr + done, n, out.subarray(done, done + n));
     } catch (e) {
+      rethrowMissing(e);
       if (done === 0) throw e;
       break;
     }
@@ -181,6 +182,7 @@ export function openXenHost(input: XenHostInput): XenHost {
         if (name === "VMCOREINFO_XEN") checks.push(`VMCOREINFO_XEN note header found at ${hex(at)}: ok`);
         else warnings.push(`no VMCOREINFO_XEN note header at ${hex(at)} in this dump`);
       } catch (e) {
+        rethrowMissing(e);
         warnings.push(`cannot read ${hex(at)} to confirm the VMCOREINFO_XEN note: ${errText(e)}`);
       }
     }
@@ -232,6 +234,7 @@ export function openXenHost(input: XenHostInput): XenHost {
               `the image's xen_phys_start variable holds ${hex(v)}, not ${hex(host.physStart.value)}`,
             );
         } catch (e) {
+          rethrowMissing(e);
           warnings.push(`cannot read the xen_phys_start variable: ${errText(e)}`);
         }
       }
@@ -247,6 +250,7 @@ export function openXenHost(input: XenHostInput): XenHost {
               space = new XenVirtualSpace(input.mem, { ...layout, pdx: { holeShift, bottomMask } });
           } else warnings.push(`pfn_pdx_hole_shift ${holeShift} is impossible; PDX compression ignored`);
         } catch (e) {
+          rethrowMissing(e);
           warnings.push(`cannot read PDX parameters: ${errText(e)}`);
         }
       }
@@ -259,7 +263,8 @@ export function openXenHost(input: XenHostInput): XenHost {
         const [hi, lo] = splitVa(base + BigInt(layout.xenPhysStart));
         try {
           return tables.translate(hi, lo) === layout.xenPhysStart;
-        } catch {
+        } catch (e) {
+          rethrowMissing(e);
           return false;
         }
       };

@@ -75,3 +75,40 @@ export const DIRECTMAP_VIRT_END_BIGMEM = 0xffffff8000000000n;
 export function xenVirtStartFromSymbol(symbolInImage: bigint): bigint {
   return symbolInImage & ~(XEN_IMAGE_WINDOW - 1n);
 }
+
+/**
+ * How far iomem's "Hypervisor code and data" starts above xen_phys_start, by version. dom0
+ * (xenlinux) publishes the range Xen answers to KEXEC_RANGE_MA_XEN with:
+ * - 3.2–3.3 (x86_64, the first relocating Xen): xenheap_phys_start, which setup.c sets to
+ *   xen_phys_start — offset 0 (common/kexec.c kexec_get_xen; thread 000's 7e600000-7f5fffff is
+ *   exactly the 16 MiB xenheap);
+ * - 3.4–4.8: virt_to_maddr(_start) with the image linked at __XEN_VIRT_START + 1 MiB (the
+ *   "Remove statically-partitioned Xen heap" change, x86_64/machine_kexec.c) — 1 MiB;
+ * - 4.9 and later: the image linked at __XEN_VIRT_START + XEN_IMG_OFFSET (0x200000,
+ *   arch/x86/Rules.mk) — 2 MiB.
+ */
+export function xenIomemOffset(v: { major: number; minor: number }): number {
+  if (compareXenVersion(v, 4, 9) >= 0) return 0x200000;
+  if (compareXenVersion(v, 3, 4) >= 0) return 0x100000;
+  return 0;
+}
+
+/** The version ranges with each iomem offset, for texts. */
+export function xenIomemOffsetRange(offset: number): string {
+  return offset === 0x200000 ? "Xen >= 4.9" : offset === 0x100000 ? "Xen 3.4–4.8" : "Xen 3.2–3.3";
+}
+
+/**
+ * xen_phys_start from iomem's "Hypervisor code and data" start: the start minus the image
+ * offset of the version. The one rule shared by `xen info --iomem` and the elfcorehdr start note.
+ * Returns a reason instead when the line lies below the offset (it cannot be that version).
+ */
+export function xenPhysStartFromIomemStart(
+  iomemStart: number,
+  v: { major: number; minor: number },
+): number | string {
+  const off = xenIomemOffset(v);
+  if (iomemStart < off)
+    return `"Hypervisor code and data" at 0x${iomemStart.toString(16)} is below the 0x${off.toString(16)} image offset of Xen ${v.major}.${v.minor}`;
+  return iomemStart - off;
+}

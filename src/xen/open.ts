@@ -3,9 +3,10 @@
  * Works on any dump that exposes its notes (ELF /proc/vmcore, and kdump-compressed files,
  * which keep the ELF notes in their sub-header).
  */
+
+import { archByName } from "../arch/table.js";
 import type { PhysReader } from "../dump/types.js";
 import type { ElfNote } from "../elf/types.js";
-import { EM_386, EM_X86_64 } from "../elf/types.js";
 import { hex } from "../errors.js";
 import { cpuStates } from "../notes/cpus.js";
 import { type DecodedNote, decodeNote } from "../notes/index.js";
@@ -44,6 +45,13 @@ export interface XenPhysicalCpu {
   cr3?: bigint;
   /** rip as symbol+offset (xen-syms given). */
   ripSymbol?: string;
+  /** This physical CPU panicked (the one that ran kexec_crash), and how that is known. */
+  panicked?: string;
+  /**
+   * dom0 vCPUs that ran here, from the dom0 CR3 notes find_dom0_cr3() appended to this pCPU's
+   * crash notes (thread 001): vCPU number in for_each_vcpu order, and its CR3 as a frame number.
+   */
+  dom0Vcpus?: { vcpu: number; cr3Mfn: bigint }[];
 }
 
 export interface XenDump extends XenHost {
@@ -60,7 +68,7 @@ export function isXenHostDump(d: Pick<XenDumpLike, "notes" | "vmcoreinfoXen">): 
 
 function noteContext(d: XenDumpLike): NoteContext {
   return {
-    machine: d.arch === "x86_64" ? EM_X86_64 : d.arch === "i386" ? EM_386 : 0,
+    machine: archByName(d.arch)?.eMachine ?? 0,
     class: d.wordSize === 8 ? 64 : 32,
     littleEndian: d.littleEndian,
   };
@@ -106,6 +114,39 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
     }
     return c;
   });
+  // dom0 CR3 notes follow the PRSTATUS of the physical CPU the vCPU ran on
+  let pcpu = -1;
+  let vcpu = 0;
+  for (const x of decoded) {
+    if (x?.kind === "prstatus") pcpu++;
+    else if (x?.kind === "xen-kdump-cr3" && pcpu >= 0) {
+      const c = cpus.find((k) => k.cpu === pcpu);
+      if (c) c.dom0Vcpus = [...(c.dom0Vcpus ?? []), { vcpu: vcpu++, cr3Mfn: x.mfn }];
+    }
+  }
+  // which physical CPU panicked: kexec_crash_save_cpu()'s static crashing_cpu (common/kexec.c,
+  // set by cmpxchg from -1 by the first CPU to crash), else x86 crash.c's crashing_cpu
+  if (host.space && opts.xenSyms) {
+    for (const [name, what] of [
+      ["kexec.c#crashing_cpu.1", "common/kexec.c crashing_cpu"],
+      ["crashing_cpu.1", "common/kexec.c crashing_cpu"],
+      ["crash.c#crashing_cpu", "arch/x86/crash.c crashing_cpu"],
+      ["crashing_cpu", "crashing_cpu"],
+    ] as const) {
+      const va = opts.xenSyms.get(name);
+      if (va === undefined) continue;
+      try {
+        const n = host.space.readU32(va);
+        const c = cpus.find((k) => k.cpu === n);
+        if (c) {
+          c.panicked = `${what} (xen-syms) = ${n}`;
+          break;
+        }
+      } catch {
+        // unreadable: try the next source
+      }
+    }
+  }
   return { ...host, cpus };
 }
 

@@ -11,7 +11,7 @@
  * dump become AddressErrors for that pfn only, never a failure of the whole table.
  */
 import type { PhysReader } from "../dump/types.js";
-import { AddressError, hex } from "../errors.js";
+import { AddressError, hex, rethrowMissing } from "../errors.js";
 
 const ENTRIES = 512;
 const PAGE = 4096;
@@ -64,6 +64,7 @@ export class Dom0P2m {
       try {
         p = pageFromBytes(this.mem.readPhys(mfn * PAGE, PAGE));
       } catch (e) {
+        rethrowMissing(e);
         p = e instanceof Error ? e : new Error(String(e));
       }
       if (this.pages.size > 4096) this.pages.clear();
@@ -130,6 +131,7 @@ export class Dom0P2m {
     try {
       top = this.page(this.frameListListMfn, "frame-list-list", 0);
     } catch (e) {
+      rethrowMissing(e);
       return { entries, highestPfn, gaps: [(e as Error).message], firstMfns };
     }
     const seenMid = new Set<number>();
@@ -140,6 +142,7 @@ export class Dom0P2m {
       try {
         mid = this.page(e3.mfn, "frame-list", i3 * ENTRIES * ENTRIES);
       } catch (e) {
+        rethrowMissing(e);
         gaps.push((e as Error).message);
         continue;
       }
@@ -154,6 +157,7 @@ export class Dom0P2m {
         try {
           leaf = this.page(e2.mfn, "leaf", base);
         } catch (e) {
+          rethrowMissing(e);
           gaps.push((e as Error).message);
           continue;
         }

@@ -4,17 +4,23 @@
  * - "crash-info": CRASH_INFO v2 (x86: 8 common words + xen_phys_start + p2m list list);
  * - "xen-note-0x1000003": a "Xen" note of type 0x1000003 holding one word (the Plan-B note
  *   issue 6 describes for hypervisors whose CRASH_INFO lacks the field; none in our corpus);
- * - "iomem": dom0's /proc/iomem "Hypervisor code and data" start + 1 MiB (Xen 3.4–4.8) or
- *   + 2 MiB (4.9 and later) — only classic xenlinux dom0 kernels publish that resource;
+ * - "iomem": dom0's /proc/iomem "Hypervisor code and data" start − the image offset of the
+ *   version (0 for 3.2–3.3, 1 MiB for 3.4–4.8, 2 MiB from 4.9: layout.ts xenIomemOffset) —
+ *   only classic xenlinux dom0 kernels publish that resource;
  * - "page-tables": from VMCOREINFO_XEN alone: XEN_VIRT_START by makedumpfile's heuristic
  *   (domain_list & ~(1 GiB − 1)), then the 2 MiB-aligned machine address below 4 GiB at
  *   which the idle page table (SYMBOL(pgd_l4)) maps its own virtual address onto itself.
  */
 import type { PhysReader } from "../dump/types.js";
-import { hex } from "../errors.js";
+import { hex, rethrowMissing } from "../errors.js";
 import { findResources, type IomemResource, parseIomem } from "../memmap/iomem.js";
 import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
-import { compareXenVersion, type XenVersion } from "./layout.js";
+import {
+  type XenVersion,
+  xenIomemOffset,
+  xenIomemOffsetRange,
+  xenPhysStartFromIomemStart,
+} from "./layout.js";
 
 export type XenPhysStartSource =
   | "given"
@@ -84,17 +90,33 @@ export function physStartFromIomem(text: string, version?: XenVersion): XenPhysS
     // Xen's spelling only: Hyper-V's "Hypervisor Code and Data" is another hypervisor
     res = findResources(parseIomem(text), "Hypervisor code and data")[0];
   } catch (e) {
+    rethrowMissing(e);
     return `iomem unreadable: ${(e as Error).message}`;
   }
   if (!res) return 'no "Hypervisor code and data" resource in iomem (pvops dom0 kernels do not publish one)';
   const start = res.start;
   const at = `iomem "Hypervisor code and data" at ${hex(start)} (line ${res.line})`;
-  if (version && compareXenVersion(version, 3, 4) < 0)
-    return `${at}: Xen ${version.major}.${version.minor} predates the relocating layout (3.4+)`;
-  const newer = { source: "iomem" as const, value: start + 0x200000, detail: `${at} + 2 MiB (Xen >= 4.9)` };
-  const older = { source: "iomem" as const, value: start + 0x100000, detail: `${at} + 1 MiB (Xen 3.4–4.8)` };
-  if (version) return [compareXenVersion(version, 4, 9) >= 0 ? newer : older];
-  return [newer, older];
+  const candidate = (v: { major: number; minor: number }, label: string): XenPhysStartCandidate | string => {
+    const r = xenPhysStartFromIomemStart(start, v);
+    if (typeof r === "string") return r;
+    const off = start - r;
+    return { source: "iomem", value: r, detail: `${at} − ${off ? `${off >> 20} MiB` : "0"} (${label})` };
+  };
+  if (version) {
+    const c = candidate(version, `Xen ${version.major}.${version.minor}`);
+    return typeof c === "string" ? c : [c];
+  }
+  // newest layout first; the cross-check keeps the one another source confirms
+  const out: XenPhysStartCandidate[] = [];
+  for (const v of [
+    { major: 4, minor: 9 },
+    { major: 3, minor: 4 },
+    { major: 3, minor: 2 },
+  ]) {
+    const c = candidate(v, xenIomemOffsetRange(xenIomemOffset(v)));
+    if (typeof c !== "string") out.push(c);
+  }
+  return out.length ? out : `${at} lies below every Xen image offset`;
 }
 
 /**
@@ -155,7 +177,8 @@ export function physStartFromPageTables(
           value: p,
           detail: `idle page table (pgd_l4 ${hex(pgdL4)}) maps itself at ${hex(l4)}; XEN_VIRT_START ${hex(xenVirtStart)}`,
         };
-    } catch {
+    } catch (e) {
+      rethrowMissing(e);
       // not present / not in the dump: try the next candidate
     }
   }

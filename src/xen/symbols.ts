@@ -40,6 +40,8 @@ export class SymbolTable {
   /** All symbols by address, built on first symbolize(). */
   private sorted: NamedSymbol[] | undefined;
   private readonly all: NamedSymbol[] = [];
+  /** The file the symbols came from, named in "not found" errors. */
+  source: string | undefined;
 
   constructor(symbols: Iterable<NamedSymbol>) {
     for (const s of symbols) {
@@ -81,10 +83,14 @@ export class SymbolTable {
     if (head.length === 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
       const syms = ElfFile.parse(source).symbols("symtab");
       if (syms.length === 0) throw new FormatError(`${source.name ?? "ELF file"} has no .symtab`);
-      return SymbolTable.fromElf(syms);
+      const t = SymbolTable.fromElf(syms);
+      t.source = source.name;
+      return t;
     }
     if (source.size > 1 << 30) throw new LimitError("symbol map bytes", source.size, 1 << 30);
-    return SymbolTable.fromMap(latin1(source.readSync(0, source.size)));
+    const t = SymbolTable.fromMap(latin1(source.readSync(0, source.size)));
+    t.source = source.name;
+    return t;
   }
 
   /**
@@ -170,7 +176,10 @@ export class SymbolTable {
   /** Like get, but throws a FormatError naming what needed it. */
   require(name: string, purpose: string): bigint {
     const v = this.get(name);
-    if (v === undefined) throw new FormatError(`symbol ${name} not found (needed for ${purpose})`);
+    if (v === undefined)
+      throw new FormatError(
+        `symbol ${name} not found${this.source ? ` in ${this.source}` : ""} (needed for ${purpose})`,
+      );
     return v;
   }
 }

@@ -2,7 +2,7 @@
 import { explainHeader, formatExplanation } from "../../src/elfcorehdr/explain.js";
 import { buildHeaderFromText } from "../../src/elfcorehdr/from-text.js";
 import { renderMemoryMapSvg } from "../../src/elfcorehdr/svg.js";
-import { toJsonText } from "../../src/report/json.js";
+import { toJson } from "../../src/report/json.js";
 import type { ViewResult } from "./protocol.js";
 
 export function elfcorehdrView(iomem: string, kexecDebug?: string): ViewResult {
@@ -13,7 +13,7 @@ export function elfcorehdrView(iomem: string, kexecDebug?: string): ViewResult {
   return {
     title: "ELF core header",
     text,
-    json: toJsonText({
+    json: toJson({
       flavour: built.flavour,
       elfClass: built.elfClass,
       explain: x,

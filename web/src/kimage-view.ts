@@ -4,7 +4,7 @@ import { identifyImage } from "../../src/kimage/identify.js";
 import { parseMemoryMap } from "../../src/kimage/memory.js";
 import { planToSvg } from "../../src/kimage/plan-svg.js";
 import { LOADERS, type LoaderName, planImage } from "../../src/kimage/planner.js";
-import { toJsonText } from "../../src/report/json.js";
+import { toJson } from "../../src/report/json.js";
 import { describeImage, formatPlan } from "../../src/report/kimage.js";
 import type { ViewResult } from "./protocol.js";
 
@@ -30,7 +30,7 @@ export function kimageView(src: SyncByteSource, name: string, loaderArg: string,
     text: `${ident}\n${planText}`,
     ident,
     planText,
-    json: toJsonText({ file: name, image: img, loader, plan: plan ?? null }),
+    json: toJson({ file: name, image: img, loader, plan: plan ?? null }),
     loaders: [...LOADERS],
     loader,
   };

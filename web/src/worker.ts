@@ -21,7 +21,7 @@ import { SystemMap } from "../../src/kernel/system-map.js";
 import type { X86_64Kernel } from "../../src/kernel/x86_64.js";
 import { cpuStates, decodeNote } from "../../src/notes/index.js";
 import { dumpInfo, infoText } from "../../src/report/info.js";
-import { toJsonText } from "../../src/report/json.js";
+import { toJson } from "../../src/report/json.js";
 import { memoryMapData } from "../../src/report/memmap.js";
 import {
   cpusJson,
@@ -416,13 +416,13 @@ const views: Record<string, View> = {
     return {
       title: "Files",
       text: `${text}\n`,
-      json: toJsonText(S.files.map(({ name, size, kind, detail }) => ({ name, size, kind, detail }))),
+      json: toJson(S.files.map(({ name, size, kind, detail }) => ({ name, size, kind, detail }))),
     };
   },
   overview: () => {
     const d = needDump();
     const info = dumpInfo(d);
-    return { title: "Overview", text: infoText(d, info, false), json: toJsonText(info), pages: info.pages };
+    return { title: "Overview", text: infoText(d, info, false), json: toJson(info), pages: info.pages };
   },
   log: () => {
     const d = needDump();
@@ -439,7 +439,7 @@ const views: Record<string, View> = {
     return {
       title: "Kernel log",
       text: lines.map((l) => l.text).join(""),
-      json: toJsonText({
+      json: toJson({
         format: log.format,
         warnings: log.warnings,
         panic: panic ?? null,
@@ -465,7 +465,7 @@ const views: Record<string, View> = {
       text: `${regs}\n${notes}`,
       regs,
       notes,
-      json: toJsonText({ cpus: cpusJson(cpus), notes: dn ? notesJson(src.name, dn, rows) : null }),
+      json: toJson({ cpus: cpusJson(cpus), notes: dn ? notesJson(src.name, dn, rows) : null }),
     };
   },
   memmap: () => {
@@ -494,7 +494,7 @@ const views: Record<string, View> = {
       bytes = f.source.readSync(Number(address), n).slice();
     }
     const text = renderRd(address, bytes, width);
-    return { title: "Memory", text, json: toJsonText({ address, space, width, bytes }) };
+    return { title: "Memory", text, json: toJson({ address, space, width, bytes }) };
   },
   vtop: (p) => {
     const k = kernel();
@@ -503,7 +503,7 @@ const views: Record<string, View> = {
     return {
       title: "vtop",
       text: renderVtop(r, k.facts),
-      json: toJsonText({ facts: hexAddresses(k.facts), results: [hexAddresses(r)] }),
+      json: toJson({ facts: hexAddresses(k.facts), results: [hexAddresses(r)] }),
     };
   },
   elf: (p) => {
@@ -514,7 +514,7 @@ const views: Record<string, View> = {
     return {
       title: `ELF: ${f.name}`,
       text: elfListing(elf),
-      json: toJsonText({
+      json: toJson({
         header: headerJson(elf.header),
         programHeaders: elf.programHeaders.map(programHeaderJson),
         sections: elf.sections.map(sectionJson),

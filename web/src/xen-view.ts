@@ -2,7 +2,7 @@
 import type { SyncByteSource } from "../../src/bytes/source.js";
 import type { Dump } from "../../src/dump/dump.js";
 import { formatDmesg, readKernelLog } from "../../src/kernel/printk.js";
-import { toJsonText } from "../../src/report/json.js";
+import { toJson } from "../../src/report/json.js";
 import { xenDetails, xenInfoJson, xenInfoText } from "../../src/report/xen.js";
 import { readConsoleRing } from "../../src/xen/conring.js";
 import { type Dom0View, openDom0 } from "../../src/xen/dom0.js";
@@ -65,6 +65,6 @@ export function xenView(
     consoleText,
     dom0Log,
     physStart: x.physStart.value ?? null,
-    json: toJsonText(xenInfoJson(x, det.domains, det.dom0)),
+    json: toJson(xenInfoJson(x, det.domains, det.dom0)),
   };
 }

@@ -1,76 +1,200 @@
 import { parseArgs } from "node:util";
-import { dumpToElf } from "../../convert/elf.js";
-import { FlattenedSink, unflatten } from "../../convert/flattened.js";
-import { dumpToKdump } from "../../convert/kdump.js";
+import type { PageCodecName } from "../../codecs/pages.js";
+import { formatReport, writeConversion } from "../../convert/convert.js";
+import { unflatten } from "../../convert/flattened.js";
+import { excludeZeroPages, planConversion } from "../../convert/plan.js";
 import type { ByteSink } from "../../convert/sink.js";
-import { nodeZlibCompressor, openDumpFile } from "../../node/dump.js";
-import { AtomicFileSink, sameFileAs } from "../../node/sink.js";
-import { progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { DL_EXCLUDE_ZERO } from "../../kernel/mem-map.js";
+import { createCompressPool, defaultWorkers } from "../../node/compress-pool.js";
+import type { OutputSink } from "../../node/output.js";
+import { outputTarget, parseNumber, progressBar, toJson, UsageError, type Verb } from "../common.js";
+
+const CODEC_LETTERS: Record<string, PageCodecName> = { c: "zlib", l: "lzo", p: "snappy", z: "zstd" };
+
+import { openDumpArgs } from "../input.js";
 
 export const convertVerb: Verb = {
   name: "convert",
-  summary: "convert a dump: flattened → normal kdump, any dump → ELF vmcore or kdump-compressed",
-  usage: `usage: kdumpkit convert DUMP [PART…] --to elf|kdump -o OUT [--compress zlib|none] [--flattened] [--json]
-  --to kdump    kdump-compressed; a flattened input is reassembled record by record
-                (as makedumpfile -R), other inputs are rewritten with zlib pages
-  --to elf      ELF vmcore: one PT_LOAD per run of dumped memory, excluded tails as p_memsz
-  --compress    page compression of a rewritten kdump file (default zlib)
-  --flattened   write the kdump output in makedumpfile's flattened format (-F)
-  The output is written to a temp file beside OUT and renamed into place when complete.`,
-  run(ctx) {
+  summary:
+    "filter and compress a dump like makedumpfile (dump levels, zlib/lzo/snappy/zstd, ELF, flattened, split)",
+  usage: `usage: kdumpkit convert DUMP [PART…] [--to kdump|elf] [-d LEVEL] [-c|-l|-p|-z] [-E] [-F]
+                        [--split N] [--dry-run] [--show-stats] [--message-level N] [--mem-usage]
+                        [--workers N] [--json] -o OUT|-
+  makedumpfile's letters, same meanings:
+  -d LEVEL      dump level 0–31: 1 zero pages, 2 cache without private, 4 cache with private,
+                8 user data, 16 free pages (decided from struct page through VMCOREINFO); the
+                output keeps the input's level too (excluded pages stay excluded)
+  -c -l -p -z   page compression zlib / lzo / snappy / zstd (--compress NAME|none; default zlib)
+  -E            ELF output (same as --to elf): excluded pages as p_memsz > p_filesz
+  -F            flattened output (makedumpfile -F), the form that can go to a pipe: -o -
+  --split N     N kdump files holding about as many pages each (OUT.1 … OUT.N, or N -o names)
+  --dry-run     plan and count, write nothing     --show-stats  print makedumpfile's report
+  --message-level N   bit 16: the report (makedumpfile's --message-level)
+  --mem-usage   page counts per category at dump level 31, nothing written
+  --workers N   compression threads (default: CPUs, max 8; 0 = this thread)
+  A flattened input is reassembled record by record when no option asks for more (makedumpfile -R).
+  Output files are written to a temporary and renamed into place when complete.`,
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: {
         to: { type: "string" },
-        output: { type: "string", short: "o" },
+        output: { type: "string", short: "o", multiple: true },
         compress: { type: "string" },
+        c: { type: "boolean", short: "c" },
+        l: { type: "boolean", short: "l" },
+        p: { type: "boolean", short: "p" },
+        z: { type: "boolean", short: "z" },
+        E: { type: "boolean", short: "E" },
+        F: { type: "boolean", short: "F" },
         flattened: { type: "boolean" },
+        d: { type: "string", short: "d" },
+        split: { type: "string" },
+        "dry-run": { type: "boolean" },
+        "show-stats": { type: "boolean" },
+        "message-level": { type: "string" },
+        "mem-usage": { type: "boolean" },
+        workers: { type: "string" },
         json: { type: "boolean" },
       },
     });
     if (positionals.length === 0) throw new UsageError("expected a DUMP");
-    const to = values.to;
+    const to = values.E ? "elf" : (values.to ?? "kdump");
     if (to !== "elf" && to !== "kdump") throw new UsageError("--to must be elf or kdump");
-    if (!values.output) throw new UsageError("-o OUT is required");
-    const compress = values.compress ?? "zlib";
-    if (compress !== "zlib" && compress !== "none") throw new UsageError("--compress must be zlib or none");
-    if (values.flattened && to !== "kdump") throw new UsageError("--flattened applies to --to kdump");
-    const f = openDumpFile(positionals, { onProgress: progressBar(ctx, "decompressing") });
-    const same = sameFileAs(values.output, positionals);
-    if (same !== undefined)
-      throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    const out = new AtomicFileSink(values.output);
+    const letters = Object.keys(CODEC_LETTERS).filter((k) => values[k as "c"]);
+    if (letters.length > 1 || (letters.length && values.compress))
+      throw new UsageError("give one of -c, -l, -p, -z, --compress");
+    const codecName = letters.length
+      ? (CODEC_LETTERS[letters[0] ?? ""] as PageCodecName)
+      : (values.compress ?? "zlib");
+    if (!["zlib", "lzo", "snappy", "zstd", "none"].includes(codecName))
+      throw new UsageError("--compress must be zlib, lzo, snappy, zstd or none");
+    if (to === "elf" && (letters.length || values.compress))
+      throw new UsageError("ELF output is not compressed (-c/-l/-p/-z apply to kdump output)");
+    const dumpLevel = values.d !== undefined ? parseNumber(values.d, "dump level") : 0;
+    if (dumpLevel > 31) throw new UsageError("dump level must be 0–31");
+    const messageLevel =
+      values["message-level"] !== undefined ? parseNumber(values["message-level"], "message level") : 7;
+    const flattened = Boolean(values.F || values.flattened);
+    const workers =
+      values.workers !== undefined ? parseNumber(values.workers, "worker count") : defaultWorkers();
+    const nSplit = values.split !== undefined ? parseNumber(values.split, "split count") : 0;
+    if (values.split !== undefined && (nSplit < 2 || nSplit > 256))
+      throw new UsageError("--split takes 2–256");
+    if (nSplit && to === "elf") throw new UsageError("--split applies to kdump output");
+    const memUsage = Boolean(values["mem-usage"]);
+    const dryRun = Boolean(values["dry-run"]) || memUsage;
+    const outputs = values.output ?? [];
+    if (!dryRun && outputs.length === 0) throw new UsageError("-o OUT is required");
+    let names = outputs;
+    if (nSplit) {
+      if (outputs.length === 1) names = Array.from({ length: nSplit }, (_, i) => `${outputs[0]}.${i + 1}`);
+      else if (outputs.length !== nSplit) throw new UsageError(`--split ${nSplit} needs one -o or ${nSplit}`);
+      if (names.includes("-")) throw new UsageError("--split parts cannot go to standard output");
+    } else if (outputs.length > 1) throw new UsageError("one -o (several only with --split)");
+    // checked before any work: not an input, not a directory, writable; "-" is stdout
+    const targets = dryRun ? [] : names.map((n) => outputTarget(ctx, n, positionals));
+    for (const t of targets)
+      if (!t.seekable && !flattened)
+        throw new UsageError(`-o ${t.name} is not seekable: use -F to stream (as makedumpfile -F)`);
+    const report = targets.some((t) => t.name === "-") ? ctx.stderr : ctx.stdout;
+
+    const f = await openDumpArgs(ctx, positionals);
+    const sinks: OutputSink[] = [];
+    let pool: Awaited<ReturnType<typeof createCompressPool>> | undefined;
     try {
       const d = f.dump;
-      const progress = progressBar(ctx, `writing ${values.output}`);
-      let sink: ByteSink = out;
-      const flat = values.flattened ? new FlattenedSink(out) : undefined;
-      if (flat) sink = flat;
-      let method: string;
-      let size: number;
-      if (to === "kdump" && d.flattened && d.parts === 1 && values.compress === undefined && !flat) {
-        method = "reassembled (flattened records replayed)";
-        size = unflatten(f.files[0]!.source, sink, progress);
-      } else if (to === "kdump") {
-        method = `rewritten (${compress} pages)`;
-        size = dumpToKdump(d, sink, {
-          compress: compress === "none" ? "none" : nodeZlibCompressor,
-          onProgress: progress,
-        }).size;
-      } else {
-        method = "ELF vmcore";
-        size = dumpToElf(d, sink, { onProgress: progress });
+      const replay =
+        to === "kdump" &&
+        d.flattened &&
+        d.parts === 1 &&
+        !flattened &&
+        !nSplit &&
+        !letters.length &&
+        values.compress === undefined &&
+        values.d === undefined &&
+        !dryRun;
+      if (replay) {
+        // makedumpfile -R: the records replayed, byte for byte what the producer meant
+        const out = targets[0]!.open();
+        sinks.push(out);
+        const size = unflatten(f.files[0]!.source, out, progressBar(ctx, `writing ${names[0]}`));
+        await out.commit(size);
+        const result = {
+          input: positionals,
+          output: names[0],
+          to,
+          method: "reassembled (flattened records replayed)",
+          size,
+        };
+        report(values.json ? `${toJson(result)}\n` : `${names[0]}: ${result.method}, ${size} bytes\n`);
+        return 0;
       }
-      flat?.close();
-      out.commit(flat ? out.size : size);
-      const result = { input: positionals, output: values.output, to, method, size: flat ? out.size : size };
-      ctx.stdout(values.json ? `${toJson(result)}\n` : `${values.output}: ${method}, ${result.size} bytes\n`);
+      const plan = planConversion(d, {
+        dumpLevel: memUsage ? 31 : dumpLevel,
+        onProgress: progressBar(ctx, "excluding unnecessary pages"),
+      });
+      if (dryRun) {
+        // makedumpfile --dry-run / --mem-usage: everything but the writing; zero pages counted
+        if ((plan.dumpLevel & DL_EXCLUDE_ZERO) !== 0)
+          excludeZeroPages(plan, progressBar(ctx, "checking zero pages"));
+        const text = formatReport(plan, undefined);
+        const result = {
+          input: positionals,
+          dumpLevel: plan.dumpLevel,
+          stats: plan.stats,
+          warnings: plan.warnings,
+        };
+        report(values.json ? `${toJson(result)}\n` : text);
+        return 0;
+      }
+      if (codecName !== "none")
+        pool = await createCompressPool(codecName as PageCodecName, d.pageSize, workers);
+      for (const t of targets) sinks.push(t.open());
+      const producer = `kdumpkit convert${dumpLevel ? ` -d ${dumpLevel}` : ""}${to === "elf" ? " -E" : codecName !== "none" ? ` --compress ${codecName}` : ""}${flattened ? " -F" : ""}${nSplit ? ` --split ${nSplit}` : ""}`;
+      const res = await writeConversion(d, plan, sinks as ByteSink[], {
+        to,
+        flattened,
+        producer,
+        ...(pool ? { compressor: pool } : {}),
+        onProgress: progressBar(ctx, `writing ${names.join(", ")}`),
+      });
+      for (const [i, s] of sinks.entries()) await s.commit(flattened ? s.size : res.parts[i]!.size);
+      const sizes = sinks.map((s, i) => (flattened ? s.size : res.parts[i]!.size));
+      const method =
+        to === "elf"
+          ? "ELF vmcore"
+          : `kdump-compressed (${codecName === "none" ? "raw" : codecName} pages${flattened ? ", flattened" : ""})`;
+      const result = {
+        input: positionals,
+        output: nSplit ? names : names[0],
+        to,
+        method,
+        dumpLevel: plan.dumpLevel,
+        size: sizes.reduce((a, b) => a + b, 0),
+        parts: nSplit ? sizes : undefined,
+        pages: { dumped: res.dumped, zero: res.zero, compressed: res.compressed, notDumped: res.notDumped },
+        stats: plan.stats,
+        warnings: plan.warnings,
+      };
+      if (values.json) report(`${toJson(result)}\n`);
+      else {
+        if (values["show-stats"] || messageLevel & 16)
+          report(formatReport(plan, { zero: res.zero, bytes: result.size }));
+        report(`${names.join(", ")}: ${method}, dump level ${plan.dumpLevel}, ${result.size} bytes\n`);
+        for (const w of plan.warnings) ctx.stderr(`warning: ${w}\n`);
+        if (res.notDumped)
+          ctx.stderr(
+            `warning: ${res.notDumped} pages were not in the input: written as not dumped, output marked INCOMPLETE\n`,
+          );
+      }
       return 0;
     } catch (e) {
-      out.abort();
+      for (const s of sinks) s.abort();
       throw e;
     } finally {
+      await pool?.close();
       f.close();
     }
   },

@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
-import { sameFileAs } from "../../node/sink.js";
-import { toJson, UsageError, type Verb } from "../common.js";
-import { openKernelDump, writeFileAtomic } from "../kernel-open.js";
+import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
+import { openKernelArgs } from "../kernel-open.js";
 import { isXenDmesg } from "../xen-args.js";
 
 export const dmesgVerb: Verb = {
@@ -19,7 +19,7 @@ export const dmesgVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit dmesg DUMP --xen --xen-syms F          the hypervisor's console ring
        kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
-  run(ctx) {
+  async run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
     if (isXenDmesg(ctx.args)) return import("./xen.js").then((x) => x.runXenDmesg(ctx, ctx.args));
     const { values, positionals } = parseArgs({
@@ -32,14 +32,11 @@ Xen host dumps (see "kdumpkit xen"):
         json: { type: "boolean" },
       },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    if (values.output !== undefined) {
-      const same = sameFileAs(values.output, [file]);
-      if (same !== undefined)
-        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    }
-    const dump = openKernelDump(ctx, file);
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const file = parts[0]!;
+    const output = values.output !== undefined ? outputTarget(ctx, values.output, parts) : undefined;
+    const dump = await openKernelArgs(ctx, parts);
     try {
       const log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
       for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);
@@ -60,9 +57,9 @@ Xen host dumps (see "kdumpkit xen"):
       } else {
         out = formatDmesg(log, { callerId: values["caller-id"] ?? false });
       }
-      if (values.output !== undefined) {
-        writeFileAtomic(values.output, typeof out === "string" ? new TextEncoder().encode(out) : out);
-        ctx.stderr(`The dmesg log is saved to ${values.output}.\n`);
+      if (output) {
+        await output.write(out);
+        if (output.name !== "-") ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
       } else ctx.stdout(out);
       return 0;
     } finally {

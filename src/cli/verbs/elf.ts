@@ -4,9 +4,10 @@ import { writeProgramHeaderListing, writeProgramHeadersJson } from "../../elf/pr
 import { ElfFile } from "../../elf/reader.js";
 import { writeSymbolListing, writeSymbolsJson } from "../../elf/symbol-listing.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
+import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
 import { decodeNote } from "../../notes/index.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-import { openInput } from "../input.js";
+import { openInputArg } from "../input.js";
 
 /** Stands for the program header array in toJson's output until it is written from bytes. */
 const PH_PLACEHOLDER = "\u0000program-headers\u0000";
@@ -19,7 +20,7 @@ export const elfVerb: Verb = {
   -S  section headers      -s  symbol tables (.symtab, .dynsym)
   -n  notes                --json  machine-readable output (64-bit values as "0x…" strings)
   FILE may be .gz/.zst-compressed; it is decompressed to a cache first.`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -39,7 +40,7 @@ export const elfVerb: Verb = {
     let { "file-header": h, "program-headers": l, "section-headers": S, symbols: s, notes: n } = values;
     if (values.all) h = l = S = s = n = true;
     if (!h && !l && !S && !s && !n) h = l = true;
-    const input = openInput(ctx, file);
+    const input = await openInputArg(ctx, file, { expected: "an ELF file" });
     try {
       const elf = ElfFile.parse(input.source);
       const symtabs = s ? elf.sections.filter((x) => x.type === SHT_SYMTAB || x.type === SHT_DYNSYM) : [];
@@ -54,6 +55,7 @@ export const elfVerb: Verb = {
         if (S) out.sections = elf.sections.map(sectionJson);
         if (n) out.notes = notes.map((x) => noteJson(elf, x, decodeNote(x, noteCtx)));
         out.warnings = elf.warnings;
+        if (elf.impossible.length) out.impossible = diagnoseImpossibleHeaders(elf);
         let json = toJson(out);
         if (l) {
           const marker = `"programHeaders": ${JSON.stringify(PH_PLACEHOLDER)}`;
@@ -96,6 +98,8 @@ export const elfVerb: Verb = {
           ),
         );
       for (const w of elf.warnings) ctx.stderr(`warning: ${w.message}\n`);
+      for (const line of formatHeaderProblems(diagnoseImpossibleHeaders(elf)))
+        if (line.startsWith("  ")) ctx.stderr(`warning: ${line}\n`);
       return 0;
     } finally {
       input.close();

@@ -5,7 +5,7 @@ import { ElfFile } from "../../elf/reader.js";
 import { diffCores, formatDiff } from "../../elfcorehdr/diff.js";
 import { explainHeader, formatExplanation } from "../../elfcorehdr/explain.js";
 import { kexecToolsInputsFromDebug } from "../../elfcorehdr/from-kexec-debug.js";
-import { buildKernelHeader, VMCOREINFO_NOTE_SIZE } from "../../elfcorehdr/kernel.js";
+import { buildKernelHeader, kernelHeaderRules, VMCOREINFO_NOTE_SIZE } from "../../elfcorehdr/kernel.js";
 import {
   backupSource,
   buildKexecToolsHeader,
@@ -17,7 +17,7 @@ import {
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
 import { renderMemoryMapSvg } from "../../elfcorehdr/svg.js";
 import type { BuiltCoreHeader, CoreArch, NoteRegion } from "../../elfcorehdr/types.js";
-import { FormatError, hex } from "../../errors.js";
+import { FormatError, hex, LimitError } from "../../errors.js";
 import { dtbMemoryRanges, isDtb, parseDtbMemory } from "../../memmap/dtb.js";
 import { excludeRegion } from "../../memmap/exclude.js";
 import {
@@ -31,16 +31,26 @@ import {
 import { isKexecRangeList, parseKexecDebug, readRangeBlock } from "../../memmap/kexec-debug.js";
 import { type MemoryRange, type PhysRange, RangeType } from "../../memmap/range.js";
 import { parseXenConsoleMemory } from "../../memmap/xen-console.js";
-import { writeFileAtomic } from "../../node/sink.js";
-import { parseAddress, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { openInput } from "../input.js";
+import {
+  outputTarget,
+  parseAddress,
+  parseNumber,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
+import { InputError, looksBinary, openInput, readTextInput } from "../input.js";
+
+/** /proc/iomem, kexec -d output and DTBs are kilobytes; more is not a memory map. */
+const MAX_MEMORY_INPUT = 64 << 20;
 
 const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [--arch x86_64|i386|arm64]
          [--memory FILE] [--crashkernel START-END …] [--cpu-note ADDR:SIZE …]
          [--vmcoreinfo ADDR:SIZE] [--kernel-text VADDR:PADDR:SIZE] [--page-offset VADDR]
          [--phys-offset ADDR] [--backup DEST] [--xen] [--xen-start-note] [--xen-version X.Y]
          [--hypervisor-start ADDR] [--elfcorehdr-addr ADDR] [--cpus N] [--elf32|--elf64]
-         [--compat] [--kernel-version 6.1|current] [--kexec-debug FILE]
+         [--compat] [--kernel-version X.Y|current] [--kexec-debug FILE]
          [--live [--root DIR]] [-o FILE] [--trim] [--explain] [--svg FILE] [--json]
        kdumpkit elfcorehdr diff A B [--json]
 
@@ -51,6 +61,10 @@ build: write the ELF core header kexec-tools (kexec_load) or the kernel (kexec_f
                     /sys/kernel/vmcoreinfo, /proc/kallsyms, /proc/kcore (most need root);
                     --root DIR reads them under DIR instead of /
   --compat          reproduce kexec-tools' exclude_region() quirks byte for byte (default: exact)
+  --backup DEST     where the first 640 KiB were copied (kexec-tools; kernel flavour of x86
+                    Linux 3.17–5.7, with --kernel-version): that PT_LOAD's p_offset points there
+  --kernel-version  the kernel flavour's generation (default current); options a flavour does
+                    not take are refused
   --xen             Xen dom0: machine addresses, one note per physical CPU, no kernel text
   --xen-start-note  add the 2008 "Plan B" note (type 0x1000003) with the hypervisor start taken
                     from iomem "Hypervisor code and data" (or --hypervisor-start); --xen-version
@@ -92,6 +106,8 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
   const input = openInput(ctx, file);
   let bytes: Uint8Array;
   try {
+    if (input.source.size > MAX_MEMORY_INPUT)
+      throw new LimitError(`--memory ${file}: bytes`, input.source.size, MAX_MEMORY_INPUT);
     bytes = input.source.readSync(0, input.source.size).slice();
   } finally {
     input.close();
@@ -100,6 +116,11 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
     const d = parseDtbMemory(bytes);
     return { kind: "dtb", ranges: dtbMemoryRanges(d), crashKernel: d.usableMemoryRange };
   }
+  // text from here on: a dump or image given by mistake is refused without echoing its bytes
+  if (looksBinary(bytes))
+    throw new InputError(
+      `--memory ${file}: binary data, not text (expected /proc/iomem, kexec -d output, a Xen boot log or a DTB)`,
+    );
   const text = new TextDecoder().decode(bytes);
   if (/\(XEN\) (Xen-e820 RAM map:|Kdump: )/.test(text)) {
     // a Xen boot log: the machine map as Xen saw it at boot and the crashkernel region
@@ -171,7 +192,7 @@ function phdrJson(b: BuiltCoreHeader) {
   }));
 }
 
-function build(ctx: VerbContext, args: string[]): number {
+async function build(ctx: VerbContext, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     allowPositionals: false,
@@ -206,6 +227,14 @@ function build(ctx: VerbContext, args: string[]): number {
       json: { type: "boolean" },
     },
   });
+  // outputs checked before any work: neither may be an input (iomem, kexec -d, the live
+  // files) nor each other; "-" is standard output
+  const inputs = [values.memory, values["kexec-debug"]];
+  if (values.live)
+    for (const f of ["proc/iomem", "proc/kcore", "sys/kernel/vmcoreinfo"])
+      inputs.push(path.join(values.root!, f));
+  const output = values.output !== undefined ? outputTarget(ctx, values.output, inputs) : undefined;
+  const svgOut = values.svg !== undefined ? outputTarget(ctx, values.svg, inputs, "--svg") : undefined;
   const flavour = values.flavour!;
   if (flavour !== "kexec-tools" && flavour !== "kernel")
     throw new UsageError(`--flavour: kexec-tools or kernel, not ${flavour}`);
@@ -216,6 +245,21 @@ function build(ctx: VerbContext, args: string[]): number {
   const xen = !!values.xen;
   if (xen && flavour === "kernel")
     throw new UsageError("--xen builds kexec-tools' header (the Xen hypercall path)");
+  // options one flavour does not take are refused, not ignored
+  const notFor: Record<string, string[]> = {
+    kernel: ["xen-start-note", "xen-version", "hypervisor-start", "elfcorehdr-addr", "compat", "elf32"],
+    "kexec-tools": ["kernel-version"],
+  };
+  for (const o of notFor[flavour] ?? [])
+    if (values[o as keyof typeof values] !== undefined)
+      throw new UsageError(`--${o} does not apply to --flavour ${flavour}`);
+  if (values["kernel-version"] !== undefined) {
+    try {
+      kernelHeaderRules(values["kernel-version"]);
+    } catch (e) {
+      throw new UsageError(`--kernel-version: ${(e as Error).message}`);
+    }
+  }
   const notes: string[] = [];
 
   // 1. live facts, kexec -d facts, then explicit options (each overriding the previous)
@@ -246,7 +290,7 @@ function build(ctx: VerbContext, args: string[]): number {
     pageOffset = live.pageOffset;
   }
   if (values["kexec-debug"]) {
-    const dbgText = fs.readFileSync(values["kexec-debug"], "utf8");
+    const dbgText = readTextInput(values["kexec-debug"], "--kexec-debug", "kexec -d output (text)");
     const dbg = parseKexecDebug(dbgText, { undoIvtTrim: xen });
     const memFromFile = values.memory ? readMemory(ctx, values.memory, arch, flavour) : undefined;
     const crash =
@@ -305,6 +349,10 @@ function build(ctx: VerbContext, args: string[]): number {
 
   let built: BuiltCoreHeader;
   if (flavour === "kernel") {
+    if (values.backup !== undefined && !kernelHeaderRules(values["kernel-version"]).backupRegion)
+      throw new UsageError(
+        "--backup with --flavour kernel: the kernel's header had a backup region only in Linux 3.17–5.7 (x86); give --kernel-version X.Y",
+      );
     if (!vmcoreinfo) throw new UsageError("the kernel flavour needs --vmcoreinfo ADDR[:SIZE]");
     built = buildKernelHeader({
       arch,
@@ -315,7 +363,8 @@ function build(ctx: VerbContext, args: string[]): number {
       ...(kernelText ? { kernelText } : {}),
       pageOffset,
       ...(values["phys-offset"] ? { physOffset: parseNumber(values["phys-offset"], "--phys-offset") } : {}),
-      kernelVersion: values["kernel-version"] === "6.1" ? "6.1" : "current",
+      kernelVersion: values["kernel-version"] ?? "current",
+      ...(values.backup !== undefined ? { backupDestination: backup! } : {}),
       ...(values.cpus ? { possibleCpus: parseNumber(values.cpus, "--cpus") } : {}),
     });
   } else {
@@ -380,12 +429,16 @@ function build(ctx: VerbContext, args: string[]): number {
   }
 
   const bytes = values.trim ? built.header : built.segment;
-  if (values.output) writeFileAtomic(values.output, bytes);
-  if (values.svg)
-    writeFileAtomic(
-      values.svg,
+  if (output) await output.write(bytes);
+  if (svgOut)
+    await svgOut.write(
       renderMemoryMapSvg(built, `ELF core header (${flavour}${xen ? ", Xen" : ""}): physical memory map`),
     );
+  // the listing goes to stderr when an output is standard output
+  if (output?.name === "-" || svgOut?.name === "-") {
+    const err = ctx.stderr;
+    ctx = { ...ctx, stdout: (s) => err(typeof s === "string" ? s : Buffer.from(s).toString("latin1")) };
+  }
   const explanation = explainHeader(built);
   if (values.json) {
     ctx.stdout(

@@ -3,20 +3,24 @@ import { findPattern, parsePattern, xxd } from "../../bytes/hexdump.js";
 import { ElfFile, isElf } from "../../elf/reader.js";
 import { hex, LimitError } from "../../errors.js";
 import { parseNumber, progressBar, toJson, UsageError, type Verb } from "../common.js";
-import { openInput } from "../input.js";
+import { openInputArg } from "../input.js";
 
 const MAX_DUMP = 64 * 1024 * 1024;
 
 export const hexdumpVerb: Verb = {
   name: "hexdump",
   summary: "xxd-style bytes of a file or an ELF segment; find a pattern's offsets",
-  usage: `usage: kdumpkit hexdump FILE [--offset N | --segment I] [--length N] [--find PATTERN] [--json]
+  usage: `usage: kdumpkit hexdump FILE [--offset N | --segment I] [--length N] [-a] [-g N] [-c N]
+                        [--find PATTERN] [--json]
   --offset N     start at file offset N (hex 0x… or decimal, K/M/G suffixes)
   --segment I    start at ELF program header I's p_offset (length defaults to its p_filesz)
   --length N     bytes to show (default 256, or the segment size; at most 64 MiB)
+  -a, --autoskip xxd -a: a run of all-zero lines shows its first line and "*"
+  -g, --group N  bytes per group (xxd -g; default 2, 0 for none)
+  -c, --cols N   bytes per line (xxd -c; default 16)
   --find PATTERN list the offsets of PATTERN (text, or hex:7f454c46 / 0x7f454c46) in the range
                  (default range: the whole file or segment) instead of dumping`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -25,6 +29,9 @@ export const hexdumpVerb: Verb = {
         segment: { type: "string" },
         length: { type: "string", short: "n" },
         find: { type: "string" },
+        autoskip: { type: "boolean", short: "a" },
+        group: { type: "string", short: "g" },
+        cols: { type: "string", short: "c" },
         json: { type: "boolean" },
       },
     });
@@ -32,7 +39,7 @@ export const hexdumpVerb: Verb = {
     if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
     if (values.offset !== undefined && values.segment !== undefined)
       throw new UsageError("--offset and --segment exclude each other");
-    const input = openInput(ctx, file);
+    const input = await openInputArg(ctx, file, { expect: "any" });
     try {
       const src = input.source;
       let start = values.offset !== undefined ? parseNumber(values.offset, "offset") : 0;
@@ -85,7 +92,11 @@ export const hexdumpVerb: Verb = {
         ctx.stdout(`${toJson({ offset: BigInt(start), length, segment, hex: bytes })}\n`);
         return 0;
       }
-      ctx.stdout(`${xxd(bytes, start).join("\n")}\n`);
+      const cols = values.cols !== undefined ? parseNumber(values.cols, "--cols") : 16;
+      const group = values.group !== undefined ? parseNumber(values.group, "--group") : 2;
+      if (cols < 1 || cols > 256) throw new UsageError("--cols: 1 to 256");
+      if (group > cols) throw new UsageError("--group: at most --cols");
+      ctx.stdout(`${xxd(bytes, start, { width: cols, group, autoskip: !!values.autoskip }).join("\n")}\n`);
       return 0;
     } finally {
       input.close();

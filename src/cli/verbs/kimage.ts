@@ -1,16 +1,22 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { extractKernel, identifyImage } from "../../kimage/identify.js";
 import { parseMemoryMap } from "../../kimage/memory.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
+import { XEN_2006_LOADERS, type Xen2006Loader } from "../../kimage/xen2006.js";
 import { NodeFileSource } from "../../node/file.js";
-import { sameFileAs, writeFileAtomic } from "../../node/sink.js";
-import { describeImage, formatPlan } from "../../report/kimage.js";
-import { parseNumber, progressBar, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-
-export { formatPlan };
+import { describeImage, formatPlan, inclusiveRanges } from "../../report/kimage.js";
+import {
+  outputTarget,
+  parseNumber,
+  progressBar,
+  toJson,
+  UsageError,
+  type Verb,
+  type VerbContext,
+} from "../common.js";
+import { checkInput, readTextInput } from "../input.js";
 
 const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
        kdumpkit kimage extract FILE -o OUT [--max-size N]
@@ -27,6 +33,8 @@ const USAGE = `usage: kdumpkit kimage FILE [--json] [--shallow]
                    --memcpy judges the 2012-era memcpy instead of memmove
     xen            Xen's PV domain builder (libelf), with the Dom0 lines Xen prints; --dom0-mem
                    (Xen's dom0_mem) adds its VIRTUAL MEMORY ARRANGEMENT
+                   --xen-loader 2006-loader|2006-paddr-check|2006-virt-base|2006-phys-offset:
+                   the loader versions of the 2006 xen-devel thread (default libelf)
     kexec          kexec-tools / kexec_file_load (--kexec-file) placement in --memory (a /proc/iomem:
                    its "Crash kernel" region when present); --reserve-top N bytes taken at the top
                    by purgatory and boot data
@@ -41,6 +49,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const img = identifyImage(src, {
@@ -56,7 +65,7 @@ function runIdentify(ctx: VerbContext, args: string[]): number {
   }
 }
 
-function runExtract(ctx: VerbContext, args: string[]): number {
+async function runExtract(ctx: VerbContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -69,16 +78,15 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
   if (!values.output) throw new UsageError("-o OUT is required");
-  const same = sameFileAs(values.output, [file]);
-  if (same !== undefined)
-    throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
+  const output = outputTarget(ctx, values.output, [file]);
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const ex = extractKernel(src, {
       onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
-    writeFileAtomic(values.output, ex.data);
+    await output.write(ex.data);
     const info = {
       file,
       output: values.output,
@@ -87,9 +95,10 @@ function runExtract(ctx: VerbContext, args: string[]): number {
       steps: ex.steps,
       warnings: ex.warnings,
     };
-    if (values.json) ctx.stdout(`${toJson(info)}\n`);
+    const report = output.name === "-" ? ctx.stderr : ctx.stdout;
+    if (values.json) report(`${toJson(info)}\n`);
     else {
-      ctx.stdout(
+      report(
         `${values.output}: ${ex.data.length} bytes (${ex.kind}) from ${file}${ex.steps.length ? ` via ${ex.steps.join(" -> ")}` : " (nothing to peel)"}\n`,
       );
       for (const w of ex.warnings) ctx.stderr(`warning: ${w}\n`);
@@ -100,7 +109,7 @@ function runExtract(ctx: VerbContext, args: string[]): number {
   }
 }
 
-function runPlan(ctx: VerbContext, args: string[]): number {
+async function runPlan(ctx: VerbContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -112,6 +121,7 @@ function runPlan(ctx: VerbContext, args: string[]): number {
       "kexec-file": { type: "boolean" },
       "reserve-top": { type: "string" },
       pv32: { type: "boolean" },
+      "xen-loader": { type: "string" },
       "dom0-mem": { type: "string" },
       "initrd-size": { type: "string" },
       json: { type: "boolean" },
@@ -129,14 +139,24 @@ function runPlan(ctx: VerbContext, args: string[]): number {
   if (values["kexec-file"]) opts.syscall = "kexec_file_load";
   if (values["reserve-top"]) opts.reserveTop = parseNumber(values["reserve-top"], "--reserve-top");
   if (values.pv32) opts.pv32 = true;
+  if (values["xen-loader"] !== undefined && values["xen-loader"] !== "libelf") {
+    if (loader !== "xen") throw new UsageError("--xen-loader needs --loader xen");
+    if (!(XEN_2006_LOADERS as readonly string[]).includes(values["xen-loader"]))
+      throw new UsageError(`--xen-loader: libelf or ${XEN_2006_LOADERS.join(", ")}`);
+    opts.xenLoader = values["xen-loader"] as Xen2006Loader;
+  }
   if (values["dom0-mem"]) opts.dom0Pages = Math.floor(parseNumber(values["dom0-mem"], "--dom0-mem") / 4096);
   if (values["initrd-size"]) opts.initrdLen = parseNumber(values["initrd-size"], "--initrd-size");
-  if (values.memory) opts.memory = parseMemoryMap(fs.readFileSync(values.memory, "utf8"));
+  const svg =
+    values.svg !== undefined ? outputTarget(ctx, values.svg, [file, values.memory], "--svg") : undefined;
+  if (values.memory)
+    opts.memory = parseMemoryMap(readTextInput(values.memory, "--memory", "a memory map (text)"));
+  checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);
-    if (values.svg) writeFileAtomic(values.svg, planToSvg(plan, `${path.basename(file)} — ${loader}`));
-    if (values.json) ctx.stdout(`${toJson({ file, ...plan })}\n`);
+    if (svg) await svg.write(planToSvg(plan, `${path.basename(file)} — ${loader}`));
+    if (values.json) ctx.stdout(`${toJson(inclusiveRanges({ file, ...plan }))}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;
   } finally {

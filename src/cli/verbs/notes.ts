@@ -3,26 +3,36 @@ import { nodePageCodecs } from "../../node/dump.js";
 import {
   type DumpNotes,
   decodeDumpNotes,
-  describeNote,
   dumpNotesOf,
-  formatRegisters,
+  dumpNotesOfDump,
   notesJson,
   notesText,
 } from "../../report/notes.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { openInput } from "../input.js";
-
-export { decodeDumpNotes, type DumpNotes, describeNote, formatRegisters };
+import { dumpArgs, openDumpArgs, openInputArg } from "../input.js";
 
 /**
  * `kdumpkit notes FILE`: every note of an ELF or kdump-compressed dump, decoded — registers
  * by name (eu-readelf's names), VMCOREINFO entries, Xen crash info with its version strings
  * read from the dump, QEMU CPU state, build ids, Xen guest-kernel notes. Notes nobody
- * decodes are shown as hex, like readelf does.
+ * decodes are shown as hex, like readelf does. Decoding and text live in src/report/notes.ts.
  */
-
-export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes & { close(): void } {
-  const input = openInput(vctx, file);
+export async function openDumpNotes(
+  vctx: VerbContext,
+  parts: string | readonly string[],
+): Promise<DumpNotes & { close(): void }> {
+  const list = typeof parts === "string" ? [parts] : parts;
+  if (list.length > 1) {
+    // a split set opens as one dump through the facade
+    const f = await openDumpArgs(vctx, list);
+    try {
+      return { ...dumpNotesOfDump(f.dump), close: () => f.close() };
+    } catch (e) {
+      f.close();
+      throw e;
+    }
+  }
+  const input = await openInputArg(vctx, list[0]!, { expected: "a dump or ELF file" });
   try {
     return { ...dumpNotesOf(input.source, nodePageCodecs), close: () => input.close() };
   } catch (e) {
@@ -31,24 +41,23 @@ export function openDumpNotes(vctx: VerbContext, file: string): DumpNotes & { cl
   }
 }
 
-// ---------- rendering ----------
-
 export const notesVerb: Verb = {
   name: "notes",
   summary: "every ELF note decoded: registers, VMCOREINFO, Xen crash info, QEMU CPU state",
-  usage: `usage: kdumpkit notes FILE [--json]
+  usage: `usage: kdumpkit notes FILE [PART…] [--json]
   FILE: an ELF vmcore / QEMU dump / elfcorehdr / vmlinux / xen-syms, or a kdump-compressed
   dump (.gz/.zst decompressed to a cache first).
   --json  machine-readable output (64-bit values as "0x…" strings)`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" } },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one FILE");
-    const dump = openDumpNotes(ctx, file);
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const file = parts.join(" ");
+    const dump = await openDumpNotes(ctx, parts);
     try {
       const rows = decodeDumpNotes(dump);
       if (values.json) {

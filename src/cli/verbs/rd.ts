@@ -1,18 +1,11 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
-import { sameFileAs } from "../../node/sink.js";
-import { renderRd, renderRdAscii } from "../../report/rd.js";
-import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
-import {
-  loadSystemMap,
-  openKernelDump,
-  parseHexAddress,
-  resolveAddress,
-  writeFileAtomic,
-} from "../kernel-open.js";
+import { rdWords, renderRd, renderRdAscii } from "../../report/rd.js";
+import { outputTarget, parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
+import { loadSystemMap, openKernelArgs, parseHexAddress, resolveAddress } from "../kernel-open.js";
+import { crashRdArgs, splitOffset } from "../rd-args.js";
 import { isXenMemory } from "../xen-args.js";
-
-export { renderRd, renderRdAscii };
 
 const MAX_RD = 256 * 1024 * 1024;
 
@@ -47,12 +40,13 @@ const ASCII_UNLIMITED_MAX = 1 << 20;
 export const rdVerb: Verb = {
   name: "rd",
   summary: "read physical or kernel virtual memory (crash's rd layout)",
-  usage: `usage: kdumpkit rd DUMP (--phys|--virt) ADDRESS|SYMBOL [--count N] [--width 1|2|4|8]
+  usage: `usage: kdumpkit rd DUMP [--phys|--virt] ADDRESS|SYMBOL[+OFFSET] [COUNT|--count N] [-8|-16|-32|-64]
                  [--raw -o FILE] [--system-map FILE] [--zero-excluded] [--json]
   --phys | -p    ADDRESS is physical
-  --virt         ADDRESS is a kernel virtual address or a symbol (VMCOREINFO, or --system-map)
+  --virt         ADDRESS is a kernel virtual address or a symbol (VMCOREINFO, or --system-map);
+                 the default, as in crash; SYMBOL+OFFSET adds OFFSET (0x… hex, else decimal)
   --count N      how many values (default 1); with --raw, how many bytes
-  --width W      value size in bytes: 1, 2, 4 or 8 (default 8)
+  --width W      value size in bytes: 1, 2, 4 or 8 (default 8); crash's -8/-16/-32/-64 in bits
   --raw -o FILE  copy the bytes to FILE (atomically) instead of displaying them
   --system-map F the kernel's System.map (KASLR's KERNELOFFSET is applied)
   --ascii | -a   the bytes as text, 60 characters a line (crash's rd -a): without --count,
@@ -61,11 +55,12 @@ export const rdVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit rd DUMP (--xen-virt [--xen-syms F] | --machine | --domain 0 (--phys|--virt)
                  [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
-  run(ctx) {
+  async run(ctx) {
+    const args = crashRdArgs(ctx.args);
     // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenRd(ctx, ctx.args));
+    if (isXenMemory(args)) return import("./xen.js").then((x) => x.runXenRd(ctx, args));
     const { values, positionals } = parseArgs({
-      args: ctx.args,
+      args,
       allowPositionals: true,
       options: {
         phys: { type: "boolean", short: "p" },
@@ -80,10 +75,11 @@ Xen host dumps (see "kdumpkit xen"):
         json: { type: "boolean" },
       },
     });
-    const [file, addrArg, countArg] = positionals;
-    if (!file || !addrArg || positionals.length > 3) throw new UsageError("expected DUMP and ADDRESS");
-    if (Boolean(values.phys) === Boolean(values.virt))
-      throw new UsageError("give exactly one of --phys and --virt");
+    const { parts, rest } = dumpArgs(positionals);
+    const [addrArg, countArg] = rest;
+    if (!addrArg || rest.length > 2) throw new UsageError("expected DUMP [PART…] and ADDRESS");
+    // crash's default: a kernel virtual address (or symbol)
+    if (values.phys && values.virt) throw new UsageError("give one of --phys and --virt");
     const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
     if (width !== 1 && width !== 2 && width !== 4 && width !== 8)
       throw new UsageError("--width must be 1, 2, 4 or 8");
@@ -91,16 +87,15 @@ Xen host dumps (see "kdumpkit xen"):
     const count = countText !== undefined ? parseNumber(countText, "count") : 1;
     if (count <= 0) throw new UsageError("--count must be positive");
     if (values.raw && values.output === undefined) throw new UsageError("--raw needs -o FILE");
-    if (values.output !== undefined) {
-      const same = sameFileAs(values.output, [file]);
-      if (same !== undefined)
-        throw new UsageError(`-o ${values.output} is the input ${same}: refusing to replace it`);
-    }
+    const output =
+      values.output !== undefined
+        ? outputTarget(ctx, values.output, [...parts, values["system-map"]])
+        : undefined;
     const asciiUnlimited = Boolean(values.ascii) && countText === undefined;
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
-    const dump = openKernelDump(ctx, file, { zeroExcluded: values["zero-excluded"] ?? false });
+    const dump = await openKernelArgs(ctx, parts, { zeroExcluded: values["zero-excluded"] ?? false });
     try {
       let address: bigint;
       let bytes: Uint8Array;
@@ -114,15 +109,18 @@ Xen host dumps (see "kdumpkit xen"):
       } else {
         const map =
           values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
-        address = resolveAddress(addrArg, dump, map).address;
+        const { base, offset } = splitOffset(addrArg);
+        address = BigInt.asUintN(64, resolveAddress(base, dump, map).address + offset);
         const va = address;
         bytes = asciiUnlimited
           ? readUntilUnprintable((a, n) => dump.kernel.space.read(va + BigInt(a), n), 0, length)
           : dump.kernel.space.read(address, length);
       }
       if (values.raw) {
-        writeFileAtomic(values.output!, bytes);
-        ctx.stdout(`${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`);
+        await output!.write(bytes);
+        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+          `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
+        );
         return 0;
       }
       if (values.ascii) {
@@ -136,20 +134,7 @@ Xen host dumps (see "kdumpkit xen"):
         return 0;
       }
       if (values.json) {
-        const dvw = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const vals: (bigint | number)[] = [];
-        for (let i = 0; i < count; i++) {
-          const o = i * width;
-          vals.push(
-            width === 8
-              ? dvw.getBigUint64(o, true)
-              : width === 4
-                ? dvw.getUint32(o, true)
-                : width === 2
-                  ? dvw.getUint16(o, true)
-                  : dvw.getUint8(o),
-          );
-        }
+        const vals = rdWords(bytes, count, width);
         ctx.stdout(
           `${toJson({ address, space: values.phys ? "physical" : "kernel-virtual", width, values: vals, bytes })}\n`,
         );

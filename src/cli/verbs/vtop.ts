@@ -1,10 +1,9 @@
 import { parseArgs } from "node:util";
 import { hexAddresses, renderVtop, type VtopResult, vtopOf } from "../../report/vtop.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-import { loadSystemMap, openKernelDump, resolveAddress } from "../kernel-open.js";
+import { dumpArgs } from "../input.js";
+import { loadSystemMap, openKernelArgs, resolveAddress } from "../kernel-open.js";
 import { isXenMemory } from "../xen-args.js";
-
-export { renderVtop, type VtopResult };
 
 export const vtopVerb: Verb = {
   name: "vtop",
@@ -16,7 +15,7 @@ export const vtopVerb: Verb = {
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit vtop DUMP (--xen-virt [--xen-syms F] | --domain 0 (--phys|--virt)
                  [--system-map F]) ADDRESS|SYMBOL`,
-  run(ctx) {
+  async run(ctx) {
     // Xen host dumps: handled by src/cli/verbs/xen.ts
     if (isXenMemory(ctx.args)) return import("./xen.js").then((x) => x.runXenVtop(ctx, ctx.args));
     const { values, positionals } = parseArgs({
@@ -24,9 +23,9 @@ Xen host dumps (see "kdumpkit xen"):
       allowPositionals: true,
       options: { "system-map": { type: "string" }, json: { type: "boolean" } },
     });
-    const [file, ...addrs] = positionals;
-    if (!file || addrs.length === 0) throw new UsageError("expected DUMP and at least one ADDRESS");
-    const dump = openKernelDump(ctx, file);
+    const { parts, rest: addrs } = dumpArgs(positionals);
+    if (addrs.length === 0) throw new UsageError("expected DUMP [PART…] and at least one ADDRESS");
+    const dump = await openKernelArgs(ctx, parts);
     try {
       const map = values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
       const { space, facts } = dump.kernel;

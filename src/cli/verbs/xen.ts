@@ -1,9 +1,11 @@
 import { parseArgs } from "node:util";
 import { FormatError, LimitError } from "../../errors.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { rdWords, renderRd, renderRdAscii } from "../../report/rd.js";
 import { xenDetails, xenInfoJson, xenInfoText } from "../../report/xen.js";
 import { readConsoleRing } from "../../xen/conring.js";
 import { parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { crashRdArgs, splitOffset } from "../rd-args.js";
 import {
   openXenSession,
   renderXenVtop,
@@ -13,7 +15,6 @@ import {
   xenRead,
   xenTranslate,
 } from "../xen-memory.js";
-import { renderRd, renderRdAscii } from "./rd.js";
 
 const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--kexec-debug F | --elfcorehdr F]
                      [--system-map F] [--json]
@@ -174,7 +175,8 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
   if (count * width > MAX_RD) throw new LimitError("rd length", count * width, MAX_RD);
   const s = session(values, file);
   try {
-    const address = resolveXenAddress(s, space, addrArg);
+    const { base, offset } = splitOffset(addrArg);
+    const address = BigInt.asUintN(64, resolveXenAddress(s, space, base) + offset);
     if (values.ascii) {
       const unlimited = countText === undefined;
       let bytes: Uint8Array;
@@ -203,17 +205,9 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
     }
     const bytes = xenRead(s, space, address, count * width);
     if (values.json) {
-      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const words = Array.from({ length: count }, (_, i) =>
-        width === 8
-          ? dv.getBigUint64(i * 8, true)
-          : width === 4
-            ? dv.getUint32(i * 4, true)
-            : width === 2
-              ? dv.getUint16(i * 2, true)
-              : dv.getUint8(i),
-      );
-      ctx.stdout(`${toJson({ address, space, width, values: words })}\n`);
+      const words = rdWords(bytes, count, width);
+      // the same fields as rd --json
+      ctx.stdout(`${toJson({ address, space, width, values: words, bytes })}\n`);
     } else ctx.stdout(renderRd(address, bytes, width));
     return 0;
   } finally {
@@ -246,7 +240,7 @@ export const xenVerb: Verb = {
     const [sub, ...rest] = ctx.args;
     if (sub === "info") return runInfo(ctx, rest);
     if (sub === "dmesg") return runXenDmesg(ctx, rest);
-    if (sub === "rd") return runXenRd(ctx, rest);
+    if (sub === "rd") return runXenRd(ctx, crashRdArgs(rest));
     if (sub === "vtop") return runXenVtop(ctx, rest);
     throw new UsageError(
       sub ? `unknown xen subcommand: ${sub}` : "expected a subcommand: info, dmesg, rd, vtop",

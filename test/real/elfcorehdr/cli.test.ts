@@ -84,3 +84,30 @@ test(
     assert.match(d.out, /same RAM ranges and notes/);
   },
 );
+
+test(
+  "issue 14.4: a Xen header from kexec -d alone takes the crash region from CRASH MEMORY RANGES; a missing one names --crashkernel",
+  { skip: skipNoFixtures },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-ech-"));
+    try {
+      const o = path.join(dir, "x.bin");
+      const dbg = fixturePath("xen-kdump/first/kexec-debug.txt");
+      const r = await run(["build", "--xen", "--kexec-debug", dbg, "-o", o, "--explain"]);
+      assert.equal(r.rc, 0, r.err);
+      const want = fs.readFileSync(fixturePath("xen-kdump/elfcorehdr.bin"));
+      assert.deepEqual(fs.readFileSync(o).subarray(0, want.length), want);
+      // without the CRASH MEMORY RANGES block there is nothing to compare: the error names the flag
+      const cut = fs
+        .readFileSync(dbg, "utf8")
+        .replace(/^CRASH MEMORY RANGES\n(?:[0-9a-f]{16}-[0-9a-f]{16} \(\d+\)\n)+/m, "");
+      const f = path.join(dir, "kexec-debug.txt");
+      fs.writeFileSync(f, cut);
+      const e = await run(["build", "--xen", "--kexec-debug", f, "-o", o]);
+      assert.notEqual(e.rc, 0);
+      assert.match(e.err, /--crashkernel START-END/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

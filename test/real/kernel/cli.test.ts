@@ -55,3 +55,37 @@ test("kdumpkit rd --virt and --raw -o", { skip: skipNoFixtures }, async () => {
   const bad = await run(["rd", DUMP, "--virt", "no_such_symbol"]);
   assert.equal(bad.code, 2);
 });
+
+test(
+  "issue 14.15: crash's rd habits — virtual by default, -64 width, COUNT positional, symbol+offset",
+  { skip: skipNoFixtures },
+  async () => {
+    // crash's own transcript beside the fixture: `rd -64 ffffffffac561900 4` (linux_banner, KASLR'd)
+    const crash = expected("kdump/capture/dumpfile.zlib-d31.crash.txt");
+    const m = /crash> rd -64 (ffffffffac561900) (\d+)\n((?: *[0-9a-f]+:.*\n)+)/.exec(crash);
+    assert.ok(m, "the transcript holds rd -64 of linux_banner");
+    const plain = await run(["rd", DUMP, "-64", m[1]!, m[2]!]);
+    assert.equal(plain.code, 0, plain.err);
+    assert.equal(plain.out, m[3]);
+    // the same bytes by symbol and by symbol+offset
+    const bySym = await run(["rd", DUMP, "linux_banner", "-64", "4", "--system-map", MAP]);
+    assert.equal(bySym.out, m[3]);
+    const off = await run(["rd", DUMP, "linux_banner+0x10", "-64", "2", "--system-map", MAP]);
+    assert.equal(off.out, m[3]!.split("\n").slice(1, 2).join("\n").concat("\n"));
+    const w8 = await run([
+      "rd",
+      DUMP,
+      "linux_banner+16",
+      "-8",
+      "--count",
+      "4",
+      "--system-map",
+      MAP,
+      "--json",
+    ]);
+    const j = JSON.parse(w8.out);
+    assert.equal(j.width, 1);
+    assert.equal(j.values.length, 4);
+    assert.deepEqual(Object.keys(j).sort(), ["address", "bytes", "space", "values", "width"]);
+  },
+);

@@ -5,13 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
-import { main } from "../../../src/cli/main.js";
 import { programTypeName, segmentFlags } from "../../../src/elf/names.js";
 import { ElfFile } from "../../../src/elf/reader.js";
 import { extractKernel, identifyImage } from "../../../src/kimage/identify.js";
 import { parseMemoryMap } from "../../../src/kimage/memory.js";
 import { planImage } from "../../../src/kimage/planner.js";
 import { NodeFileSource } from "../../../src/node/file.js";
+import { runCli } from "../../cli.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parsePhdrs } from "../../refs.js";
 
@@ -218,18 +218,10 @@ describe("kdumpkit kimage CLI", () => {
   test("extract writes the vmlinux atomically", { skip: skipNoFixtures }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kimage-"));
     const out = path.join(dir, "vmlinux");
-    const write = process.stdout.write;
-    let text = "";
-    process.stdout.write = ((s: string) => {
-      text += s;
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      const rc = await main(["kimage", "extract", fixturePath(VMLINUZ), "-o", out]);
-      assert.equal(rc, 0);
-    } finally {
-      process.stdout.write = write;
-    }
+    // through the CLI's io (main writes stdout with fs.writeSync on fd 1 otherwise)
+    const r = await runCli(["kimage", "extract", fixturePath(VMLINUZ), "-o", out]);
+    assert.equal(r.code, 0, r.err);
+    const text = r.out;
     assert.match(text, /65906612 bytes \(elf\)/);
     assert.equal(fs.statSync(out).size, sums("vmlinux-6.1.0-56-amd64").size);
     assert.deepEqual(

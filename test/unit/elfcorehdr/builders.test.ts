@@ -3,13 +3,18 @@ import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
 import { ElfFile, parseNotes } from "../../../src/elf/reader.js";
 import { EM_386, EM_AARCH64, EM_X86_64, PT_LOAD, PT_NOTE } from "../../../src/elf/types.js";
+import { diffCores, formatDiff } from "../../../src/elfcorehdr/diff.js";
 import { buildKernelHeader, VMCOREINFO_NOTE_SIZE } from "../../../src/elfcorehdr/kernel.js";
 import {
   backupSource,
   buildKexecToolsHeader,
   type KexecToolsInputs,
 } from "../../../src/elfcorehdr/kexec-tools.js";
-import { XEN_ELFNOTE_HYPERVISOR_START, xenIomemOffset } from "../../../src/elfcorehdr/xen-start-note.js";
+import {
+  embeddedHeaderNotes,
+  XEN_ELFNOTE_HYPERVISOR_START,
+  xenIomemOffset,
+} from "../../../src/elfcorehdr/xen-start-note.js";
 import { FormatError } from "../../../src/errors.js";
 import { kexecToolsCrashRanges, parseIomem, systemRam } from "../../../src/memmap/iomem.js";
 import { RangeType } from "../../../src/memmap/range.js";
@@ -218,12 +223,16 @@ test("backup source: first RAM range ending at or below 0xa0000, else the 0-0x9f
   });
 });
 
-test("Xen start note (Plan B): note in the segment, xen_phys_start from iomem by version", () => {
+test("Xen start note (Plan B): where thread 000's patch puts it — right after the last phdr, p_paddr 0, only p_offset set", () => {
   assert.equal(xenIomemOffset({ major: 4, minor: 17 }), 0x200000);
   assert.equal(xenIomemOffset({ major: 4, minor: 8 }), 0x100000);
   assert.equal(xenIomemOffset({ major: 3, minor: 4 }), 0x100000);
+  assert.equal(xenIomemOffset({ major: 3, minor: 2 }), 0);
   const inp = x86Inputs();
   inp.xen = true;
+  // one CPU of two absent: kexec-tools reserved room for its phdr, the note still follows the
+  // last phdr WRITTEN
+  inp.configuredCpus = 3;
   inp.xenStartNote = {
     iomemStart: 0x2fa00000,
     xenVersion: { major: 4, minor: 17 },
@@ -231,9 +240,11 @@ test("Xen start note (Plan B): note in the segment, xen_phys_start from iomem by
   };
   const b = buildKexecToolsHeader(inp);
   const ph = b.phdrs.find((p) => p.role === "xen-start-note")!;
-  assert.equal(b.phdrs.indexOf(ph), 3); // after the CPU notes and VMCOREINFO
-  const at = ph.paddr - 0x35f5d000;
-  assert.ok(at >= b.header.length && at + ph.filesz <= b.segment.length);
+  assert.equal(b.phdrs.indexOf(ph), 3); // after the CPU notes and VMCOREINFO, before the RAM
+  assert.equal(ph.paddr, 0);
+  const at = 64 + b.phdrs.length * 56;
+  assert.equal(ph.offset, 0x35f5d000 + at);
+  assert.equal(ph.filesz, 12 + 4 + 8); // sizeof(Elf64_Nhdr) + "Xen\0" + unsigned long
   const notes = parseNotes(b.segment.subarray(at, at + ph.filesz), true, at, { kind: "segment", index: 3 });
   assert.equal(notes.length, 1);
   assert.equal(notes[0]!.name, "Xen");
@@ -242,9 +253,33 @@ test("Xen start note (Plan B): note in the segment, xen_phys_start from iomem by
     new DataView(notes[0]!.desc.buffer, notes[0]!.desc.byteOffset, 8).getBigUint64(0, true),
     0x2f800000n,
   );
+  assert.equal(b.segment.length % 1024, 0);
+  // the reader finds it where the patch put it
+  const elf = ElfFile.parse(new MemorySource(b.segment));
+  const emb = embeddedHeaderNotes(elf);
+  assert.equal(emb.length, 1);
+  assert.equal(emb[0]!.headerAddress, 0x35f5d000);
   // without the version the iomem value is stored and a warning explains the trap
   inp.xenStartNote = { iomemStart: 0x2fa00000, elfcorehdrAddress: 0x35f5d000 };
   assert.match(buildKexecToolsHeader(inp).warnings.join("\n"), /\+ 2 MiB/);
+});
+
+test("elfcorehdr diff: two headers whose Xen start notes hold different values are not 'same'", () => {
+  const make = (major: number, minor: number) => {
+    const inp = x86Inputs();
+    inp.xen = true;
+    inp.xenStartNote = {
+      iomemStart: 0x2fa00000,
+      xenVersion: { major, minor },
+      elfcorehdrAddress: 0x35f5d000,
+    };
+    return ElfFile.parse(new MemorySource(buildKexecToolsHeader(inp).segment));
+  };
+  assert.equal(diffCores(make(4, 17), make(4, 17)).same, true);
+  const d = diffCores(make(4, 17), make(4, 8));
+  assert.equal(d.same, false);
+  assert.match(d.notes.differences.join("\n"), /Xen type 0x1000003.*0x2f800000 vs 0x2f900000/);
+  assert.match(formatDiff(d), /DIFFERENT/);
 });
 
 test("kernel flavour x86_64: low 1 MiB and crashkernel excluded, kernel map, 4 KiB buffer", () => {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
-import type { VerbContext } from "../../../src/cli/common.js";
+import { UsageError, type VerbContext } from "../../../src/cli/common.js";
 import { elfcorehdrVerb } from "../../../src/cli/verbs/elfcorehdr.js";
 import { ElfFile } from "../../../src/elf/reader.js";
 import { EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
@@ -287,4 +287,60 @@ test("CLI arm64: kexec-tools header from a DTB (memory node, no-map reservation 
     ],
   );
   assert.equal(j.machine, 183);
+});
+
+test("kernel flavour of thread 002's era: --backup redirects the first-640-KiB PT_LOAD (3.17–5.7); other flavours' options refused", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-cli-"));
+  try {
+    fs.writeFileSync(path.join(dir, "iomem"), IOMEM);
+    const common = [
+      "build",
+      "--flavour",
+      "kernel",
+      "--memory",
+      path.join(dir, "iomem"),
+      "--cpu-note",
+      "0x7e63a400:368",
+      "--vmcoreinfo",
+      "0x1360000:0x1024",
+      "--kernel-text",
+      "0xffffffff81000000:0x1000000:0x2c2f000",
+      "--page-offset",
+      "0xffff888000000000",
+      "--json",
+    ];
+    const a = ctx([...common, "--kernel-version", "4.19", "--backup", "0x35f61000"]);
+    assert.equal(await elfcorehdrVerb.run(a.c), 0);
+    const j = JSON.parse(a.out.join(""));
+    const low = j.programHeaders.find((p: { paddr: string }) => p.paddr === "0x1000");
+    // prepare_elf64_ram_headers_callback: mstart == backup_src_start && size == backup_src_sz
+    assert.equal(low.role, "backup");
+    assert.equal(low.offset, "0x35f61000");
+    assert.equal(low.filesz, "0x9ec00");
+    // v5.8+: the low 1 MiB is cut out, and there is no backup region to redirect
+    const now = ctx([...common]);
+    assert.equal(await elfcorehdrVerb.run(now.c), 0);
+    const jn = JSON.parse(now.out.join(""));
+    assert.ok(!jn.programHeaders.some((p: { paddr: string }) => p.paddr === "0x1000"));
+    const refuse = async (args: string[], re: RegExp) => {
+      let e: unknown;
+      try {
+        await elfcorehdrVerb.run(ctx(args).c);
+      } catch (x) {
+        e = x;
+      }
+      assert.ok(e instanceof UsageError, `${args.join(" ")}: ${String(e)}`);
+      assert.match((e as Error).message, re);
+    };
+    await refuse([...common, "--backup", "0x35f61000"], /3\.17–5\.7/);
+    await refuse([...common, "--kernel-version", "3.10"], /kexec_file_load/);
+    await refuse([...common, "--xen-version", "4.17"], /--xen-version does not apply to --flavour kernel/);
+    await refuse([...common, "--compat"], /--compat does not apply/);
+    await refuse(
+      ["build", "--memory", path.join(dir, "iomem"), "--kernel-version", "6.1"],
+      /--kernel-version does not apply to --flavour kexec-tools/,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -73,8 +73,43 @@ describe("x86 decompressor parse_elf (2012 kexec thread)", () => {
     assert.equal(o[0]!.bytes, 0x83b000);
     assert.equal(o[0]!.range.start, 0x1200000n);
     assert.equal(o[0]!.range.end, 0x1a3b000n);
-    assert.equal(o[0]!.corrupts, true);
-    assert.ok(plan.errors.some((e) => /memcpy is undefined/.test(e)));
+    // issue 14.7: destination below source, and the decompressor's memcpy copies front to
+    // back: every byte is read before it is overwritten — nothing is clobbered
+    assert.equal(o[0]!.corrupts, false);
+    assert.equal(o[0]!.clobbered, undefined);
+    assert.match(o[0]?.harmless ?? "", /front to back.*below the source/);
+    assert.match(o[0]?.harmless ?? "", /before parse_elf copies anything/);
+    assert.deepEqual(plan.errors, []);
+  });
+  test("destination above source: a front-to-back memcpy clobbers exactly the overlapping tail", () => {
+    // the same segment 0 moved up instead: source 0x1000000, destination 0x1200000
+    const b = new ElfBuilder({ class: 64, type: ET_EXEC, machine: EM_X86_64, entry: 0x1200000n });
+    b.addSegment({
+      type: PT_LOAD,
+      flags: PF_R | PF_X,
+      vaddr: 0xffffffff81200000n,
+      paddr: 0x1200000n,
+      offset: 0,
+      filesz: 0xa3b000,
+      memsz: 0xa3b000,
+      align: 0x200000n,
+      data: new Uint8Array(0),
+    });
+    const plan = planDecompressor(parse(b.build()), {
+      output: 0x1000000,
+      loadPhysicalAddr: 0x1000000,
+      copy: "memcpy",
+    });
+    const o = plan.overlaps.find((x) => x.kind === "source-dest")!;
+    assert.equal(o.bytes, 0x83b000);
+    assert.equal(o.corrupts, true);
+    assert.deepEqual([o.clobbered!.start, o.clobbered!.end], [0x1200000n, 0x1a3b000n]);
+    assert.ok(plan.errors.some((e) => /overwrites source bytes 0x1200000-0x1a3b000/.test(e)));
+    // memmove picks the safe direction
+    assert.equal(
+      planDecompressor(parse(b.build()), { output: 0x1000000, loadPhysicalAddr: 0x1000000 }).errors.length,
+      0,
+    );
   });
   test("with memmove (kernels after the fix) the same overlap is harmless", () => {
     const plan = planDecompressor(elf, { output: 0x1000000 });

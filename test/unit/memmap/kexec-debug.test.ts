@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FormatError } from "../../../src/errors.js";
-import { isKexecRangeList, parseKexecDebug } from "../../../src/memmap/kexec-debug.js";
+import {
+  crashRegionsFromKexecDebug,
+  isKexecRangeList,
+  parseKexecDebug,
+} from "../../../src/memmap/kexec-debug.js";
 
 const TEXT = `kernel: 0x7f595e6eb010 kernel_size: 0x7dd200
 MEMORY RANGES
@@ -59,4 +63,23 @@ test("kexec -d: not kexec output", () => {
   assert.throws(() => parseKexecDebug("MEMORY RANGES\n0000000000002000-0000000000000fff (0)\n"), /inverted/);
   assert.equal(isKexecRangeList("0000000000000400-000000000009fbff (0)\n"), true);
   assert.equal(isKexecRangeList("00000000-00000fff : Reserved\n"), false);
+});
+
+test("crash region from kexec -d: RAM of MEMORY RANGES missing from CRASH MEMORY RANGES (issue 14.4)", () => {
+  const d = parseKexecDebug(
+    `MEMORY RANGES
+0000000000000400-000000000009fbff (0)
+0000000000100000-000000002ffdcfff (0)
+00000000fec00000-00000000fec00fff (1)
+CRASH MEMORY RANGES
+0000000000000000-000000000009fbff (0)
+0000000000100000-000000001fcdcfff (0)
+0000000029cdd000-000000002ffdcfff (0)
+00000000fec00000-00000000fec00fff (1)
+`,
+    { undoIvtTrim: true },
+  );
+  // Xen's crashkernel=160M, which dom0's iomem never shows
+  assert.deepEqual(crashRegionsFromKexecDebug(d), [{ start: 0x1fcdd000, end: 0x29cdcfff }]);
+  assert.deepEqual(crashRegionsFromKexecDebug({ ...d, crashMemoryRanges: [] }), []);
 });

@@ -12,6 +12,7 @@ import {
   XEN_ELFNOTE_CRASH_INFO,
   XEN_ELFNOTE_CRASH_REGS,
 } from "../../../src/notes/index.js";
+import { openXenDump } from "../../../src/xen/open.js";
 
 const X64 = { machine: EM_X86_64, class: 64 as const, littleEndian: true };
 const X32 = { machine: EM_386, class: 32 as const, littleEndian: true };
@@ -164,6 +165,32 @@ test("DUMPCORE notes and the old/proposed single-word notes", () => {
   }
   const ps = decodeNote(note("Xen", 0x1000003, words(8, [0x2f800000])), X64);
   assert.deepEqual(ps, { kind: "xen-phys-start", xenPhysStart: 0x2f800000 });
-  const cr3 = decodeNote(note("Xen", 0x10000001, words(8, [0x1a2b000])), X64);
-  assert.deepEqual(cr3, { kind: "xen-kdump-cr3", cr3: 0x1a2b000n });
+  // thread 001's find_dom0_cr3(): cr3 = pagetable_get_pfn(...), a frame number in 4 bytes
+  const cr3 = decodeNote(note("Xen Domanin-0 CR3", 0x10000001, words(4, [0x1a2b])), X64);
+  assert.deepEqual(cr3, { kind: "xen-kdump-cr3", cr3: 0x1a2bn, mfn: 0x1a2bn, address: 0x1a2b000n });
+});
+
+test("issue 14.6: dom0 CR3 notes map dom0 vCPUs to the physical CPU whose notes hold them", () => {
+  const pr = (pid: number) => {
+    const d = new Uint8Array(336);
+    new DataView(d.buffer).setUint32(32, pid, true);
+    return note("CORE", 1, d);
+  };
+  const notes = [pr(0), note("Xen Domanin-0 CR3", 0x10000001, words(4, [0x11])), pr(0)];
+  notes.push(note("Xen Domanin-0 CR3", 0x10000001, words(4, [0x22])));
+  const x = openXenDump({
+    notes,
+    vmcoreinfoXen: undefined,
+    maxAddress: 0,
+    wordSize: 8,
+    littleEndian: true,
+    arch: "x86_64",
+    pageSize: 4096,
+    readPhys() {
+      throw new Error("no memory");
+    },
+  } as never);
+  assert.deepEqual(x.cpus[0]!.dom0Vcpus, [{ vcpu: 0, cr3Mfn: 0x11n }]);
+  assert.deepEqual(x.cpus[1]!.dom0Vcpus, [{ vcpu: 1, cr3Mfn: 0x22n }]);
+  assert.equal(x.cpus[1]!.panicked, undefined, "no xen-syms: not guessed");
 });

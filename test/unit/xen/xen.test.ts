@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PhysReader } from "../../../src/dump/types.js";
 import type { ElfNote } from "../../../src/elf/types.js";
+import { xenPhysStartFromIomem } from "../../../src/elfcorehdr/xen-start-note.js";
 import { AddressError, FormatError, LimitError } from "../../../src/errors.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
@@ -136,25 +137,60 @@ test("XEN_VIRT_START by version and by makedumpfile's domain_list heuristic", ()
   assert.equal(versionRangeForVirtStart(0xffff82d080000000n), "4.4–4.13");
 });
 
-test("iomem: +1 MiB before Xen 4.9, +2 MiB from 4.9, both offered when the version is unknown", () => {
-  const iomem = "00100000-3fffffff : System RAM\n  2f700000-2fbfffff : Hypervisor code and data\n";
-  assert.equal(
-    (physStartFromIomem(iomem, { major: 4, minor: 17 }) as { value: number }[])[0]!.value,
-    0x2f900000,
-  );
-  assert.equal(
-    (physStartFromIomem(iomem, { major: 4, minor: 8 }) as { value: number }[])[0]!.value,
-    0x2f800000,
-  );
+test("iomem: xen_phys_start = line start − 0 (3.2–3.3), 1 MiB (3.4–4.8), 2 MiB (>= 4.9); all offered without a version", () => {
+  const line = (start: number): string =>
+    `00100000-bfffffff : System RAM\n  ${start.toString(16).padStart(8, "0")}-${(start + 0xffffff).toString(16)} : Hypervisor code and data\n`;
+  const one = (start: number, major: number, minor: number): number =>
+    (physStartFromIomem(line(start), { major, minor }) as { value: number }[])[0]!.value;
+  // issue 14.1: Xen 4.17's _start at 0x2fa00000 (the Xen fixture's CRASH_INFO says 0x2f800000)
+  assert.equal(one(0x2fa00000, 4, 17), 0x2f800000);
+  // a Xen 4.1 layout: 0x7e600000 is xen_phys_start + 1 MiB
+  assert.equal(one(0x7e600000, 4, 1), 0x7e500000);
+  assert.equal(one(0x7e600000, 4, 8), 0x7e500000);
+  // issue 14.2: thread 000's Xen 3.2 line `7e600000-7f5fffff` is the xenheap, from xen_phys_start
+  assert.equal(one(0x7e600000, 3, 2), 0x7e600000);
+  assert.equal(one(0x7e600000, 3, 3), 0x7e600000);
   assert.deepEqual(
-    (physStartFromIomem(iomem) as { value: number }[]).map((c) => c.value),
-    [0x2f900000, 0x2f800000],
+    (physStartFromIomem(line(0x2fa00000)) as { value: number }[]).map((c) => c.value),
+    [0x2f800000, 0x2f900000, 0x2fa00000],
   );
-  assert.match(physStartFromIomem(iomem, { major: 3, minor: 2 }) as string, /predates/);
+  // the same rule as the elfcorehdr start note
+  for (const [maj, min] of [
+    [3, 2],
+    [4, 1],
+    [4, 17],
+  ] as const)
+    assert.equal(one(0x7e600000, maj, min), xenPhysStartFromIomem(0x7e600000, { major: maj, minor: min }));
+  assert.match(physStartFromIomem(line(0x100000), { major: 4, minor: 17 }) as string, /below the 0x200000/);
   assert.match(
     physStartFromIomem("00000000-00000fff : Reserved\n") as string,
     /no "Hypervisor code and data"/,
   );
+});
+
+test("Xen 3.2 without CRASH_INFO's field: xen_phys_start from the iomem line, not 'predates'", () => {
+  const { m } = xenMachine();
+  const host = openXenHost({
+    mem: m,
+    crashInfo: {
+      kind: "xen-crash-info",
+      wordSize: 8,
+      version: 1,
+      majorVersion: 3,
+      minorVersion: 2,
+      extraVersionAddr: 0,
+      changesetAddr: 0,
+      compilerAddr: 0,
+      compileDateAddr: 0,
+      compileTimeAddr: 0,
+      tainted: 0n,
+      dom0PfnToMfnFrameListList: 0x12345,
+    },
+    iomem: "00000000-7fffffff : System RAM\n  7e600000-7f5fffff : Hypervisor code and data\n",
+  });
+  assert.equal(host.physStart.value, 0x7e600000);
+  assert.equal(host.physStart.source, "iomem");
+  assert.ok(!host.physStart.unavailable.some((u) => /predates/.test(u)));
 });
 
 test("sources disagreeing are reported; a bad 0x1000003 note value is refused", () => {

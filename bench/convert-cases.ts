@@ -1,0 +1,26 @@
+/**
+ * convert against makedumpfile on the corpus' raw 6.1 /proc/vmcore (423 MB): the same dump
+ * level and codec, time and output size (the case name carries both sizes after the run).
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import { type BenchCase, CORPUS } from "./run.js";
+
+export function convertCases(): BenchCase[] {
+  const vmcore = path.join(CORPUS, "kdump", "capture", "vmcore");
+  const out = (n: string) => path.join(os.tmpdir(), `kdumpkit-bench-${process.pid}-${n}`);
+  return (
+    [
+      ["-c", "31"],
+      ["-l", "31"],
+      ["-c", "1"],
+    ] as const
+  ).map(([c, d]) => ({
+    name: `convert ${c} -d ${d}, corpus vmcore (423 MB), 2 workers`,
+    inputs: [vmcore],
+    ours: ["convert", vmcore, c, "-d", d, "--workers", "2", "-o", out(`ours${c}${d}`)],
+    ref: ["makedumpfile", c, "-d", d, vmcore, out(`ref${c}${d}`)],
+    refLabel: `makedumpfile ${c} -d ${d}`,
+    outputs: [out(`ours${c}${d}`), out(`ref${c}${d}`)] as [string, string],
+  }));
+}

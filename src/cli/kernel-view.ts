@@ -1,0 +1,143 @@
+/**
+ * Open a dump's debuginfo-free kernel view for the sym, ps, mod, sys, struct and p verbs:
+ * kallsyms and BTF from memory; --system-map, --vmlinux or --btf stand in when memory lacks them.
+ */
+import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import { ElfFile } from "../elf/reader.js";
+import { FormatError, KdumpkitError } from "../errors.js";
+import { kernelViewOf, panicMessageOf } from "../kernel/linux.js";
+import { allModuleSymbols, listModules } from "../kernel/modules.js";
+import { findPanicMessage } from "../kernel/panic.js";
+import { readKernelLog } from "../kernel/printk.js";
+import type { KernelView } from "../kernel/view.js";
+import { kernelView } from "../kernel/view.js";
+import { type VirtualMemory, X86_64_TARGET } from "../symbols/memory.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
+import { UsageError, type VerbContext } from "./common.js";
+import { openInput } from "./input.js";
+import { loadSystemMap, openKernelDump } from "./kernel-open.js";
+import { openXenSession } from "./xen-memory.js";
+
+export const VIEW_OPTIONS = {
+  "system-map": { type: "string" },
+  domain: { type: "string" },
+  vmlinux: { type: "string" },
+  btf: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export const VIEW_USAGE = `  --system-map F  symbols from this System.map when the dump's kallsyms cannot be read
+  --vmlinux F     symbols (.symtab) and types (.BTF) from this vmlinux when memory lacks them
+  --btf F         raw BTF (e.g. a copy of /sys/kernel/btf/vmlinux) when memory lacks it
+  --domain 0      a Xen host dump: dom0's kernel through the p2m (needs --system-map F to find
+                  dom0's VMCOREINFO: Xen's notes do not carry it)
+  --json          machine-readable output`;
+
+export interface OpenedView {
+  view: KernelView;
+  /** The panic message of the kernel log (undefined when the log has none). */
+  panic(): string | undefined;
+  close(): void;
+}
+
+/** dom0 of a Xen host dump, read through the p2m (src/xen), as a kernel view. */
+function openDom0View(file: string, values: ViewValues): OpenedView {
+  if (values.domain !== "0")
+    throw new UsageError(`--domain ${values.domain}: only dom0 is reachable in a host dump`);
+  if (!values["system-map"])
+    throw new UsageError(
+      "--domain 0 needs --system-map F: dom0's VMCOREINFO (which locates its kallsyms) is found through vmcoreinfo_data",
+    );
+  const s = openXenSession(file, { systemMap: values["system-map"] });
+  try {
+    const d = s.dom0();
+    if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
+    const k = d.kernel;
+    const memory: VirtualMemory = {
+      read: (va, len, into) => k.read(va, len, into),
+      translate: (va) => {
+        try {
+          return k.translate(va).address;
+        } catch (err) {
+          if (!(err instanceof KdumpkitError)) throw err;
+          return -1;
+        }
+      },
+    };
+    const view = kernelView({ memory, target: X86_64_TARGET, vmcoreinfo: d.vmcoreinfo.info });
+    return {
+      view,
+      panic: () => findPanicMessage(readKernelLog(memory, d.vmcoreinfo!.info))?.message,
+      close: () => s.close(),
+    };
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+}
+
+type ViewValues = {
+  "system-map"?: string | undefined;
+  vmlinux?: string | undefined;
+  btf?: string | undefined;
+  domain?: string | undefined;
+};
+
+export function openView(ctx: VerbContext, file: string, values: ViewValues): OpenedView {
+  if (values.domain !== undefined) return openDom0View(file, values);
+  const dump = openKernelDump(ctx, file);
+  const closers: (() => void)[] = [() => dump.close()];
+  try {
+    const extra: Parameters<typeof kernelViewOf>[1] = {};
+    if (values["system-map"]) extra.systemMap = loadSystemMap(values["system-map"], dump);
+    if (values.vmlinux) {
+      const input = openInput(ctx, values.vmlinux);
+      closers.push(() => input.close());
+      extra.vmlinux = ElfFile.parse(input.source);
+    }
+    if (values.btf) extra.btf = new Uint8Array(fs.readFileSync(values.btf));
+    const view = kernelViewOf(dump.dump, extra, dump.kernel);
+    return {
+      view,
+      panic: () => panicMessageOf(dump.dump)?.message,
+      close: () => {
+        for (const c of closers) c();
+      },
+    };
+  } catch (e) {
+    for (const c of closers) c();
+    throw e;
+  }
+}
+
+/** The kernel's symbols with every module's joined in (for address lookups). */
+export function symbolsWithModules(view: KernelView): KernelSymbolTable {
+  try {
+    return view.symbols.combine(...allModuleSymbols(view, listModules(view)));
+  } catch (err) {
+    if (!(err instanceof KdumpkitError)) throw err;
+    return view.symbols;
+  }
+}
+
+/** The options every view verb takes, parsed. */
+export function viewArgs(ctx: VerbContext) {
+  return parseArgs({ args: ctx.args, allowPositionals: true, options: VIEW_OPTIONS });
+}
+
+/** Run `fn` on the view of the one DUMP argument of a verb that takes nothing else. */
+export function withSingleDumpView(
+  ctx: VerbContext,
+  fn: (v: OpenedView, json: boolean, file: string) => number,
+): number {
+  const { values, positionals } = viewArgs(ctx);
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
+  const v = openView(ctx, file, values);
+  try {
+    return fn(v, values.json ?? false, file);
+  } finally {
+    v.close();
+  }
+}

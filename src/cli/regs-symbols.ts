@@ -1,0 +1,28 @@
+/**
+ * kallsyms of a Linux dump for `regs` (best effort: a dump without VMCOREINFO, a Xen host dump
+ * or an unreadable kallsyms simply prints no symbols).
+ */
+import { KdumpkitError } from "../errors.js";
+import { kernelSymbols, MemoryReader, targetOfArch } from "../symbols/index.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
+import type { VerbContext } from "./common.js";
+import { openKernelDump } from "./kernel-open.js";
+
+export function dumpSymbols(ctx: VerbContext, file: string | string[]): KernelSymbolTable | undefined {
+  try {
+    const d = openKernelDump({ ...ctx, tty: false }, file);
+    try {
+      const mem = new MemoryReader(d.kernel.space, targetOfArch(d.dump.arch));
+      return kernelSymbols({
+        memory: mem,
+        vmcoreinfo: d.vmcoreinfo,
+        kernelOffset: d.vmcoreinfo.kernelOffset ?? 0n,
+      }).table;
+    } finally {
+      d.close();
+    }
+  } catch (e) {
+    if (e instanceof KdumpkitError) return undefined;
+    throw e;
+  }
+}

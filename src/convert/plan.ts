@@ -1,0 +1,267 @@
+/**
+ * What a conversion writes, page by page: the input's truthful states (a page the input does
+ * not have stays "not dumped", never becomes zeros or "excluded"), then makedumpfile's dump
+ * level applied through mem_map (kernel/mem-map.ts). The writers (kdump.ts, elf.ts) take the
+ * plan as their page source.
+ */
+import type { Dump } from "../dump/index.js";
+import type { PageRun } from "../dump/types.js";
+import { KdumpkitError, LimitError, MissingDataError } from "../errors.js";
+import { kernelOf } from "../kernel/linux.js";
+import {
+  type ClassifyResult,
+  classifyPages,
+  DL_EXCLUDE_ZERO,
+  EXCLUDED_ZERO,
+  EXCLUSION_NAMES,
+  type ExclusionName,
+  isZeroPage,
+  KEEP,
+  type KernelMemory,
+  needsMemMap,
+} from "../kernel/mem-map.js";
+import { type KdumpPageSource, MAX_CONVERT_PFNS } from "./kdump.js";
+
+/** Output state of a pfn. */
+export const OUT_HOLE = 0;
+export const OUT_EXCLUDED = 1;
+export const OUT_DUMP = 2;
+/** Dumped in intent, but the input lacks the bytes (missing / not dumped there). */
+export const OUT_NOT_DUMPED = 3;
+
+export interface ConversionStats {
+  /** Pages the machine has (in the input's memory map). */
+  total: number;
+  /** Pages excluded per reason by this conversion (makedumpfile's counting; see mem-map.ts). */
+  excluded: Record<ExclusionName, number>;
+  /** Pages already excluded in the input. */
+  inputExcluded: number;
+  /** Pages the input lacks (missing / not dumped): written as not dumped. */
+  notDumped: number;
+  /** Pages whose struct page could not be read or that lie in no mem_map section: kept. */
+  unclassified: number;
+  /** Pages written with data (or as the shared zero page). */
+  kept: number;
+}
+
+export interface ConversionPlan {
+  readonly pageSize: number;
+  readonly maxPfn: number;
+  /** OUT_* per pfn. */
+  readonly state: Uint8Array;
+  /** The dump level the output carries: the requested one OR'ed with the input's. */
+  readonly dumpLevel: number;
+  readonly inputDumpLevel: number;
+  readonly filter: ClassifyResult | undefined;
+  readonly stats: ConversionStats;
+  readonly warnings: string[];
+  /** The dump, read page by page (bytes outside the input's ranges read as zeros). */
+  readonly dump: Dump;
+}
+
+export interface PlanOptions {
+  /** makedumpfile dump level 0–31 (default 0: keep everything the input has). */
+  dumpLevel?: number;
+  /** Kernel virtual memory for mem_map (default: the dump's own kernel view). */
+  kernel?: KernelMemory;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The input dump's dump level (kdump sub-header), 0 when unknown. */
+export function inputDumpLevel(dump: Dump): number {
+  const b = dump.backend as { sub?: { dumpLevel?: number } };
+  const l = b.sub?.dumpLevel ?? 0;
+  return Number.isInteger(l) && l >= 0 && l <= 31 ? l : 0;
+}
+
+/** Plan the conversion of `dump` at `dumpLevel`. */
+export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPlan {
+  const ps = dump.pageSize;
+  const maxPfn = Math.ceil(dump.maxAddress / ps);
+  if (maxPfn > MAX_CONVERT_PFNS)
+    throw new LimitError("pages to convert (highest physical address / page size)", maxPfn, MAX_CONVERT_PFNS);
+  const state = new Uint8Array(maxPfn);
+  // a page with any byte present is dumped; else one the input lacks is not-dumped
+  const rank = [0, OUT_EXCLUDED, OUT_NOT_DUMPED, OUT_DUMP];
+  const code = (s: PageRun["state"]) =>
+    s === "present" || s === "zero" ? OUT_DUMP : s === "excluded" ? OUT_EXCLUDED : OUT_NOT_DUMPED;
+  for (const r of dump.memoryMap()) {
+    const v = code(r.state);
+    const last = Math.min(Math.ceil(r.end / ps), maxPfn);
+    for (let p = Math.floor(r.start / ps); p < last; p++)
+      if (rank.indexOf(state[p]!) < rank.indexOf(v)) state[p] = v;
+  }
+  const requested = opts.dumpLevel ?? 0;
+  const inLevel = inputDumpLevel(dump);
+  const warnings: string[] = [];
+  let filter: ClassifyResult | undefined;
+  const vi = dump.vmcoreinfo;
+  const classify = () =>
+    classifyPages(opts.kernel ?? kernelOf(dump).space, vi, {
+      dumpLevel: requested,
+      maxPfn,
+      pageSize: ps,
+      wordSize: dump.wordSize,
+      littleEndian: dump.littleEndian,
+      ...(dump.arch ? { arch: dump.arch } : {}),
+      exists: (p) => state[p] !== OUT_HOLE,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
+  else if (needsMemMap(requested, vi)) {
+    // -d 0/1 on a kernel that names PG_hwpoison: makedumpfile still drops hwpoison and
+    // offline pages; do the same when the kernel view can be had, else keep them
+    try {
+      filter = classify();
+    } catch (e) {
+      if (e instanceof MissingDataError || !(e instanceof KdumpkitError)) throw e;
+      warnings.push(`hwpoison/offline pages not looked for: ${e.message}`);
+    }
+  }
+  const stats: ConversionStats = {
+    total: 0,
+    excluded: Object.fromEntries(EXCLUSION_NAMES.map((n) => [n, 0])) as Record<ExclusionName, number>,
+    inputExcluded: 0,
+    notDumped: 0,
+    unclassified: 0,
+    kept: 0,
+  };
+  if (filter) {
+    Object.assign(stats.excluded, filter.counts);
+    stats.unclassified = filter.unreadable + filter.noMemMap;
+    warnings.push(...filter.warnings.slice(0, 20));
+    if (filter.warnings.length > 20) warnings.push(`… ${filter.warnings.length - 20} more warnings`);
+    const reason = filter.reason;
+    for (let p = 0; p < maxPfn; p++) if (reason[p] !== KEEP && state[p]! >= OUT_DUMP) state[p] = OUT_EXCLUDED;
+  }
+  for (let p = 0; p < maxPfn; p++) {
+    const s = state[p]!;
+    if (s === OUT_HOLE) continue;
+    stats.total++;
+    if (s === OUT_NOT_DUMPED) stats.notDumped++;
+    else if (s === OUT_DUMP) stats.kept++;
+    else if (!filter || filter.reason[p] === KEEP) stats.inputExcluded++;
+  }
+  return {
+    pageSize: ps,
+    maxPfn,
+    state,
+    dumpLevel: requested | inLevel,
+    inputDumpLevel: inLevel,
+    filter,
+    stats,
+    warnings,
+    dump,
+  };
+}
+
+/** Read one page of the plan's dump: bytes outside the input's ranges read as zeros. */
+export function readPlanPage(plan: ConversionPlan, pfn: number, into: Uint8Array): void {
+  const { dump, pageSize: ps } = plan;
+  const a = pfn * ps;
+  try {
+    dump.readPhys(a, ps, into);
+    return;
+  } catch (e) {
+    if (e instanceof MissingDataError || !(e instanceof KdumpkitError)) throw e;
+  }
+  // a page only partly in the dump (a RAM range ending mid-page): its parts, zeros elsewhere
+  into.fill(0, 0, ps);
+  for (const r of dump.memoryMap()) {
+    if (r.end <= a || r.start >= a + ps) continue;
+    if (r.state !== "present" && r.state !== "zero") continue;
+    const s = Math.max(a, r.start);
+    const e = Math.min(a + ps, r.end);
+    dump.readPhys(s, e - s, into.subarray(s - a, e - a));
+  }
+}
+
+/**
+ * Decide zero pages ahead of writing (for ELF output, whose program headers must be final
+ * before the data, as makedumpfile's exclude_zero_pages does): reads every dumped page once.
+ */
+export function excludeZeroPages(
+  plan: ConversionPlan,
+  onProgress?: (done: number, total: number) => void,
+): number {
+  const page = new Uint8Array(plan.pageSize);
+  let n = 0;
+  let done = 0;
+  const total = plan.stats.kept;
+  for (let p = 0; p < plan.maxPfn; p++) {
+    if (plan.state[p] !== OUT_DUMP) continue;
+    readPlanPage(plan, p, page);
+    if (isZeroPage(page)) {
+      plan.state[p] = OUT_EXCLUDED;
+      if (plan.filter) plan.filter.reason[p] = EXCLUDED_ZERO;
+      n++;
+    }
+    if ((++done & 4095) === 0) onProgress?.(done, total);
+  }
+  plan.stats.excluded.zero += n;
+  plan.stats.kept -= n;
+  return n;
+}
+
+/** The plan as a kdump page source. */
+export function planPages(plan: ConversionPlan): KdumpPageSource {
+  const st = plan.state;
+  return {
+    pageSize: plan.pageSize,
+    maxPfn: plan.maxPfn,
+    exists: (pfn) => st[pfn] !== OUT_HOLE,
+    dumpable: (pfn) => st[pfn] === OUT_DUMP || st[pfn] === OUT_NOT_DUMPED,
+    notDumped: (pfn) => st[pfn] === OUT_NOT_DUMPED,
+    readPage: (pfn, into) => readPlanPage(plan, pfn, into),
+  };
+}
+
+/**
+ * The output memory map for an ELF writer: the input's byte ranges (sub-page precision kept),
+ * cut where the plan excludes pages; pages the input lacks stay "missing" (no bytes).
+ */
+export function planMemoryMap(plan: ConversionPlan): PageRun[] {
+  const ps = plan.pageSize;
+  const out: PageRun[] = [];
+  const push = (start: number, end: number, state: PageRun["state"]) => {
+    if (end <= start) return;
+    const last = out[out.length - 1];
+    if (last && last.end === start && last.state === state) last.end = end;
+    else out.push({ start, end, state });
+  };
+  for (const r of plan.dump.memoryMap()) {
+    if (r.state !== "present" && r.state !== "zero") {
+      push(r.start, r.end, r.state);
+      continue;
+    }
+    for (let a = r.start; a < r.end; ) {
+      const pfn = Math.floor(a / ps);
+      const e = Math.min(r.end, (pfn + 1) * ps);
+      push(a, e, plan.state[pfn] === OUT_DUMP ? "present" : "excluded");
+      a = e;
+    }
+  }
+  return out;
+}
+
+/** Split the dumped pages into `n` pfn ranges holding about as many pages each (--split). */
+export function splitRanges(plan: ConversionPlan, n: number): { startPfn: number; endPfn: number }[] {
+  const st = plan.state;
+  let total = 0;
+  for (let p = 0; p < plan.maxPfn; p++) if (st[p] === OUT_DUMP || st[p] === OUT_NOT_DUMPED) total++;
+  const per = Math.ceil(total / n);
+  const out: { startPfn: number; endPfn: number }[] = [];
+  let start = 0;
+  let c = 0;
+  for (let p = 0; p < plan.maxPfn && out.length < n - 1; p++) {
+    if (st[p] === OUT_DUMP || st[p] === OUT_NOT_DUMPED) c++;
+    if (c >= per) {
+      out.push({ startPfn: start, endPfn: p + 1 });
+      start = p + 1;
+      c = 0;
+    }
+  }
+  out.push({ startPfn: start, endPfn: plan.maxPfn });
+  while (out.length < n) out.push({ startPfn: plan.maxPfn, endPfn: plan.maxPfn });
+  return out;
+}

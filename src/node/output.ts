@@ -1,0 +1,403 @@
+/**
+ * Output targets: the one way every output option of every verb (`-o`, `--svg`, …) writes.
+ *
+ *  - `-` is standard output (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` are written through
+ *    to the stream they name, never replaced).
+ *  - FIFOs, character and block devices are opened and written through (a FIFO reader gets the
+ *    stream; `/dev/full` reports "no space left" as one line).
+ *  - A symlink is followed to its target; a regular-file target (new or existing) is written to
+ *    a temporary beside it, fsynced and renamed into place, so the final name holds the old
+ *    file or the whole new one, never a part. Interrupts and errors remove the temporary.
+ *  - Refused before any work starts: a target that is the same file as an input (dev + inode:
+ *    other spelling, symlink, hard link), two outputs of one run naming the same file, a
+ *    directory, a missing or unwritable directory, an unwritable existing file.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ByteSink } from "../convert/sink.js";
+import { OutputError, UnsupportedError } from "../errors.js";
+import { removeStaleTemporaries, temporaryName, trackTemporary, yieldToSignals } from "./cleanup.js";
+
+/** An output refused before work starts (same as an input, a directory…): a usage error, exit 2. */
+export class OutputRefusedError extends OutputError {
+  readonly usage = true;
+}
+
+/** The target could not be written (no space, I/O error…), with the path named: exit 1. */
+export class OutputWriteError extends OutputError {}
+
+export interface OutputOptions {
+  /** Input files the output must not be (compared by device and inode). */
+  inputs?: readonly string[];
+  /** The option's name for messages: "-o" (default), "--svg". */
+  option?: string;
+  /** Where `-` writes (default: file descriptor 1, synchronously). */
+  stdout?: (bytes: Uint8Array) => void;
+}
+
+/** A sink over an output: positioned writes, then `commit` (or `abort` on failure). */
+export interface OutputSink extends ByteSink {
+  /** Bytes written so far (the highest end offset). */
+  readonly size: number;
+  /** Whether `write` may go backwards (false for pipes, devices, standard output). */
+  readonly seekable: boolean;
+  /**
+   * Finish: a file gets its final size (trailing holes), is flushed and renamed into place
+   * (pending signals are handled first: an interrupted run never commits). Streams: nothing.
+   */
+  commit(size?: number): Promise<void>;
+  /** Remove the temporary (files); streams are left as written. Idempotent. */
+  abort(): void;
+}
+
+export interface Output {
+  /** The name as given ("-" for standard output). */
+  readonly name: string;
+  /** "file": replaced atomically; "stream": written through (stdout, FIFO, device). */
+  readonly kind: "file" | "stream";
+  /** The regular file that will be replaced (symlinks followed), for kind "file". */
+  readonly file?: string;
+  readonly seekable: boolean;
+  /** Start writing. */
+  open(): OutputSink;
+  /** Write a whole content (atomically for files). */
+  write(data: Uint8Array | string): Promise<void>;
+}
+
+/** Outputs prepared by this process, by device:inode or resolved path (two options naming one file). */
+const claimed = new Map<string, string>();
+
+/** Forget the outputs claimed so far (tests run many commands in one process). */
+export function resetOutputClaims(): void {
+  claimed.clear();
+}
+
+function describeErrno(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case "ENOSPC":
+      return "no space left on device";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOENT":
+      return "no such file or directory";
+    case "EISDIR":
+      return "is a directory";
+    case "EROFS":
+      return "read-only file system";
+    case "EDQUOT":
+      return "disk quota exceeded";
+    case "EIO":
+      return "input/output error";
+    default:
+      return err.code ? `${err.code}: ${err.message}` : String((e as Error).message ?? e);
+  }
+}
+
+/** One line naming the target, for a failed write. */
+function writeError(name: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EPIPE") return e as Error; // a closed pipe ends the run quietly (the CLI's job)
+  return new OutputWriteError(`${name}: ${describeErrno(e)}`);
+}
+
+/** fs.writeSync all of `bytes` (a non-blocking descriptor may say EAGAIN: wait and retry). */
+export function writeFully(fd: number, bytes: Uint8Array, position?: number): void {
+  let done = 0;
+  let waits = 0;
+  while (done < bytes.length) {
+    try {
+      done += fs.writeSync(
+        fd,
+        bytes,
+        done,
+        bytes.length - done,
+        position === undefined ? null : position + done,
+      );
+      waits = 0;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || ++waits > 60_000) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+const STREAM_PATH = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/(self|\d+)\/fd\/\d+)$/;
+
+function encode(data: Uint8Array | string): Uint8Array {
+  return typeof data === "string" ? Buffer.from(data, "utf8") : data;
+}
+
+/**
+ * Check an output target and say how it will be written; throws before any work is done.
+ * Every verb's output options go through this (the CLI's `outputTarget` adds its stdout).
+ */
+export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
+  const option = opts.option ?? "-o";
+  const refuse = (why: string): never => {
+    throw new OutputRefusedError(`${option} ${name}: ${why}`);
+  };
+  if (name === "") refuse("empty file name");
+  if (name === "-") {
+    const claim = "stdout";
+    const other = claimed.get(claim);
+    if (other !== undefined && other !== option) refuse(`standard output is already ${other}'s output`);
+    claimed.set(claim, option);
+    const w = opts.stdout ?? ((b: Uint8Array) => writeFully(1, b));
+    return streamOutput(name, () => ({ write: w, close: () => {} }));
+  }
+  // the target as the file system sees it (symlinks followed; a dangling link's destination)
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(name);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuse(describeErrno(e));
+  }
+  if (st) {
+    for (const input of opts.inputs ?? []) {
+      let si: fs.Stats;
+      try {
+        si = fs.statSync(input);
+      } catch {
+        continue;
+      }
+      if (si.dev === st.dev && si.ino === st.ino)
+        refuse(`is the input ${input}${input === name ? "" : " (same file)"}: refusing to replace it`);
+    }
+    if (st.isDirectory()) refuse("is a directory (a file name is expected)");
+    const claim = `${st.dev}:${st.ino}`;
+    const other = claimed.get(claim);
+    if (other !== undefined) refuse(`is the same file as ${other}'s output`);
+    claimed.set(claim, option);
+  }
+  const stream = STREAM_PATH.test(name) || (st !== undefined && !st.isFile());
+  if (stream) {
+    return streamOutput(name, () => {
+      let fd: number;
+      try {
+        // no O_TRUNC games: a FIFO or device is written as it is (O_APPEND-free "w")
+        fd = fs.openSync(name, "w");
+      } catch (e) {
+        throw writeError(name, e);
+      }
+      return {
+        write: (b: Uint8Array) => writeFully(fd, b),
+        close: () => fs.closeSync(fd),
+      };
+    });
+  }
+  // a regular file, existing or not: resolve symlinks to the file that will be replaced
+  let file = path.resolve(name);
+  try {
+    file = fs.realpathSync(name);
+  } catch {
+    file = resolveDangling(file);
+  }
+  const dir = path.dirname(file);
+  let ds: fs.Stats;
+  try {
+    ds = fs.statSync(dir);
+  } catch {
+    return refuse(`directory ${dir} does not exist`);
+  }
+  if (!ds.isDirectory()) refuse(`${dir} is not a directory`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    refuse(`directory ${dir} is not writable`);
+  }
+  if (st) {
+    try {
+      fs.accessSync(file, fs.constants.W_OK);
+    } catch {
+      refuse("exists and is not writable");
+    }
+  } else {
+    const claim = file;
+    const other = claimed.get(claim);
+    if (other !== undefined) refuse(`is the same file as ${other}'s output`);
+    claimed.set(claim, option);
+  }
+  const base = path.basename(file);
+  removeStaleTemporaries(dir, `.${base}.`);
+  const out: Output = {
+    name,
+    kind: "file",
+    file,
+    seekable: true,
+    open: () => new AtomicFileSink(file, name, st?.mode),
+    async write(data) {
+      const s = out.open();
+      try {
+        s.write(0, encode(data));
+        await s.commit();
+      } catch (e) {
+        s.abort();
+        throw e;
+      }
+    },
+  };
+  return out;
+}
+
+/** Follow a chain of symlinks whose last link dangles, to the name a new file gets. */
+function resolveDangling(file: string): string {
+  let f = file;
+  for (let i = 0; i < 40; i++) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(f);
+    } catch {
+      return f;
+    }
+    f = path.resolve(path.dirname(f), target);
+  }
+  return f;
+}
+
+function streamOutput(name: string, openStream: () => { write(b: Uint8Array): void; close(): void }): Output {
+  const out: Output = {
+    name,
+    kind: "stream",
+    seekable: false,
+    open: () => new StreamSink(name, openStream()),
+    async write(data) {
+      const s = out.open();
+      try {
+        s.write(0, encode(data));
+        await s.commit();
+      } catch (e) {
+        s.abort();
+        throw e;
+      }
+    },
+  };
+  return out;
+}
+
+/** Sequential writes to a stream: holes are written as zeros, going backwards is refused. */
+class StreamSink implements OutputSink {
+  size = 0;
+  readonly seekable = false;
+  private closed = false;
+  constructor(
+    private readonly name: string,
+    private readonly stream: { write(b: Uint8Array): void; close(): void },
+  ) {}
+  write(offset: number, bytes: Uint8Array): void {
+    if (this.closed) throw new Error(`${this.name}: output is closed`);
+    if (offset < this.size)
+      throw new UnsupportedError(
+        `${this.name} is not seekable (pipe, device or standard output) and this output is not written in order; write a regular file${this.name === "-" ? "" : " instead"}`,
+      );
+    try {
+      if (offset > this.size) {
+        const zeros = new Uint8Array(Math.min(offset - this.size, 1 << 20));
+        while (this.size < offset) {
+          const n = Math.min(zeros.length, offset - this.size);
+          this.stream.write(zeros.subarray(0, n));
+          this.size += n;
+        }
+      }
+      this.stream.write(bytes);
+    } catch (e) {
+      throw writeError(this.name, e);
+    }
+    this.size = offset + bytes.length;
+  }
+  async commit(size = this.size): Promise<void> {
+    if (size > this.size) this.write(size, new Uint8Array(0));
+    this.abort();
+  }
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.stream.close();
+    } catch {}
+  }
+}
+
+/**
+ * A regular file written atomically: positioned writes go to a temporary beside the target
+ * (`.NAME.kdumpkit-PID-RAND.tmp`, registered for removal on signals and exit), `commit`
+ * truncates, fsyncs and renames it into place, `abort` removes it.
+ */
+export class AtomicFileSink implements OutputSink {
+  readonly tmp: string;
+  readonly seekable = true;
+  size = 0;
+  private fd: number | undefined;
+  private release: (() => void) | undefined;
+  constructor(
+    readonly target: string,
+    private readonly label = target,
+    mode?: number,
+  ) {
+    this.tmp = path.join(path.dirname(target), temporaryName(`.${path.basename(target)}`));
+    this.release = trackTemporary(this.tmp);
+    try {
+      // the replaced file's permissions are kept (a new file: 0644 less the umask)
+      this.fd = fs.openSync(this.tmp, "wx", mode === undefined ? 0o644 : mode & 0o777);
+    } catch (e) {
+      this.release();
+      this.release = undefined;
+      throw writeError(label, e);
+    }
+  }
+  write(offset: number, bytes: Uint8Array): void {
+    if (this.fd === undefined) throw new Error(`${this.label}: output is closed`);
+    try {
+      writeFully(this.fd, bytes, offset);
+    } catch (e) {
+      throw writeError(this.label, e);
+    }
+    if (offset + bytes.length > this.size) this.size = offset + bytes.length;
+  }
+  async commit(size = this.size): Promise<void> {
+    if (this.fd === undefined) throw new Error(`${this.label}: output is closed`);
+    try {
+      fs.ftruncateSync(this.fd, size);
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+    } catch (e) {
+      this.abort();
+      throw writeError(this.label, e);
+    }
+    // a SIGINT/SIGTERM that arrived during synchronous work is handled here, before the
+    // rename: the handler removes the temporary and exits, the target keeps its old content
+    await yieldToSignals();
+    try {
+      fs.renameSync(this.tmp, this.target);
+    } catch (e) {
+      this.abort();
+      throw writeError(this.label, e);
+    }
+    this.release?.();
+    this.release = undefined;
+    try {
+      // the rename itself reaches the disk with the directory
+      const dfd = fs.openSync(path.dirname(this.target), "r");
+      try {
+        fs.fsyncSync(dfd);
+      } finally {
+        fs.closeSync(dfd);
+      }
+    } catch {}
+  }
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {}
+      this.fd = undefined;
+    }
+    if (this.release) {
+      fs.rmSync(this.tmp, { force: true });
+      this.release();
+      this.release = undefined;
+    }
+  }
+}

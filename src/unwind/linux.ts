@@ -1,0 +1,332 @@
+/**
+ * Backtraces of a Linux x86_64 dump's tasks with nothing but the dump: kallsyms for symbols,
+ * BTF for the structures (task_struct, module, inactive_task_frame), ORC for the frames.
+ *  - a task running at the crash starts from its CPU's saved registers (PRSTATUS, or QEMU's
+ *    CPU state), with the handler frames the CPU was parked in prepended (halted.ts);
+ *  - a sleeping task starts from its switch frame: task->thread.sp points at
+ *    struct inactive_task_frame {r15, r14, r13, r12, bx, bp, ret_addr}
+ *    (arch/x86/include/asm/switch_to.h), as unwind_orc.c __unwind_start() reads it;
+ *  - module code unwinds with the module's own ORC (mod->arch.orc_unwind_ip, orc_unwind,
+ *    num_orcs), symbolised with its kallsyms.
+ * Only x86_64 with CONFIG_UNWINDER_ORC unwinds; other kernels get the stack scan, said so.
+ */
+import type { ElfNote } from "../elf/types.js";
+import { KdumpkitError, MissingDataError } from "../errors.js";
+import { listModules, type ModuleInfo, type ModuleList, moduleSymbols } from "../kernel/modules.js";
+import { listTasks, type TaskInfo, type TaskList } from "../kernel/tasks.js";
+import type { KernelView } from "../kernel/view.js";
+import { cpuStates, decodeNote, noteContextForMachine } from "../notes/index.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
+import { haltedPrefix } from "./halted.js";
+import { type ModuleOrc, type OrcInfo, perCpuStacks, x86_64UnwindContext } from "./linux-x86_64.js";
+import type { KernelSymbols, SymbolHit } from "./types.js";
+import {
+  type Backtrace,
+  type PtRegs,
+  ptRegsFrom,
+  type StackRange,
+  scanStack,
+  THREAD_SIZE,
+  type UnwindContext,
+  unwindX86_64,
+} from "./x86_64.js";
+
+/** One CPU's saved registers, in note order (the n-th note is the n-th online CPU). */
+export interface CpuRegisters {
+  cpu: number;
+  regs: PtRegs;
+  /** Where they came from ("PRSTATUS", "QEMU"). */
+  source: string;
+}
+
+export interface TaskBacktrace {
+  task?: TaskInfo;
+  /** The CPU the task was running on at the crash. */
+  cpu?: number;
+  /** How the unwind started. */
+  start: "cpu-registers" | "switch-frame" | "stack-scan";
+  backtrace: Backtrace;
+  /** The starting registers, for running tasks. */
+  registers?: PtRegs;
+}
+
+function rethrowMissing(e: unknown): void {
+  if (e instanceof MissingDataError) throw e;
+}
+
+function hitOf(table: KernelSymbolTable, address: bigint, module?: string): SymbolHit | undefined {
+  const m = table.resolve(address);
+  if (!m) return undefined;
+  const hit: SymbolHit = { name: m.symbol.name, address: m.symbol.address, offset: Number(m.offset) };
+  if (m.symbol.size > 0n) hit.size = Number(m.symbol.size);
+  const mod = module ?? m.symbol.module;
+  if (mod) hit.module = mod;
+  return hit;
+}
+
+/** kallsyms of vmlinux and (lazily) of each module, behind the unwinder's KernelSymbols. */
+export class ViewSymbols implements KernelSymbols {
+  private readonly moduleTables = new Map<string, KernelSymbolTable | null>();
+  constructor(
+    private readonly view: KernelView,
+    private readonly modules: readonly ModuleInfo[],
+  ) {}
+  addressOf(name: string): bigint | undefined {
+    return this.view.symbols.lookup(name)?.address;
+  }
+  lookup(address: bigint): SymbolHit | undefined {
+    for (const m of this.modules) {
+      if (address < m.base || address >= m.base + BigInt(m.size)) continue;
+      let t = this.moduleTables.get(m.name);
+      if (t === undefined) {
+        try {
+          t = moduleSymbols(this.view, m);
+        } catch (e) {
+          if (!(e instanceof KdumpkitError)) throw e;
+          t = null;
+        }
+        this.moduleTables.set(m.name, t);
+      }
+      if (t) return hitOf(t, address, m.name);
+    }
+    return hitOf(this.view.symbols, address);
+  }
+}
+
+/** mod->arch ORC tables of every module (modules whose fields cannot be read are skipped). */
+function moduleOrcs(view: KernelView, modules: readonly ModuleInfo[]): ModuleOrc[] {
+  const btf = view.btf;
+  const n = btf.offsetOf("module", "arch.num_orcs");
+  const ip = btf.offsetOf("module", "arch.orc_unwind_ip");
+  const u = btf.offsetOf("module", "arch.orc_unwind");
+  if (n === undefined || ip === undefined || u === undefined) return [];
+  const out: ModuleOrc[] = [];
+  for (const m of modules) {
+    try {
+      const count = view.mem.u32(view.mem.add(m.address, n));
+      out.push({
+        name: m.name,
+        textStart: m.base,
+        textEnd: m.base + BigInt(m.size),
+        ipTable: view.mem.word(view.mem.add(m.address, ip)),
+        entries: view.mem.word(view.mem.add(m.address, u)),
+        count,
+      });
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+    }
+  }
+  return out;
+}
+
+export class LinuxBacktracer {
+  readonly ctx: UnwindContext;
+  readonly orc: OrcInfo | undefined;
+  readonly modules: ModuleList;
+  readonly symbols: ViewSymbols;
+  private taskList: TaskList | undefined;
+  private readonly cpuStacks = new Map<number, StackRange[]>();
+  private readonly frameLayout: { size: number; bp: number; ret: number };
+  private readonly unsupported: string | undefined;
+
+  constructor(
+    readonly view: KernelView,
+    readonly cpus: readonly CpuRegisters[],
+    opts: { arch?: string | undefined; release?: string | undefined } = {},
+  ) {
+    const arch = opts.arch ?? "x86_64";
+    this.modules = listModules(view);
+    this.symbols = new ViewSymbols(view, this.modules.modules);
+    const { ctx, orc } = x86_64UnwindContext(
+      view.mem.memory,
+      this.symbols,
+      opts.release ?? view.vmcoreinfo.osrelease,
+      arch === "x86_64" ? moduleOrcs(view, this.modules.modules) : [],
+    );
+    this.ctx = ctx;
+    this.orc = orc;
+    if (arch !== "x86_64")
+      this.unsupported = `unwinding ${arch} kernels is not supported yet (stack scan only)`;
+    else if (!orc)
+      this.unsupported = "the kernel has no ORC tables (CONFIG_UNWINDER_ORC off): stack scan only";
+    const f = view.btf;
+    this.frameLayout = {
+      size: (() => {
+        const s = f.struct("inactive_task_frame");
+        return s ? f.sizeOf(s.id) : 56;
+      })(),
+      bp: f.offsetOf("inactive_task_frame", "bp") ?? 40,
+      ret: f.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
+    };
+  }
+
+  /** Why backtraces are only stack scans, when they are. */
+  get limitation(): string | undefined {
+    return this.unsupported;
+  }
+
+  get tasks(): TaskList {
+    this.taskList ??= listTasks(this.view);
+    return this.taskList;
+  }
+
+  /** The CPU that panicked (panic_cpu, else crashing_cpu), undefined when none did. */
+  panicCpu(): number | undefined {
+    for (const name of ["panic_cpu", "crashing_cpu"]) {
+      const s = this.view.symbols.lookup(name);
+      if (!s) continue;
+      try {
+        const v = this.view.mem.s32(s.address);
+        if (v >= 0 && v < 8192) return v;
+      } catch (e) {
+        rethrowMissing(e);
+      }
+    }
+    return undefined;
+  }
+
+  stacksOf(cpu: number): StackRange[] {
+    let s = this.cpuStacks.get(cpu);
+    if (!s) {
+      const hot = this.view.btf.offsetOf("pcpu_hot", "hardirq_stack_ptr");
+      s = perCpuStacks(
+        this.view.mem.memory,
+        this.symbols,
+        cpu,
+        hot !== undefined ? { pcpuHotHardirqOffset: hot } : {},
+      );
+      this.cpuStacks.set(cpu, s);
+    }
+    return s;
+  }
+
+  private withTaskStack(stacks: StackRange[], task: TaskInfo | undefined): StackRange[] {
+    if (!task || task.stack === 0n) return stacks;
+    return [...stacks, { name: "task", start: task.stack, end: task.stack + BigInt(THREAD_SIZE) }];
+  }
+
+  /** The task running on a CPU (rq->curr). */
+  currentTask(cpu: number): TaskInfo | undefined {
+    const addr = this.tasks.current[cpu];
+    if (addr === undefined) return undefined;
+    return this.tasks.tasks.find((t) => t.task === addr);
+  }
+
+  /** The backtrace of what a CPU was running, from its saved registers. */
+  cpu(cpu: number): TaskBacktrace {
+    const c = this.cpus.find((x) => x.cpu === cpu);
+    const task = this.currentTask(cpu);
+    if (!c || c.regs.rip === undefined || c.regs.rsp === undefined) {
+      if (task) return { ...this.task(task), cpu };
+      return {
+        cpu,
+        start: "stack-scan",
+        backtrace: { frames: [], end: "error", error: `no registers for CPU ${cpu}`, complete: false },
+      };
+    }
+    const stacks = this.withTaskStack(this.stacksOf(cpu), task);
+    const ctx = { ...this.ctx, stacks };
+    const out: TaskBacktrace = {
+      cpu,
+      start: "cpu-registers",
+      backtrace: this.fromRegisters(ctx, c.regs),
+      registers: c.regs,
+    };
+    if (task) out.task = task;
+    return out;
+  }
+
+  private fromRegisters(ctx: UnwindContext, regs: PtRegs): Backtrace {
+    if (this.unsupported) {
+      const bt = scanStack(ctx, regs.rsp!);
+      bt.error = this.unsupported;
+      return bt;
+    }
+    const bt = unwindX86_64(ctx, { ip: regs.rip!, sp: regs.rsp!, regs, exact: true });
+    let prefix: ReturnType<typeof haltedPrefix>;
+    try {
+      prefix = haltedPrefix(ctx, regs, ctx.stacks ?? []);
+    } catch (e) {
+      rethrowMissing(e);
+      if (!(e instanceof KdumpkitError)) throw e;
+    }
+    if (prefix) {
+      const first = { ...bt.frames[0]! };
+      if (prefix.match.kind === "exception" && prefix.match.regs) {
+        first.kind = "exception";
+        first.regs = prefix.match.regs;
+        if (prefix.match.regsAddress !== undefined) first.regsAddress = prefix.match.regsAddress;
+      }
+      bt.frames = [...prefix.frames, first, ...bt.frames.slice(1)];
+    }
+    return bt;
+  }
+
+  /** A task's backtrace: from its CPU's registers when it was running, else its switch frame. */
+  task(task: TaskInfo): TaskBacktrace {
+    const running = task.activeCpu;
+    if (running !== undefined && this.cpus.some((c) => c.cpu === running)) {
+      const bt = this.cpu(running);
+      if (bt.task?.task === task.task) return bt;
+    }
+    const stacks = task.activeCpu !== undefined ? this.stacksOf(task.activeCpu) : [];
+    const ctx = { ...this.ctx, stacks: this.withTaskStack(stacks, task) };
+    const sp = task.sp;
+    if (sp === undefined || sp === 0n)
+      return {
+        task,
+        start: "stack-scan",
+        backtrace: {
+          frames: [],
+          end: "error",
+          error: "the task has no saved stack pointer",
+          complete: false,
+        },
+      };
+    if (this.unsupported) {
+      const bt = scanStack(ctx, sp);
+      bt.error = this.unsupported;
+      return { task, start: "stack-scan", backtrace: bt };
+    }
+    let ret: bigint;
+    let bp: bigint;
+    try {
+      ret = this.view.mem.word(this.view.mem.add(sp, this.frameLayout.ret));
+      bp = this.view.mem.word(this.view.mem.add(sp, this.frameLayout.bp));
+    } catch (e) {
+      rethrowMissing(e);
+      const why = e instanceof Error ? e.message : String(e);
+      return {
+        task,
+        start: "stack-scan",
+        backtrace: { frames: [], end: "error", error: `switch frame: ${why}`, complete: false },
+      };
+    }
+    const after = this.view.mem.add(sp, this.frameLayout.size);
+    // a task that never ran returns into ret_from_fork, whose entry is an exact (signal) ip
+    const fork = this.view.symbols.lookup("ret_from_fork")?.address;
+    const bt = unwindX86_64(ctx, {
+      ip: ret,
+      sp: after,
+      bp,
+      exact: ret === fork,
+      slot: this.view.mem.add(sp, this.frameLayout.ret),
+    });
+    return { task, start: "switch-frame", backtrace: bt };
+  }
+}
+
+/** Each CPU's registers from a dump's notes (PRSTATUS, else QEMU's CPU state). */
+export function cpuRegistersOf(dump: {
+  notes: readonly ElfNote[];
+  arch: string | undefined;
+  wordSize: 4 | 8;
+  littleEndian: boolean;
+}): CpuRegisters[] {
+  const ctx = noteContextForMachine(dump.arch ?? "x86_64", dump.wordSize, dump.littleEndian);
+  return cpuStates(dump.notes.map((n) => decodeNote(n, ctx))).map((c) => ({
+    cpu: c.cpu,
+    regs: ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers),
+    source: c.prstatus ? "PRSTATUS" : c.qemu ? "QEMU" : "notes",
+  }));
+}

@@ -1,0 +1,49 @@
+/**
+ * convert keeps the facts of its input: the dump level of a makedumpfile -d 31 file, pages a
+ * truncated input lacks (written as not dumped, output INCOMPLETE, never zeros or "excluded"),
+ * and re-filtering a -d 31 file at -d 31 keeps every page it has.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { runCli } from "../../cli.js";
+import { fixturePath, skipNoFixtures } from "../../fixtures.js";
+
+test(
+  "convert: dump level, truncated input and re-filtering stay truthful",
+  { skip: skipNoFixtures },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-truth-"));
+    try {
+      const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
+      const info = async (f: string) => JSON.parse((await runCli(["info", f, "--json"])).out);
+      const orig = await info(src);
+      // re-filter at -d 31 with lzo: same pages, level 31, producer recorded
+      const re = path.join(dir, "re.kdump");
+      const r1 = await runCli(["convert", src, "-d", "31", "-l", "--workers", "0", "-o", re]);
+      assert.equal(r1.code, 0, r1.err);
+      const j1 = await info(re);
+      assert.equal(j1.dumpLevel, 31);
+      assert.deepEqual(j1.pages, orig.pages);
+      assert.match(j1.producer, /^kdumpkit convert -d 31/);
+      // a truncated copy: its missing pages become not-dumped, the output says INCOMPLETE
+      const cut = path.join(dir, "cut.kdump");
+      fs.writeFileSync(cut, fs.readFileSync(src).subarray(0, 9_000_000));
+      const jc = await info(cut);
+      assert.ok(jc.pages.missing > 0);
+      const out = path.join(dir, "out.kdump");
+      const r2 = await runCli(["convert", cut, "-c", "--workers", "0", "-o", out]);
+      assert.equal(r2.code, 0, r2.err);
+      const jo = await info(out);
+      assert.equal(jo.incomplete, true);
+      assert.equal(jo.dumpLevel, 31);
+      assert.equal(jo.pages["not-dumped"], jc.pages.missing);
+      assert.equal(jo.pages.excluded, jc.pages.excluded);
+      assert.equal(jo.pages.present + jo.pages.zero, jc.pages.present + jc.pages.zero);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
