@@ -21,6 +21,6 @@ const r = await build({
   metafile: true,
   logLevel: "warning",
 });
-for (const f of ["index.html", "app.css", "files.json"]) copyFileSync(join("web", f), join(out, f));
+for (const f of ["index.html", "app.css", "icon.svg", "files.json"]) copyFileSync(join("web", f), join(out, f));
 if (process.argv.includes("--sizes"))
   for (const [f, o] of Object.entries(r.metafile.outputs)) console.log(`${String(o.bytes).padStart(8)}  ${f}`);

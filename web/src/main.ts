@@ -99,13 +99,26 @@ function showProgress(label: string, done: number, total: number): void {
 function hideProgress(): void {
   $("#progress").hidden = true;
 }
-function showError(msg: string): void {
+/**
+ * The banner shows what went wrong opening the files (kept while those files are open) and
+ * what went wrong in the current view (replaced when the view changes): an error never
+ * disappears just because the page redrew.
+ */
+let fileProblems: string[] = [];
+let viewError: string | undefined;
+function renderBanner(): void {
   const b = $("#error");
-  b.textContent = msg;
-  b.hidden = false;
+  const lines = [...fileProblems, ...(viewError ? [viewError] : [])];
+  b.textContent = lines.join("\n");
+  b.hidden = lines.length === 0;
+}
+function showError(msg: string): void {
+  viewError = msg;
+  renderBanner();
 }
 function clearError(): void {
-  $("#error").hidden = true;
+  viewError = undefined;
+  renderBanner();
 }
 
 // ---------- state in the URL hash ----------
@@ -124,6 +137,7 @@ let currentView = "";
 let currentResult: ViewResult | undefined;
 
 async function openFiles(files: FileRef[]): Promise<void> {
+  fileProblems = [];
   clearError();
   lastFiles = files;
   try {
@@ -132,7 +146,8 @@ async function openFiles(files: FileRef[]): Promise<void> {
     showError((e as Error).message);
     return;
   }
-  if (opened.problems.length) showError(opened.problems.join("\n"));
+  fileProblems = opened.problems;
+  renderBanner();
   $("#files").textContent = opened.files.map((f) => `${f.name} — ${f.detail}`).join("; ");
   renderTabs();
   const want = hashParams().get("v");
@@ -384,7 +399,7 @@ function memoryView(r: ViewResult, p: Record<string, string>): Node[] {
     form(
       "memory",
       [
-        ["addr", "Address or symbol", "0"],
+        ["addr", "Address or symbol", (r.addr as string | undefined) ?? ""],
         ["count", "Count", "32"],
       ],
       p,

@@ -31,7 +31,7 @@ import {
   notesJson,
   notesText,
 } from "../../src/report/notes.js";
-import { renderRd } from "../../src/report/rd.js";
+import { rdWords, renderRd } from "../../src/report/rd.js";
 import { hexAddresses, renderVtop, vtopOf } from "../../src/report/vtop.js";
 import type { FileRef, OpenedFileInfo, OpenResult, Reply, Request, ViewResult } from "./protocol.js";
 
@@ -395,6 +395,12 @@ function resolve(arg: string): { address: bigint; symbol?: string } {
   );
 }
 
+/** The start of the first present page of the dump, in hex (physical 0 when none is). */
+function firstPresent(d: Dump): string {
+  const r = d.memoryMap().find((x) => x.state === "present");
+  return `0x${(r?.start ?? 0).toString(16)}`;
+}
+
 function elfListing(elf: ElfFile): string {
   const parts: string[] = [listHeader(elf.header)];
   if (elf.sections.length) parts.push(listSections(elf));
@@ -478,7 +484,9 @@ const views: Record<string, View> = {
     const space = p.space ?? "phys";
     const count = Math.min(Math.max(1, Number(p.count ?? 32) | 0), 65536);
     const width = ([1, 2, 4, 8].includes(Number(p.width)) ? Number(p.width) : 8) as 1 | 2 | 4 | 8;
-    const arg = p.addr ?? "0";
+    // without an address: the first page the dump holds (physical 0 is often excluded or
+    // absent: makedumpfile -d 31 drops it, Xen dumps start elsewhere)
+    const arg = p.addr || (space === "phys" ? firstPresent(d) : space === "virt" ? "init_uts_ns" : "0");
     let address: bigint;
     let bytes: Uint8Array;
     if (space === "phys") {
@@ -494,7 +502,18 @@ const views: Record<string, View> = {
       bytes = f.source.readSync(Number(address), n).slice();
     }
     const text = renderRd(address, bytes, width);
-    return { title: "Memory", text, json: toJson({ address, space, width, bytes }) };
+    return {
+      title: "Memory",
+      text,
+      json: toJson({
+        address,
+        space,
+        width,
+        values: rdWords(bytes, Math.floor(bytes.length / width), width),
+        bytes,
+      }),
+      addr: arg,
+    };
   },
   vtop: (p) => {
     const k = kernel();
