@@ -13,11 +13,9 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { main } from "../../src/cli/main.js";
-import { nodePageCodecs, openDumpFile } from "../../src/node/dump.js";
+import { openDumpFile } from "../../src/node/dump.js";
 import { startWebServer, type WebServer } from "../../src/node/web-server.js";
-import { cpuStates, decodeNote } from "../../src/notes/index.js";
 import { dumpInfo } from "../../src/report/info.js";
-import { cpusText, dumpNotesOf } from "../../src/report/notes.js";
 import { fixturePath, hasFixtures } from "../fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -31,7 +29,16 @@ const skip = !fs.existsSync(CHROMIUM)
     ? "fixtures absent"
     : false;
 
-async function cli(args: string[]): Promise<string> {
+async function cli(args: string[], opts: { cwd?: string } = {}): Promise<string> {
+  if (opts.cwd) {
+    const back = process.cwd();
+    process.chdir(opts.cwd);
+    try {
+      return await cli(args);
+    } finally {
+      process.chdir(back);
+    }
+  }
   const out: Buffer[] = [];
   const code = await main(args, {
     stdout: (s) => out.push(typeof s === "string" ? Buffer.from(s, "latin1") : Buffer.from(s)),
@@ -106,14 +113,15 @@ describe("web app in Chromium", { skip }, () => {
     return page;
   }
 
-  async function idle(page: Page): Promise<void> {
-    await page.waitForFunction(() => (document.querySelector("#progress") as HTMLElement).hidden);
+  /** Wait until `view` is drawn (the page clears aria-busy when its answer is shown). */
+  async function drawn(page: Page, view: string): Promise<void> {
+    await page.waitForSelector(`#view[data-view="${view}"][aria-busy="false"]`);
   }
 
   async function tab(page: Page, view: string): Promise<void> {
     await page.click(`#tab-${view}`);
     await page.waitForSelector(`#tab-${view}[aria-selected="true"]`);
-    await idle(page);
+    await drawn(page, view);
     await page.waitForSelector("#view pre, #view canvas");
   }
 
@@ -155,21 +163,23 @@ describe("web app in Chromium", { skip }, () => {
   test("kdump dumpfile.lzo-d31: the CLI's log, page counts and registers", async () => {
     const file = fixturePath("kdump/capture/dumpfile.lzo-d31");
     const page = await openPage([file]);
-    await page.waitForSelector("#tab-overview[aria-selected='true']");
-    await page.waitForSelector("#view pre");
+    await drawn(page, "overview");
     await personLook(page, "overview");
+    const name = path.basename(file);
+    // info's text names no file: the same bytes as the CLI's
+    assert.equal(await page.textContent("#view pre"), await cli(["info", file]));
     const f = openDumpFile(file);
     const info = dumpInfo(f.dump);
-    const ctx = dumpNotesOf(f.files[0]!.source, nodePageCodecs).ctx;
-    const cpus = cpuStates(f.dump.notes.map((n) => decodeNote(n, ctx)));
     f.close();
 
     await tab(page, "log");
     const log = (await page.textContent("pre.log")) ?? "";
-    const want = await cli(["dmesg", file]);
+    // makedumpfile --dump-dmesg's own output, beside the fixture
+    const want = fs.readFileSync(`${file}.makedumpfile-dmesg.txt`, "latin1");
     const lastLine = want.trimEnd().split("\n").pop()!;
     assert.ok(log.includes(lastLine), `the panic's last line: ${lastLine}`);
     assert.equal(log, want);
+    assert.equal(log, await cli(["dmesg", file]));
     await personLook(page, "log");
     await page.fill('input[name="q"]', "panic");
     const filtered = ((await page.textContent("pre.log")) ?? "").split("\n").filter(Boolean);
@@ -184,15 +194,29 @@ describe("web app in Chromium", { skip }, () => {
     await personLook(page, "memmap");
 
     await tab(page, "cpus");
-    assert.equal(await page.locator("#view pre").first().textContent(), cpusText(cpus));
+    // the CLI run from the fixture's folder names the file as the page does (its base name)
+    const here = { cwd: path.dirname(file) };
+    assert.equal(await page.locator("#view pre").first().textContent(), await cli(["regs", name], here));
+    assert.equal(await page.locator("#view pre").nth(1).textContent(), await cli(["notes", name], here));
     await personLook(page, "cpus");
+
+    // kallsyms + BTF + ORC from the dump's memory, as bt -a, ps and triage print them
+    for (const [view, args] of [
+      ["triage", ["triage", name]],
+      ["bt", ["bt", name, "-a"]],
+      ["tasks", ["ps", name]],
+    ] as const) {
+      await tab(page, view);
+      assert.equal(await page.textContent("#view pre"), await cli([...args], here), view);
+      await personLook(page, view);
+    }
 
     await tab(page, "memory");
     await page.selectOption('select[name="space"]', "virt");
     await page.fill('input[name="addr"]', "init_uts_ns");
     await page.click('#view button[type="submit"]');
     await page.waitForFunction(() => /init_uts_ns/.test(location.hash));
-    await idle(page);
+    await drawn(page, "memory");
     const rd = await cli(["rd", file, "--virt", "init_uts_ns", "--count", "32"]);
     assert.equal(await page.textContent("#view pre"), rd);
     await personLook(page, "memory");
@@ -210,6 +234,18 @@ describe("web app in Chromium", { skip }, () => {
     await page.close();
   });
 
+  test("kdump dumpfile.zlib-d31: zlib loaded on demand, makedumpfile's log", async () => {
+    const file = fixturePath("kdump/capture/dumpfile.zlib-d31");
+    const page = await openPage([file]);
+    await drawn(page, "overview");
+    await tab(page, "log");
+    assert.equal(
+      await page.textContent("pre.log"),
+      fs.readFileSync(`${file}.makedumpfile-dmesg.txt`, "latin1"),
+    );
+    await page.close();
+  });
+
   test("kernel image vmlinuz-6.1.0-56-amd64: identification and load-plan picture", async () => {
     const page = await openPage([fixturePath("kernel/vmlinuz-6.1.0-56-amd64")]);
     await page.waitForSelector("#tab-kimage");
@@ -220,7 +256,7 @@ describe("web app in Chromium", { skip }, () => {
     await personLook(page, "kimage");
     await page.selectOption('select[name="loader"]', "xen");
     await page.waitForFunction(() => /loader=xen/.test(location.hash));
-    await idle(page);
+    await drawn(page, "kimage");
     await page.waitForSelector("#view .svg svg");
     await page.close();
   });
@@ -300,8 +336,7 @@ describe("web app in Chromium", { skip }, () => {
     fs.closeSync(fd);
     const t0 = Date.now();
     const page = await openPage([big]);
-    await page.waitForSelector("#tab-overview[aria-selected='true']");
-    await page.waitForSelector("#view pre");
+    await drawn(page, "overview");
     const secs = (Date.now() - t0) / 1000;
     assert.ok(secs < 10, `opened in ${secs} s`);
     assert.match((await page.textContent("#view pre")) ?? "", /present 1048576/);

@@ -40,8 +40,10 @@ const VIEW_NAMES: Record<string, string> = {
   kimage: "Kernel image",
   elfcorehdr: "ELF core header",
   xen: "Xen host",
-  // Slot for the triage work (branches `triage`/`unwind`): "bt", "tasks", "modules" and
-  // "triage" views plug in here and in the worker's view table.
+  // kallsyms + BTF + ORC from the dump's memory (web/src/kernel-views.ts)
+  triage: "Triage",
+  bt: "Backtraces",
+  tasks: "Tasks",
 };
 
 // ---------- worker RPC ----------
@@ -197,15 +199,21 @@ async function show(view: string, params: Record<string, string>): Promise<void>
   clearError();
   const box = $("#view");
   box.setAttribute("aria-labelledby", `tab-${view}`);
+  // aria-busy until this view's answer is drawn; data-view names what is drawn
+  box.setAttribute("aria-busy", "true");
   try {
     const r = await call<ViewResult>({ op: "view", view, params: rest });
+    if (currentView !== view) return; // another tab was chosen meanwhile
     currentResult = r;
     box.replaceChildren(...render(view, r, rest));
   } catch (e) {
+    if (currentView !== view) return;
     currentResult = undefined;
     box.replaceChildren(h("p", { class: "muted" }, `${VIEW_NAMES[view] ?? view}: nothing to show.`));
     showError(`${(e as Error).message}`);
   }
+  box.dataset.view = view;
+  box.setAttribute("aria-busy", "false");
 }
 
 // ---------- export ----------
@@ -235,6 +243,9 @@ function exports(r: ViewResult, svg?: () => string): HTMLElement {
   );
 }
 
+function warnings(r: ViewResult): HTMLElement[] {
+  return ((r.warnings as string[] | undefined) ?? []).map((w) => h("p", { class: "muted" }, `warning: ${w}`));
+}
 function pre(text: string, cls = "out"): HTMLElement {
   return h("pre", { class: cls, tabindex: "0" }, text);
 }
@@ -295,7 +306,7 @@ function render(view: string, r: ViewResult, p: Record<string, string>): Node[] 
         pre(r.dom0Log as string, "out dom0-log"),
       ];
     default:
-      return [exports(r), pre(r.text)];
+      return [exports(r), ...warnings(r), pre(r.text)];
   }
 }
 
@@ -380,8 +391,7 @@ function logView(r: ViewResult, p: Record<string, string>): Node[] {
   apply();
   const head: Node[] = [];
   if (r.panic) head.push(h("p", { class: "panic" }, `panic: ${r.panic as string}`));
-  for (const w of (r.warnings as string[]) ?? []) head.push(h("p", { class: "muted" }, `warning: ${w}`));
-  return [h("div", { class: "controls" }, q, lvl, count), exports(r), ...head, out];
+  return [h("div", { class: "controls" }, q, lvl, count), exports(r), ...head, ...warnings(r), out];
 }
 
 function memoryView(r: ViewResult, p: Record<string, string>): Node[] {

@@ -14,7 +14,7 @@ import { listHeader, listNotes, listSections } from "../../src/elf/listing.js";
 import { writeProgramHeaderListing } from "../../src/elf/program-listing.js";
 import { ElfFile, isElf } from "../../src/elf/reader.js";
 import { hex, KdumpkitError } from "../../src/errors.js";
-import { kernelOf } from "../../src/kernel/linux.js";
+import { kernelOf, kernelSymbolTableOf } from "../../src/kernel/linux.js";
 import { findPanicMessage } from "../../src/kernel/panic.js";
 import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../src/kernel/printk.js";
 import { SystemMap } from "../../src/kernel/system-map.js";
@@ -28,11 +28,15 @@ import {
   cpusText,
   decodeDumpNotes,
   dumpNotesOf,
+  dumpNotesOfDump,
+  type NamedRegisters,
   notesJson,
   notesText,
 } from "../../src/report/notes.js";
 import { rdWords, renderRd } from "../../src/report/rd.js";
 import { hexAddresses, renderVtop, vtopOf } from "../../src/report/vtop.js";
+import { symbolizeRegisters } from "../../src/unwind/registers.js";
+import type { KernelInput } from "./kernel-views.js";
 import type { FileRef, OpenedFileInfo, OpenResult, Reply, Request, ViewResult } from "./protocol.js";
 
 interface Opened extends OpenedFileInfo {
@@ -175,13 +179,14 @@ const codecs: PageCodecs = {
   },
 };
 /** Run `fn`; when it needed a codec not loaded yet (even if tolerant code hid that), load it and run again. */
-async function withCodecs<T>(fn: () => T): Promise<T> {
+async function withCodecs<T>(fn: () => T | Promise<T>): Promise<T> {
   for (let round = 0; ; round++) {
     needed.clear();
     let result: T | undefined;
     let error: unknown;
     try {
-      result = fn();
+      // async views (a chunk loaded first) fail after the await: wait for them here
+      result = await fn();
     } catch (e) {
       error = e;
     }
@@ -348,6 +353,7 @@ async function open(files: FileRef[]): Promise<OpenResult> {
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("log");
     views.push("cpus", "memmap", "memory");
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("vtop");
+    if (d.vmcoreinfo && !d.vmcoreinfoXen && d.arch === "x86_64") views.push("triage", "bt", "tasks");
     if (d.vmcoreinfoXen || d.notes.some((n) => n.name === "Xen")) views.push("xen");
   }
   if (S.elfs.length) views.push("elf");
@@ -376,6 +382,22 @@ function kernel(): X86_64Kernel {
   if (S.kernel) return S.kernel;
   S.kernel = kernelOf(needDump());
   return S.kernel;
+}
+
+/** Registers named by kallsyms as `regs` does (none for Xen hosts or unreadable kallsyms). */
+function registerNames(d: Dump): NamedRegisters | undefined {
+  if (!d.vmcoreinfo || d.vmcoreinfoXen || d.arch !== "x86_64") return undefined;
+  try {
+    const table = kernelSymbolTableOf(d, kernel());
+    return (c) => symbolizeRegisters(c.registers, table);
+  } catch (e) {
+    if (e instanceof KdumpkitError) return undefined;
+    throw e;
+  }
+}
+
+function kernelInput(): KernelInput {
+  return { dump: needDump(), kernel: kernel(), systemMap: systemMap(), name: S.dumpNames.join(" ") };
 }
 
 function systemMap(): SystemMap | undefined {
@@ -458,22 +480,29 @@ const views: Record<string, View> = {
   },
   cpus: () => {
     const d = needDump();
+    const name = S.dumpNames.join(" ");
+    // the notes as `kdumpkit notes` shows them: one file directly, a split set through the dump
     const src = S.files.find((f) => f.kind === "dump")!;
-    const dn = S.dumpNames.length > 1 ? undefined : dumpNotesOf(src.source, codecs);
-    const cpus = cpuStates(
-      d.notes.map((n) => decodeNote(n, dn?.ctx ?? { machine: 62, class: 64, littleEndian: true })),
-    );
-    const regs = cpus.length ? cpusText(cpus) : "no CPU register notes (PRSTATUS, Xen CRASH_REGS, QEMU)\n";
-    const rows = dn ? decodeDumpNotes(dn) : [];
-    const notes = dn ? notesText(src.name, dn, rows) : "";
+    const dn = S.dumpNames.length > 1 ? dumpNotesOfDump(d) : dumpNotesOf(src.source, codecs);
+    const cpus = cpuStates(d.notes.map((n) => decodeNote(n, dn.ctx)));
+    const named = registerNames(d);
+    const regs = cpus.length
+      ? cpusText(cpus, named)
+      : `${name}: no CPU register notes (PRSTATUS, Xen CRASH_REGS, QEMU)\n`;
+    const rows = decodeDumpNotes(dn);
+    const notes = notesText(name, dn, rows);
     return {
       title: "CPUs and notes",
       text: `${regs}\n${notes}`,
       regs,
       notes,
-      json: toJson({ cpus: cpusJson(cpus), notes: dn ? notesJson(src.name, dn, rows) : null }),
+      json: toJson({ cpus: cpusJson(cpus, named), notes: notesJson(name, dn, rows) }),
+      warnings: dn.warnings,
     };
   },
+  triage: async () => (await import("./kernel-views.js")).triageView(kernelInput()),
+  bt: async () => (await import("./kernel-views.js")).btView(kernelInput()),
+  tasks: async () => (await import("./kernel-views.js")).tasksView(kernelInput()),
   memmap: () => {
     const d = needDump();
     const m = memoryMapData(d.memoryMap(), d.pageSize);
