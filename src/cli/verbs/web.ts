@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { startWebServer } from "../../node/web-server.js";
 import { parseNumber, UsageError, type Verb } from "../common.js";
+import { checkInput } from "../input.js";
 
 /** Where the built web app is: dist/web beside the CLI bundle (dist/kdumpkit.cjs) or dist/cli/verbs. */
 function appDir(): string {
@@ -29,7 +30,7 @@ export const webVerb: Verb = {
     });
     const port = values.port !== undefined ? parseNumber(values.port, "port") : 8417;
     if (port > 65535) throw new UsageError(`bad port ${port}`);
-    for (const f of positionals) if (!fs.existsSync(f)) throw new Error(`${f}: no such file`);
+    for (const f of positionals) checkInput(f, "a file to open in the page");
     const s = await startWebServer(appDir(), positionals, port);
     ctx.stdout(values.json ? `${JSON.stringify({ url: s.url })}\n` : `kdumpkit web app: ${s.url}\n`);
     await new Promise<void>((resolve) => {
