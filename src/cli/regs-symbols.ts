@@ -3,7 +3,6 @@
  * or an unreadable kallsyms simply prints no symbols).
  */
 import { KdumpkitError } from "../errors.js";
-import { kernelSymbolTableOf } from "../kernel/linux.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 import type { VerbContext } from "./common.js";
 import { openKernelDump } from "./kernel-open.js";
@@ -12,7 +11,7 @@ export function dumpSymbols(ctx: VerbContext, file: string | string[]): KernelSy
   try {
     const d = openKernelDump({ ...ctx, tty: false }, file);
     try {
-      return kernelSymbolTableOf(d.dump, d.kernel);
+      return d.kallsyms();
     } finally {
       d.close();
     }
