@@ -35,6 +35,7 @@ import {
 } from "../../src/report/notes.js";
 import { rdWords, renderRd } from "../../src/report/rd.js";
 import { hexAddresses, renderVtop, vtopOf } from "../../src/report/vtop.js";
+import type { KernelSymbolTable } from "../../src/symbols/table.js";
 import { symbolizeRegisters } from "../../src/unwind/registers.js";
 import type { KernelInput } from "./kernel-views.js";
 import type { FileRef, OpenedFileInfo, OpenResult, Reply, Request, ViewResult } from "./protocol.js";
@@ -213,6 +214,8 @@ interface Session {
   dumpNames: string[];
   kernel?: X86_64Kernel;
   kernelError?: string;
+  /** null: tried, unreadable. */
+  kallsyms?: KernelSymbolTable | null;
   log?: KernelLog;
   systemMap?: Opened;
   xenSyms?: Opened;
@@ -384,16 +387,23 @@ function kernel(): X86_64Kernel {
   return S.kernel;
 }
 
-/** Registers named by kallsyms as `regs` does (none for Xen hosts or unreadable kallsyms). */
-function registerNames(d: Dump): NamedRegisters | undefined {
+/** kallsyms from the dump's memory, read once (undefined for Xen hosts or when unreadable). */
+function kallsyms(d: Dump): KernelSymbolTable | undefined {
+  if (S.kallsyms !== undefined) return S.kallsyms ?? undefined;
   if (!d.vmcoreinfo || d.vmcoreinfoXen || d.arch !== "x86_64") return undefined;
   try {
-    const table = kernelSymbolTableOf(d, kernel());
-    return (c) => symbolizeRegisters(c.registers, table);
+    S.kallsyms = kernelSymbolTableOf(d, kernel());
   } catch (e) {
-    if (e instanceof KdumpkitError) return undefined;
-    throw e;
+    if (!(e instanceof KdumpkitError)) throw e;
+    S.kallsyms = null;
   }
+  return S.kallsyms ?? undefined;
+}
+
+/** Registers named by kallsyms as `regs` does (none for Xen hosts or unreadable kallsyms). */
+function registerNames(d: Dump): NamedRegisters | undefined {
+  const table = kallsyms(d);
+  return table ? (c) => symbolizeRegisters(c.registers, table) : undefined;
 }
 
 function kernelInput(): KernelInput {
@@ -412,8 +422,11 @@ function resolve(arg: string): { address: bigint; symbol?: string } {
   if (s) return { address: s.address, symbol: t };
   const v = needDump().vmcoreinfo?.symbol(t);
   if (v !== undefined) return { address: v, symbol: t };
+  // then kallsyms in the dump's memory, as crash (and the CLI) find any kernel symbol
+  const k = kallsyms(needDump())?.lookup(t);
+  if (k) return { address: k.address, symbol: t };
   throw new Error(
-    `unknown symbol '${t}'${S.systemMap ? "" : " (not in VMCOREINFO: open the System.map too)"}`,
+    `unknown symbol '${t}'${S.systemMap ? "" : " (not in VMCOREINFO nor in kallsyms: open the System.map too)"}`,
   );
 }
 
