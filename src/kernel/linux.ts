@@ -6,7 +6,9 @@ import { ElfBackend } from "../dump/elf.js";
 import type { Dump } from "../dump/index.js";
 import { PT_LOAD } from "../elf/types.js";
 import { FormatError } from "../errors.js";
-import { targetOfArch } from "../symbols/memory.js";
+import { MemoryReader, targetOfArch } from "../symbols/memory.js";
+import { kernelSymbols } from "../symbols/sources.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
 import { findPanicMessage, type PanicMessage } from "./panic.js";
 import { type KernelLog, readKernelLog } from "./printk.js";
 import { type KernelView, type KernelViewInput, kernelView } from "./view.js";
@@ -61,4 +63,17 @@ export function kernelViewOf(
     vmcoreinfo: dump.vmcoreinfo!,
     ...extra,
   });
+}
+
+/**
+ * kallsyms of a Linux dump, read from its memory (what `regs` and the web app name registers
+ * with); throws a KdumpkitError when the dump's kallsyms cannot be read.
+ */
+export function kernelSymbolTableOf(dump: Dump, kernel: X86_64Kernel = kernelOf(dump)): KernelSymbolTable {
+  const vmcoreinfo = dump.vmcoreinfo!;
+  return kernelSymbols({
+    memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
+    vmcoreinfo,
+    kernelOffset: vmcoreinfo.kernelOffset ?? 0n,
+  }).table;
 }
