@@ -170,7 +170,10 @@ export class X86_64PageTables {
    */
   private readEntry(slot: number, table: number, index: number): void {
     if (this.cacheAddr[slot] !== table) {
-      if (this.partialTable[slot] === table) return this.readOneEntry(table, index);
+      if (this.partialTable[slot] === table) {
+        this.readOneEntry(table, index);
+        return;
+      }
       this.cacheAddr[slot] = -1;
       const buf = this.cacheBuf[slot]!;
       try {
@@ -180,7 +183,8 @@ export class X86_64PageTables {
         // data not loaded yet (browser windows) is fetched and retried, never worked around
         if (!(e instanceof KdumpkitError)) throw e;
         this.partialTable[slot] = table;
-        return this.readOneEntry(table, index);
+        this.readOneEntry(table, index);
+        return;
       }
       this.tableReads++;
       this.cacheAddr[slot] = table;
