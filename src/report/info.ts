@@ -2,7 +2,6 @@
  * What a dump holds (`kdumpkit info` and the web app's overview): format, producer, machine,
  * kernel, crash time, memory ranges with their page states.
  */
-import { KdumpBackend } from "../dump/diskdump.js";
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../dump/dump.js";
 import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
 import { findPanicMessage } from "../kernel/panic.js";
@@ -30,36 +29,9 @@ export function memoryRuns(map: PageRun[], pageSize: number) {
   return runs;
 }
 
-function formatName(d: Dump): string {
-  if (d.backend instanceof KdumpBackend) {
-    const h = d.backend.header;
-    const what = d.format === "kdump" ? "kdump-compressed" : "diskdump";
-    return `${what} (${JSON.stringify(h.signature)} v${h.version}, ${h.wordSize * 8}-bit header${d.backend.sub ? `, ${d.backend.sub.layout === "64" ? "64-bit" : d.backend.sub.layout === "32pad" ? "32-bit padded" : "32-bit packed"} sub-header` : ""})${d.flattened ? ", flattened" : ""}${d.parts > 1 ? `, split in ${d.parts} parts` : ""}`;
-  }
-  return `ELF${d.wordSize * 8} vmcore`;
-}
-
-/**
- * Who most likely wrote the dump, from what each producer leaves behind (fixtures README and
- * corpus NOTES): QEMU adds "QEMU" CPU-state notes to ELF and fills only utsname.machine in
- * kdump headers; makedumpfile -E leaves p_memsz > p_filesz for filtered pages; Xen's kexec
- * path adds VMCOREINFO_XEN.
- */
+/** Who most likely wrote the dump (the Dump's producer attribute). */
 export function producerHint(d: Dump): string {
-  // kdumpkit convert says who it is in a KDUMPKIT note (its first line)
-  const own = d.notes.find((n) => n.name === "KDUMPKIT");
-  if (own) return new TextDecoder().decode(own.desc).split("\n")[0]!;
-  const qemuNotes = d.notes.some((n) => n.name === "QEMU");
-  if (d.backend instanceof KdumpBackend) {
-    const u = d.utsname;
-    if (u && !u.sysname && !u.release && u.machine) return "QEMU dump-guest-memory";
-    const lvl = d.backend.sub?.dumpLevel;
-    return `makedumpfile${lvl !== undefined ? ` -d ${lvl}` : ""}${d.flattened ? " -F" : ""}${d.parts > 1 ? " --split" : ""}`;
-  }
-  if (qemuNotes) return "QEMU dump-guest-memory";
-  if (d.vmcoreinfoXen) return "copy of a Xen host's /proc/vmcore";
-  if (d.loads.some((l) => l.filesz < l.memsz)) return "makedumpfile -E";
-  return "copy of /proc/vmcore, unfiltered";
+  return d.producer;
 }
 
 function mib(n: number): string {
@@ -101,12 +73,11 @@ function panicFields(d: Dump): { panic: string | undefined; panicUnavailable?: s
 }
 
 export function dumpInfo(d: Dump) {
-  const k = d.backend instanceof KdumpBackend ? d.backend : undefined;
   const map = d.memoryMap();
   return {
     format: d.format,
-    description: formatName(d),
-    producer: producerHint(d),
+    description: d.description,
+    producer: d.producer,
     flattened: d.flattened,
     parts: d.parts,
     arch: d.arch,
@@ -121,8 +92,8 @@ export function dumpInfo(d: Dump) {
     xen: d.vmcoreinfoXen !== undefined,
     physBase: d.vmcoreinfo?.numberU64("phys_base"),
     headerPhysBase: d.headerPhysBase,
-    dumpLevel: k?.sub?.dumpLevel,
-    incomplete: k?.incomplete ?? false,
+    dumpLevel: d.dumpLevel,
+    incomplete: d.incomplete,
     maxAddress: d.maxAddress,
     // ranges: END is the last byte (inclusive) in text and JSON alike, as /proc/iomem prints
     memory: memoryRuns(map, d.pageSize).map((r) => ({
