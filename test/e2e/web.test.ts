@@ -308,6 +308,17 @@ describe("web app in Chromium", { skip }, () => {
     await tab(page, "xen");
     await page.waitForSelector("pre.dom0-log");
     assert.match((await page.textContent("pre.xen-info")) ?? "", /xen_phys_start:\s+0x2f800000/);
+    assert.equal(
+      await page.textContent("pre.xen-info"),
+      await cli(["xen", "info", path.basename(dump), "--xen-syms", syms, "--system-map", map], {
+        cwd: path.dirname(dump),
+      }),
+    );
+    // the hypervisor's console ring as `xen dmesg` prints it
+    assert.equal(
+      await page.locator("#view pre").nth(1).textContent(),
+      await cli(["xen", "dmesg", dump, "--xen-syms", syms]),
+    );
     const dom0 = (await page.textContent("pre.dom0-log")) ?? "";
     assert.equal(dom0, await cli(["dmesg", dump, "--domain", "0", "--system-map", map]));
     await personLook(page, "xen");
