@@ -20,9 +20,11 @@
  * kallsyms_relative_base and kallsyms_addresses are relocated at boot, so KASLR is already in
  * the values read; per-CPU offsets are not moved (as the kernel prints them).
  */
+import { hashBytes } from "../bytes/name-index.js";
 import { FormatError, hex, KdumpkitError, LimitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { type MemoryReader, MemoryStream } from "./memory.js";
+import { latin1, PackedSymbols } from "./packed.js";
 import { type KernelSymbol, KernelSymbolTable } from "./table.js";
 
 /** More symbols than any kernel has (6.1 allmodconfig with KALLSYMS_ALL: ~400k). */
@@ -73,8 +75,8 @@ export function kallsymsLocation(vi: Vmcoreinfo): KallsymsLocation | undefined {
   return loc;
 }
 
-/** The 256 token strings. */
-export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
+/** The 256 tokens' bytes. */
+function readTokenBytes(mem: MemoryReader, loc: KallsymsLocation): Uint8Array[] {
   const idx = mem.bytes(loc.tokenIndex, 512, "kallsyms_token_index");
   const dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
   const offsets: number[] = [];
@@ -88,20 +90,21 @@ export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
   // string of at most 256 bytes (a token is at most KSYM_NAME_LEN characters in practice).
   const table = mem.bytes(loc.tokenTable, max, "kallsyms_token_table");
   const last = mem.cstring(loc.tokenTable + BigInt(max), 256);
+  const lastBytes = Uint8Array.from(last, (c) => c.charCodeAt(0));
   return offsets.map((o, i) => {
-    if (o === max) return last;
-    let s = "";
-    for (let p = o; ; p++) {
-      if (p >= table.length)
-        throw new FormatError(
-          `kallsyms token ${i} is not NUL-terminated (at ${hex(loc.tokenTable + BigInt(o))})`,
-        );
-      const c = table[p]!;
-      if (c === 0) break;
-      s += String.fromCharCode(c);
-    }
-    return s;
+    if (o === max) return lastBytes;
+    const e = table.indexOf(0, o);
+    if (e < 0)
+      throw new FormatError(
+        `kallsyms token ${i} is not NUL-terminated (at ${hex(loc.tokenTable + BigInt(o))})`,
+      );
+    return table.subarray(o, e);
   });
+}
+
+/** The 256 token strings. */
+export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
+  return readTokenBytes(mem, loc).map((t) => String.fromCharCode(...t));
 }
 
 function readNumSyms(mem: MemoryReader, at: bigint): number {
@@ -112,92 +115,174 @@ function readNumSyms(mem: MemoryReader, at: bigint): number {
   return n;
 }
 
+/**
+ * The addresses in table order as 32-bit halves (no BigInt per symbol: 150k of them made a
+ * third of the decode's garbage).
+ */
 function readAddresses(
   mem: MemoryReader,
   loc: KallsymsLocation,
   count: number,
-): { addresses: bigint[]; encoding: KallsymsEncoding; relativeBase?: bigint } {
+): { hi: Uint32Array; lo: Uint32Array; encoding: KallsymsEncoding; relativeBase?: bigint } {
+  const hi = new Uint32Array(count);
+  const lo = new Uint32Array(count);
+  const le = mem.littleEndian;
   if (loc.offsets !== undefined) {
     if (loc.relativeBase === undefined)
       throw new FormatError("VMCOREINFO has kallsyms_offsets but no kallsyms_relative_base");
     const base = mem.word(loc.relativeBase);
     const raw = mem.bytes(loc.offsets, count * 4, "kallsyms_offsets");
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const offs = new Int32Array(count);
+    const baseHi = mem.wordSize === 8 ? Number(base >> 32n) : 0;
+    const baseLo = Number(base & 0xffffffffn);
     let negative = false;
+    for (let i = 0; i < count; i++) if (dv.getInt32(i * 4, le) < 0) negative = true;
+    // base + delta modulo the word size, 0 ≤ delta < 2^32
+    const setBasePlus = (i: number, delta: number) => {
+      const l = baseLo + delta;
+      lo[i] = l >>> 0;
+      hi[i] = mem.wordSize === 8 ? (baseHi + (l >= 0x100000000 ? 1 : 0)) >>> 0 : 0;
+    };
     for (let i = 0; i < count; i++) {
-      const v = dv.getInt32(i * 4, mem.littleEndian);
-      offs[i] = v;
-      if (v < 0) negative = true;
+      const v = dv.getInt32(i * 4, le);
+      if (!negative) setBasePlus(i, v >>> 0);
+      else if (v >= 0) lo[i] = v;
+      else setBasePlus(i, -1 - v);
     }
-    const addresses = new Array<bigint>(count);
-    if (negative) {
-      for (let i = 0; i < count; i++) {
-        const v = offs[i]!;
-        addresses[i] = v >= 0 ? BigInt(v) : mem.add(base, -1 - v);
-      }
-      return { addresses, encoding: "absolute-percpu", relativeBase: base };
-    }
-    for (let i = 0; i < count; i++) addresses[i] = mem.add(base, offs[i]! >>> 0);
-    return { addresses, encoding: "base-relative", relativeBase: base };
+    return { hi, lo, encoding: negative ? "absolute-percpu" : "base-relative", relativeBase: base };
   }
   if (loc.addresses !== undefined) {
     const w = mem.wordSize;
     const raw = mem.bytes(loc.addresses, count * w, "kallsyms_addresses");
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const addresses = new Array<bigint>(count);
-    for (let i = 0; i < count; i++)
-      addresses[i] =
-        w === 8 ? dv.getBigUint64(i * 8, mem.littleEndian) : BigInt(dv.getUint32(i * 4, mem.littleEndian));
-    return { addresses, encoding: "absolute" };
+    for (let i = 0; i < count; i++) {
+      if (w === 4) lo[i] = dv.getUint32(i * 4, le);
+      else {
+        lo[i] = dv.getUint32(i * 8 + (le ? 0 : 4), le);
+        hi[i] = dv.getUint32(i * 8 + (le ? 4 : 0), le);
+      }
+    }
+    return { hi, lo, encoding: "absolute" };
   }
   throw new FormatError("VMCOREINFO has neither kallsyms_offsets nor kallsyms_addresses");
 }
 
 /**
- * Decode the kernel's kallsyms. Throws a typed error when the tables cannot be read at all; a
- * failure part way returns the symbols decoded so far with `incomplete` set.
+ * kallsyms as decoded, still in bytes: each name expanded once into `text` (type letter
+ * first), addresses as halves. Strings and symbol objects are made only for the symbols asked
+ * for (src/symbols/packed.ts).
  */
-export function decodeKallsyms(mem: MemoryReader, loc: KallsymsLocation): Kallsyms {
+export interface PackedKallsyms {
+  /** Symbols decoded (≤ numSyms). */
+  count: number;
+  /** kallsyms_num_syms as read. */
+  numSyms: number;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  /** Expanded names back to back; symbol i is text[start[i]..start[i+1]), type letter first. */
+  text: Uint8Array;
+  start: Uint32Array;
+  /** hashBytes (src/bytes/name-index.ts) of each name without its type letter. */
+  hash: Uint32Array;
+  encoding: KallsymsEncoding;
+  relativeBase?: bigint;
+  incomplete?: string;
+}
+
+/**
+ * Decode the kernel's kallsyms into bytes. Throws a typed error when the tables cannot be read
+ * at all; a failure part way keeps the symbols decoded so far with `incomplete` set.
+ */
+export function decodeKallsymsPacked(mem: MemoryReader, loc: KallsymsLocation): PackedKallsyms {
   const count = readNumSyms(mem, loc.numSyms);
-  const tokens = readTokens(mem, loc);
-  const { addresses, encoding, relativeBase } = readAddresses(mem, loc, count);
-  const symbols: KernelSymbol[] = [];
+  const tokenList = readTokenBytes(mem, loc);
+  // the tokens back to back, so that expanding a name is a plain byte loop
+  const tokStart = new Int32Array(257);
+  for (let t = 0; t < 256; t++) tokStart[t + 1] = tokStart[t]! + tokenList[t]!.length;
+  const tokens = new Uint8Array(tokStart[256]!);
+  for (let t = 0; t < 256; t++) tokens.set(tokenList[t]!, tokStart[t]!);
+  const { hi, lo, encoding, relativeBase } = readAddresses(mem, loc, count);
+  const start = new Uint32Array(count + 1);
+  const hash = new Uint32Array(count);
+  let text = new Uint8Array(Math.min(count * 24, 8 * 1024 * 1024));
+  let used = 0;
   const stream = new MemoryStream(mem, loc.names);
   let incomplete: string | undefined;
-  for (let i = 0; i < count; i++) {
-    const at = stream.pos;
+  let n = 0;
+  for (; n < count; n++) {
+    const at = stream.rel;
     try {
       let len = stream.u8();
       if (len & 0x80) len = (len & 0x7f) | (stream.u8() << 7);
-      if (len === 0) throw new FormatError(`kallsyms name ${i} has length 0 at ${hex(at)}`);
-      const codes = stream.take(len);
-      let name = "";
-      for (let k = 0; k < codes.length; k++) name += tokens[codes[k] as number] as string;
-      if (name.length < 2 || name.length > MAX_NAME)
-        throw new FormatError(`kallsyms name ${i} expands to ${name.length} characters at ${hex(at)}`);
-      symbols.push({ name: name.slice(1), type: name[0]!, address: addresses[i]!, size: 0n });
+      if (len === 0) throw new FormatError(`kallsyms name ${n} has length 0 at ${hex(stream.at(at))}`);
+      const p = stream.ensure(len);
+      const codes = stream.buffer;
+      let nameLen = 0;
+      for (let k = p; k < p + len; k++) {
+        const c = codes[k] as number;
+        nameLen += (tokStart[c + 1] as number) - (tokStart[c] as number);
+      }
+      if (nameLen < 2 || nameLen > MAX_NAME)
+        throw new FormatError(`kallsyms name ${n} expands to ${nameLen} characters at ${hex(stream.at(at))}`);
+      if (used + nameLen > text.length) {
+        const bigger = new Uint8Array(Math.max(text.length * 2, used + nameLen));
+        bigger.set(text.subarray(0, used));
+        text = bigger;
+      }
+      // expand, hashing the name (not its type letter) for lookups by name (PackedSymbols)
+      const first = used;
+      for (let k = p; k < p + len; k++) {
+        const c = codes[k]!;
+        for (let q = tokStart[c]!, e = tokStart[c + 1]!; q < e; q++) text[used++] = tokens[q]!;
+      }
+      hash[n] = hashBytes(text, first + 1, used);
+      stream.skip(len);
+      start[n + 1] = used;
     } catch (e) {
       if (!(e instanceof KdumpkitError)) throw e;
-      incomplete = `kallsyms decoded ${i} of ${count} symbols: ${e.message}`;
+      incomplete = `kallsyms decoded ${n} of ${count} symbols: ${e.message}`;
       break;
     }
   }
   return {
-    symbols,
+    count: n,
+    numSyms: count,
+    hi,
+    lo,
+    text: text.subarray(0, used),
+    start: start.subarray(0, n + 1),
+    hash: hash.subarray(0, n),
     encoding,
-    count,
     ...(relativeBase !== undefined ? { relativeBase } : {}),
     ...(incomplete ? { incomplete } : {}),
   };
 }
 
+/**
+ * Decode the kernel's kallsyms into symbol objects. Throws a typed error when the tables cannot
+ * be read at all; a failure part way returns the symbols decoded so far with `incomplete` set.
+ */
+export function decodeKallsyms(mem: MemoryReader, loc: KallsymsLocation): Kallsyms {
+  const p = decodeKallsymsPacked(mem, loc);
+  const symbols: KernelSymbol[] = [];
+  for (let i = 0; i < p.count; i++)
+    symbols.push({
+      name: latin1(p.text, p.start[i]! + 1, p.start[i + 1]!),
+      type: String.fromCharCode(p.text[p.start[i] as number] as number),
+      address: (BigInt(p.hi[i]!) << 32n) | BigInt(p.lo[i]!),
+      size: 0n,
+    });
+  return {
+    symbols,
+    encoding: p.encoding,
+    count: p.numSyms,
+    ...(p.relativeBase !== undefined ? { relativeBase: p.relativeBase } : {}),
+    ...(p.incomplete ? { incomplete: p.incomplete } : {}),
+  };
+}
+
 /** The kernel image's symbol table from its in-memory kallsyms. */
 export function kallsymsTable(mem: MemoryReader, loc: KallsymsLocation): KernelSymbolTable {
-  const k = decodeKallsyms(mem, loc);
-  return new KernelSymbolTable(k.symbols, {
-    source: "kallsyms",
-    computeSizes: true,
-    ...(k.incomplete ? { incomplete: k.incomplete } : {}),
-  });
+  const k = decodeKallsymsPacked(mem, loc);
+  return KernelSymbolTable.packed(new PackedSymbols(k), "kallsyms", k.incomplete);
 }
