@@ -5,7 +5,6 @@
  * base's). Every kind up to ENUM64 (6.0) is decoded; counts and offsets are bounded by the
  * section they sit in, so a corrupt section ends in a FormatError, never a huge allocation.
  */
-import { NameIndex } from "../bytes/name-index.js";
 import { FormatError, hex, KdumpkitError, LimitError } from "../errors.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -106,6 +105,7 @@ export const MAX_BTF_TYPES = 4 * 1024 * 1024;
 export const MAX_BTF_BYTES = 256 * 1024 * 1024;
 
 const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
 
 /** Bytes of the fixed part of a type after its 12-byte header, and of each vlen entry. */
 function extraBytes(kind: number, vlen: number): number {
@@ -137,7 +137,11 @@ export class Btf {
   readonly firstId: number;
   private readonly strings: Uint8Array;
   private readonly strBase: number;
-  private byName: NameIndex | undefined;
+  /** Name offset of each own type (find() looks offsets up in it). */
+  private readonly nameOffs: Uint32Array;
+  /** The string section as one latin1 string, made on first use. */
+  private strText: string | undefined;
+  private readonly found = new Map<string, BtfType[]>();
   readonly littleEndian: boolean;
   private readonly dv: DataView;
 
@@ -185,6 +189,7 @@ export class Btf {
     };
     // Every type is ≥ 12 bytes: that bounds the count before anything is allocated.
     let at = new Uint32Array(Math.min(Math.floor(typeLen / 12), 1 << 16));
+    let nameOffs = new Uint32Array(at.length);
     let n = 0;
     let p = tStart;
     while (p < end) {
@@ -203,25 +208,22 @@ export class Btf {
       const next = p + 12 + extraBytes(kind, vlen);
       if (next > end) throw new FormatError("BTF type runs past the type section", end);
       checkStr(nameOff, p);
-      // names of members, enumerators and parameters
-      const step = kind === BtfKind.Enum || kind === BtfKind.FuncProto ? 8 : 12;
-      if (
-        kind === BtfKind.Struct ||
-        kind === BtfKind.Union ||
-        kind === BtfKind.Enum ||
-        kind === BtfKind.Enum64 ||
-        kind === BtfKind.FuncProto
-      )
-        for (let q = p + 12; q < next; q += step) checkStr(dv.getUint32(q, le), q);
+      nameOffs[n] = nameOff;
+      // (the names of members, enumerators and parameters are checked when their type is
+      // first decoded: str() throws a FormatError for an offset past the section)
       if (n === at.length) {
         const bigger = new Uint32Array(at.length * 2);
         bigger.set(at);
         at = bigger;
+        const names = new Uint32Array(at.length);
+        names.set(nameOffs);
+        nameOffs = names;
       }
       at[n++] = p;
       p = next;
     }
     this.at = at.subarray(0, n);
+    this.nameOffs = nameOffs.subarray(0, n);
     this.own = new Array(n);
   }
 
@@ -353,14 +355,25 @@ export class Btf {
     return this.at.length;
   }
 
-  /** The bytes of the string at `off`: its section (this BTF's or the base's) and range. */
-  private strRange(off: number): [Uint8Array, number, number] {
-    if (off < this.strBase) return this.base!.strRange(off);
-    const buf = this.strings;
-    const o = off - this.strBase;
-    let e = buf.indexOf(0, o);
-    if (e < 0) e = buf.length;
-    return [buf, o, e];
+  /** This BTF's string section as a latin1 string (one native decode; offsets carry over). */
+  private get text(): string {
+    if (this.strText === undefined) {
+      // UTF-8's decoder is ~3x faster than latin1's on ASCII, which kernel names are; any other
+      // byte changes the length or becomes U+FFFD, and then latin1 decodes it (one char a byte)
+      let t = utf8.decode(this.strings);
+      if (t.length !== this.strings.length || t.includes("\uFFFD")) t = latin1.decode(this.strings);
+      this.strText = t;
+    }
+    return this.strText;
+  }
+
+  /** Every string offset, here or in the base, at which the string `name` starts. */
+  private offsetsOf(name: string): number[] {
+    const out = this.base ? this.base.offsetsOf(name) : [];
+    const text = this.text;
+    const needle = `${name}\0`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) out.push(this.strBase + i);
+    return out;
   }
 
   str(off: number): string {
@@ -370,9 +383,9 @@ export class Btf {
     }
     const o = off - this.strBase;
     if (o >= this.strings.length) throw new FormatError(`BTF string offset ${off} past the string section`);
-    let e = o;
-    while (e < this.strings.length && this.strings[e] !== 0) e++;
-    return latin1.decode(this.strings.subarray(o, e));
+    const text = this.text;
+    const e = text.indexOf("\0", o);
+    return text.slice(o, e < 0 ? text.length : e);
   }
 
   /** The type of an id (0 is void); undefined for an id no BTF here has. */
@@ -404,18 +417,19 @@ export class Btf {
 
   /** Type ids named `name`, optionally of one kind (struct, union, typedef, …). */
   find(name: string, kind?: BtfKind): BtfType[] {
-    if (!this.byName) {
-      // names hashed in place in the string section(s): no string per type
-      const idx = new NameIndex(this.at.length);
-      for (let i = 0; i < this.at.length; i++) {
-        const off = this.dv.getUint32(this.at[i]!, this.littleEndian);
-        if (off === 0) continue;
-        const [buf, s, e] = this.strRange(off);
-        if (e > s) idx.add(this.firstId + i, idx.buffer(buf), s, e);
-      }
-      this.byName = idx;
+    // No index of all names: find where the string sits in the string section (a native
+    // search), then which types name that offset. Building a name index cost more than all the
+    // lookups of a `triage` run.
+    let mine = this.found.get(name);
+    if (!mine) {
+      const ids: number[] = [];
+      if (name)
+        for (const off of this.offsetsOf(name))
+          for (let i = this.nameOffs.indexOf(off); i >= 0; i = this.nameOffs.indexOf(off, i + 1))
+            ids.push(this.firstId + i);
+      mine = ids.sort((a, b) => a - b).map((id) => this.get(id));
+      this.found.set(name, mine);
     }
-    const mine = name ? this.byName.find(name).map((id) => this.get(id)) : [];
     const all = [...(this.base?.find(name) ?? []), ...mine];
     return kind === undefined ? all : all.filter((t) => t.kind === kind);
   }

@@ -20,7 +20,7 @@
  * kallsyms_relative_base and kallsyms_addresses are relocated at boot, so KASLR is already in
  * the values read; per-CPU offsets are not moved (as the kernel prints them).
  */
-import { hashBytes } from "../bytes/name-index.js";
+import { FNV_OFFSET, FNV_PRIME } from "../bytes/fnv.js";
 import { FormatError, hex, KdumpkitError, LimitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { type MemoryReader, MemoryStream } from "./memory.js";
@@ -182,11 +182,90 @@ export interface PackedKallsyms {
   /** Expanded names back to back; symbol i is text[start[i]..start[i+1]), type letter first. */
   text: Uint8Array;
   start: Uint32Array;
-  /** hashBytes (src/bytes/name-index.ts) of each name without its type letter. */
+  /** hashBytes (src/bytes/fnv.ts) of each name without its type letter. */
   hash: Uint32Array;
   encoding: KallsymsEncoding;
   relativeBase?: bigint;
   incomplete?: string;
+}
+
+/** Names expanded so far (decodeKallsymsPacked). */
+interface NameState {
+  text: Uint8Array;
+  used: number;
+  /** Names done. */
+  n: number;
+  start: Uint32Array;
+  hash: Uint32Array;
+  /** Why the name at buf[errorAt] is corrupt ("" while none is). */
+  error: string;
+  errorAt: number;
+}
+
+/**
+ * Expand the whole names in `buf` from `p` (a length of 1 or 2 bytes, then that many token
+ * numbers) into st.text, hashing each without its type letter; stop at `count` names, at a
+ * name that does not fit in `buf`, or at a corrupt one (st.error). Returns where it stopped.
+ * Small and free of calls so that V8 optimises it early in a one-shot run.
+ */
+function expandNames(
+  buf: Uint8Array,
+  p: number,
+  count: number,
+  tokens: Uint8Array,
+  tokStart: Int32Array,
+  st: NameState,
+): number {
+  const end = buf.length;
+  const start = st.start;
+  const hash = st.hash;
+  let text = st.text;
+  let used = st.used;
+  let n = st.n;
+  while (n < count && p < end) {
+    let len = buf[p]!;
+    let q = p + 1;
+    if (len & 0x80) {
+      if (q >= end) break;
+      len = (len & 0x7f) | (buf[q++]! << 7);
+    }
+    if (len === 0) {
+      st.error = "has length 0";
+      st.errorAt = p;
+      break;
+    }
+    if (q + len > end) break;
+    let nameLen = 0;
+    for (let k = q; k < q + len; k++) {
+      const c = buf[k]!;
+      nameLen += tokStart[c + 1]! - tokStart[c]!;
+    }
+    if (nameLen < 2 || nameLen > MAX_NAME) {
+      st.error = `expands to ${nameLen} characters`;
+      st.errorAt = p;
+      break;
+    }
+    if (used + nameLen > text.length) {
+      const bigger = new Uint8Array(Math.max(text.length * 2, used + nameLen));
+      bigger.set(text.subarray(0, used));
+      text = bigger;
+    }
+    const first = used;
+    for (let k = q; k < q + len; k++) {
+      const c = buf[k]!;
+      for (let t = tokStart[c]!, e = tokStart[c + 1]!; t < e; t++) text[used++] = tokens[t]!;
+    }
+    // FNV-1a as hashBytes (src/bytes/fnv.ts), inline
+    let h = FNV_OFFSET;
+    for (let i = first + 1; i < used; i++) h = Math.imul(h ^ text[i]!, FNV_PRIME);
+    hash[n] = h >>> 0;
+    start[++n] = used;
+    p = q + len;
+  }
+  st.text = text;
+  st.used = used;
+  st.n = n;
+  return p;
 }
 
 /**
@@ -202,56 +281,46 @@ export function decodeKallsymsPacked(mem: MemoryReader, loc: KallsymsLocation): 
   const tokens = new Uint8Array(tokStart[256]!);
   for (let t = 0; t < 256; t++) tokens.set(tokenList[t]!, tokStart[t]!);
   const { hi, lo, encoding, relativeBase } = readAddresses(mem, loc, count);
-  const start = new Uint32Array(count + 1);
-  const hash = new Uint32Array(count);
-  let text = new Uint8Array(Math.min(count * 24, 8 * 1024 * 1024));
-  let used = 0;
+  const st: NameState = {
+    text: new Uint8Array(Math.min(count * 24, 8 * 1024 * 1024)),
+    used: 0,
+    n: 0,
+    start: new Uint32Array(count + 1),
+    hash: new Uint32Array(count),
+    error: "",
+    errorAt: 0,
+  };
   const stream = new MemoryStream(mem, loc.names);
   let incomplete: string | undefined;
-  let n = 0;
-  for (; n < count; n++) {
-    const at = stream.rel;
-    try {
-      let len = stream.u8();
-      if (len & 0x80) len = (len & 0x7f) | (stream.u8() << 7);
-      if (len === 0) throw new FormatError(`kallsyms name ${n} has length 0 at ${hex(stream.at(at))}`);
-      const p = stream.ensure(len);
-      const codes = stream.buffer;
-      let nameLen = 0;
-      for (let k = p; k < p + len; k++) {
-        const c = codes[k] as number;
-        nameLen += (tokStart[c + 1] as number) - (tokStart[c] as number);
+  try {
+    while (st.n < count) {
+      // expand every whole name in the window, then make the next one fit
+      const p = stream.ensure(1);
+      const q = expandNames(stream.buffer, p, count, tokens, tokStart, st);
+      if (st.error) {
+        stream.skip(st.errorAt - p);
+        throw new FormatError(`kallsyms name ${st.n} ${st.error} at ${hex(stream.pos)}`);
       }
-      if (nameLen < 2 || nameLen > MAX_NAME)
-        throw new FormatError(`kallsyms name ${n} expands to ${nameLen} characters at ${hex(stream.at(at))}`);
-      if (used + nameLen > text.length) {
-        const bigger = new Uint8Array(Math.max(text.length * 2, used + nameLen));
-        bigger.set(text.subarray(0, used));
-        text = bigger;
-      }
-      // expand, hashing the name (not its type letter) for lookups by name (PackedSymbols)
-      const first = used;
-      for (let k = p; k < p + len; k++) {
-        const c = codes[k]!;
-        for (let q = tokStart[c]!, e = tokStart[c + 1]!; q < e; q++) text[used++] = tokens[q]!;
-      }
-      hash[n] = hashBytes(text, first + 1, used);
-      stream.skip(len);
-      start[n + 1] = used;
-    } catch (e) {
-      if (!(e instanceof KdumpkitError)) throw e;
-      incomplete = `kallsyms decoded ${n} of ${count} symbols: ${e.message}`;
-      break;
+      stream.skip(q - p);
+      if (st.n >= count || q > p) continue;
+      // the next name runs past the window: read at least all of it
+      let need = 1 + stream.buffer[stream.ensure(1)]!;
+      if (need > 0x80) need = 2 + ((need - 1) & 0x7f) + (stream.buffer[stream.ensure(2) + 1]! << 7);
+      stream.ensure(need);
     }
+  } catch (e) {
+    if (!(e instanceof KdumpkitError)) throw e;
+    incomplete = `kallsyms decoded ${st.n} of ${count} symbols: ${e.message}`;
   }
+  const n = st.n;
   return {
     count: n,
     numSyms: count,
     hi,
     lo,
-    text: text.subarray(0, used),
-    start: start.subarray(0, n + 1),
-    hash: hash.subarray(0, n),
+    text: st.text.subarray(0, st.used),
+    start: st.start.subarray(0, n + 1),
+    hash: st.hash.subarray(0, n),
     encoding,
     ...(relativeBase !== undefined ? { relativeBase } : {}),
     ...(incomplete ? { incomplete } : {}),

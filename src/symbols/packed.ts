@@ -5,7 +5,7 @@
  * addresses and names out of ~150k symbols: making every name a string, every address and size
  * a BigInt and every symbol an object cost more than the rest of the run.
  */
-import { hashString } from "../bytes/name-index.js";
+import { hashString } from "../bytes/fnv.js";
 import type { KernelSymbol } from "./table.js";
 
 /** A gap wider than this after a symbol is not part of it (per-CPU vs image, image vs modules). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hashBytes, hashString, NameIndex } from "../../../src/bytes/name-index.js";
+import { hashBytes, hashString } from "../../../src/bytes/fnv.js";
 import { PackedSymbols } from "../../../src/symbols/packed.js";
 import { type KernelSymbol, KernelSymbolTable } from "../../../src/symbols/table.js";
 import { rng } from "../../fuzz.js";
@@ -27,22 +27,11 @@ function pack(syms: { name: string; type: string; address: bigint }[]): PackedSy
 const strip = (s: KernelSymbol | undefined) =>
   s && { name: s.name, type: s.type, address: s.address, size: s.size };
 
-test("NameIndex: ids by name in insertion order, across buffers", () => {
-  const a = new TextEncoder().encode("foo\0bar\0foo\0");
-  const b = new TextEncoder().encode("bar");
-  const idx = new NameIndex(4);
-  const ba = idx.buffer(a);
-  const bb = idx.buffer(b);
-  idx.add(1, ba, 0, 3);
-  idx.add(2, ba, 4, 7);
-  idx.add(3, ba, 8, 11);
-  idx.add(4, bb, 0, 3);
-  assert.deepEqual(idx.find("foo"), [1, 3]);
-  assert.deepEqual(idx.find("bar"), [2, 4]);
-  assert.deepEqual(idx.find("fo"), []);
-  assert.deepEqual(idx.find("bár"), []);
-  assert.equal(hashString("foo"), hashBytes(a, 0, 3));
-  assert.throws(() => idx.add(5, ba, 0, 1), RangeError);
+test("FNV-1a: bytes and latin1 strings hash alike", () => {
+  const a = new TextEncoder().encode("xfoo\0");
+  assert.equal(hashString("foo"), hashBytes(a, 1, 4));
+  assert.equal(hashString(""), hashBytes(a, 0, 0));
+  assert.notEqual(hashString("foo"), hashString("fop"));
 });
 
 test("packed symbol table answers as the object table does (random tables)", () => {
