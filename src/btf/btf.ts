@@ -139,6 +139,7 @@ export class Btf {
   private readonly strBase: number;
   /** Name offset of each own type (find() looks offsets up in it). */
   private readonly nameOffs: Uint32Array;
+  private sortedNameOffs: Uint32Array | undefined;
   /** The string section as one latin1 string, made on first use. */
   private strText: string | undefined;
   private readonly found = new Map<string, BtfType[]>();
@@ -423,10 +424,23 @@ export class Btf {
     let mine = this.found.get(name);
     if (!mine) {
       const ids: number[] = [];
+      // "name\0" also ends every longer string with that tail ("module" in "struct_module"):
+      // only offsets some type uses (a binary search in the sorted offsets) are looked up
+      this.sortedNameOffs ??= this.nameOffs.slice().sort();
+      const sorted = this.sortedNameOffs;
       if (name)
-        for (const off of this.offsetsOf(name))
+        for (const off of this.offsetsOf(name)) {
+          let lo = 0;
+          let hi = sorted.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (sorted[mid]! < off) lo = mid + 1;
+            else hi = mid;
+          }
+          if (sorted[lo] !== off) continue;
           for (let i = this.nameOffs.indexOf(off); i >= 0; i = this.nameOffs.indexOf(off, i + 1))
             ids.push(this.firstId + i);
+        }
       mine = ids.sort((a, b) => a - b).map((id) => this.get(id));
       this.found.set(name, mine);
     }

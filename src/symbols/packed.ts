@@ -38,12 +38,11 @@ function isLocalCode(c: number): boolean {
 
 export class PackedSymbols {
   readonly count: number;
-  /** Table index of each symbol in address order (stable: aliases keep table order). */
-  private readonly order: Uint32Array;
+  /** Table index of each symbol in address order (stable: aliases keep table order); undefined when the table is sorted. */
+  private readonly order: Uint32Array | undefined;
   /** Address halves and sizes in address order. */
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
-  private readonly sizes: Float64Array;
   private readonly text: Uint8Array;
   private readonly start: Uint32Array;
   /** Symbol objects made so far, by position in address order. */
@@ -60,15 +59,21 @@ export class PackedSymbols {
     this.hash = input.hash;
     const ih = input.hi;
     const il = input.lo;
-    const order = new Uint32Array(n);
     let sorted = true;
-    for (let i = 0; i < n; i++) {
-      order[i] = i;
-      if (i > 0 && (ih[i]! < ih[i - 1]! || (ih[i] === ih[i - 1] && il[i]! < il[i - 1]!))) sorted = false;
+    for (let i = 1; i < n && sorted; i++)
+      if (ih[i]! < ih[i - 1]! || (ih[i] === ih[i - 1] && il[i]! < il[i - 1]!)) sorted = false;
+    this.made = new Array(n);
+    // kallsyms is written sorted by address (scripts/kallsyms.c): then the table is used as
+    // it is. A table that is not (a corrupt one) is sorted with the table index as tie-break.
+    if (sorted) {
+      this.order = undefined;
+      this.hi = ih;
+      this.lo = il;
+      return;
     }
-    // kallsyms is written sorted by address (scripts/kallsyms.c); per-CPU tables or a
-    // corrupt one are not: sort with the table index as tie-break (stable).
-    if (!sorted) order.sort((a, b) => ih[a]! - ih[b]! || il[a]! - il[b]! || a - b);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => ih[a]! - ih[b]! || il[a]! - il[b]! || a - b);
     this.order = order;
     const hi = new Uint32Array(n);
     const lo = new Uint32Array(n);
@@ -79,35 +84,36 @@ export class PackedSymbols {
     }
     this.hi = hi;
     this.lo = lo;
-    // size = next higher address − address; 0 for the last symbol and across implausible gaps
-    // (computeSizes in table.ts, on halves)
-    const sizes = new Float64Array(n);
-    let nh = -1;
-    let nl = 0;
-    for (let i = n - 1; i >= 0; i--) {
-      if (i + 1 < n && (hi[i + 1] !== hi[i] || lo[i + 1] !== lo[i])) {
-        nh = hi[i + 1]!;
-        nl = lo[i + 1]!;
-      }
-      if (nh < 0) continue;
-      const gap = (nh - hi[i]!) * 0x100000000 + (nl - lo[i]!);
-      sizes[i] = gap > 0 && gap <= MAX_SIZE ? gap : 0;
-    }
-    this.sizes = sizes;
-    this.made = new Array(n);
+  }
+
+  /** Table index of position `i` in address order. */
+  private tableIndex(i: number): number {
+    return this.order ? (this.order[i] as number) : i;
+  }
+
+  /**
+   * size = next higher address − address; 0 for the last symbol and across implausible gaps
+   * (computeSizes in table.ts, on halves, for one symbol).
+   */
+  private sizeAt(i: number): number {
+    let j = i + 1;
+    while (j < this.count && this.sameAddress(i, j)) j++;
+    if (j >= this.count) return 0;
+    const gap = (this.hi[j]! - this.hi[i]!) * 0x100000000 + (this.lo[j]! - this.lo[i]!);
+    return gap > 0 && gap <= MAX_SIZE ? gap : 0;
   }
 
   /** The symbol at position `i` in address order. */
   at(i: number): KernelSymbol {
     let s = this.made[i];
     if (!s) {
-      const t = this.order[i]!;
+      const t = this.tableIndex(i);
       const a = this.start[t]!;
       s = {
         name: latin1(this.text, a + 1, this.start[t + 1]!),
         type: String.fromCharCode(this.text[a]!),
         address: (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!),
-        size: BigInt(this.sizes[i]!),
+        size: BigInt(this.sizeAt(i)),
       };
       this.made[i] = s;
     }
@@ -140,9 +146,9 @@ export class PackedSymbols {
    * name hashes (~0.1 ms for 150k symbols) rather than an index: a run looks up tens of names.
    */
   named(name: string): number[] {
-    if (!this.rank) {
+    if (this.order && !this.rank) {
       const rank = new Uint32Array(this.count);
-      for (let i = 0; i < this.count; i++) rank[this.order[i]!] = i;
+      for (let i = 0; i < this.count; i++) rank[this.tableIndex(i)] = i;
       this.rank = rank;
     }
     const h = hashString(name);
@@ -157,7 +163,7 @@ export class PackedSymbols {
           same = false;
           break;
         }
-      if (same) out.push(this.rank[t]!);
+      if (same) out.push(this.rank ? (this.rank[t] as number) : t);
     }
     return out;
   }
@@ -166,7 +172,7 @@ export class PackedSymbols {
   lookup(name: string): KernelSymbol | undefined {
     const hits = this.named(name);
     if (!hits.length) return undefined;
-    const typeOf = (i: number) => this.text[this.start[this.order[i] as number] as number] as number;
+    const typeOf = (i: number) => this.text[this.start[this.tableIndex(i)] as number] as number;
     const global = hits.find((i) => !isLocalCode(typeOf(i)));
     return this.at(global ?? hits[0]!);
   }
