@@ -4,11 +4,13 @@
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
-import { FormatError, rethrowMissing } from "../errors.js";
+import { FormatError, KdumpkitError, rethrowMissing } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import { SystemMap } from "../kernel/system-map.js";
 import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
+import { kernelSymbols, MemoryReader, targetOfArch } from "../symbols/index.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
 
 export { writeFileAtomic } from "../node/sink.js";
 
@@ -20,6 +22,11 @@ export interface KernelDump {
   dump: Dump;
   vmcoreinfo: Vmcoreinfo;
   kernel: X86_64Kernel;
+  /**
+   * kallsyms decoded from the dump's memory on first use (undefined when it cannot be read: a
+   * kernel older than 6.0 exports no kallsyms addresses in VMCOREINFO).
+   */
+  kallsyms(): KernelSymbolTable | undefined;
   close(): void;
 }
 
@@ -38,7 +45,23 @@ function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
         : `${name}: no VMCOREINFO in the dump`,
     );
   }
-  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: kernelOf(dump), close };
+  const kernel = kernelOf(dump);
+  let table: KernelSymbolTable | undefined | null = null;
+  const kallsyms = () => {
+    if (table !== null) return table;
+    try {
+      table = kernelSymbols({
+        memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
+        vmcoreinfo: dump.vmcoreinfo!,
+        kernelOffset: dump.vmcoreinfo!.kernelOffset ?? 0n,
+      }).table;
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+      table = undefined;
+    }
+    return table;
+  };
+  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel, kallsyms, close };
 }
 
 /** The kernel view of a dump already open as byte source(s) (tests, other front ends). */
@@ -98,7 +121,8 @@ export function loadSystemMap(file: string, dump: KernelDump): SystemMap {
 
 /**
  * An address argument: a number (hex with or without 0x), or a symbol name looked up in the
- * System.map given (KASLR applied) and then in VMCOREINFO's SYMBOL() list.
+ * System.map given (KASLR applied), then in VMCOREINFO's SYMBOL() list, then in kallsyms read
+ * from the dump's memory (as crash finds any kernel symbol).
  */
 export function resolveAddress(
   arg: string,
@@ -110,7 +134,11 @@ export function resolveAddress(
   if (s) return { address: s.address, symbol: arg };
   const v = dump.vmcoreinfo.symbol(arg);
   if (v !== undefined) return { address: v, symbol: arg };
-  throw new UsageError(`unknown symbol '${arg}'${map ? "" : " (not in VMCOREINFO; pass --system-map)"}`);
+  const k = dump.kallsyms()?.lookup(arg);
+  if (k) return { address: k.address, symbol: arg };
+  throw new UsageError(
+    `unknown symbol '${arg}'${map ? "" : " (not in VMCOREINFO nor in kallsyms; pass --system-map)"}`,
+  );
 }
 
 /** An address as crash takes it: hexadecimal, with or without 0x. */

@@ -5,7 +5,7 @@ import { hex, KdumpkitError, rethrowMissing } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { readKernelLog } from "../../kernel/printk.js";
 import { x86_64Kernel } from "../../kernel/x86_64.js";
-import { counted, progressBar, toJson, UsageError, type Verb } from "../common.js";
+import { counted, toJson, UsageError, type Verb } from "../common.js";
 import { openDumpArgs } from "../input.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */

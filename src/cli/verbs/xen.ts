@@ -7,7 +7,7 @@ import { dom0P2mOf } from "../../xen/host.js";
 import { formatXenVersion } from "../../xen/layout.js";
 import type { XenDump } from "../../xen/open.js";
 import { counted, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { crashRdArgs, splitOffset } from "../rd-args.js";
+import { crashRdArgs, rdWords, splitOffset } from "../rd-args.js";
 import {
   openXenSession,
   renderXenVtop,
@@ -310,16 +310,7 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
     }
     const bytes = xenRead(s, space, address, count * width);
     if (values.json) {
-      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const words = Array.from({ length: count }, (_, i) =>
-        width === 8
-          ? dv.getBigUint64(i * 8, true)
-          : width === 4
-            ? dv.getUint32(i * 4, true)
-            : width === 2
-              ? dv.getUint16(i * 2, true)
-              : dv.getUint8(i),
-      );
+      const words = rdWords(bytes, count, width);
       // the same fields as rd --json
       ctx.stdout(`${toJson({ address, space, width, values: words, bytes })}\n`);
     } else ctx.stdout(renderRd(address, bytes, width));
