@@ -20,8 +20,10 @@ import { openDumpArgs, readTextInput } from "./input.js";
 
 export interface KernelDump {
   dump: Dump;
-  vmcoreinfo: Vmcoreinfo;
-  kernel: X86_64Kernel;
+  /** The dump's VMCOREINFO; reading it throws a FormatError naming what is missing. */
+  readonly vmcoreinfo: Vmcoreinfo;
+  /** The kernel address space, built on first use (throws when the dump cannot give one). */
+  readonly kernel: X86_64Kernel;
   /**
    * kallsyms decoded from the dump's memory on first use (undefined when it cannot be read: a
    * kernel older than 6.0 exports no kallsyms addresses in VMCOREINFO).
@@ -35,25 +37,31 @@ export interface KernelOpenOptions {
   zeroExcluded?: boolean;
 }
 
+/**
+ * The dump with its kernel view worked out on first use: physical reads (rd --phys, the
+ * dump's own facts) need nothing but the dump (issue 16 point 1), so only a verb that touches
+ * `vmcoreinfo` or `kernel` (virtual reads, symbols) learns what the dump lacks for them.
+ */
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  if (!dump.vmcoreinfo) {
+  let kernel: X86_64Kernel | undefined;
+  const vmcoreinfo = (): Vmcoreinfo => {
+    if (dump.vmcoreinfo) return dump.vmcoreinfo;
     // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
     const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
     throw new FormatError(
       xen
         ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
-        : `${name}: no VMCOREINFO in the dump`,
+        : `${name}: no VMCOREINFO in the dump (kernel virtual addresses need it; --phys reads do not)`,
     );
-  }
-  const kernel = kernelOf(dump);
+  };
   let table: KernelSymbolTable | undefined | null = null;
   const kallsyms = () => {
     if (table !== null) return table;
     try {
       table = kernelSymbols({
-        memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
-        vmcoreinfo: dump.vmcoreinfo!,
-        kernelOffset: dump.vmcoreinfo!.kernelOffset ?? 0n,
+        memory: new MemoryReader(k.kernel.space, targetOfArch(dump.arch)),
+        vmcoreinfo: k.vmcoreinfo,
+        kernelOffset: k.vmcoreinfo.kernelOffset ?? 0n,
       }).table;
     } catch (e) {
       if (!(e instanceof KdumpkitError)) throw e;
@@ -61,7 +69,20 @@ function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
     }
     return table;
   };
-  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel, kallsyms, close };
+  const k: KernelDump = {
+    dump,
+    get vmcoreinfo() {
+      return vmcoreinfo();
+    },
+    get kernel() {
+      vmcoreinfo();
+      kernel ??= kernelOf(dump);
+      return kernel;
+    },
+    kallsyms,
+    close,
+  };
+  return k;
 }
 
 /** The kernel view of a dump already open as byte source(s) (tests, other front ends). */

@@ -2,11 +2,11 @@
  * The kernel view of an opened dump: its VMCOREINFO, the address space worked out from it and
  * the dump's headers, and the kernel log — what `dmesg`, `vtop`, `rd --virt` and `info` need.
  */
-import { ElfBackend } from "../dump/elf.js";
 import type { Dump } from "../dump/index.js";
-import { PT_LOAD } from "../elf/types.js";
 import { FormatError } from "../errors.js";
-import { targetOfArch } from "../symbols/memory.js";
+import { MemoryReader, targetOfArch } from "../symbols/memory.js";
+import { kernelSymbols } from "../symbols/sources.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
 import { findPanicMessage, type PanicMessage } from "./panic.js";
 import { type KernelLog, readKernelLog } from "./printk.js";
 import { type KernelView, type KernelViewInput, kernelView } from "./view.js";
@@ -14,10 +14,8 @@ import { type LoadSegment, requireX86_64, type X86_64Kernel, x86_64Kernel } from
 
 /** The PT_LOADs of an ELF dump (page_offset/phys_base hints); undefined for other formats. */
 export function loadSegmentsOf(dump: Dump): LoadSegment[] | undefined {
-  if (!(dump.backend instanceof ElfBackend)) return undefined;
-  return dump.backend.elf.programHeaders
-    .filter((p) => p.type === PT_LOAD)
-    .map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
+  if (dump.format !== "elf") return undefined;
+  return dump.loads.map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
 }
 
 /** The x86_64 kernel address space of a Linux dump. */
@@ -61,4 +59,17 @@ export function kernelViewOf(
     vmcoreinfo: dump.vmcoreinfo!,
     ...extra,
   });
+}
+
+/**
+ * kallsyms of a Linux dump, read from its memory (what `regs` and the web app name registers
+ * with); throws a KdumpkitError when the dump's kallsyms cannot be read.
+ */
+export function kernelSymbolTableOf(dump: Dump, kernel: X86_64Kernel = kernelOf(dump)): KernelSymbolTable {
+  const vmcoreinfo = dump.vmcoreinfo!;
+  return kernelSymbols({
+    memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
+    vmcoreinfo,
+    kernelOffset: vmcoreinfo.kernelOffset ?? 0n,
+  }).table;
 }
