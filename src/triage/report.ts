@@ -67,7 +67,6 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
   if (bt.modules.incomplete) notes.push(`modules: ${bt.modules.incomplete}`);
   const sig = crashing ? crashSignature(crashing.backtrace.frames) : undefined;
   const ct = input.crashTime;
-  const orc = bt.orc;
   return {
     release: sum.release ?? bt.view.vmcoreinfo.osrelease ?? null,
     version: sum.version ?? null,
@@ -84,8 +83,7 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
     blockedCount,
     modules: bt.modules.modules.map((m) => ({ name: m.name, base: m.base, size: m.size, taints: m.taints })),
     signature: sig ?? null,
-    unwinder:
-      bt.limitation ?? (orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC"),
+    unwinder: bt.unwinder,
     notes,
   };
 }

@@ -8,7 +8,9 @@
  *    (arch/x86/include/asm/switch_to.h), as unwind_orc.c __unwind_start() reads it;
  *  - module code unwinds with the module's own ORC (mod->arch.orc_unwind_ip, orc_unwind,
  *    num_orcs), symbolised with its kallsyms.
- * Only x86_64 with CONFIG_UNWINDER_ORC unwinds; other kernels get the stack scan, said so.
+ * arm64 and i386 kernels unwind by their frame chain instead (frame-record.ts, set up from the
+ * dump by linux-frame-record.ts). x86_64 without CONFIG_UNWINDER_ORC and other architectures
+ * get the stack scan, said so.
  */
 import type { ElfNote } from "../elf/types.js";
 import { KdumpkitError, MissingDataError } from "../errors.js";
@@ -17,7 +19,10 @@ import { listTasks, type TaskInfo, type TaskList } from "../kernel/tasks.js";
 import type { KernelView } from "../kernel/view.js";
 import { cpuStates, decodeNote, noteContextForMachine } from "../notes/index.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
+import type { RegisterSet } from "./frame.js";
+import { scanFrameStack, unwindFrameRecords } from "./frame-record.js";
 import { haltedPrefix } from "./halted.js";
+import { LinuxFrameRecords } from "./linux-frame-record.js";
 import { type ModuleOrc, type OrcInfo, perCpuStacks, x86_64UnwindContext } from "./linux-x86_64.js";
 import type { KernelSymbols, SymbolHit } from "./types.js";
 import {
@@ -34,7 +39,8 @@ import {
 /** One CPU's saved registers, in note order (the n-th note is the n-th online CPU). */
 export interface CpuRegisters {
   cpu: number;
-  regs: PtRegs;
+  /** By PRSTATUS names: x86_64's pt_regs subset, every register on other architectures. */
+  regs: RegisterSet;
   /** Where they came from ("PRSTATUS", "QEMU"). */
   source: string;
 }
@@ -47,7 +53,7 @@ export interface TaskBacktrace {
   start: "cpu-registers" | "switch-frame" | "stack-scan";
   backtrace: Backtrace;
   /** The starting registers, for running tasks. */
-  registers?: PtRegs;
+  registers?: RegisterSet;
 }
 
 function rethrowMissing(e: unknown): void {
@@ -128,6 +134,8 @@ export class LinuxBacktracer {
   private readonly cpuStacks = new Map<number, StackRange[]>();
   private readonly frameLayout: { size: number; bp: number; ret: number };
   private readonly unsupported: string | undefined;
+  /** The frame-pointer unwinder setup of arm64 and i386 kernels. */
+  readonly frameRecords: LinuxFrameRecords | undefined;
 
   constructor(
     readonly view: KernelView,
@@ -145,7 +153,9 @@ export class LinuxBacktracer {
     );
     this.ctx = ctx;
     this.orc = orc;
-    if (arch !== "x86_64")
+    if (arch === "arm64" || arch === "i386")
+      this.frameRecords = new LinuxFrameRecords(view, arch, this.symbols, this.modules.modules);
+    else if (arch !== "x86_64")
       this.unsupported = `unwinding ${arch} kernels is not supported yet (stack scan only)`;
     else if (!orc)
       this.unsupported = "the kernel has no ORC tables (CONFIG_UNWINDER_ORC off): stack scan only";
@@ -163,6 +173,18 @@ export class LinuxBacktracer {
   /** Why backtraces are only stack scans, when they are. */
   get limitation(): string | undefined {
     return this.unsupported;
+  }
+
+  /** The unwinding method, in words (triage's "unwinder"). */
+  get unwinder(): string {
+    if (this.unsupported) return this.unsupported;
+    const fr = this.frameRecords;
+    if (fr)
+      return fr.arch === "arm64"
+        ? `arm64 frame records (THREAD_SIZE ${fr.threadSize / 1024} KiB)`
+        : `i386 frame pointers (THREAD_SIZE ${fr.threadSize / 1024} KiB)`;
+    const orc = this.orc;
+    return orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC";
   }
 
   get tasks(): TaskList {
@@ -216,6 +238,7 @@ export class LinuxBacktracer {
   cpu(cpu: number): TaskBacktrace {
     const c = this.cpus.find((x) => x.cpu === cpu);
     const task = this.currentTask(cpu);
+    if (this.frameRecords) return this.frameRecordCpu(this.frameRecords, cpu, c, task);
     if (!c || c.regs.rip === undefined || c.regs.rsp === undefined) {
       if (task) return { ...this.task(task), cpu };
       return {
@@ -262,6 +285,51 @@ export class LinuxBacktracer {
     return bt;
   }
 
+  private frameRecordStacks(fr: LinuxFrameRecords, cpu: number | undefined, task: TaskInfo | undefined) {
+    const stacks = cpu !== undefined ? fr.stacksOf(cpu) : [];
+    const own = task ? fr.taskStack(task) : undefined;
+    return own ? [own, ...stacks] : stacks;
+  }
+
+  private frameRecordCpu(
+    fr: LinuxFrameRecords,
+    cpu: number,
+    c: CpuRegisters | undefined,
+    task: TaskInfo | undefined,
+  ): TaskBacktrace {
+    const start = c ? fr.cpuStart(c.regs) : `no registers for CPU ${cpu}`;
+    if (typeof start === "string") {
+      if (task) return { ...this.frameRecordTask(fr, task), cpu };
+      return {
+        cpu,
+        start: "stack-scan",
+        backtrace: { frames: [], end: "error", error: start, complete: false },
+      };
+    }
+    const ctx = { ...fr.ctx, stacks: this.frameRecordStacks(fr, cpu, task) };
+    const out: TaskBacktrace = {
+      cpu,
+      start: "cpu-registers",
+      backtrace: unwindFrameRecords(ctx, start),
+      registers: c!.regs,
+    };
+    if (task) out.task = task;
+    return out;
+  }
+
+  private frameRecordTask(fr: LinuxFrameRecords, task: TaskInfo): TaskBacktrace {
+    const ctx = { ...fr.ctx, stacks: this.frameRecordStacks(fr, task.activeCpu, task) };
+    const start = fr.taskStart(task);
+    if (typeof start === "string") {
+      const bt =
+        task.stack !== 0n
+          ? scanFrameStack(ctx, task.stack, start)
+          : ({ frames: [], end: "error", error: start, complete: false } as const);
+      return { task, start: "stack-scan", backtrace: { ...bt, frames: [...bt.frames] } };
+    }
+    return { task, start: "switch-frame", backtrace: unwindFrameRecords(ctx, start) };
+  }
+
   /** A task's backtrace: from its CPU's registers when it was running, else its switch frame. */
   task(task: TaskInfo): TaskBacktrace {
     const running = task.activeCpu;
@@ -269,6 +337,7 @@ export class LinuxBacktracer {
       const bt = this.cpu(running);
       if (bt.task?.task === task.task) return bt;
     }
+    if (this.frameRecords) return this.frameRecordTask(this.frameRecords, task);
     const stacks = task.activeCpu !== undefined ? this.stacksOf(task.activeCpu) : [];
     const ctx = { ...this.ctx, stacks: this.withTaskStack(stacks, task) };
     const sp = task.sp;
@@ -323,10 +392,14 @@ export function cpuRegistersOf(dump: {
   wordSize: 4 | 8;
   littleEndian: boolean;
 }): CpuRegisters[] {
-  const ctx = noteContextForMachine(dump.arch ?? "x86_64", dump.wordSize, dump.littleEndian);
+  const arch = dump.arch ?? "x86_64";
+  const ctx = noteContextForMachine(arch, dump.wordSize, dump.littleEndian);
   return cpuStates(dump.notes.map((n) => decodeNote(n, ctx))).map((c) => ({
     cpu: c.cpu,
-    regs: ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers),
+    regs:
+      arch === "x86_64"
+        ? ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers)
+        : Object.fromEntries((c.prstatus ? c.prstatus.registers : c.registers).map((r) => [r.name, r.value])),
     source: c.prstatus ? "PRSTATUS" : c.qemu ? "QEMU" : "notes",
   }));
 }
