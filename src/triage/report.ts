@@ -6,7 +6,8 @@
  * in everything but the addresses themselves.
  */
 import { KdumpkitError } from "../errors.js";
-import { systemSummary } from "../kernel/summary.js";
+import { type SystemSummary, systemSummary } from "../kernel/summary.js";
+import { hasTypes } from "../kernel/view.js";
 import { taskBacktraceJson } from "../unwind/format.js";
 import type { LinuxBacktracer, TaskBacktrace } from "../unwind/linux.js";
 import { type CrashSignature, crashSignature } from "./signature.js";
@@ -45,7 +46,10 @@ export interface TriageReport {
 
 export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): TriageReport {
   const notes: string[] = [];
-  const sum = systemSummary(bt.view, input.panic !== undefined ? { panic: input.panic } : {});
+  const view = bt.view;
+  const sum: SystemSummary = hasTypes(view)
+    ? systemSummary(view, input.panic !== undefined ? { panic: input.panic } : {})
+    : { missing: [{ field: "summary", reason: `no kernel types (BTF): ${view.sources.types}` }] };
   for (const m of sum.missing) notes.push(`${m.field}: ${m.reason}`);
   const panicCpu = bt.panicCpu();
   const cpus = bt.cpus.map((c) => c.cpu);

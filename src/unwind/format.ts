@@ -117,7 +117,7 @@ export function formatFrames(bt: Backtrace): string[] {
 
 /** crash's `bt` header line. */
 export function formatTaskHeader(t: TaskBacktrace): string {
-  const pid = t.task ? String(t.task.pid) : "?";
+  const pid = t.task ? String(t.task.pid) : t.pid !== undefined ? String(t.pid) : "?";
   const wide = t.backtrace.arch !== "i386";
   const task = t.task ? (wide ? h16 : h8)(t.task.task) : "?".padStart(wide ? 16 : 8);
   const cpu = t.cpu ?? t.task?.cpu;
@@ -151,7 +151,7 @@ export function frameJson(f: Frame, index: number): Record<string, unknown> {
 export function taskBacktraceJson(t: TaskBacktrace): Record<string, unknown> {
   const bt = t.backtrace;
   const o: Record<string, unknown> = {
-    pid: t.task?.pid ?? null,
+    pid: t.task?.pid ?? t.pid ?? null,
     task: t.task?.task ?? null,
     comm: t.task?.comm ?? null,
     cpu: t.cpu ?? null,

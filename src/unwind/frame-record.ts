@@ -334,6 +334,27 @@ export function unwindFrameRecords(
     pc = ret;
     push({ pc, slot: (fp + W) & mask, sp: scanFrom, kind: "call", reliable }, false);
 
+    if (a.name === "i386" && isLastTaskFrame(fp, stack, a)) {
+      // the entry code's call into C: the task's own pt_regs lie right above this record
+      // (unwind_frame.c is_last_task_frame(); a system call entry leaves the user's ebp in
+      // the saved slot, so the chain itself cannot say so). The padding above pt_regs depends
+      // on the configuration, so the registers must confirm it: user mode (RPL 3), or the
+      // zeroed pt_regs copy_thread() leaves a kernel thread.
+      const at = (fp + 2n * W) & mask;
+      let regs: Record<string, bigint> | undefined;
+      try {
+        regs = rd.regs(at);
+      } catch (e) {
+        rethrowMissing(e);
+      }
+      if (regs && ((regs.cs ?? 0n) & 3n) === 3n) {
+        const bt = result("user-mode");
+        bt.userRegs = regs;
+        bt.userRegsAddress = at;
+        return bt;
+      }
+      if (regs && regs.eip === 0n && regs.cs === 0n) return result("end-of-stack");
+    }
     if (a.name === "i386" && next !== 0n && (next & I386_DECODED_BIT) === 0n) {
       const at = next | I386_DECODED_BIT;
       let regs: Record<string, bigint>;
@@ -365,6 +386,18 @@ export function unwindFrameRecords(
     }
     fp = next & mask;
   }
+}
+
+/**
+ * i386: is the record at fp the last one of a task stack — immediately below the task's
+ * pt_regs, which end THREAD_SIZE minus TOP_OF_KERNEL_STACK_PADDING (8, or 16 with VM86) above
+ * the stack base (arch/x86/include/asm/thread_info.h)?
+ */
+function isLastTaskFrame(fp: bigint, stack: StackRange, a: FramePointerArch): boolean {
+  if (stack.name !== "task") return false;
+  const W = BigInt(a.word);
+  const regsEnd = fp + 2n * W + BigInt(a.ptRegs.length) * W;
+  return regsEnd === stack.end - 8n || regsEnd === stack.end - 16n || regsEnd === stack.end;
 }
 
 function regsOf(regs: RegisterSet | undefined): { regs?: RegisterSet } {

@@ -19,7 +19,7 @@
 import { KdumpkitError, MissingDataError } from "../errors.js";
 import type { ModuleInfo } from "../kernel/modules.js";
 import type { TaskInfo } from "../kernel/tasks.js";
-import type { KernelView } from "../kernel/view.js";
+import type { KernelMemoryView } from "../kernel/view.js";
 import type { RegisterSet, StackRange } from "./frame.js";
 import { ARM64, type FrameRecordContext, type FrameRecordStart, I386 } from "./frame-record.js";
 import { kernelTextRanges } from "./linux-x86_64.js";
@@ -47,15 +47,15 @@ export class LinuxFrameRecords {
   private readonly cpuOffsets: bigint[] = [];
 
   constructor(
-    readonly view: KernelView,
+    readonly view: KernelMemoryView,
     readonly arch: FramePointerArchName,
     symbols: KernelSymbols,
     modules: readonly ModuleInfo[],
   ) {
     const btf = view.btf;
-    const tu = btf.struct("thread_union");
+    const tu = btf?.struct("thread_union");
     let threadSize: number = DEFAULT_THREAD_SIZE[arch];
-    if (tu) {
+    if (btf && tu) {
       const s = btf.sizeOf(tu.id);
       // a power of two between 4 KiB and 256 KiB, or the BTF is not to be trusted here
       if (s >= 4096 && s <= 256 * 1024 && (s & (s - 1)) === 0) threadSize = s;
@@ -81,7 +81,7 @@ export class LinuxFrameRecords {
       const bits = vaBits >= 36 && vaBits <= 56 ? vaBits : 48;
       this.ctx.pacMask =
         pac !== undefined && pac !== 0n ? pac : ((1n << 64n) - 1n) ^ ((1n << BigInt(bits)) - 1n);
-      this.ctx.stackframeOffset = btf.offsetOf("pt_regs", "stackframe") ?? ARM64_STACKFRAME_OFFSET;
+      this.ctx.stackframeOffset = btf?.offsetOf("pt_regs", "stackframe") ?? ARM64_STACKFRAME_OFFSET;
     }
     try {
       const sym = view.symbols.lookup("__per_cpu_offset");
@@ -157,6 +157,7 @@ export class LinuxFrameRecords {
   taskStart(task: TaskInfo): FrameRecordStart | string {
     const view = this.view;
     const btf = view.btf;
+    if (!btf) return "no kernel types (BTF) for the task's switch frame";
     const at = (off: number) => view.mem.add(task.task, off);
     try {
       if (this.arch === "arm64") {

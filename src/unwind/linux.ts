@@ -16,7 +16,7 @@ import type { ElfNote } from "../elf/types.js";
 import { KdumpkitError, MissingDataError } from "../errors.js";
 import { listModules, type ModuleInfo, type ModuleList, moduleSymbols } from "../kernel/modules.js";
 import { listTasks, type TaskInfo, type TaskList } from "../kernel/tasks.js";
-import type { KernelView } from "../kernel/view.js";
+import { hasTypes, type KernelMemoryView } from "../kernel/view.js";
 import { cpuStates, decodeNote, noteContextForMachine } from "../notes/index.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 import type { RegisterSet } from "./frame.js";
@@ -43,6 +43,8 @@ export interface CpuRegisters {
   regs: RegisterSet;
   /** Where they came from ("PRSTATUS", "QEMU"). */
   source: string;
+  /** PRSTATUS pr_pid: the task that was running, when the task list cannot say. */
+  pid?: number;
 }
 
 export interface TaskBacktrace {
@@ -54,10 +56,36 @@ export interface TaskBacktrace {
   backtrace: Backtrace;
   /** The starting registers, for running tasks. */
   registers?: RegisterSet;
+  /** The running task's PID from PRSTATUS, when `task` is unknown. */
+  pid?: number;
 }
 
 function rethrowMissing(e: unknown): void {
   if (e instanceof MissingDataError) throw e;
+}
+
+/** Functions whose CPU saved its own registers for the dump (kexec's crash path). */
+const SAVES_OWN_REGS = new Set([
+  "__crash_kexec",
+  "crash_kexec",
+  "crash_setup_regs",
+  "machine_crash_shutdown",
+]);
+
+function typesMissing(view: KernelMemoryView): string {
+  return view.sources.skipped.map((s) => `${s.source}: ${s.reason}`).join("; ") || "not found";
+}
+
+/** The modules list; without types or the `modules` symbol an empty list marked incomplete. */
+function modulesOf(view: KernelMemoryView): ModuleList {
+  if (!hasTypes(view)) return { modules: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+  try {
+    return listModules(view);
+  } catch (e) {
+    rethrowMissing(e);
+    if (!(e instanceof KdumpkitError)) throw e;
+    return { modules: [], incomplete: e.message };
+  }
 }
 
 function hitOf(table: KernelSymbolTable, address: bigint, module?: string): SymbolHit | undefined {
@@ -74,7 +102,7 @@ function hitOf(table: KernelSymbolTable, address: bigint, module?: string): Symb
 export class ViewSymbols implements KernelSymbols {
   private readonly moduleTables = new Map<string, KernelSymbolTable | null>();
   constructor(
-    private readonly view: KernelView,
+    private readonly view: KernelMemoryView,
     private readonly modules: readonly ModuleInfo[],
   ) {}
   addressOf(name: string): bigint | undefined {
@@ -86,7 +114,7 @@ export class ViewSymbols implements KernelSymbols {
       let t = this.moduleTables.get(m.name);
       if (t === undefined) {
         try {
-          t = moduleSymbols(this.view, m);
+          t = hasTypes(this.view) ? moduleSymbols(this.view, m) : null;
         } catch (e) {
           if (!(e instanceof KdumpkitError)) throw e;
           t = null;
@@ -100,8 +128,9 @@ export class ViewSymbols implements KernelSymbols {
 }
 
 /** mod->arch ORC tables of every module (modules whose fields cannot be read are skipped). */
-function moduleOrcs(view: KernelView, modules: readonly ModuleInfo[]): ModuleOrc[] {
+function moduleOrcs(view: KernelMemoryView, modules: readonly ModuleInfo[]): ModuleOrc[] {
   const btf = view.btf;
+  if (!btf) return [];
   const n = btf.offsetOf("module", "arch.num_orcs");
   const ip = btf.offsetOf("module", "arch.orc_unwind_ip");
   const u = btf.offsetOf("module", "arch.orc_unwind");
@@ -138,12 +167,12 @@ export class LinuxBacktracer {
   readonly frameRecords: LinuxFrameRecords | undefined;
 
   constructor(
-    readonly view: KernelView,
+    readonly view: KernelMemoryView,
     readonly cpus: readonly CpuRegisters[],
     opts: { arch?: string | undefined; release?: string | undefined } = {},
   ) {
     const arch = opts.arch ?? "x86_64";
-    this.modules = listModules(view);
+    this.modules = modulesOf(view);
     this.symbols = new ViewSymbols(view, this.modules.modules);
     const { ctx, orc } = x86_64UnwindContext(
       view.mem.memory,
@@ -162,11 +191,11 @@ export class LinuxBacktracer {
     const f = view.btf;
     this.frameLayout = {
       size: (() => {
-        const s = f.struct("inactive_task_frame");
-        return s ? f.sizeOf(s.id) : 56;
+        const s = f?.struct("inactive_task_frame");
+        return s && f ? f.sizeOf(s.id) : 56;
       })(),
-      bp: f.offsetOf("inactive_task_frame", "bp") ?? 40,
-      ret: f.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
+      bp: f?.offsetOf("inactive_task_frame", "bp") ?? 40,
+      ret: f?.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
     };
   }
 
@@ -187,12 +216,21 @@ export class LinuxBacktracer {
     return orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC";
   }
 
+  /** The task list; without types (BTF) an empty list marked incomplete. */
   get tasks(): TaskList {
-    this.taskList ??= listTasks(this.view);
+    if (!this.taskList) {
+      const view = this.view;
+      this.taskList = hasTypes(view)
+        ? listTasks(view)
+        : { tasks: [], current: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+    }
     return this.taskList;
   }
 
-  /** The CPU that panicked (panic_cpu, else crashing_cpu), undefined when none did. */
+  /**
+   * The CPU that panicked (panic_cpu, else crashing_cpu; without data symbols, the CPU whose
+   * saved registers are its own in __crash_kexec()), undefined when none did.
+   */
   panicCpu(): number | undefined {
     for (const name of ["panic_cpu", "crashing_cpu"]) {
       const s = this.view.symbols.lookup(name);
@@ -204,13 +242,20 @@ export class LinuxBacktracer {
         rethrowMissing(e);
       }
     }
+    // crash_setup_regs() is inline in __crash_kexec(): the panicking CPU's pc lies there, the
+    // others' in whatever the crash-stop NMI/IPI interrupted
+    for (const c of this.cpus) {
+      const pc = c.regs.rip ?? c.regs.eip ?? c.regs.pc;
+      const fn = pc !== undefined ? this.symbols.lookup(pc)?.name : undefined;
+      if (fn !== undefined && SAVES_OWN_REGS.has(fn)) return c.cpu;
+    }
     return undefined;
   }
 
   stacksOf(cpu: number): StackRange[] {
     let s = this.cpuStacks.get(cpu);
     if (!s) {
-      const hot = this.view.btf.offsetOf("pcpu_hot", "hardirq_stack_ptr");
+      const hot = this.view.btf?.offsetOf("pcpu_hot", "hardirq_stack_ptr");
       s = perCpuStacks(
         this.view.mem.memory,
         this.symbols,
@@ -314,6 +359,7 @@ export class LinuxBacktracer {
       registers: c!.regs,
     };
     if (task) out.task = task;
+    else if (c?.pid !== undefined) out.pid = c.pid;
     return out;
   }
 
@@ -396,6 +442,7 @@ export function cpuRegistersOf(dump: {
   const ctx = noteContextForMachine(arch, dump.wordSize, dump.littleEndian);
   return cpuStates(dump.notes.map((n) => decodeNote(n, ctx))).map((c) => ({
     cpu: c.cpu,
+    ...(c.pid !== undefined ? { pid: c.pid } : {}),
     regs:
       arch === "x86_64"
         ? ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers)

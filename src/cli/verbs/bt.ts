@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { kernelViewOf } from "../../kernel/linux.js";
 import type { TaskInfo } from "../../kernel/tasks.js";
 import { formatTaskBacktrace, taskBacktraceJson } from "../../unwind/format.js";
-import { cpuRegistersOf, LinuxBacktracer, type TaskBacktrace } from "../../unwind/linux.js";
+import type { LinuxBacktracer, TaskBacktrace } from "../../unwind/linux.js";
+import { linuxBacktracer } from "../../unwind/open.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { type KernelDump, loadSystemMap, openKernelDump } from "../kernel-open.js";
 
@@ -21,15 +21,11 @@ export interface OpenedBacktracer {
 export function openBacktracer(ctx: VerbContext, file: string, systemMap?: string): OpenedBacktracer {
   const dump = openKernelDump(ctx, file);
   try {
-    const view = kernelViewOf(
+    const bt = linuxBacktracer(
       dump.dump,
+      dump.kernel.space,
       systemMap ? { systemMap: loadSystemMap(systemMap, dump) } : {},
-      dump.kernel,
     );
-    const bt = new LinuxBacktracer(view, cpuRegistersOf(dump.dump), {
-      arch: dump.dump.arch,
-      release: dump.vmcoreinfo.osrelease,
-    });
     return { dump, bt, close: () => dump.close() };
   } catch (e) {
     dump.close();
@@ -56,7 +52,7 @@ function findTask(bt: LinuxBacktracer, arg: string): TaskInfo {
 
 export const btVerb: Verb = {
   name: "bt",
-  summary: "kernel backtraces (ORC from the dump, no debuginfo), crash's layout",
+  summary: "kernel backtraces (ORC / frame records from the dump, no debuginfo), crash's layout",
   usage: `usage: kdumpkit bt DUMP [-a] [PID|TASK] [--system-map F] [--json]
   (no argument)  the task that panicked (or CPU 0's)
   -a             the task running on every CPU, from each CPU's saved registers
