@@ -24,6 +24,7 @@ import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernel } from "../../../src/kernel/open.js";
 import { openDumpFile } from "../../../src/node/dump.js";
+import { triageReport } from "../../../src/triage/report.js";
 import { formatTaskBacktrace } from "../../../src/unwind/format.js";
 import { linuxBacktracer } from "../../../src/unwind/open.js";
 import { fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
@@ -138,3 +139,35 @@ for (const arch of ["arm64", "i386"] as const) {
     },
   );
 }
+
+test(
+  "triage: the same sysrq-c crash gives one signature on arm64, i386 (and x86_64)",
+  { skip: skipNoFixtures },
+  () => {
+    const hashes = new Set<string>();
+    for (const arch of ["arm64", "i386"]) {
+      const f = openDumpFile(fixtureFile(`${arch}/kdump-nokaslr/capture/dumpfile.zlib-d31`));
+      try {
+        const r = triageReport(linuxBacktracer(f.dump, openKernel(f.dump).space));
+        assert.equal(r.crashingCpu, 0);
+        assert.equal(r.otherCpus.length, 1);
+        assert.equal(r.signature?.title, "sysrq_handle_crash in write_sysrq_trigger");
+        // the x86_64 kdump's frames (test/real/unwind/bt.test.ts): the same six functions
+        assert.deepEqual(r.signature?.frames, [
+          "sysrq_handle_crash",
+          "__handle_sysrq",
+          "write_sysrq_trigger",
+          "proc_reg_write",
+          "vfs_write",
+          "ksys_write",
+        ]);
+        assert.match(r.unwinder, /frame/);
+        assert.ok(r.notes.some((n) => /task list: no kernel types/.test(n)));
+        hashes.add(r.signature!.hash);
+      } finally {
+        f.close();
+      }
+    }
+    assert.equal(hashes.size, 1);
+  },
+);

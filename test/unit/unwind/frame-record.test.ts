@@ -185,7 +185,7 @@ test("arm64: a leaf function's caller comes from lr, marked as a guess", () => {
 
 test("arm64: an IRQ stack chains to the task stack once, and never back", () => {
   const mem = new FakeMemory();
-  const { sp, fp } = arm64Stack(mem);
+  const { fp } = arm64Stack(mem);
   const stacks = [
     { name: "IRQ", start: A_IRQ, end: A_IRQ + 0x4000n },
     { name: "task", start: A_STACK, end: A_STACK + 0x4000n },
