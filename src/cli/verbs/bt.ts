@@ -8,7 +8,8 @@ import { type KernelDump, loadSystemMap, openKernelDump } from "../kernel-open.j
 
 /**
  * `kdumpkit bt DUMP [-a] [PID|TASK]`: kernel backtraces from the dump alone (kallsyms, BTF and
- * ORC in its memory), in crash's `bt` layout.
+ * ORC in its memory on x86_64, frame records on arm64, frame pointers on i386), in crash's `bt`
+ * layout.
  */
 
 export interface OpenedBacktracer {
