@@ -24,6 +24,7 @@ import { scanFrameStack, unwindFrameRecords } from "./frame-record.js";
 import { haltedPrefix } from "./halted.js";
 import { LinuxFrameRecords } from "./linux-frame-record.js";
 import { type ModuleOrc, type OrcInfo, perCpuStacks, x86_64UnwindContext } from "./linux-x86_64.js";
+import { parkedFrames } from "./parked.js";
 import type { KernelSymbols, SymbolHit } from "./types.js";
 import {
   type Backtrace,
@@ -352,12 +353,18 @@ export class LinuxBacktracer {
       };
     }
     const ctx = { ...fr.ctx, stacks: this.frameRecordStacks(fr, cpu, task) };
-    const out: TaskBacktrace = {
-      cpu,
-      start: "cpu-registers",
-      backtrace: unwindFrameRecords(ctx, start),
-      registers: c!.regs,
-    };
+    const bt = unwindFrameRecords(ctx, start);
+    const parked = parkedFrames(ctx, c!.regs);
+    if (parked && bt.frames[0]) {
+      const first = { ...bt.frames[0] };
+      if (parked.regsAddress !== undefined) {
+        first.kind = "exception";
+        first.regs = c!.regs;
+        first.regsAddress = parked.regsAddress;
+      }
+      bt.frames = [...parked.frames, first, ...bt.frames.slice(1)];
+    }
+    const out: TaskBacktrace = { cpu, start: "cpu-registers", backtrace: bt, registers: c!.regs };
     if (task) out.task = task;
     else if (c?.pid !== undefined) out.pid = c.pid;
     return out;

@@ -71,7 +71,14 @@ for (const arch of ["arm64", "i386"] as const) {
       assert.equal(t.backtrace.end, "user-mode", t.backtrace.error);
       assert.ok(t.backtrace.complete);
       assert.equal(t.pid, 1, "PRSTATUS pr_pid");
-      assert.equal(frames[0]!.symbol?.name, "__crash_kexec");
+      // machine_kexec() never returned: its frame, found below the saved sp, comes first
+      assert.deepEqual(
+        frames.slice(0, 2).map((x) => [x.symbol?.name, x.kind]),
+        [
+          ["machine_kexec", "halted"],
+          ["__crash_kexec", "start"],
+        ],
+      );
 
       const log = kernelCallTrace(fs.readFileSync(fixturePath(`${dir}/dmesg.makedumpfile.txt`), "utf8"));
       const printer = KERNEL_PRINTER_FRAMES[arch]!;
@@ -80,7 +87,7 @@ for (const arch of ["arm64", "i386"] as const) {
         printer,
       );
       const want = log.slice(printer.length);
-      const got = frames.slice(1);
+      const got = frames.slice(2);
       assert.equal(got.length, want.length, formatTaskBacktrace(t).join("\n"));
       const symbols = bt.view.symbols;
       want.forEach((w, i) => {
@@ -114,7 +121,7 @@ for (const arch of ["arm64", "i386"] as const) {
       assert.match(bt.tasks.incomplete ?? "", /no kernel types/);
       const text = formatTaskBacktrace(t).join("\n");
       assert.match(text, /^PID: 1 +TASK: +\? +CPU: 0 /);
-      assert.match(text, / #2 \[[0-9a-f]+\] sysrq_handle_crash at /);
+      assert.match(text, / #3 \[[0-9a-f]+\] sysrq_handle_crash at /);
     } finally {
       f.close();
     }
@@ -133,6 +140,19 @@ for (const arch of ["arm64", "i386"] as const) {
         assert.ok(t.backtrace.frames.every((x) => x.reliable));
         assert.ok(names.includes("do_idle") && names.includes("cpu_startup_entry"), names.join(" "));
         assert.equal(names.at(-1), arch === "arm64" ? "__secondary_switched" : "startup_32_smp");
+        if (arch === "i386") {
+          // stopped by an NMI on its own stack: the handler it halts in, then the interrupted idle
+          assert.deepEqual(names.slice(0, 5), [
+            "crash_nmi_callback",
+            "default_do_nmi",
+            "exc_nmi",
+            "asm_exc_nmi",
+            "default_idle",
+          ]);
+          const idle = t.backtrace.frames[4]!;
+          assert.equal(idle.kind, "exception");
+          assert.equal(idle.pc, t.registers?.eip);
+        } else assert.equal(names[0], "arch_cpu_idle", "the crash-stop IPI ran on the IRQ stack");
       } finally {
         f.close();
       }

@@ -21,6 +21,7 @@ import {
   stripPac,
   unwindFrameRecords,
 } from "../../../src/unwind/frame-record.js";
+import { parkedFrames } from "../../../src/unwind/parked.js";
 import { SymbolTable } from "../../../src/unwind/symbol-table.js";
 import { rng } from "../../fuzz.js";
 import { FakeMemory } from "./fake-memory.js";
@@ -275,6 +276,8 @@ const I_STACK = 0xc5a00000n; // 8 KiB task stack
 const I_IRQ = 0xc5b00000n;
 const I_FUNCS: [string, bigint][] = [
   ["__crash_kexec", 0x000n],
+  ["machine_kexec", 0x080n],
+  ["crash_nmi_callback", 0x0c0n],
   ["panic", 0x100n],
   ["sysrq_handle_crash", 0x200n],
   ["handle_irq", 0x300n],
@@ -386,6 +389,52 @@ test("i386: an IRQ stack frame chain crosses to the task stack; a switch frame s
   });
   assert.equal(sw.frames[0]!.symbol?.name, "panic");
   assert.equal(sw.end, "user-mode");
+});
+
+test("parked frames: machine_kexec below the saved sp and an NMI handler above its pt_regs", () => {
+  const mem = new FakeMemory();
+  const { sp, ebp } = i386Stack(mem);
+  const ctx = i386Ctx(mem, [{ name: "task", start: I_STACK, end: I_STACK + 0x2000n }]);
+  // __crash_kexec saved its registers (esp = sp, ebp) and called machine_kexec, which called
+  // relocate_kernel (no record): machine_kexec's record {ebp, ret into __crash_kexec} below sp
+  const mk = sp - 0x20n;
+  mem.u32(mk, ebp);
+  mem.u32(mk + 4n, i("__crash_kexec", 0x45n));
+  mem.u32(mk - 0x40n, i("machine_kexec", 0x21n)); // the call into relocate_kernel
+  // a stale return address into machine_kexec nearer to sp, whose record links elsewhere
+  mem.u32(sp - 0xcn, sp + 0x100n);
+  mem.u32(sp - 0x8n, i("machine_kexec", 0x11n));
+  const regs = { eip: i("__crash_kexec", 0x40n), esp: sp, ebp };
+  const p = parkedFrames(ctx, regs);
+  assert.deepEqual(
+    p?.frames.map((f) => [f.symbol?.name, f.kind, f.slot]),
+    [["machine_kexec", "halted", mk - 0x40n]],
+  );
+  assert.equal(p?.regsAddress, undefined);
+
+  // an NMI in default_idle: pt_regs below the interrupted sp; exc_nmi's record holds the encoded
+  // pointer, crash_nmi_callback ← handle_irq (as the NMI handler here) ← exc_nmi frames below
+  const m2 = new FakeMemory();
+  const ctx2 = i386Ctx(m2, [{ name: "task", start: I_STACK, end: I_STACK + 0x2000n }]);
+  const isp = I_STACK + 0x1f00n;
+  const nmiRegs = isp - 0x50n;
+  i386PtRegs(m2, nmiRegs, { eip: i("default_idle", 0x13n), ebp: isp, cs: 0x60n, esp: isp });
+  const rx = nmiRegs - 0x10n; // the entry's call: record {encoded pt_regs, ret into the entry}
+  m2.u32(rx, nmiRegs & 0x7fffffffn);
+  m2.u32(rx + 4n, i("entry_SYSENTER_32", 0x10n));
+  const rc = rx - 0x20n; // crash_nmi_callback's record: returns into handle_irq
+  m2.u32(rc, rx);
+  m2.u32(rc + 4n, i("handle_irq", 0x20n));
+  m2.u32(rc - 0x18n, rc); // a finished callee's record {crash_nmi_callback's ebp, ret into it}
+  m2.u32(rc - 0x14n, i("crash_nmi_callback", 0x2bn));
+  const q = parkedFrames(ctx2, { eip: i("default_idle", 0x13n), esp: isp, ebp: isp });
+  assert.deepEqual(
+    q?.frames.map((f) => f.symbol?.name),
+    ["crash_nmi_callback", "handle_irq", "entry_SYSENTER_32"],
+  );
+  assert.equal(q?.regsAddress, nmiRegs);
+  // registers that do not match the pt_regs found: nothing is taken
+  assert.equal(parkedFrames(ctx2, { eip: i("default_idle", 0x14n), esp: isp, ebp: isp }), undefined);
 });
 
 test("i386: without frame pointers the stack scan marks every frame '?'", () => {
