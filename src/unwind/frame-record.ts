@@ -207,7 +207,15 @@ export function unwindFrameRecords(
   // the starting stack pointer's stack, when no known stack holds it (a task not found)
   const stacks = [...(ctx.stacks ?? [])];
   if (!stackOf(stacks, startSp)) stacks.push(window(startSp));
-  const regionOf = (v: bigint): StackRange | undefined => stackOf(stacks, v);
+  // a chain leaving a known IRQ stack for a task stack nobody located (the task list unreadable)
+  // may adopt that one THREAD_SIZE window as the task's stack
+  const regionOf = (v: bigint): StackRange | undefined => {
+    const known = stackOf(stacks, v);
+    if (known || stacks.some((s) => s.name === "task")) return known;
+    const w = window(v);
+    stacks.push(w);
+    return w;
+  };
 
   const push = (f: Omit<Frame, "symbol" | "stack">, exact: boolean): void => {
     const fr: Frame = { ...f };

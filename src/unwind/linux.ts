@@ -217,13 +217,22 @@ export class LinuxBacktracer {
     return orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC";
   }
 
-  /** The task list; without types (BTF) an empty list marked incomplete. */
+  /** The task list; without types (BTF) or init_task an empty list marked incomplete. */
   get tasks(): TaskList {
     if (!this.taskList) {
       const view = this.view;
-      this.taskList = hasTypes(view)
-        ? listTasks(view)
-        : { tasks: [], current: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+      if (!hasTypes(view))
+        this.taskList = { tasks: [], current: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+      else {
+        try {
+          this.taskList = listTasks(view);
+        } catch (e) {
+          rethrowMissing(e);
+          if (!(e instanceof KdumpkitError)) throw e;
+          // no init_task among the symbols, a layout BTF lacks: the CPUs still unwind
+          this.taskList = { tasks: [], current: [], incomplete: e.message };
+        }
+      }
     }
     return this.taskList;
   }
