@@ -1,13 +1,12 @@
 /**
  * Open a dump for the kernel verbs (dmesg, vtop, rd): the Dump (physical reads), its
- * VMCOREINFO and the x86_64 kernel address space built from them.
+ * VMCOREINFO and the kernel address space built from them (openKernel: x86_64, i386, arm64).
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
 import { FormatError, rethrowMissing } from "../errors.js";
-import { kernelOf } from "../kernel/linux.js";
+import { type Kernel, openKernel } from "../kernel/open.js";
 import { SystemMap } from "../kernel/system-map.js";
-import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
 
 export { writeFileAtomic } from "../node/sink.js";
@@ -19,7 +18,7 @@ import { openDumpArgs, readTextInput } from "./input.js";
 export interface KernelDump {
   dump: Dump;
   vmcoreinfo: Vmcoreinfo;
-  kernel: X86_64Kernel;
+  kernel: Kernel;
   close(): void;
 }
 
@@ -38,7 +37,7 @@ function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
         : `${name}: no VMCOREINFO in the dump`,
     );
   }
-  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: kernelOf(dump), close };
+  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: openKernel(dump), close };
 }
 
 /** The kernel view of a dump already open as byte source(s) (tests, other front ends). */

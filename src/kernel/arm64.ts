@@ -90,7 +90,13 @@ export function arm64Kernel(input: KernelDumpInput & { littleEndian?: boolean })
     const limit = pageOffset + linearSize;
     if (end > limit) end = limit;
     if (start >= pageOffset && end > start)
-      ranges.push({ name: "linear map", start, end, method: { kind: "linear", base: Number(ramStart) } });
+      ranges.push({
+        id: "linear",
+        name: "linear map",
+        start,
+        end,
+        method: { kind: "linear", base: Number(ramStart) },
+      });
     else notes.push("RAM lies outside the linear map: PHYS_OFFSET or VA_BITS looks wrong");
   }
 
@@ -131,6 +137,7 @@ export function arm64Kernel(input: KernelDumpInput & { littleEndian?: boolean })
 
   if (walker)
     ranges.push({
+      id: "pagetable",
       name: "page tables",
       start: U64(-(1n << BigInt(activeVaBits))),
       end: END_OF_64BIT,
@@ -142,6 +149,7 @@ export function arm64Kernel(input: KernelDumpInput & { littleEndian?: boolean })
     const start = image & ~0x1fffffn;
     const base = U64(start - kimageVoffset);
     ranges.push({
+      id: "image",
       name: "kernel image",
       start,
       end: start + 0x8000000n,

@@ -113,12 +113,19 @@ export function i386Kernel(input: KernelDumpInput): I386Kernel {
   const ranges: RangeSpec[] = [];
   if (lowmemSize > 0)
     ranges.push({
+      id: "lowmem",
       name: "lowmem direct map",
       start: BigInt(pageOffset),
       end: BigInt(pageOffset + lowmemSize),
       method: { kind: "linear", base: 0 },
     });
-  ranges.push({ name: "page tables", start: 0n, end: 0x100000000n, method: { kind: "pagetable", walker } });
+  ranges.push({
+    id: "pagetable",
+    name: "page tables",
+    start: 0n,
+    end: 0x100000000n,
+    method: { kind: "pagetable", walker },
+  });
   const space = new AddressSpace("kernel-virtual", input.phys, ranges, { walker, pointerSize: 4 });
   return {
     facts: {

@@ -72,6 +72,7 @@ export function x86_64KernelSpace(input: KernelDumpInput): Kernel {
   const ranges: RangeSpec[] = [];
   if (s.textSize > 0)
     ranges.push({
+      id: "text",
       name: "kernel text mapping",
       start: START_KERNEL_MAP,
       end: START_KERNEL_MAP + BigInt(s.textSize),
@@ -80,6 +81,7 @@ export function x86_64KernelSpace(input: KernelDumpInput): Kernel {
   if (s.pageOffset !== undefined && s.directMapSize > 0) {
     const end = s.pageOffset + BigInt(s.directMapSize);
     ranges.push({
+      id: "direct",
       name: "direct map",
       start: s.pageOffset,
       end: end > END_OF_64BIT ? END_OF_64BIT : end,
@@ -88,7 +90,13 @@ export function x86_64KernelSpace(input: KernelDumpInput): Kernel {
   }
   const walker = s.pageTables;
   if (walker)
-    ranges.push({ name: "page tables", start: 0n, end: END_OF_64BIT, method: { kind: "pagetable", walker } });
+    ranges.push({
+      id: "pagetable",
+      name: "page tables",
+      start: 0n,
+      end: END_OF_64BIT,
+      method: { kind: "pagetable", walker },
+    });
   const f = k.facts;
   const facts: KernelFacts = { arch: "x86_64", kernelOffset: f.kernelOffset, notes: f.notes };
   if (walker) facts.pageTables = walker.format;
@@ -105,6 +113,9 @@ export function x86_64KernelSpace(input: KernelDumpInput): Kernel {
     x86_64: f,
   };
 }
+
+/** The architectures openKernel translates. */
+export const KERNEL_ARCHES: ReadonlySet<string> = new Set(["x86_64", "i386", "arm64"]);
 
 /** The translated kernel view of a Linux dump (x86_64, i386, arm64). */
 export function openKernel(dump: Dump): Kernel {

@@ -38,7 +38,9 @@ export interface PfnTableMethod {
 export type Method = LinearMethod | PageTableMethod | PfnTableMethod;
 
 export interface RangeSpec {
-  /** What the range is, in the kernel's words ("direct map", "kernel image", "vmalloc…"). */
+  /** Short stable name for JSON ("text", "direct", "linear", "lowmem", "pagetable", "p2m"). */
+  id: string;
+  /** What the range is, in the kernel's words ("direct map", "kernel text mapping", …). */
   name: string;
   start: bigint;
   /** Exclusive; at most 2^64. */
@@ -49,7 +51,8 @@ export interface RangeSpec {
 export interface Explanation {
   virtual: bigint;
   space: string;
-  /** The range the address fell in, and its method. */
+  /** The range the address fell in (its id and name), and its method. */
+  rangeId?: string;
   range?: string;
   method?: Method["kind"];
   physical?: number;
@@ -231,6 +234,7 @@ export class AddressSpace {
     const res: Explanation = { virtual: v, space: this.name };
     const r = this.rangeOf(hi, lo);
     if (r) {
+      res.rangeId = r.spec.id;
       res.range = r.spec.name;
       res.method = r.spec.method.kind;
     }

@@ -131,9 +131,10 @@ export class TableCache {
   entry32(slot: number, table: number, index: number): void {
     this.load(slot, table);
     this.hi = 0;
-    this.lo = this.direct
-      ? this.u32[slot]![index]!
-      : this.views[slot]!.getUint32(index << 2, this.littleEndian);
+    if (this.direct) {
+      const u = this.u32[slot]!;
+      this.lo = u[index]!;
+    } else this.lo = this.views[slot]!.getUint32(index << 2, this.littleEndian);
   }
 
   flush(): void {

@@ -1,8 +1,6 @@
 import { parseArgs } from "node:util";
-import { KdumpkitError, rethrowMissing } from "../../errors.js";
-import type { X86_64KernelFacts } from "../../kernel/x86_64.js";
-import type { TranslationMethod } from "../../xlat/linux-x86_64.js";
-import { pteFlagNames, splitVa, type X86_64Walk } from "../../xlat/x86_64.js";
+import type { Explanation } from "../../xlat/space.js";
+import type { Walk } from "../../xlat/walk.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { loadSystemMap, openKernelArgs, resolveAddress } from "../kernel-open.js";
@@ -21,13 +19,41 @@ export interface VtopResult {
   virtual: bigint;
   symbol?: string;
   physical?: number;
-  method?: TranslationMethod;
-  walk?: X86_64Walk;
+  /** The range's id ("text", "direct", "lowmem", "linear", "pagetable") and name. */
+  method?: string;
+  range?: string;
+  walk?: Walk;
   error?: string;
 }
 
-/** crash's `vtop` layout for a kernel address (x86_64.c: x86_64_kvtop, x86_64_translate_pte). */
-export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
+/** What renderVtop needs of the kernel: the root's virtual address, the flag names of a leaf. */
+export interface VtopContext {
+  facts: { rootVirtual?: bigint };
+  flagNames(entry: bigint): string[];
+}
+
+/** A vtop result from the engine's explanation. */
+export function vtopResult(e: Explanation, symbol?: string): VtopResult {
+  const r: VtopResult = { virtual: e.virtual };
+  if (symbol) r.symbol = symbol;
+  if (e.physical !== undefined) r.physical = e.physical;
+  if (e.physical !== undefined && e.rangeId !== undefined) r.method = e.rangeId;
+  if (e.range !== undefined) r.range = e.range;
+  if (e.walk) r.walk = e.walk;
+  if (e.error !== undefined && !e.walk) r.error = e.error;
+  return r;
+}
+
+function sizeLabel(size: number | undefined): string {
+  if (size === undefined || size <= 65536) return "";
+  return size >= 2 ** 30 ? `  (${size / 2 ** 30}GB)` : `  (${size / 2 ** 20}MB)`;
+}
+
+/**
+ * crash's `vtop` layout for a kernel address (x86_64.c: x86_64_kvtop, x86_64_translate_pte; the
+ * same shape for i386 and arm64, with their level names and entry flags).
+ */
+export function renderVtop(r: VtopResult, ctx: VtopContext): string {
   const lines: string[] = [];
   lines.push(`${"VIRTUAL".padEnd(16)}  ${"PHYSICAL".padEnd(16)}`);
   const physText = r.physical !== undefined ? h(r.physical) : "(not mapped)";
@@ -38,14 +64,13 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
     lines.push(r.error ? `(no page-table walk: ${r.error})` : "(page tables unknown)");
     return `${lines.join("\n")}\n`;
   }
-  if (facts.rootVirtual !== undefined) lines.push(`PGD DIRECTORY: ${h(facts.rootVirtual)}`);
+  if (ctx.facts.rootVirtual !== undefined) lines.push(`PGD DIRECTORY: ${h(ctx.facts.rootVirtual)}`);
   for (const s of w.steps) {
     if (s.level === "pgd") lines.push(`PAGE DIRECTORY: ${h(s.entry)}`);
     else lines.push(`   ${s.level.toUpperCase()}: ${h(s.entryAddress)} => ${h(s.entry)}`);
   }
   if (w.physical !== undefined && w.pageBase !== undefined) {
-    const size = w.pageSize === 1 << 30 ? "  (1GB)" : w.pageSize === 1 << 21 ? "  (2MB)" : "";
-    lines.push(`  PAGE: ${h(w.pageBase)}${size}`);
+    lines.push(`  PAGE: ${h(w.pageBase)}${sizeLabel(w.pageSize)}`);
     lines.push("");
   } else if (w.fault) lines.push(`  (${w.fault})`);
   if (w.leaf !== undefined) {
@@ -54,7 +79,7 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
     const l1 = Math.max(pte.length, 3);
     const l2 = Math.max(phys.length, 8);
     lines.push(`${center("PTE", l1)}  ${center("PHYSICAL", l2)}  FLAGS`);
-    const flags = pteFlagNames(w.leaf);
+    const flags = ctx.flagNames(w.leaf);
     lines.push(
       `${center(pte, l1, true)}  ${center(phys, l2, true)}  (${flags.length ? flags.join("|") : "no mapping"})`,
     );
@@ -62,7 +87,7 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
   if (r.physical !== undefined && w.physical !== undefined && w.physical !== r.physical)
     lines.push(
       "",
-      `NOTE: the page tables map it to ${h(w.physical)}, the ${r.method} mapping to ${h(r.physical)}`,
+      `NOTE: the page tables map it to ${h(w.physical)}, the ${r.range ?? r.method} to ${h(r.physical)}`,
     );
   return `${lines.join("\n")}\n`;
 }
@@ -103,32 +128,21 @@ Xen host dumps (see "kdumpkit xen"):
     const dump = await openKernelArgs(ctx, parts);
     try {
       const map = values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
-      const { space, facts } = dump.kernel;
+      const k = dump.kernel;
+      const ctx2: VtopContext = { facts: k.facts, flagNames: (e) => k.walker?.flagNames(e) ?? [] };
       const results: VtopResult[] = [];
       let failed = 0;
       for (const a of addrs) {
         const { address, symbol } = resolveAddress(a, dump, map);
-        const r: VtopResult = { virtual: BigInt.asUintN(64, address) };
-        if (symbol) r.symbol = symbol;
-        const [hi, lo] = splitVa(address);
-        const p = space.translateHiLo(hi, lo);
-        if (p >= 0) {
-          r.physical = p;
-          r.method = space.methodOf(hi, lo);
-        } else failed++;
-        try {
-          const w = space.walk(address);
-          if (w) r.walk = w;
-        } catch (e) {
-          rethrowMissing(e);
-          if (!(e instanceof KdumpkitError)) throw e;
-          r.error = e.message;
-        }
+        const r = vtopResult(k.space.explain(address), symbol);
+        if (r.physical === undefined) failed++;
         results.push(r);
       }
       if (values.json)
-        ctx.stdout(`${toJson({ facts: hexAddresses(facts), results: results.map(hexAddresses) })}\n`);
-      else ctx.stdout(results.map((r) => renderVtop(r, facts)).join("\n"));
+        ctx.stdout(
+          `${toJson({ facts: hexAddresses(k.x86_64 ?? k.i386 ?? k.arm64 ?? k.facts), results: results.map(hexAddresses) })}\n`,
+        );
+      else ctx.stdout(results.map((r) => renderVtop(r, ctx2)).join("\n"));
       return failed ? 1 : 0;
     } finally {
       dump.close();
