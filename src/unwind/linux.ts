@@ -222,7 +222,11 @@ export class LinuxBacktracer {
     if (!this.taskList) {
       const view = this.view;
       if (!hasTypes(view))
-        this.taskList = { tasks: [], current: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+        this.taskList = {
+          tasks: [],
+          current: [],
+          incomplete: `no kernel types (BTF): ${typesMissing(view)}`,
+        };
       else {
         try {
           this.taskList = listTasks(view);
