@@ -27,6 +27,7 @@ import { openDumpFile } from "../../../src/node/dump.js";
 import { triageReport } from "../../../src/triage/report.js";
 import { formatTaskBacktrace } from "../../../src/unwind/format.js";
 import { linuxBacktracer } from "../../../src/unwind/open.js";
+import { runCli } from "../../cli.js";
 import { fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 /** Frames of the kernel's own printer, called from panic(): on its log, not on the stack. */
@@ -191,3 +192,33 @@ test(
     assert.equal(hashes.size, 1);
   },
 );
+
+for (const arch of ["arm64", "i386"] as const) {
+  const dir = `${arch}/kdump-nokaslr/capture`;
+  test(`${arch}: bt -a, triage and regs from the command line`, { skip: skipNoFixtures }, async () => {
+    const file = fixtureFile(`${dir}/dumpfile.zlib-d31`);
+    const bt = await runCli(["bt", "-a", "--json", file]);
+    assert.equal(bt.code, 0, bt.err);
+    const j = JSON.parse(bt.out);
+    assert.equal(j.backtraces.length, 2);
+    assert.equal(j.backtraces[0].arch, arch);
+    assert.equal(j.backtraces[0].end, "user-mode");
+    assert.equal(j.limitation, null);
+
+    const tr = await runCli(["triage", "--json", file]);
+    assert.equal(tr.code, 0, tr.err);
+    const t = JSON.parse(tr.out);
+    // init_uts_ns through VMCOREINFO: what uname printed in the crashed system
+    const uname = fs.readFileSync(fixturePath(`${dir}/uname.txt`), "utf8");
+    assert.ok(uname.includes(`${t.release} ${t.version} ${t.machine}`), `${t.version} ${t.machine}`);
+    assert.equal(t.panic, "Kernel panic - not syncing: sysrq triggered crash");
+    assert.equal(t.crashingCpu, 0);
+    assert.equal(t.signature.title, "sysrq_handle_crash in write_sysrq_trigger");
+    assert.equal(t.crashing.pid, 1);
+
+    // regs names the saved pc / eip
+    const regs = await runCli(["regs", file]);
+    assert.equal(regs.code, 0, regs.err);
+    assert.match(regs.out, arch === "arm64" ? /pc is __crash_kexec\+0x/ : /eip is __crash_kexec\+0x/);
+  });
+}
