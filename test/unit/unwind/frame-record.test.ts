@@ -453,7 +453,7 @@ test("i386: without frame pointers the stack scan marks every frame '?'", () => 
 test("fuzz: random stacks end with a bounded result, never a hang or an untyped error", () => {
   const next = rng(0xf4a3e);
   for (const arch of ["arm64", "i386"] as const) {
-    for (let c = 0; c < 300; c++) {
+    for (let c = 0; c < 120; c++) {
       const mem = new FakeMemory();
       const base = arch === "arm64" ? A_STACK : I_STACK;
       const text = arch === "arm64" ? A_TEXT : I_TEXT;
@@ -490,6 +490,13 @@ test("fuzz: random stacks end with a bounded result, never a hang or an untyped 
         assert.ok(bt.frames.length <= MAX_FRAMES);
         assert.ok(["end-of-stack", "user-mode", "error", "limit"].includes(bt.end));
         if (bt.end === "error") assert.ok(bt.error);
+        // the parked-frame search over the same junk: bounded, and only verified links
+        const regs =
+          arch === "arm64"
+            ? { pc: text + 0x10n, sp: base + BigInt(next() % size), x29: fp }
+            : { eip: text + 0x10n, esp: base + BigInt(next() % size), ebp: fp };
+        const p = parkedFrames(ctx, regs);
+        if (p) assert.ok(p.frames.length <= 17);
       } catch (e) {
         assert.ok(e instanceof KdumpkitError, `untyped: ${String(e)}`);
       }
