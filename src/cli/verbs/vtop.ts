@@ -30,6 +30,8 @@ export interface VtopResult {
 export interface VtopContext {
   facts: { rootVirtual?: bigint };
   flagNames(entry: bigint): string[];
+  /** 4 on 32-bit kernels: crash prints 8-digit virtual addresses there (VADDR_PRLEN). */
+  pointerSize?: 4 | 8;
 }
 
 /** A vtop result from the engine's explanation. */
@@ -55,9 +57,10 @@ function sizeLabel(size: number | undefined): string {
  */
 export function renderVtop(r: VtopResult, ctx: VtopContext): string {
   const lines: string[] = [];
-  lines.push(`${"VIRTUAL".padEnd(16)}  ${"PHYSICAL".padEnd(16)}`);
+  const vw = ctx.pointerSize === 4 ? 8 : 16;
+  lines.push(`${"VIRTUAL".padEnd(vw)}  ${"PHYSICAL".padEnd(vw)}`);
   const physText = r.physical !== undefined ? h(r.physical) : "(not mapped)";
-  lines.push(`${h(r.virtual).padStart(16, "0").padEnd(16)}  ${physText.padEnd(16)}`);
+  lines.push(`${h(r.virtual).padStart(vw, "0").padEnd(vw)}  ${physText.padEnd(vw)}`);
   lines.push("");
   const w = r.walk;
   if (!w) {
@@ -93,7 +96,7 @@ export function renderVtop(r: VtopResult, ctx: VtopContext): string {
 }
 
 /** Physical addresses as bigints so that JSON shows them in hex like the virtual ones. */
-const ADDRESS_KEYS = new Set(["physical", "table", "entryAddress", "pageBase", "rootPhysical"]);
+const ADDRESS_KEYS = new Set(["physical", "table", "entryAddress", "pageBase", "rootPhysical", "pageOffset"]);
 function hexAddresses<T>(v: T): T {
   if (Array.isArray(v)) return v.map(hexAddresses) as T;
   if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
@@ -129,7 +132,11 @@ Xen host dumps (see "kdumpkit xen"):
     try {
       const map = values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
       const k = dump.kernel;
-      const ctx2: VtopContext = { facts: k.facts, flagNames: (e) => k.walker?.flagNames(e) ?? [] };
+      const ctx2: VtopContext = {
+        facts: k.facts,
+        flagNames: (e) => k.walker?.flagNames(e) ?? [],
+        pointerSize: k.pointerSize,
+      };
       const results: VtopResult[] = [];
       let failed = 0;
       for (const a of addrs) {
