@@ -4,10 +4,12 @@
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
-import { FormatError, rethrowMissing } from "../errors.js";
+import { FormatError, KdumpkitError, rethrowMissing } from "../errors.js";
 import { type Kernel, openKernel } from "../kernel/open.js";
 import { SystemMap } from "../kernel/system-map.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
+import { kernelSymbols, MemoryReader, targetOfArch } from "../symbols/index.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
 
 export { writeFileAtomic } from "../node/sink.js";
 
@@ -17,8 +19,15 @@ import { openDumpArgs, readTextInput } from "./input.js";
 
 export interface KernelDump {
   dump: Dump;
-  vmcoreinfo: Vmcoreinfo;
-  kernel: Kernel;
+  /** The dump's VMCOREINFO; reading it throws a FormatError naming what is missing. */
+  readonly vmcoreinfo: Vmcoreinfo;
+  /** The kernel address space, built on first use (throws when the dump cannot give one). */
+  readonly kernel: Kernel;
+  /**
+   * kallsyms decoded from the dump's memory on first use (undefined when it cannot be read: a
+   * kernel older than 6.0 exports no kallsyms addresses in VMCOREINFO).
+   */
+  kallsyms(): KernelSymbolTable | undefined;
   close(): void;
 }
 
@@ -27,17 +36,52 @@ export interface KernelOpenOptions {
   zeroExcluded?: boolean;
 }
 
+/**
+ * The dump with its kernel view worked out on first use: physical reads (rd --phys, the
+ * dump's own facts) need nothing but the dump (issue 16 point 1), so only a verb that touches
+ * `vmcoreinfo` or `kernel` (virtual reads, symbols) learns what the dump lacks for them.
+ */
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  if (!dump.vmcoreinfo) {
+  let kernel: Kernel | undefined;
+  const vmcoreinfo = (): Vmcoreinfo => {
+    if (dump.vmcoreinfo) return dump.vmcoreinfo;
     // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
     const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
     throw new FormatError(
       xen
         ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
-        : `${name}: no VMCOREINFO in the dump`,
+        : `${name}: no VMCOREINFO in the dump (kernel virtual addresses need it; --phys reads do not)`,
     );
-  }
-  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel: openKernel(dump), close };
+  };
+  let table: KernelSymbolTable | undefined | null = null;
+  const kallsyms = () => {
+    if (table !== null) return table;
+    try {
+      table = kernelSymbols({
+        memory: new MemoryReader(k.kernel.space, targetOfArch(dump.arch)),
+        vmcoreinfo: k.vmcoreinfo,
+        kernelOffset: k.vmcoreinfo.kernelOffset ?? 0n,
+      }).table;
+    } catch (e) {
+      if (!(e instanceof KdumpkitError)) throw e;
+      table = undefined;
+    }
+    return table;
+  };
+  const k: KernelDump = {
+    dump,
+    get vmcoreinfo() {
+      return vmcoreinfo();
+    },
+    get kernel() {
+      vmcoreinfo();
+      kernel ??= openKernel(dump);
+      return kernel;
+    },
+    kallsyms,
+    close,
+  };
+  return k;
 }
 
 /** The kernel view of a dump already open as byte source(s) (tests, other front ends). */
@@ -97,7 +141,8 @@ export function loadSystemMap(file: string, dump: KernelDump): SystemMap {
 
 /**
  * An address argument: a number (hex with or without 0x), or a symbol name looked up in the
- * System.map given (KASLR applied) and then in VMCOREINFO's SYMBOL() list.
+ * System.map given (KASLR applied), then in VMCOREINFO's SYMBOL() list, then in kallsyms read
+ * from the dump's memory (as crash finds any kernel symbol).
  */
 export function resolveAddress(
   arg: string,
@@ -109,7 +154,11 @@ export function resolveAddress(
   if (s) return { address: s.address, symbol: arg };
   const v = dump.vmcoreinfo.symbol(arg);
   if (v !== undefined) return { address: v, symbol: arg };
-  throw new UsageError(`unknown symbol '${arg}'${map ? "" : " (not in VMCOREINFO; pass --system-map)"}`);
+  const k = dump.kallsyms()?.lookup(arg);
+  if (k) return { address: k.address, symbol: arg };
+  throw new UsageError(
+    `unknown symbol '${arg}'${map ? "" : " (not in VMCOREINFO nor in kallsyms; pass --system-map)"}`,
+  );
 }
 
 /** An address as crash takes it: hexadecimal, with or without 0x. */

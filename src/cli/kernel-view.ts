@@ -15,8 +15,8 @@ import { kernelView } from "../kernel/view.js";
 import { type VirtualMemory, X86_64_TARGET } from "../symbols/memory.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 import { UsageError, type VerbContext } from "./common.js";
-import { openInput } from "./input.js";
-import { loadSystemMap, openKernelDump } from "./kernel-open.js";
+import { dumpArgs, openInput } from "./input.js";
+import { loadSystemMap, openKernelArgs } from "./kernel-open.js";
 import { openXenSession } from "./xen-memory.js";
 
 export const VIEW_OPTIONS = {
@@ -42,14 +42,14 @@ export interface OpenedView {
 }
 
 /** dom0 of a Xen host dump, read through the p2m (src/xen), as a kernel view. */
-function openDom0View(file: string, values: ViewValues): OpenedView {
+function openDom0View(parts: readonly string[], values: ViewValues): OpenedView {
   if (values.domain !== "0")
     throw new UsageError(`--domain ${values.domain}: only dom0 is reachable in a host dump`);
   if (!values["system-map"])
     throw new UsageError(
       "--domain 0 needs --system-map F: dom0's VMCOREINFO (which locates its kallsyms) is found through vmcoreinfo_data",
     );
-  const s = openXenSession(file, { systemMap: values["system-map"] });
+  const s = openXenSession(parts, { systemMap: values["system-map"] });
   try {
     const d = s.dom0();
     if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
@@ -84,9 +84,14 @@ type ViewValues = {
   domain?: string | undefined;
 };
 
-export function openView(ctx: VerbContext, file: string, values: ViewValues): OpenedView {
-  if (values.domain !== undefined) return openDom0View(file, values);
-  const dump = openKernelDump(ctx, file);
+/** The kernel view of a dump given as one file or every part of a split set. */
+export async function openView(
+  ctx: VerbContext,
+  parts: readonly string[],
+  values: ViewValues,
+): Promise<OpenedView> {
+  if (values.domain !== undefined) return openDom0View(parts, values);
+  const dump = await openKernelArgs(ctx, parts);
   const closers: (() => void)[] = [() => dump.close()];
   try {
     const extra: Parameters<typeof kernelViewOf>[1] = {};
@@ -126,17 +131,18 @@ export function viewArgs(ctx: VerbContext) {
   return parseArgs({ args: ctx.args, allowPositionals: true, options: VIEW_OPTIONS });
 }
 
-/** Run `fn` on the view of the one DUMP argument of a verb that takes nothing else. */
-export function withSingleDumpView(
+/** Run `fn` on the view of the DUMP (or split set) of a verb that takes nothing else. */
+export async function withSingleDumpView(
   ctx: VerbContext,
   fn: (v: OpenedView, json: boolean, file: string) => number,
-): number {
+): Promise<number> {
   const { values, positionals } = viewArgs(ctx);
-  const [file] = positionals;
-  if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-  const v = openView(ctx, file, values);
+  const { parts, rest } = dumpArgs(positionals);
+  if (rest.length)
+    throw new UsageError(`unexpected argument '${rest[0]}' (expected a DUMP or its split parts)`);
+  const v = await openView(ctx, parts, values);
   try {
-    return fn(v, values.json ?? false, file);
+    return fn(v, values.json ?? false, parts.join(" "));
   } finally {
     v.close();
   }

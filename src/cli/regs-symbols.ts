@@ -3,7 +3,6 @@
  * or an unreadable kallsyms simply prints no symbols).
  */
 import { KdumpkitError } from "../errors.js";
-import { kernelSymbols, MemoryReader, targetOfArch } from "../symbols/index.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 import type { VerbContext } from "./common.js";
 import { openKernelDump } from "./kernel-open.js";
@@ -12,12 +11,7 @@ export function dumpSymbols(ctx: VerbContext, file: string | string[]): KernelSy
   try {
     const d = openKernelDump({ ...ctx, tty: false }, file);
     try {
-      const mem = new MemoryReader(d.kernel.space, targetOfArch(d.dump.arch));
-      return kernelSymbols({
-        memory: mem,
-        vmcoreinfo: d.vmcoreinfo,
-        kernelOffset: d.vmcoreinfo.kernelOffset ?? 0n,
-      }).table;
+      return d.kallsyms();
     } finally {
       d.close();
     }

@@ -104,15 +104,17 @@ export function readSymbolFile(path: string, option?: "--xen-syms" | "--system-m
   return t;
 }
 
-/** Open a Xen host dump with its optional companion files. */
-export function openXenSession(path: string, files: XenCliFiles = {}): XenSession {
+/** Open a Xen host dump (one file or every part of a split set) with its optional companion files. */
+export function openXenSession(parts: string | readonly string[], files: XenCliFiles = {}): XenSession {
+  const list = typeof parts === "string" ? [parts] : [...parts];
+  const path = list.join(" ");
   const xenSyms = files.xenSyms !== undefined ? readSymbolFile(files.xenSyms, "--xen-syms") : undefined;
   const systemMap =
     files.systemMap !== undefined ? readSymbolFile(files.systemMap, "--system-map") : undefined;
   const iomem =
     files.iomem !== undefined ? readTextInput(files.iomem, "--iomem", "/proc/iomem (text)") : undefined;
-  checkInput(path);
-  const file = openDumpFile(path, { expect: "known" });
+  for (const p of list) checkInput(p);
+  const file = openDumpFile(list.length === 1 ? list[0]! : list, { expect: "known" });
   try {
     // Without Xen notes (a QEMU dump of a running Xen host) xen-syms alone can place Xen
     const noNotes = !isXenHostDump(file.dump);

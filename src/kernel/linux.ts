@@ -3,7 +3,9 @@
  * the dump's headers, and the kernel log — what `dmesg`, `vtop`, `rd --virt` and `info` need.
  */
 import type { Dump } from "../dump/index.js";
-import { targetOfArch } from "../symbols/memory.js";
+import { MemoryReader, targetOfArch } from "../symbols/memory.js";
+import { kernelSymbols } from "../symbols/sources.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
 import { type Kernel, openKernel } from "./open.js";
 import { findPanicMessage, type PanicMessage } from "./panic.js";
 import { type KernelLog, readKernelLog } from "./printk.js";
@@ -15,7 +17,7 @@ export function kernelOf(dump: Dump): Kernel {
 }
 
 /** The kernel log of a Linux dump. */
-export function kernelLogOf(dump: Dump, kernel: Kernel = openKernel(dump)): KernelLog {
+export function kernelLogOf(dump: Dump, kernel: Pick<Kernel, "space"> = openKernel(dump)): KernelLog {
   return readKernelLog(kernel.space, dump.vmcoreinfo!);
 }
 
@@ -39,4 +41,20 @@ export function kernelViewOf(
     vmcoreinfo: dump.vmcoreinfo!,
     ...extra,
   });
+}
+
+/**
+ * kallsyms of a Linux dump, read from its memory (what `regs` and the web app name registers
+ * with); throws a KdumpkitError when the dump's kallsyms cannot be read.
+ */
+export function kernelSymbolTableOf(
+  dump: Dump,
+  kernel: Pick<Kernel, "space"> = openKernel(dump),
+): KernelSymbolTable {
+  const vmcoreinfo = dump.vmcoreinfo!;
+  return kernelSymbols({
+    memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
+    vmcoreinfo,
+    kernelOffset: vmcoreinfo.kernelOffset ?? 0n,
+  }).table;
 }

@@ -14,6 +14,7 @@
  * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
  * data (begin == next) are skipped.
  */
+import { ByteBuffer } from "../bytes/buffer.js";
 import { latin1 } from "../bytes/cursor.js";
 import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
@@ -438,32 +439,6 @@ function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLo
   return { format: "log_buf", records: [], text, warnings: [] };
 }
 
-/** A growable byte buffer for formatted output. */
-class ByteWriter {
-  buf = new Uint8Array(1 << 16);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const nb = new Uint8Array(size);
-    nb.set(this.buf.subarray(0, this.len));
-    this.buf = nb;
-  }
-  ascii(s: string): void {
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.len);
-  }
-}
-
 const HEX = "0123456789abcdef";
 
 /** "[%5lld.%06ld] " of a nanosecond timestamp. */
@@ -493,7 +468,7 @@ export interface DmesgFormatOptions {
 /** The kernel log as `makedumpfile --dump-dmesg` writes it. */
 export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint8Array {
   if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
-  const w = new ByteWriter();
+  const w = new ByteBuffer({ what: "formatted kernel log size" });
   for (const r of log.records) {
     let head = formatTimestamp(r.tsNsec);
     if (opts.callerId && r.callerId !== undefined) {
@@ -507,7 +482,7 @@ export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint
     // worst case per byte: "\xffffffXX" (10 bytes) or a newline plus the indent
     w.ensure(t.length * (indent + 10) + 1);
     const out = w.buf;
-    let o = w.len;
+    let o = w.pos;
     for (let i = 0; i < t.length; i++) {
       const c = t[i]!;
       if (c === 10) {
@@ -523,7 +498,7 @@ export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint
       }
     }
     out[o++] = 10;
-    w.len = o;
+    w.pos = o;
   }
   return w.result();
 }

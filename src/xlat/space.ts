@@ -106,6 +106,13 @@ function toRange(spec: RangeSpec): Range {
  */
 export class AddressSpace {
   private readonly ranges: Range[];
+  /** The ranges' bounds and linear bases in flat arrays: the hot path's lookup. */
+  private readonly sHi: Float64Array;
+  private readonly sLo: Float64Array;
+  private readonly eHi: Float64Array;
+  private readonly eLo: Float64Array;
+  private readonly kinds: Uint8Array;
+  private readonly bases: Float64Array;
   private readonly pageSize: number;
   /** The walker shown by `explain` for addresses a linear range translates (crash shows it). */
   readonly walker: PageWalker | undefined;
@@ -119,6 +126,21 @@ export class AddressSpace {
     opts: { walker?: PageWalker; pointerSize?: 4 | 8 } = {},
   ) {
     this.ranges = ranges.map(toRange);
+    const n = this.ranges.length;
+    this.sHi = new Float64Array(n);
+    this.sLo = new Float64Array(n);
+    this.eHi = new Float64Array(n);
+    this.eLo = new Float64Array(n);
+    this.kinds = new Uint8Array(n);
+    this.bases = new Float64Array(n);
+    this.ranges.forEach((r, i) => {
+      this.sHi[i] = r.sHi;
+      this.sLo[i] = r.sLo;
+      this.eHi[i] = r.eHi;
+      this.eLo[i] = r.eLo;
+      this.kinds[i] = r.kind;
+      this.bases[i] = r.base;
+    });
     this.pageSize = phys.pageSize || 4096;
     this.pointerSize = opts.pointerSize ?? 8;
     this.walker = opts.walker ?? this.ranges.find((r) => r.walker !== undefined)?.walker ?? undefined;
@@ -129,23 +151,35 @@ export class AddressSpace {
     return this.ranges.map((r) => r.spec);
   }
 
-  private rangeOf(hi: number, lo: number): Range | undefined {
-    for (const r of this.ranges) {
-      if ((hi > r.sHi || (hi === r.sHi && lo >= r.sLo)) && (hi < r.eHi || (hi === r.eHi && lo < r.eLo)))
-        return r;
+  /** Index of the first range holding (hi, lo), or −1. */
+  private indexOf(hi: number, lo: number): number {
+    const n = this.kinds.length;
+    // the first range is checked first: callers order ranges by how hot they are
+    for (let i = 0; i < n; i++) {
+      const sh = this.sHi[i]!;
+      const eh = this.eHi[i]!;
+      if ((hi > sh || (hi === sh && lo >= this.sLo[i]!)) && (hi < eh || (hi === eh && lo < this.eLo[i]!)))
+        return i;
     }
-    return undefined;
+    return -1;
+  }
+
+  private rangeOf(hi: number, lo: number): Range | undefined {
+    const i = this.indexOf(hi, lo);
+    return i < 0 ? undefined : this.ranges[i];
   }
 
   /** Hot path: physical address of (hi, lo), or −1 when nothing maps it. */
   translateHiLo(hi: number, lo: number): number {
-    const r = this.rangeOf(hi, lo);
-    if (r === undefined) return -1;
-    if (r.kind === 0) {
-      const p = (hi - r.sHi) * TWO32 + (lo - r.sLo) + r.base;
+    const i = this.indexOf(hi, lo);
+    if (i < 0) return -1;
+    const kind = this.kinds[i];
+    if (kind === 0) {
+      const p = (hi - this.sHi[i]!) * TWO32 + (lo - this.sLo[i]!) + this.bases[i]!;
       return p >= 0 ? p : -1;
     }
-    if (r.kind === 1) return r.walker!.translate(hi, lo);
+    const r = this.ranges[i]!;
+    if (kind === 1) return r.walker!.translate(hi, lo);
     const m = r.pfn!;
     const d = (hi - r.sHi) * TWO32 + (lo - r.sLo);
     const size = 2 ** m.pageShift;

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import type { TaskInfo } from "../../kernel/tasks.js";
-import { formatTaskBacktrace, taskBacktraceJson } from "../../unwind/format.js";
+import { backtracerOfDump, btJson, btText } from "../../report/bt.js";
 import type { LinuxBacktracer, TaskBacktrace } from "../../unwind/linux.js";
-import { linuxBacktracer } from "../../unwind/open.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
-import { type KernelDump, loadSystemMap, openKernelDump } from "../kernel-open.js";
+import { dumpArgs } from "../input.js";
+import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.js";
 
 /**
  * `kdumpkit bt DUMP [-a] [PID|TASK]`: kernel backtraces from the dump alone (kallsyms, BTF and
@@ -19,13 +19,17 @@ export interface OpenedBacktracer {
 }
 
 /** Open a dump and its backtracer (shared by bt and triage). */
-export function openBacktracer(ctx: VerbContext, file: string, systemMap?: string): OpenedBacktracer {
-  const dump = openKernelDump(ctx, file);
+export async function openBacktracer(
+  ctx: VerbContext,
+  parts: readonly string[],
+  systemMap?: string,
+): Promise<OpenedBacktracer> {
+  const dump = await openKernelArgs(ctx, parts);
   try {
-    const bt = linuxBacktracer(
+    const bt = backtracerOfDump(
       dump.dump,
-      dump.kernel.space,
-      systemMap ? { systemMap: loadSystemMap(systemMap, dump) } : {},
+      dump.kernel,
+      systemMap ? loadSystemMap(systemMap, dump) : undefined,
     );
     return { dump, bt, close: () => dump.close() };
   } catch (e) {
@@ -60,7 +64,7 @@ export const btVerb: Verb = {
   PID|TASK       a task by PID or task_struct address (sleeping tasks unwind from their switch frame)
   --system-map F symbols from this System.map when the dump's kallsyms cannot be read
   --json         machine-readable output`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -70,39 +74,24 @@ export const btVerb: Verb = {
         "system-map": { type: "string" },
       },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 2) throw new UsageError("expected DUMP [PID|TASK]");
-    if (values.all && positionals[1]) throw new UsageError("-a and a task are exclusive");
-    const o = openBacktracer(ctx, file, values["system-map"]);
+    const { parts, rest } = dumpArgs(positionals);
+    const file = parts.join(" ");
+    const taskArg = rest[0];
+    if (rest.length > 1) throw new UsageError("expected DUMP [PART…] [PID|TASK]");
+    if (values.all && taskArg) throw new UsageError("-a and a task are exclusive");
+    const o = await openBacktracer(ctx, parts, values["system-map"]);
     try {
       const b = o.bt;
       let list: TaskBacktrace[];
       if (values.all) {
         const cpus = b.cpus.map((c) => c.cpu);
         list = cpus.map((c) => b.cpu(c));
-      } else if (positionals[1]) {
-        list = [b.task(findTask(b, positionals[1]))];
+      } else if (taskArg) {
+        list = [b.task(findTask(b, taskArg))];
       } else {
         list = [b.cpu(b.panicCpu() ?? b.cpus[0]?.cpu ?? 0)];
       }
-      if (values.json) {
-        ctx.stdout(
-          `${toJson({
-            file,
-            orc: b.orc ?? null,
-            limitation: b.limitation ?? null,
-            backtraces: list.map(taskBacktraceJson),
-          })}\n`,
-        );
-        return 0;
-      }
-      const out: string[] = [];
-      if (b.limitation) out.push(`note: ${b.limitation}`);
-      list.forEach((t, i) => {
-        if (i > 0) out.push("");
-        out.push(...formatTaskBacktrace(t));
-      });
-      ctx.stdout(`${out.join("\n")}\n`);
+      ctx.stdout(values.json ? `${toJson(btJson(file, b, list))}\n` : btText(b, list));
       return 0;
     } finally {
       o.close();

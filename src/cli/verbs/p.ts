@@ -4,6 +4,7 @@ import { ValuePrinter } from "../../btf/value.js";
 import { FormatError } from "../../errors.js";
 import { perCpuOffsets } from "../../kernel/view.js";
 import { parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
 import { openView, VIEW_OPTIONS, VIEW_USAGE } from "../kernel-view.js";
 import { findType } from "./struct.js";
 
@@ -38,19 +39,20 @@ export const pVerb: Verb = {
                a few well-known globals (init_task, init_mm, init_uts_ns, jiffies_64, …) are known
   --cpu N      which CPU's instance of a per-CPU variable
 ${VIEW_USAGE}`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { ...VIEW_OPTIONS, type: { type: "string" }, cpu: { type: "string" } },
     });
-    const [file, expr] = positionals;
-    if (!file || !expr || positionals.length > 2) throw new UsageError("expected DUMP SYMBOL[.member…]");
+    const { parts, rest } = dumpArgs(positionals);
+    const [expr] = rest;
+    if (!expr || rest.length > 1) throw new UsageError("expected DUMP SYMBOL[.member…]");
     const m = /^([A-Za-z_][\w.$]*?)((?:\.|\[).*)?$/.exec(expr);
     if (!m) throw new UsageError(`bad expression: ${expr}`);
     const symName = m[1]!;
     const path = (m[2] ?? "").replace(/^\./, "");
-    const v = openView(ctx, file, values);
+    const v = await openView(ctx, parts, values);
     try {
       const { btf, mem, symbols } = v.view;
       const sym = symbols.lookup(symName);

@@ -3,6 +3,7 @@ import { BtfKind } from "../../btf/btf.js";
 import { formatDefinition, ValuePrinter } from "../../btf/value.js";
 import { FormatError } from "../../errors.js";
 import { parseAddress, toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
 import { openView, VIEW_USAGE, viewArgs } from "../kernel-view.js";
 
 /** "task_struct", "struct task_struct", "union x", "u64", "pid_t" → a type id. */
@@ -32,12 +33,12 @@ export const structVerb: Verb = {
   without ADDRESS: the definition with member offsets (crash's struct -o)
   with ADDRESS:    the value read from kernel memory (members only, when given)
 ${VIEW_USAGE}`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = viewArgs(ctx);
-    const [file, spec, addrArg] = positionals;
-    if (!file || !spec || positionals.length > 3)
-      throw new UsageError("expected DUMP TYPE[.member] [ADDRESS]");
-    const v = openView(ctx, file, values);
+    const { parts, rest } = dumpArgs(positionals);
+    const [spec, addrArg] = rest;
+    if (!spec || rest.length > 2) throw new UsageError("expected DUMP TYPE[.member] [ADDRESS]");
+    const v = await openView(ctx, parts, values);
     try {
       const { btf, mem } = v.view;
       const dot = spec.indexOf(".");

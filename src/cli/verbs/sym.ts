@@ -1,5 +1,6 @@
 import type { KernelSymbol } from "../../symbols/table.js";
 import { toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
 import { openView, symbolsWithModules, VIEW_USAGE, viewArgs } from "../kernel-view.js";
 
 interface SymResult {
@@ -40,11 +41,11 @@ export const symVerb: Verb = {
   ADDRESS  hexadecimal (with or without 0x): the symbol containing it, +offset
   NAME     a kernel or module symbol: its address and type
 ${VIEW_USAGE}`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = viewArgs(ctx);
-    const [file, ...queries] = positionals;
-    if (!file || queries.length === 0) throw new UsageError("expected DUMP and at least one ADDRESS or NAME");
-    const v = openView(ctx, file, values);
+    const { parts, rest: queries } = dumpArgs(positionals);
+    if (queries.length === 0) throw new UsageError("expected DUMP and at least one ADDRESS or NAME");
+    const v = await openView(ctx, parts, values);
     try {
       const table = symbolsWithModules(v.view);
       const results: SymResult[] = queries.map((q) => {

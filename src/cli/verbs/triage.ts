@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
-import { KdumpkitError } from "../../errors.js";
-import { panicMessageOf } from "../../kernel/linux.js";
-import { triageJson, triageReport } from "../../triage/report.js";
+import { triageOfDump } from "../../report/triage.js";
+import { triageJson } from "../../triage/report.js";
 import { formatTriage } from "../../triage/text.js";
 import { toJson, UsageError, type Verb } from "../common.js";
+import { dumpArgs } from "../input.js";
 import { openBacktracer } from "./bt.js";
 
 /** `kdumpkit triage DUMP`: why did it crash, from the dump alone (one report per dump). */
@@ -13,27 +13,19 @@ export const triageVerb: Verb = {
   usage: `usage: kdumpkit triage DUMP [--system-map F] [--json]
   --system-map F symbols from this System.map when the dump's kallsyms cannot be read
   --json         one JSON document (addresses as "0x…" strings)`,
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
       options: { json: { type: "boolean" }, "system-map": { type: "string" } },
     });
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new UsageError("expected exactly one DUMP");
-    const o = openBacktracer(ctx, file, values["system-map"]);
+    const { parts, rest } = dumpArgs(positionals);
+    if (rest.length)
+      throw new UsageError(`unexpected argument '${rest[0]}' (expected a DUMP or its split parts)`);
+    const file = parts.join(" ");
+    const o = await openBacktracer(ctx, parts, values["system-map"]);
     try {
-      const d = o.dump.dump;
-      let panic: string | undefined;
-      try {
-        panic = panicMessageOf(d)?.message;
-      } catch (e) {
-        if (!(e instanceof KdumpkitError)) throw e;
-      }
-      const input: Parameters<typeof triageReport>[1] = {};
-      if (d.crashTime !== undefined) input.crashTime = d.crashTime;
-      if (panic !== undefined) input.panic = panic;
-      const r = triageReport(o.bt, input);
+      const r = triageOfDump(o.dump.dump, o.bt);
       ctx.stdout(values.json ? `${toJson({ file, ...triageJson(r) })}\n` : formatTriage(r));
       return 0;
     } finally {

@@ -89,3 +89,22 @@ test(
     assert.deepEqual(Object.keys(j).sort(), ["address", "bytes", "space", "values", "width"]);
   },
 );
+
+test(
+  "rd -a SYMBOL without a System.map: the symbol from kallsyms in memory, crash's text",
+  {
+    skip: skipNoFixtures,
+  },
+  async () => {
+    const crash = expected("kdump/capture/dumpfile.zlib-d31.crash.txt");
+    const m = /crash> rd -a linux_banner\n((?:[0-9a-f]+: {2}.*\n)+)/.exec(crash);
+    assert.ok(m, "the transcript holds rd -a linux_banner");
+    const r = await run(["rd", DUMP, "-a", "linux_banner"]);
+    assert.equal(r.code, 0, r.err);
+    // crash's transcript runs the last line into its next prompt ("…(2026-11-16)crash> rd -p …")
+    const lines = r.out.trimEnd().split("\n");
+    const want = m[1]!.trimEnd().split("\n");
+    assert.deepEqual(lines.slice(0, want.length - 1), want.slice(0, -1));
+    assert.ok(want.at(-1)!.startsWith(lines.at(-1)!.replace(/\s+$/, "")), lines.at(-1));
+  },
+);

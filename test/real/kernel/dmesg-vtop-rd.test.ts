@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernelSource } from "../../../src/cli/kernel-open.js";
-import { renderRd, renderRdAscii } from "../../../src/cli/verbs/rd.js";
-import { renderVtop, vtopResult } from "../../../src/cli/verbs/vtop.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import { formatDmesg, formatTimestamp, readKernelLog } from "../../../src/kernel/printk.js";
 import { SystemMap } from "../../../src/kernel/system-map.js";
 import { findDirectMap } from "../../../src/kernel/x86_64.js";
 import { openFile } from "../../../src/node/open.js";
+import { renderRd, renderRdAscii } from "../../../src/report/rd.js";
+import { renderVtop, vtopOf } from "../../../src/report/vtop.js";
 import { X86_64PageTables } from "../../../src/xlat/x86_64.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseCrashTranscript, vtopWalkPart } from "./crash-output.js";
@@ -101,10 +101,7 @@ for (const c of CASES) {
         checked++;
       } else if (args[0] === "vtop") {
         const va = BigInt(`0x${args[1]}`);
-        const text = renderVtop(vtopResult(k.space.explain(va)), {
-          facts: k.facts,
-          flagNames: (e) => k.walker?.flagNames(e) ?? [],
-        });
+        const text = renderVtop(vtopOf(k, va), k);
         assert.equal(text, vtopWalkPart(output), command);
         checked++;
       } else if (args[0] === "rd" && args[1] === "-a") {
