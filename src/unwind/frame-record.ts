@@ -26,6 +26,7 @@
  * those frames marked unreliable ("?"), and the reason is kept.
  */
 import { KdumpkitError, MissingDataError } from "../errors.js";
+import { I386_PR_REG_NAMES } from "../notes/prstatus.js";
 import type { Backtrace, Frame, FrameKind, RegisterSet, StackRange, UnwindEnd } from "./frame.js";
 import { stackOf } from "./frame.js";
 import type { KernelMemory, KernelSymbols } from "./types.js";
@@ -75,25 +76,7 @@ export const I386: FramePointerArch = {
   pc: "eip",
   sp: "esp",
   fp: "ebp",
-  ptRegs: [
-    "ebx",
-    "ecx",
-    "edx",
-    "esi",
-    "edi",
-    "ebp",
-    "eax",
-    "ds",
-    "es",
-    "fs",
-    "gs",
-    "orig_eax",
-    "eip",
-    "cs",
-    "eflags",
-    "esp",
-    "ss",
-  ],
+  ptRegs: I386_PR_REG_NAMES,
   // user mode: RPL 3 in CS, or virtual-8086 mode (EFLAGS.VM)
   userMode: (r) => ((r.cs ?? 0n) & 3n) !== 0n || ((r.eflags ?? 0n) & 0x20000n) !== 0n,
 };
