@@ -129,8 +129,20 @@ export {
 } from "./notes/xen.js";
 
 // ── Kernel view: the translated kernel memory of a Linux dump, its log and panic ─────────────────
-// kernelOf(dump).space reads kernel virtual memory (`read(va, length)`, `translate(va)`).
+// openKernel(dump).space reads kernel virtual memory (`read(va, length)`, `translate(va)`,
+// `explain(va)`) on x86_64, i386 and arm64; kernelOf is the same call.
 export { kernelLogOf, kernelOf, kernelViewOf, panicMessageOf } from "./kernel/linux.js";
+export { type Kernel, type KernelFacts, openKernel } from "./kernel/open.js";
+// address spaces as ranges → methods, and the page-table walkers (src/xlat)
+export {
+  AddressSpace,
+  type Explanation as TranslationExplanation,
+  type Method,
+  type RangeSpec,
+} from "./xlat/space.js";
+export type { PageWalker, Walk, WalkStep } from "./xlat/walk.js";
+export { Arm64PageTables } from "./xlat/arm64.js";
+export { I386PageTables } from "./xlat/i386.js";
 export { findPanicMessage, type PanicMessage } from "./kernel/panic.js";
 export {
   type DmesgFormatOptions,

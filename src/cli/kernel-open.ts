@@ -1,13 +1,13 @@
 /**
  * Open a dump for the kernel verbs (dmesg, vtop, rd): the Dump (physical reads), its
- * VMCOREINFO and the x86_64 kernel address space built from them.
+ * VMCOREINFO and the kernel address space built from them (openKernel: x86_64, i386, arm64).
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
 import { FormatError, KdumpkitError, rethrowMissing } from "../errors.js";
-import { kernelOf, kernelSymbolTableOf } from "../kernel/linux.js";
+import { kernelSymbolTableOf } from "../kernel/linux.js";
+import { type Kernel, openKernel } from "../kernel/open.js";
 import { SystemMap } from "../kernel/system-map.js";
-import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 
@@ -22,7 +22,7 @@ export interface KernelDump {
   /** The dump's VMCOREINFO; reading it throws a FormatError naming what is missing. */
   readonly vmcoreinfo: Vmcoreinfo;
   /** The kernel address space, built on first use (throws when the dump cannot give one). */
-  readonly kernel: X86_64Kernel;
+  readonly kernel: Kernel;
   /**
    * kallsyms decoded from the dump's memory on first use (undefined when it cannot be read: a
    * kernel older than 6.0 exports no kallsyms addresses in VMCOREINFO).
@@ -42,7 +42,7 @@ export interface KernelOpenOptions {
  * `vmcoreinfo` or `kernel` (virtual reads, symbols) learns what the dump lacks for them.
  */
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  let kernel: X86_64Kernel | undefined;
+  let kernel: Kernel | undefined;
   const vmcoreinfo = (): Vmcoreinfo => {
     if (dump.vmcoreinfo) return dump.vmcoreinfo;
     // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
@@ -72,7 +72,7 @@ function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
     },
     get kernel() {
       vmcoreinfo();
-      kernel ??= kernelOf(dump);
+      kernel ??= openKernel(dump);
       return kernel;
     },
     kallsyms,

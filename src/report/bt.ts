@@ -1,21 +1,22 @@
 /** crash's `bt` listings, shared by `kdumpkit bt` and the web app's backtrace view. */
 import type { Dump } from "../dump/dump.js";
-import { kernelViewOf } from "../kernel/linux.js";
+import type { Kernel } from "../kernel/open.js";
 import type { SystemMap } from "../kernel/system-map.js";
-import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { formatTaskBacktrace, taskBacktraceJson } from "../unwind/format.js";
-import { cpuRegistersOf, LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
+import type { LinuxBacktracer, TaskBacktrace } from "../unwind/linux.js";
+import { linuxBacktracer } from "../unwind/open.js";
 
 /**
- * The backtracer of a Linux dump (kallsyms, BTF and ORC from its memory; a System.map stands
- * in for kallsyms): what bt and triage start from, in the CLI and the web app alike.
+ * The backtracer of a Linux dump (kallsyms and BTF from its memory, ORC on x86_64, frame records
+ * on arm64 and frame pointers on i386; a System.map stands in for kallsyms; types optional):
+ * what bt and triage start from, in the CLI and the web app alike.
  */
-export function backtracerOfDump(d: Dump, kernel: X86_64Kernel, systemMap?: SystemMap): LinuxBacktracer {
-  const view = kernelViewOf(d, systemMap ? { systemMap } : {}, kernel);
-  return new LinuxBacktracer(view, cpuRegistersOf(d), {
-    arch: d.arch,
-    release: d.vmcoreinfo!.osrelease,
-  });
+export function backtracerOfDump(
+  d: Dump,
+  kernel: Pick<Kernel, "space">,
+  systemMap?: SystemMap,
+): LinuxBacktracer {
+  return linuxBacktracer(d, kernel.space, systemMap ? { systemMap } : {});
 }
 
 /** The backtraces one after another, a note first when the unwinder is limited. */

@@ -4,9 +4,9 @@
  */
 import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../dump/dump.js";
 import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
+import { KERNEL_ARCHES, openKernel } from "../kernel/open.js";
 import { findPanicMessage } from "../kernel/panic.js";
 import { readKernelLog } from "../kernel/printk.js";
-import { x86_64Kernel } from "../kernel/x86_64.js";
 import { counted } from "./text.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
@@ -39,20 +39,14 @@ function mib(n: number): string {
 }
 
 /**
- * The panic message from the kernel log (crash's patterns), when the dump is an x86_64 Linux
- * dump with VMCOREINFO. When the log cannot be read (a dump cut before it, excluded pages),
+ * The panic message from the kernel log (crash's patterns), when the dump is a Linux dump
+ * (x86_64, i386, arm64) with VMCOREINFO. When the log cannot be read (a dump cut before it, excluded pages),
  * `unavailable` says why instead of the line silently missing.
  */
 export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
-  if (d.arch !== "x86_64" || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
+  if (!KERNEL_ARCHES.has(d.arch ?? "") || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
   try {
-    const k = x86_64Kernel({
-      phys: d,
-      vmcoreinfo: d.vmcoreinfo,
-      loads: d.loads,
-      maxPhysAddress: d.maxAddress,
-      ...(d.headerPhysBase !== undefined ? { headerPhysBase: d.headerPhysBase } : {}),
-    });
+    const k = openKernel(d);
     const m = findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
     return m !== undefined ? { message: m } : {};
   } catch (e) {

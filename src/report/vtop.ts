@@ -1,13 +1,15 @@
-/** crash's `vtop` for kernel addresses: the translation with its steps, and its text layout. */
-import { KdumpkitError, rethrowMissing } from "../errors.js";
-import type { X86_64KernelFacts } from "../kernel/x86_64.js";
-import type { TranslationMethod } from "../xlat/linux-x86_64.js";
-import { pteFlagNames, splitVa, type X86_64Walk } from "../xlat/x86_64.js";
+/**
+ * crash's `vtop` for kernel addresses: the translation with its steps (the engine's explain),
+ * and its text layout — the same shape on x86_64, i386 and arm64, with each architecture's level
+ * names and entry flags.
+ */
+import type { Explanation } from "../xlat/space.js";
+import type { Walk } from "../xlat/walk.js";
 
 const h = (v: number | bigint) => v.toString(16);
 
 /** Physical addresses as bigints so that JSON shows them in hex like the virtual ones. */
-const ADDRESS_KEYS = new Set(["physical", "table", "entryAddress", "pageBase", "rootPhysical"]);
+const ADDRESS_KEYS = new Set(["physical", "table", "entryAddress", "pageBase", "rootPhysical", "pageOffset"]);
 
 export function hexAddresses<T>(v: T): T {
   if (Array.isArray(v)) return v.map(hexAddresses) as T;
@@ -31,31 +33,71 @@ export interface VtopResult {
   virtual: bigint;
   symbol?: string;
   physical?: number;
-  method?: TranslationMethod;
-  walk?: X86_64Walk;
+  /** Id of the range that translated it ("text", "direct", "lowmem", "linear", "pagetable"). */
+  method?: string;
+  /** That range's name ("kernel text mapping", "direct map", …). */
+  range?: string;
+  walk?: Walk;
   error?: string;
 }
 
+/**
+ * What renderVtop needs of the kernel (an openKernel result has it): the root's virtual
+ * address, the walker for the flag names of a leaf, the pointer size.
+ */
+export interface VtopContext {
+  facts: { rootVirtual?: bigint };
+  walker?: { flagNames(entry: bigint): string[] };
+  /** 4 on 32-bit kernels: crash prints 8-digit virtual addresses there (VADDR_PRLEN). */
+  pointerSize?: 4 | 8;
+}
+
+/** A vtop result from the engine's explanation. */
+export function vtopResult(e: Explanation, symbol?: string): VtopResult {
+  const r: VtopResult = { virtual: e.virtual };
+  if (symbol) r.symbol = symbol;
+  if (e.physical !== undefined) r.physical = e.physical;
+  if (e.physical !== undefined && e.rangeId !== undefined) r.method = e.rangeId;
+  if (e.range !== undefined) r.range = e.range;
+  if (e.walk) r.walk = e.walk;
+  if (e.error !== undefined && !e.walk) r.error = e.error;
+  return r;
+}
+
+/** Translate one kernel virtual address, keeping the page-table walk for the step listing. */
+export function vtopOf(
+  kernel: { space: { explain(va: bigint): Explanation } },
+  address: bigint,
+  symbol?: string,
+) {
+  return vtopResult(kernel.space.explain(address), symbol);
+}
+
+function sizeLabel(size: number | undefined): string {
+  if (size === undefined || size <= 65536) return "";
+  return size >= 2 ** 30 ? `  (${size / 2 ** 30}GB)` : `  (${size / 2 ** 20}MB)`;
+}
+
 /** crash's `vtop` layout for a kernel address (x86_64.c: x86_64_kvtop, x86_64_translate_pte). */
-export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
+export function renderVtop(r: VtopResult, ctx: VtopContext): string {
   const lines: string[] = [];
-  lines.push(`${"VIRTUAL".padEnd(16)}  ${"PHYSICAL".padEnd(16)}`);
+  const vw = ctx.pointerSize === 4 ? 8 : 16;
+  lines.push(`${"VIRTUAL".padEnd(vw)}  ${"PHYSICAL".padEnd(vw)}`);
   const physText = r.physical !== undefined ? h(r.physical) : "(not mapped)";
-  lines.push(`${h(r.virtual).padStart(16, "0").padEnd(16)}  ${physText.padEnd(16)}`);
+  lines.push(`${h(r.virtual).padStart(vw, "0").padEnd(vw)}  ${physText.padEnd(vw)}`);
   lines.push("");
   const w = r.walk;
   if (!w) {
     lines.push(r.error ? `(no page-table walk: ${r.error})` : "(page tables unknown)");
     return `${lines.join("\n")}\n`;
   }
-  if (facts.rootVirtual !== undefined) lines.push(`PGD DIRECTORY: ${h(facts.rootVirtual)}`);
+  if (ctx.facts.rootVirtual !== undefined) lines.push(`PGD DIRECTORY: ${h(ctx.facts.rootVirtual)}`);
   for (const s of w.steps) {
     if (s.level === "pgd") lines.push(`PAGE DIRECTORY: ${h(s.entry)}`);
     else lines.push(`   ${s.level.toUpperCase()}: ${h(s.entryAddress)} => ${h(s.entry)}`);
   }
   if (w.physical !== undefined && w.pageBase !== undefined) {
-    const size = w.pageSize === 1 << 30 ? "  (1GB)" : w.pageSize === 1 << 21 ? "  (2MB)" : "";
-    lines.push(`  PAGE: ${h(w.pageBase)}${size}`);
+    lines.push(`  PAGE: ${h(w.pageBase)}${sizeLabel(w.pageSize)}`);
     lines.push("");
   } else if (w.fault) lines.push(`  (${w.fault})`);
   if (w.leaf !== undefined) {
@@ -64,7 +106,7 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
     const l1 = Math.max(pte.length, 3);
     const l2 = Math.max(phys.length, 8);
     lines.push(`${center("PTE", l1)}  ${center("PHYSICAL", l2)}  FLAGS`);
-    const flags = pteFlagNames(w.leaf);
+    const flags = ctx.walker?.flagNames(w.leaf) ?? [];
     lines.push(
       `${center(pte, l1, true)}  ${center(phys, l2, true)}  (${flags.length ? flags.join("|") : "no mapping"})`,
     );
@@ -72,35 +114,7 @@ export function renderVtop(r: VtopResult, facts: X86_64KernelFacts): string {
   if (r.physical !== undefined && w.physical !== undefined && w.physical !== r.physical)
     lines.push(
       "",
-      `NOTE: the page tables map it to ${h(w.physical)}, the ${r.method} mapping to ${h(r.physical)}`,
+      `NOTE: the page tables map it to ${h(w.physical)}, the ${r.range ?? r.method} to ${h(r.physical)}`,
     );
   return `${lines.join("\n")}\n`;
-}
-
-/** What the kernel space needs to offer for vtop (the current LinuxX86_64Space has it). */
-export interface VtopSpace {
-  translateHiLo(hi: number, lo: number): number;
-  methodOf(hi: number, lo: number): TranslationMethod;
-  walk(va: bigint): X86_64Walk | undefined;
-}
-
-/** Translate one kernel virtual address, keeping the page-table walk for the step listing. */
-export function vtopOf(space: VtopSpace, address: bigint, symbol?: string): VtopResult {
-  const r: VtopResult = { virtual: BigInt.asUintN(64, address) };
-  if (symbol) r.symbol = symbol;
-  const [hi, lo] = splitVa(address);
-  const p = space.translateHiLo(hi, lo);
-  if (p >= 0) {
-    r.physical = p;
-    r.method = space.methodOf(hi, lo);
-  }
-  try {
-    const w = space.walk(address);
-    if (w) r.walk = w;
-  } catch (e) {
-    rethrowMissing(e);
-    if (!(e instanceof KdumpkitError)) throw e;
-    r.error = e.message;
-  }
-  return r;
 }

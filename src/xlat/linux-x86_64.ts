@@ -60,6 +60,8 @@ export class LinuxX86_64Space {
   private readonly pageSize: number;
   /** End of the text mapping as the low half of the address (hi is 0xffffffff there). */
   private readonly textEndLo: number;
+  /** Bytes of the kernel text mapping. */
+  readonly textSize: number;
 
   constructor(
     private readonly phys: PhysReader,
@@ -76,7 +78,8 @@ export class LinuxX86_64Space {
     this.pageTables = layout.pageTables;
     this.pageSize = phys.pageSize || 4096;
     const ts = layout.textSize ?? KERNEL_IMAGE_SIZE;
-    this.textEndLo = 0x80000000 + Math.min(Math.max(ts, 0), 0x80000000);
+    this.textSize = Math.min(Math.max(ts, 0), 0x80000000);
+    this.textEndLo = 0x80000000 + this.textSize;
   }
 
   /** Which method translates this address (hi/lo halves). */

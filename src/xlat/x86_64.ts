@@ -9,6 +9,9 @@
  */
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, KdumpkitError } from "../errors.js";
+import { joinVa, type PageWalker, splitVa } from "./walk.js";
+
+export { joinVa, splitVa };
 
 export const PTE_PRESENT = 0x1;
 export const PTE_RW = 0x2;
@@ -94,17 +97,6 @@ export function pteFlagNames(entry: bigint): string[] {
   return out;
 }
 
-/** Split a 64-bit virtual address into uint32 halves. */
-export function splitVa(va: bigint): [hi: number, lo: number] {
-  const v = BigInt.asUintN(64, va);
-  return [Number(v >> 32n), Number(v & 0xffffffffn)];
-}
-
-/** Join uint32 halves into a bigint. */
-export function joinVa(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
 const LEVELS5: X86_64Level[] = ["pgd", "p4d", "pud", "pmd", "pte"];
 const LEVELS4: X86_64Level[] = ["pgd", "pud", "pmd", "pte"];
 
@@ -112,9 +104,10 @@ const LEVELS4: X86_64Level[] = ["pgd", "pud", "pmd", "pte"];
  * A kernel's page tables, read through a PhysReader. `translate(hi, lo)` is the hot path
  * (no allocation, no BigInt); `walk(va)` records every step for display.
  */
-export class X86_64PageTables {
+export class X86_64PageTables implements PageWalker {
   readonly root: number;
   readonly levels: 4 | 5;
+  readonly format: string;
   /** Address bits 12..51 of an entry, minus the encryption bits, as (hi, lo) masks. */
   private readonly maskHi: number;
   private readonly maskLo: number;
@@ -144,6 +137,7 @@ export class X86_64PageTables {
       throw new AddressError("physical", opts.root, "page-table root is not a page-aligned address");
     this.root = opts.root;
     this.levels = opts.levels ?? 4;
+    this.format = `x86_64 ${this.levels}-level`;
     const enc = BigInt.asUintN(64, opts.encryptionMask ?? 0n);
     this.encHi = Number(enc >> 32n) >>> 0;
     this.encLo = Number(enc & 0xffffffffn) >>> 0;
@@ -318,6 +312,10 @@ export class X86_64PageTables {
       table = this.entryAddress(12);
     }
     return res;
+  }
+
+  flagNames(entry: bigint): string[] {
+    return pteFlagNames(entry);
   }
 
   /** Forget cached table pages (after the underlying memory changed: tests only). */

@@ -28,6 +28,7 @@ test("the root holds what a user needs, and no internals", () => {
     // README "Library" example and browser paragraph
     "openDump",
     "kernelOf",
+    "openKernel",
     "readKernelLog",
     "formatDmesg",
     "MemorySource",

@@ -5,9 +5,10 @@
  * when one of these views is first shown.
  */
 import type { Dump } from "../../src/dump/dump.js";
+import type { Kernel } from "../../src/kernel/open.js";
 import { systemSummary } from "../../src/kernel/summary.js";
 import type { SystemMap } from "../../src/kernel/system-map.js";
-import type { X86_64Kernel } from "../../src/kernel/x86_64.js";
+import { hasTypes } from "../../src/kernel/view.js";
 import { backtracerOfDump, btJson, btText } from "../../src/report/bt.js";
 import { toJson } from "../../src/report/json.js";
 import { psText } from "../../src/report/ps.js";
@@ -19,7 +20,7 @@ import type { ViewResult } from "./protocol.js";
 
 export interface KernelInput {
   dump: Dump;
-  kernel: X86_64Kernel;
+  kernel: Kernel;
   systemMap: SystemMap | undefined;
   /** The dump's file name(s), as the CLI prints FILE. */
   name: string;
@@ -44,7 +45,7 @@ export function tasksView(k: KernelInput): ViewResult {
   const b = backtracer(k);
   const list = b.tasks;
   const pageSize = b.view.vmcoreinfo.pageSize ?? 4096;
-  const mem = systemSummary(b.view).memoryBytes ?? 0;
+  const mem = hasTypes(b.view) ? (systemSummary(b.view).memoryBytes ?? 0) : 0;
   return {
     title: "Tasks",
     text: psText(list.tasks, pageSize, mem),

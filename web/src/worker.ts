@@ -15,10 +15,10 @@ import { writeProgramHeaderListing } from "../../src/elf/program-listing.js";
 import { ElfFile, isElf } from "../../src/elf/reader.js";
 import { hex, KdumpkitError } from "../../src/errors.js";
 import { kernelOf, kernelSymbolTableOf } from "../../src/kernel/linux.js";
+import type { Kernel } from "../../src/kernel/open.js";
 import { findPanicMessage } from "../../src/kernel/panic.js";
 import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../src/kernel/printk.js";
 import { SystemMap } from "../../src/kernel/system-map.js";
-import type { X86_64Kernel } from "../../src/kernel/x86_64.js";
 import { cpuStates, decodeNote } from "../../src/notes/index.js";
 import { dumpInfo, infoText } from "../../src/report/info.js";
 import { toJson } from "../../src/report/json.js";
@@ -212,7 +212,7 @@ interface Session {
   files: Opened[];
   dump?: Dump;
   dumpNames: string[];
-  kernel?: X86_64Kernel;
+  kernel?: Kernel;
   kernelError?: string;
   /** null: tried, unreadable. */
   kallsyms?: KernelSymbolTable | null;
@@ -381,7 +381,7 @@ function needDump(): Dump {
   return S.dump;
 }
 
-function kernel(): X86_64Kernel {
+function kernel(): Kernel {
   if (S.kernel) return S.kernel;
   S.kernel = kernelOf(needDump());
   return S.kernel;
@@ -560,10 +560,10 @@ const views: Record<string, View> = {
   vtop: (p) => {
     const k = kernel();
     const { address, symbol } = resolve(p.addr || "init_top_pgt");
-    const r = vtopOf(k.space, address, symbol);
+    const r = vtopOf(k, address, symbol);
     return {
       title: "vtop",
-      text: renderVtop(r, k.facts),
+      text: renderVtop(r, k),
       json: toJson({ facts: hexAddresses(k.facts), results: [hexAddresses(r)] }),
     };
   },

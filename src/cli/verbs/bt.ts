@@ -8,7 +8,8 @@ import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.j
 
 /**
  * `kdumpkit bt DUMP [-a] [PID|TASK]`: kernel backtraces from the dump alone (kallsyms, BTF and
- * ORC in its memory), in crash's `bt` layout.
+ * ORC in its memory on x86_64, frame records on arm64, frame pointers on i386), in crash's `bt`
+ * layout.
  */
 
 export interface OpenedBacktracer {
@@ -56,7 +57,7 @@ function findTask(bt: LinuxBacktracer, arg: string): TaskInfo {
 
 export const btVerb: Verb = {
   name: "bt",
-  summary: "kernel backtraces (ORC from the dump, no debuginfo), crash's layout",
+  summary: "kernel backtraces (ORC / frame records from the dump, no debuginfo), crash's layout",
   usage: `usage: kdumpkit bt DUMP [-a] [PID|TASK] [--system-map F] [--json]
   (no argument)  the task that panicked (or CPU 0's)
   -a             the task running on every CPU, from each CPU's saved registers

@@ -28,18 +28,20 @@ Xen host dumps (see "kdumpkit xen"):
     const dump = await openKernelArgs(ctx, parts);
     try {
       const map = values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
-      const { space, facts } = dump.kernel;
+      const k = dump.kernel;
       const results: VtopResult[] = [];
       let failed = 0;
       for (const a of addrs) {
         const { address, symbol } = resolveAddress(a, dump, map);
-        const r = vtopOf(space, address, symbol);
+        const r = vtopOf(k, address, symbol);
         if (r.physical === undefined) failed++;
         results.push(r);
       }
       if (values.json)
-        ctx.stdout(`${toJson({ facts: hexAddresses(facts), results: results.map(hexAddresses) })}\n`);
-      else ctx.stdout(results.map((r) => renderVtop(r, facts)).join("\n"));
+        ctx.stdout(
+          `${toJson({ facts: hexAddresses(k.x86_64 ?? k.i386 ?? k.arm64 ?? k.facts), results: results.map(hexAddresses) })}\n`,
+        );
+      else ctx.stdout(results.map((r) => renderVtop(r, k)).join("\n"));
       return failed ? 1 : 0;
     } finally {
       dump.close();
