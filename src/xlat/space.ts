@@ -101,6 +101,60 @@ function toRange(spec: RangeSpec): Range {
 }
 
 /**
+ * Read `length` bytes at `va` through any hi/lo translator, page by page; runs that are
+ * physically contiguous become one physical read. Errors name the address that failed
+ * (`where` adds what maps it).
+ */
+export function readVirtual(
+  t: { translateHiLo(hi: number, lo: number): number },
+  phys: PhysReader,
+  space: string,
+  va: bigint,
+  length: number,
+  into?: Uint8Array,
+  where: (hi: number, lo: number) => string = () => "",
+): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new AddressError(space, va, `bad read length ${length}`);
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
+  if (out.length < length) throw new AddressError(space, va, `buffer of ${out.length} < ${length} bytes`);
+  let [hi, lo] = splitVa(va);
+  let done = 0;
+  const ps = phys.pageSize || 4096;
+  while (done < length) {
+    const p = t.translateHiLo(hi, lo);
+    if (p < 0) {
+      const at = BigInt.asUintN(64, va + BigInt(done));
+      throw new AddressError(space, at, `not mapped${where(hi, lo)} (read of ${length} bytes at ${hex(va)})`);
+    }
+    let n = Math.min(ps - (lo % ps), length - done);
+    let nHi = hi;
+    let nLo = lo + n;
+    while (done + n < length) {
+      if (nLo >= TWO32) {
+        nLo -= TWO32;
+        nHi = (nHi + 1) >>> 0;
+        if (nHi === 0) break; // wrapped past the top of the address space
+      }
+      if (t.translateHiLo(nHi, nLo) !== p + n) break;
+      const step = Math.min(ps, length - done - n);
+      n += step;
+      nLo += step;
+    }
+    const dst = out.subarray(done, done + n);
+    const got = phys.readPhys(p, n, dst);
+    if (got.buffer !== dst.buffer || got.byteOffset !== dst.byteOffset) dst.set(got.subarray(0, n));
+    done += n;
+    lo += n;
+    while (lo >= TWO32) {
+      lo -= TWO32;
+      hi = (hi + 1) >>> 0;
+    }
+  }
+  return out;
+}
+
+/**
  * A named address space over a PhysReader. `read`/`translate` are the interface the rest of
  * kdumpkit reads kernel memory through (printk, kallsyms, BTF, tasks, unwinders).
  */
@@ -215,50 +269,10 @@ export class AddressSpace {
    * physical read. Errors name the address that failed.
    */
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array {
-    if (!Number.isSafeInteger(length) || length < 0)
-      throw new AddressError(this.name, va, `bad read length ${length}`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
-    if (out.length < length)
-      throw new AddressError(this.name, va, `buffer of ${out.length} < ${length} bytes`);
-    let [hi, lo] = splitVa(va);
-    let done = 0;
-    const ps = this.pageSize;
-    while (done < length) {
-      const p = this.translateHiLo(hi, lo);
-      if (p < 0) {
-        const at = BigInt.asUintN(64, va + BigInt(done));
-        const r = this.rangeOf(hi, lo);
-        throw new AddressError(
-          this.name,
-          at,
-          `not mapped${r ? ` (${r.spec.name})` : ""} (read of ${length} bytes at ${hex(va)})`,
-        );
-      }
-      let n = Math.min(ps - (lo % ps), length - done);
-      let nHi = hi;
-      let nLo = lo + n;
-      while (done + n < length) {
-        if (nLo >= TWO32) {
-          nLo -= TWO32;
-          nHi = (nHi + 1) >>> 0;
-          if (nHi === 0) break; // wrapped past the top of the address space
-        }
-        if (this.translateHiLo(nHi, nLo) !== p + n) break;
-        const step = Math.min(ps, length - done - n);
-        n += step;
-        nLo += step;
-      }
-      const dst = out.subarray(done, done + n);
-      const got = this.phys.readPhys(p, n, dst);
-      if (got.buffer !== dst.buffer || got.byteOffset !== dst.byteOffset) dst.set(got.subarray(0, n));
-      done += n;
-      lo += n;
-      while (lo >= TWO32) {
-        lo -= TWO32;
-        hi = (hi + 1) >>> 0;
-      }
-    }
-    return out;
+    return readVirtual(this, this.phys, this.name, va, length, into, (hi, lo) => {
+      const r = this.rangeOf(hi, lo);
+      return r ? ` (${r.spec.name})` : "";
+    });
   }
 
   /** The steps `vtop` prints: the range and method, the physical address, the walk. */
@@ -290,17 +304,5 @@ export class AddressSpace {
       }
     }
     return res;
-  }
-
-  /** Read a little-endian u64 as a bigint. */
-  readU64(va: bigint): bigint {
-    const b = this.read(va, 8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-  }
-
-  /** Read a little-endian u32. */
-  readU32(va: bigint): number {
-    const b = this.read(va, 4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
   }
 }
