@@ -6,8 +6,8 @@
  * Cases whose input or tool is missing are listed as skipped with the reason.
  *
  * Cases live in modules listed in `caseModules` below: add a module (a function returning
- * BenchCase[]) to add cases. `BENCH_RUNS` (default 7) sets the runs per side; an argument
- * keeps only the cases whose name contains it.
+ * BenchCase[]) to add cases. `BENCH_RUNS` (default 7) sets the runs per side; arguments keep
+ * only the cases whose name contains one of them.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -107,7 +107,7 @@ function timeTogether(argvs: string[][], runs: number): Timing[] {
 
 function main(): void {
   const runs = Number(process.env.BENCH_RUNS ?? 7);
-  const only = process.argv[2];
+  const only = process.argv.slice(2);
   const rows: string[][] = [["case", "kdumpkit ms", "MB", "reference", "ref ms", "MB", "ratio"]];
   const skipped: string[] = [];
   const mb = (t: Timing) => (t.rssMb === undefined ? "-" : t.rssMb.toFixed(0));
@@ -115,7 +115,7 @@ function main(): void {
   // every short run
   const nodeMs: number[] = [];
   for (const c of caseModules.flatMap((m) => m())) {
-    if (only && !c.name.includes(only)) continue;
+    if (only.length && !only.some((o) => c.name.includes(o))) continue;
     const missing = c.inputs.filter((f) => !fs.existsSync(f));
     if (missing.length) {
       skipped.push(`${c.name}: missing ${missing.join(", ")}`);

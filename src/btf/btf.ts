@@ -105,16 +105,52 @@ export const MAX_BTF_TYPES = 4 * 1024 * 1024;
 export const MAX_BTF_BYTES = 256 * 1024 * 1024;
 
 const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+
+/** Bytes of the fixed part of a type after its 12-byte header, and of each vlen entry. */
+function extraBytes(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.Int:
+    case BtfKind.Var:
+    case BtfKind.DeclTag:
+      return 4;
+    case BtfKind.Array:
+      return 12;
+    case BtfKind.Struct:
+    case BtfKind.Union:
+    case BtfKind.Datasec:
+    case BtfKind.Enum64:
+      return vlen * 12;
+    case BtfKind.Enum:
+    case BtfKind.FuncProto:
+      return vlen * 8;
+    default:
+      return 0;
+  }
+}
 
 export class Btf {
-  /** types[id] for id ≥ firstId; ids below belong to the base. */
-  private readonly own: BtfType[] = [];
+  /** types[id - firstId], made on first use; ids below firstId belong to the base. */
+  private readonly own: (BtfType | undefined)[];
+  /** Where each own type starts in `bytes`. */
+  private readonly at: Uint32Array;
   readonly firstId: number;
   private readonly strings: Uint8Array;
   private readonly strBase: number;
-  private byName: Map<string, number[]> | undefined;
+  /** Name offset of each own type (find() looks offsets up in it). */
+  private readonly nameOffs: Uint32Array;
+  private sortedNameOffs: Uint32Array | undefined;
+  /** The string section as one latin1 string, made on first use. */
+  private strText: string | undefined;
+  private readonly found = new Map<string, BtfType[]>();
   readonly littleEndian: boolean;
+  private readonly dv: DataView;
 
+  /**
+   * Checks the whole type section (bounds, kinds, every string offset) but makes the type
+   * objects only when asked for: the kernel's ~120k types as objects, their names as strings,
+   * took a quarter of `triage`, which reads a few dozen of them.
+   */
   constructor(
     readonly bytes: Uint8Array,
     readonly base?: Btf,
@@ -122,6 +158,7 @@ export class Btf {
     if (bytes.length > MAX_BTF_BYTES) throw new LimitError("BTF size", bytes.length, MAX_BTF_BYTES);
     if (bytes.length < 24) throw new FormatError("BTF shorter than its header", 0);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.dv = dv;
     let le = true;
     if (dv.getUint16(0, true) !== BTF_MAGIC) {
       if (dv.getUint16(0, false) !== BTF_MAGIC)
@@ -143,127 +180,167 @@ export class Btf {
     this.strings = bytes.subarray(sStart, sStart + strLen);
     this.strBase = base ? base.strEnd : 0;
     this.firstId = base ? base.nextId : 1;
-    const r = { p: tStart };
     const end = tStart + typeLen;
+    // A string offset must fall inside this BTF's strings or (split BTF) its base's.
+    const strEnd = this.strBase + strLen;
+    const checkStr = (off: number, where: number) => {
+      if (off >= strEnd) throw new FormatError(`BTF string offset ${off} past the string section`, where);
+      if (off < this.strBase && !this.base)
+        throw new FormatError(`BTF string offset ${off} below the section`);
+    };
+    // Every type is ≥ 12 bytes: that bounds the count before anything is allocated.
+    let at = new Uint32Array(Math.min(Math.floor(typeLen / 12), 1 << 16));
+    let nameOffs = new Uint32Array(at.length);
+    let n = 0;
+    let p = tStart;
+    while (p < end) {
+      const id = this.firstId + n;
+      if (n >= MAX_BTF_TYPES) throw new LimitError("BTF types", n, MAX_BTF_TYPES, p);
+      if (p + 12 > end) throw new FormatError("BTF type runs past the type section", p);
+      const nameOff = dv.getUint32(p, le);
+      const info = dv.getUint32(p + 4, le);
+      const vlen = info & 0xffff;
+      const kind = (info >>> 24) & 0x1f;
+      // Each vlen entry is ≥ 4 bytes: bound vlen by what remains before trusting it.
+      if (vlen * 4 > end - p - 12)
+        throw new FormatError(`BTF type ${id} vlen ${vlen} runs past the section`, p);
+      if (kind === BtfKind.Void || kind > BtfKind.Enum64)
+        throw new FormatError(`BTF type ${id} has unknown kind ${kind}`, p);
+      const next = p + 12 + extraBytes(kind, vlen);
+      if (next > end) throw new FormatError("BTF type runs past the type section", end);
+      checkStr(nameOff, p);
+      nameOffs[n] = nameOff;
+      // (the names of members, enumerators and parameters are checked when their type is
+      // first decoded: str() throws a FormatError for an offset past the section)
+      if (n === at.length) {
+        const bigger = new Uint32Array(at.length * 2);
+        bigger.set(at);
+        at = bigger;
+        const names = new Uint32Array(at.length);
+        names.set(nameOffs);
+        nameOffs = names;
+      }
+      at[n++] = p;
+      p = next;
+    }
+    this.at = at.subarray(0, n);
+    this.nameOffs = nameOffs.subarray(0, n);
+    this.own = new Array(n);
+  }
+
+  /** Decode own type number `i` (id firstId + i); the constructor checked its bounds. */
+  private parse(i: number): BtfType {
+    const dv = this.dv;
+    const le = this.littleEndian;
+    let p = this.at[i]!;
     const u32 = () => {
-      if (r.p + 4 > end) throw new FormatError("BTF type runs past the type section", r.p);
-      const v = dv.getUint32(r.p, le);
-      r.p += 4;
+      const v = dv.getUint32(p, le);
+      p += 4;
       return v;
     };
     const s32 = () => u32() | 0;
-    while (r.p < end) {
-      const id = this.firstId + this.own.length;
-      if (this.own.length >= MAX_BTF_TYPES)
-        throw new LimitError("BTF types", this.own.length, MAX_BTF_TYPES, r.p);
-      const at = r.p;
-      const nameOff = u32();
-      const info = u32();
-      const sizeOrType = u32();
-      const vlen = info & 0xffff;
-      const kind = (info >>> 24) & 0x1f;
-      const kindFlag = info >>> 31 === 1;
-      // Each vlen entry is ≥ 4 bytes: bound vlen by what remains before trusting it.
-      if (vlen * 4 > end - r.p)
-        throw new FormatError(`BTF type ${id} vlen ${vlen} runs past the section`, at);
-      const t: BtfType = { id, kind, name: this.str(nameOff), size: 0, type: 0, kindFlag };
-      switch (kind) {
-        case BtfKind.Int: {
-          t.size = sizeOrType;
-          const e = u32();
-          t.intEncoding = (e >>> 24) & 0xf;
-          t.intOffset = (e >>> 16) & 0xff;
-          t.intBits = e & 0xff;
-          break;
-        }
-        case BtfKind.Ptr:
-        case BtfKind.Fwd:
-        case BtfKind.Typedef:
-        case BtfKind.Volatile:
-        case BtfKind.Const:
-        case BtfKind.Restrict:
-        case BtfKind.TypeTag:
-          t.type = sizeOrType;
-          break;
-        case BtfKind.Func:
-          t.type = sizeOrType;
-          t.linkage = vlen;
-          break;
-        case BtfKind.Array:
-          t.array = { type: u32(), indexType: u32(), nelems: u32() };
-          break;
-        case BtfKind.Struct:
-        case BtfKind.Union: {
-          t.size = sizeOrType;
-          const m: BtfMember[] = [];
-          for (let i = 0; i < vlen; i++) {
-            const n = u32();
-            const ty = u32();
-            const off = u32();
-            m.push({
-              name: this.str(n),
-              type: ty,
-              bitOffset: kindFlag ? off & 0xffffff : off,
-              bitSize: kindFlag ? off >>> 24 : 0,
-            });
-          }
-          t.members = m;
-          break;
-        }
-        case BtfKind.Enum: {
-          t.size = sizeOrType;
-          const v: BtfEnumValue[] = [];
-          for (let i = 0; i < vlen; i++) {
-            const n = u32();
-            const val = kindFlag ? BigInt(s32()) : BigInt(u32());
-            v.push({ name: this.str(n), value: val });
-          }
-          t.enumValues = v;
-          break;
-        }
-        case BtfKind.Enum64: {
-          t.size = sizeOrType;
-          const v: BtfEnumValue[] = [];
-          for (let i = 0; i < vlen; i++) {
-            const n = u32();
-            const lo = BigInt(u32());
-            const hi = BigInt(u32());
-            const raw = (hi << 32n) | lo;
-            v.push({ name: this.str(n), value: kindFlag ? BigInt.asIntN(64, raw) : raw });
-          }
-          t.enumValues = v;
-          break;
-        }
-        case BtfKind.FuncProto: {
-          t.type = sizeOrType;
-          const p: BtfParam[] = [];
-          for (let i = 0; i < vlen; i++) p.push({ name: this.str(u32()), type: u32() });
-          t.params = p;
-          break;
-        }
-        case BtfKind.Var:
-          t.type = sizeOrType;
-          t.linkage = u32();
-          break;
-        case BtfKind.Datasec: {
-          t.size = sizeOrType;
-          const v: { type: number; offset: number; size: number }[] = [];
-          for (let i = 0; i < vlen; i++) v.push({ type: u32(), offset: u32(), size: u32() });
-          t.vars = v;
-          break;
-        }
-        case BtfKind.Float:
-          t.size = sizeOrType;
-          break;
-        case BtfKind.DeclTag:
-          t.type = sizeOrType;
-          t.componentIdx = s32();
-          break;
-        default:
-          throw new FormatError(`BTF type ${id} has unknown kind ${kind}`, at);
+    const id = this.firstId + i;
+    const nameOff = u32();
+    const info = u32();
+    const sizeOrType = u32();
+    const vlen = info & 0xffff;
+    const kind = (info >>> 24) & 0x1f;
+    const kindFlag = info >>> 31 === 1;
+    const t: BtfType = { id, kind, name: this.str(nameOff), size: 0, type: 0, kindFlag };
+    switch (kind) {
+      case BtfKind.Int: {
+        t.size = sizeOrType;
+        const e = u32();
+        t.intEncoding = (e >>> 24) & 0xf;
+        t.intOffset = (e >>> 16) & 0xff;
+        t.intBits = e & 0xff;
+        break;
       }
-      this.own.push(t);
+      case BtfKind.Ptr:
+      case BtfKind.Fwd:
+      case BtfKind.Typedef:
+      case BtfKind.Volatile:
+      case BtfKind.Const:
+      case BtfKind.Restrict:
+      case BtfKind.TypeTag:
+        t.type = sizeOrType;
+        break;
+      case BtfKind.Func:
+        t.type = sizeOrType;
+        t.linkage = vlen;
+        break;
+      case BtfKind.Array:
+        t.array = { type: u32(), indexType: u32(), nelems: u32() };
+        break;
+      case BtfKind.Struct:
+      case BtfKind.Union: {
+        t.size = sizeOrType;
+        const m: BtfMember[] = [];
+        for (let k = 0; k < vlen; k++) {
+          const n = u32();
+          const ty = u32();
+          const off = u32();
+          m.push({
+            name: this.str(n),
+            type: ty,
+            bitOffset: kindFlag ? off & 0xffffff : off,
+            bitSize: kindFlag ? off >>> 24 : 0,
+          });
+        }
+        t.members = m;
+        break;
+      }
+      case BtfKind.Enum: {
+        t.size = sizeOrType;
+        const v: BtfEnumValue[] = [];
+        for (let k = 0; k < vlen; k++) {
+          const n = u32();
+          const val = kindFlag ? BigInt(s32()) : BigInt(u32());
+          v.push({ name: this.str(n), value: val });
+        }
+        t.enumValues = v;
+        break;
+      }
+      case BtfKind.Enum64: {
+        t.size = sizeOrType;
+        const v: BtfEnumValue[] = [];
+        for (let k = 0; k < vlen; k++) {
+          const n = u32();
+          const lo = BigInt(u32());
+          const hi = BigInt(u32());
+          const raw = (hi << 32n) | lo;
+          v.push({ name: this.str(n), value: kindFlag ? BigInt.asIntN(64, raw) : raw });
+        }
+        t.enumValues = v;
+        break;
+      }
+      case BtfKind.FuncProto: {
+        t.type = sizeOrType;
+        const ps: BtfParam[] = [];
+        for (let k = 0; k < vlen; k++) ps.push({ name: this.str(u32()), type: u32() });
+        t.params = ps;
+        break;
+      }
+      case BtfKind.Var:
+        t.type = sizeOrType;
+        t.linkage = u32();
+        break;
+      case BtfKind.Datasec: {
+        t.size = sizeOrType;
+        const v: { type: number; offset: number; size: number }[] = [];
+        for (let k = 0; k < vlen; k++) v.push({ type: u32(), offset: u32(), size: u32() });
+        t.vars = v;
+        break;
+      }
+      case BtfKind.Float:
+        t.size = sizeOrType;
+        break;
+      case BtfKind.DeclTag:
+        t.type = sizeOrType;
+        t.componentIdx = s32();
+        break;
     }
+    return t;
   }
 
   /** One past the last string offset (split BTF's strings continue from here). */
@@ -272,11 +349,32 @@ export class Btf {
   }
   /** The id the next (split) BTF's first type gets. */
   get nextId(): number {
-    return this.firstId + this.own.length;
+    return this.firstId + this.at.length;
   }
   /** Number of types of this BTF alone (not its base). */
   get count(): number {
-    return this.own.length;
+    return this.at.length;
+  }
+
+  /** This BTF's string section as a latin1 string (one native decode; offsets carry over). */
+  private get text(): string {
+    if (this.strText === undefined) {
+      // UTF-8's decoder is ~3x faster than latin1's on ASCII, which kernel names are; any other
+      // byte changes the length or becomes U+FFFD, and then latin1 decodes it (one char a byte)
+      let t = utf8.decode(this.strings);
+      if (t.length !== this.strings.length || t.includes("\uFFFD")) t = latin1.decode(this.strings);
+      this.strText = t;
+    }
+    return this.strText;
+  }
+
+  /** Every string offset, here or in the base, at which the string `name` starts. */
+  private offsetsOf(name: string): number[] {
+    const out = this.base ? this.base.offsetsOf(name) : [];
+    const text = this.text;
+    const needle = `${name}\0`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) out.push(this.strBase + i);
+    return out;
   }
 
   str(off: number): string {
@@ -286,16 +384,23 @@ export class Btf {
     }
     const o = off - this.strBase;
     if (o >= this.strings.length) throw new FormatError(`BTF string offset ${off} past the string section`);
-    let e = o;
-    while (e < this.strings.length && this.strings[e] !== 0) e++;
-    return latin1.decode(this.strings.subarray(o, e));
+    const text = this.text;
+    const e = text.indexOf("\0", o);
+    return text.slice(o, e < 0 ? text.length : e);
   }
 
   /** The type of an id (0 is void); undefined for an id no BTF here has. */
   type(id: number): BtfType | undefined {
     if (id === 0) return { id: 0, kind: BtfKind.Void, name: "void", size: 0, type: 0, kindFlag: false };
     if (id < this.firstId) return this.base?.type(id);
-    return this.own[id - this.firstId];
+    const i = id - this.firstId;
+    if (i >= this.at.length) return undefined;
+    let t = this.own[i];
+    if (!t) {
+      t = this.parse(i);
+      this.own[i] = t;
+    }
+    return t;
   }
 
   /** Like type() but a FormatError for a dangling id. */
@@ -308,21 +413,37 @@ export class Btf {
   /** Every type of this BTF and its base, in id order. */
   *types(): Generator<BtfType> {
     if (this.base) yield* this.base.types();
-    yield* this.own;
+    for (let i = 0; i < this.at.length; i++) yield this.get(this.firstId + i);
   }
 
   /** Type ids named `name`, optionally of one kind (struct, union, typedef, …). */
   find(name: string, kind?: BtfKind): BtfType[] {
-    if (!this.byName) {
-      this.byName = new Map();
-      for (const t of this.own) {
-        if (!t.name) continue;
-        const l = this.byName.get(t.name);
-        if (l) l.push(t.id);
-        else this.byName.set(t.name, [t.id]);
-      }
+    // No index of all names: find where the string sits in the string section (a native
+    // search), then which types name that offset. Building a name index cost more than all the
+    // lookups of a `triage` run.
+    let mine = this.found.get(name);
+    if (!mine) {
+      const ids: number[] = [];
+      // "name\0" also ends every longer string with that tail ("module" in "struct_module"):
+      // only offsets some type uses (a binary search in the sorted offsets) are looked up
+      this.sortedNameOffs ??= this.nameOffs.slice().sort();
+      const sorted = this.sortedNameOffs;
+      if (name)
+        for (const off of this.offsetsOf(name)) {
+          let lo = 0;
+          let hi = sorted.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >>> 1;
+            if (sorted[mid]! < off) lo = mid + 1;
+            else hi = mid;
+          }
+          if (sorted[lo] !== off) continue;
+          for (let i = this.nameOffs.indexOf(off); i >= 0; i = this.nameOffs.indexOf(off, i + 1))
+            ids.push(this.firstId + i);
+        }
+      mine = ids.sort((a, b) => a - b).map((id) => this.get(id));
+      this.found.set(name, mine);
     }
-    const mine = (this.byName.get(name) ?? []).map((id) => this.get(id));
     const all = [...(this.base?.find(name) ?? []), ...mine];
     return kind === undefined ? all : all.filter((t) => t.kind === kind);
   }

@@ -1,4 +1,5 @@
 import { FormatError, TruncatedError } from "../errors.js";
+import { ByteBuffer } from "./buffer.js";
 
 const TWO32 = 0x1_0000_0000;
 
@@ -176,31 +177,28 @@ export function toSafeNumber(v: bigint, what = "value"): number {
 }
 
 /** A growable little/big-endian byte writer (used by the ELF writer and dump writers). */
-export class Writer {
-  private buf: Uint8Array;
+export class Writer extends ByteBuffer {
   private view: DataView;
-  pos = 0;
   constructor(
     public littleEndian = true,
     initial = 4096,
   ) {
-    this.buf = new Uint8Array(initial);
+    super({ initial, what: "written size" });
     this.view = new DataView(this.buf.buffer);
   }
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const nb = new Uint8Array(cap);
-    nb.set(this.buf);
-    this.buf = nb;
-    this.view = new DataView(nb.buffer);
+  protected override grow(need: number): void {
+    // keep everything up to the high-water mark: seek() may have moved pos back
+    const pos = this.pos;
+    this.pos = this.buf.length;
+    super.grow(need);
+    this.pos = pos;
+    this.view = new DataView(this.buf.buffer);
   }
   get length(): number {
     return this.pos;
   }
   seek(pos: number): this {
-    if (pos > this.buf.length) this.ensure(pos - this.pos);
+    this.reserve(pos);
     this.pos = pos;
     return this;
   }

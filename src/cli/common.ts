@@ -22,22 +22,9 @@ export interface Verb {
 /** A usage error: printed with the verb's usage, exit status 2. */
 export class UsageError extends Error {}
 
-/**
- * JSON for the CLI: every bigint (64-bit quantity) becomes a "0x…" string, Uint8Array a hex
- * string. Callers convert other 64-bit numbers to bigint first when they want them in hex.
- */
-export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => {
-      if (typeof v === "bigint") return `0x${BigInt.asUintN(64, v).toString(16)}`;
-      if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
-      if (v instanceof Map) return Object.fromEntries(v);
-      return v;
-    },
-    2,
-  );
-}
+// JSON and counts are formatted in src/report (shared with the web app)
+export { toJson } from "../report/json.js";
+export { counted } from "../report/text.js";
 
 /** Parse a number given on the command line: 0x… hex, or decimal; K/M/G suffixes allowed. */
 export function parseNumber(s: string, what = "number"): number {
@@ -125,9 +112,4 @@ export function progressBar(ctx: VerbContext, label: string): (done: number, tot
       `\r${label} [${"#".repeat(fill)}${" ".repeat(width - fill)}] ${pct}%${pct >= 100 ? "\n" : ""}`,
     );
   };
-}
-
-/** "1 page", "2 pages": a count with its noun, singular for one (issue 14.17). */
-export function counted(n: number, noun: string, plural = `${noun}s`): string {
-  return `${n} ${n === 1 ? noun : plural}`;
 }

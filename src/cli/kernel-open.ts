@@ -1,15 +1,14 @@
 /**
  * Open a dump for the kernel verbs (dmesg, vtop, rd): the Dump (physical reads), its
- * VMCOREINFO and the x86_64 kernel address space built from them.
+ * VMCOREINFO and the kernel address space built from them (openKernel: x86_64, i386, arm64).
  */
 import type { SyncByteSource } from "../bytes/source.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
 import { FormatError, KdumpkitError, rethrowMissing } from "../errors.js";
-import { kernelOf } from "../kernel/linux.js";
+import { kernelSymbolTableOf } from "../kernel/linux.js";
+import { type Kernel, openKernel } from "../kernel/open.js";
 import { SystemMap } from "../kernel/system-map.js";
-import type { X86_64Kernel } from "../kernel/x86_64.js";
 import { nodePageCodecs, openDumpFile } from "../node/dump.js";
-import { kernelSymbols, MemoryReader, targetOfArch } from "../symbols/index.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 
 export { writeFileAtomic } from "../node/sink.js";
@@ -20,8 +19,10 @@ import { openDumpArgs, readTextInput } from "./input.js";
 
 export interface KernelDump {
   dump: Dump;
-  vmcoreinfo: Vmcoreinfo;
-  kernel: X86_64Kernel;
+  /** The dump's VMCOREINFO; reading it throws a FormatError naming what is missing. */
+  readonly vmcoreinfo: Vmcoreinfo;
+  /** The kernel address space, built on first use (throws when the dump cannot give one). */
+  readonly kernel: Kernel;
   /**
    * kallsyms decoded from the dump's memory on first use (undefined when it cannot be read: a
    * kernel older than 6.0 exports no kallsyms addresses in VMCOREINFO).
@@ -35,33 +36,49 @@ export interface KernelOpenOptions {
   zeroExcluded?: boolean;
 }
 
+/**
+ * The dump with its kernel view worked out on first use: physical reads (rd --phys, the
+ * dump's own facts) need nothing but the dump (issue 16 point 1), so only a verb that touches
+ * `vmcoreinfo` or `kernel` (virtual reads, symbols) learns what the dump lacks for them.
+ */
 function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
-  if (!dump.vmcoreinfo) {
+  let kernel: Kernel | undefined;
+  const vmcoreinfo = (): Vmcoreinfo => {
+    if (dump.vmcoreinfo) return dump.vmcoreinfo;
     // A Xen host dump carries Xen's notes (CRASH_INFO, VMCOREINFO_XEN) but no Linux VMCOREINFO.
     const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
     throw new FormatError(
       xen
         ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
-        : `${name}: no VMCOREINFO in the dump`,
+        : `${name}: no VMCOREINFO in the dump (kernel virtual addresses need it; --phys reads do not)`,
     );
-  }
-  const kernel = kernelOf(dump);
+  };
   let table: KernelSymbolTable | undefined | null = null;
   const kallsyms = () => {
     if (table !== null) return table;
     try {
-      table = kernelSymbols({
-        memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
-        vmcoreinfo: dump.vmcoreinfo!,
-        kernelOffset: dump.vmcoreinfo!.kernelOffset ?? 0n,
-      }).table;
+      // k.kernel first: it says what the dump lacks (no VMCOREINFO, a Xen host)
+      table = kernelSymbolTableOf(dump, k.kernel);
     } catch (e) {
       if (!(e instanceof KdumpkitError)) throw e;
       table = undefined;
     }
     return table;
   };
-  return { dump, vmcoreinfo: dump.vmcoreinfo, kernel, kallsyms, close };
+  const k: KernelDump = {
+    dump,
+    get vmcoreinfo() {
+      return vmcoreinfo();
+    },
+    get kernel() {
+      vmcoreinfo();
+      kernel ??= openKernel(dump);
+      return kernel;
+    },
+    kallsyms,
+    close,
+  };
+  return k;
 }
 
 /** The kernel view of a dump already open as byte source(s) (tests, other front ends). */

@@ -1,6 +1,6 @@
 /**
  * crash's `rd` habits shared by `rd` and `xen rd` (issue 14.15): width flags -8/-16/-32/-64,
- * `symbol+offset` / `symbol-offset` expressions, and the JSON both write.
+ * `symbol+offset` / `symbol-offset` expressions (the JSON both write: rdWords in src/report/rd.ts).
  */
 import { UsageError } from "./common.js";
 
@@ -27,18 +27,4 @@ export function splitOffset(arg: string): { base: string; offset: bigint } {
   const n = BigInt(m[3]!);
   if (n > 1n << 48n) throw new UsageError(`offset too large in ${arg}`);
   return { base: m[1]!, offset: m[2] === "-" ? -n : n };
-}
-
-/** The values of `rd --json`: `count` little-endian words of `width` bytes. */
-export function rdWords(bytes: Uint8Array, count: number, width: 1 | 2 | 4 | 8): (bigint | number)[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: count }, (_, i) =>
-    width === 8
-      ? dv.getBigUint64(i * 8, true)
-      : width === 4
-        ? dv.getUint32(i * 4, true)
-        : width === 2
-          ? dv.getUint16(i * 2, true)
-          : dv.getUint8(i),
-  );
 }

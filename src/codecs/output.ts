@@ -3,7 +3,7 @@
  * Kernel images are untrusted input; every decoder takes a maximum output size and throws
  * LimitError past it (a decompression bomb never allocates more than the ceiling).
  */
-import { LimitError } from "../errors.js";
+import { ByteBuffer } from "../bytes/buffer.js";
 
 export interface DecodeOptions {
   /** Largest output accepted; LimitError past it. Default DEFAULT_MAX_OUTPUT. */
@@ -20,37 +20,15 @@ export interface DecodeOptions {
 /** 1 GiB: the largest vmlinux of any distribution is a few hundred MiB with debug info. */
 export const DEFAULT_MAX_OUTPUT = 1 << 30;
 
-export class OutputBuffer {
-  buf: Uint8Array;
-  pos = 0;
-  readonly max: number;
+/** A payload codec's output: the shared ByteBuffer with the codec's ceiling and size hint. */
+export class OutputBuffer extends ByteBuffer {
   constructor(
     readonly codec: string,
     opts: DecodeOptions = {},
     initial = 1 << 20,
   ) {
-    this.max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+    const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
     const hint = opts.sizeHint !== undefined && opts.sizeHint > 0 ? opts.sizeHint : initial;
-    this.buf = new Uint8Array(Math.max(16, Math.min(hint, this.max)));
-  }
-  /** Make room for `n` more bytes; LimitError when the total would pass the ceiling. */
-  ensure(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.buf.length) return;
-    if (need > this.max) throw new LimitError(`${this.codec} output size`, need, this.max);
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(Math.min(cap, this.max));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-  push(data: Uint8Array): void {
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
-  }
-  /** The bytes written (a view when the buffer is exactly full, else a trimmed copy-free view). */
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    super({ initial: hint, max, what: `${codec} output size` });
   }
 }

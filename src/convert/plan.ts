@@ -69,8 +69,7 @@ export interface PlanOptions {
 
 /** The input dump's dump level (kdump sub-header), 0 when unknown. */
 export function inputDumpLevel(dump: Dump): number {
-  const b = dump.backend as { sub?: { dumpLevel?: number } };
-  const l = b.sub?.dumpLevel ?? 0;
+  const l = dump.dumpLevel ?? 0;
   return Number.isInteger(l) && l >= 0 && l <= 31 ? l : 0;
 }
 

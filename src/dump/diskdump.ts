@@ -35,7 +35,7 @@ import {
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
-import type { DumpBackend, DumpWarning, PageRun, PageState, Utsname } from "./types.js";
+import type { DumpBackend, DumpLoadSegment, DumpWarning, PageRun, PageState, Utsname } from "./types.js";
 import { ReadWindow } from "./window.js";
 
 export const KDUMP_SIGNATURE = "KDUMP   ";
@@ -560,6 +560,7 @@ export class KdumpBackend implements DumpBackend {
   /** Parts sorted by start pfn. */
   readonly parts: KdumpPart[];
   readonly incomplete: boolean;
+  readonly loadSegments: readonly DumpLoadSegment[] = [];
   private readonly pageShift: number;
   private map: PageRun[] | undefined;
   private readonly codecs: PageCodecs;
@@ -627,6 +628,22 @@ export class KdumpBackend implements DumpBackend {
         code: "split-gap",
         message: "the split parts do not cover every pfn: a part is missing",
       });
+  }
+
+  get description(): string {
+    const h = this.header;
+    const what = this.format === "kdump" ? "kdump-compressed" : "diskdump";
+    const layout = { "64": "64-bit", "32pad": "32-bit padded", "32pack": "32-bit packed" } as const;
+    const sub = this.sub ? `, ${layout[this.sub.layout]} sub-header` : "";
+    return `${what} (${JSON.stringify(h.signature)} v${h.version}, ${h.wordSize * 8}-bit header${sub})`;
+  }
+
+  get headerPhysBase(): bigint | undefined {
+    return this.sub?.physBase;
+  }
+
+  get dumpLevel(): number | undefined {
+    return this.sub?.dumpLevel;
   }
 
   private partFor(pfn: number): KdumpPart | undefined {

@@ -7,7 +7,7 @@ import { archNameOfUname, pointerSizeOf } from "../arch/table.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import type { PageCodecs } from "../codecs/pages.js";
 import { isElf, parseNotes } from "../elf/reader.js";
-import { type ElfNote, PT_LOAD } from "../elf/types.js";
+import type { ElfNote } from "../elf/types.js";
 import { FormatError, hex, MissingDataError, TruncatedError, UnsupportedError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { isKdump, KdumpBackend } from "./diskdump.js";
@@ -16,6 +16,7 @@ import { FlattenedSource, isFlattened } from "./flattened.js";
 import {
   type DumpBackend,
   type DumpFormatName,
+  type DumpLoadSegment,
   type DumpWarning,
   type OpenDumpOptions,
   PAGE_STATES,
@@ -25,8 +26,6 @@ import {
   type Utsname,
 } from "./types.js";
 
-export { KdumpBackend } from "./diskdump.js";
-export { ElfBackend } from "./elf.js";
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";
 
@@ -104,13 +103,14 @@ export class Dump implements PhysReader {
         code: "page-size",
         message: `VMCOREINFO PAGESIZE=${vps} differs from the dump's page size ${this.pageSize}`,
       });
-    if (backend instanceof KdumpBackend && backend.sub && this.vmcoreinfo) {
+    const hpb = backend.headerPhysBase;
+    if (hpb !== undefined && this.vmcoreinfo) {
       // QEMU 7.2 parses NUMBER(phys_base) (signed decimal) as hex into the sub-header.
       const v = this.vmcoreinfo.numberU64("phys_base");
-      if (v !== undefined && v !== backend.sub.physBase)
+      if (v !== undefined && v !== hpb)
         this.warnings.push({
           code: "phys-base-mismatch",
-          message: `kdump sub-header phys_base ${hex(backend.sub.physBase)} differs from VMCOREINFO NUMBER(phys_base) ${hex(v)} (QEMU 7.2 writes a wrong one); VMCOREINFO is trusted`,
+          message: `kdump sub-header phys_base ${hex(hpb)} differs from VMCOREINFO NUMBER(phys_base) ${hex(v)} (QEMU 7.2 writes a wrong one); VMCOREINFO is trusted`,
         });
     }
   }
@@ -133,7 +133,7 @@ export class Dump implements PhysReader {
 
   /** phys_base from the kdump sub-header (x86_64), when the format has one. */
   get headerPhysBase(): bigint | undefined {
-    return this.backend instanceof KdumpBackend ? this.backend.sub?.physBase : undefined;
+    return this.backend.headerPhysBase;
   }
 
   /**
@@ -141,11 +141,45 @@ export class Dump implements PhysReader {
    * direct map base on x86_64 /proc/vmcore copies; QEMU writes p_vaddr 0 without paging);
    * empty for kdump-compressed dumps, which keep no virtual addresses.
    */
-  get loads(): { vaddr: bigint; paddr: bigint; memsz: number; filesz: number; offset: number }[] {
-    if (!(this.backend instanceof ElfBackend)) return [];
-    return this.backend.elf.programHeaders
-      .filter((p) => p.type === PT_LOAD)
-      .map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz, filesz: p.filesz, offset: p.offset }));
+  get loads(): readonly DumpLoadSegment[] {
+    return this.backend.loadSegments;
+  }
+
+  /** makedumpfile's dump level (kdump sub-header), when the format records one. */
+  get dumpLevel(): number | undefined {
+    return this.backend.dumpLevel;
+  }
+
+  /** The producer marked the dump incomplete (kdump DUMP_DH_COMPRESSED_INCOMPLETE). */
+  get incomplete(): boolean {
+    return this.backend.incomplete;
+  }
+
+  /** The container in one line: the backend's header description, flattened, split. */
+  get description(): string {
+    const parts = this.parts > 1 ? `, split in ${this.parts} parts` : "";
+    return `${this.backend.description}${this.flattened ? ", flattened" : ""}${parts}`;
+  }
+
+  /**
+   * Who most likely wrote the dump, from what each producer leaves behind (fixtures README and
+   * corpus NOTES): QEMU adds "QEMU" CPU-state notes to ELF and fills only utsname.machine in
+   * kdump headers; makedumpfile -E leaves p_memsz > p_filesz for filtered pages; Xen's kexec
+   * path adds VMCOREINFO_XEN; kdumpkit convert names itself in a KDUMPKIT note.
+   */
+  get producer(): string {
+    const own = this.notes.find((n) => n.name === "KDUMPKIT");
+    if (own) return new TextDecoder().decode(own.desc).split("\n")[0]!;
+    if (this.format !== "elf") {
+      const u = this.utsname;
+      if (u && !u.sysname && !u.release && u.machine) return "QEMU dump-guest-memory";
+      const lvl = this.dumpLevel;
+      return `makedumpfile${lvl !== undefined ? ` -d ${lvl}` : ""}${this.flattened ? " -F" : ""}${this.parts > 1 ? " --split" : ""}`;
+    }
+    if (this.notes.some((n) => n.name === "QEMU")) return "QEMU dump-guest-memory";
+    if (this.vmcoreinfoXen) return "copy of a Xen host's /proc/vmcore";
+    if (this.loads.some((l) => l.filesz < l.memsz)) return "makedumpfile -E";
+    return "copy of /proc/vmcore, unfiltered";
   }
 
   /** One past the highest physical address the dump describes. */

@@ -24,7 +24,7 @@ import {
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
-import type { DumpBackend, DumpWarning, PageRun, PageState } from "./types.js";
+import type { DumpBackend, DumpLoadSegment, DumpWarning, PageRun, PageState } from "./types.js";
 import { ReadWindow } from "./window.js";
 
 /** One piece of physical memory: file bytes (fileOffset ≥ 0) or a state without bytes. */
@@ -133,6 +133,11 @@ export class ElfBackend implements DumpBackend {
   readonly warnings: DumpWarning[] = [];
   readonly maxAddress: number;
   readonly extents: ElfExtent[];
+  readonly description: string;
+  readonly headerPhysBase = undefined;
+  readonly dumpLevel = undefined;
+  readonly incomplete = false;
+  readonly loadSegments: readonly DumpLoadSegment[];
   private readonly starts: Float64Array;
   private last = 0;
   private map: PageRun[] | undefined;
@@ -158,6 +163,14 @@ export class ElfBackend implements DumpBackend {
     this.notes = elf.notes();
     this.pageSize = pageSize ?? 4096;
     const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
+    this.description = `ELF${h.class} vmcore`;
+    this.loadSegments = loads.map((p) => ({
+      vaddr: p.vaddr,
+      paddr: p.paddr,
+      memsz: p.memsz,
+      filesz: p.filesz,
+      offset: p.offset,
+    }));
     this.extents = buildExtents(loads, source.size, this.warnings);
     this.window = new ReadWindow(source, 1 << 20);
     this.starts = Float64Array.from(this.extents, (e) => e.start);

@@ -8,9 +8,7 @@ import { pageCodecs } from "../codecs/portable.js";
 import { type Dump, openDumpWith } from "./dump.js";
 import type { OpenDumpOptions } from "./types.js";
 
-export { KdumpBackend } from "./diskdump.js";
 export { Dump, normalizeArch, openDumpWith, pagesPerRun } from "./dump.js";
-export { ElfBackend } from "./elf.js";
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";
 

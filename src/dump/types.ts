@@ -57,6 +57,17 @@ export interface DumpWarning {
   offset?: number;
 }
 
+/** A loadable segment as an ELF vmcore's producer wrote it (PT_LOAD). */
+export interface DumpLoadSegment {
+  /** p_vaddr: the kernel virtual address the producer gave (0 when it knew none, e.g. QEMU without paging). */
+  vaddr: bigint;
+  paddr: bigint;
+  memsz: number;
+  filesz: number;
+  /** p_offset in the file. */
+  offset: number;
+}
+
 /**
  * The small interface every format implements (dump/elf.ts, dump/diskdump.ts); the Dump
  * facade (dump/index.ts) adds VMCOREINFO parsing, naming and the page cache policy.
@@ -92,6 +103,19 @@ export interface DumpBackend {
    * the pfn for corrupt pages.
    */
   read(addr: number, out: Uint8Array, zeroExcluded: boolean): void;
+
+  // Attributes: what the container says about itself beyond memory and notes (libkdumpfile's
+  // attribute tree, in small). Code outside dump/ reads these, never a backend class.
+  /** The container as its header names it: "kdump-compressed ("KDUMP   " v6, 64-bit header, …)", "ELF64 vmcore". */
+  readonly description: string;
+  /** phys_base from a kdump sub-header (x86_64 producers write it); undefined for formats without one. */
+  readonly headerPhysBase: bigint | undefined;
+  /** makedumpfile's dump level (-d) from a kdump sub-header; undefined when the format records none. */
+  readonly dumpLevel: number | undefined;
+  /** The producer marked the dump incomplete (kdump DUMP_DH_COMPRESSED_INCOMPLETE: it stopped writing). */
+  readonly incomplete: boolean;
+  /** The ELF PT_LOADs as written (their p_vaddr hint at the direct map / phys_base); [] for kdump files. */
+  readonly loadSegments: readonly DumpLoadSegment[];
 }
 
 /** Options of openDump. */

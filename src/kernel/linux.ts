@@ -2,42 +2,22 @@
  * The kernel view of an opened dump: its VMCOREINFO, the address space worked out from it and
  * the dump's headers, and the kernel log — what `dmesg`, `vtop`, `rd --virt` and `info` need.
  */
-import { ElfBackend } from "../dump/elf.js";
 import type { Dump } from "../dump/index.js";
-import { PT_LOAD } from "../elf/types.js";
-import { FormatError } from "../errors.js";
-import { targetOfArch } from "../symbols/memory.js";
+import { MemoryReader, targetOfArch } from "../symbols/memory.js";
+import { kernelSymbols } from "../symbols/sources.js";
+import type { KernelSymbolTable } from "../symbols/table.js";
+import { type Kernel, openKernel } from "./open.js";
 import { findPanicMessage, type PanicMessage } from "./panic.js";
 import { type KernelLog, readKernelLog } from "./printk.js";
 import { type KernelView, type KernelViewInput, kernelView } from "./view.js";
-import { type LoadSegment, requireX86_64, type X86_64Kernel, x86_64Kernel } from "./x86_64.js";
 
-/** The PT_LOADs of an ELF dump (page_offset/phys_base hints); undefined for other formats. */
-export function loadSegmentsOf(dump: Dump): LoadSegment[] | undefined {
-  if (!(dump.backend instanceof ElfBackend)) return undefined;
-  return dump.backend.elf.programHeaders
-    .filter((p) => p.type === PT_LOAD)
-    .map((p) => ({ vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz }));
-}
-
-/** The x86_64 kernel address space of a Linux dump. */
-export function kernelOf(dump: Dump): X86_64Kernel {
-  const vmcoreinfo = dump.vmcoreinfo;
-  if (!vmcoreinfo) throw new FormatError("the dump has no VMCOREINFO (needed for kernel addresses)");
-  requireX86_64(dump.arch);
-  const loads = loadSegmentsOf(dump);
-  const hpb = dump.headerPhysBase;
-  return x86_64Kernel({
-    phys: dump,
-    vmcoreinfo,
-    maxPhysAddress: dump.maxAddress,
-    ...(loads ? { loads } : {}),
-    ...(hpb !== undefined ? { headerPhysBase: hpb } : {}),
-  });
+/** The kernel address space of a Linux dump (the same as openKernel). */
+export function kernelOf(dump: Dump): Kernel {
+  return openKernel(dump);
 }
 
 /** The kernel log of a Linux dump. */
-export function kernelLogOf(dump: Dump, kernel: X86_64Kernel = kernelOf(dump)): KernelLog {
+export function kernelLogOf(dump: Dump, kernel: Pick<Kernel, "space"> = openKernel(dump)): KernelLog {
   return readKernelLog(kernel.space, dump.vmcoreinfo!);
 }
 
@@ -53,7 +33,7 @@ export function panicMessageOf(dump: Dump): PanicMessage | undefined {
 export function kernelViewOf(
   dump: Dump,
   extra: Omit<KernelViewInput, "memory" | "target" | "vmcoreinfo"> = {},
-  kernel: X86_64Kernel = kernelOf(dump),
+  kernel: Pick<Kernel, "space"> = openKernel(dump),
 ): KernelView {
   return kernelView({
     memory: kernel.space,
@@ -61,4 +41,20 @@ export function kernelViewOf(
     vmcoreinfo: dump.vmcoreinfo!,
     ...extra,
   });
+}
+
+/**
+ * kallsyms of a Linux dump, read from its memory (what `regs` and the web app name registers
+ * with); throws a KdumpkitError when the dump's kallsyms cannot be read.
+ */
+export function kernelSymbolTableOf(
+  dump: Dump,
+  kernel: Pick<Kernel, "space"> = openKernel(dump),
+): KernelSymbolTable {
+  const vmcoreinfo = dump.vmcoreinfo!;
+  return kernelSymbols({
+    memory: new MemoryReader(kernel.space, targetOfArch(dump.arch)),
+    vmcoreinfo,
+    kernelOffset: vmcoreinfo.kernelOffset ?? 0n,
+  }).table;
 }

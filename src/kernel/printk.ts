@@ -14,6 +14,7 @@
  * "\xffffffe2"; continuation lines are indented by the width of the timestamp; records without
  * data (begin == next) are skipped.
  */
+import { ByteBuffer } from "../bytes/buffer.js";
 import { latin1 } from "../bytes/cursor.js";
 import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
@@ -21,6 +22,8 @@ import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 /** Kernel virtual memory reads (LinuxX86_64Space implements this). */
 export interface KernelMemory {
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array;
+  /** The kernel's pointer (unsigned long) size; 8 when absent. */
+  readonly pointerSize?: 4 | 8;
 }
 
 export type PrintkFormat = "printk_ringbuffer" | "printk_log" | "log_buf";
@@ -120,13 +123,14 @@ export function printkFormat(vi: Vmcoreinfo): PrintkFormat {
 
 /** Read the kernel log of a dump. */
 export function readKernelLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+  const w = mem.pointerSize === 4 ? 4 : 8;
   switch (printkFormat(vi)) {
     case "printk_ringbuffer":
-      return readRingbuffer(mem, vi);
+      return readRingbuffer(mem, vi, w);
     case "printk_log":
-      return readPrintkLog(mem, vi);
+      return readPrintkLog(mem, vi, w);
     case "log_buf":
-      return readLegacyLogBuf(mem, vi);
+      return readLegacyLogBuf(mem, vi, w);
   }
 }
 
@@ -167,42 +171,48 @@ function readTolerant(
   return out;
 }
 
-function readPointer(mem: KernelMemory, va: bigint): bigint {
-  return dv(mem.read(va, 8)).getBigUint64(0, true);
+function readPointer(mem: KernelMemory, va: bigint, w: 4 | 8): bigint {
+  const d = dv(mem.read(va, w));
+  return w === 8 ? d.getBigUint64(0, true) : BigInt(d.getUint32(0, true));
+}
+
+/** An unsigned long at `off`. */
+function word(d: DataView, off: number, w: 4 | 8): bigint {
+  return w === 8 ? d.getBigUint64(off, true) : BigInt(d.getUint32(off, true));
 }
 
 /** 5.10+: the lockless ring buffer, walked from tail_id to head_id like makedumpfile does. */
-function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog {
   const warnings: string[] = [];
-  const prbAddr = readPointer(mem, needSymbol(vi, "prb"));
+  const prbAddr = readPointer(mem, needSymbol(vi, "prb"), w);
   const prbSize = need(vi, "SIZE", "printk_ringbuffer");
   const prb = dv(mem.read(prbAddr, prbSize));
   const counter = vi.offset("atomic_long_t.counter") ?? 0;
 
   const descRing = need(vi, "OFFSET", "printk_ringbuffer.desc_ring");
   const textRing = need(vi, "OFFSET", "printk_ringbuffer.text_data_ring");
-  for (const [f, base, w] of [
+  for (const [f, base, width] of [
     ["prb_desc_ring.count_bits", descRing, 4],
-    ["prb_desc_ring.descs", descRing, 8],
-    ["prb_desc_ring.infos", descRing, 8],
-    ["prb_desc_ring.head_id", descRing, 8 + counter],
-    ["prb_desc_ring.tail_id", descRing, 8 + counter],
+    ["prb_desc_ring.descs", descRing, w],
+    ["prb_desc_ring.infos", descRing, w],
+    ["prb_desc_ring.head_id", descRing, w + counter],
+    ["prb_desc_ring.tail_id", descRing, w + counter],
     ["prb_data_ring.size_bits", textRing, 4],
-    ["prb_data_ring.data", textRing, 8],
+    ["prb_data_ring.data", textRing, w],
   ] as const)
-    inStruct(f, prbSize, base + need(vi, "OFFSET", f), w);
+    inStruct(f, prbSize, base + need(vi, "OFFSET", f), width);
   const countBits = prb.getUint32(descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), true);
   if (countBits > MAX_DESC_BITS) throw new LimitError("prb_desc_ring.count_bits", countBits, MAX_DESC_BITS);
   const count = 2 ** countBits;
-  const descsAddr = prb.getBigUint64(descRing + need(vi, "OFFSET", "prb_desc_ring.descs"), true);
-  const infosAddr = prb.getBigUint64(descRing + need(vi, "OFFSET", "prb_desc_ring.infos"), true);
+  const descsAddr = word(prb, descRing + need(vi, "OFFSET", "prb_desc_ring.descs"), w);
+  const infosAddr = word(prb, descRing + need(vi, "OFFSET", "prb_desc_ring.infos"), w);
   const headOff = descRing + need(vi, "OFFSET", "prb_desc_ring.head_id") + counter;
   const tailOff = descRing + need(vi, "OFFSET", "prb_desc_ring.tail_id") + counter;
 
   const sizeBits = prb.getUint32(textRing + need(vi, "OFFSET", "prb_data_ring.size_bits"), true);
   if (sizeBits > 30) throw new LimitError("prb_data_ring.size_bits", sizeBits, 30);
   const dataSize = 2 ** sizeBits;
-  const dataAddr = prb.getBigUint64(textRing + need(vi, "OFFSET", "prb_data_ring.data"), true);
+  const dataAddr = word(prb, textRing + need(vi, "OFFSET", "prb_data_ring.data"), w);
 
   const descSize = need(vi, "SIZE", "prb_desc");
   const infoSize = need(vi, "SIZE", "printk_info");
@@ -238,11 +248,11 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
 
   // offsets come from the dump: a corrupt VMCOREINFO must not make us read outside a struct
   inStruct("prb_desc_ring.count_bits", prbSize, descRing + need(vi, "OFFSET", "prb_desc_ring.count_bits"), 4);
-  inStruct("prb_desc_ring.head_id", prbSize, headOff, 8);
-  inStruct("prb_desc_ring.tail_id", prbSize, tailOff, 8);
-  inStruct("prb_desc.state_var", descSize, oState, 8);
-  inStruct("prb_desc.text_blk_lpos.begin", descSize, oBegin, 8);
-  inStruct("prb_desc.text_blk_lpos.next", descSize, oNext, 8);
+  inStruct("prb_desc_ring.head_id", prbSize, headOff, w);
+  inStruct("prb_desc_ring.tail_id", prbSize, tailOff, w);
+  inStruct("prb_desc.state_var", descSize, oState, w);
+  inStruct("prb_desc.text_blk_lpos.begin", descSize, oBegin, w);
+  inStruct("prb_desc.text_blk_lpos.next", descSize, oNext, w);
   inStruct("printk_info.seq", infoSize, oSeq, 8);
   inStruct("printk_info.ts_nsec", infoSize, oTs, 8);
   inStruct("printk_info.text_len", infoSize, oTextLen, knownLayout ? 4 : 2);
@@ -253,18 +263,22 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
     inStruct("dev_printk_info.device", infoSize, oDev + oDevice, lDevice);
   const mask = count - 1;
   const dmask = dataSize - 1;
-  // ids are 62-bit (DESC_ID_MASK): kept as hi (30 bits) / lo (32 bits)
-  let idHi = prb.getUint32(tailOff + 4, true) & 0x3fffffff;
-  let idLo = prb.getUint32(tailOff, true);
-  const headHi = prb.getUint32(headOff + 4, true) & 0x3fffffff;
-  const headLo = prb.getUint32(headOff, true);
+  // ids are 62-bit (DESC_ID_MASK, 64-bit kernels): kept as hi (30 bits) / lo (32 bits); on
+  // 32-bit kernels they are 30-bit (BITS_PER_LONG − 2) and the state sits in bits 31:30
+  const wide = w === 8;
+  let idHi = wide ? prb.getUint32(tailOff + 4, true) & 0x3fffffff : 0;
+  let idLo = wide ? prb.getUint32(tailOff, true) : prb.getUint32(tailOff, true) & 0x3fffffff;
+  const headHi = wide ? prb.getUint32(headOff + 4, true) & 0x3fffffff : 0;
+  const headLo = wide ? prb.getUint32(headOff, true) : prb.getUint32(headOff, true) & 0x3fffffff;
   // records between tail and head: at most `count`; more means a corrupt tail/head. Ids
   // count modulo 2^62 and do wrap: DESC0_ID is 2^62 − (count + 1) (printk_ringbuffer.h)
   let hd = (headHi - idHi) & 0x3fffffff;
   let ld = headLo - idLo;
   if (ld < 0) {
-    ld += 4294967296;
-    hd = (hd - 1) & 0x3fffffff;
+    if (wide) {
+      ld += 4294967296;
+      hd = (hd - 1) & 0x3fffffff;
+    } else ld += 0x40000000;
   }
   if (hd !== 0 || ld >= count) {
     warnings.push(`tail_id..head_id spans more than the ${count} descriptors: reading the last ${count}`);
@@ -272,8 +286,10 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
     idLo = headLo - (count - 1);
     idHi = headHi;
     if (idLo < 0) {
-      idLo += 4294967296;
-      idHi = (idHi - 1) & 0x3fffffff;
+      if (wide) {
+        idLo += 4294967296;
+        idHi = (idHi - 1) & 0x3fffffff;
+      } else idLo += 0x40000000;
     }
   }
   const records: PrintkRecord[] = [];
@@ -281,24 +297,27 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   for (;;) {
     const di = (idLo & mask) * descSize;
     const svLo = dD.getUint32(di + oState, true);
-    const svHi = dD.getUint32(di + oState + 4, true);
-    const state = svHi >>> 30;
+    const svHi = wide ? dD.getUint32(di + oState + 4, true) : 0;
+    const state = (wide ? svHi : svLo) >>> 30;
     const isHead = idHi === headHi && idLo === headLo;
-    if ((svHi & 0x3fffffff) === idHi && svLo === idLo && (state === 1 || state === 2)) {
+    const idMatch = wide ? (svHi & 0x3fffffff) === idHi && svLo === idLo : (svLo & 0x3fffffff) === idLo;
+    if (idMatch && (state === 1 || state === 2)) {
       // positions modulo the ring size; a block whose begin lies after its next wrapped to 0
       let begin = dD.getUint32(di + oBegin, true) & dmask;
       const next = dD.getUint32(di + oNext, true) & dmask;
       if (begin !== next) {
         if (begin > next) begin = 0;
-        begin += 8; // the block starts with the descriptor id (unsigned long)
+        begin += w; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
         if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) skippedLost++;
         else records.push(ringRecord(ii, begin, next, state));
       }
     }
     if (isHead) break;
-    idLo = (idLo + 1) >>> 0;
-    if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
+    if (wide) {
+      idLo = (idLo + 1) >>> 0;
+      if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
+    } else idLo = (idLo + 1) & 0x3fffffff;
   }
   if (skippedLost) warnings.push(`${skippedLost} records lie in memory missing from the dump`);
   return { format: "printk_ringbuffer", records, warnings };
@@ -333,7 +352,7 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
 }
 
 /** 3.5–5.9: struct printk_log records (named `log` up to 3.10). */
-function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
+function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog {
   const warnings: string[] = [];
   const sname = vi.size("printk_log") !== undefined ? "printk_log" : "log";
   const recSize = need(vi, "SIZE", sname);
@@ -346,7 +365,7 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
   inStruct(`${sname}.ts_nsec`, recSize, oTs, 8);
   inStruct(`${sname}.len`, recSize, oLen, 2);
   inStruct(`${sname}.text_len`, recSize, oTextLen, 2);
-  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
+  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"), w);
   const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
   if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
   const first = dv(mem.read(needSymbol(vi, "log_first_idx"), 4)).getUint32(0, true);
@@ -399,15 +418,15 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
 }
 
 /** Before 3.5: the character ring, oldest byte first. */
-function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
-  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"));
+function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog {
+  const logBuf = readPointer(mem, needSymbol(vi, "log_buf"), w);
   const bufLen = dv(mem.read(needSymbol(vi, "log_buf_len"), 4)).getInt32(0, true);
   if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
   const endSym = needSymbol(vi, "log_end");
   // `unsigned long log_end` up to 2.6.24, `unsigned log_end` from 2.6.25 (makedumpfile.c)
   const wide = versionBelow(kernelVersion(vi.osrelease), 2, 6, 25);
   const logEnd = wide
-    ? Number(BigInt.asUintN(53, readPointer(mem, endSym)))
+    ? Number(BigInt.asUintN(53, readPointer(mem, endSym, w)))
     : dv(mem.read(endSym, 4)).getUint32(0, true);
   let text: Uint8Array;
   if (logEnd < bufLen) text = mem.read(logBuf, logEnd);
@@ -418,32 +437,6 @@ function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo): KernelLog {
     mem.read(logBuf, index, text.subarray(bufLen - index));
   }
   return { format: "log_buf", records: [], text, warnings: [] };
-}
-
-/** A growable byte buffer for formatted output. */
-class ByteWriter {
-  buf = new Uint8Array(1 << 16);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const nb = new Uint8Array(size);
-    nb.set(this.buf.subarray(0, this.len));
-    this.buf = nb;
-  }
-  ascii(s: string): void {
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.len);
-  }
 }
 
 const HEX = "0123456789abcdef";
@@ -475,7 +468,7 @@ export interface DmesgFormatOptions {
 /** The kernel log as `makedumpfile --dump-dmesg` writes it. */
 export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint8Array {
   if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
-  const w = new ByteWriter();
+  const w = new ByteBuffer({ what: "formatted kernel log size" });
   for (const r of log.records) {
     let head = formatTimestamp(r.tsNsec);
     if (opts.callerId && r.callerId !== undefined) {
@@ -489,7 +482,7 @@ export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint
     // worst case per byte: "\xffffffXX" (10 bytes) or a newline plus the indent
     w.ensure(t.length * (indent + 10) + 1);
     const out = w.buf;
-    let o = w.len;
+    let o = w.pos;
     for (let i = 0; i < t.length; i++) {
       const c = t[i]!;
       if (c === 10) {
@@ -505,7 +498,7 @@ export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint
       }
     }
     out[o++] = 10;
-    w.len = o;
+    w.pos = o;
   }
   return w.result();
 }

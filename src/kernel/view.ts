@@ -21,6 +21,18 @@ export interface KernelView {
   sources: { symbols: string; types: string; skipped: { source: string; reason: string }[] };
 }
 
+/**
+ * A view that may lack types: kernels without BTF in memory, or whose kallsyms has no data
+ * symbols to find it (Debian's arm64 and 686-pae 6.1 kernels lack CONFIG_KALLSYMS_ALL), still
+ * give symbols and memory — enough for backtraces from the CPUs' registers.
+ */
+export type KernelMemoryView = Omit<KernelView, "btf"> & { btf?: Btf };
+
+/** Does the view have types (BTF)? */
+export function hasTypes(view: KernelMemoryView): view is KernelView {
+  return view.btf !== undefined;
+}
+
 export interface KernelViewInput {
   memory: VirtualMemory;
   target: TargetInfo;
@@ -33,6 +45,16 @@ export interface KernelViewInput {
 
 /** Build the view; a typed error says what is missing (no kallsyms and no map, no BTF). */
 export function kernelView(input: KernelViewInput): KernelView {
+  const view = kernelMemoryView(input);
+  if (!hasTypes(view))
+    throw new FormatError(
+      `no kernel types: ${view.sources.skipped.map((s) => `${s.source}: ${s.reason}`).join("; ")}; pass --vmlinux or --btf`,
+    );
+  return view;
+}
+
+/** Build the view with types when they can be found; a typed error when symbols cannot. */
+export function kernelMemoryView(input: KernelViewInput): KernelMemoryView {
   const mem = new MemoryReader(input.memory, input.target);
   const { table, skipped } = kernelSymbols({
     memory: mem,
@@ -60,17 +82,14 @@ export function kernelView(input: KernelViewInput): KernelView {
       types = "vmlinux .BTF";
     }
   }
-  if (!btf)
-    throw new FormatError(
-      `no kernel types: ${skipped.map((s) => `${s.source}: ${s.reason}`).join("; ")}; pass --vmlinux or --btf`,
-    );
-  return {
+  const view: KernelMemoryView = {
     mem,
     symbols: table,
-    btf,
     vmcoreinfo: input.vmcoreinfo,
-    sources: { symbols: table.source, types, skipped },
+    sources: { symbols: table.source, types: btf ? types : "none", skipped },
   };
+  if (btf) view.btf = btf;
+  return view;
 }
 
 /** A symbol's address, or a FormatError naming it. */

@@ -39,6 +39,8 @@ export interface KernelDumpInput {
    * less than 2^MAX_PHYSMEM_BITS above page_offset_base, so the linear method must stop at RAM.
    */
   maxPhysAddress?: number;
+  /** The lowest physical address of RAM the dump describes (arm64: where the linear map starts). */
+  ramStart?: number;
 }
 
 export type PageOffsetSource = "pt_load" | "page-tables" | "default";

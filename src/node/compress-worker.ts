@@ -4,6 +4,7 @@
  * bytes end to end. The page buffer is transferred back for reuse.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { ByteBuffer } from "../bytes/buffer.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { pageCompressor } from "./page-compress.js";
 
@@ -17,26 +18,20 @@ interface Batch {
 const port = parentPort;
 if (port) {
   const ready = pageCompressor((workerData as { codec: PageCodecName }).codec);
-  let out = new Uint8Array(1 << 20);
+  const out = new ByteBuffer({ initial: 1 << 20, what: "compressed batch size" });
   port.on("message", async (b: Batch) => {
     try {
       const fn = await ready;
       const sizes = new Int32Array(b.count);
-      let at = 0;
+      out.pos = 0;
       const ps = b.pageSize;
       for (let i = 0; i < b.count; i++) {
         const c = fn(b.pages.subarray(i * ps, (i + 1) * ps));
         if (c.length >= ps) continue; // stored raw
-        if (at + c.length > out.length) {
-          const nb = new Uint8Array(Math.max(out.length * 2, at + c.length));
-          nb.set(out.subarray(0, at));
-          out = nb;
-        }
-        out.set(c, at);
-        at += c.length;
+        out.push(c);
         sizes[i] = c.length;
       }
-      const data = out.slice(0, at);
+      const data = out.copy();
       port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
         sizes.buffer,
         data.buffer,

@@ -149,18 +149,7 @@ export async function openDumpFileAsync(
   try {
     for (const p of list)
       files.push(await openFileAsync(p, { onProgress: opts.onProgress, expect: opts.expect ?? "known" }));
-    const dump = openDumpWith(
-      files.map((f) => f.source),
-      nodePageCodecs,
-      opts,
-    );
-    return {
-      dump,
-      files,
-      close: () => {
-        for (const f of files) f.close();
-      },
-    };
+    return dumpOfFiles(files, opts);
   } catch (e) {
     for (const f of files) f.close();
     throw e;
@@ -179,20 +168,25 @@ export function openDumpFile(
   const files: OpenedFile[] = [];
   try {
     for (const p of list) files.push(openFile(p, { onProgress: opts.onProgress, expect: opts.expect }));
-    const dump = openDumpWith(
-      files.map((f) => f.source),
-      nodePageCodecs,
-      opts,
-    );
-    return {
-      dump,
-      files,
-      close: () => {
-        for (const f of files) f.close();
-      },
-    };
+    return dumpOfFiles(files, opts);
   } catch (e) {
     for (const f of files) f.close();
     throw e;
   }
+}
+
+/** The dump over files already open (one, or every part of a split set); closes them all. */
+function dumpOfFiles(files: OpenedFile[], opts: OpenDumpOptions): DumpFile {
+  const dump = openDumpWith(
+    files.map((f) => f.source),
+    nodePageCodecs,
+    opts,
+  );
+  return {
+    dump,
+    files,
+    close: () => {
+      for (const f of files) f.close();
+    },
+  };
 }

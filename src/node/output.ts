@@ -229,18 +229,21 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
     file,
     seekable: true,
     open: () => new AtomicFileSink(file, name, st?.mode),
-    async write(data) {
-      const s = out.open();
-      try {
-        s.write(0, encode(data));
-        await s.commit();
-      } catch (e) {
-        s.abort();
-        throw e;
-      }
-    },
+    write: (data) => writeWhole(out, data),
   };
   return out;
+}
+
+/** Write a whole output at once: opened, written, committed (or aborted on an error). */
+async function writeWhole(out: Output, data: string | Uint8Array): Promise<void> {
+  const s = out.open();
+  try {
+    s.write(0, encode(data));
+    await s.commit();
+  } catch (e) {
+    s.abort();
+    throw e;
+  }
 }
 
 /** Follow a chain of symlinks whose last link dangles, to the name a new file gets. */
@@ -264,16 +267,7 @@ function streamOutput(name: string, openStream: () => { write(b: Uint8Array): vo
     kind: "stream",
     seekable: false,
     open: () => new StreamSink(name, openStream()),
-    async write(data) {
-      const s = out.open();
-      try {
-        s.write(0, encode(data));
-        await s.commit();
-      } catch (e) {
-        s.abort();
-        throw e;
-      }
-    },
+    write: (data) => writeWhole(out, data),
   };
   return out;
 }

@@ -107,32 +107,32 @@ const X86_64: ArchLayout = {
   gregsetSize: 27 * 8,
 };
 
-// arch/x86/include/asm/user_32.h struct user_regs_struct (segment slots are longs)
+// arch/x86/include/asm/user_32.h struct user_regs_struct (segment slots are longs); the 32-bit
+// struct pt_regs has the same order (the frame-pointer unwinder reads it by these names)
+export const I386_PR_REG_NAMES = [
+  "ebx",
+  "ecx",
+  "edx",
+  "esi",
+  "edi",
+  "ebp",
+  "eax",
+  "ds",
+  "es",
+  "fs",
+  "gs",
+  "orig_eax",
+  "eip",
+  "cs",
+  "eflags",
+  "esp",
+  "ss",
+] as const;
+
 const I386: ArchLayout = {
   arch: "i386",
   word: 4,
-  regs: slots(
-    [
-      "ebx",
-      "ecx",
-      "edx",
-      "esi",
-      "edi",
-      "ebp",
-      "eax",
-      "ds",
-      "es",
-      "fs",
-      "gs",
-      "orig_eax",
-      "eip",
-      "cs",
-      "eflags",
-      "esp",
-      "ss",
-    ],
-    4,
-  ),
+  regs: slots([...I386_PR_REG_NAMES], 4),
   gregsetSize: 17 * 4,
 };
 

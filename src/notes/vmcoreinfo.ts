@@ -48,7 +48,10 @@ function parseValue(kind: VmcoreinfoKind, raw: string): bigint | undefined {
       case "LENGTH":
       case "PAGESIZE":
       case "CRASHTIME":
+        return /^-?\d+$/.test(t) ? BigInt(t) : undefined;
       case "NUMBER":
+        // arm64 writes some as 0x… (crash_core.c: kimage_voffset, PHYS_OFFSET, MODULES_VADDR)
+        if (/^0x[0-9a-fA-F]{1,16}$/.test(t)) return BigInt(t);
         return /^-?\d+$/.test(t) ? BigInt(t) : undefined;
       default:
         return undefined;

@@ -20,9 +20,11 @@
  * kallsyms_relative_base and kallsyms_addresses are relocated at boot, so KASLR is already in
  * the values read; per-CPU offsets are not moved (as the kernel prints them).
  */
+import { FNV_OFFSET, FNV_PRIME } from "../bytes/fnv.js";
 import { FormatError, hex, KdumpkitError, LimitError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { type MemoryReader, MemoryStream } from "./memory.js";
+import { latin1, PackedSymbols } from "./packed.js";
 import { type KernelSymbol, KernelSymbolTable } from "./table.js";
 
 /** More symbols than any kernel has (6.1 allmodconfig with KALLSYMS_ALL: ~400k). */
@@ -73,8 +75,8 @@ export function kallsymsLocation(vi: Vmcoreinfo): KallsymsLocation | undefined {
   return loc;
 }
 
-/** The 256 token strings. */
-export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
+/** The 256 tokens' bytes. */
+function readTokenBytes(mem: MemoryReader, loc: KallsymsLocation): Uint8Array[] {
   const idx = mem.bytes(loc.tokenIndex, 512, "kallsyms_token_index");
   const dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
   const offsets: number[] = [];
@@ -88,20 +90,21 @@ export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
   // string of at most 256 bytes (a token is at most KSYM_NAME_LEN characters in practice).
   const table = mem.bytes(loc.tokenTable, max, "kallsyms_token_table");
   const last = mem.cstring(loc.tokenTable + BigInt(max), 256);
+  const lastBytes = Uint8Array.from(last, (c) => c.charCodeAt(0));
   return offsets.map((o, i) => {
-    if (o === max) return last;
-    let s = "";
-    for (let p = o; ; p++) {
-      if (p >= table.length)
-        throw new FormatError(
-          `kallsyms token ${i} is not NUL-terminated (at ${hex(loc.tokenTable + BigInt(o))})`,
-        );
-      const c = table[p]!;
-      if (c === 0) break;
-      s += String.fromCharCode(c);
-    }
-    return s;
+    if (o === max) return lastBytes;
+    const e = table.indexOf(0, o);
+    if (e < 0)
+      throw new FormatError(
+        `kallsyms token ${i} is not NUL-terminated (at ${hex(loc.tokenTable + BigInt(o))})`,
+      );
+    return table.subarray(o, e);
   });
+}
+
+/** The 256 token strings. */
+export function readTokens(mem: MemoryReader, loc: KallsymsLocation): string[] {
+  return readTokenBytes(mem, loc).map((t) => String.fromCharCode(...t));
 }
 
 function readNumSyms(mem: MemoryReader, at: bigint): number {
@@ -112,92 +115,243 @@ function readNumSyms(mem: MemoryReader, at: bigint): number {
   return n;
 }
 
+/**
+ * The addresses in table order as 32-bit halves (no BigInt per symbol: 150k of them made a
+ * third of the decode's garbage).
+ */
 function readAddresses(
   mem: MemoryReader,
   loc: KallsymsLocation,
   count: number,
-): { addresses: bigint[]; encoding: KallsymsEncoding; relativeBase?: bigint } {
+): { hi: Uint32Array; lo: Uint32Array; encoding: KallsymsEncoding; relativeBase?: bigint } {
+  const hi = new Uint32Array(count);
+  const lo = new Uint32Array(count);
+  const le = mem.littleEndian;
   if (loc.offsets !== undefined) {
     if (loc.relativeBase === undefined)
       throw new FormatError("VMCOREINFO has kallsyms_offsets but no kallsyms_relative_base");
     const base = mem.word(loc.relativeBase);
     const raw = mem.bytes(loc.offsets, count * 4, "kallsyms_offsets");
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const offs = new Int32Array(count);
+    const baseHi = mem.wordSize === 8 ? Number(base >> 32n) : 0;
+    const baseLo = Number(base & 0xffffffffn);
     let negative = false;
+    for (let i = 0; i < count; i++) if (dv.getInt32(i * 4, le) < 0) negative = true;
+    // base + delta modulo the word size, 0 ≤ delta < 2^32
+    const setBasePlus = (i: number, delta: number) => {
+      const l = baseLo + delta;
+      lo[i] = l >>> 0;
+      hi[i] = mem.wordSize === 8 ? (baseHi + (l >= 0x100000000 ? 1 : 0)) >>> 0 : 0;
+    };
     for (let i = 0; i < count; i++) {
-      const v = dv.getInt32(i * 4, mem.littleEndian);
-      offs[i] = v;
-      if (v < 0) negative = true;
+      const v = dv.getInt32(i * 4, le);
+      if (!negative) setBasePlus(i, v >>> 0);
+      else if (v >= 0) lo[i] = v;
+      else setBasePlus(i, -1 - v);
     }
-    const addresses = new Array<bigint>(count);
-    if (negative) {
-      for (let i = 0; i < count; i++) {
-        const v = offs[i]!;
-        addresses[i] = v >= 0 ? BigInt(v) : mem.add(base, -1 - v);
-      }
-      return { addresses, encoding: "absolute-percpu", relativeBase: base };
-    }
-    for (let i = 0; i < count; i++) addresses[i] = mem.add(base, offs[i]! >>> 0);
-    return { addresses, encoding: "base-relative", relativeBase: base };
+    return { hi, lo, encoding: negative ? "absolute-percpu" : "base-relative", relativeBase: base };
   }
   if (loc.addresses !== undefined) {
     const w = mem.wordSize;
     const raw = mem.bytes(loc.addresses, count * w, "kallsyms_addresses");
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const addresses = new Array<bigint>(count);
-    for (let i = 0; i < count; i++)
-      addresses[i] =
-        w === 8 ? dv.getBigUint64(i * 8, mem.littleEndian) : BigInt(dv.getUint32(i * 4, mem.littleEndian));
-    return { addresses, encoding: "absolute" };
+    for (let i = 0; i < count; i++) {
+      if (w === 4) lo[i] = dv.getUint32(i * 4, le);
+      else {
+        lo[i] = dv.getUint32(i * 8 + (le ? 0 : 4), le);
+        hi[i] = dv.getUint32(i * 8 + (le ? 4 : 0), le);
+      }
+    }
+    return { hi, lo, encoding: "absolute" };
   }
   throw new FormatError("VMCOREINFO has neither kallsyms_offsets nor kallsyms_addresses");
 }
 
 /**
- * Decode the kernel's kallsyms. Throws a typed error when the tables cannot be read at all; a
- * failure part way returns the symbols decoded so far with `incomplete` set.
+ * kallsyms as decoded, still in bytes: each name expanded once into `text` (type letter
+ * first), addresses as halves. Strings and symbol objects are made only for the symbols asked
+ * for (src/symbols/packed.ts).
  */
-export function decodeKallsyms(mem: MemoryReader, loc: KallsymsLocation): Kallsyms {
-  const count = readNumSyms(mem, loc.numSyms);
-  const tokens = readTokens(mem, loc);
-  const { addresses, encoding, relativeBase } = readAddresses(mem, loc, count);
-  const symbols: KernelSymbol[] = [];
-  const stream = new MemoryStream(mem, loc.names);
-  let incomplete: string | undefined;
-  for (let i = 0; i < count; i++) {
-    const at = stream.pos;
-    try {
-      let len = stream.u8();
-      if (len & 0x80) len = (len & 0x7f) | (stream.u8() << 7);
-      if (len === 0) throw new FormatError(`kallsyms name ${i} has length 0 at ${hex(at)}`);
-      const codes = stream.take(len);
-      let name = "";
-      for (let k = 0; k < codes.length; k++) name += tokens[codes[k] as number] as string;
-      if (name.length < 2 || name.length > MAX_NAME)
-        throw new FormatError(`kallsyms name ${i} expands to ${name.length} characters at ${hex(at)}`);
-      symbols.push({ name: name.slice(1), type: name[0]!, address: addresses[i]!, size: 0n });
-    } catch (e) {
-      if (!(e instanceof KdumpkitError)) throw e;
-      incomplete = `kallsyms decoded ${i} of ${count} symbols: ${e.message}`;
+export interface PackedKallsyms {
+  /** Symbols decoded (≤ numSyms). */
+  count: number;
+  /** kallsyms_num_syms as read. */
+  numSyms: number;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  /** Expanded names back to back; symbol i is text[start[i]..start[i+1]), type letter first. */
+  text: Uint8Array;
+  start: Uint32Array;
+  /** hashBytes (src/bytes/fnv.ts) of each name without its type letter. */
+  hash: Uint32Array;
+  encoding: KallsymsEncoding;
+  relativeBase?: bigint;
+  incomplete?: string;
+}
+
+/** Names expanded so far (decodeKallsymsPacked). */
+interface NameState {
+  text: Uint8Array;
+  used: number;
+  /** Names done. */
+  n: number;
+  start: Uint32Array;
+  hash: Uint32Array;
+  /** Why the name at buf[errorAt] is corrupt ("" while none is). */
+  error: string;
+  errorAt: number;
+}
+
+/**
+ * Expand the whole names in `buf` from `p` (a length of 1 or 2 bytes, then that many token
+ * numbers) into st.text, hashing each without its type letter; stop at `count` names, at a
+ * name that does not fit in `buf`, or at a corrupt one (st.error). Returns where it stopped.
+ * Small and free of calls so that V8 optimises it early in a one-shot run.
+ */
+function expandNames(
+  buf: Uint8Array,
+  p: number,
+  count: number,
+  tokens: Uint8Array,
+  tokStart: Int32Array,
+  st: NameState,
+): number {
+  const end = buf.length;
+  const start = st.start;
+  const hash = st.hash;
+  let text = st.text;
+  let used = st.used;
+  let n = st.n;
+  while (n < count && p < end) {
+    let len = buf[p]!;
+    let q = p + 1;
+    if (len & 0x80) {
+      if (q >= end) break;
+      len = (len & 0x7f) | (buf[q++]! << 7);
+    }
+    if (len === 0) {
+      st.error = "has length 0";
+      st.errorAt = p;
       break;
     }
+    if (q + len > end) break;
+    let nameLen = 0;
+    for (let k = q; k < q + len; k++) {
+      const c = buf[k]!;
+      nameLen += tokStart[c + 1]! - tokStart[c]!;
+    }
+    if (nameLen < 2 || nameLen > MAX_NAME) {
+      st.error = `expands to ${nameLen} characters`;
+      st.errorAt = p;
+      break;
+    }
+    if (used + nameLen > text.length) {
+      const bigger = new Uint8Array(Math.max(text.length * 2, used + nameLen));
+      bigger.set(text.subarray(0, used));
+      text = bigger;
+    }
+    const first = used;
+    for (let k = q; k < q + len; k++) {
+      const c = buf[k]!;
+      for (let t = tokStart[c]!, e = tokStart[c + 1]!; t < e; t++) text[used++] = tokens[t]!;
+    }
+    // FNV-1a as hashBytes (src/bytes/fnv.ts), inline
+    let h = FNV_OFFSET;
+    for (let i = first + 1; i < used; i++) h = Math.imul(h ^ text[i]!, FNV_PRIME);
+    hash[n] = h >>> 0;
+    start[++n] = used;
+    p = q + len;
   }
+  st.text = text;
+  st.used = used;
+  st.n = n;
+  return p;
+}
+
+/**
+ * Decode the kernel's kallsyms into bytes. Throws a typed error when the tables cannot be read
+ * at all; a failure part way keeps the symbols decoded so far with `incomplete` set.
+ */
+export function decodeKallsymsPacked(mem: MemoryReader, loc: KallsymsLocation): PackedKallsyms {
+  const count = readNumSyms(mem, loc.numSyms);
+  const tokenList = readTokenBytes(mem, loc);
+  // the tokens back to back, so that expanding a name is a plain byte loop
+  const tokStart = new Int32Array(257);
+  for (let t = 0; t < 256; t++) tokStart[t + 1] = tokStart[t]! + tokenList[t]!.length;
+  const tokens = new Uint8Array(tokStart[256]!);
+  for (let t = 0; t < 256; t++) tokens.set(tokenList[t]!, tokStart[t]!);
+  const { hi, lo, encoding, relativeBase } = readAddresses(mem, loc, count);
+  const st: NameState = {
+    text: new Uint8Array(Math.min(count * 24, 8 * 1024 * 1024)),
+    used: 0,
+    n: 0,
+    start: new Uint32Array(count + 1),
+    hash: new Uint32Array(count),
+    error: "",
+    errorAt: 0,
+  };
+  const stream = new MemoryStream(mem, loc.names);
+  let incomplete: string | undefined;
+  try {
+    while (st.n < count) {
+      // expand every whole name in the window, then make the next one fit
+      const p = stream.ensure(1);
+      const q = expandNames(stream.buffer, p, count, tokens, tokStart, st);
+      if (st.error) {
+        stream.skip(st.errorAt - p);
+        throw new FormatError(`kallsyms name ${st.n} ${st.error} at ${hex(stream.pos)}`);
+      }
+      stream.skip(q - p);
+      if (st.n >= count || q > p) continue;
+      // the next name runs past the window: read at least all of it
+      let need = 1 + stream.buffer[stream.ensure(1)]!;
+      if (need > 0x80) need = 2 + ((need - 1) & 0x7f) + (stream.buffer[stream.ensure(2) + 1]! << 7);
+      stream.ensure(need);
+    }
+  } catch (e) {
+    if (!(e instanceof KdumpkitError)) throw e;
+    incomplete = `kallsyms decoded ${st.n} of ${count} symbols: ${e.message}`;
+  }
+  const n = st.n;
   return {
-    symbols,
+    count: n,
+    numSyms: count,
+    hi,
+    lo,
+    text: st.text.subarray(0, st.used),
+    start: st.start.subarray(0, n + 1),
+    hash: st.hash.subarray(0, n),
     encoding,
-    count,
     ...(relativeBase !== undefined ? { relativeBase } : {}),
     ...(incomplete ? { incomplete } : {}),
   };
 }
 
+/**
+ * Decode the kernel's kallsyms into symbol objects. Throws a typed error when the tables cannot
+ * be read at all; a failure part way returns the symbols decoded so far with `incomplete` set.
+ */
+export function decodeKallsyms(mem: MemoryReader, loc: KallsymsLocation): Kallsyms {
+  const p = decodeKallsymsPacked(mem, loc);
+  const symbols: KernelSymbol[] = [];
+  for (let i = 0; i < p.count; i++)
+    symbols.push({
+      name: latin1(p.text, p.start[i]! + 1, p.start[i + 1]!),
+      type: String.fromCharCode(p.text[p.start[i] as number] as number),
+      address: (BigInt(p.hi[i]!) << 32n) | BigInt(p.lo[i]!),
+      size: 0n,
+    });
+  return {
+    symbols,
+    encoding: p.encoding,
+    count: p.numSyms,
+    ...(p.relativeBase !== undefined ? { relativeBase: p.relativeBase } : {}),
+    ...(p.incomplete ? { incomplete: p.incomplete } : {}),
+  };
+}
+
 /** The kernel image's symbol table from its in-memory kallsyms. */
 export function kallsymsTable(mem: MemoryReader, loc: KallsymsLocation): KernelSymbolTable {
-  const k = decodeKallsyms(mem, loc);
-  return new KernelSymbolTable(k.symbols, {
-    source: "kallsyms",
-    computeSizes: true,
-    ...(k.incomplete ? { incomplete: k.incomplete } : {}),
-  });
+  const k = decodeKallsymsPacked(mem, loc);
+  return KernelSymbolTable.packed(new PackedSymbols(k), "kallsyms", k.incomplete);
 }

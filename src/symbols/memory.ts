@@ -164,7 +164,7 @@ export class MemoryStream {
   private buf: Uint8Array = new Uint8Array(0);
   /** Offsets from `start` of the buffer's first byte and of the next byte to read. */
   private bufAt = 0;
-  private rel = 0;
+  private off = 0;
 
   constructor(
     private readonly reader: MemoryReader,
@@ -174,11 +174,21 @@ export class MemoryStream {
 
   /** The address of the next byte. */
   get pos(): bigint {
-    return this.reader.add(this.start, this.rel);
+    return this.reader.add(this.start, this.off);
+  }
+
+  /** How far the next byte is from `start`. */
+  get rel(): number {
+    return this.off;
+  }
+
+  /** The address `rel` bytes from `start`. */
+  at(rel: number): bigint {
+    return this.reader.add(this.start, rel);
   }
 
   private fill(n: number): void {
-    if (this.rel >= this.bufAt && this.rel + n <= this.bufAt + this.buf.length) return;
+    if (this.off >= this.bufAt && this.off + n <= this.bufAt + this.buf.length) return;
     const at = this.pos;
     // A window may run into an unreadable page the stream never needs: then read just `n`.
     try {
@@ -187,18 +197,36 @@ export class MemoryStream {
       if (!(err instanceof KdumpkitError)) throw err;
       this.buf = this.reader.bytes(at, n);
     }
-    this.bufAt = this.rel;
+    this.bufAt = this.off;
+  }
+
+  /**
+   * Make the next `n` bytes readable in `buffer` without consuming them; returns where they
+   * start in it (the caller reads them, then calls skip). No allocation per call.
+   */
+  ensure(n: number): number {
+    this.fill(n);
+    return this.off - this.bufAt;
+  }
+
+  /** The current window (valid until the next ensure/u8/take). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  skip(n: number): void {
+    this.off += n;
   }
 
   u8(): number {
     this.fill(1);
-    return this.buf[this.rel++ - this.bufAt]!;
+    return this.buf[this.off++ - this.bufAt]!;
   }
 
   take(n: number): Uint8Array {
     this.fill(n);
-    const i = this.rel - this.bufAt;
-    this.rel += n;
+    const i = this.off - this.bufAt;
+    this.off += n;
     return this.buf.subarray(i, i + n);
   }
 }

@@ -6,6 +6,8 @@
  * one in table order, as kallsyms_lookup() does.
  */
 
+import { MAX_SYMBOL_SIZE, type PackedSymbols } from "./packed.js";
+
 export interface KernelSymbol {
   name: string;
   /** Address as the kernel ran (KASLR applied). */
@@ -25,8 +27,7 @@ export interface SymbolMatch {
   offset: bigint;
 }
 
-/** A gap wider than this after a symbol is not part of it (per-CPU vs image, image vs modules). */
-export const MAX_SYMBOL_SIZE = 64n * 1024n * 1024n;
+export { MAX_SYMBOL_SIZE };
 
 export interface SymbolTableOptions {
   source: SymbolSource;
@@ -41,18 +42,22 @@ function byAddress(a: KernelSymbol, b: KernelSymbol): number {
 }
 
 export class KernelSymbolTable {
-  /** Sorted by address; aliases keep their original order. */
-  readonly symbols: readonly KernelSymbol[];
   readonly source: SymbolSource;
   readonly incomplete: string | undefined;
+  /** Sorted by address; aliases keep their original order (made on first use when packed). */
+  private list: KernelSymbol[] | undefined;
   private readonly byName = new Map<string, KernelSymbol>();
+  /** kallsyms kept as bytes: symbols are made only when asked for. */
+  private readonly pack: PackedSymbols | undefined;
 
-  constructor(symbols: KernelSymbol[], opts: SymbolTableOptions) {
+  constructor(symbols: KernelSymbol[], opts: SymbolTableOptions, pack?: PackedSymbols) {
     this.source = opts.source;
     this.incomplete = opts.incomplete;
+    this.pack = pack;
+    if (pack) return;
     const sorted = symbols.slice().sort(byAddress); // Array.prototype.sort is stable
     if (opts.computeSizes) computeSizes(sorted);
-    this.symbols = sorted;
+    this.list = sorted;
     // Name lookup prefers global symbols, then the first seen (kallsyms_lookup_name's order).
     for (const s of symbols) {
       const had = this.byName.get(s.name);
@@ -60,23 +65,46 @@ export class KernelSymbolTable {
     }
   }
 
+  /** A table over packed symbols (sizes computed as kallsyms does). */
+  static packed(pack: PackedSymbols, source: SymbolSource, incomplete?: string): KernelSymbolTable {
+    return new KernelSymbolTable([], { source, ...(incomplete ? { incomplete } : {}) }, pack);
+  }
+
+  /** Every symbol, sorted by address; aliases keep their original order. */
+  get symbols(): readonly KernelSymbol[] {
+    this.list ??= this.pack!.all();
+    return this.list;
+  }
+
   get size(): number {
-    return this.symbols.length;
+    return this.pack ? this.pack.count : this.list!.length;
   }
 
   /** The symbol named `name` (a global one when there are several), or undefined. */
   lookup(name: string): KernelSymbol | undefined {
-    return this.byName.get(name);
+    return this.pack ? this.pack.lookup(name) : this.byName.get(name);
   }
 
   /** Every symbol named `name` (static functions of the same name in several files). */
   lookupAll(name: string): KernelSymbol[] {
-    return this.symbols.filter((s) => s.name === name);
+    if (this.pack)
+      return this.pack
+        .named(name)
+        .sort((a, b) => a - b)
+        .map((i) => this.pack!.at(i));
+    return this.list!.filter((s) => s.name === name);
   }
 
   /** The index of the last symbol at or below `address` (the first alias), or -1. */
   private floor(address: bigint): number {
-    const s = this.symbols;
+    if (this.pack) {
+      const p = this.pack;
+      if (address < 0n || address >= 1n << 64n) return -1;
+      let found = p.floor(Number(address >> 32n), Number(address & 0xffffffffn));
+      while (found > 0 && p.sameAddress(found - 1, found)) found--;
+      return found;
+    }
+    const s = this.list!;
     let lo = 0;
     let hi = s.length - 1;
     let found = -1;
@@ -91,6 +119,10 @@ export class KernelSymbolTable {
     return found;
   }
 
+  private item(i: number): KernelSymbol {
+    return this.pack ? this.pack.at(i) : (this.list?.[i] as KernelSymbol);
+  }
+
   /**
    * The symbol containing `address` and the offset into it, or undefined when the address lies
    * past the symbol's end (size 0 means only the exact address matches).
@@ -98,7 +130,7 @@ export class KernelSymbolTable {
   resolve(address: bigint): SymbolMatch | undefined {
     const i = this.floor(address);
     if (i < 0) return undefined;
-    const symbol = this.symbols[i]!;
+    const symbol = this.item(i);
     const offset = address - symbol.address;
     if (offset !== 0n && offset >= symbol.size) return undefined;
     return { symbol, offset };
@@ -108,8 +140,7 @@ export class KernelSymbolTable {
   at(address: bigint): KernelSymbol[] {
     const i = this.floor(address);
     const out: KernelSymbol[] = [];
-    for (let j = i; j >= 0 && j < this.symbols.length && this.symbols[j]!.address === address; j++)
-      out.push(this.symbols[j]!);
+    for (let j = i; j >= 0 && j < this.size && this.item(j).address === address; j++) out.push(this.item(j));
     return out;
   }
 

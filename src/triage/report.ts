@@ -5,8 +5,9 @@
  * deduplication signature. One plain object (addresses as bigint), deterministic across KASLR
  * in everything but the addresses themselves.
  */
-import { KdumpkitError } from "../errors.js";
-import { systemSummary } from "../kernel/summary.js";
+import { KdumpkitError, MissingDataError } from "../errors.js";
+import { type SystemSummary, systemSummary } from "../kernel/summary.js";
+import { hasTypes, type KernelMemoryView } from "../kernel/view.js";
 import { taskBacktraceJson } from "../unwind/format.js";
 import type { LinuxBacktracer, TaskBacktrace } from "../unwind/linux.js";
 import { type CrashSignature, crashSignature } from "./signature.js";
@@ -43,9 +44,38 @@ export interface TriageReport {
   notes: string[];
 }
 
+/**
+ * What a view without types can still say: init_uts_ns from VMCOREINFO (SYMBOL(init_uts_ns),
+ * OFFSET(uts_namespace.name)) holds struct new_utsname, whose layout is user ABI — six
+ * 65-byte strings sysname, nodename, release, version, machine, domainname
+ * (include/uapi/linux/utsname.h).
+ */
+function untypedSummary(view: KernelMemoryView): SystemSummary {
+  const why = view.sources.skipped.map((x) => `${x.source}: ${x.reason}`).join("; ") || "none found";
+  const sum: SystemSummary = { missing: [{ field: "summary", reason: `no kernel types (BTF): ${why}` }] };
+  const vi = view.vmcoreinfo;
+  const base = vi.symbol("init_uts_ns");
+  if (base === undefined) return sum;
+  const at = (i: number) => view.mem.add(base, (vi.offset("uts_namespace.name") ?? 0) + i * 65);
+  try {
+    sum.nodename = view.mem.cstring(at(1), 65);
+    sum.release = view.mem.cstring(at(2), 65);
+    sum.version = view.mem.cstring(at(3), 65);
+    sum.machine = view.mem.cstring(at(4), 65);
+  } catch (e) {
+    if (e instanceof MissingDataError) throw e;
+    if (!(e instanceof KdumpkitError)) throw e;
+    sum.missing.push({ field: "uts", reason: e.message });
+  }
+  return sum;
+}
+
 export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): TriageReport {
   const notes: string[] = [];
-  const sum = systemSummary(bt.view, input.panic !== undefined ? { panic: input.panic } : {});
+  const view = bt.view;
+  const sum: SystemSummary = hasTypes(view)
+    ? systemSummary(view, input.panic !== undefined ? { panic: input.panic } : {})
+    : untypedSummary(view);
   for (const m of sum.missing) notes.push(`${m.field}: ${m.reason}`);
   const panicCpu = bt.panicCpu();
   const cpus = bt.cpus.map((c) => c.cpu);
@@ -67,7 +97,6 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
   if (bt.modules.incomplete) notes.push(`modules: ${bt.modules.incomplete}`);
   const sig = crashing ? crashSignature(crashing.backtrace.frames) : undefined;
   const ct = input.crashTime;
-  const orc = bt.orc;
   return {
     release: sum.release ?? bt.view.vmcoreinfo.osrelease ?? null,
     version: sum.version ?? null,
@@ -84,8 +113,7 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
     blockedCount,
     modules: bt.modules.modules.map((m) => ({ name: m.name, base: m.base, size: m.size, taints: m.taints })),
     signature: sig ?? null,
-    unwinder:
-      bt.limitation ?? (orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC"),
+    unwinder: bt.unwinder,
     notes,
   };
 }

@@ -59,6 +59,30 @@ export const DUMP_FRAMES: ReadonlySet<string> = new Set([
   "native_machine_crash_shutdown",
   "kdump_nmi_shootdown_cpus",
   "nmi_shootdown_cpus",
+  // arm64 (arch/arm64/kernel/traps.c, mm/fault.c, entry-common.c, smp.c in 6.1)
+  "arm64_notify_die",
+  "do_mem_abort",
+  "el1_abort",
+  "el1h_64_sync_handler",
+  "el1h_64_sync",
+  "__do_kernel_fault",
+  "die_kernel_fault",
+  "do_translation_fault",
+  "do_page_fault",
+  "do_bad_area",
+  "bug_handler",
+  "call_el1_break_hook",
+  "do_el1_brk64",
+  "el1_dbg",
+  "do_debug_exception",
+  "brk_handler",
+  "ipi_cpu_crash_stop",
+  "do_handle_IPI",
+  "ipi_handler",
+  "machine_crash_shutdown",
+  "crash_smp_send_stop",
+  // i386 (arch/x86/entry/entry_32.S)
+  "handle_exception",
 ]);
 
 /** A function name without compiler clone suffixes. */

@@ -8,17 +8,23 @@
  *    (arch/x86/include/asm/switch_to.h), as unwind_orc.c __unwind_start() reads it;
  *  - module code unwinds with the module's own ORC (mod->arch.orc_unwind_ip, orc_unwind,
  *    num_orcs), symbolised with its kallsyms.
- * Only x86_64 with CONFIG_UNWINDER_ORC unwinds; other kernels get the stack scan, said so.
+ * arm64 and i386 kernels unwind by their frame chain instead (frame-record.ts, set up from the
+ * dump by linux-frame-record.ts). x86_64 without CONFIG_UNWINDER_ORC and other architectures
+ * get the stack scan, said so.
  */
 import type { ElfNote } from "../elf/types.js";
 import { KdumpkitError, MissingDataError } from "../errors.js";
 import { listModules, type ModuleInfo, type ModuleList, moduleSymbols } from "../kernel/modules.js";
 import { listTasks, type TaskInfo, type TaskList } from "../kernel/tasks.js";
-import type { KernelView } from "../kernel/view.js";
+import { hasTypes, type KernelMemoryView } from "../kernel/view.js";
 import { cpuStates, decodeNote, noteContextForMachine } from "../notes/index.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
+import type { RegisterSet } from "./frame.js";
+import { scanFrameStack, unwindFrameRecords } from "./frame-record.js";
 import { haltedPrefix } from "./halted.js";
+import { LinuxFrameRecords } from "./linux-frame-record.js";
 import { type ModuleOrc, type OrcInfo, perCpuStacks, x86_64UnwindContext } from "./linux-x86_64.js";
+import { parkedFrames } from "./parked.js";
 import type { KernelSymbols, SymbolHit } from "./types.js";
 import {
   type Backtrace,
@@ -34,9 +40,12 @@ import {
 /** One CPU's saved registers, in note order (the n-th note is the n-th online CPU). */
 export interface CpuRegisters {
   cpu: number;
-  regs: PtRegs;
+  /** By PRSTATUS names: x86_64's pt_regs subset, every register on other architectures. */
+  regs: RegisterSet;
   /** Where they came from ("PRSTATUS", "QEMU"). */
   source: string;
+  /** PRSTATUS pr_pid: the task that was running, when the task list cannot say. */
+  pid?: number;
 }
 
 export interface TaskBacktrace {
@@ -47,11 +56,37 @@ export interface TaskBacktrace {
   start: "cpu-registers" | "switch-frame" | "stack-scan";
   backtrace: Backtrace;
   /** The starting registers, for running tasks. */
-  registers?: PtRegs;
+  registers?: RegisterSet;
+  /** The running task's PID from PRSTATUS, when `task` is unknown. */
+  pid?: number;
 }
 
 function rethrowMissing(e: unknown): void {
   if (e instanceof MissingDataError) throw e;
+}
+
+/** Functions whose CPU saved its own registers for the dump (kexec's crash path). */
+const SAVES_OWN_REGS = new Set([
+  "__crash_kexec",
+  "crash_kexec",
+  "crash_setup_regs",
+  "machine_crash_shutdown",
+]);
+
+function typesMissing(view: KernelMemoryView): string {
+  return view.sources.skipped.map((s) => `${s.source}: ${s.reason}`).join("; ") || "not found";
+}
+
+/** The modules list; without types or the `modules` symbol an empty list marked incomplete. */
+function modulesOf(view: KernelMemoryView): ModuleList {
+  if (!hasTypes(view)) return { modules: [], incomplete: `no kernel types (BTF): ${typesMissing(view)}` };
+  try {
+    return listModules(view);
+  } catch (e) {
+    rethrowMissing(e);
+    if (!(e instanceof KdumpkitError)) throw e;
+    return { modules: [], incomplete: e.message };
+  }
 }
 
 function hitOf(table: KernelSymbolTable, address: bigint, module?: string): SymbolHit | undefined {
@@ -68,7 +103,7 @@ function hitOf(table: KernelSymbolTable, address: bigint, module?: string): Symb
 export class ViewSymbols implements KernelSymbols {
   private readonly moduleTables = new Map<string, KernelSymbolTable | null>();
   constructor(
-    private readonly view: KernelView,
+    private readonly view: KernelMemoryView,
     private readonly modules: readonly ModuleInfo[],
   ) {}
   addressOf(name: string): bigint | undefined {
@@ -80,7 +115,7 @@ export class ViewSymbols implements KernelSymbols {
       let t = this.moduleTables.get(m.name);
       if (t === undefined) {
         try {
-          t = moduleSymbols(this.view, m);
+          t = hasTypes(this.view) ? moduleSymbols(this.view, m) : null;
         } catch (e) {
           if (!(e instanceof KdumpkitError)) throw e;
           t = null;
@@ -94,8 +129,9 @@ export class ViewSymbols implements KernelSymbols {
 }
 
 /** mod->arch ORC tables of every module (modules whose fields cannot be read are skipped). */
-function moduleOrcs(view: KernelView, modules: readonly ModuleInfo[]): ModuleOrc[] {
+function moduleOrcs(view: KernelMemoryView, modules: readonly ModuleInfo[]): ModuleOrc[] {
   const btf = view.btf;
+  if (!btf) return [];
   const n = btf.offsetOf("module", "arch.num_orcs");
   const ip = btf.offsetOf("module", "arch.orc_unwind_ip");
   const u = btf.offsetOf("module", "arch.orc_unwind");
@@ -128,14 +164,16 @@ export class LinuxBacktracer {
   private readonly cpuStacks = new Map<number, StackRange[]>();
   private readonly frameLayout: { size: number; bp: number; ret: number };
   private readonly unsupported: string | undefined;
+  /** The frame-pointer unwinder setup of arm64 and i386 kernels. */
+  readonly frameRecords: LinuxFrameRecords | undefined;
 
   constructor(
-    readonly view: KernelView,
+    readonly view: KernelMemoryView,
     readonly cpus: readonly CpuRegisters[],
     opts: { arch?: string | undefined; release?: string | undefined } = {},
   ) {
     const arch = opts.arch ?? "x86_64";
-    this.modules = listModules(view);
+    this.modules = modulesOf(view);
     this.symbols = new ViewSymbols(view, this.modules.modules);
     const { ctx, orc } = x86_64UnwindContext(
       view.mem.memory,
@@ -145,18 +183,20 @@ export class LinuxBacktracer {
     );
     this.ctx = ctx;
     this.orc = orc;
-    if (arch !== "x86_64")
+    if (arch === "arm64" || arch === "i386")
+      this.frameRecords = new LinuxFrameRecords(view, arch, this.symbols, this.modules.modules);
+    else if (arch !== "x86_64")
       this.unsupported = `unwinding ${arch} kernels is not supported yet (stack scan only)`;
     else if (!orc)
       this.unsupported = "the kernel has no ORC tables (CONFIG_UNWINDER_ORC off): stack scan only";
     const f = view.btf;
     this.frameLayout = {
       size: (() => {
-        const s = f.struct("inactive_task_frame");
-        return s ? f.sizeOf(s.id) : 56;
+        const s = f?.struct("inactive_task_frame");
+        return s && f ? f.sizeOf(s.id) : 56;
       })(),
-      bp: f.offsetOf("inactive_task_frame", "bp") ?? 40,
-      ret: f.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
+      bp: f?.offsetOf("inactive_task_frame", "bp") ?? 40,
+      ret: f?.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
     };
   }
 
@@ -165,12 +205,46 @@ export class LinuxBacktracer {
     return this.unsupported;
   }
 
+  /** The unwinding method, in words (triage's "unwinder"). */
+  get unwinder(): string {
+    if (this.unsupported) return this.unsupported;
+    const fr = this.frameRecords;
+    if (fr)
+      return fr.arch === "arm64"
+        ? `arm64 frame records (THREAD_SIZE ${fr.threadSize / 1024} KiB)`
+        : `i386 frame pointers (THREAD_SIZE ${fr.threadSize / 1024} KiB)`;
+    const orc = this.orc;
+    return orc ? `ORC v${orc.version} (${orc.versionSource}), ${orc.entries} entries` : "ORC";
+  }
+
+  /** The task list; without types (BTF) or init_task an empty list marked incomplete. */
   get tasks(): TaskList {
-    this.taskList ??= listTasks(this.view);
+    if (!this.taskList) {
+      const view = this.view;
+      if (!hasTypes(view))
+        this.taskList = {
+          tasks: [],
+          current: [],
+          incomplete: `no kernel types (BTF): ${typesMissing(view)}`,
+        };
+      else {
+        try {
+          this.taskList = listTasks(view);
+        } catch (e) {
+          rethrowMissing(e);
+          if (!(e instanceof KdumpkitError)) throw e;
+          // no init_task among the symbols, a layout BTF lacks: the CPUs still unwind
+          this.taskList = { tasks: [], current: [], incomplete: e.message };
+        }
+      }
+    }
     return this.taskList;
   }
 
-  /** The CPU that panicked (panic_cpu, else crashing_cpu), undefined when none did. */
+  /**
+   * The CPU that panicked (panic_cpu, else crashing_cpu; without data symbols, the CPU whose
+   * saved registers are its own in __crash_kexec()), undefined when none did.
+   */
   panicCpu(): number | undefined {
     for (const name of ["panic_cpu", "crashing_cpu"]) {
       const s = this.view.symbols.lookup(name);
@@ -182,13 +256,20 @@ export class LinuxBacktracer {
         rethrowMissing(e);
       }
     }
+    // crash_setup_regs() is inline in __crash_kexec(): the panicking CPU's pc lies there, the
+    // others' in whatever the crash-stop NMI/IPI interrupted
+    for (const c of this.cpus) {
+      const pc = c.regs.rip ?? c.regs.eip ?? c.regs.pc;
+      const fn = pc !== undefined ? this.symbols.lookup(pc)?.name : undefined;
+      if (fn !== undefined && SAVES_OWN_REGS.has(fn)) return c.cpu;
+    }
     return undefined;
   }
 
   stacksOf(cpu: number): StackRange[] {
     let s = this.cpuStacks.get(cpu);
     if (!s) {
-      const hot = this.view.btf.offsetOf("pcpu_hot", "hardirq_stack_ptr");
+      const hot = this.view.btf?.offsetOf("pcpu_hot", "hardirq_stack_ptr");
       s = perCpuStacks(
         this.view.mem.memory,
         this.symbols,
@@ -216,6 +297,7 @@ export class LinuxBacktracer {
   cpu(cpu: number): TaskBacktrace {
     const c = this.cpus.find((x) => x.cpu === cpu);
     const task = this.currentTask(cpu);
+    if (this.frameRecords) return this.frameRecordCpu(this.frameRecords, cpu, c, task);
     if (!c || c.regs.rip === undefined || c.regs.rsp === undefined) {
       if (task) return { ...this.task(task), cpu };
       return {
@@ -262,6 +344,58 @@ export class LinuxBacktracer {
     return bt;
   }
 
+  private frameRecordStacks(fr: LinuxFrameRecords, cpu: number | undefined, task: TaskInfo | undefined) {
+    const stacks = cpu !== undefined ? fr.stacksOf(cpu) : [];
+    const own = task ? fr.taskStack(task) : undefined;
+    return own ? [own, ...stacks] : stacks;
+  }
+
+  private frameRecordCpu(
+    fr: LinuxFrameRecords,
+    cpu: number,
+    c: CpuRegisters | undefined,
+    task: TaskInfo | undefined,
+  ): TaskBacktrace {
+    const start = c ? fr.cpuStart(c.regs) : `no registers for CPU ${cpu}`;
+    if (typeof start === "string") {
+      if (task) return { ...this.frameRecordTask(fr, task), cpu };
+      return {
+        cpu,
+        start: "stack-scan",
+        backtrace: { frames: [], end: "error", error: start, complete: false },
+      };
+    }
+    const ctx = { ...fr.ctx, stacks: this.frameRecordStacks(fr, cpu, task) };
+    const bt = unwindFrameRecords(ctx, start);
+    const parked = parkedFrames(ctx, c!.regs);
+    if (parked && bt.frames[0]) {
+      const first = { ...bt.frames[0] };
+      if (parked.regsAddress !== undefined) {
+        first.kind = "exception";
+        first.regs = c!.regs;
+        first.regsAddress = parked.regsAddress;
+      }
+      bt.frames = [...parked.frames, first, ...bt.frames.slice(1)];
+    }
+    const out: TaskBacktrace = { cpu, start: "cpu-registers", backtrace: bt, registers: c!.regs };
+    if (task) out.task = task;
+    else if (c?.pid !== undefined) out.pid = c.pid;
+    return out;
+  }
+
+  private frameRecordTask(fr: LinuxFrameRecords, task: TaskInfo): TaskBacktrace {
+    const ctx = { ...fr.ctx, stacks: this.frameRecordStacks(fr, task.activeCpu, task) };
+    const start = fr.taskStart(task);
+    if (typeof start === "string") {
+      const bt =
+        task.stack !== 0n
+          ? scanFrameStack(ctx, task.stack, start)
+          : ({ frames: [], end: "error", error: start, complete: false } as const);
+      return { task, start: "stack-scan", backtrace: { ...bt, frames: [...bt.frames] } };
+    }
+    return { task, start: "switch-frame", backtrace: unwindFrameRecords(ctx, start) };
+  }
+
   /** A task's backtrace: from its CPU's registers when it was running, else its switch frame. */
   task(task: TaskInfo): TaskBacktrace {
     const running = task.activeCpu;
@@ -269,6 +403,7 @@ export class LinuxBacktracer {
       const bt = this.cpu(running);
       if (bt.task?.task === task.task) return bt;
     }
+    if (this.frameRecords) return this.frameRecordTask(this.frameRecords, task);
     const stacks = task.activeCpu !== undefined ? this.stacksOf(task.activeCpu) : [];
     const ctx = { ...this.ctx, stacks: this.withTaskStack(stacks, task) };
     const sp = task.sp;
@@ -323,10 +458,15 @@ export function cpuRegistersOf(dump: {
   wordSize: 4 | 8;
   littleEndian: boolean;
 }): CpuRegisters[] {
-  const ctx = noteContextForMachine(dump.arch ?? "x86_64", dump.wordSize, dump.littleEndian);
+  const arch = dump.arch ?? "x86_64";
+  const ctx = noteContextForMachine(arch, dump.wordSize, dump.littleEndian);
   return cpuStates(dump.notes.map((n) => decodeNote(n, ctx))).map((c) => ({
     cpu: c.cpu,
-    regs: ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers),
+    ...(c.pid !== undefined ? { pid: c.pid } : {}),
+    regs:
+      arch === "x86_64"
+        ? ptRegsFrom(c.prstatus ? c.prstatus.registers : c.registers)
+        : Object.fromEntries((c.prstatus ? c.prstatus.registers : c.registers).map((r) => [r.name, r.value])),
     source: c.prstatus ? "PRSTATUS" : c.qemu ? "QEMU" : "notes",
   }));
 }

@@ -22,6 +22,14 @@
 import { KdumpkitError, MissingDataError } from "../errors.js";
 import { X86_64_PR_REG_NAMES } from "../notes/prstatus.js";
 import {
+  type Backtrace,
+  type Frame,
+  type FrameKind,
+  type StackRange,
+  stackOf,
+  type UnwindEnd,
+} from "./frame.js";
+import {
   ORC_REG_BP,
   ORC_REG_BP_INDIRECT,
   ORC_REG_DI,
@@ -35,7 +43,10 @@ import {
   type OrcEntry,
   type OrcHit,
 } from "./orc.js";
-import type { KernelMemory, KernelSymbols, SymbolHit } from "./types.js";
+import type { KernelMemory, KernelSymbols } from "./types.js";
+
+export type { Backtrace, Frame, FrameKind, StackRange, UnwindEnd } from "./frame.js";
+export { stackOf } from "./frame.js";
 
 /** struct pt_regs field order (arch/x86/include/asm/ptrace.h), named as PRSTATUS names them. */
 export const PT_REGS_NAMES = X86_64_PR_REG_NAMES.slice(0, 21) as readonly PtRegName[];
@@ -57,77 +68,6 @@ export function ptRegsFrom(regs: readonly { name: string; value: bigint }[]): Pt
   const want = new Set<string>(PT_REGS_NAMES);
   for (const r of regs) if (want.has(r.name)) out[r.name as PtRegName] = r.value;
   return out;
-}
-
-/** Where one frame came from. */
-export type FrameKind =
-  /** the starting registers (PRSTATUS, QEMU state, a sleeping task's switch frame) */
-  | "start"
-  /** a return address found through ORC */
-  | "call"
-  /** the interrupted context of a pt_regs frame (interrupt, exception, NMI) */
-  | "exception"
-  /** a return address guessed by the frame-pointer fallback where ORC had no entry */
-  | "frame-pointer"
-  /** a kernel text address found by scanning the stack (crash's bt -t) */
-  | "scan"
-  /** frames of the handler a CPU was parked in, found on its stack (see halted.ts) */
-  | "halted"
-  /**
-   * a return address found on the stack where ORC had no data for the frame below, accepted
-   * only because ORC unwinding from it reaches the end of the stack (see resync())
-   */
-  | "resync";
-
-export interface Frame {
-  /** The instruction address: a return address, or the exact ip for start/exception frames. */
-  pc: bigint;
-  /** The stack slot pc was read from (crash's `[…]` column); the stack pointer for start frames. */
-  slot: bigint;
-  /** The stack pointer while executing in this frame. */
-  sp: bigint;
-  kind: FrameKind;
-  /** Found by a sound method (ORC from known registers); false after any guess. */
-  reliable: boolean;
-  symbol?: SymbolHit;
-  /** For exception frames: the pt_regs that held this context, and where it lay. */
-  regs?: PtRegs;
-  regsAddress?: bigint;
-  /** Name of the stack this frame's sp lies on, when known ("task", "IRQ", "NMI exception", …). */
-  stack?: string;
-}
-
-export type UnwindEnd =
-  /** ORC said the stack ends here (kernel thread, idle task) */
-  | "end-of-stack"
-  /** a pt_regs from user mode: the syscall/interrupt entry of a user task */
-  | "user-mode"
-  /** unwinding failed; `error` says why (frames after it, if any, are a stack scan) */
-  | "error"
-  /** the frame limit was reached */
-  | "limit";
-
-export interface Backtrace {
-  frames: Frame[];
-  end: UnwindEnd;
-  /** Why unwinding stopped early. */
-  error?: string;
-  /** True when every frame is reliable and the stack ended where it should. */
-  complete: boolean;
-  /** How many times the unwind resynchronised on the stack (see resync()), and why it had to. */
-  resynced?: number;
-  resyncReason?: string;
-  /** The user-mode registers (syscall entry), when the unwind reached them. */
-  userRegs?: PtRegs;
-  userRegsAddress?: bigint;
-}
-
-/** A stack the unwinder knows the bounds of. */
-export interface StackRange {
-  name: string;
-  start: bigint;
-  /** One past the last byte. */
-  end: bigint;
 }
 
 /** ORC lookup over vmlinux and modules. */
@@ -219,12 +159,6 @@ export class StackReader {
       ss: dv.getBigUint64(32, true),
     };
   }
-}
-
-export function stackOf(stacks: readonly StackRange[] | undefined, sp: bigint): StackRange | undefined {
-  if (!stacks) return undefined;
-  for (const s of stacks) if (sp >= s.start && sp < s.end) return s;
-  return undefined;
 }
 
 /** The stack holding sp: a known one, else the THREAD_SIZE-aligned window around it. */

@@ -91,18 +91,43 @@ export class Dom0P2m {
     return { mfn, hiFlags: flags };
   }
 
+  /**
+   * Entry `i` of the table page at `mfn`: from the cached whole page when the dump holds it,
+   * else the 8 bytes alone, so a lookup never fails on an entry off its path (issue 16 point 7).
+   */
+  private entryOnPath(
+    mfn: number,
+    i: number,
+    what: string,
+    pfn: number,
+  ): { mfn: number; hiFlags: number } | undefined {
+    let page: Page;
+    try {
+      page = this.page(mfn, what, pfn);
+    } catch (whole) {
+      rethrowMissing(whole);
+      let bytes: Uint8Array;
+      try {
+        bytes = this.mem.readPhys(mfn * PAGE + i * 8, 8);
+      } catch (e) {
+        rethrowMissing(e);
+        throw whole;
+      }
+      return Dom0P2m.entry(pageFromBytes(bytes), 0);
+    }
+    return Dom0P2m.entry(page, i);
+  }
+
   /** The MFN behind `pfn`; throws AddressError naming the level that failed. */
   lookup(pfn: number): P2mEntry {
     if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= this.maxPfn)
       throw new AddressError(SPACE, pfn * PAGE, "pfn beyond the 3-level p2m");
-    const top = this.page(this.frameListListMfn, "frame-list-list", pfn);
-    const e3 = Dom0P2m.entry(top, Math.floor(pfn / (ENTRIES * ENTRIES)));
+    const top = Math.floor(pfn / (ENTRIES * ENTRIES));
+    const e3 = this.entryOnPath(this.frameListListMfn, top, "frame-list-list", pfn);
     if (!e3 || e3.mfn === 0) throw new AddressError(SPACE, pfn * PAGE, "no p2m frame list (invalid entry)");
-    const mid = this.page(e3.mfn, "frame-list", pfn);
-    const e2 = Dom0P2m.entry(mid, Math.floor(pfn / ENTRIES) % ENTRIES);
+    const e2 = this.entryOnPath(e3.mfn, Math.floor(pfn / ENTRIES) % ENTRIES, "frame-list", pfn);
     if (!e2 || e2.mfn === 0) throw new AddressError(SPACE, pfn * PAGE, "no p2m leaf page (invalid entry)");
-    const leaf = this.page(e2.mfn, "leaf", pfn);
-    const e1 = Dom0P2m.entry(leaf, pfn % ENTRIES);
+    const e1 = this.entryOnPath(e2.mfn, pfn % ENTRIES, "leaf", pfn);
     if (!e1) throw new AddressError(SPACE, pfn * PAGE, "p2m entry invalid (~0: not populated)");
     return {
       pfn,

@@ -11,7 +11,8 @@
  * No I/O of its own: physical reads go through the PhysReader it is given.
  */
 import type { PhysReader } from "../dump/types.js";
-import { AddressError, hex } from "../errors.js";
+import { AddressError } from "../errors.js";
+import { readVirtual } from "./space.js";
 import { splitVa, type X86_64PageTables, type X86_64Walk } from "./x86_64.js";
 
 /** __START_KERNEL_map (arch/x86/include/asm/page_64_types.h). */
@@ -60,6 +61,8 @@ export class LinuxX86_64Space {
   private readonly pageSize: number;
   /** End of the text mapping as the low half of the address (hi is 0xffffffff there). */
   private readonly textEndLo: number;
+  /** Bytes of the kernel text mapping. */
+  readonly textSize: number;
 
   constructor(
     private readonly phys: PhysReader,
@@ -76,7 +79,8 @@ export class LinuxX86_64Space {
     this.pageTables = layout.pageTables;
     this.pageSize = phys.pageSize || 4096;
     const ts = layout.textSize ?? KERNEL_IMAGE_SIZE;
-    this.textEndLo = 0x80000000 + Math.min(Math.max(ts, 0), 0x80000000);
+    this.textSize = Math.min(Math.max(ts, 0), 0x80000000);
+    this.textEndLo = 0x80000000 + this.textSize;
   }
 
   /** Which method translates this address (hi/lo halves). */
@@ -140,44 +144,7 @@ export class LinuxX86_64Space {
    * Errors name the virtual address that failed.
    */
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array {
-    if (!Number.isSafeInteger(length) || length < 0)
-      throw new AddressError("kernel-virtual", va, `bad read length ${length}`);
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
-    let [hi, lo] = splitVa(va);
-    let done = 0;
-    const ps = this.pageSize;
-    while (done < length) {
-      const p = this.translateHiLo(hi, lo);
-      if (p < 0) {
-        const at = BigInt.asUintN(64, va + BigInt(done));
-        throw new AddressError("kernel-virtual", at, `not mapped (read of ${length} bytes at ${hex(va)})`);
-      }
-      // extend the run over following pages that are physically contiguous (always true in
-      // the linear mappings): one physical read per run instead of one per page
-      let n = Math.min(ps - (lo % ps), length - done);
-      let nHi = hi;
-      let nLo = lo + n;
-      while (done + n < length) {
-        if (nLo >= TWO32) {
-          nLo -= TWO32;
-          nHi = (nHi + 1) >>> 0;
-        }
-        if (this.translateHiLo(nHi, nLo) !== p + n) break;
-        const step = Math.min(ps, length - done - n);
-        n += step;
-        nLo += step;
-      }
-      const dst = out.subarray(done, done + n);
-      const got = this.phys.readPhys(p, n, dst);
-      if (got.buffer !== dst.buffer || got.byteOffset !== dst.byteOffset) dst.set(got.subarray(0, n));
-      done += n;
-      lo += n;
-      while (lo >= TWO32) {
-        lo -= TWO32;
-        hi = (hi + 1) >>> 0;
-      }
-    }
-    return out;
+    return readVirtual(this, this.phys, "kernel-virtual", va, length, into);
   }
 
   /** Read a little-endian u64 as a bigint. */

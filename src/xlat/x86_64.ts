@@ -8,7 +8,10 @@
  * as a number: BigInt in a walk costs 6–7× (measured, see /work/shared/DESIGN.md).
  */
 import type { PhysReader } from "../dump/types.js";
-import { AddressError } from "../errors.js";
+import { AddressError, KdumpkitError } from "../errors.js";
+import { joinVa, type PageWalker, splitVa } from "./walk.js";
+
+export { joinVa, splitVa };
 
 export const PTE_PRESENT = 0x1;
 export const PTE_RW = 0x2;
@@ -94,17 +97,6 @@ export function pteFlagNames(entry: bigint): string[] {
   return out;
 }
 
-/** Split a 64-bit virtual address into uint32 halves. */
-export function splitVa(va: bigint): [hi: number, lo: number] {
-  const v = BigInt.asUintN(64, va);
-  return [Number(v >> 32n), Number(v & 0xffffffffn)];
-}
-
-/** Join uint32 halves into a bigint. */
-export function joinVa(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
 const LEVELS5: X86_64Level[] = ["pgd", "p4d", "pud", "pmd", "pte"];
 const LEVELS4: X86_64Level[] = ["pgd", "pud", "pmd", "pte"];
 
@@ -112,9 +104,10 @@ const LEVELS4: X86_64Level[] = ["pgd", "pud", "pmd", "pte"];
  * A kernel's page tables, read through a PhysReader. `translate(hi, lo)` is the hot path
  * (no allocation, no BigInt); `walk(va)` records every step for display.
  */
-export class X86_64PageTables {
+export class X86_64PageTables implements PageWalker {
   readonly root: number;
   readonly levels: 4 | 5;
+  readonly format: string;
   /** Address bits 12..51 of an entry, minus the encryption bits, as (hi, lo) masks. */
   private readonly maskHi: number;
   private readonly maskLo: number;
@@ -125,6 +118,9 @@ export class X86_64PageTables {
   private readonly cacheView: DataView[];
   private readonly cacheU32: Uint32Array[];
   private readonly cacheBuf: Uint8Array[];
+  /** Per level, the last table the dump holds only in part (read entry by entry), or -1. */
+  private readonly partialTable = new Float64Array(5).fill(-1);
+  private readonly oneEntry = new Uint8Array(8);
   /** The last entry read (avoids returning tuples on the hot path). */
   private eLo = 0;
   private eHi = 0;
@@ -141,6 +137,7 @@ export class X86_64PageTables {
       throw new AddressError("physical", opts.root, "page-table root is not a page-aligned address");
     this.root = opts.root;
     this.levels = opts.levels ?? 4;
+    this.format = `x86_64 ${this.levels}-level`;
     const enc = BigInt.asUintN(64, opts.encryptionMask ?? 0n);
     this.encHi = Number(enc >> 32n) >>> 0;
     this.encLo = Number(enc & 0xffffffffn) >>> 0;
@@ -158,13 +155,31 @@ export class X86_64PageTables {
     }
   }
 
-  /** Read entry `index` of the table at `table` (level slot `slot`) into eHi/eLo. */
+  /**
+   * Read entry `index` of the table at `table` (level slot `slot`) into eHi/eLo. The whole
+   * table page is fetched and kept when the dump has all of it; when it does not (an ELF
+   * segment ending inside it, its other entries filtered out) only the entry on the path is
+   * read, so a walk never fails on an entry it does not need (issue 16 point 7: translating 0
+   * failed on the excluded entry 1 of a top table whose entry 0 alone was in the dump).
+   */
   private readEntry(slot: number, table: number, index: number): void {
     if (this.cacheAddr[slot] !== table) {
+      if (this.partialTable[slot] === table) {
+        this.readOneEntry(table, index);
+        return;
+      }
       this.cacheAddr[slot] = -1;
       const buf = this.cacheBuf[slot]!;
-      const got = this.phys.readPhys(table, 4096, buf);
-      if (got.buffer !== buf.buffer || got.byteOffset !== 0) buf.set(got.subarray(0, 4096));
+      try {
+        const got = this.phys.readPhys(table, 4096, buf);
+        if (got.buffer !== buf.buffer || got.byteOffset !== 0) buf.set(got.subarray(0, 4096));
+      } catch (e) {
+        // data not loaded yet (browser windows) is fetched and retried, never worked around
+        if (!(e instanceof KdumpkitError)) throw e;
+        this.partialTable[slot] = table;
+        this.readOneEntry(table, index);
+        return;
+      }
       this.tableReads++;
       this.cacheAddr[slot] = table;
     }
@@ -177,6 +192,13 @@ export class X86_64PageTables {
       this.eLo = view.getUint32(index << 3, true);
       this.eHi = view.getUint32((index << 3) + 4, true);
     }
+  }
+
+  /** Entry `index` alone, of a table the dump does not hold whole (errors name the entry). */
+  private readOneEntry(table: number, index: number): void {
+    const b = this.phys.readPhys(table + index * 8, 8, this.oneEntry);
+    this.eLo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    this.eHi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
   }
 
   /** Physical address held in the last entry, for a page of 2^shift bytes. */
@@ -292,8 +314,13 @@ export class X86_64PageTables {
     return res;
   }
 
+  flagNames(entry: bigint): string[] {
+    return pteFlagNames(entry);
+  }
+
   /** Forget cached table pages (after the underlying memory changed: tests only). */
   flush(): void {
     this.cacheAddr.fill(-1);
+    this.partialTable.fill(-1);
   }
 }

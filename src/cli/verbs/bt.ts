@@ -1,15 +1,15 @@
 import { parseArgs } from "node:util";
-import { kernelViewOf } from "../../kernel/linux.js";
 import type { TaskInfo } from "../../kernel/tasks.js";
-import { formatTaskBacktrace, taskBacktraceJson } from "../../unwind/format.js";
-import { cpuRegistersOf, LinuxBacktracer, type TaskBacktrace } from "../../unwind/linux.js";
+import { backtracerOfDump, btJson, btText } from "../../report/bt.js";
+import type { LinuxBacktracer, TaskBacktrace } from "../../unwind/linux.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.js";
 
 /**
  * `kdumpkit bt DUMP [-a] [PID|TASK]`: kernel backtraces from the dump alone (kallsyms, BTF and
- * ORC in its memory), in crash's `bt` layout.
+ * ORC in its memory on x86_64, frame records on arm64, frame pointers on i386), in crash's `bt`
+ * layout.
  */
 
 export interface OpenedBacktracer {
@@ -26,15 +26,11 @@ export async function openBacktracer(
 ): Promise<OpenedBacktracer> {
   const dump = await openKernelArgs(ctx, parts);
   try {
-    const view = kernelViewOf(
+    const bt = backtracerOfDump(
       dump.dump,
-      systemMap ? { systemMap: loadSystemMap(systemMap, dump) } : {},
       dump.kernel,
+      systemMap ? loadSystemMap(systemMap, dump) : undefined,
     );
-    const bt = new LinuxBacktracer(view, cpuRegistersOf(dump.dump), {
-      arch: dump.dump.arch,
-      release: dump.vmcoreinfo.osrelease,
-    });
     return { dump, bt, close: () => dump.close() };
   } catch (e) {
     dump.close();
@@ -61,7 +57,7 @@ function findTask(bt: LinuxBacktracer, arg: string): TaskInfo {
 
 export const btVerb: Verb = {
   name: "bt",
-  summary: "kernel backtraces (ORC from the dump, no debuginfo), crash's layout",
+  summary: "kernel backtraces (ORC / frame records from the dump, no debuginfo), crash's layout",
   usage: `usage: kdumpkit bt DUMP [-a] [PID|TASK] [--system-map F] [--json]
   (no argument)  the task that panicked (or CPU 0's)
   -a             the task running on every CPU, from each CPU's saved registers
@@ -95,24 +91,7 @@ export const btVerb: Verb = {
       } else {
         list = [b.cpu(b.panicCpu() ?? b.cpus[0]?.cpu ?? 0)];
       }
-      if (values.json) {
-        ctx.stdout(
-          `${toJson({
-            file,
-            orc: b.orc ?? null,
-            limitation: b.limitation ?? null,
-            backtraces: list.map(taskBacktraceJson),
-          })}\n`,
-        );
-        return 0;
-      }
-      const out: string[] = [];
-      if (b.limitation) out.push(`note: ${b.limitation}`);
-      list.forEach((t, i) => {
-        if (i > 0) out.push("");
-        out.push(...formatTaskBacktrace(t));
-      });
-      ctx.stdout(`${out.join("\n")}\n`);
+      ctx.stdout(values.json ? `${toJson(btJson(file, b, list))}\n` : btText(b, list));
       return 0;
     } finally {
       o.close();

@@ -34,7 +34,6 @@ Xen host dumps (see "kdumpkit xen"):
     });
     const { parts, rest } = dumpArgs(positionals);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
-    const file = parts[0]!;
     const output = values.output !== undefined ? outputTarget(ctx, values.output, parts) : undefined;
     const dump = await openKernelArgs(ctx, parts);
     try {

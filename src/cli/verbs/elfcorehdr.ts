@@ -15,6 +15,7 @@ import {
   X86_PAGE_OFFSET,
 } from "../../elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs, type LiveReader } from "../../elfcorehdr/live.js";
+import { renderMemoryMapSvg } from "../../elfcorehdr/svg.js";
 import type { BuiltCoreHeader, CoreArch, NoteRegion } from "../../elfcorehdr/types.js";
 import { FormatError, hex, LimitError } from "../../errors.js";
 import { dtbMemoryRanges, isDtb, parseDtbMemory } from "../../memmap/dtb.js";
@@ -43,8 +44,6 @@ import { InputError, looksBinary, openInput, readTextInput } from "../input.js";
 
 /** /proc/iomem, kexec -d output and DTBs are kilobytes; more is not a memory map. */
 const MAX_MEMORY_INPUT = 64 << 20;
-
-import { renderMemoryMapSvg } from "./elfcorehdr-svg.js";
 
 const USAGE = `usage: kdumpkit elfcorehdr build [--flavour kexec-tools|kernel] [--arch x86_64|i386|arm64]
          [--memory FILE] [--crashkernel START-END …] [--cpu-note ADDR:SIZE …]

@@ -26,4 +26,5 @@ export const verbs: [name: string, load: () => Promise<Verb>][] = [
   ["cache", async () => (await import("./cache.js")).cacheVerb],
   ["bt", async () => (await import("./bt.js")).btVerb],
   ["triage", async () => (await import("./triage.js")).triageVerb],
+  ["web", async () => (await import("./web.js")).webVerb],
 ];

@@ -1,18 +1,8 @@
 import { systemSummary } from "../../kernel/summary.js";
-import { listTasks, type TaskInfo } from "../../kernel/tasks.js";
+import { listTasks } from "../../kernel/tasks.js";
+import { psText } from "../../report/ps.js";
 import { toJson, type Verb } from "../common.js";
 import { VIEW_USAGE, withSingleDumpView } from "../kernel-view.js";
-
-/** crash's `ps` line (task.c show_ps_data): '>' marks a task running on a CPU at the crash. */
-export function psLine(t: TaskInfo, pageKb: number, totalPages: number): string {
-  const rss = (t.rssPages ?? 0) * pageKb;
-  const vsz = (t.vmPages ?? 0) * pageKb;
-  const mem = totalPages > 0 ? ((t.rssPages ?? 0) * 100) / totalPages : 0;
-  const comm = t.mm === 0n ? `[${t.comm}]` : t.comm;
-  return `${t.activeCpu !== undefined ? ">" : " "}${String(t.pid).padStart(8)}${String(t.ppid).padStart(8)}${String(t.cpu).padStart(4)}  ${t.task.toString(16).padStart(16, "0")}  ${t.state.padEnd(2)}${mem.toFixed(1).padStart(6)}${String(vsz).padStart(9)}${String(rss).padStart(9)}  ${comm}`;
-}
-
-export const PS_HEADER = "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM";
 
 export const psVerb: Verb = {
   name: "ps",
@@ -31,8 +21,7 @@ ${VIEW_USAGE}`,
           `${toJson({ count: list.tasks.length, incomplete: list.incomplete, current: list.current, tasks: list.tasks })}\n`,
         );
       } else {
-        const lines = [PS_HEADER, ...list.tasks.map((t) => psLine(t, pageSize / 1024, mem / pageSize))];
-        ctx.stdout(`${lines.join("\n")}\n`);
+        ctx.stdout(psText(list.tasks, pageSize, mem));
         if (list.incomplete) ctx.stderr(`ps: task list incomplete: ${list.incomplete}\n`);
       }
       return list.incomplete ? 1 : 0;

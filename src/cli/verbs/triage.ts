@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
-import { KdumpkitError } from "../../errors.js";
-import { panicMessageOf } from "../../kernel/linux.js";
-import { triageJson, triageReport } from "../../triage/report.js";
+import { triageOfDump } from "../../report/triage.js";
+import { triageJson } from "../../triage/report.js";
 import { formatTriage } from "../../triage/text.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { dumpArgs } from "../input.js";
@@ -26,17 +25,7 @@ export const triageVerb: Verb = {
     const file = parts.join(" ");
     const o = await openBacktracer(ctx, parts, values["system-map"]);
     try {
-      const d = o.dump.dump;
-      let panic: string | undefined;
-      try {
-        panic = panicMessageOf(d)?.message;
-      } catch (e) {
-        if (!(e instanceof KdumpkitError)) throw e;
-      }
-      const input: Parameters<typeof triageReport>[1] = {};
-      if (d.crashTime !== undefined) input.crashTime = d.crashTime;
-      if (panic !== undefined) input.panic = panic;
-      const r = triageReport(o.bt, input);
+      const r = triageOfDump(o.dump.dump, o.bt);
       ctx.stdout(values.json ? `${toJson({ file, ...triageJson(r) })}\n` : formatTriage(r));
       return 0;
     } finally {

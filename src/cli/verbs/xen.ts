@@ -1,12 +1,10 @@
 import { parseArgs } from "node:util";
-import { FormatError, hex, LimitError, rethrowMissing } from "../../errors.js";
+import { FormatError, LimitError } from "../../errors.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { rdWords, renderRd, renderRdAscii } from "../../report/rd.js";
+import { xenDetails, xenInfoJson, xenInfoText } from "../../report/xen.js";
 import { readConsoleRing } from "../../xen/conring.js";
-import { listDomains, type XenDomainList } from "../../xen/domains.js";
-import { dom0P2mOf } from "../../xen/host.js";
-import { formatXenVersion } from "../../xen/layout.js";
-import type { XenDump } from "../../xen/open.js";
-import { counted, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
+import { parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { crashRdArgs, splitOffset } from "../rd-args.js";
 import {
   openXenSession,
@@ -17,7 +15,6 @@ import {
   xenRead,
   xenTranslate,
 } from "../xen-memory.js";
-import { renderRd, renderRdAscii } from "./rd.js";
 
 const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--kexec-debug F | --elfcorehdr F]
                      [--system-map F] [--json]
@@ -74,55 +71,6 @@ function session(
   });
 }
 
-function infoText(file: string, x: XenDump, domains: XenDomainList | string, extra: string[]): string {
-  const out: string[] = [`Xen host dump: ${file}`];
-  const v = x.version;
-  out.push(
-    `  Xen version:     ${v ? `${formatXenVersion(v)} (${v.source})` : x.versionRange ? `${x.versionRange} (from XEN_VIRT_START)` : "unknown"}`,
-  );
-  if (x.build?.compiler) out.push(`  compiled by:     ${x.build.compiler}`);
-  if (x.build?.compileDate) out.push(`  compiled on:     ${x.build.compileDate}`);
-  const ps = x.physStart;
-  out.push(
-    `  xen_phys_start:  ${ps.value !== undefined ? `${hex(ps.value)} from ${ps.source}` : "not found"}`,
-  );
-  for (const c of ps.candidates)
-    out.push(
-      `    ${c.source.padEnd(20)} ${hex(c.value).padEnd(12)} ${c.value === ps.value ? "agrees " : "DIFFERS"}  ${c.detail}`,
-    );
-  for (const u of ps.unavailable) out.push(`    ${u}`);
-  out.push(
-    `  XEN_VIRT_START:  ${x.xenVirtStart !== undefined ? `${hex(x.xenVirtStart)} (${x.xenVirtStartSource})` : "unknown"}`,
-  );
-  if (x.space)
-    out.push(
-      `  direct map:      ${hex(x.space.directMapStart)}-${hex(x.space.directMapEnd)}, PDX ${x.pdx ? `hole shift ${x.pdx.holeShift} (${x.pdx.source})` : "not read (needs --xen-syms): none assumed"}`,
-    );
-  out.push(...extra);
-  if (x.cpus.length) {
-    out.push("Physical CPUs:");
-    for (const c of x.cpus)
-      out.push(
-        `  CPU ${c.cpu}: RIP ${c.rip !== undefined ? hex(c.rip) : "?"}${c.ripSymbol ? ` <${c.ripSymbol}>` : ""}  RSP ${c.rsp !== undefined ? hex(c.rsp) : "?"}  CR3 ${c.cr3 !== undefined ? hex(c.cr3) : "?"}${c.panicked ? `  PANICKED (${c.panicked})` : ""}${(c.dom0Vcpus ?? []).map((v) => `\n      ran dom0 vCPU ${v.vcpu} (its CR3: pfn ${hex(v.cr3Mfn)})`).join("")}`,
-      );
-    if (!x.cpus.some((c) => c.panicked))
-      out.push("  which CPU panicked: unknown (needs --xen-syms for crashing_cpu)");
-  }
-  out.push("Domains (domain_list):");
-  if (typeof domains === "string") out.push(`  ${domains}`);
-  else {
-    for (const d of domains.domains) out.push(`  d${d.domainId}  struct domain at ${hex(d.address)}`);
-    if (domains.stopped) out.push(`  (walk stopped: ${domains.stopped})`);
-  }
-  if (x.vmcoreinfoXen) {
-    out.push("VMCOREINFO_XEN:");
-    for (const l of x.vmcoreinfoXen.text.split("\n")) if (l) out.push(`  ${l}`);
-  }
-  for (const c of x.checks) out.push(`check: ${c}`);
-  for (const w of x.warnings) out.push(`warning: ${w}`);
-  return `${out.join("\n")}\n`;
-}
-
 function runInfo(ctx: VerbContext, args: string[]): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: FILE_OPTIONS });
   const file = positionals[0];
@@ -130,62 +78,9 @@ function runInfo(ctx: VerbContext, args: string[]): number {
   const s = session(values, file);
   try {
     const x = s.xen;
-    let domains: XenDomainList | string;
-    if (!x.space || !x.vmcoreinfoXen) domains = "no hypervisor address space or no VMCOREINFO_XEN";
-    else {
-      try {
-        domains = listDomains(x.space, x.vmcoreinfoXen);
-      } catch (e) {
-        rethrowMissing(e);
-        domains = (e as Error).message;
-      }
-    }
-    const extra: string[] = [];
-    const dom0: Record<string, unknown> = {};
-    const p2m = dom0P2mOf(x, s.file.dump);
-    if (typeof p2m === "string") extra.push(`  dom0 p2m:        ${p2m}`);
-    else {
-      const scan = p2m.scan();
-      dom0.p2m = {
-        frameListListMfn: BigInt(p2m.frameListListMfn),
-        pages: scan.entries,
-        highestPfn: BigInt(Math.max(0, scan.highestPfn)),
-        gaps: scan.gaps,
-      };
-      extra.push(
-        `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${counted(scan.entries, "page")} (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${counted(scan.gaps.length, "unreadable p2m page")}` : ""}`,
-      );
-      for (const g of scan.gaps.slice(0, 8)) extra.push(`    gap: ${g}`);
-      if (s.systemMap) {
-        const view = s.dom0();
-        if (view.vmcoreinfo) {
-          dom0.osrelease = view.vmcoreinfo.info.osrelease;
-          dom0.vmcoreinfo = view.vmcoreinfo.info.text;
-          extra.push(
-            `  dom0 kernel:     ${view.vmcoreinfo.info.osrelease} (VMCOREINFO at ${hex(view.vmcoreinfo.address)}, ${view.vmcoreinfo.size} bytes, found via System.map)`,
-          );
-        }
-        for (const p of view.problems) extra.push(`  dom0: ${p}`);
-        dom0.problems = view.problems;
-      }
-    }
-    if (values.json) {
-      const { space: _space, vmcoreinfoXen, physStart, p2mFrameListListMfn, ...rest } = x;
-      ctx.stdout(
-        `${toJson({
-          ...rest,
-          physStart: {
-            ...physStart,
-            value: physStart.value !== undefined ? BigInt(physStart.value) : undefined,
-            candidates: physStart.candidates.map((c) => ({ ...c, value: BigInt(c.value) })),
-          },
-          ...(p2mFrameListListMfn !== undefined ? { p2mFrameListListMfn: BigInt(p2mFrameListListMfn) } : {}),
-          vmcoreinfoXen: vmcoreinfoXen?.text,
-          domains: typeof domains === "string" ? { error: domains } : domains,
-          dom0,
-        })}\n`,
-      );
-    } else ctx.stdout(infoText(file, x, domains, extra));
+    const { domains, extra, dom0 } = xenDetails(x, s.file.dump, s.systemMap !== undefined, () => s.dom0());
+    if (values.json) ctx.stdout(`${toJson(xenInfoJson(x, domains, dom0))}\n`);
+    else ctx.stdout(xenInfoText(file, x, domains, extra));
     return 0;
   } finally {
     s.close();
@@ -310,16 +205,7 @@ export function runXenRd(ctx: VerbContext, args: string[]): number {
     }
     const bytes = xenRead(s, space, address, count * width);
     if (values.json) {
-      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const words = Array.from({ length: count }, (_, i) =>
-        width === 8
-          ? dv.getBigUint64(i * 8, true)
-          : width === 4
-            ? dv.getUint32(i * 4, true)
-            : width === 2
-              ? dv.getUint16(i * 2, true)
-              : dv.getUint8(i),
-      );
+      const words = rdWords(bytes, count, width);
       // the same fields as rd --json
       ctx.stdout(`${toJson({ address, space, width, values: words, bytes })}\n`);
     } else ctx.stdout(renderRd(address, bytes, width));

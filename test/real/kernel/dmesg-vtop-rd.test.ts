@@ -6,14 +6,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernelSource } from "../../../src/cli/kernel-open.js";
-import { renderRd, renderRdAscii } from "../../../src/cli/verbs/rd.js";
-import { renderVtop } from "../../../src/cli/verbs/vtop.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import { formatDmesg, formatTimestamp, readKernelLog } from "../../../src/kernel/printk.js";
 import { SystemMap } from "../../../src/kernel/system-map.js";
 import { findDirectMap } from "../../../src/kernel/x86_64.js";
 import { openFile } from "../../../src/node/open.js";
-import { splitVa } from "../../../src/xlat/x86_64.js";
+import { renderRd, renderRdAscii } from "../../../src/report/rd.js";
+import { renderVtop, vtopOf } from "../../../src/report/vtop.js";
+import { X86_64PageTables } from "../../../src/xlat/x86_64.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { parseCrashTranscript, vtopWalkPart } from "./crash-output.js";
 
@@ -101,17 +101,7 @@ for (const c of CASES) {
         checked++;
       } else if (args[0] === "vtop") {
         const va = BigInt(`0x${args[1]}`);
-        const [hi, lo] = splitVa(va);
-        const walk = k.space.walk(va);
-        const text = renderVtop(
-          {
-            virtual: va,
-            physical: k.space.translate(va),
-            method: k.space.methodOf(hi, lo),
-            ...(walk ? { walk } : {}),
-          },
-          k.facts,
-        );
+        const text = renderVtop(vtopOf(k, va), k);
         assert.equal(text, vtopWalkPart(output), command);
         checked++;
       } else if (args[0] === "rd" && args[1] === "-a") {
@@ -139,9 +129,9 @@ test(
   { skip: skipNoFixtures },
   () => {
     const { k } = open("kdump/capture/vmcore.elf-d31.zst");
-    assert.equal(k.facts.pageOffsetSource, "pt_load");
-    const pt = k.space.pageTables;
-    assert.ok(pt);
+    assert.equal(k.x86_64?.pageOffsetSource, "pt_load");
+    const pt = k.walker;
+    assert.ok(pt instanceof X86_64PageTables);
     assert.equal(findDirectMap(pt), k.facts.pageOffset);
     // crash's "KERNEL VIRTUAL BASE" for the same dump
     const m = /KERNEL VIRTUAL BASE: ([0-9a-f]+)/.exec(expected("kdump/capture/vmcore.elf-d31.crash.txt"));
@@ -156,8 +146,8 @@ test("direct-map reads match kernel-text reads of the same physical bytes", { sk
   const viaDirect = k.space.read(k.facts.pageOffset! + BigInt(p), 64);
   assert.deepEqual(viaDirect, k.space.read(banner, 64));
   // and the page tables agree with both linear methods
-  assert.equal(k.space.walk(banner)?.physical, p);
-  assert.equal(k.space.walk(k.facts.pageOffset! + BigInt(p))?.physical, p);
+  assert.equal(k.space.explain(banner).walk?.physical, p);
+  assert.equal(k.space.explain(k.facts.pageOffset! + BigInt(p)).walk?.physical, p);
 });
 
 for (const c of CASES) {
@@ -166,7 +156,7 @@ for (const c of CASES) {
     const m = /KERNEL VIRTUAL BASE: ([0-9a-f]+)/.exec(expected(c.crash));
     assert.equal(k.facts.pageOffset?.toString(16), m?.[1]);
     // kdump-compressed files have no PT_LOADs: the page tables told us
-    if (!c.dump.endsWith(".zst")) assert.equal(k.facts.pageOffsetSource, "page-tables");
+    if (!c.dump.endsWith(".zst")) assert.equal(k.x86_64?.pageOffsetSource, "page-tables");
   });
 }
 
@@ -226,8 +216,7 @@ for (const c of CASES) {
         if (!m) continue;
         const pageVa = BigInt(`0x${m[1]}`);
         // vmemmap lies outside the linear mappings: this goes through the page tables
-        const [hi, lo] = splitVa(pageVa);
-        assert.equal(k.space.methodOf(hi, lo), "pagetable");
+        assert.equal(k.space.rangeAt(pageVa)?.id, "pagetable");
         const flags = new DataView(k.space.read(pageVa, 8).buffer).getBigUint64(0, true);
         assert.equal(flags.toString(16), m[3], command);
         checked++;

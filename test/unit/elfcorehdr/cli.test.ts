@@ -6,12 +6,12 @@ import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
 import { UsageError, type VerbContext } from "../../../src/cli/common.js";
 import { elfcorehdrVerb } from "../../../src/cli/verbs/elfcorehdr.js";
-import { renderMemoryMapSvg } from "../../../src/cli/verbs/elfcorehdr-svg.js";
 import { ElfFile } from "../../../src/elf/reader.js";
 import { EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
 import { ElfBuilder } from "../../../src/elf/writer.js";
 import { buildKexecToolsHeader } from "../../../src/elfcorehdr/kexec-tools.js";
 import { estimateKexecPlacement, gatherLiveInputs } from "../../../src/elfcorehdr/live.js";
+import { renderMemoryMapSvg } from "../../../src/elfcorehdr/svg.js";
 import { kexecToolsCrashRanges, parseIomem } from "../../../src/memmap/iomem.js";
 import { cells, fdt, str } from "../memmap/fdt-writer.js";
 

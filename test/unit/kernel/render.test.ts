@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderRd } from "../../../src/cli/verbs/rd.js";
+import { renderRd } from "../../../src/report/rd.js";
 
 const banner = new TextEncoder().encode("Linux version 6.1.0-56-amd64 (de");
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Writer } from "../../../src/bytes/cursor.js";
-import { describeNote, formatRegisters } from "../../../src/cli/verbs/notes.js";
 import type { ElfNote } from "../../../src/elf/types.js";
 import { EM_X86_64 } from "../../../src/elf/types.js";
 import { decodeNote } from "../../../src/notes/index.js";
+import { describeNote, formatRegisters } from "../../../src/report/notes.js";
 
 const X64 = { machine: EM_X86_64, class: 64 as const, littleEndian: true };
 const note = (name: string, type: number, desc: Uint8Array): ElfNote => ({

@@ -1,14 +1,14 @@
 /**
- * `elfcorehdr build --svg`: the physical memory map drawn top (address 0) to bottom, one band
+ * An ELF core header over its memory map as a picture (`elfcorehdr build --svg`, the web app): the physical memory map drawn top (address 0) to bottom, one band
  * per stretch between consecutive boundaries of anything drawn. A band's height grows with the
  * log of its size (so 4 KiB and 64 GiB stay both visible and ordered), holes in the map are
  * thin hatched bands. Columns: the memory map as read (typed), what was excluded and why, the
  * PT_LOADs kept (backup region with an arrow to its copy), and the notes and the kernel text.
  */
 
-import type { BuiltCoreHeader } from "../../elfcorehdr/types.js";
-import { hex } from "../../errors.js";
-import { RangeType, rangeTypeName } from "../../memmap/range.js";
+import { hex } from "../errors.js";
+import { RangeType, rangeTypeName } from "../memmap/range.js";
+import type { BuiltCoreHeader } from "./types.js";
 
 interface Item {
   start: number;
