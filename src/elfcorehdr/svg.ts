@@ -8,6 +8,7 @@
 
 import { hex } from "../errors.js";
 import { RangeType, rangeTypeName } from "../memmap/range.js";
+import { binarySize as size } from "../report/text.js";
 import type { BuiltCoreHeader } from "./types.js";
 
 interface Item {
@@ -36,17 +37,6 @@ const TYPE_FILL: Record<number, string> = {
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-function size(n: number): string {
-  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${u[i]}`;
 }
 
 export function renderMemoryMapSvg(b: BuiltCoreHeader, title: string): string {

@@ -1,17 +1,7 @@
 import { parseArgs } from "node:util";
 import { cacheDir, cacheLimit, clearCache, listCache } from "../../node/cache.js";
+import { binarySize as size } from "../../report/text.js";
 import { toJson, UsageError, type Verb } from "../common.js";
-
-function size(n: number): string {
-  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i ? `${v.toFixed(1)} ${u[i]}` : `${n} B`;
-}
 
 /** `kdumpkit cache`: what the decompression cache holds, and `--clear` to empty it. */
 export const cacheVerb: Verb = {
