@@ -87,10 +87,11 @@ function once(argv: string[]): { ms: number; rssMb: number | undefined; status: 
  * cache, code cache). The commands alternate within each round, so that on a shared, busy
  * machine each side sees the same load and the ratios hold even when the absolute times do not.
  */
-function timeTogether(argvs: string[][], runs: number): Timing[] {
+function timeTogether(argvs: string[][], runs: number, beforeEach?: () => void): Timing[] {
   const ms: number[][] = argvs.map(() => []);
   const out: Timing[] = argvs.map(() => ({ ms: 0, rssMb: undefined, status: 0 }));
   for (let i = 0; i <= runs; i++) {
+    beforeEach?.();
     argvs.forEach((argv, k) => {
       const r = once(argv);
       out[k]!.status = r.status;
@@ -129,6 +130,8 @@ function main(): void {
     const [ours, ref, node] = timeTogether(
       [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
       runs,
+      // makedumpfile refuses to write over an existing file: every run starts without them
+      c.outputs ? () => c.outputs!.forEach((f) => fs.rmSync(f, { force: true })) : undefined,
     ) as [Timing, Timing, Timing];
     nodeMs.push(node.ms);
     let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
