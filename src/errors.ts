@@ -122,7 +122,8 @@ export class DecompressError extends KdumpkitError {
   readonly code = "DECOMPRESS";
   constructor(
     readonly codec: string,
-    detail: string,
+    /** What is wrong, without the codec and context (to re-throw with a context added). */
+    readonly detail: string,
     /** What was being decoded, e.g. "pfn 0x1234" or "payload". */
     readonly context?: string,
   ) {

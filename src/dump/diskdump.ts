@@ -670,8 +670,13 @@ export class KdumpBackend implements DumpBackend {
   }
 
   private descOf(part: KdumpPart, pfn: number): PageDesc | "missing" {
+    return this.descAt(part, part.dumpable.rank(pfn) - part.rankBase, pfn);
+  }
+
+  /** Descriptor number `idx` of `part` (that of `pfn`), into the reused `desc`. */
+  private descAt(part: KdumpPart, idx: number, pfn: number): PageDesc | "missing" {
     const t = part.descs;
-    const i = t.slot(part.dumpable.rank(pfn) - part.rankBase);
+    const i = t.slot(idx);
     if (i < 0) return "missing";
     const offset = t.offset[i]!;
     if (Number.isNaN(offset))
@@ -720,6 +725,8 @@ export class KdumpBackend implements DumpBackend {
     };
     const mem = this.parts[0]!.memory;
     const single = this.parts.length === 1 ? this.parts[0]! : undefined;
+    let nextPfn = -1;
+    let nextIdx = 0;
     for (let pfn = 0; pfn < this.maxPfn; ) {
       // skip holes a word at a time
       if (mem && (pfn & 31) === 0 && mem.words[pfn >>> 5] === 0) {
@@ -744,7 +751,13 @@ export class KdumpBackend implements DumpBackend {
         pfn += 32;
         continue;
       }
-      push(pfn, this.pfnState(pfn));
+      if (single && pfn >= single.startPfn && pfn < single.endPfn && single.dumpable.get(pfn)) {
+        // consecutive dumpable pfns have consecutive descriptors: no rank per pfn
+        const idx = pfn === nextPfn ? nextIdx : single.dumpable.rank(pfn) - single.rankBase;
+        nextPfn = pfn + 1;
+        nextIdx = idx + 1;
+        push(pfn, this.classify(single, this.descAt(single, idx, pfn)));
+      } else push(pfn, this.pfnState(pfn));
       pfn++;
     }
     push(this.maxPfn, undefined);
@@ -817,6 +830,12 @@ export class KdumpBackend implements DumpBackend {
           `page data of pfn ${hex(pfn)} (flattened stream truncated)`,
         );
     }
+    if (codec === undefined && d.offset === part.zeroPageOffset) {
+      // the shared zero page (checked to be zeros at open): read from the start of the data
+      // area between the pages that follow it, it would cost a seek in the window
+      dst.fill(0, 0, this.pageSize);
+      return;
+    }
     const data = part.window.view(d.offset, d.size);
     if (codec === undefined) {
       dst.set(data);
@@ -839,10 +858,13 @@ export class KdumpBackend implements DumpBackend {
     const decoder = this.codecs[codec];
     if (!decoder) throw new UnsupportedError(`${codec} page compression`);
     try {
-      decoder(data, out, `pfn ${hex(pfn)}`);
+      // no context string per page (a hex string per page was a tenth of the JS time): added
+      // when the decoder throws
+      decoder(data, out);
     } catch (e) {
-      if (e instanceof DecompressError) throw e;
-      throw new DecompressError(codec, (e as Error).message, `pfn ${hex(pfn)}`);
+      if (e instanceof DecompressError && e.context) throw e;
+      const detail = e instanceof DecompressError ? e.detail : (e as Error).message;
+      throw new DecompressError(e instanceof DecompressError ? e.codec : codec, detail, `pfn ${hex(pfn)}`);
     }
     if (key !== undefined) {
       if (this.tiny.size >= 16) this.tiny.delete(this.tiny.keys().next().value as string);
