@@ -589,3 +589,87 @@ test("xen_phys_start from the VMCOREINFO_XEN note's machine address", () => {
   assert.match(physStartFromVmcoreinfoAddress(0x1000, sym, XEN_VIRT) as string, /not a page-aligned/);
   assert.match(physStartFromVmcoreinfoAddress(0x1000, 0x1000n, XEN_VIRT) as string, /not inside the image/);
 });
+
+test("x86_32 Xen 3.x: direct-map layout (not XEN_VIRT_START of x86_64), PAE idle table, 4-byte words", () => {
+  // a 32-bit hypervisor's dump built in code: i386 notes, CRASH_INFO in 4-byte words
+  const m = new SparseMachine();
+  const DM = 0xff000000n;
+  const P = 0x1n;
+  const PTE = 0x63n;
+  // idle_pg_table_l3 at machine 0x100000: its entry 3 covers 0xc0000000-0xffffffff
+  m.u64(0x100000 + 3 * 8, 0x101000n | P);
+  const vmap = 0xf6000010n; // above HYPERVISOR_VIRT_START (PAE), outside the direct map
+  m.u64(0x101000 + Number((vmap >> 21n) & 0x1ffn) * 8, 0x102000n | PTE);
+  m.u64(0x102000 + Number((vmap >> 12n) & 0x1ffn) * 8, 0x200000n | PTE);
+  m.u32(0x200010, 0xcafe);
+  // domain_list → struct domain at 0xff005000 (id 0 at +0, next_in_list at +8, 4-byte pointers)
+  m.u32(0x4000, 0xff005000);
+  m.u32(0x5000, 0);
+  m.u32(0x5008, 0xff006000);
+  m.u32(0x6000, 1);
+  m.u32(0x6008, 0);
+  // Xen 3.x console: a fixed array
+  m.bytes(0x7000, new TextEncoder().encode("(XEN) Xen version 3.2.1\n"));
+  m.u32(0x110, 24);
+  m.u32(0x114, 0);
+  m.bytes(0x8000, new TextEncoder().encode("-xen32\0"));
+  const words = [3, 2, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0, 0];
+  const desc = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => new DataView(desc.buffer).setUint32(i * 4, w, true));
+  const note: ElfNote = {
+    name: "Xen",
+    type: 0x1000001,
+    desc,
+    offset: 0,
+    descOffset: 0,
+    origin: { kind: "segment", index: 0 },
+  };
+  const syms = SymbolTable.fromElf([
+    { name: "console.c", value: 0n, type: 4, bind: 0 },
+    { name: "conring", value: DM + 0x7000n, size: 64n, type: 1, bind: 0 },
+    { name: "conringp", value: DM + 0x110n, type: 1, bind: 0 },
+    { name: "conringc", value: DM + 0x114n, type: 1, bind: 0 },
+  ]);
+  const x = openXenDump(
+    {
+      pageSize: 4096,
+      readPhys: (a, l, into) => m.readPhys(a, l, into),
+      notes: [note],
+      vmcoreinfoXen: new Vmcoreinfo(
+        "SYMBOL(domain_list)=ff004000\nSYMBOL(pgd_l3)=ff100000\nOFFSET(domain.domain_id)=0\nOFFSET(domain.next_in_list)=8\n",
+      ),
+      maxAddress: 0x40000000,
+      wordSize: 4,
+      littleEndian: true,
+      arch: "i386",
+    },
+    { xenSyms: syms },
+  );
+  assert.equal(x.arch, "x86_32");
+  assert.equal(x.version?.major, 3);
+  assert.equal(x.version?.extra, "-xen32");
+  // the 64-bit answer for 3.x would be 0xffff828c80000000
+  assert.notEqual(xenVirtStartForVersion({ major: 3, minor: 2 }), DM);
+  assert.equal(x.xenVirtStart, DM);
+  assert.ok(x.physStart.unavailable.some((u) => /x86_32: Xen is not relocated/.test(u)));
+  const s = x.space!;
+  assert.equal(s.pointerSize, 4);
+  assert.equal(s.translate(DM + 0x3000n), 0x3000);
+  assert.equal(s.rangeAt(DM + 0x3000n)?.id, "directmap");
+  assert.equal(s.translate(vmap), 0x200010);
+  assert.equal(s.rangeAt(vmap)?.id, "pagetable");
+  assert.equal(x.hypervisor?.walker?.format, "i386 PAE (3-level)");
+  assert.throws(() => s.translate(0xff00_0000_0000n), /outside every mapped range/);
+  const e = s.explain(vmap);
+  assert.equal(e.physical, 0x200010);
+  assert.deepEqual(
+    e.walk!.steps.map((st) => st.level),
+    ["pgd", "pmd", "pte"],
+  );
+  const doms = listDomains(s, x.vmcoreinfoXen!);
+  assert.deepEqual(
+    doms.domains.map((d) => d.domainId),
+    [0, 1],
+  );
+  assert.equal(readConsoleRing(s, syms).text, "(XEN) Xen version 3.2.1\n");
+});
