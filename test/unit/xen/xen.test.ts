@@ -615,7 +615,7 @@ test("x86_32 Xen 3.x: direct-map layout (not XEN_VIRT_START of x86_64), PAE idle
   m.bytes(0x8000, new TextEncoder().encode("-xen32\0"));
   const words = [3, 2, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0, 0];
   const desc = new Uint8Array(words.length * 4);
-  words.forEach((w, i) => new DataView(desc.buffer).setUint32(i * 4, w, true));
+  for (const [i, w] of words.entries()) new DataView(desc.buffer).setUint32(i * 4, w, true);
   const note: ElfNote = {
     name: "Xen",
     type: 0x1000001,
