@@ -216,7 +216,8 @@ for (const c of CASES) {
         if (!m) continue;
         const pageVa = BigInt(`0x${m[1]}`);
         // vmemmap lies outside the linear mappings: this goes through the page tables
-        assert.equal(k.space.rangeAt(pageVa)?.id, "pagetable");
+        assert.equal(k.space.rangeAt(pageVa)?.id, "vmemmap");
+        assert.equal(k.space.rangeAt(pageVa)?.method.kind, "pagetable");
         const flags = new DataView(k.space.read(pageVa, 8).buffer).getBigUint64(0, true);
         assert.equal(flags.toString(16), m[3], command);
         checked++;
