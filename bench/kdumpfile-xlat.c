@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libkdumpfile/kdumpfile.h>
+#include "kdumpfile-open.h"
 #include <libkdumpfile/addrxlat.h>
 
 int main(int argc, char **argv)
@@ -37,16 +38,7 @@ int main(int argc, char **argv)
 		va[n++] = v;
 	}
 	fclose(f);
-	int fd = open(argv[1], O_RDONLY);
-	if (fd < 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	kdump_ctx_t *ctx = kdump_new();
-	if (!ctx || kdump_open_fd(ctx, fd) != KDUMP_OK) {
-		fprintf(stderr, "open: %s\n", ctx ? kdump_get_err(ctx) : "no memory");
-		return 1;
-	}
+	kdump_ctx_t *ctx = open_dump(argv[1]);
 	if (kdump_set_string_attr(ctx, "addrxlat.ostype", "linux") != KDUMP_OK) {
 		fprintf(stderr, "ostype: %s\n", kdump_get_err(ctx));
 		return 1;
@@ -84,6 +76,5 @@ int main(int argc, char **argv)
 	addrxlat_ctx_decref(xctx);
 	addrxlat_sys_decref(xsys);
 	kdump_free(ctx);
-	close(fd);
 	return 0;
 }

@@ -93,72 +93,43 @@ export function kernelInputOf(
 /** The architectures openKernel translates. */
 export const KERNEL_ARCHES: ReadonlySet<string> = new Set(["x86_64", "i386", "arm64"]);
 
+/** What every setup reports in common (the shared facts but the page-table format). */
+type SetupFacts = Omit<KernelFacts, "arch" | "pageTables">;
+
+/** A Kernel from a setup's space and walker, the shared facts and the architecture's own. */
+function kernelFrom(
+  arch: KernelFacts["arch"],
+  pointerSize: 4 | 8,
+  k: { space: AddressSpace; walker?: PageWalker },
+  f: SetupFacts,
+  own: Pick<Kernel, "x86_64" | "i386" | "arm64">,
+): Kernel {
+  const facts: KernelFacts = { arch, kernelOffset: f.kernelOffset, notes: f.notes };
+  if (k.walker) facts.pageTables = k.walker.format;
+  if (f.rootVirtual !== undefined) {
+    facts.rootSymbol = f.rootSymbol ?? "swapper_pg_dir";
+    facts.rootVirtual = f.rootVirtual;
+  }
+  if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
+  if (f.pageOffset !== undefined) facts.pageOffset = f.pageOffset;
+  return { arch, pointerSize, space: k.space, ...(k.walker ? { walker: k.walker } : {}), facts, ...own };
+}
+
 /** The translated kernel view of a Linux dump (x86_64, i386, arm64). */
 export function openKernel(dump: Dump): Kernel {
   const input = kernelInputOf(dump);
   const arch = dump.arch;
   if (arch === "x86_64") {
     const k = x86_64Kernel(input);
-    const f = k.facts;
-    const facts: KernelFacts = { arch, kernelOffset: f.kernelOffset, notes: f.notes };
-    if (k.walker) facts.pageTables = k.walker.format;
-    if (f.rootSymbol !== undefined) facts.rootSymbol = f.rootSymbol;
-    if (f.rootVirtual !== undefined) facts.rootVirtual = f.rootVirtual;
-    if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
-    if (f.pageOffset !== undefined) facts.pageOffset = f.pageOffset;
-    return {
-      arch,
-      pointerSize: 8,
-      space: k.space,
-      ...(k.walker ? { walker: k.walker } : {}),
-      facts,
-      x86_64: f,
-    };
+    return kernelFrom(arch, 8, k, k.facts, { x86_64: k.facts });
   }
   if (arch === "i386") {
     const k = i386Kernel(input);
-    const f = k.facts;
-    return {
-      arch,
-      pointerSize: 4,
-      space: k.space,
-      walker: k.walker,
-      facts: {
-        arch,
-        pageTables: k.walker.format,
-        rootSymbol: "swapper_pg_dir",
-        rootVirtual: f.rootVirtual,
-        rootPhysical: f.rootPhysical,
-        pageOffset: BigInt(f.pageOffset),
-        kernelOffset: f.kernelOffset,
-        notes: f.notes,
-      },
-      i386: f,
-    };
+    return kernelFrom(arch, 4, k, { ...k.facts, pageOffset: BigInt(k.facts.pageOffset) }, { i386: k.facts });
   }
   if (arch === "arm64") {
     const k = arm64Kernel(input);
-    const f = k.facts;
-    const facts: KernelFacts = {
-      arch,
-      pageOffset: f.pageOffset,
-      kernelOffset: f.kernelOffset,
-      notes: f.notes,
-    };
-    if (k.walker) facts.pageTables = k.walker.format;
-    if (f.rootVirtual !== undefined) {
-      facts.rootSymbol = "swapper_pg_dir";
-      facts.rootVirtual = f.rootVirtual;
-    }
-    if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
-    return {
-      arch,
-      pointerSize: 8,
-      space: k.space,
-      ...(k.walker ? { walker: k.walker } : {}),
-      facts,
-      arm64: f,
-    };
+    return kernelFrom(arch, 8, k, k.facts, { arm64: k.facts });
   }
   throw new UnsupportedError(
     `kernel virtual addresses on ${arch ?? "an unknown architecture"} (x86_64, i386, arm64)`,
