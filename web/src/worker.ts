@@ -10,8 +10,6 @@ import type { SyncByteSource } from "../../src/bytes/source.js";
 import { SyncWindowCache } from "../../src/bytes/sync-windows.js";
 import { builtinPageCodecs, type PageCodecs, type PageDecoder } from "../../src/codecs/pages.js";
 import { type Dump, openDumpWith } from "../../src/dump/dump.js";
-import { listHeader, listNotes, listSections } from "../../src/elf/listing.js";
-import { writeProgramHeaderListing } from "../../src/elf/program-listing.js";
 import { ElfFile, isElf } from "../../src/elf/reader.js";
 import { hex, KdumpkitError } from "../../src/errors.js";
 import { kernelOf, kernelSymbolTableOf } from "../../src/kernel/linux.js";
@@ -20,6 +18,7 @@ import { findPanicMessage } from "../../src/kernel/panic.js";
 import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../src/kernel/printk.js";
 import { SystemMap } from "../../src/kernel/system-map.js";
 import { cpuStates, decodeNote } from "../../src/notes/index.js";
+import { elfWarnings, writeElfText } from "../../src/report/elf.js";
 import { dumpInfo, infoText } from "../../src/report/info.js";
 import { toJson } from "../../src/report/json.js";
 import { memoryMapData } from "../../src/report/memmap.js";
@@ -436,15 +435,14 @@ function firstPresent(d: Dump): string {
   return `0x${(r?.start ?? 0).toString(16)}`;
 }
 
+/** `kdumpkit elf -h -S -l -n`: the CLI's text (src/report/elf.ts), warnings after it. */
 function elfListing(elf: ElfFile): string {
-  const parts: string[] = [listHeader(elf.header)];
-  if (elf.sections.length) parts.push(listSections(elf));
-  const chunks: Uint8Array[] = [];
-  writeProgramHeaderListing(elf, (c) => chunks.push(c.slice()));
-  parts.push(chunks.map((c) => latin1.decode(c)).join(""));
-  const notes = elf.notes();
-  if (notes.length) parts.push(listNotes(elf, notes, () => undefined));
-  return parts.join("\n");
+  const parts: string[] = [];
+  writeElfText(elf, { header: true, sections: true, programs: true, notes: true }, (c) =>
+    parts.push(typeof c === "string" ? c : latin1.decode(c)),
+  );
+  for (const w of elfWarnings(elf)) parts.push(`warning: ${w}\n`);
+  return parts.join("");
 }
 
 // ---------- views ----------
