@@ -355,7 +355,8 @@ async function open(files: FileRef[]): Promise<OpenResult> {
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("log");
     views.push("cpus", "memmap", "memory");
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("vtop");
-    if (d.vmcoreinfo && !d.vmcoreinfoXen && d.arch === "x86_64") views.push("triage", "bt", "tasks");
+    // every architecture kdumpkit unwinds (x86_64 ORC, arm64 frame records, i386 frame pointers)
+    if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("triage", "bt", "tasks");
     if (d.vmcoreinfoXen || d.notes.some((n) => n.name === "Xen")) views.push("xen");
   }
   if (S.elfs.length) views.push("elf");
@@ -389,7 +390,7 @@ function kernel(): Kernel {
 /** kallsyms from the dump's memory, read once (undefined for Xen hosts or when unreadable). */
 function kallsyms(d: Dump): KernelSymbolTable | undefined {
   if (S.kallsyms !== undefined) return S.kallsyms ?? undefined;
-  if (!d.vmcoreinfo || d.vmcoreinfoXen || d.arch !== "x86_64") return undefined;
+  if (!d.vmcoreinfo || d.vmcoreinfoXen) return undefined;
   try {
     S.kallsyms = kernelSymbolTableOf(d, kernel());
   } catch (e) {
@@ -557,7 +558,8 @@ const views: Record<string, View> = {
   },
   vtop: (p) => {
     const k = kernel();
-    const { address, symbol } = resolve(p.addr || "init_top_pgt");
+    // without an address: the root of the kernel's page tables (x86_64's name, else i386's and arm64's)
+    const { address, symbol } = resolve(p.addr || (k.arch === "x86_64" ? "init_top_pgt" : "swapper_pg_dir"));
     const r = vtopOf(k, address, symbol);
     return {
       title: "vtop",
