@@ -4,6 +4,7 @@
  *    `mach` (stored beside each dump) on the KASLR dumps of every producer (kexec_load and
  *    kexec_file_load kdumps in ELF and kdump-compressed form, QEMU ELF and kdump-zlib) and on
  *    the nokaslr QEMU dump;
+ *  - crash's stored `sym`/`vtop`/`rd` transcript (kernel text, `rd -p`, `rd -a`) replays on each;
  *  - `vtop` and `rd` of addresses in every range (direct map, vmalloc, vmemmap, module space,
  *    cpu_entry_area through the catch-all page tables, unmapped vmalloc holes) equal what crash
  *    prints when run now on the same dump (skipped without crash or the corpus).
@@ -13,12 +14,13 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernel } from "../../../src/kernel/open.js";
+import { SystemMap } from "../../../src/kernel/system-map.js";
 import { openDumpFile } from "../../../src/node/dump.js";
 import { renderRd } from "../../../src/report/rd.js";
 import { renderVtop, vtopOf } from "../../../src/report/vtop.js";
 import { splitVa } from "../../../src/xlat/walk.js";
 import { corpusKernelFile, corpusPath, needCorpus } from "../../corpus.js";
-import { parseCrashTranscript, vtopWalkPart } from "../kernel/crash-output.js";
+import { checkCrashTranscript, parseCrashTranscript, vtopWalkPart } from "../kernel/crash-output.js";
 
 const DUMPS = [
   "kdump/capture/vmcore",
@@ -61,6 +63,21 @@ for (const rel of DUMPS) {
       }
     },
   );
+}
+
+for (const rel of DUMPS) {
+  const map = corpusKernelFile("amd64", "System.map");
+  test(`${rel}: crash's stored sym, vtop and rd transcript`, needCorpus(rel, `${rel}.crash.txt`, map), () => {
+    const { dump, kernel, close } = open(rel);
+    try {
+      const symbols = new SystemMap(fs.readFileSync(corpusPath(map), "latin1"), kernel.facts.kernelOffset);
+      const transcript = fs.readFileSync(corpusPath(`${rel}.crash.txt`), "latin1");
+      const checked = checkCrashTranscript(transcript, kernel, (a, n) => dump.readPhys(a, n), symbols);
+      assert.ok(checked >= 10, `checked ${checked} crash commands`);
+    } finally {
+      close();
+    }
+  });
 }
 
 /** Up to `n` mapped (and one unmapped) page addresses of [start, start + span), page by page. */
