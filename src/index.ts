@@ -216,6 +216,8 @@ export {
 export {
   type Extracted,
   extractKernel,
+  extractKernelTo,
+  type ExtractSummary,
   identifyImage,
   type KernelImage,
   type KernelImageKind,

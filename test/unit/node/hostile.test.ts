@@ -19,6 +19,7 @@ import { MemorySink } from "../../../src/convert/sink.js";
 import { AddressError } from "../../../src/errors.js";
 import { openDump } from "../../../src/index.js";
 import { machine } from "../dump/machine.js";
+import { BOMB_CODECS, bomb, bzImageAround, elfHead } from "./bombs.js";
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../src/cli/bin.js");
 const MAX_MS = 5000;
@@ -136,27 +137,8 @@ function noteBomb(n: number, shift: number): Uint8Array {
   return out;
 }
 
-/** A zstd frame of RLE blocks: `head` raw, then `zeros` bytes of zeros (128 KiB per 4 bytes). */
 function zstdBomb(head: Uint8Array, zeros: number): Uint8Array {
-  const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]; // no FCS, window 2^(10+11)
-  const block = (type: number, size: number, last: boolean) => {
-    const h = (size << 3) | (type << 1) | (last ? 1 : 0);
-    parts.push(h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff);
-  };
-  block(0, head.length, false);
-  parts.push(...head);
-  const BS = 128 * 1024;
-  for (let left = zeros; left > 0; left -= BS) {
-    block(1, Math.min(BS, left), left <= BS);
-    parts.push(0);
-  }
-  return Uint8Array.from(parts);
-}
-
-function elfHead(): Uint8Array {
-  const h = new Uint8Array(64);
-  h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-  return h;
+  return bomb("zstd", head, zeros);
 }
 
 function kdumpBytes(pages: number, split?: { startPfn: number; endPfn: number }): Uint8Array {
@@ -251,6 +233,88 @@ test("hostile: kimage gzip bomb behind a small declared size stops at that size"
       assert.equal(r.code, 1);
     }
     assert.ok(!fs.existsSync(path.join(t.dir, "out")));
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+const GiB15 = 1.5 * 1024 ** 3;
+
+test("hostile: 1.5 GiB bombs in every payload codec (whole file, bzImage payload): bounded, one line", () => {
+  const t = tmp();
+  try {
+    const out = path.join(t.dir, "out");
+    for (const codec of BOMB_CODECS) {
+      // a whole compressed file of zeros: no declared size, refused on its first 64 KiB
+      const zeros = path.join(t.dir, `zeros.${codec}`);
+      fs.writeFileSync(zeros, bomb(codec, new Uint8Array(0), GiB15));
+      // a bzImage whose payload is an ELF header then 1.5 GiB of zeros, the trailer saying
+      // 1 MiB: decoding stops 16 MiB past what the header declares
+      const bz = path.join(t.dir, `bzImage.${codec}`);
+      fs.writeFileSync(bz, bzImageAround(bomb(codec, elfHead(), GiB15), 1 << 20));
+      const inputs = [zeros, bz].map((f) => [f, fs.readFileSync(f)] as const);
+      for (const [args, expect] of [
+        // (gzip's ISIZE and the .lzma header say 1.5 GiB: refused before decoding)
+        [
+          ["kimage", "extract", zeros, "-o", out],
+          /FormatError: .*holds no kernel image|LimitError: (gzip payload size \(ISIZE\)|lzma output size)/,
+        ],
+        [
+          ["kimage", zeros],
+          /FormatError: not a kernel image|LimitError: (gzip payload size \(ISIZE\)|lzma output size)/,
+        ],
+        [
+          ["kimage", "extract", bz, "-o", out],
+          /DecompressError: .*decodes past the 1048576 bytes its trailer declares/,
+        ],
+        [["kimage", bz], /DecompressError: .*decodes past the 1048576 bytes its trailer declares/],
+      ] as const) {
+        const r = cli(t, [...args]);
+        const label = `${codec}: ${args.join(" ")}`;
+        bounded(r, label);
+        assert.equal(r.code, 1, `${label}: ${r.err}`);
+        assert.match(r.err, expect, label);
+        assert.ok(!fs.existsSync(out), label);
+        noTemporaries(t.dir);
+      }
+      for (const [f, bytes] of inputs) assert.deepEqual(fs.readFileSync(f), bytes, f);
+      for (const [f] of inputs) fs.rmSync(f);
+    }
+    // info on the 1.5 MB gzip of 1.5 GiB: the signature is checked on the first decoded bytes
+    const gz = path.join(t.dir, "zeros.gz");
+    fs.writeFileSync(gz, bomb("gzip", new Uint8Array(0), GiB15));
+    const r = cli(t, ["info", gz]);
+    bounded(r, "info zeros.gz");
+    assert.match(r.err, /FormatError: .*not a dump/);
+    assert.deepEqual(fs.existsSync(t.cache) ? fs.readdirSync(t.cache) : [], []);
+  } finally {
+    t.rm();
+  }
+});
+
+test("kimage extract streams: a kernel larger than the memory it may use comes out whole", () => {
+  const t = tmp();
+  try {
+    // an ELF header then 600 MiB of zeros behind a bzImage trailer that says so: the output
+    // is written as it is decoded, the process stays far below the output's size
+    const size = 600 << 20;
+    for (const codec of ["zstd", "xz"] as const) {
+      const f = path.join(t.dir, `bzImage.${codec}`);
+      fs.writeFileSync(f, bzImageAround(bomb(codec, elfHead(), size - 64), size));
+      const out = path.join(t.dir, "vmlinux");
+      const r = cli(t, ["kimage", "extract", f, "-o", out]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(fs.statSync(out).size, size);
+      assert.ok(r.rssKb < 256 * 1024, `${codec}: peak RSS ${r.rssKb} KiB for a ${size}-byte output`);
+      const fd = fs.openSync(out, "r");
+      const head = Buffer.alloc(64);
+      fs.readSync(fd, head, 0, 64, 0);
+      fs.closeSync(fd);
+      assert.deepEqual(new Uint8Array(head), elfHead());
+      assert.match(r.out.toString(), new RegExp(`${size} bytes \\(elf\\)`));
+      fs.rmSync(out);
+    }
     noTemporaries(t.dir);
   } finally {
     t.rm();
