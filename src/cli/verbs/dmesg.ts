@@ -15,7 +15,9 @@ export const dmesgVerb: Verb = {
   -o FILE       write the log to FILE (atomically) instead of standard output
   --raw         one JSON object per record (seq, ts_nsec, level, facility, caller, text,
                 subsystem/device or dict), one per line
-  --json        {format, warnings, panic, records}
+  --json        {format, warnings, panic, records, incomplete?}
+A log partly missing from the dump (a file cut short): the records that could be read, then
+one line on standard error saying where the log was cut, exit status 1.
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit dmesg DUMP --xen --xen-syms F          the hypervisor's console ring
        kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
@@ -46,6 +48,7 @@ Xen host dumps (see "kdumpkit xen"):
           format: log.format,
           warnings: log.warnings,
           panic: panic?.message ?? null,
+          ...(log.incomplete ? { incomplete: log.incomplete } : {}),
           records: log.records.map(recordToJson),
           ...(log.text ? { text: new TextDecoder().decode(log.text) } : {}),
         })}\n`;
@@ -60,6 +63,13 @@ Xen host dumps (see "kdumpkit xen"):
         await output.write(out);
         if (output.name !== "-") ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
       } else ctx.stdout(out);
+      // after the records that could be read, one line saying where the log was cut; the
+      // status is 1 as makedumpfile --dump-dmesg and vmcore-dmesg fail on a log they cannot
+      // read whole (scripts test it), but the part that was read is out first
+      if (log.incomplete) {
+        ctx.stderr(`kdumpkit dmesg: the log is cut: ${log.incomplete}\n`);
+        return 1;
+      }
       return 0;
     } finally {
       dump.close();

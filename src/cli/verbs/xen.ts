@@ -110,9 +110,14 @@ export function runXenDmesg(ctx: VerbContext, args: string[]): number {
       for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);
       if (values.json)
         ctx.stdout(
-          `${toJson({ format: log.format, warnings: log.warnings, records: log.records.map(recordToJson) })}\n`,
+          `${toJson({ format: log.format, warnings: log.warnings, records: log.records.map(recordToJson), ...(log.incomplete ? { incomplete: log.incomplete } : {}) })}\n`,
         );
       else ctx.stdout(Buffer.from(formatDmesg(log)).toString("latin1"));
+      // as `kdumpkit dmesg`: the records read, then where the log was cut, status 1
+      if (log.incomplete) {
+        ctx.stderr(`kdumpkit dmesg: the log is cut: ${log.incomplete}\n`);
+        return 1;
+      }
       return 0;
     }
     if (!s.xen.space)
