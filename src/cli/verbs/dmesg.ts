@@ -61,7 +61,7 @@ Xen host dumps (see "kdumpkit xen"):
       }
       if (output) {
         await output.write(out);
-        if (output.name !== "-") ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
+        if (!output.toStdout) ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
       } else ctx.stdout(out);
       // after the records that could be read, one line saying where the log was cut; the
       // status is 1 as makedumpfile --dump-dmesg and vmcore-dmesg fail on a log they cannot

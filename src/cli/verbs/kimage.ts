@@ -97,7 +97,7 @@ async function runExtract(ctx: VerbContext, args: string[]): Promise<number> {
       steps: ex.steps,
       warnings: ex.warnings,
     };
-    const report = output.name === "-" ? ctx.stderr : ctx.stdout;
+    const report = output.toStdout ? ctx.stderr : ctx.stdout;
     if (values.json) report(`${toJson(info)}\n`);
     else {
       report(

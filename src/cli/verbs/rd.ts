@@ -118,7 +118,7 @@ Xen host dumps (see "kdumpkit xen"):
       }
       if (values.raw) {
         await output!.write(bytes);
-        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+        (output!.toStdout ? ctx.stderr : ctx.stdout)(
           `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
         );
         return 0;

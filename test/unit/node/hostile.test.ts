@@ -363,6 +363,172 @@ test("outputs: every output option refuses an input (path, other spelling, symli
   }
 });
 
+test("outputs: every output option of every verb, every spelling of an input: exit 2, one line, before the work", () => {
+  const t = tmp();
+  try {
+    const dump = path.join(t.dir, "vmcore");
+    const dumpBytes = kdumpBytes(64);
+    fs.writeFileSync(dump, dumpBytes);
+    const iomem = path.join(t.dir, "iomem.txt");
+    const iomemText = "00001000-0009ffff : System RAM\n00100000-3fffffff : System RAM\n";
+    fs.writeFileSync(iomem, iomemText);
+    const kd = path.join(t.dir, "kd.txt");
+    fs.writeFileSync(kd, "kexec -d output\n");
+    const map = path.join(t.dir, "System.map");
+    fs.writeFileSync(map, "ffffffff81000000 T _text\n");
+    const kernel = path.join(t.dir, "vmlinux.gz");
+    const kernelBytes = zlib.gzipSync(Buffer.concat([Buffer.from(elfHead()), Buffer.alloc(1 << 20)]));
+    fs.writeFileSync(kernel, kernelBytes);
+    const originals = new Map<string, Buffer>(
+      [dump, iomem, kd, map, kernel].map((f) => [f, fs.readFileSync(f)] as const),
+    );
+    /** Each verb's output option, with X where the output goes and the input it must not be. */
+    const cases: Array<[string[], string]> = [
+      [["convert", dump, "--to", "elf", "-o", "X"], dump],
+      [["convert", dump, "--split", "2", "-o", "X", "-o", path.join(t.dir, "p2")], dump],
+      [["dmesg", dump, "-o", "X"], dump],
+      [["rd", dump, "--phys", "0", "4096", "--raw", "-o", "X"], dump],
+      [["rd", dump, "--phys", "0", "4096", "--raw", "-o", "X", "--system-map", map], map],
+      [["elfcorehdr", "build", "--memory", iomem, "-o", "X"], iomem],
+      [["elfcorehdr", "build", "--memory", iomem, "--svg", "X"], iomem],
+      [["elfcorehdr", "build", "--memory", iomem, "--kexec-debug", kd, "-o", "X"], kd],
+      [["kimage", "extract", kernel, "-o", "X"], kernel],
+      [["kimage", "plan", kernel, "--loader", "kexec", "--memory", iomem, "--svg", "X"], kernel],
+      [["kimage", "plan", kernel, "--loader", "kexec", "--memory", iomem, "--svg", "X"], iomem],
+    ];
+    let n = 0;
+    for (const [args, input] of cases) {
+      const spellings = [
+        input,
+        path.join(path.dirname(input), ".", "..", path.basename(t.dir), path.basename(input)),
+      ];
+      const link = path.join(t.dir, `link${n}`);
+      fs.symlinkSync(input, link);
+      const hard = path.join(t.dir, `hard${n++}`);
+      fs.linkSync(input, hard);
+      spellings.push(link, hard);
+      for (const target of spellings) {
+        const argv = args.map((a) => (a === "X" ? target : a));
+        const r = cli(t, argv);
+        const label = argv.join(" ");
+        assert.equal(r.code, 2, `${label}: ${r.err}`);
+        assert.equal(r.err.trimEnd().split("\n").length, 1, `${label}: ${r.err}`);
+        assert.match(r.err, /is the input .*refusing to replace it/, label);
+        assert.ok(r.ms < MAX_MS, label);
+      }
+      // a directory: refused before the work too
+      const r = cli(
+        t,
+        args.map((a) => (a === "X" ? t.dir : a)),
+      );
+      assert.equal(r.code, 2, `${args.join(" ")} -o DIR: ${r.err}`);
+      assert.match(r.err, /is a directory/);
+      fs.rmSync(hard);
+    }
+    for (const [f, b] of originals) assert.deepEqual(fs.readFileSync(f), b, f);
+    // -R: standard input is the input (`convert -R -o out < out` would truncate the stream)
+    const flat = path.join(t.dir, "flat");
+    fs.writeFileSync(flat, cli(t, ["convert", dump, "--to", "kdump", "--flattened", "-o", "-"]).out);
+    const flatBytes = fs.readFileSync(flat);
+    const fd = fs.openSync(flat, "r");
+    try {
+      const r = spawnSync(process.execPath, [BIN, "convert", "-R", "-o", flat], {
+        stdio: [fd, "pipe", "pipe"],
+        env: { ...process.env, KDUMPKIT_CACHE: t.cache },
+      });
+      assert.equal(r.status, 2, r.stderr.toString());
+      assert.equal(r.stderr.toString().trimEnd().split("\n").length, 1);
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.deepEqual(fs.readFileSync(flat), flatBytes);
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+test("outputs: /dev/stdout and /dev/full (kimage extract, rd --raw, elfcorehdr)", () => {
+  const t = tmp();
+  try {
+    const dump = path.join(t.dir, "vmcore");
+    fs.writeFileSync(dump, kdumpBytes(64));
+    const iomem = path.join(t.dir, "iomem.txt");
+    fs.writeFileSync(
+      iomem,
+      "00001000-0009ffff : System RAM\n00100000-3fffffff : System RAM\n  01000000-10ffffff : Crash kernel\n",
+    );
+    const kernel = path.join(t.dir, "vmlinux.gz");
+    const vmlinux = Buffer.concat([Buffer.from(elfHead()), Buffer.alloc(3 << 20, 7)]);
+    fs.writeFileSync(kernel, zlib.gzipSync(vmlinux));
+    // /dev/stdout: written through (here a pipe to the test), not replaced
+    const s = cli(t, ["kimage", "extract", kernel, "-o", "/dev/stdout"]);
+    assert.equal(s.code, 0, s.err);
+    assert.deepEqual(s.out, vmlinux); // the report goes to standard error
+    const d = cli(t, ["rd", dump, "--phys", "0", "4096", "--raw", "-o", "/dev/stdout"]);
+    assert.equal(d.code, 0, d.err);
+    assert.equal(d.out.length, 4096);
+    if (fs.existsSync("/dev/full")) {
+      for (const args of [
+        ["kimage", "extract", kernel, "-o", "/dev/full"],
+        ["rd", dump, "--phys", "0", "4096", "--raw", "-o", "/dev/full"],
+        ["elfcorehdr", "build", "--memory", iomem, "-o", "/dev/full"],
+      ]) {
+        const r = cli(t, args);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.err}`);
+        assert.match(
+          r.err.trimEnd(),
+          /^kdumpkit \w+: OutputWriteError: \/dev\/full: no space left on device$/,
+        );
+      }
+      assert.ok(fs.statSync("/dev/full").isCharacterDevice());
+    }
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+test("cache: stale temporaries of dead runs cleared on next use, size limit (LRU), cache --clear", () => {
+  const t = tmp();
+  try {
+    fs.mkdirSync(t.cache, { recursive: true });
+    // a temporary of a process that is gone, and one of a live process (this one)
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const stale = path.join(t.cache, `entry.kdumpkit-${gone}-abc123.tmp`);
+    const live = path.join(t.cache, `entry.kdumpkit-${process.pid}-def456.tmp`);
+    fs.writeFileSync(stale, "left by a killed run");
+    fs.writeFileSync(live, "being written");
+    const a = path.join(t.dir, "a.kdump.gz");
+    const b = path.join(t.dir, "b.kdump.gz");
+    const raw = kdumpBytes(256);
+    fs.writeFileSync(a, zlib.gzipSync(raw));
+    fs.writeFileSync(b, zlib.gzipSync(Buffer.concat([Buffer.from(raw), Buffer.alloc(4096)])));
+    // room for one entry: the second evicts the first (least recently used)
+    const limit = String(raw.length + 8192);
+    const r1 = cli(t, ["info", a], { KDUMPKIT_CACHE_MAX: limit });
+    assert.equal(r1.code, 0, r1.err);
+    assert.ok(!fs.existsSync(stale), "a dead run's temporary is removed when the cache is used");
+    assert.ok(fs.existsSync(live), "a live run's temporary stays");
+    fs.rmSync(live);
+    const entries = () => fs.readdirSync(t.cache).filter((n) => !n.endsWith(".tmp"));
+    assert.equal(entries().length, 1);
+    const r2 = cli(t, ["info", b], { KDUMPKIT_CACHE_MAX: limit });
+    assert.equal(r2.code, 0, r2.err);
+    assert.equal(entries().length, 1, `limit ${limit}: ${entries().join(", ")}`);
+    const list = cli(t, ["cache", "--json"], { KDUMPKIT_CACHE_MAX: limit });
+    const doc = JSON.parse(list.out.toString());
+    assert.equal(doc.limit, Number(limit));
+    assert.ok(doc.total <= doc.limit);
+    const c = cli(t, ["cache", "--clear"]);
+    assert.equal(c.code, 0, c.err);
+    assert.match(c.out.toString(), /removed 1 entry/);
+    assert.deepEqual(fs.readdirSync(t.cache), []);
+  } finally {
+    t.rm();
+  }
+});
+
 test("outputs: -o -, FIFO, symlink to a file, /dev/full", async () => {
   const t = tmp();
   try {
