@@ -266,6 +266,7 @@ export {
   DecompressError,
   ExcludedPageError,
   FormatError,
+  IncompleteError,
   InputError,
   isMissingData,
   KdumpkitError,

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { IncompleteError } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
@@ -67,8 +68,7 @@ Xen host dumps (see "kdumpkit xen"):
       // status is 1 as makedumpfile --dump-dmesg and vmcore-dmesg fail on a log they cannot
       // read whole (scripts test it), but the part that was read is out first
       if (log.incomplete) {
-        ctx.stderr(`kdumpkit dmesg: the log is cut: ${log.incomplete}\n`);
-        return 1;
+        throw new IncompleteError(`the log is cut: ${log.incomplete}`);
       }
       return 0;
     } finally {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { FormatError, LimitError } from "../../errors.js";
+import { FormatError, IncompleteError, LimitError } from "../../errors.js";
 import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { rdWords, renderRd, renderRdAscii } from "../../report/rd.js";
 import { xenDetails, xenInfoJson, xenInfoText } from "../../report/xen.js";
@@ -115,8 +115,7 @@ export function runXenDmesg(ctx: VerbContext, args: string[]): number {
       else ctx.stdout(Buffer.from(formatDmesg(log)).toString("latin1"));
       // as `kdumpkit dmesg`: the records read, then where the log was cut, status 1
       if (log.incomplete) {
-        ctx.stderr(`kdumpkit dmesg: the log is cut: ${log.incomplete}\n`);
-        return 1;
+        throw new IncompleteError(`the log is cut: ${log.incomplete}`);
       }
       return 0;
     }

@@ -68,7 +68,7 @@ test(
       assert.equal(err.length, 1, r.stderr.toString());
       assert.match(
         err[0]!,
-        /^kdumpkit dmesg: the log is cut: \d+ of \d+ records lie in memory missing from the dump, the first seq \d+ \[\s*\d+\.\d{6}\]; text data ring: \d+ of \d+ bytes missing from the dump$/,
+        /^kdumpkit dmesg: IncompleteError: the log is cut: \d+ of \d+ records lie in memory missing from the dump, the first seq \d+ \[\s*\d+\.\d{6}\]; text data ring: \d+ of \d+ bytes missing from the dump$/,
       );
       // the first record lost is the one after the last line printed
       const seq = Number(/the first seq (\d+)/.exec(err[0]!)![1]);

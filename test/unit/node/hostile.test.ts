@@ -489,7 +489,7 @@ test("outputs: /dev/stdout and /dev/full (kimage extract, rd --raw, elfcorehdr)"
   }
 });
 
-test("cache: stale temporaries of dead runs cleared on next use, size limit (LRU), cache --clear", () => {
+test("stale temporaries of dead runs cleared on next use (cache, output); cache size limit (LRU), cache --clear", () => {
   const t = tmp();
   try {
     fs.mkdirSync(t.cache, { recursive: true });
@@ -520,6 +520,14 @@ test("cache: stale temporaries of dead runs cleared on next use, size limit (LRU
     const doc = JSON.parse(list.out.toString());
     assert.equal(doc.limit, Number(limit));
     assert.ok(doc.total <= doc.limit);
+    // beside an output: a dead run's temporary of that output goes when it is next written
+    const dump = path.join(t.dir, "vmcore");
+    fs.writeFileSync(dump, raw);
+    const outStale = path.join(t.dir, `.page.bin.kdumpkit-${gone}-0a1b2c.tmp`);
+    fs.writeFileSync(outStale, "left by a killed run");
+    const rd = cli(t, ["rd", dump, "--phys", "0", "4096", "--raw", "-o", path.join(t.dir, "page.bin")]);
+    assert.equal(rd.code, 0, rd.err);
+    assert.ok(!fs.existsSync(outStale));
     const c = cli(t, ["cache", "--clear"]);
     assert.equal(c.code, 0, c.err);
     assert.match(c.out.toString(), /removed 1 entry/);
@@ -692,7 +700,7 @@ test("signals: SIGINT/SIGTERM during a .zst decompression, a convert and a kimag
     const dump = path.join(t.dir, "vmcore.kdump");
     {
       const s = new MemorySink();
-      writeKdump(machine(24576, 4096), s, {});
+      writeKdump(machine(24576, 4096), s, { utsname: { machine: "x86_64" } }); // an arch: ELF output needs one;
       fs.writeFileSync(dump, s.bytes());
     }
     const out2 = path.join(t.dir, "out.kdump");
