@@ -217,6 +217,8 @@ export {
 export {
   type Extracted,
   extractKernel,
+  extractKernelTo,
+  type ExtractSummary,
   identifyImage,
   type KernelImage,
   type KernelImageKind,
@@ -264,6 +266,7 @@ export {
   DecompressError,
   ExcludedPageError,
   FormatError,
+  IncompleteError,
   InputError,
   isMissingData,
   KdumpkitError,

@@ -112,7 +112,7 @@ export const convertVerb: Verb = {
     for (const t of targets)
       if (!t.seekable && !flattened)
         throw new UsageError(`-o ${t.name} is not seekable: use -F to stream (as makedumpfile -F)`);
-    const report = targets.some((t) => t.name === "-") ? ctx.stderr : ctx.stdout;
+    const report = targets.some((t) => t.toStdout) ? ctx.stderr : ctx.stdout;
 
     const f = await openDumpArgs(ctx, positionals);
     const sinks: OutputSink[] = [];

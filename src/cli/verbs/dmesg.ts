@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { IncompleteError } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
 import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
@@ -38,7 +39,7 @@ Xen host dumps (see "kdumpkit xen"):
     const emit = async (out: string | Uint8Array) => {
       if (output) {
         await output.write(out);
-        if (output.name !== "-") ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
+        if (!output.toStdout) ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
       } else ctx.stdout(out);
     };
     // the kernel log of a Linux dump or of dom0 (--domain 0): one reader, one renderer;
@@ -76,6 +77,7 @@ Xen host dumps (see "kdumpkit xen"):
           format: log.format,
           warnings: log.warnings,
           panic: panic?.message ?? null,
+          ...(log.incomplete ? { incomplete: log.incomplete } : {}),
           records: log.records.map(recordToJson),
           ...(log.text ? { text: new TextDecoder().decode(log.text) } : {}),
         })}\n`;
@@ -87,6 +89,10 @@ Xen host dumps (see "kdumpkit xen"):
         out = formatDmesg(log, { callerId: values["caller-id"] ?? false });
       }
       await emit(out);
+      // after the records that could be read, one line saying where the log was cut; the
+      // status is 1 as makedumpfile --dump-dmesg and vmcore-dmesg fail on a log they cannot
+      // read whole (scripts test it), but the part that was read is out first (Linux and dom0)
+      if (log.incomplete) throw new IncompleteError(`the log is cut: ${log.incomplete}`);
       return 0;
     } finally {
       close();

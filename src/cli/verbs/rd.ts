@@ -111,7 +111,7 @@ Xen host dumps (see "kdumpkit xen"):
         : target.read(address, length);
       if (values.raw) {
         await output!.write(bytes);
-        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+        (output!.toStdout ? ctx.stderr : ctx.stdout)(
           `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
         );
         return 0;
