@@ -19,7 +19,7 @@ import { latin1 } from "../bytes/cursor.js";
 import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 
-/** Kernel virtual memory reads (LinuxX86_64Space implements this). */
+/** Kernel virtual memory reads (openKernel(dump).space implements this). */
 export interface KernelMemory {
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array;
   /** The kernel's pointer (unsigned long) size; 8 when absent. */

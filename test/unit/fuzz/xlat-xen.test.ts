@@ -109,7 +109,7 @@ test("fuzz: x86_64 page walk and the Linux kernel space over garbage tables", ()
         for (const va of VAS) {
           try {
             k.space.read(va, 8192);
-            k.space.translateDetailed(va);
+            k.space.explain(va);
           } catch (e) {
             if (!(e instanceof AddressError)) throw e;
           }
