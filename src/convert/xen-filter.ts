@@ -19,9 +19,16 @@ import {
   EXCLUSION_NAMES,
   type ExclusionName,
   KEEP,
+  type KernelMemory,
 } from "../kernel/mem-map.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { Dom0KernelSpace, dom0LayoutFrom, dom0PageTables, openDom0 } from "../xen/dom0.js";
+import {
+  dom0KernelSpace,
+  dom0LayoutFrom,
+  dom0PageTables,
+  dom0PseudoPhysical,
+  openDom0,
+} from "../xen/dom0.js";
 import { listDomains } from "../xen/domains.js";
 import {
   classifyFrames,
@@ -87,7 +94,8 @@ export type XenConversionPlan = ConversionPlan & { xen: XenFilterFacts };
 
 /** dom0's kernel as the filter needs it. */
 export interface Dom0Kernel {
-  kernel: Dom0KernelSpace;
+  /** dom0 kernel virtual → machine addresses (linear maps through the p2m, then page tables). */
+  kernel: KernelMemory;
   info: Vmcoreinfo;
   p2m: Dom0P2m;
   vmcoreinfoFrom: string;
@@ -142,32 +150,31 @@ export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable
   const phys = new Dom0PhysReader(dump, p2m);
   let info: Vmcoreinfo;
   let from: string;
-  let kernel: Dom0KernelSpace;
   if (systemMap) {
     const view = openDom0(dump, p2m, systemMap);
     if (!view.vmcoreinfo) throw new FormatError(`dom0: ${view.problems.join("; ")}`);
     info = view.vmcoreinfo.info;
     from = `vmcoreinfo_data (System.map) at ${hex(view.vmcoreinfo.address)}`;
-    kernel = view.kernel;
   } else {
     const found = findDom0Vmcoreinfo(phys, scan.highestPfn + 1);
     info = found.info;
     from = `found in dom0 memory at pfn ${hex(found.pfn)}`;
-    const base = new Dom0KernelSpace(phys);
-    kernel = new Dom0KernelSpace(phys, dom0LayoutFrom(info, base));
   }
-  if (!kernel.pageTables) {
-    // struct pages live in vmemmap: dom0's own page tables are needed (they hold machine frames)
-    const pgd = info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir");
-    if (pgd === undefined) throw new UnsupportedError("dom0's VMCOREINFO names no top page table");
-    kernel = new Dom0KernelSpace(phys, kernel.layout, dom0PageTables(dump, p2m, kernel.toPhys(pgd)));
-  }
+  // struct pages live in vmemmap: dom0's own page tables are needed (they hold machine frames)
+  const layout = dom0LayoutFrom(info, phys, systemMap);
+  const pgd = info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir") ?? systemMap?.get("init_top_pgt");
+  if (pgd === undefined) throw new UnsupportedError("dom0's VMCOREINFO names no top page table");
+  const pgdPhys = dom0PseudoPhysical(layout, pgd);
+  if (pgdPhys === undefined)
+    throw new UnsupportedError(`dom0's top page table ${hex(pgd)} lies outside its linear maps`);
+  const kernel = dom0KernelSpace(phys, layout, dom0PageTables(dump, p2m, pgdPhys));
   // makedumpfile get_dom0_mapnr: max_pfn from the kernel, else the p2m's extent
   let maxPfn = scan.highestPfn + 1;
   const maxPfnVar = systemMap?.get("max_pfn");
   if (maxPfnVar !== undefined) {
     try {
-      const v = kernel.readU64(maxPfnVar);
+      const b = kernel.read(maxPfnVar, 8);
+      const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
       if (v > 0n && v <= BigInt(p2m.maxPfn)) maxPfn = Number(v);
     } catch (e) {
       if (!isReadFailure(e)) throw e;
@@ -237,8 +244,10 @@ export function xenFilter(
     };
     if (opts.excludeDomains) {
       const space = xen.space;
+      const directMapStart = xen.hypervisor?.directMapStart;
       const vi = xen.vmcoreinfoXen;
-      if (!space) throw new FormatError("-X: the hypervisor's address space is unknown (xen_phys_start?)");
+      if (!space || directMapStart === undefined)
+        throw new FormatError("-X: the hypervisor's address space is unknown (xen_phys_start?)");
       if (!vi)
         throw new UnsupportedError("-X needs VMCOREINFO_XEN in the dump (its frame table and domains)");
       if (!xen.version) throw new UnsupportedError("-X needs the Xen version (CRASH_INFO)");
@@ -246,7 +255,7 @@ export function xenFilter(
       const list = listDomains(space, vi);
       if (list.stopped) result.warnings.push(`Xen domain list: ${list.stopped}`);
       const dom0 = list.domains.find((d) => d.domainId === 0);
-      const owner = dom0 ? pickledDomainId(dom0.address, space.directMapStart) : undefined;
+      const owner = dom0 ? pickledDomainId(dom0.address, directMapStart) : undefined;
       if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
       const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version);
       const pfnToPdx = pfnToPdxOf(xen);
@@ -285,15 +294,7 @@ export function xenFilter(
     const mfnOf = dom0FrameMap(d0.p2m, d0.maxPfn, (m) => m < maxPfn && state[m] !== OUT_HOLE);
     let mapped = 0;
     for (let p = 0; p < d0.maxPfn; p++) if (mfnOf[p]! >= 0) mapped++;
-    // kernel memory as mem-map.ts wants it: translate() gives the machine address
-    const mem = {
-      read: (va: bigint, length: number, into?: Uint8Array) => d0.kernel.read(va, length, into),
-      translate: (va: bigint) => {
-        const t = d0.kernel.translate(va);
-        return t.space === "machine" ? t.address : d0.p2m.toMachine(t.address);
-      },
-    };
-    const r: ClassifyResult = classifyPages(mem, d0.info, {
+    const r: ClassifyResult = classifyPages(d0.kernel, d0.info, {
       dumpLevel,
       maxPfn: d0.maxPfn,
       pageSize: PAGE,
