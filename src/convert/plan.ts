@@ -40,6 +40,8 @@ export interface ConversionStats {
   notDumped: number;
   /** Pages whose struct page could not be read or that lie in no mem_map section: kept. */
   unclassified: number;
+  /** Pages excluded for reasons outside makedumpfile's dump-level report (Xen -X), by label. */
+  other?: Record<string, number>;
   /** Pages written with data (or as the shared zero page). */
   kept: number;
 }
@@ -65,7 +67,16 @@ export interface PlanOptions {
   /** Kernel virtual memory for mem_map (default: the dump's own kernel view). */
   kernel?: KernelMemory;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Decide the exclusions another way than from the dump's own mem_map (a Xen host dump: the
+   * frame table and dom0's struct pages through the p2m, convert/xen-filter.ts). Gets the
+   * input's page states (OUT_*, machine pfns); returns reasons per pfn as classifyPages does.
+   */
+  filter?: (ctx: { state: Uint8Array; maxPfn: number; dumpLevel: number }) => ExternalFilterResult;
 }
+
+/** What a `PlanOptions.filter` returns: classifyPages' result, plus other labelled counts. */
+export type ExternalFilterResult = ClassifyResult & { other?: Record<string, number> };
 
 /** The input dump's dump level (kdump sub-header), 0 when unknown. */
 export function inputDumpLevel(dump: Dump): number {
@@ -106,7 +117,12 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
       exists: (p) => state[p] !== OUT_HOLE,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-  if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
+  let other: Record<string, number> | undefined;
+  if (opts.filter) {
+    const r = opts.filter({ state, maxPfn, dumpLevel: requested });
+    filter = r;
+    other = r.other;
+  } else if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
   else if (needsMemMap(requested, vi)) {
     // -d 0/1 on a kernel that names PG_hwpoison: makedumpfile still drops hwpoison and
     // offline pages; do the same when the kernel view can be had, else keep them
@@ -124,6 +140,7 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     notDumped: 0,
     unclassified: 0,
     kept: 0,
+    ...(other ? { other } : {}),
   };
   if (filter) {
     Object.assign(stats.excluded, filter.counts);
