@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { ByteBuffer } from "../bytes/buffer.js";
 import type { PageCodecName } from "../codecs/pages.js";
+import { compressBatch } from "../convert/batch.js";
 import type { BatchCompressor } from "../convert/kdump.js";
 import { COMPRESS_FLAGS, pageCompressor } from "./page-compress.js";
 
@@ -42,27 +44,13 @@ export async function createCompressPool(
   const flag = COMPRESS_FLAGS[codec];
   if (workers <= 0) {
     const fn = await pageCompressor(codec);
+    const out = new ByteBuffer({ initial: 1 << 20, what: "compressed batch size" });
     return {
       flag,
       workers: 0,
-      compress(pages, count) {
-        const sizes = new Int32Array(count);
-        const parts: Uint8Array[] = [];
-        let total = 0;
-        for (let i = 0; i < count; i++) {
-          const c = fn(pages.subarray(i * pageSize, (i + 1) * pageSize));
-          if (c.length >= pageSize) continue;
-          parts.push(c.slice());
-          sizes[i] = c.length;
-          total += c.length;
-        }
-        const data = new Uint8Array(total);
-        let at = 0;
-        for (const p of parts) {
-          data.set(p, at);
-          at += p.length;
-        }
-        return Promise.resolve({ sizes, data, pages });
+      compress(pages, count, zeroCheck) {
+        const sizes = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
+        return Promise.resolve({ sizes, data: out.copy(), pages });
       },
       close: () => Promise.resolve(),
     };
@@ -89,13 +77,13 @@ export async function createCompressPool(
   return {
     flag,
     workers,
-    compress(pages, count) {
+    compress(pages, count, zeroCheck) {
       if (failure) return Promise.reject(failure);
       const id = next++;
       const w = pool[id % workers]!;
       return new Promise<Result>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        w.postMessage({ id, pages, count, pageSize }, [pages.buffer as ArrayBuffer]);
+        w.postMessage({ id, pages, count, pageSize, zeroCheck }, [pages.buffer as ArrayBuffer]);
       });
     },
     async close() {
