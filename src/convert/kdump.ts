@@ -91,6 +91,11 @@ export interface KdumpWriteResult {
 export interface BatchCompressor {
   /** page_desc.flags of a compressed page. */
   readonly flag: number;
+  /**
+   * Batches worth having in flight at once (default 4: keeps workers busy). 1 for a compressor
+   * on the writer's thread, whose result may then be a view valid until its next call.
+   */
+  readonly inFlight?: number;
   compress(
     pages: Uint8Array,
     count: number,
@@ -378,7 +383,7 @@ function finishKdump(k: ReturnType<typeof layoutKdump>): KdumpWriteResult {
 
 /**
  * Write a kdump-compressed file with compression in batches that may run elsewhere (worker
- * threads): this thread reads pages and decides zero / not-dumped; up to `inFlight` batches are
+ * threads): this thread reads pages and finds not-dumped ones; up to `inFlight` batches are
  * compressed at once and their results written in page order.
  */
 export async function writeKdumpPipelined(
@@ -390,7 +395,7 @@ export async function writeKdumpPipelined(
   const k = layoutKdump(pages, sink, { ...opts, status: opts.status ?? compressor.flag });
   const bs = pages.pageSize;
   const batchPages = opts.batchPages ?? 256;
-  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const inFlight = Math.max(1, opts.inFlight ?? compressor.inFlight ?? 4);
   const { emit, bitmap, dumpOff } = k;
   // per batch: the order of entries (0 = the batch's next page, 2 = not dumped)
   type Pending = {

@@ -40,7 +40,8 @@ export const convertVerb: Verb = {
   --dry-run     plan and count, write nothing     --show-stats  print makedumpfile's report
   --message-level N   bit 16: the report (makedumpfile's --message-level)
   --mem-usage   page counts per category at dump level 31, nothing written
-  --workers N   compression threads (default: CPUs, max 8; 0 = this thread)
+  --workers N   zlib/zstd compression threads (default: CPUs, max 8; 0 = this thread);
+                lzo and snappy compress on this thread (faster than a worker starts)
   -R            rebuild a normal kdump file from a flattened stream on standard input
                 (makedumpfile -R): records written as they arrive; a stream without its end
                 record is an error and nothing is written
