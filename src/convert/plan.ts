@@ -253,6 +253,14 @@ export function planMemoryMap(plan: ConversionPlan): PageRun[] {
   return out;
 }
 
+/**
+ * Parts of a split set start at multiples of 64 pfns: crash (diskdump.c read_dump_header)
+ * counts a part's dumpable pages a 64-bit bitmap word at a time from `start_pfn >> 6`, so a part
+ * starting elsewhere is read with wrong page positions (seen: "invalid kernel virtual address"
+ * on the corpus' vmcore split in 2 at pfn 54396).
+ */
+const SPLIT_ALIGN = 64;
+
 /** Split the dumped pages into `n` pfn ranges holding about as many pages each (--split). */
 export function splitRanges(plan: ConversionPlan, n: number): { startPfn: number; endPfn: number }[] {
   const st = plan.state;
@@ -265,8 +273,10 @@ export function splitRanges(plan: ConversionPlan, n: number): { startPfn: number
   for (let p = 0; p < plan.maxPfn && out.length < n - 1; p++) {
     if (st[p] === OUT_DUMP || st[p] === OUT_NOT_DUMPED) c++;
     if (c >= per) {
-      out.push({ startPfn: start, endPfn: p + 1 });
-      start = p + 1;
+      const end = Math.min(plan.maxPfn, Math.ceil((p + 1) / SPLIT_ALIGN) * SPLIT_ALIGN);
+      out.push({ startPfn: start, endPfn: end });
+      start = end;
+      p = end - 1;
       c = 0;
     }
   }
