@@ -81,14 +81,18 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     throw new LimitError("pages to convert (highest physical address / page size)", maxPfn, MAX_CONVERT_PFNS);
   const state = new Uint8Array(maxPfn);
   // a page with any byte present is dumped; else one the input lacks is not-dumped
-  const rank = [0, OUT_EXCLUDED, OUT_NOT_DUMPED, OUT_DUMP];
+  // precedence of a pfn's states (a page split between ranges): indexed by OUT_* value
+  const rank = new Uint8Array(4);
+  rank[OUT_EXCLUDED] = 1;
+  rank[OUT_NOT_DUMPED] = 2;
+  rank[OUT_DUMP] = 3;
   const code = (s: PageRun["state"]) =>
     s === "present" || s === "zero" ? OUT_DUMP : s === "excluded" ? OUT_EXCLUDED : OUT_NOT_DUMPED;
   for (const r of dump.memoryMap()) {
     const v = code(r.state);
     const last = Math.min(Math.ceil(r.end / ps), maxPfn);
     for (let p = Math.floor(r.start / ps); p < last; p++)
-      if (rank.indexOf(state[p]!) < rank.indexOf(v)) state[p] = v;
+      if (rank[state[p]!]! < rank[v]!) state[p] = v;
   }
   const requested = opts.dumpLevel ?? 0;
   const inLevel = inputDumpLevel(dump);
