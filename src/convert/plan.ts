@@ -91,8 +91,7 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
   for (const r of dump.memoryMap()) {
     const v = code(r.state);
     const last = Math.min(Math.ceil(r.end / ps), maxPfn);
-    for (let p = Math.floor(r.start / ps); p < last; p++)
-      if (rank[state[p]!]! < rank[v]!) state[p] = v;
+    for (let p = Math.floor(r.start / ps); p < last; p++) if (rank[state[p]]! < rank[v]!) state[p] = v;
   }
   const requested = opts.dumpLevel ?? 0;
   const inLevel = inputDumpLevel(dump);
