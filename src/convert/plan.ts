@@ -90,8 +90,9 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     s === "present" || s === "zero" ? OUT_DUMP : s === "excluded" ? OUT_EXCLUDED : OUT_NOT_DUMPED;
   for (const r of dump.memoryMap()) {
     const v = code(r.state);
+    const rv = rank[v] ?? 0;
     const last = Math.min(Math.ceil(r.end / ps), maxPfn);
-    for (let p = Math.floor(r.start / ps); p < last; p++) if (rank[state[p]]! < rank[v]!) state[p] = v;
+    for (let p = Math.floor(r.start / ps); p < last; p++) if ((rank[state[p] ?? 0] ?? 0) < rv) state[p] = v;
   }
   const requested = opts.dumpLevel ?? 0;
   const inLevel = inputDumpLevel(dump);
