@@ -131,7 +131,11 @@ function main(): void {
       [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
       runs,
       // makedumpfile refuses to write over an existing file: every run starts without them
-      c.outputs ? () => c.outputs!.forEach((f) => fs.rmSync(f, { force: true })) : undefined,
+      c.outputs
+        ? () => {
+            for (const f of c.outputs!) fs.rmSync(f, { force: true });
+          }
+        : undefined,
     ) as [Timing, Timing, Timing];
     nodeMs.push(node.ms);
     let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";

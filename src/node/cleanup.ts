@@ -47,7 +47,9 @@ export function startReaper(): void {
   try {
     // node:child_process is loaded here, not at start-up: it brings net, dgram and streams
     // with it (~5 M instructions), and most runs write no temporary
-    const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+    const { spawn } = createRequire(import.meta.url)(
+      "node:child_process",
+    ) as typeof import("node:child_process");
     const child = spawn("/bin/sh", ["-c", REAPER, "kdumpkit-reaper"], {
       // its own session: a Ctrl-C on the terminal's process group must not kill it first
       detached: true,

@@ -165,7 +165,7 @@ test("kdump: memory map over whole words of holes and excluded pages, split anyw
   const big: Machine = {
     ...base,
     exists: (pfn) => pfn >= 40 && (pfn < 300 || pfn >= 420) && pfn !== 1000,
-    dumpable: (pfn) => pfn >= 40 && pfn < 300 ? pfn % 5 !== 0 : pfn >= 700 && pfn < 710 || pfn === 1399,
+    dumpable: (pfn) => (pfn >= 40 && pfn < 300 ? pfn % 5 !== 0 : (pfn >= 700 && pfn < 710) || pfn === 1399),
   };
   for (const singleBitmap of [false, true]) {
     const d = openDump(new MemorySource(build(big, { singleBitmap })));

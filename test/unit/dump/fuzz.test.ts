@@ -25,7 +25,10 @@ function exercise(bytes: Uint8Array): void {
     try {
       want = mapByPages(d);
     } catch (e) {
-      assert.throws(() => d.memoryMap(), (x: unknown) => x instanceof Error && x.name === (e as Error).name);
+      assert.throws(
+        () => d.memoryMap(),
+        (x: unknown) => x instanceof Error && x.name === (e as Error).name,
+      );
       throw e;
     }
     assert.deepEqual(d.memoryMap(), want);
