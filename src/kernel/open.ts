@@ -78,13 +78,14 @@ export function kernelInputOf(
   if (!vmcoreinfo) throw new FormatError("the dump has no VMCOREINFO (needed for kernel addresses)");
   const loads = dump.loads;
   const hpb = dump.headerPhysBase;
-  const map = dump.memoryMap();
+  // not memoryMap(): that classifies every page of the dump, and only its start is needed
+  const ramStart = dump.firstAddress();
   return {
     phys: dump,
     vmcoreinfo,
     maxPhysAddress: dump.maxAddress,
     littleEndian: dump.littleEndian,
-    ...(map.length ? { ramStart: map[0]!.start } : {}),
+    ...(ramStart !== undefined ? { ramStart } : {}),
     ...(loads.length ? { loads } : {}),
     ...(hpb !== undefined ? { headerPhysBase: hpb } : {}),
   };
