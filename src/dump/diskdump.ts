@@ -922,10 +922,13 @@ export class KdumpBackend implements DumpBackend {
         const size = sizes[s0 + j]!;
         let c: number;
         if (Number.isNaN(off)) c = DESC_BAD_OFFSET;
-        else if (off === 0 || size === 0) c = 1; // not-dumped
-        else if (off + size > fileSize) c = 0; // missing
+        else if (off === 0 || size === 0)
+          c = 1; // not-dumped
+        else if (off + size > fileSize)
+          c = 0; // missing
         else if (part.gappy && availableBytes(part.source, off, size) < size) c = 0;
-        else if (flags[s0 + j] === 0 && off === zero && size === ps) c = 2; // zero
+        else if (flags[s0 + j] === 0 && off === zero && size === ps)
+          c = 2; // zero
         else c = 3; // present
         out[k + j] = c;
       }
