@@ -17,6 +17,7 @@ import {
   type PageCodecName,
 } from "../codecs/pages.js";
 import { SnappyEncoder } from "../codecs/snappy-encode.js";
+import type { ZlibHandle } from "./dump.js";
 
 export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zlib: DUMP_DH_COMPRESSED_ZLIB,
@@ -75,19 +76,8 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
  */
 const ZLIB_LEVEL = 5;
 
-interface DeflateHandle {
-  writeSync(
-    flush: number,
-    src: Uint8Array,
-    srcOff: number,
-    srcLen: number,
-    dst: Uint8Array,
-    dstOff: number,
-    dstLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
+/** The same native handle as inflate's (src/node/dump.ts), here under a deflate stream. */
+type DeflateHandle = ZlibHandle;
 
 /**
  * One deflate state (ZLIB_LEVEL, zlib's defaults otherwise: the bytes deflateSync writes) reused

@@ -21,26 +21,10 @@ import { openDumpFile } from "../../../src/node/dump.js";
 import { FRAME_FREE, PGC_XEN_4_0 } from "../../../src/xen/frame-table.js";
 import { corpusKernelFile, corpusPath, needCorpus } from "../../corpus.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
+import { parseReport } from "../../makedumpfile-report.js";
 
 const hasMakedumpfile = spawnSync("makedumpfile", ["-v"]).status === 0;
 const noTool = hasMakedumpfile ? false : "makedumpfile not installed (Debian package makedumpfile)";
-
-function parseReport(log: string): Record<string, number> {
-  const get = (label: string) => {
-    const m = new RegExp(`${label}\\s*: 0x([0-9a-f]+)`).exec(log);
-    assert.ok(m, `no "${label}" in makedumpfile's report`);
-    return Number.parseInt(m[1]!, 16);
-  };
-  return {
-    zero: get("Pages filled with zero"),
-    cache: get("Non-private cache pages"),
-    "cache-private": get("Private cache pages"),
-    user: get("User process data pages"),
-    free: get("Free pages"),
-    hwpoison: get("Hwpoison pages"),
-    offline: get("Offline pages"),
-  };
-}
 
 /**
  * Pages only partly in the dump (a RAM range ending mid-page, e.g. 0x9fc00): makedumpfile
