@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <libkdumpfile/kdumpfile.h>
+#include "kdumpfile-open.h"
 
 int main(int argc, char **argv)
 {
@@ -17,16 +18,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DUMP\n", argv[0]);
 		return 2;
 	}
-	int fd = open(argv[1], O_RDONLY);
-	if (fd < 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	kdump_ctx_t *ctx = kdump_new();
-	if (!ctx || kdump_open_fd(ctx, fd) != KDUMP_OK) {
-		fprintf(stderr, "open: %s\n", ctx ? kdump_get_err(ctx) : "no memory");
-		return 1;
-	}
+	kdump_ctx_t *ctx = open_dump(argv[1]);
 	kdump_num_t page_size = 4096, max_pfn = 0;
 	kdump_get_number_attr(ctx, KDUMP_ATTR_PAGE_SIZE, &page_size);
 	kdump_get_number_attr(ctx, "max_pfn", &max_pfn);
@@ -54,6 +46,5 @@ int main(int argc, char **argv)
 	}
 	printf("%llu pages, xor %08x\n", (unsigned long long)pages, sum);
 	kdump_free(ctx);
-	close(fd);
 	return 0;
 }

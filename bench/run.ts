@@ -19,6 +19,7 @@ import { convertCases } from "./convert-cases.js";
 import { dumpCases } from "./dump-cases.js";
 import { startupCases } from "./startup-cases.js";
 import { unwindCases } from "./unwind-cases.js";
+import { xlatCases } from "./xlat-cases.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "..", "..");
@@ -43,7 +44,7 @@ export interface BenchCase {
 }
 
 /** Every module of cases, in the order they are printed. */
-const caseModules: (() => BenchCase[])[] = [startupCases, dumpCases, convertCases, unwindCases, cases];
+const caseModules = [startupCases, dumpCases, convertCases, unwindCases, xlatCases, cases];
 
 function which(cmd: string): boolean {
   if (cmd.includes("/")) return fs.existsSync(cmd);
@@ -131,7 +132,11 @@ function main(): void {
       [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
       runs,
       // makedumpfile refuses to write over an existing file: every run starts without them
-      c.outputs ? () => c.outputs!.forEach((f) => fs.rmSync(f, { force: true })) : undefined,
+      c.outputs
+        ? () => {
+            for (const f of c.outputs!) fs.rmSync(f, { force: true });
+          }
+        : undefined,
     ) as [Timing, Timing, Timing];
     nodeMs.push(node.ms);
     let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";

@@ -11,15 +11,14 @@ import { readFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
-
-await build({
+// src/node loads fzstd and zstd-wasm lazily with createRequire(import.meta.url): give CommonJS its URL
+const withUrl = {
   ...common,
-  entryPoints: ["src/cli/bin.ts"],
-  outfile: "dist/kdumpkit-cli.cjs",
-  // src/node loads fzstd lazily with createRequire(import.meta.url): give CommonJS its URL
   define: { "import.meta.url": "__kdumpkitUrl" },
   banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
-});
+};
+
+await build({ ...withUrl, entryPoints: ["src/cli/bin.ts"], outfile: "dist/kdumpkit-cli.cjs" });
 
 const bundle = readFileSync("dist/kdumpkit-cli.cjs");
 await build({
@@ -32,3 +31,8 @@ await build({
     __KDUMPKIT_BUNDLE_SIZE__: String(bundle.length),
   },
 });
+
+// The compression worker of `convert` as one CommonJS file too (src/node/compress-pool.ts
+// looks for it beside the bundle first) instead of its ~10 ES modules loaded one by one:
+// measured, two workers' start-up 164–170 ms of CPU instead of 181–198 ms.
+await build({ ...withUrl, entryPoints: ["src/node/compress-worker.ts"], outfile: "dist/compress-worker.cjs" });

@@ -117,6 +117,14 @@ export class OutputError extends KdumpkitError {
   readonly code = "OUTPUT";
 }
 
+/**
+ * Part of what was asked for lies in memory missing from the dump (a file cut short, excluded
+ * pages); what could be read has been given before this is raised (`dmesg` of a cut log).
+ */
+export class IncompleteError extends KdumpkitError {
+  readonly code = "INCOMPLETE";
+}
+
 /** A compressed stream could not be decoded. */
 export class DecompressError extends KdumpkitError {
   readonly code = "DECOMPRESS";

@@ -143,6 +143,7 @@ export {
 export type { PageWalker, Walk, WalkStep } from "./xlat/walk.js";
 export { Arm64PageTables } from "./xlat/arm64.js";
 export { I386PageTables } from "./xlat/i386.js";
+export { X86_64PageTables } from "./xlat/x86_64.js";
 export { findPanicMessage, type PanicMessage } from "./kernel/panic.js";
 export {
   type DmesgFormatOptions,
@@ -216,6 +217,8 @@ export {
 export {
   type Extracted,
   extractKernel,
+  extractKernelTo,
+  type ExtractSummary,
   identifyImage,
   type KernelImage,
   type KernelImageKind,
@@ -263,6 +266,7 @@ export {
   DecompressError,
   ExcludedPageError,
   FormatError,
+  IncompleteError,
   InputError,
   isMissingData,
   KdumpkitError,

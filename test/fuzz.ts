@@ -18,6 +18,12 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** A generator of uniform numbers in [0, 1) from `rng(seed)`. */
+export function unit(seed: number): () => number {
+  const r = rng(seed);
+  return () => r() / 2 ** 32;
+}
+
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
 
 /** One mutated (and maybe truncated) copy of `base`; mutations focus on the first `hot` bytes. */

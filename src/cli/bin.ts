@@ -1,22 +1,20 @@
 #!/usr/bin/env node
 import { describeError } from "./common.js";
-import { main } from "./main.js";
+import { main, writeStderr } from "./main.js";
 
-// a reader that went away (`| head`) ends the run quietly with status 0, like other Unix tools
-const closedPipe = (e: NodeJS.ErrnoException) => {
-  if (e.code === "EPIPE") process.exit(0);
-  throw e;
-};
-process.stdout.on("error", closedPipe);
-process.stderr.on("error", closedPipe);
-
+// A reader that went away (`| head`) ends the run quietly with status 0, like other Unix tools.
+// Standard output and error are written with fs.writeSync (src/cli/main.ts), where EPIPE is an
+// exception main() handles: process.stdout and process.stderr are not created at start-up
+// (a stream object costs a short run more than its whole output).
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e) => {
     if ((e as NodeJS.ErrnoException).code === "EPIPE") return;
-    process.stderr.write(`kdumpkit: ${describeError(e)}\n`);
+    try {
+      writeStderr(`kdumpkit: ${describeError(e)}\n`);
+    } catch {}
     process.exitCode = 1;
   },
 );

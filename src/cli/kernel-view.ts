@@ -12,7 +12,7 @@ import { findPanicMessage } from "../kernel/panic.js";
 import { readKernelLog } from "../kernel/printk.js";
 import type { KernelView } from "../kernel/view.js";
 import { kernelView } from "../kernel/view.js";
-import { type VirtualMemory, X86_64_TARGET } from "../symbols/memory.js";
+import { X86_64_TARGET } from "../symbols/memory.js";
 import type { KernelSymbolTable } from "../symbols/table.js";
 import { UsageError, type VerbContext } from "./common.js";
 import { dumpArgs, openInput } from "./input.js";
@@ -53,22 +53,11 @@ function openDom0View(parts: readonly string[], values: ViewValues): OpenedView 
   try {
     const d = s.dom0();
     if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
-    const k = d.kernel;
-    const memory: VirtualMemory = {
-      read: (va, len, into) => k.read(va, len, into),
-      translate: (va) => {
-        try {
-          return k.translate(va).address;
-        } catch (err) {
-          if (!(err instanceof KdumpkitError)) throw err;
-          return -1;
-        }
-      },
-    };
-    const view = kernelView({ memory, target: X86_64_TARGET, vmcoreinfo: d.vmcoreinfo.info });
+    // dom0 opened like a Linux kernel: its space reads machine memory through the p2m
+    const view = kernelView({ memory: d.space, target: X86_64_TARGET, vmcoreinfo: d.vmcoreinfo.info });
     return {
       view,
-      panic: () => findPanicMessage(readKernelLog(memory, d.vmcoreinfo!.info))?.message,
+      panic: () => findPanicMessage(readKernelLog(d.space, d.vmcoreinfo!.info))?.message,
       close: () => s.close(),
     };
   } catch (e) {

@@ -2,6 +2,11 @@ import { resetOutputClaims, writeFully } from "../node/output.js";
 import { describeError, UsageError, type VerbContext } from "./common.js";
 import { verbs } from "./verbs/index.js";
 
+/** Standard error, synchronously like standard output (no process.stderr stream at start-up). */
+export function writeStderr(s: string): void {
+  writeFully(2, Buffer.from(s));
+}
+
 async function help(): Promise<string> {
   const all = await Promise.all(verbs.map(([, load]) => load()));
   const w = Math.max(...all.map((v) => v.name.length), 4);
@@ -23,7 +28,7 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     // synchronous writes: a closed pipe (EPIPE) stops the run at once, and output never piles
     // up in memory behind a slow reader
     stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
-    stderr: io.stderr ?? ((s) => process.stderr.write(s)),
+    stderr: io.stderr ?? writeStderr,
     // asked only by verbs that draw progress: creating process.stderr costs a short run ~1 ms
     get tty() {
       return io.tty ?? Boolean(process.stderr.isTTY);

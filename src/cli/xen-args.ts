@@ -1,7 +1,22 @@
 /**
- * Which arguments route dmesg/rd/vtop to the Xen code (src/cli/verbs/xen.ts), kept apart so
- * those verbs load it only when asked.
+ * Which arguments make dmesg/rd/vtop read a Xen host dump, and the Xen options they take, kept
+ * apart so those verbs load the Xen code (src/cli/xen-memory.ts) only when asked.
  */
+
+/** The Xen options (companion files, overrides, the space) every memory verb accepts. */
+export const XEN_OPTION_NAMES = {
+  "xen-syms": { type: "string" },
+  iomem: { type: "string" },
+  "system-map": { type: "string" },
+  "xen-phys-start": { type: "string" },
+  "p2m-mfn": { type: "string" },
+  "kexec-debug": { type: "string" },
+  elfcorehdr: { type: "string" },
+  "xen-virt": { type: "boolean" },
+  machine: { type: "boolean" },
+  domain: { type: "string" },
+} as const;
+
 const has = (args: string[], names: string[]) =>
   args.some((a) => names.some((n) => a === n || a.startsWith(`${n}=`)));
 

@@ -1,25 +1,25 @@
 /**
- * Xen address spaces for the CLI's memory verbs (rd, vtop, and `xen rd`/`xen vtop`): the
- * hypervisor's virtual addresses (--xen-virt), machine addresses (--machine), and dom0's
- * pseudo-physical (--domain 0 --phys) and kernel-virtual (--domain 0 --virt) addresses.
- * The translation logic lives in src/xen/; this file only opens files and resolves names.
+ * The Xen options of the memory verbs (rd, vtop, dmesg and the view verbs): the companion files
+ * (xen-syms, System.map, iomem, kexec header), the overrides, and which space (--xen-virt,
+ * --machine, --domain 0 --phys/--virt). Opening files is all this does: the spaces are the
+ * engine's (src/xen/spaces.ts) and the verbs render them like a Linux kernel's.
  */
 import type { PhysReader } from "../dump/types.js";
 import { ElfFile } from "../elf/reader.js";
 import { PT_NOTE } from "../elf/types.js";
-import { AddressError, FormatError, hex, rethrowMissing } from "../errors.js";
+import { FormatError, rethrowMissing } from "../errors.js";
+import { type KernelLog, readKernelLog } from "../kernel/printk.js";
 import { parseKexecDebug } from "../memmap/kexec-debug.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
+import { readConsoleRing, type XenConsoleRing } from "../xen/conring.js";
 import { type Dom0View, openDom0 } from "../xen/dom0.js";
 import { dom0P2mOf } from "../xen/host.js";
 import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
+import { type XenMemory, type XenSpaceName, type XenSpaces, xenMemory } from "../xen/spaces.js";
 import { SymbolTable } from "../xen/symbols.js";
-import type { X86_64Walk } from "../xlat/x86_64.js";
 import { parseAddress, parseNumber, UsageError } from "./common.js";
 import { checkInput, InputError, readTextInput } from "./input.js";
-
-export type XenSpace = "xen-virtual" | "machine" | "dom0-physical" | "dom0-virtual";
 
 export interface XenCliFiles {
   xenSyms?: string;
@@ -68,7 +68,7 @@ function vmcoreinfoAddress(files: XenCliFiles, mem: PhysReader): number | undefi
   return undefined;
 }
 
-export interface XenSession {
+export interface XenSession extends XenSpaces {
   file: DumpFile;
   xen: XenDump;
   xenSyms?: SymbolTable;
@@ -138,6 +138,7 @@ export function openXenSession(parts: string | readonly string[], files: XenCliF
     const s: XenSession = {
       file,
       xen,
+      machine: file.dump,
       dom0() {
         if (dom0) return dom0;
         const p2m = dom0P2mOf(xen, file.dump);
@@ -157,107 +158,99 @@ export function openXenSession(parts: string | readonly string[], files: XenCliF
   }
 }
 
-/** An address or a symbol of the space (xen-syms for the hypervisor, System.map/VMCOREINFO for dom0). */
-export function resolveXenAddress(s: XenSession, space: XenSpace, text: string): bigint {
-  if (/^(0x)?[0-9a-fA-F]+$/.test(text)) return parseAddress(/^0x/i.test(text) ? text : `0x${text}`);
-  if (space === "xen-virtual") {
-    const v = s.xenSyms?.get(text) ?? s.xen.vmcoreinfoXen?.symbol(text);
-    if (v === undefined) throw new UsageError(`unknown hypervisor symbol ${text} (give --xen-syms F)`);
-    return v;
+export interface XenValues {
+  "xen-syms"?: string | undefined;
+  iomem?: string | undefined;
+  "system-map"?: string | undefined;
+  "xen-phys-start"?: string | undefined;
+  "p2m-mfn"?: string | undefined;
+  "kexec-debug"?: string | undefined;
+  elfcorehdr?: string | undefined;
+  "xen-virt"?: boolean | undefined;
+  machine?: boolean | undefined;
+  domain?: string | undefined;
+  phys?: boolean | undefined;
+  virt?: boolean | undefined;
+}
+
+/** The companion files named by the options. */
+export function xenFilesOf(values: XenValues): XenCliFiles {
+  return {
+    ...(values["xen-phys-start"] !== undefined ? { physStart: values["xen-phys-start"] } : {}),
+    ...(values["p2m-mfn"] !== undefined ? { p2mMfn: values["p2m-mfn"] } : {}),
+    ...(values["kexec-debug"] !== undefined ? { kexecDebug: values["kexec-debug"] } : {}),
+    ...(values.elfcorehdr !== undefined ? { elfcorehdr: values.elfcorehdr } : {}),
+    ...(values["xen-syms"] !== undefined ? { xenSyms: values["xen-syms"] } : {}),
+    ...(values["system-map"] !== undefined ? { systemMap: values["system-map"] } : {}),
+    ...(values.iomem !== undefined ? { iomem: values.iomem } : {}),
+  };
+}
+
+/** Which space --xen-virt / --machine / --domain 0 (--phys|--virt) name. */
+export function xenSpaceOf(values: XenValues): XenSpaceName {
+  const picked = [values["xen-virt"], values.machine, values.domain !== undefined].filter(Boolean).length;
+  if (picked !== 1) throw new UsageError("give exactly one of --xen-virt, --machine, --domain 0");
+  if (values["xen-virt"]) return "xen-virtual";
+  if (values.machine) return "machine";
+  if (values.domain !== "0") throw new UsageError("only --domain 0 (dom0) is supported");
+  if (Boolean(values.phys) === Boolean(values.virt))
+    throw new UsageError("--domain 0 needs exactly one of --phys and --virt");
+  return values.phys ? "dom0-physical" : "dom0-virtual";
+}
+
+/** A Xen space opened for rd/vtop, with its address/symbol parser. */
+export interface OpenedXenMemory {
+  session: XenSession;
+  memory: XenMemory;
+  /** An address (hex, with or without 0x) or a symbol of the space. */
+  resolve(text: string): { address: bigint; symbol?: string };
+  close(): void;
+}
+
+export function openXenMemory(parts: readonly string[], values: XenValues): OpenedXenMemory {
+  const name = xenSpaceOf(values);
+  const session = openXenSession(parts, xenFilesOf(values));
+  try {
+    const memory = xenMemory(session, name);
+    return {
+      session,
+      memory,
+      resolve(text) {
+        if (/^(0x)?[0-9a-fA-F]+$/.test(text))
+          return { address: parseAddress(/^0x/i.test(text) ? text : `0x${text}`) };
+        const v = memory.symbol(text);
+        if (v !== undefined) return { address: v, symbol: text };
+        throw new UsageError(`unknown ${name} symbol ${text} (${memory.symbolSource})`);
+      },
+      close: () => session.close(),
+    };
+  } catch (e) {
+    session.close();
+    throw e;
   }
-  if (space === "dom0-virtual") {
-    const v = s.dom0().vmcoreinfo?.info.symbol(text) ?? s.systemMap?.get(text);
-    if (v === undefined) throw new UsageError(`unknown dom0 symbol ${text} (give --system-map F)`);
-    return v;
-  }
-  throw new UsageError(`${space} addresses are numbers, not symbols: ${text}`);
 }
 
-function physNumber(space: XenSpace, a: bigint): number {
-  if (a < 0n || a > BigInt(Number.MAX_SAFE_INTEGER)) throw new AddressError(space, a, "beyond 2^53");
-  return Number(a);
-}
-
-/** Read `length` bytes at `address` in `space`. */
-export function xenRead(s: XenSession, space: XenSpace, address: bigint, length: number): Uint8Array {
-  switch (space) {
-    case "machine":
-      return s.file.dump.readPhys(physNumber(space, address), length);
-    case "xen-virtual":
-      if (!s.xen.space)
-        throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
-      return s.xen.space.read(address, length);
-    case "dom0-physical":
-      return s.dom0().phys.readPhys(physNumber(space, address), length);
-    case "dom0-virtual":
-      return s.dom0().kernel.read(address, length);
-  }
-}
-
-export interface XenTranslation {
-  space: XenSpace;
-  virtual?: bigint;
-  /** dom0 pseudo-physical address (dom0 spaces). */
-  pseudoPhysical?: number;
-  machine: number;
-  method: string;
-  /** The page-table walk (machine addresses), when a walk translated it. */
-  walk?: X86_64Walk;
-}
-
-/** Translate an address of `space` down to a machine address, saying how. */
-export function xenTranslate(s: XenSession, space: XenSpace, address: bigint): XenTranslation {
-  switch (space) {
-    case "machine":
-      return { space, machine: physNumber(space, address), method: "identity" };
-    case "xen-virtual": {
-      const sp = s.xen.space;
-      if (!sp)
-        throw new FormatError(`no hypervisor address space: ${s.xen.physStart.unavailable.join("; ")}`);
-      const method = sp.methodFor(address);
-      const t: XenTranslation = { space, virtual: address, machine: sp.toMachine(address), method };
-      if (method === "page-table") {
-        const walk = sp.idlePageTables()?.walk(address);
-        if (walk) t.walk = walk;
-      }
-      return t;
-    }
-    case "dom0-physical": {
-      const pa = physNumber(space, address);
-      return { space, pseudoPhysical: pa, machine: s.dom0().phys.p2m.toMachine(pa), method: "p2m" };
-    }
-    case "dom0-virtual": {
+/** `dmesg --xen` (the hypervisor's console ring) or `dmesg --domain 0` (dom0's kernel log). */
+export function openXenLog(
+  parts: readonly string[],
+  values: XenValues,
+): { ring?: XenConsoleRing; log?: KernelLog; close(): void } {
+  if (values.domain !== undefined) {
+    if (values.domain !== "0") throw new UsageError("only --domain 0 (dom0) is supported");
+    if (values["system-map"] === undefined) throw new UsageError("--domain 0 needs --system-map F");
+  } else if (values["xen-syms"] === undefined)
+    throw new UsageError("the hypervisor's console needs --xen-syms F");
+  const s = openXenSession(parts, xenFilesOf(values));
+  try {
+    if (values.domain !== undefined) {
       const d = s.dom0();
-      const t = d.kernel.translate(address);
-      if (t.space === "machine") {
-        const r: XenTranslation = { space, virtual: address, machine: t.address, method: "dom0 page tables" };
-        const walk = d.kernel.pageTables?.tables.walk(address);
-        if (walk) r.walk = walk;
-        return r;
-      }
-      return {
-        space,
-        virtual: address,
-        pseudoPhysical: t.address,
-        machine: d.phys.p2m.toMachine(t.address),
-        method: "linear map + p2m",
-      };
+      if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
+      return { log: readKernelLog(d.space, d.vmcoreinfo.info), close: () => s.close() };
     }
+    const space = xenMemory(s, "xen-virtual").space;
+    return { ring: readConsoleRing(space, s.xenSyms!), close: () => s.close() };
+  } catch (e) {
+    s.close();
+    throw e;
   }
-}
-
-/** crash-like vtop text for a Xen translation. */
-export function renderXenVtop(t: XenTranslation): string {
-  const col = (v: string) => v.padEnd(18);
-  const both = t.virtual !== undefined && t.pseudoPhysical !== undefined;
-  const firstName =
-    t.virtual !== undefined ? "VIRTUAL" : t.pseudoPhysical !== undefined ? "PHYSICAL" : "ADDRESS";
-  const first = t.virtual ?? BigInt(t.pseudoPhysical ?? t.machine);
-  const head = `${col(firstName)}${both ? col("PHYSICAL") : ""}MACHINE`;
-  const line = `${col(first.toString(16))}${both ? col(t.pseudoPhysical!.toString(16)) : ""}${t.machine.toString(16)}`;
-  const steps = (t.walk?.steps ?? []).map(
-    (st) =>
-      `   ${st.level.toUpperCase()}: ${st.entryAddress.toString(16)} => ${st.entry.toString(16)} [machine]`,
-  );
-  return `${head}\n${line}\n(${t.space}, ${t.method}; machine ${hex(t.machine)})\n${steps.length ? `${steps.join("\n")}\n` : ""}`;
 }

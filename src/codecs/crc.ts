@@ -114,11 +114,11 @@ function crc64table() {
   return CRC64_TABLE_;
 }
 
-/** CRC-64/XZ of data as a bigint. */
-export function crc64(data: Uint8Array): bigint {
+/** CRC-64/XZ of data as a bigint, continuing from `crc` (0n to start). */
+export function crc64(data: Uint8Array, crc = 0n): bigint {
   const { lo: tl, hi: th } = crc64table();
-  let l = 0xffffffff;
-  let h = 0xffffffff;
+  let l = ~Number(crc & 0xffffffffn) >>> 0;
+  let h = ~Number(crc >> 32n) >>> 0;
   for (let i = 0; i < data.length; i++) {
     const idx = (l ^ data[i]!) & 0xff;
     l = (((l >>> 8) | (h << 24)) ^ tl[idx]!) >>> 0;
@@ -210,26 +210,41 @@ function merge64(ah: number, al: number, vh: number, vl: number): void {
   add64(RH, RL, P4H, P4L);
 }
 
-export function xxh64(data: Uint8Array): bigint {
-  const n = data.length;
-  const u32 = (p: number) =>
-    (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
-  let p = 0;
-  let hh: number;
-  let hl: number;
-  if (n >= 32) {
+/**
+ * XXH64 (seed 0) over data given in pieces: the 32-byte stripes go through the four lanes as
+ * they arrive, a partial stripe waits in `tail` (zstd's content checksum of a streamed frame).
+ */
+export class Xxh64 {
+  private readonly v = new Uint32Array(8);
+  private readonly tail = new Uint8Array(32);
+  private tailLen = 0;
+  private total = 0;
+
+  constructor() {
+    const v = this.v;
     add64(P1H, P1L, P2H, P2L);
-    let v1h = RH;
-    let v1l = RL;
-    let v2h = P2H;
-    let v2l = P2L;
-    let v3h = 0;
-    let v3l = 0;
+    v[0] = RH;
+    v[1] = RL;
+    v[2] = P2H;
+    v[3] = P2L;
     // 0 - P1
     add64(~P1H >>> 0, ~P1L >>> 0, 0, 1);
-    let v4h = RH;
-    let v4l = RL;
-    for (; p + 32 <= n; p += 32) {
+    v[6] = RH;
+    v[7] = RL;
+  }
+
+  private stripes(d: Uint8Array, p: number, end: number): number {
+    const v = this.v;
+    const u32 = (q: number) => (d[q]! | (d[q + 1]! << 8) | (d[q + 2]! << 16) | (d[q + 3]! << 24)) >>> 0;
+    let v1h = v[0]!;
+    let v1l = v[1]!;
+    let v2h = v[2]!;
+    let v2l = v[3]!;
+    let v3h = v[4]!;
+    let v3l = v[5]!;
+    let v4h = v[6]!;
+    let v4l = v[7]!;
+    for (; p + 32 <= end; p += 32) {
       round64(v1h, v1l, u32(p + 4), u32(p));
       v1h = RH;
       v1l = RL;
@@ -243,64 +258,109 @@ export function xxh64(data: Uint8Array): bigint {
       v4h = RH;
       v4l = RL;
     }
-    rotl64(v1h, v1l, 1);
-    let th = RH;
-    let tl = RL;
-    rotl64(v2h, v2l, 7);
-    add64(th, tl, RH, RL);
-    th = RH;
-    tl = RL;
-    rotl64(v3h, v3l, 12);
-    add64(th, tl, RH, RL);
-    th = RH;
-    tl = RL;
-    rotl64(v4h, v4l, 18);
-    add64(th, tl, RH, RL);
-    merge64(RH, RL, v1h, v1l);
-    merge64(RH, RL, v2h, v2l);
-    merge64(RH, RL, v3h, v3l);
-    merge64(RH, RL, v4h, v4l);
+    v[0] = v1h;
+    v[1] = v1l;
+    v[2] = v2h;
+    v[3] = v2l;
+    v[4] = v3h;
+    v[5] = v3l;
+    v[6] = v4h;
+    v[7] = v4l;
+    return p;
+  }
+
+  update(data: Uint8Array): this {
+    this.total += data.length;
+    let p = 0;
+    if (this.tailLen > 0) {
+      const n = Math.min(32 - this.tailLen, data.length);
+      this.tail.set(data.subarray(0, n), this.tailLen);
+      this.tailLen += n;
+      p = n;
+      if (this.tailLen < 32) return this;
+      this.stripes(this.tail, 0, 32);
+      this.tailLen = 0;
+    }
+    p = this.stripes(data, p, data.length);
+    this.tail.set(data.subarray(p), 0);
+    this.tailLen = data.length - p;
+    return this;
+  }
+
+  digest(): bigint {
+    const v = this.v;
+    const n = this.total;
+    const data = this.tail;
+    const end = this.tailLen;
+    const u32 = (p: number) =>
+      (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
+    let hh: number;
+    let hl: number;
+    if (n >= 32) {
+      rotl64(v[0]!, v[1]!, 1);
+      let th = RH;
+      let tl = RL;
+      rotl64(v[2]!, v[3]!, 7);
+      add64(th, tl, RH, RL);
+      th = RH;
+      tl = RL;
+      rotl64(v[4]!, v[5]!, 12);
+      add64(th, tl, RH, RL);
+      th = RH;
+      tl = RL;
+      rotl64(v[6]!, v[7]!, 18);
+      add64(th, tl, RH, RL);
+      merge64(RH, RL, v[0]!, v[1]!);
+      merge64(RH, RL, v[2]!, v[3]!);
+      merge64(RH, RL, v[4]!, v[5]!);
+      merge64(RH, RL, v[6]!, v[7]!);
+      hh = RH;
+      hl = RL;
+    } else {
+      hh = P5H;
+      hl = P5L;
+    }
+    add64(hh, hl, Math.floor(n / 2 ** 32), n >>> 0);
     hh = RH;
     hl = RL;
-  } else {
-    hh = P5H;
-    hl = P5L;
-  }
-  add64(hh, hl, Math.floor(n / 2 ** 32), n >>> 0);
-  hh = RH;
-  hl = RL;
-  for (; p + 8 <= n; p += 8) {
-    round64(0, 0, u32(p + 4), u32(p));
-    rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 27);
-    mul64(RH, RL, P1H, P1L);
-    add64(RH, RL, P4H, P4L);
+    let p = 0;
+    for (; p + 8 <= end; p += 8) {
+      round64(0, 0, u32(p + 4), u32(p));
+      rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 27);
+      mul64(RH, RL, P1H, P1L);
+      add64(RH, RL, P4H, P4L);
+      hh = RH;
+      hl = RL;
+    }
+    if (p + 4 <= end) {
+      mul64(0, u32(p), P1H, P1L);
+      rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 23);
+      mul64(RH, RL, P2H, P2L);
+      add64(RH, RL, P3H, P3L);
+      hh = RH;
+      hl = RL;
+      p += 4;
+    }
+    for (; p < end; p++) {
+      mul64(0, data[p]!, P5H, P5L);
+      rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 11);
+      mul64(RH, RL, P1H, P1L);
+      hh = RH;
+      hl = RL;
+    }
+    // avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32
+    hl = (hl ^ (hh >>> 1)) >>> 0;
+    mul64(hh, hl, P2H, P2L);
     hh = RH;
-    hl = RL;
-  }
-  if (p + 4 <= n) {
-    mul64(0, u32(p), P1H, P1L);
-    rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 23);
-    mul64(RH, RL, P2H, P2L);
-    add64(RH, RL, P3H, P3L);
+    hl = (RL ^ ((RL >>> 29) | (RH << 3))) >>> 0;
+    hh = (hh ^ (hh >>> 29)) >>> 0;
+    mul64(hh, hl, P3H, P3L);
     hh = RH;
-    hl = RL;
-    p += 4;
+    hl = (RL ^ RH) >>> 0;
+    return (BigInt(hh) << 32n) | BigInt(hl);
   }
-  for (; p < n; p++) {
-    mul64(0, data[p]!, P5H, P5L);
-    rotl64((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 11);
-    mul64(RH, RL, P1H, P1L);
-    hh = RH;
-    hl = RL;
-  }
-  // avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32
-  hl = (hl ^ (hh >>> 1)) >>> 0;
-  mul64(hh, hl, P2H, P2L);
-  hh = RH;
-  hl = (RL ^ ((RL >>> 29) | (RH << 3))) >>> 0;
-  hh = (hh ^ (hh >>> 29)) >>> 0;
-  mul64(hh, hl, P3H, P3L);
-  hh = RH;
-  hl = (RL ^ RH) >>> 0;
-  return (BigInt(hh) << 32n) | BigInt(hl);
+}
+
+export function xxh64(data: Uint8Array): bigint {
+  return new Xxh64().update(data).digest();
 }

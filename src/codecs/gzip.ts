@@ -8,7 +8,7 @@
 
 import { Inflate } from "fflate";
 import { latin1 } from "../bytes/cursor.js";
-import { DecompressError, LimitError } from "../errors.js";
+import { DecompressError, KdumpkitError, LimitError } from "../errors.js";
 import { crc32 } from "./crc.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
 
@@ -70,9 +70,22 @@ export function decodeGzip(
   const max = opts.maxOutput;
   // ISIZE is exact below 4 GiB: use it as the size hint when the caller has none, bounded by
   // DEFLATE's maximum ratio (1032:1) so a forged ISIZE cannot force a large allocation.
+  // streaming: the CRC and the size are taken as the pieces go by
+  let crc = 0;
+  let size = 0;
+  const sink = opts.sink;
   const out = new OutputBuffer("gzip", {
     ...opts,
     sizeHint: opts.sizeHint ?? (isize > 0 ? Math.min(isize, input.length * 1032) : undefined),
+    ...(sink
+      ? {
+          sink: (c: Uint8Array) => {
+            crc = crc32(c, crc);
+            size += c.length;
+            sink(c);
+          },
+        }
+      : {}),
   });
   const inf = new Inflate((chunk) => out.push(chunk));
   const deflate = input.subarray(hdr.length, tEnd - 8);
@@ -86,17 +99,20 @@ export function decodeGzip(
       if ((p & 0xfffff) === 0) opts.onProgress?.(p, deflate.length);
     }
   } catch (e) {
-    if (e instanceof LimitError) throw e;
+    if (e instanceof KdumpkitError) throw e; // ours, or the sink's (an output error)
     throw new DecompressError("gzip", (e as Error).message || "corrupt DEFLATE data");
   }
   const data = out.result();
-  if (max !== undefined && data.length > max) throw new LimitError("gzip output size", data.length, max);
-  if (data.length >>> 0 !== isize)
+  if (!sink) {
+    size = data.length;
+    crc = crc32(data);
+  }
+  if (max !== undefined && size > max) throw new LimitError("gzip output size", size, max);
+  if (size >>> 0 !== isize)
     throw new DecompressError(
       "gzip",
-      `ISIZE ${isize} differs from the ${data.length} bytes decoded (truncated or corrupt)`,
+      `ISIZE ${isize} differs from the ${size} bytes decoded (truncated or corrupt)`,
     );
-  const crc = crc32(data);
   if (crc !== wantCrc)
     throw new DecompressError(
       "gzip",

@@ -33,13 +33,13 @@ export function decodeLz4Block(
   out: OutputBuffer,
   maxLen: number,
 ): number {
-  const room = Math.min(maxLen, out.max - out.pos);
+  const room = Math.min(maxLen, out.room);
   out.ensure(room);
   const buf = out.buf;
   const start = out.pos;
   const limit = start + room;
   const over = (): never => {
-    if (room < maxLen) throw new LimitError("lz4 output size", out.max + 1, out.max);
+    if (room < maxLen) throw new LimitError("lz4 output size", out.limit + 1, out.limit);
     throw new DecompressError("lz4", "block expands past its size");
   };
   let o = start;
@@ -124,6 +124,7 @@ export function decodeLz4Legacy(
         `block of ${n} bytes runs past the end of input at 0x${(pos - 4).toString(16)}`,
       );
     decodeLz4Block(input, pos, pos + n, out, LZ4_LEGACY_BLOCK);
+    out.flush(); // streaming: legacy blocks are independent (8 MiB at most)
     pos += n;
     blocks++;
   }

@@ -238,10 +238,13 @@ export class LzmaDecoder {
       }
       const len = this.matchLen;
       const rep0 = this.rep0;
-      if (rep0 >= pos - dictStart)
+      // streamed output slides the dictionary down (dictStart < 0): only buf[0, pos) is kept
+      if (rep0 >= pos - (dictStart > 0 ? dictStart : 0))
         throw new DecompressError(
           this.codec,
-          `match distance ${rep0 + 1} beyond the ${pos - dictStart} bytes decoded`,
+          dictStart >= 0
+            ? `match distance ${rep0 + 1} beyond the ${pos - dictStart} bytes decoded`
+            : `match distance ${rep0 + 1} beyond the dictionary`,
         );
       const n = Math.min(len, limit - pos);
       let src = pos - rep0 - 1;
@@ -655,15 +658,21 @@ export function decodeLzma(input: Uint8Array, opts: DecodeOptions = {}): LzmaRes
   dec.resetDict();
   dec.initRangeCoder(input, LZMA_ALONE_HEADER, input.length);
   const STEP = 1 << 22;
+  // streaming: the buffer keeps the dictionary, capped at the output ceiling (a declared size
+  // lowers it: a forged 4 GiB dictionary costs no more than the output may be)
+  const dictSize = view.getUint32(1, true);
+  const window = Math.min(Math.max(dictSize, 4096), out.limit);
+  out.setWindow(window, STEP);
   for (;;) {
-    const want = size >= 0 ? Math.min(STEP, size - out.pos) : STEP;
+    const want = size >= 0 ? Math.min(STEP, size - out.size) : Math.min(STEP, Math.max(out.room, 1));
     if (want === 0) break;
     out.ensure(want);
     const ended = dec.decode(out.pos + want);
+    if (out.sink) dec.dictStart -= out.flush(window);
     opts.onProgress?.(dec.inPos, input.length);
     if (ended) {
-      if (size >= 0 && out.pos !== size)
-        throw new DecompressError("lzma", `end marker after ${out.pos} of ${size} bytes`);
+      if (size >= 0 && out.size !== size)
+        throw new DecompressError("lzma", `end marker after ${out.size} of ${size} bytes`);
       break;
     }
   }

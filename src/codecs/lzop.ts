@@ -137,6 +137,7 @@ export function decodeLzop(
     }
     p += clen;
     blocks++;
+    out.flush(); // streaming: LZO1X blocks are independent
   }
   return { data: out.result(), info: { version, method, level, flags, name, blocks, consumed: p } };
 }

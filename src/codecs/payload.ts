@@ -122,7 +122,10 @@ export interface PayloadOptions extends DecodeOptions {
 
 export interface PayloadResult {
   codec: PayloadCodecName;
+  /** The decoded bytes (empty when they were streamed to `sink`). */
   data: Uint8Array;
+  /** Bytes decoded. */
+  size: number;
   /** Compressed bytes decoded. */
   compressedSize: number;
   /** The size the kernel build appended, when kernelTrailer was set. */
@@ -167,11 +170,28 @@ export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): Pay
   } else if (codec.name === "gzip" && input.length >= 18 && opts.sizeHint === undefined) {
     // a lone gzip stream declares its size (ISIZE, modulo 2^32: kernels are far below 4 GiB)
     const isize = le32(input, input.length - 4);
+    // the real size is ISIZE plus a multiple of 4 GiB: past the ceiling already (or the
+    // stream is cut and these 4 bytes are not its ISIZE): refused before decoding
+    if (isize > max && isize <= input.length * 1032)
+      throw new LimitError("gzip payload size (ISIZE)", isize, max);
+    // more than DEFLATE's 1032:1 can give: these 4 bytes are no ISIZE
+    if (isize > max)
+      throw new DecompressError(
+        "gzip",
+        `ISIZE (last 4 bytes) says ${isize} bytes, more than DEFLATE can give from ${input.length}: truncated or corrupt`,
+      );
     dopts.maxOutput = Math.min(max, isize + DECLARED_SLACK);
   }
   const declared = dopts.maxOutput !== undefined && dopts.maxOutput < max ? dopts.maxOutput : undefined;
   if (opts.sizeHint !== undefined) dopts.sizeHint = opts.sizeHint;
   if (opts.onProgress) dopts.onProgress = opts.onProgress;
+  let streamed = 0;
+  const sink = opts.sink;
+  if (sink)
+    dopts.sink = (c) => {
+      streamed += c.length;
+      sink(c);
+    };
   let r: ReturnType<typeof codec.decode>;
   try {
     r = codec.decode(body, dopts);
@@ -191,11 +211,13 @@ export function decodePayload(input: Uint8Array, opts: PayloadOptions = {}): Pay
   if (slack > 0) warnings.push(`${slack} bytes after the ${codec.name} stream were not decoded`);
   if (slack < 0)
     warnings.push(`the ${codec.name} stream runs into the 4 size bytes the kernel build appends`);
-  if (trailerSize !== undefined && r.data.length >>> 0 !== trailerSize)
-    warnings.push(`decoded ${r.data.length} bytes but the appended size says ${trailerSize}`);
+  const size = sink ? streamed : r.data.length;
+  if (trailerSize !== undefined && size >>> 0 !== trailerSize)
+    warnings.push(`decoded ${size} bytes but the appended size says ${trailerSize}`);
   const res: PayloadResult = {
     codec: codec.name,
     data: r.data,
+    size,
     compressedSize: consumed,
     slack: Math.max(0, slack),
     detail: r.detail ?? "",

@@ -91,16 +91,24 @@ function le32(b: Uint8Array, p: number): number {
 const BCJ_ALLOWED = [true, true, true, false, true, false, false, false];
 const BCJ_BIT_NUM = [0, 1, 2, 2, 3, 3, 3, 3];
 
-export function unBcjX86(buf: Uint8Array, start: number, end: number, startOffset = 0): void {
+export function unBcjX86(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  startOffset = 0,
+  state?: BcjState,
+): number {
   const allowed = BCJ_ALLOWED;
   const bitNum = BCJ_BIT_NUM;
   const size = end - start;
-  if (size <= 4) return;
+  if (size <= 4) return start;
   const limit = start + size - 4;
   // Before the first branch, "far before": prevMask starts at 0 (as xz-embedded's
-  // prev_pos = (size_t)-1 with x86_prev_mask 0); kept small-integer for V8.
-  let prevPos = start - 5;
-  let prevMask = 0;
+  // prev_pos = (size_t)-1 with x86_prev_mask 0); kept small-integer for V8. A stream filtered
+  // in pieces carries them over in `state` (xz-embedded's bcj_x86 does the same).
+  let prevPos = start - (state?.back ?? 5);
+  let prevMask = state?.mask ?? 0;
+  let done = limit;
   // Jump from one E8/E9 byte to the next with indexOf (native memchr): 1–2% of x86 code bytes
   // are candidates, so this skips the per-byte loop for the rest.
   let nextE8 = buf.indexOf(0xe8, start);
@@ -148,10 +156,23 @@ export function unBcjX86(buf: Uint8Array, start: number, end: number, startOffse
       buf[i + 3] = (dest >>> 16) & 0xff;
       buf[i + 4] = (dest >>> 24) & 0xff;
       i += 4;
+      if (i + 1 > done) done = i + 1;
     } else {
       prevMask = (prevMask << 1) | 1;
     }
   }
+  if (state) {
+    state.back = done - prevPos;
+    state.mask = prevMask;
+  }
+  return done;
+}
+
+/** The x86 BCJ filter's state between two pieces of one block. */
+export interface BcjState {
+  /** Bytes from the next piece's start back to the last E8/E9 looked at. */
+  back: number;
+  mask: number;
 }
 
 /** Decode the LZMA2 chunks of one block into out; returns the input position after them. */
@@ -164,6 +185,13 @@ function decodeLzma2(
   dictSize: number,
   onProgress?: (done: number, total: number) => void,
 ): number {
+  // streaming: after each chunk the output goes out and the buffer keeps the dictionary only
+  // (bounded by the output ceiling, which a declared size has lowered)
+  const window = Math.min(dictSize, out.limit);
+  out.setWindow(window, 1 << 21); // an LZMA2 chunk is at most 2 MiB
+  const flush = (): void => {
+    if (out.sink) dec.dictStart -= out.flush(window);
+  };
   let needDictReset = true;
   let needProps = true;
   for (;;) {
@@ -179,8 +207,11 @@ function decodeLzma2(
         needDictReset = false;
       } else if (needDictReset) fail("LZMA2 stream does not start with a dictionary reset", pos - 3);
       if (pos + size > end) fail("truncated LZMA2 uncompressed chunk", pos);
-      out.push(input.subarray(pos, pos + size));
+      out.ensure(size);
+      out.buf.set(input.subarray(pos, pos + size), out.pos);
+      out.pos += size;
       pos += size;
+      flush();
       continue;
     }
     if (control < 0x80) fail(`invalid LZMA2 control byte 0x${control.toString(16)}`, pos - 1);
@@ -209,8 +240,8 @@ function decodeLzma2(
     if (out.pos !== target) fail("LZMA2 chunk decoded short", pos);
     if (dec.inPos !== pos + packed) fail("LZMA2 chunk size does not match its data", pos);
     pos += packed;
+    flush();
     onProgress?.(pos, input.length);
-    void dictSize;
   }
 }
 
@@ -220,13 +251,16 @@ function decodeLzma2(
  * `info.consumed` says where they start.
  */
 export function decodeXz(input: Uint8Array, opts: DecodeOptions = {}): XzResult {
-  const out = new OutputBuffer("xz", opts);
+  // streaming: the raw LZMA2 output of a block goes through the block's filters and check
+  // (set per block by decodeStream) before it reaches the caller's sink
+  const piece: BlockPiece = { to: () => {} };
+  const out = new OutputBuffer("xz", opts.sink ? { ...opts, sink: (c: Uint8Array) => piece.to(c) } : opts);
   const info: XzInfo = { checks: [], filters: [], consumed: 0, unverified: false };
   let pos = 0;
   const end = input.length;
   let first = true;
   while (pos + 12 <= end && isXz(input.subarray(pos, pos + 6))) {
-    pos = decodeStream(input, pos, end, out, info, opts.onProgress);
+    pos = decodeStream(input, pos, end, out, info, opts.onProgress, opts.sink && { piece, sink: opts.sink });
     first = false;
     // stream padding: multiples of 4 zero bytes
     let p = pos;
@@ -238,6 +272,10 @@ export function decodeXz(input: Uint8Array, opts: DecodeOptions = {}): XzResult 
   return { data: out.result(), info };
 }
 
+interface BlockPiece {
+  to: (raw: Uint8Array) => void;
+}
+
 function decodeStream(
   input: Uint8Array,
   start: number,
@@ -245,6 +283,7 @@ function decodeStream(
   out: OutputBuffer,
   info: XzInfo,
   onProgress?: (done: number, total: number) => void,
+  stream?: { piece: BlockPiece; sink: (chunk: Uint8Array) => void },
 ): number {
   let pos = start + 6;
   const flags0 = input[pos]!;
@@ -311,22 +350,58 @@ function decodeStream(
     pos = hStart + headerSize;
     const dataStart = pos;
     const outStart = out.pos;
-    // preallocate from the block header only up to a plausible ratio (it is untrusted)
-    if (uncompressedSize >= 0) out.ensure(Math.min(uncompressedSize, (end - pos) * 64 + (1 << 20)));
+    const sizeStart = out.size;
+    const bcjOffsets = chain.slice(0, -1).map((c) => {
+      if (c.props.length === 4) return le32(c.props, 0);
+      if (c.props.length !== 0) fail("bad x86 filter properties", dataStart);
+      return 0;
+    });
+    // streaming: filter and check each piece as it comes (the checks below then compare)
+    let crc = 0;
+    let crc64s = 0n;
+    const deliver = (b: Uint8Array): void => {
+      if (check === CHECK_CRC32) crc = crc32(b, crc);
+      else if (check === CHECK_CRC64) crc64s = crc64(b, crc64s);
+      stream!.sink(b);
+    };
+    let carry = new Uint8Array(0);
+    let scratch = new Uint8Array(0);
+    const bcj: BcjState = { back: 5, mask: 0 };
+    let bcjAt = bcjOffsets[0] ?? 0;
+    if (stream) {
+      if (bcjOffsets.length > 1) throw new UnsupportedError("xz chain of several x86 filters");
+      stream.piece.to =
+        bcjOffsets.length === 0
+          ? deliver
+          : (raw) => {
+              // a copy: the raw bytes are the LZMA2 dictionary, the filter rewrites in place
+              const n = carry.length + raw.length;
+              if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 1 << 21));
+              const b = scratch.subarray(0, n);
+              b.set(carry);
+              b.set(raw, carry.length);
+              const done = unBcjX86(b, 0, n, bcjAt, bcj);
+              bcjAt = (bcjAt + done) | 0;
+              carry = b.slice(done);
+              deliver(b.subarray(0, done));
+            };
+    } else if (uncompressedSize >= 0)
+      // preallocate from the block header only up to a plausible ratio (it is untrusted)
+      out.ensure(Math.min(uncompressedSize, (end - pos) * 64 + (1 << 20)));
     const dataEnd = compressedSize >= 0 ? Math.min(end, dataStart + compressedSize) : end;
     pos = decodeLzma2(input, pos, dataEnd, out, dec, dictSize, onProgress);
+    if (stream) {
+      // the block's dictionary ends with it (the next block starts with a dictionary reset)
+      out.flush(0);
+      if (carry.length) deliver(carry); // the last bytes, too short for a branch, pass as they are
+    }
+    const blockSize = out.size - sizeStart;
     if (compressedSize >= 0 && pos - dataStart !== compressedSize)
       fail("block compressed size mismatch", dataStart);
-    if (uncompressedSize >= 0 && out.pos - outStart !== uncompressedSize)
+    if (uncompressedSize >= 0 && blockSize !== uncompressedSize)
       fail("block uncompressed size mismatch", dataStart);
     // filters other than the last, applied in reverse order
-    for (let f = chain.length - 2; f >= 0; f--) {
-      const c = chain[f]!;
-      let startOffset = 0;
-      if (c.props.length === 4) startOffset = le32(c.props, 0);
-      else if (c.props.length !== 0) fail("bad x86 filter properties", dataStart);
-      unBcjX86(out.buf, outStart, out.pos, startOffset);
-    }
+    if (!stream) for (const at of bcjOffsets.reverse()) unBcjX86(out.buf, outStart, out.pos, at);
     const unpadded = pos - hStart;
     while ((pos - hStart) % 4 !== 0) {
       if (pos >= end) fail("truncated block padding", pos);
@@ -336,15 +411,15 @@ function decodeStream(
     if (pos + checkSize > end) fail("truncated block check", pos);
     const data = out.buf.subarray(outStart, out.pos);
     if (check === CHECK_CRC32) {
-      if (crc32(data) !== le32(input, pos)) fail("block CRC32 mismatch (corrupt data)", pos);
+      if ((stream ? crc : crc32(data)) !== le32(input, pos)) fail("block CRC32 mismatch (corrupt data)", pos);
     } else if (check === CHECK_CRC64) {
       const want = (BigInt(le32(input, pos + 4)) << 32n) | BigInt(le32(input, pos));
-      if (crc64(data) !== want) fail("block CRC64 mismatch (corrupt data)", pos);
+      if ((stream ? crc64s : crc64(data)) !== want) fail("block CRC64 mismatch (corrupt data)", pos);
     } else if (check !== CHECK_NONE) {
       info.unverified = true;
     }
     pos += checkSize;
-    records.push([unpadded + checkSize, out.pos - outStart]);
+    records.push([unpadded + checkSize, blockSize]);
   }
   // index
   const indexStart = pos;

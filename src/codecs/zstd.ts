@@ -6,8 +6,8 @@
  * output through the streaming decoder in bounded steps so a bomb stops at the limit.
  */
 import { Decompress, decompress } from "fzstd";
-import { DecompressError, LimitError } from "../errors.js";
-import { xxh64 } from "./crc.js";
+import { DecompressError, KdumpkitError } from "../errors.js";
+import { Xxh64 } from "./crc.js";
 import { type DecodeOptions, OutputBuffer } from "./output.js";
 
 /**
@@ -37,8 +37,13 @@ export function isZstd(b: Uint8Array): boolean {
 
 export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Array {
   if (!isZstd(input)) throw new DecompressError("zstd", "no zstd frame magic 28 b5 2f fd");
+  // the content checksum is taken as the pieces go by (streaming or not)
+  const hash = new Xxh64();
   const out = new OutputBuffer("zstd", opts);
-  const d = new Decompress((chunk) => out.push(chunk));
+  const d = new Decompress((chunk) => {
+    out.push(chunk);
+    hash.update(chunk);
+  });
   const STEP = 64 * 1024;
   try {
     for (let p = 0; p < input.length; p += STEP) {
@@ -46,11 +51,11 @@ export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Ar
       if ((p & 0xfffff) === 0) opts.onProgress?.(p, input.length);
     }
   } catch (e) {
-    if (e instanceof LimitError) throw e;
+    if (e instanceof KdumpkitError) throw e; // ours, or the sink's (an output error)
     throw new DecompressError("zstd", (e as Error).message || "corrupt frame");
   }
   const data = out.result();
-  verifyChecksum(input, data);
+  verifyChecksum(input, hash);
   return data;
 }
 
@@ -58,7 +63,7 @@ export function decodeZstd(input: Uint8Array, opts: DecodeOptions = {}): Uint8Ar
  * fzstd ignores the frame's content checksum; check it here for the common single-frame case
  * (the kernel's payload): Frame_Header_Descriptor bit 2, last 4 bytes = XXH64 low 32 bits.
  */
-function verifyChecksum(input: Uint8Array, data: Uint8Array): void {
+function verifyChecksum(input: Uint8Array, hash: Xxh64): void {
   const fhd = input[4]!;
   if (!(fhd & 4) || input.length < 12) return;
   const want =
@@ -67,7 +72,7 @@ function verifyChecksum(input: Uint8Array, data: Uint8Array): void {
       (input[input.length - 2]! << 16) |
       (input[input.length - 1]! << 24)) >>>
     0;
-  const got = Number(xxh64(data) & 0xffffffffn);
+  const got = Number(hash.digest() & 0xffffffffn);
   if (got !== want)
     throw new DecompressError(
       "zstd",

@@ -147,6 +147,8 @@ export function formatReport(
     `    Hwpoison pages          : ${h(e.hwpoison)}`,
     `    Offline pages           : ${h(e.offline)}`,
   ];
+  for (const [label, n] of Object.entries(plan.stats.other ?? {}))
+    lines.push(`    ${`${label}`.padEnd(24)}: ${h(n)}`);
   if (plan.stats.inputExcluded) lines.push(`    Excluded in the input   : ${h(plan.stats.inputExcluded)}`);
   lines.push(`  Remaining pages  : ${h(remaining)}`);
   if (plan.stats.notDumped)

@@ -5,6 +5,7 @@
  * and, with every layout option (versions 1–6, 32-bit packed/padded, big-endian, split parts,
  * single bitmap), by the unit tests that exercise the reader.
  */
+import { isZeroPage } from "../bytes/zero.js";
 import type { PageCompressor } from "../codecs/pages.js";
 import { DUMP_DH_COMPRESSED_INCOMPLETE, KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
@@ -83,15 +84,22 @@ export interface KdumpWriteResult {
 
 /**
  * Compresses pages in batches, possibly elsewhere (worker threads): `pages` holds `count`
- * pages end to end; the result gives each page's compressed size (0: store it raw) and the
- * compressed bytes end to end. Results are consumed in submission order.
+ * pages end to end; the result gives each page's compressed size (convert/batch.ts
+ * compressBatch: 0 = store it raw, negative = all zeros, looked for only when `zeroCheck`) and
+ * the compressed bytes end to end. Results are consumed in submission order.
  */
 export interface BatchCompressor {
   /** page_desc.flags of a compressed page. */
   readonly flag: number;
+  /**
+   * Batches worth having in flight at once (default 4: keeps workers busy). 1 for a compressor
+   * on the writer's thread, whose result may then be a view valid until its next call.
+   */
+  readonly inFlight?: number;
   compress(
     pages: Uint8Array,
     count: number,
+    zeroCheck: boolean,
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
 }
 
@@ -155,17 +163,6 @@ function encodeSubHeader(
   u64(56 + 4 * p, f.startPfn);
   u64(64 + 4 * p, f.endPfn);
   u64(72 + 4 * p, f.maxPfn);
-}
-
-function isZero(b: Uint8Array): boolean {
-  if ((b.byteOffset & 3) === 0 && (b.length & 3) === 0) {
-    // a word at a time: the check runs on every dumped page on the writer's thread
-    const w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
-    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
-    return true;
-  }
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
 }
 
 /** Headers and bitmaps of a kdump-compressed file (or split part); the pages come after. */
@@ -360,7 +357,7 @@ export function writeKdump(
     if (pages.notDumped?.(pfn)) emit.missing();
     else {
       pages.readPage(pfn, page);
-      if (k.zeroPage && isZero(page)) emit.zeroPage();
+      if (k.zeroPage && isZeroPage(page)) emit.zeroPage();
       else {
         const c = compress?.fn(page);
         if (c && c.length < bs) emit.data(c, compress!.flag);
@@ -386,7 +383,7 @@ function finishKdump(k: ReturnType<typeof layoutKdump>): KdumpWriteResult {
 
 /**
  * Write a kdump-compressed file with compression in batches that may run elsewhere (worker
- * threads): this thread reads pages and decides zero / not-dumped; up to `inFlight` batches are
+ * threads): this thread reads pages and finds not-dumped ones; up to `inFlight` batches are
  * compressed at once and their results written in page order.
  */
 export async function writeKdumpPipelined(
@@ -398,9 +395,9 @@ export async function writeKdumpPipelined(
   const k = layoutKdump(pages, sink, { ...opts, status: opts.status ?? compressor.flag });
   const bs = pages.pageSize;
   const batchPages = opts.batchPages ?? 256;
-  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const inFlight = Math.max(1, opts.inFlight ?? compressor.inFlight ?? 4);
   const { emit, bitmap, dumpOff } = k;
-  // per batch: the order of entries (0 = next compressed page, 1 = zero, 2 = not dumped)
+  // per batch: the order of entries (0 = the batch's next page, 2 = not dumped)
   type Pending = {
     kinds: Uint8Array;
     n: number;
@@ -414,17 +411,17 @@ export async function writeKdumpPipelined(
     let ci = 0;
     let at = 0;
     for (let i = 0; i < p.n; i++) {
-      const kind = p.kinds[i]!;
-      if (kind === 1) emit.zeroPage();
-      else if (kind === 2) emit.missing();
-      else {
-        const sz = r.sizes[ci]!;
-        if (sz > 0 && sz < bs) {
-          emit.data(r.data.subarray(at, at + sz), compressor.flag);
-          at += sz;
-        } else emit.data(r.pages.subarray(ci * bs, (ci + 1) * bs), 0);
-        ci++;
+      if (p.kinds[i] === 2) {
+        emit.missing();
+        continue;
       }
+      const sz = r.sizes[ci]!;
+      if (sz < 0) emit.zeroPage();
+      else if (sz > 0 && sz < bs) {
+        emit.data(r.data.subarray(at, at + sz), compressor.flag);
+        at += sz;
+      } else emit.data(r.pages.subarray(ci * bs, (ci + 1) * bs), 0);
+      ci++;
     }
     free.push(r.pages);
     opts.onProgress?.(emit.done, k.nDump);
@@ -435,7 +432,7 @@ export async function writeKdumpPipelined(
   let n = 0; // entries in kinds
   const submit = async () => {
     if (n === 0) return;
-    queue.push({ kinds, n, result: compressor.compress(buf, count) });
+    queue.push({ kinds, n, result: compressor.compress(buf, count, k.zeroPage) });
     buf = free.pop() ?? new Uint8Array(batchPages * bs);
     kinds = new Uint8Array(batchPages * 4);
     count = 0;
@@ -443,36 +440,22 @@ export async function writeKdumpPipelined(
     while (queue.length >= inFlight) await drain();
   };
   const dumped = (pfn: number) => (bitmap[dumpOff + (pfn >>> 3)]! & (1 << (pfn & 7))) !== 0;
-  // runs of consecutive dumped pages are read at once into `run`, then sorted into the batch
-  const RUN = 64;
-  const run = pages.readPages ? new Uint8Array(RUN * bs) : undefined;
   for (let pfn = k.startPfn; pfn < k.endPfn; pfn++) {
     if (!dumped(pfn)) continue;
     if (pages.notDumped?.(pfn)) kinds[n++] = 2;
-    else if (run) {
+    else {
+      // a run of consecutive dumped pages read at once, straight into the batch (one large
+      // read, no copy: the reading thread is what limits a fast codec); zero pages are found
+      // by the compressor
+      const room = Math.min(batchPages - count, kinds.length - n);
       let len = 1;
-      while (len < RUN && pfn + len < k.endPfn && dumped(pfn + len) && !pages.notDumped?.(pfn + len)) len++;
-      pages.readPages!(pfn, len, run.subarray(0, len * bs));
-      for (let i = 0; i < len; i++) {
-        const page = run.subarray(i * bs, (i + 1) * bs);
-        if (k.zeroPage && isZero(page)) kinds[n++] = 1;
-        else {
-          buf.set(page, count * bs);
-          kinds[n++] = 0;
-          count++;
-        }
-        if (count === batchPages || n === kinds.length) await submit();
-      }
+      while (len < room && pfn + len < k.endPfn && dumped(pfn + len) && !pages.notDumped?.(pfn + len)) len++;
+      const slot = buf.subarray(count * bs, (count + len) * bs);
+      if (pages.readPages) pages.readPages(pfn, len, slot);
+      else for (let i = 0; i < len; i++) pages.readPage(pfn + i, slot.subarray(i * bs, (i + 1) * bs));
+      n += len; // kinds[…] stay 0: fresh arrays
+      count += len;
       pfn += len - 1;
-      continue;
-    } else {
-      const slot = buf.subarray(count * bs, (count + 1) * bs);
-      pages.readPage(pfn, slot);
-      if (k.zeroPage && isZero(slot)) kinds[n++] = 1;
-      else {
-        kinds[n++] = 0;
-        count++;
-      }
     }
     if (count === batchPages || n === kinds.length) await submit();
   }

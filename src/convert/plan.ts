@@ -40,6 +40,8 @@ export interface ConversionStats {
   notDumped: number;
   /** Pages whose struct page could not be read or that lie in no mem_map section: kept. */
   unclassified: number;
+  /** Pages excluded for reasons outside makedumpfile's dump-level report (Xen -X), by label. */
+  other?: Record<string, number>;
   /** Pages written with data (or as the shared zero page). */
   kept: number;
 }
@@ -65,7 +67,16 @@ export interface PlanOptions {
   /** Kernel virtual memory for mem_map (default: the dump's own kernel view). */
   kernel?: KernelMemory;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Decide the exclusions another way than from the dump's own mem_map (a Xen host dump: the
+   * frame table and dom0's struct pages through the p2m, convert/xen-filter.ts). Gets the
+   * input's page states (OUT_*, machine pfns); returns reasons per pfn as classifyPages does.
+   */
+  filter?: (ctx: { state: Uint8Array; maxPfn: number; dumpLevel: number }) => ExternalFilterResult;
 }
+
+/** What a `PlanOptions.filter` returns: classifyPages' result, plus other labelled counts. */
+export type ExternalFilterResult = ClassifyResult & { other?: Record<string, number> };
 
 /** The input dump's dump level (kdump sub-header), 0 when unknown. */
 export function inputDumpLevel(dump: Dump): number {
@@ -81,14 +92,18 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     throw new LimitError("pages to convert (highest physical address / page size)", maxPfn, MAX_CONVERT_PFNS);
   const state = new Uint8Array(maxPfn);
   // a page with any byte present is dumped; else one the input lacks is not-dumped
-  const rank = [0, OUT_EXCLUDED, OUT_NOT_DUMPED, OUT_DUMP];
+  // precedence of a pfn's states (a page split between ranges): indexed by OUT_* value
+  const rank = new Uint8Array(4);
+  rank[OUT_EXCLUDED] = 1;
+  rank[OUT_NOT_DUMPED] = 2;
+  rank[OUT_DUMP] = 3;
   const code = (s: PageRun["state"]) =>
     s === "present" || s === "zero" ? OUT_DUMP : s === "excluded" ? OUT_EXCLUDED : OUT_NOT_DUMPED;
   for (const r of dump.memoryMap()) {
     const v = code(r.state);
+    const rv = rank[v] ?? 0;
     const last = Math.min(Math.ceil(r.end / ps), maxPfn);
-    for (let p = Math.floor(r.start / ps); p < last; p++)
-      if (rank.indexOf(state[p]!) < rank.indexOf(v)) state[p] = v;
+    for (let p = Math.floor(r.start / ps); p < last; p++) if ((rank[state[p] ?? 0] ?? 0) < rv) state[p] = v;
   }
   const requested = opts.dumpLevel ?? 0;
   const inLevel = inputDumpLevel(dump);
@@ -106,7 +121,12 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
       exists: (p) => state[p] !== OUT_HOLE,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-  if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
+  let other: Record<string, number> | undefined;
+  if (opts.filter) {
+    const r = opts.filter({ state, maxPfn, dumpLevel: requested });
+    filter = r;
+    other = r.other;
+  } else if (needsMemMap(requested, vi) && (requested & ~DL_EXCLUDE_ZERO) !== 0) filter = classify();
   else if (needsMemMap(requested, vi)) {
     // -d 0/1 on a kernel that names PG_hwpoison: makedumpfile still drops hwpoison and
     // offline pages; do the same when the kernel view can be had, else keep them
@@ -124,6 +144,7 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     notDumped: 0,
     unclassified: 0,
     kept: 0,
+    ...(other ? { other } : {}),
   };
   if (filter) {
     Object.assign(stats.excluded, filter.counts);
@@ -253,6 +274,14 @@ export function planMemoryMap(plan: ConversionPlan): PageRun[] {
   return out;
 }
 
+/**
+ * Parts of a split set start at multiples of 64 pfns: crash (diskdump.c read_dump_header)
+ * counts a part's dumpable pages a 64-bit bitmap word at a time from `start_pfn >> 6`, so a part
+ * starting elsewhere is read with wrong page positions (seen: "invalid kernel virtual address"
+ * on the corpus' vmcore split in 2 at pfn 54396).
+ */
+const SPLIT_ALIGN = 64;
+
 /** Split the dumped pages into `n` pfn ranges holding about as many pages each (--split). */
 export function splitRanges(plan: ConversionPlan, n: number): { startPfn: number; endPfn: number }[] {
   const st = plan.state;
@@ -265,8 +294,10 @@ export function splitRanges(plan: ConversionPlan, n: number): { startPfn: number
   for (let p = 0; p < plan.maxPfn && out.length < n - 1; p++) {
     if (st[p] === OUT_DUMP || st[p] === OUT_NOT_DUMPED) c++;
     if (c >= per) {
-      out.push({ startPfn: start, endPfn: p + 1 });
-      start = p + 1;
+      const end = Math.min(plan.maxPfn, Math.ceil((p + 1) / SPLIT_ALIGN) * SPLIT_ALIGN);
+      out.push({ startPfn: start, endPfn: end });
+      start = end;
+      p = end - 1;
       c = 0;
     }
   }

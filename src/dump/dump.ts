@@ -191,6 +191,11 @@ export class Dump implements PhysReader {
     return this.backend.memoryMap();
   }
 
+  /** Where memory starts: the first run of `memoryMap()`, found without building the map. */
+  firstAddress(): number | undefined {
+    return this.backend.firstAddress();
+  }
+
   stateAt(addr: number): PageState | undefined {
     return this.backend.stateAt(addr);
   }

@@ -204,6 +204,10 @@ export class ElfBackend implements DumpBackend {
     return i < 0 ? undefined : this.extents[i]!.state;
   }
 
+  firstAddress(): number | undefined {
+    return this.extents[0]?.start;
+  }
+
   memoryMap(): PageRun[] {
     if (this.map) return this.map;
     const out: PageRun[] = [];

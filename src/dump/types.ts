@@ -94,6 +94,8 @@ export interface DumpBackend {
   readonly maxAddress: number;
   /** Sorted, non-overlapping ranges; holes are absent. Computed on demand, then cached. */
   memoryMap(): PageRun[];
+  /** `memoryMap()[0]?.start` without classifying every page. */
+  firstAddress(): number | undefined;
   /** State of the page holding `addr`, or undefined for a hole. */
   stateAt(addr: number): PageState | undefined;
   /**

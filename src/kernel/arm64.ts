@@ -17,7 +17,7 @@
 import { AddressError, KdumpkitError, rethrowMissing, UnsupportedError } from "../errors.js";
 import { type Arm64Pa52, Arm64PageTables } from "../xlat/arm64.js";
 import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
-import type { KernelDumpInput } from "./x86_64.js";
+import type { KernelDumpInput } from "./open.js";
 
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 

@@ -16,7 +16,7 @@
 import { AddressError, KdumpkitError, rethrowMissing } from "../errors.js";
 import { I386PageTables } from "../xlat/i386.js";
 import { AddressSpace, type RangeSpec } from "../xlat/space.js";
-import type { KernelDumpInput } from "./x86_64.js";
+import type { KernelDumpInput } from "./open.js";
 
 /** PAGE_OFFSET of each CONFIG_VMSPLIT_* choice (arch/x86/Kconfig), the default first. */
 export const I386_PAGE_OFFSETS = [0xc0000000, 0xb0000000, 0x80000000, 0x78000000, 0x40000000] as const;

@@ -5,14 +5,39 @@
  * itself: VMCOREINFO, PT_LOADs, the header's phys_base, the extent of its RAM.
  */
 import type { Dump } from "../dump/index.js";
+import type { PhysReader } from "../dump/types.js";
 import { FormatError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
-import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
+import type { AddressSpace } from "../xlat/space.js";
 import type { PageWalker } from "../xlat/walk.js";
 import { type Arm64KernelFacts, arm64Kernel } from "./arm64.js";
 import { type I386KernelFacts, i386Kernel } from "./i386.js";
-import { type KernelDumpInput, type X86_64KernelFacts, x86_64Kernel } from "./x86_64.js";
+import { type X86_64KernelFacts, x86_64Kernel } from "./x86_64.js";
+
+/** A loadable segment of the dump (ELF PT_LOAD), for page_offset/phys_base discovery. */
+export interface LoadSegment {
+  vaddr: bigint;
+  paddr: bigint | number;
+  memsz: number;
+}
+
+/** What the setup functions need from an opened dump: physical reads, VMCOREINFO, PT_LOADs. */
+export interface KernelDumpInput {
+  phys: PhysReader;
+  vmcoreinfo: Vmcoreinfo;
+  /** The dump's PT_LOAD segments (ELF formats); absent for kdump-compressed files. */
+  loads?: readonly LoadSegment[];
+  /** phys_base from the dump header (kdump sub-header), used only when VMCOREINFO has none. */
+  headerPhysBase?: bigint;
+  /**
+   * One past the highest physical address of the machine (kdump max_mapnr × page size, the
+   * end of the last PT_LOAD). Bounds the direct map: with KASLR the vmalloc area can start
+   * less than 2^MAX_PHYSMEM_BITS above page_offset_base, so the linear method must stop at RAM.
+   */
+  maxPhysAddress?: number;
+  /** The lowest physical address of RAM the dump describes (arm64: where the linear map starts). */
+  ramStart?: number;
+}
 
 /** What every architecture's setup says about the space it built. */
 export interface KernelFacts {
@@ -53,119 +78,59 @@ export function kernelInputOf(
   if (!vmcoreinfo) throw new FormatError("the dump has no VMCOREINFO (needed for kernel addresses)");
   const loads = dump.loads;
   const hpb = dump.headerPhysBase;
-  const map = dump.memoryMap();
+  // not memoryMap(): that classifies every page of the dump, and only its start is needed
+  const ramStart = dump.firstAddress();
   return {
     phys: dump,
     vmcoreinfo,
     maxPhysAddress: dump.maxAddress,
     littleEndian: dump.littleEndian,
-    ...(map.length ? { ramStart: map[0]!.start } : {}),
+    ...(ramStart !== undefined ? { ramStart } : {}),
     ...(loads.length ? { loads } : {}),
     ...(hpb !== undefined ? { headerPhysBase: hpb } : {}),
-  };
-}
-
-/** The x86_64 space in ranges: text mapping, direct map, then the page tables for the rest. */
-export function x86_64KernelSpace(input: KernelDumpInput): Kernel {
-  const k = x86_64Kernel(input);
-  const s = k.space;
-  const ranges: RangeSpec[] = [];
-  if (s.textSize > 0)
-    ranges.push({
-      id: "text",
-      name: "kernel text mapping",
-      start: START_KERNEL_MAP,
-      end: START_KERNEL_MAP + BigInt(s.textSize),
-      method: { kind: "linear", base: Number(BigInt.asIntN(64, s.physBase)) },
-    });
-  if (s.pageOffset !== undefined && s.directMapSize > 0) {
-    const end = s.pageOffset + BigInt(s.directMapSize);
-    ranges.push({
-      id: "direct",
-      name: "direct map",
-      start: s.pageOffset,
-      end: end > END_OF_64BIT ? END_OF_64BIT : end,
-      method: { kind: "linear", base: 0 },
-    });
-  }
-  const walker = s.pageTables;
-  if (walker)
-    ranges.push({
-      id: "pagetable",
-      name: "page tables",
-      start: 0n,
-      end: END_OF_64BIT,
-      method: { kind: "pagetable", walker },
-    });
-  const f = k.facts;
-  const facts: KernelFacts = { arch: "x86_64", kernelOffset: f.kernelOffset, notes: f.notes };
-  if (walker) facts.pageTables = walker.format;
-  if (f.rootSymbol !== undefined) facts.rootSymbol = f.rootSymbol;
-  if (f.rootVirtual !== undefined) facts.rootVirtual = f.rootVirtual;
-  if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
-  if (f.pageOffset !== undefined) facts.pageOffset = f.pageOffset;
-  return {
-    arch: "x86_64",
-    pointerSize: 8,
-    space: new AddressSpace("kernel-virtual", input.phys, ranges, { pointerSize: 8 }),
-    ...(walker ? { walker } : {}),
-    facts,
-    x86_64: f,
   };
 }
 
 /** The architectures openKernel translates. */
 export const KERNEL_ARCHES: ReadonlySet<string> = new Set(["x86_64", "i386", "arm64"]);
 
+/** What every setup reports in common (the shared facts but the page-table format). */
+type SetupFacts = Omit<KernelFacts, "arch" | "pageTables">;
+
+/** A Kernel from a setup's space and walker, the shared facts and the architecture's own. */
+function kernelFrom(
+  arch: KernelFacts["arch"],
+  pointerSize: 4 | 8,
+  k: { space: AddressSpace; walker?: PageWalker },
+  f: SetupFacts,
+  own: Pick<Kernel, "x86_64" | "i386" | "arm64">,
+): Kernel {
+  const facts: KernelFacts = { arch, kernelOffset: f.kernelOffset, notes: f.notes };
+  if (k.walker) facts.pageTables = k.walker.format;
+  if (f.rootVirtual !== undefined) {
+    facts.rootSymbol = f.rootSymbol ?? "swapper_pg_dir";
+    facts.rootVirtual = f.rootVirtual;
+  }
+  if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
+  if (f.pageOffset !== undefined) facts.pageOffset = f.pageOffset;
+  return { arch, pointerSize, space: k.space, ...(k.walker ? { walker: k.walker } : {}), facts, ...own };
+}
+
 /** The translated kernel view of a Linux dump (x86_64, i386, arm64). */
 export function openKernel(dump: Dump): Kernel {
   const input = kernelInputOf(dump);
   const arch = dump.arch;
-  if (arch === "x86_64") return x86_64KernelSpace(input);
+  if (arch === "x86_64") {
+    const k = x86_64Kernel(input);
+    return kernelFrom(arch, 8, k, k.facts, { x86_64: k.facts });
+  }
   if (arch === "i386") {
     const k = i386Kernel(input);
-    const f = k.facts;
-    return {
-      arch,
-      pointerSize: 4,
-      space: k.space,
-      walker: k.walker,
-      facts: {
-        arch,
-        pageTables: k.walker.format,
-        rootSymbol: "swapper_pg_dir",
-        rootVirtual: f.rootVirtual,
-        rootPhysical: f.rootPhysical,
-        pageOffset: BigInt(f.pageOffset),
-        kernelOffset: f.kernelOffset,
-        notes: f.notes,
-      },
-      i386: f,
-    };
+    return kernelFrom(arch, 4, k, { ...k.facts, pageOffset: BigInt(k.facts.pageOffset) }, { i386: k.facts });
   }
   if (arch === "arm64") {
     const k = arm64Kernel(input);
-    const f = k.facts;
-    const facts: KernelFacts = {
-      arch,
-      pageOffset: f.pageOffset,
-      kernelOffset: f.kernelOffset,
-      notes: f.notes,
-    };
-    if (k.walker) facts.pageTables = k.walker.format;
-    if (f.rootVirtual !== undefined) {
-      facts.rootSymbol = "swapper_pg_dir";
-      facts.rootVirtual = f.rootVirtual;
-    }
-    if (f.rootPhysical !== undefined) facts.rootPhysical = f.rootPhysical;
-    return {
-      arch,
-      pointerSize: 8,
-      space: k.space,
-      ...(k.walker ? { walker: k.walker } : {}),
-      facts,
-      arm64: f,
-    };
+    return kernelFrom(arch, 8, k, k.facts, { arm64: k.facts });
   }
   throw new UnsupportedError(
     `kernel virtual addresses on ${arch ?? "an unknown architecture"} (x86_64, i386, arm64)`,

@@ -19,7 +19,7 @@ import { latin1 } from "../bytes/cursor.js";
 import { FormatError, KdumpkitError, LimitError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 
-/** Kernel virtual memory reads (LinuxX86_64Space implements this). */
+/** Kernel virtual memory reads (openKernel(dump).space implements this). */
 export interface KernelMemory {
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array;
   /** The kernel's pointer (unsigned long) size; 8 when absent. */
@@ -59,6 +59,12 @@ export interface KernelLog {
   text?: Uint8Array;
   /** Damage found while reading (the records before it are kept). */
   warnings: string[];
+  /**
+   * Set when part of the log lies in memory missing from the dump (a file cut short, excluded
+   * pages): which records were lost and which bytes are missing, in one line. The records that
+   * could be read are in `records`.
+   */
+  incomplete?: string;
 }
 
 /** Upper bounds for sizes read from the dump (a corrupt value must not allocate gigabytes). */
@@ -221,9 +227,10 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
   // a page of the rings missing from the dump (truncated file, filtered page) costs the records
   // on it, not the whole log
   const holes: [number, number, number][] = [];
-  const descs = readTolerant(mem, descsAddr, count * descSize, "descriptor ring", warnings);
-  const infos = readTolerant(mem, infosAddr, count * infoSize, "info array", warnings, holes, 1);
-  const data = readTolerant(mem, dataAddr, dataSize, "text data ring", warnings, holes, 2);
+  const cut: string[] = [];
+  const descs = readTolerant(mem, descsAddr, count * descSize, "descriptor ring", cut);
+  const infos = readTolerant(mem, infosAddr, count * infoSize, "info array", cut, holes, 1);
+  const data = readTolerant(mem, dataAddr, dataSize, "text data ring", cut, holes, 2);
   const lost = (kind: number, from: number, to: number) =>
     holes.some(([k, a, b]) => k === kind && a < to && from < b);
   const dD = dv(descs);
@@ -294,6 +301,7 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
   }
   const records: PrintkRecord[] = [];
   let skippedLost = 0;
+  let firstLost: string | undefined;
   for (;;) {
     const di = (idLo & mask) * descSize;
     const svLo = dD.getUint32(di + oState, true);
@@ -309,8 +317,11 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
         if (begin > next) begin = 0;
         begin += w; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
-        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) skippedLost++;
-        else records.push(ringRecord(ii, begin, next, state));
+        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) {
+          // the first record lost, by its sequence number and time when its info was read
+          if (skippedLost++ === 0 && !lost(1, ii, ii + infoSize))
+            firstLost = `${oSeq !== undefined ? `seq ${dI.getBigUint64(ii + oSeq, true)} ` : ""}${formatTimestamp(dI.getBigUint64(ii + oTs, true)).trim()}`;
+        } else records.push(ringRecord(ii, begin, next, state));
       }
     }
     if (isHead) break;
@@ -319,8 +330,10 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
       if (idLo === 0) idHi = (idHi + 1) & 0x3fffffff;
     } else idLo = (idLo + 1) & 0x3fffffff;
   }
-  if (skippedLost) warnings.push(`${skippedLost} records lie in memory missing from the dump`);
-  return { format: "printk_ringbuffer", records, warnings };
+  const log: KernelLog = { format: "printk_ringbuffer", records, warnings };
+  if (skippedLost || cut.length)
+    log.incomplete = `${skippedLost ? `${skippedLost} of ${skippedLost + records.length} records lie in memory missing from the dump${firstLost ? `, the first ${firstLost}` : ""}; ` : ""}${cut.join("; ")}`;
+  return log;
 
   function ringRecord(ii: number, begin: number, next: number, state: number): PrintkRecord {
     const textLen = dI.getUint16(ii + oTextLen, true);
@@ -370,25 +383,45 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog {
   if (bufLen <= 0 || bufLen > MAX_LOG_BYTES) throw new LimitError("log_buf_len", bufLen, MAX_LOG_BYTES);
   const first = dv(mem.read(needSymbol(vi, "log_first_idx"), 4)).getUint32(0, true);
   const nextIdx = dv(mem.read(needSymbol(vi, "log_next_idx"), 4)).getUint32(0, true);
-  const buf = mem.read(logBuf, bufLen);
+  // a log_buf partly missing from the dump: the records are chained, so the walk stops at the
+  // first one that touches a missing byte and the log says where it was cut
+  const holes: [number, number, number][] = [];
+  const cut: string[] = [];
+  const buf = readTolerant(mem, logBuf, bufLen, "log_buf", cut, holes);
+  const lost = (from: number, to: number) => holes.some(([, a, b]) => a < to && from < b);
   const d = dv(buf);
   const records: PrintkRecord[] = [];
+  const done = (): KernelLog => {
+    const log: KernelLog = { format: "printk_log", records, warnings };
+    if (cut.length)
+      log.incomplete = `${records.length} records read, ${stoppedAt !== undefined ? `the next at log_buf offset ${stoppedAt} lies in memory missing from the dump; ` : ""}${cut.join("; ")}`;
+    return log;
+  };
+  let stoppedAt: number | undefined;
   const lenAt = (p: number) => (p + oLen + 2 <= bufLen ? d.getUint16(p + oLen, true) : 0);
   let ptr = first;
   // every record is at least recSize bytes: more iterations than that means a cycle
   const maxRecords = Math.floor(bufLen / recSize) + 1;
   if (ptr > bufLen - recSize) {
     warnings.push(`log_first_idx ${first} outside log_buf (${bufLen} bytes)`);
-    return { format: "printk_log", records, warnings };
+    return done();
   }
   while (ptr !== nextIdx) {
     if (records.length >= maxRecords) {
       warnings.push("cycle in log_buf records: the printk log_buf is most likely corrupted");
       break;
     }
+    if (lost(ptr, ptr + recSize)) {
+      stoppedAt = ptr;
+      break;
+    }
     // a zero len marks the end of the buffer: the record is at the start (log_from_ptr)
     const rec = lenAt(ptr) === 0 ? 0 : ptr;
     const textLen = d.getUint16(rec + oTextLen, true);
+    if (lost(rec, Math.min(bufLen, rec + recSize + textLen))) {
+      stoppedAt = rec;
+      break;
+    }
     const textStart = rec + recSize;
     const textEnd = Math.min(bufLen, textStart + textLen);
     const r: PrintkRecord = {
@@ -414,7 +447,7 @@ function readPrintkLog(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog {
     }
     ptr = next;
   }
-  return { format: "printk_log", records, warnings };
+  return done();
 }
 
 /** Before 3.5: the character ring, oldest byte first. */

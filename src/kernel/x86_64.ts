@@ -1,47 +1,42 @@
 /**
- * What an x86_64 Linux dump says about its own address space, from VMCOREINFO and (when the
- * format has them) ELF PT_LOAD headers — no debuginfo needed:
+ * The address space of an x86_64 Linux dump, built as ranges → methods (src/xlat/space.ts)
+ * from what the dump says about itself, from VMCOREINFO and (when the format has them) ELF
+ * PT_LOAD headers — no debuginfo needed:
  *  - phys_base: NUMBER(phys_base) (arch/x86/kernel/crash_core_64.c, since 4.x), modulo 2^64;
- *    else from a PT_LOAD of the kernel text mapping (kexec-tools writes one);
+ *    else from a PT_LOAD of the kernel text mapping (kexec-tools writes one), else the kdump
+ *    sub-header's;
  *  - the top page table: SYMBOL(init_top_pgt) (4.13+; VMCOREINFO exports it as swapper_pg_dir
- *    in 6.x) or SYMBOL(init_level4_pgt) before 4.13, a kernel-image address;
- *  - 4 or 5 levels: NUMBER(pgtable_l5_enabled) (4.17+);
- *  - AMD SME C-bit: NUMBER(sme_mask);
- *  - page_offset_base (randomised by KASLR, not in VMCOREINFO): p_vaddr − p_paddr of a direct-map
- *    PT_LOAD when there is one (kexec-tools' and the kernel's ELF headers), else found by walking
- *    the page tables for the lowest PUD-aligned kernel address that maps physical address 0
- *    (KASLR aligns it to PUD_SIZE: arch/x86/mm/kaslr.c, kernel_randomize_memory).
+ *    in 6.x) or SYMBOL(init_level4_pgt) before 4.13, a kernel-text address;
+ *  - 4 or 5 levels: NUMBER(pgtable_l5_enabled) (4.17+); AMD SME C-bit: NUMBER(sme_mask);
+ *  - page_offset_base, vmalloc_base, vmemmap_base (randomised by CONFIG_RANDOMIZE_MEMORY, not in
+ *    VMCOREINFO): page_offset_base is p_vaddr − p_paddr of a direct-map PT_LOAD when there is
+ *    one (kexec-tools' and the kernel's ELF headers), else the lowest PUD-aligned kernel address
+ *    whose tables map physical 0; vmalloc and vmemmap are the first mapped PUDs above the direct
+ *    map and above the vmalloc area (arch/x86/mm/kaslr.c, kernel_randomize_memory, places the
+ *    three regions in that order, each PUD-aligned, below CPU_ENTRY_AREA_BASE). Without
+ *    randomisation (page_offset_base at its fixed value) the fixed bases of mm.rst are used.
+ * The ranges, hottest first: kernel text and direct map (linear, as crash's x86_64_VTOP and
+ * makedumpfile's vaddr_to_paddr_x86_64 translate them), vmalloc, vmemmap and module space
+ * (page tables, named for `vtop`), then the page tables for the rest (fixmap, cpu_entry_area).
  */
-import type { PhysReader } from "../dump/types.js";
-import { KdumpkitError, UnsupportedError } from "../errors.js";
-import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { LinuxX86_64Space, PAGE_OFFSET_4LEVEL, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
-import { X86_64PageTables } from "../xlat/x86_64.js";
-
-/** A loadable segment of the dump (ELF PT_LOAD), for page_offset/phys_base discovery. */
-export interface LoadSegment {
-  vaddr: bigint;
-  paddr: bigint | number;
-  memsz: number;
-}
-
-/** What kernel/ needs from an opened dump: physical reads, VMCOREINFO, PT_LOADs when any. */
-export interface KernelDumpInput {
-  phys: PhysReader;
-  vmcoreinfo: Vmcoreinfo;
-  /** The dump's PT_LOAD segments (ELF formats); absent for kdump-compressed files. */
-  loads?: readonly LoadSegment[];
-  /** phys_base from the dump header (kdump sub-header), used only when VMCOREINFO has none. */
-  headerPhysBase?: bigint;
-  /**
-   * One past the highest physical address of the machine (kdump max_mapnr × page size, the
-   * end of the last PT_LOAD). Bounds the direct map: with KASLR the vmalloc area can start
-   * less than 2^MAX_PHYSMEM_BITS above page_offset_base, so the linear method must stop at RAM.
-   */
-  maxPhysAddress?: number;
-  /** The lowest physical address of RAM the dump describes (arm64: where the linear map starts). */
-  ramStart?: number;
-}
+import { KdumpkitError, rethrowMissing, UnsupportedError } from "../errors.js";
+import {
+  CPU_ENTRY_AREA_BASE,
+  KERNEL_IMAGE_SIZE,
+  MODULES_END,
+  PAGE_OFFSET_4LEVEL,
+  PAGE_OFFSET_5LEVEL,
+  START_KERNEL_MAP,
+  VMALLOC_BASE_4LEVEL,
+  VMALLOC_BASE_5LEVEL,
+  VMALLOC_SIZE_4LEVEL,
+  VMALLOC_SIZE_5LEVEL,
+  VMEMMAP_BASE_4LEVEL,
+  VMEMMAP_BASE_5LEVEL,
+} from "../xlat/linux-x86_64.js";
+import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
+import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
+import type { KernelDumpInput, LoadSegment } from "./open.js";
 
 export type PageOffsetSource = "pt_load" | "page-tables" | "default";
 
@@ -57,8 +52,17 @@ export interface X86_64KernelFacts {
   levels: 4 | 5;
   encryptionMask: bigint;
   maxPhysBits: number;
+  /** Bytes of the kernel text mapping (NUMBER(KERNEL_IMAGE_SIZE), else 1 GiB). */
+  textSize: number;
+  /** page_offset_base (crash's KERNEL VIRTUAL BASE) and how it was found. */
   pageOffset?: bigint;
   pageOffsetSource?: PageOffsetSource;
+  /** Bytes of the direct map translated linearly (the end of RAM). */
+  directMapSize: number;
+  /** vmalloc_base and vmemmap_base (crash's KERNEL VMALLOC BASE / KERNEL VMEMMAP BASE). */
+  vmallocBase?: bigint;
+  vmemmapBase?: bigint;
+  regionSource?: "page-tables" | "default";
   /** Discrepancies worth telling the user (e.g. a header phys_base that disagrees). */
   notes: string[];
 }
@@ -155,13 +159,51 @@ export function findDirectMap(pt: X86_64PageTables): bigint | undefined {
   return (BigInt(found[0]) << 32n) | BigInt(found[1]);
 }
 
-export interface X86_64Kernel {
+const PUD_SIZE = 1n << 30n;
+const alignUp = (v: bigint, a: bigint) => ((v + a - 1n) / a) * a;
+
+/**
+ * The first PUD-aligned address in [from, to) whose PUD entry is present, skipping whole
+ * top-level (and p4d) slots that are not; the text mapping's slot is never reached (to lies
+ * below it). Bounded: garbage tables give up after `budget` probes.
+ */
+export function firstMappedPud(
+  pt: X86_64PageTables,
+  from: bigint,
+  to: bigint,
+  budget = 1 << 14,
+): bigint | undefined {
+  const pudLevel = pt.levels === 5 ? 2 : 1;
+  // the span one entry covers at each level above the PUD entries: pgd (, p4d)
+  const spans = pt.levels === 5 ? [48n, 39n] : [39n];
+  let va = alignUp(from, PUD_SIZE);
+  while (va < to && budget-- > 0) {
+    const [hi, lo] = splitVa(va);
+    let r: number;
+    try {
+      r = pt.translate(hi, lo);
+    } catch (e) {
+      rethrowMissing(e);
+      if (!(e instanceof KdumpkitError)) throw e;
+      r = -1; // a table the dump lacks: nothing to find below this level
+    }
+    if (r >= 0 || pt.faultDepth > pudLevel) return va;
+    const depth = Math.min(pt.faultDepth, pudLevel);
+    const shift = depth < pudLevel ? spans[depth]! : 30n;
+    va = ((va >> shift) + 1n) << shift;
+  }
+  return undefined;
+}
+
+/** A setup's result: the facts, the space and its page tables (composed by openKernel). */
+export interface X86_64Setup {
   facts: X86_64KernelFacts;
-  space: LinuxX86_64Space;
+  space: AddressSpace;
+  walker?: X86_64PageTables;
 }
 
 /** Work out the address space of an x86_64 Linux dump. */
-export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
+export function x86_64Kernel(input: KernelDumpInput): X86_64Setup {
   const vi = input.vmcoreinfo;
   const notes: string[] = [];
   let physBase = vi.numberU64("phys_base");
@@ -186,15 +228,22 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
     );
   if (fromLoads !== undefined && fromLoads !== physBase && physBaseSource === "vmcoreinfo")
     notes.push(`kernel-text PT_LOAD implies phys_base 0x${fromLoads.toString(16)}`);
+  // the text mapping's linear base: phys_base as a signed number (often "negative" with KASLR)
+  const physBaseSigned = BigInt.asIntN(64, physBase);
+  if (physBaseSigned > BigInt(Number.MAX_SAFE_INTEGER) || physBaseSigned < -BigInt(Number.MAX_SAFE_INTEGER))
+    throw new UnsupportedError(`phys_base 0x${physBase.toString(16)} out of range`);
 
   const levels: 4 | 5 = vi.number("pgtable_l5_enabled") === 1n ? 5 : 4;
   const encryptionMask = vi.numberU64("sme_mask") ?? 0n;
   const mpb = vi.number("MAX_PHYSMEM_BITS");
   const maxPhysBits = mpb !== undefined && mpb > 0n && mpb <= 52n ? Number(mpb) : levels === 5 ? 52 : 46;
   const kernelOffset = vi.kernelOffset ?? 0n;
+  // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
+  const kis = vi.number("KERNEL_IMAGE_SIZE");
+  const textSize = kis !== undefined && kis > 0n && kis <= 0x80000000n ? Number(kis) : KERNEL_IMAGE_SIZE;
+  const textEnd = START_KERNEL_MAP + BigInt(textSize);
 
-  // a provisional space (text mapping only) to find the root table's physical address
-  const textOnly = new LinuxX86_64Space(input.phys, { physBase, directMapSize: 0 });
+  // the root table is a kernel-text address: the text mapping's linear method gives it
   let rootSymbol: string | undefined;
   let rootVirtual: bigint | undefined;
   for (const name of ["init_top_pgt", "swapper_pg_dir", "init_level4_pgt"]) {
@@ -205,13 +254,17 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
       break;
     }
   }
-  let pageTables: X86_64PageTables | undefined;
+  let walker: X86_64PageTables | undefined;
   let rootPhysical: number | undefined;
-  if (rootVirtual !== undefined && isTextVa(rootVirtual)) {
+  if (rootVirtual !== undefined && rootVirtual >= START_KERNEL_MAP && rootVirtual < textEnd) {
+    const p = rootVirtual - START_KERNEL_MAP + physBaseSigned;
     try {
-      rootPhysical = textOnly.translate(rootVirtual);
-      pageTables = new X86_64PageTables(input.phys, { root: rootPhysical, levels, encryptionMask });
+      if (p < 0n || p > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new UnsupportedError(`${rootSymbol} at physical ${p} (phys_base wrong?)`);
+      rootPhysical = Number(p);
+      walker = new X86_64PageTables(input.phys, { root: rootPhysical, levels, encryptionMask });
     } catch (e) {
+      rethrowMissing(e);
       if (!(e instanceof KdumpkitError)) throw e;
       notes.push(`page-table root ${rootSymbol}: ${e.message}`);
     }
@@ -219,13 +272,14 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
 
   let pageOffset = input.loads ? pageOffsetFromLoads(input.loads) : undefined;
   let pageOffsetSource: PageOffsetSource | undefined = pageOffset !== undefined ? "pt_load" : undefined;
-  if (pageOffset === undefined && pageTables) {
-    pageOffset = findDirectMap(pageTables);
+  if (pageOffset === undefined && walker) {
+    pageOffset = findDirectMap(walker);
     if (pageOffset !== undefined) pageOffsetSource = "page-tables";
   }
-  if (pageOffset === undefined && kernelOffset === 0n && !pageTables) {
+  const fixedPageOffset = levels === 5 ? PAGE_OFFSET_5LEVEL : PAGE_OFFSET_4LEVEL;
+  if (pageOffset === undefined && kernelOffset === 0n && !walker) {
     // no KASLR and nothing to walk: the fixed base of the kernel that was built without it
-    pageOffset = levels === 5 ? 0xff11000000000000n : PAGE_OFFSET_4LEVEL;
+    pageOffset = fixedPageOffset;
     pageOffsetSource = "default";
     notes.push("page_offset_base assumed (no KASLR, no page tables)");
   }
@@ -235,16 +289,72 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
   if (ramEnd === undefined && input.loads?.length)
     ramEnd = input.loads.reduce((m, l) => Math.max(m, Number(l.paddr) + l.memsz), 0);
   if (ramEnd !== undefined && ramEnd > 0 && ramEnd < directMapSize) directMapSize = ramEnd;
-  // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
-  const kis = vi.number("KERNEL_IMAGE_SIZE");
-  const textSize = kis !== undefined && kis > 0n && kis <= 0x80000000n ? Number(kis) : undefined;
-  const space = new LinuxX86_64Space(input.phys, {
-    physBase,
-    ...(textSize !== undefined ? { textSize } : {}),
-    ...(pageOffset !== undefined ? { pageOffset } : {}),
-    directMapSize,
-    ...(pageTables ? { pageTables } : {}),
-  });
+
+  // vmalloc and vmemmap: fixed without memory randomisation, else the first mapped PUDs above
+  // the direct map and above the vmalloc area
+  const vmallocSize = levels === 5 ? VMALLOC_SIZE_5LEVEL : VMALLOC_SIZE_4LEVEL;
+  let vmallocBase: bigint | undefined;
+  let vmemmapBase: bigint | undefined;
+  let regionSource: X86_64KernelFacts["regionSource"];
+  if (pageOffset === fixedPageOffset) {
+    vmallocBase = levels === 5 ? VMALLOC_BASE_5LEVEL : VMALLOC_BASE_4LEVEL;
+    vmemmapBase = levels === 5 ? VMEMMAP_BASE_5LEVEL : VMEMMAP_BASE_4LEVEL;
+    regionSource = "default";
+  } else if (pageOffset !== undefined && walker) {
+    vmallocBase = firstMappedPud(walker, pageOffset + BigInt(directMapSize), CPU_ENTRY_AREA_BASE);
+    if (vmallocBase !== undefined)
+      vmemmapBase = firstMappedPud(walker, vmallocBase + vmallocSize, CPU_ENTRY_AREA_BASE);
+    regionSource = "page-tables";
+    if (vmemmapBase === undefined) notes.push("vmalloc/vmemmap bases not found in the page tables");
+  }
+
+  const ranges: RangeSpec[] = [
+    {
+      id: "text",
+      name: "kernel text mapping",
+      start: START_KERNEL_MAP,
+      end: textEnd,
+      method: { kind: "linear", base: Number(physBaseSigned) },
+    },
+  ];
+  if (pageOffset !== undefined && directMapSize > 0) {
+    const end = pageOffset + BigInt(directMapSize);
+    ranges.push({
+      id: "direct",
+      name: "direct map",
+      start: pageOffset,
+      end: end > END_OF_64BIT ? END_OF_64BIT : end,
+      method: { kind: "linear", base: 0 },
+    });
+  }
+  if (walker) {
+    const method = { kind: "pagetable", walker } as const;
+    if (vmallocBase !== undefined)
+      ranges.push({
+        id: "vmalloc",
+        name: "vmalloc area",
+        start: vmallocBase,
+        end:
+          vmallocBase + vmallocSize < CPU_ENTRY_AREA_BASE ? vmallocBase + vmallocSize : CPU_ENTRY_AREA_BASE,
+        method,
+      });
+    if (vmemmapBase !== undefined) {
+      // struct page of every pfn: max pfn × SIZE(page), to the next PUD
+      const pages = BigInt(Math.ceil((ramEnd ?? 2 ** maxPhysBits) / (input.phys.pageSize || 4096)));
+      const size = alignUp(pages * BigInt(vi.size("page") ?? 64), PUD_SIZE);
+      const end = vmemmapBase + size;
+      ranges.push({
+        id: "vmemmap",
+        name: "virtual memory map (vmemmap)",
+        start: vmemmapBase,
+        end: end < CPU_ENTRY_AREA_BASE ? end : CPU_ENTRY_AREA_BASE,
+        method,
+      });
+    }
+    if (textEnd < MODULES_END)
+      ranges.push({ id: "modules", name: "module mapping space", start: textEnd, end: MODULES_END, method });
+    ranges.push({ id: "pagetable", name: "page tables", start: 0n, end: END_OF_64BIT, method });
+  }
   const facts: X86_64KernelFacts = {
     physBase,
     physBaseSource,
@@ -252,6 +362,8 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
     levels,
     encryptionMask,
     maxPhysBits,
+    textSize,
+    directMapSize,
     notes,
   };
   if (rootSymbol !== undefined) facts.rootSymbol = rootSymbol;
@@ -259,11 +371,12 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Kernel {
   if (rootPhysical !== undefined) facts.rootPhysical = rootPhysical;
   if (pageOffset !== undefined) facts.pageOffset = pageOffset;
   if (pageOffsetSource !== undefined) facts.pageOffsetSource = pageOffsetSource;
-  return { facts, space };
-}
-
-/** Throw a clear error for dumps of other architectures (kernel/ knows x86_64 only so far). */
-export function requireX86_64(arch: string | undefined): void {
-  if (arch !== undefined && arch !== "x86_64")
-    throw new UnsupportedError(`kernel virtual addresses on ${arch} (x86_64 only so far)`);
+  if (vmallocBase !== undefined) facts.vmallocBase = vmallocBase;
+  if (vmemmapBase !== undefined) facts.vmemmapBase = vmemmapBase;
+  if (regionSource !== undefined && vmallocBase !== undefined) facts.regionSource = regionSource;
+  const space = new AddressSpace("kernel-virtual", input.phys, ranges, {
+    ...(walker ? { walker } : {}),
+    pointerSize: 8,
+  });
+  return { facts, space, ...(walker ? { walker } : {}) };
 }

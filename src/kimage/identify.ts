@@ -5,12 +5,14 @@
  * layer is described; `extractKernel` peels them down to the vmlinux (or Image) the kernel's
  * own decompressor would produce.
  */
+import { ByteBuffer } from "../bytes/buffer.js";
 import { MemorySource, type SyncByteSource } from "../bytes/source.js";
 import { DEFAULT_MAX_OUTPUT } from "../codecs/output.js";
 import {
   decodePayload,
   detectPayloadCodec,
   type PayloadCodecName,
+  type PayloadOptions,
   type PayloadResult,
 } from "../codecs/payload.js";
 import { ElfFile, isElf } from "../elf/reader.js";
@@ -145,13 +147,26 @@ function decodeLayer(
   opts: IdentifyOptions,
   kernelTrailer: boolean,
 ): { res: PayloadResult; inner: KernelImage } {
+  const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  // gathered through a sink so that the first 64 KiB are judged before the rest is decoded:
+  // bytes that are no kernel image stop here (the FormatError identifyImage would give after
+  // decoding them all)
+  const held = new ByteBuffer({ initial: HEAD, max, what: "decoded layer size" });
+  let judged = false;
   const res = decodePayload(bytes, {
-    maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
+    maxOutput: max,
     kernelTrailer,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    sink: (c) => {
+      held.push(c);
+      if (!judged && held.pos >= HEAD) {
+        judged = true;
+        if (classifyHead(held.result()) === undefined) identifyImage(new MemorySource(held.result()), opts);
+      }
+    },
   });
-  const inner = identifyImage(new MemorySource(res.data), opts);
-  return { res, inner };
+  const inner = identifyImage(new MemorySource(held.result()), opts);
+  return { res: { ...res, data: held.result() }, inner };
 }
 
 function decodedInfo(res: PayloadResult): NonNullable<KernelImage["decoded"]> {
@@ -296,55 +311,143 @@ export interface Extracted {
   warnings: string[];
 }
 
+/** What `extractKernelTo` wrote: the kernel's size and how it was found. */
+export type ExtractSummary = Omit<Extracted, "data"> & { size: number };
+
 /**
- * Peel an image down to the kernel the boot decompressor would produce. An ELF or a flat Image
- * comes back as it is.
+ * Decoded bytes looked at before deciding whether a layer is the kernel (streamed to the sink
+ * from then on) or another wrapper (kept whole, bounded by its declared size, and peeled).
  */
-export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): Extracted {
+const HEAD = 64 * 1024;
+/** Pieces of an uncompressed kernel copied to the sink at a time. */
+const COPY_STEP = 1 << 20;
+
+/** What the first decoded bytes of a layer are: a wrapper to peel, or the kernel itself. */
+function classifyHead(head: Uint8Array): KernelImageKind | "wrapper" | undefined {
+  if (isElf(head)) return "elf";
+  if (isBzImage(head)) return "wrapper";
+  try {
+    if (parseZboot(head, Number.MAX_SAFE_INTEGER)) return "wrapper";
+  } catch {}
+  const image = parseImageHeader(head);
+  if (image) return `${image.arch}-image` as KernelImageKind;
+  if (hasMz(head)) return "pe";
+  if (detectPayloadCodec(head)) return "wrapper";
+  return undefined;
+}
+
+function startsWith(b: Uint8Array): string {
+  return Array.from(b.subarray(0, 8), (x) => x.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * Peel an image down to the kernel the boot decompressor would produce and hand it to `sink`
+ * in pieces, in order (each a view valid during the call): memory stays bounded by the codec's
+ * window, not by the kernel's size. Each payload is decoded only up to the size its container
+ * declares (the kernel build's size trailer, gzip's ISIZE: see decodePayload) and the ceiling.
+ * Wrapped layers (a bzImage inside a gzip file, a zboot payload) are decoded whole, bounded the
+ * same way, and peeled. A whole compressed file whose first 64 KiB decoded are no kernel image
+ * is refused there (FormatError) rather than decoded to its end; a kernel container's payload
+ * that is no kernel image is passed on as "data" with a warning.
+ */
+export function extractKernelTo(
+  src: SyncByteSource,
+  sink: (chunk: Uint8Array) => void,
+  opts: IdentifyOptions = {},
+): ExtractSummary {
   const steps: string[] = [];
   const warnings: string[] = [];
+  const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
   let cur: SyncByteSource = src;
   for (let depth = 0; depth < 4; depth++) {
     let img: KernelImage;
     try {
       img = identifyImage(cur, { ...opts, inner: false });
     } catch (e) {
-      // a decoded layer that is no kernel image this tool knows: hand it back as data
+      // a decoded layer that looked like a wrapper but is none this tool knows: pass it on
       if (depth === 0 || !(e instanceof FormatError)) throw e;
       warnings.push(`the decoded data is not a known kernel image: ${(e as Error).message}`);
-      return { data: cur.readSync(0, cur.size), steps, kind: "data", warnings };
+      sink(cur.readSync(0, cur.size));
+      return { size: cur.size, steps, kind: "data", warnings };
     }
-    let res: PayloadResult | undefined;
+    let bytes: Uint8Array;
+    let popts: PayloadOptions;
+    let step: (r: PayloadResult) => string;
     if (img.kind === "bzImage" && img.payload) {
       if (!img.payload.codec)
         throw new FormatError("bzImage payload has an unknown compression", img.payload.offset);
-      res = decodePayload(cur.readSync(img.payload.offset, img.payload.length).slice(), {
-        maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
-        kernelTrailer: true,
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
-      steps.push(
-        `bzImage payload at ${hex(img.payload.offset)} (${res.codec}${res.detail ? `: ${res.detail}` : ""})`,
-      );
+      const at = img.payload.offset;
+      bytes = cur.readSync(at, img.payload.length).slice();
+      popts = { kernelTrailer: true };
+      step = (r) => `bzImage payload at ${hex(at)} (${r.codec}${r.detail ? `: ${r.detail}` : ""})`;
     } else if (img.kind === "efi-zboot" && img.zboot) {
       const z = img.zboot;
       const withTrailer = zbootTrailer(z, img.payload?.codec, cur.size);
-      res = decodePayload(cur.readSync(z.payloadOffset, z.payloadSize + (withTrailer ? 4 : 0)).slice(), {
-        maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
-        kernelTrailer: withTrailer,
-      });
-      steps.push(`EFI zboot payload at ${hex(z.payloadOffset)} (${res.codec})`);
+      bytes = cur.readSync(z.payloadOffset, z.payloadSize + (withTrailer ? 4 : 0)).slice();
+      popts = { kernelTrailer: withTrailer };
+      step = (r) => `EFI zboot payload at ${hex(z.payloadOffset)} (${r.codec})`;
     } else if (img.kind === "compressed") {
-      res = decodePayload(cur.readSync(0, cur.size).slice(), {
-        maxOutput: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
-      });
-      steps.push(`whole file (${res.codec})`);
+      bytes = cur.readSync(0, cur.size).slice();
+      popts = {};
+      step = (r) => `whole file (${r.codec})`;
     } else {
-      const data = cur.readSync(0, cur.size);
-      return { data: cur === src ? data.slice() : data, steps, kind: img.kind, warnings };
+      // the kernel itself: copied out as it is
+      for (let at = 0; at < cur.size; at += COPY_STEP)
+        sink(cur.readSync(at, Math.min(COPY_STEP, cur.size - at)));
+      return { size: cur.size, steps, kind: img.kind, warnings };
     }
+    // decode, looking at the first HEAD bytes to choose between streaming and peeling
+    const held = new ByteBuffer({ initial: HEAD, max, what: "decoded layer size" });
+    let mode = "peek" as "peek" | "stream" | "keep";
+    let kind: KernelImageKind = "data";
+    const decide = (): void => {
+      const head = held.result();
+      const c = classifyHead(head);
+      if (c === "wrapper") {
+        mode = "keep";
+        return;
+      }
+      if (c === undefined) {
+        if (img.kind === "compressed")
+          throw new FormatError(
+            `the ${detectPayloadCodec(bytes)?.name ?? "compressed"} data holds no kernel image this tool knows (decoded bytes start ${startsWith(head)})`,
+            0,
+          );
+        warnings.push(`the decoded data is not a known kernel image (starts ${startsWith(head)})`);
+      } else kind = c;
+      mode = "stream";
+      sink(head);
+      held.pos = 0;
+    };
+    const res = decodePayload(bytes, {
+      ...popts,
+      maxOutput: max,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      sink: (c) => {
+        if (mode === "stream") return sink(c);
+        held.push(c);
+        if (mode === "peek" && held.pos >= HEAD) decide();
+      },
+    });
+    if (mode === "peek") decide();
     warnings.push(...res.warnings);
-    cur = new MemorySource(res.data);
+    steps.push(step(res));
+    if (mode === "stream") return { size: res.size, steps, kind, warnings };
+    cur = new MemorySource(held.result());
   }
   throw new FormatError("more than 4 nested compression layers");
+}
+
+/**
+ * Peel an image down to the kernel the boot decompressor would produce, in memory (see
+ * extractKernelTo for the streaming form). An ELF or a flat Image comes back as it is.
+ */
+export function extractKernel(src: SyncByteSource, opts: IdentifyOptions = {}): Extracted {
+  const out = new ByteBuffer({
+    initial: Math.min(src.size * 4, 64 << 20),
+    max: opts.maxOutput ?? DEFAULT_MAX_OUTPUT,
+    what: "extracted kernel size",
+  });
+  const { size: _size, ...rest } = extractKernelTo(src, (c) => out.push(c), opts);
+  return { data: out.result(), ...rest };
 }

@@ -13,8 +13,9 @@
  * (those renamed into place are gone already). Without `/bin/sh` an exit handler removes them
  * on a normal exit and `removeStaleTemporaries` clears what killed runs left.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 
 const temporaries = new Set<string>();
 let exitHook = false;
@@ -44,6 +45,11 @@ export function startReaper(): void {
   if (reaper !== undefined) return;
   reaper = null;
   try {
+    // node:child_process is loaded here, not at start-up: it brings net, dgram and streams
+    // with it (~5 M instructions), and most runs write no temporary
+    const { spawn } = createRequire(import.meta.url)(
+      "node:child_process",
+    ) as typeof import("node:child_process");
     const child = spawn("/bin/sh", ["-c", REAPER, "kdumpkit-reaper"], {
       // its own session: a Ctrl-C on the terminal's process group must not kill it first
       detached: true,

@@ -1,11 +1,12 @@
 /**
  * A compression worker for `convert` (worker_threads): receives batches of pages, answers with
- * each page's compressed size (0 = store raw: compression did not shrink it) and the compressed
- * bytes end to end. The page buffer is transferred back for reuse.
+ * each page's compressed size (convert/batch.ts: negative = all zeros, 0 = store raw) and the
+ * compressed bytes end to end. The page buffer is transferred back for reuse.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { ByteBuffer } from "../bytes/buffer.js";
 import type { PageCodecName } from "../codecs/pages.js";
+import { compressBatch } from "../convert/batch.js";
 import { pageCompressor } from "./page-compress.js";
 
 interface Batch {
@@ -13,6 +14,7 @@ interface Batch {
   pages: Uint8Array;
   count: number;
   pageSize: number;
+  zeroCheck: boolean;
 }
 
 const port = parentPort;
@@ -22,18 +24,10 @@ if (port) {
   port.on("message", async (b: Batch) => {
     try {
       const fn = await ready;
-      const sizes = new Int32Array(b.count);
-      out.pos = 0;
-      const ps = b.pageSize;
-      for (let i = 0; i < b.count; i++) {
-        const c = fn(b.pages.subarray(i * ps, (i + 1) * ps));
-        if (c.length >= ps) continue; // stored raw
-        out.push(c);
-        sizes[i] = c.length;
-      }
+      const sizes = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
       const data = out.copy();
       port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
-        sizes.buffer,
+        sizes.buffer as ArrayBuffer,
         data.buffer,
         b.pages.buffer as ArrayBuffer,
       ]);

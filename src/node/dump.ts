@@ -12,7 +12,7 @@ import { DecompressError } from "../errors.js";
 import { type OpenedFile, type OpenOptions, openFile, openFileAsync } from "./open.js";
 
 /** The native handle under a node:zlib stream (internal: present in Node 10–24, checked). */
-interface ZlibHandle {
+export interface ZlibHandle {
   writeSync(
     flush: number,
     src: Uint8Array,

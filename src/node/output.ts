@@ -53,6 +53,11 @@ export interface OutputSink extends ByteSink {
 export interface Output {
   /** The name as given ("-" for standard output). */
   readonly name: string;
+  /**
+   * Whether the bytes go to this process's standard output ("-", /dev/stdout, or the same
+   * pipe or file): reports then go to standard error.
+   */
+  readonly toStdout: boolean;
   /** "file": replaced atomically; "stream": written through (stdout, FIFO, device). */
   readonly kind: "file" | "stream";
   /** The regular file that will be replaced (symlinks followed), for kind "file". */
@@ -133,6 +138,9 @@ function encode(data: Uint8Array | string): Uint8Array {
  * Check an output target and say how it will be written; throws before any work is done.
  * Every verb's output options go through this (the CLI's `outputTarget` adds its stdout).
  */
+/** Names of an open descriptor of this process. */
+const FD_PATH = /^\/(?:dev\/(?:std(out|err)|fd\/(\d+))|proc\/self\/fd\/(\d+))$/;
+
 export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   const option = opts.option ?? "-o";
   const refuse = (why: string): never => {
@@ -145,7 +153,7 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
     if (other !== undefined && other !== option) refuse(`standard output is already ${other}'s output`);
     claimed.set(claim, option);
     const w = opts.stdout ?? ((b: Uint8Array) => writeFully(1, b));
-    return streamOutput(name, () => ({ write: w, close: () => {} }));
+    return streamOutput(name, true, () => ({ write: w, close: () => {} }));
   }
   // the target as the file system sees it (symlinks followed; a dangling link's destination)
   let st: fs.Stats | undefined;
@@ -173,12 +181,26 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   }
   const stream = STREAM_PATH.test(name) || (st !== undefined && !st.isFile());
   if (stream) {
-    return streamOutput(name, () => {
+    let toStdout = FD_PATH.exec(name)?.[1] === "out";
+    try {
+      const so = fs.fstatSync(1);
+      if (st && so.dev === st.dev && so.ino === st.ino) toStdout = true;
+    } catch {}
+    return streamOutput(name, toStdout, () => {
       let fd: number;
       try {
         // no O_TRUNC games: a FIFO or device is written as it is (O_APPEND-free "w")
         fd = fs.openSync(name, "w");
       } catch (e) {
+        // /dev/stdout when that descriptor is a socket (a parent that spawned us with socket
+        // pairs, as Node and systemd do) cannot be opened (ENXIO): write to the descriptor the
+        // name means instead
+        const m = FD_PATH.exec(name);
+        if (m && (e as NodeJS.ErrnoException).code === "ENXIO") {
+          const n = m[1] === "out" ? 1 : m[1] === "err" ? 2 : Number(m[2] ?? m[3]);
+          const w = n === 1 && opts.stdout ? opts.stdout : (b: Uint8Array) => writeFully(n, b);
+          return { write: w, close: () => {} };
+        }
         throw writeError(name, e);
       }
       return {
@@ -225,6 +247,7 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   startReaper();
   const out: Output = {
     name,
+    toStdout: false,
     kind: "file",
     file,
     seekable: true,
@@ -261,9 +284,14 @@ function resolveDangling(file: string): string {
   return f;
 }
 
-function streamOutput(name: string, openStream: () => { write(b: Uint8Array): void; close(): void }): Output {
+function streamOutput(
+  name: string,
+  toStdout: boolean,
+  openStream: () => { write(b: Uint8Array): void; close(): void },
+): Output {
   const out: Output = {
     name,
+    toStdout,
     kind: "stream",
     seekable: false,
     open: () => new StreamSink(name, openStream()),

@@ -1,13 +1,14 @@
 /**
  * Page compressors for `convert` on Node, shared by the main thread and the compression
  * workers (compress-worker.ts). Choices measured on the corpus' 6.1 vmcore (CPU per 4 KiB page
- * of kernel text, the hardest pages): node:zlib level 1 ≈ 42–52 µs (fflate ≈ 137 µs); zstd level
- * 1 from @bokuweb/zstd-wasm ≈ 33–42 µs (Node 20 has no zstd; node:zlib's, 22.15+, is used when
- * present); our LZO1X ≈ 19 µs; our snappy ≈ 10 µs.
+ * of kernel text, the hardest pages): node:zlib ≈ 42–52 µs at level 1, ~20% more at the level 5
+ * used (ZLIB_LEVEL; fflate ≈ 137 µs); zstd level 1 from @bokuweb/zstd-wasm ≈ 33–42 µs (Node 20
+ * has no zstd; node:zlib's, 22.15+, is used when present); our LZO1X in WebAssembly ≈ 8–9 µs
+ * (the TypeScript build of it 12–19 µs); our snappy ≈ 10 µs.
  */
 import { createRequire } from "node:module";
 import * as zlib from "node:zlib";
-import { Lzo1xEncoder } from "../codecs/lzo1x-encode.js";
+import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../codecs/lzo1x-encode.js";
 import {
   DUMP_DH_COMPRESSED_LZO,
   DUMP_DH_COMPRESSED_SNAPPY,
@@ -16,6 +17,7 @@ import {
   type PageCodecName,
 } from "../codecs/pages.js";
 import { SnappyEncoder } from "../codecs/snappy-encode.js";
+import type { ZlibHandle } from "./dump.js";
 
 export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zlib: DUMP_DH_COMPRESSED_ZLIB,
@@ -33,10 +35,11 @@ type Compress = (page: Uint8Array) => Uint8Array;
 export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
   switch (codec) {
     case "zlib":
-      // compress2(Z_BEST_SPEED), as makedumpfile -c
-      return reusedDeflate() ?? ((p) => zlib.deflateSync(p, { level: 1 }));
+      return reusedDeflate() ?? ((p) => zlib.deflateSync(p, { level: ZLIB_LEVEL }));
     case "lzo": {
-      const e = new Lzo1xEncoder();
+      // the WebAssembly build of our encoder (same bytes, ~4× faster); the TypeScript one where
+      // WebAssembly cannot run
+      const e = Lzo1xWasmEncoder.create() ?? new Lzo1xEncoder();
       return (p) => e.compress(p);
     }
     case "snappy": {
@@ -63,22 +66,21 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
   }
 }
 
-interface DeflateHandle {
-  writeSync(
-    flush: number,
-    src: Uint8Array,
-    srcOff: number,
-    srcLen: number,
-    dst: Uint8Array,
-    dstOff: number,
-    dstLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
+/**
+ * makedumpfile -c calls compress2(Z_BEST_SPEED) with the system's zlib. Node's bundled zlib
+ * (Chromium's) writes level-1 streams ~4% larger than Debian's zlib 1.2/1.3 on kernel pages, so
+ * level 1 would make a larger file. Measured on the 15,250 non-zero pages the corpus' 6.1 vmcore
+ * keeps at -d 31 (bytes of page data; makedumpfile's file holds ~17.00 MB): level 1 17.66 MB,
+ * 2 17.28, 3 17.14, 4 17.13, 5 16.72 MB, 6 16.64 MB; memLevel 9 or windowBits 12 change less
+ * than 0.2%. Level 5 is the cheapest that is no larger, at ~20% more CPU than level 1.
+ */
+const ZLIB_LEVEL = 5;
+
+/** The same native handle as inflate's (src/node/dump.ts), here under a deflate stream. */
+type DeflateHandle = ZlibHandle;
 
 /**
- * One deflate state (level 1, zlib's defaults otherwise: the bytes deflateSync writes) reused
+ * One deflate state (ZLIB_LEVEL, zlib's defaults otherwise: the bytes deflateSync writes) reused
  * for every page through the handle node:zlib itself drives (as src/node/dump.ts does for
  * inflate): zlib.deflateSync builds a z_stream, a Transform and a Buffer per call, a fixed cost
  * per 4 KiB page. The output buffer is one page: a page whose stream does not fit is stored raw
@@ -86,7 +88,7 @@ interface DeflateHandle {
  * where the handle is not there (another runtime): deflateSync then.
  */
 function reusedDeflate(): ((p: Uint8Array) => Uint8Array) | undefined {
-  const engine = zlib.createDeflate({ level: 1 }) as unknown as {
+  const engine = zlib.createDeflate({ level: ZLIB_LEVEL }) as unknown as {
     _handle?: DeflateHandle;
     _writeState?: Uint32Array;
   };

@@ -47,8 +47,13 @@ export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
   if (!KERNEL_ARCHES.has(d.arch ?? "") || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
   try {
     const k = openKernel(d);
-    const m = findPanicMessage(readKernelLog(k.space, d.vmcoreinfo))?.message;
-    return m !== undefined ? { message: m } : {};
+    const log = readKernelLog(k.space, d.vmcoreinfo);
+    const m = findPanicMessage(log)?.message;
+    if (m !== undefined) return { message: m };
+    // no panic line among the records read: say so when the log is cut (it may be in the rest)
+    return log.incomplete
+      ? { unavailable: `not among the records read: the log is cut: ${log.incomplete}` }
+      : {};
   } catch (e) {
     rethrowMissing(e);
     const why = e instanceof KdumpkitError ? `${e.name}: ${e.message}` : String((e as Error)?.message ?? e);

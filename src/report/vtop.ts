@@ -50,6 +50,8 @@ export interface VtopContext {
   walker?: { flagNames(entry: bigint): string[] };
   /** 4 on 32-bit kernels: crash prints 8-digit virtual addresses there (VADDR_PRLEN). */
   pointerSize?: 4 | 8;
+  /** The space has no page tables by design (Xen's machine, dom0 pseudo-physical spaces). */
+  withoutPageTables?: boolean;
 }
 
 /** A vtop result from the engine's explanation. */
@@ -88,7 +90,10 @@ export function renderVtop(r: VtopResult, ctx: VtopContext): string {
   lines.push("");
   const w = r.walk;
   if (!w) {
-    lines.push(r.error ? `(no page-table walk: ${r.error})` : "(page tables unknown)");
+    if (r.error) lines.push(`(no page-table walk: ${r.error})`);
+    else if (!ctx.withoutPageTables) lines.push("(page tables unknown)");
+    // a space that has no page tables (Xen's machine and dom0 pseudo-physical) says nothing more
+    else lines.pop();
     return `${lines.join("\n")}\n`;
   }
   if (ctx.facts.rootVirtual !== undefined) lines.push(`PGD DIRECTORY: ${h(ctx.facts.rootVirtual)}`);
@@ -117,4 +122,36 @@ export function renderVtop(r: VtopResult, ctx: VtopContext): string {
       `NOTE: the page tables map it to ${h(w.physical)}, the ${r.range ?? r.method} to ${h(r.physical)}`,
     );
   return `${lines.join("\n")}\n`;
+}
+
+/** A vtop in a Xen space: the engine's result plus the machine and dom0 pseudo-physical addresses. */
+export interface SpaceVtopResult extends VtopResult {
+  space: string;
+  machine?: number;
+  pseudoPhysical?: number;
+}
+
+/**
+ * `vtop` in a Xen space (hypervisor, dom0 kernel, dom0 pseudo-physical, machine): crash's
+ * layout as for a Linux kernel (the page-table steps of the space's walker), then the line
+ * naming the space, the range that translated it and the addresses it reaches.
+ */
+export function renderSpaceVtop(r: SpaceVtopResult, ctx: VtopContext): string {
+  const parts = [r.space];
+  if (r.range !== undefined) parts.push(r.range);
+  const addrs: string[] = [];
+  if (r.pseudoPhysical !== undefined) addrs.push(`pseudo-physical ${h(r.pseudoPhysical)}`);
+  if (r.machine !== undefined) addrs.push(`machine ${h(r.machine)}`);
+  if (r.error !== undefined && r.walk) addrs.push(r.error);
+  return `${renderVtop(r, ctx)}(${parts.join(", ")}${addrs.length ? `; ${addrs.join(", ")}` : ""})\n`;
+}
+
+/** Its JSON: hex addresses, the machine address as a bigint, the pseudo-physical one as a number. */
+export function spaceVtopJson(r: SpaceVtopResult): Record<string, unknown> {
+  const { machine, pseudoPhysical, ...rest } = r;
+  return {
+    ...hexAddresses(rest),
+    ...(pseudoPhysical !== undefined ? { pseudoPhysical } : {}),
+    ...(machine !== undefined ? { machine: BigInt(machine) } : {}),
+  };
 }

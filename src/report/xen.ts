@@ -73,7 +73,14 @@ export function xenDetails(
 
 /** `kdumpkit xen info --json`'s object. */
 export function xenInfoJson(x: XenDump, domains: XenDomainList | string, dom0: Record<string, unknown>) {
-  const { space: _space, vmcoreinfoXen, physStart, p2mFrameListListMfn, ...rest } = x;
+  const {
+    space: _space,
+    hypervisor: _hypervisor,
+    vmcoreinfoXen,
+    physStart,
+    p2mFrameListListMfn,
+    ...rest
+  } = x;
   return {
     ...rest,
     physStart: {
@@ -113,9 +120,9 @@ export function xenInfoText(
   out.push(
     `  XEN_VIRT_START:  ${x.xenVirtStart !== undefined ? `${hex(x.xenVirtStart)} (${x.xenVirtStartSource})` : "unknown"}`,
   );
-  if (x.space)
+  if (x.hypervisor)
     out.push(
-      `  direct map:      ${hex(x.space.directMapStart)}-${hex(x.space.directMapEnd)}, PDX ${x.pdx ? `hole shift ${x.pdx.holeShift} (${x.pdx.source})` : "not read (needs --xen-syms): none assumed"}`,
+      `  direct map:      ${hex(x.hypervisor.directMapStart)}-${hex(x.hypervisor.directMapEnd)}, PDX ${x.pdx ? `hole shift ${x.pdx.holeShift} (${x.pdx.source})` : "not read (needs --xen-syms): none assumed"}`,
     );
   out.push(...extra);
   if (x.cpus.length) {

@@ -6,7 +6,7 @@
  */
 import { AddressError, KdumpkitError, LimitError } from "../errors.js";
 
-/** A kernel virtual address space (LinuxX86_64Space, xlat's spaces, test doubles). */
+/** A kernel virtual address space (openKernel(dump).space, test doubles). */
 export interface VirtualMemory {
   read(va: bigint, length: number, into?: Uint8Array): Uint8Array;
   translate(va: bigint): number;

@@ -1,6 +1,6 @@
 /**
  * What the unwinders need from the rest of kdumpkit, as structural types so that any address
- * space (today's LinuxX86_64Space, xlat's spaces, test doubles) and any symbol source
+ * space (openKernel(dump).space, test doubles) and any symbol source
  * (kallsyms from memory, a System.map, a vmlinux symbol table) plugs in.
  */
 

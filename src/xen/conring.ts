@@ -10,7 +10,7 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import { FormatError, hex, LimitError } from "../errors.js";
-import type { XenVirtualSpace } from "./hypervisor.js";
+import { readXenU32, readXenWord, type XenVirtualSpace } from "./hypervisor.js";
 import type { SymbolTable } from "./symbols.js";
 
 export interface XenConsoleRing {
@@ -40,16 +40,16 @@ export function readConsoleRing(space: XenVirtualSpace, syms: SymbolTable): XenC
   let size: number;
   if (sizeVar !== undefined) {
     // Xen 4.x: `char *conring` (possibly re-allocated in the xenheap) and `conring_size`
-    buffer = space.readU64(ringSym);
-    size = space.readU32(sizeVar);
+    buffer = readXenWord(space, ringSym);
+    size = readXenU32(space, sizeVar);
   } else {
     // Xen 3.x: `static char conring[CONRING_SIZE]`, the symbol is the ring itself
     buffer = ringSym;
     const st = syms.sizeOf("conring");
     size = st !== undefined && st <= BigInt(MAX_RING) ? Number(st) : CONRING_SIZE_3X;
   }
-  const producer = space.readU32(prodVar);
-  const consumer = space.readU32(consVar);
+  const producer = readXenU32(space, prodVar);
+  const consumer = readXenU32(space, consVar);
   if (size === 0 || (size & (size - 1)) !== 0)
     throw new FormatError(`conring_size ${size} is not a power of two`, undefined, "a power of two");
   if (size > MAX_RING) throw new LimitError("conring_size", size, MAX_RING);

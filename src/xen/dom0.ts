@@ -1,26 +1,33 @@
 /**
- * dom0 (a PV Linux guest) inside a Xen host dump. Its kernel addresses are pseudo-physical:
- * - kernel text/data [__START_KERNEL_map, +1 GiB) → va − 0xffffffff80000000 + phys_base
- *   (PV dom0 has no KASLR; phys_base is 0 unless VMCOREINFO says otherwise);
- * - the direct map [page_offset_base, +64 TiB) → va − page_offset_base
- *   (page_offset_base is 0xffff888000000000 for 4-level paging without KASLR);
- * and pseudo-physical → machine goes through the p2m (Dom0P2m).
+ * dom0 (a PV Linux guest) inside a Xen host dump, as spaces of the one engine
+ * (src/xlat/space.ts):
+ * - dom0 pseudo-physical: one range whose method is the p2m (pfn → mfn, p2m.ts);
+ * - dom0 kernel virtual, over machine memory:
+ *   kernel text [__START_KERNEL_map, 2^64) → p2m(pfn + phys_base/4 KiB) (PV dom0 has no KASLR;
+ *   phys_base is 0 unless its VMCOREINFO says otherwise);
+ *   direct map [page_offset_base, +64 TiB) → p2m(pfn) (0xffff888000000000 for 4-level
+ *   paging without KASLR, else read from memory);
+ *   everything else → dom0's own page tables: a PV guest's tables hold machine frames (Xen
+ *   validates them as such), so the x86_64 walker runs over machine memory from the machine
+ *   address of swapper_pg_dir (crash's vtop on a dom0 shows the same "[machine]" entries).
  *
  * The Xen kdump carries no VMCOREINFO for dom0, but dom0 keeps its own text in memory
  * (kernel/crash_core.c: `unsigned char *vmcoreinfo_data`, a zeroed page, and
  * `size_t vmcoreinfo_size`): with System.map's addresses of those two variables we read it
- * through the p2m and hand it to the ordinary Linux readers.
+ * through the p2m and hand it to the ordinary Linux readers. `openDom0` is the openKernel of
+ * dom0: one call gives the translated kernel view with its symbols.
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { PhysReader } from "../dump/types.js";
-import { AddressError, FormatError, hex, LimitError, rethrowMissing } from "../errors.js";
+import { AddressError, FormatError, hex, KdumpkitError, LimitError, rethrowMissing } from "../errors.js";
+import type { Kernel, KernelFacts } from "../kernel/open.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
-import { splitVa, X86_64PageTables } from "../xlat/x86_64.js";
-import { type Dom0P2m, Dom0PhysReader } from "./p2m.js";
+import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
+import { X86_64PageTables } from "../xlat/x86_64.js";
+import { type Dom0P2m, Dom0PhysReader, p2mMethod } from "./p2m.js";
 import type { SymbolTable } from "./symbols.js";
 
-const KERNEL_MAP_SIZE = 1n << 31n;
 const DIRECT_MAP_SIZE = 1n << 46n;
 const SPACE = "dom0-virtual";
 /** VMCOREINFO_BYTES is one page (crash_core.h). */
@@ -31,80 +38,71 @@ export interface Dom0KernelLayout {
   pageOffset: bigint;
 }
 
+const DEFAULT_LAYOUT: Dom0KernelLayout = { physBase: 0n, pageOffset: PAGE_OFFSET_L4 };
+
 /**
- * dom0's own page tables for the rest (vmalloc, stacks, modules): a PV guest's tables hold
- * machine frames (Xen validates them as such), so the walk runs over machine memory from the
- * machine address of swapper_pg_dir and lands on a machine address.
+ * dom0's page-table walker from the pseudo-physical address of its top table: the root's
+ * machine address through the p2m; the walk itself reads machine memory.
  */
-export interface Dom0PageTables {
-  machine: PhysReader;
-  tables: X86_64PageTables;
-}
-
-/** Build dom0's page-table walker from the pseudo-physical address of its top table. */
-export function dom0PageTables(machine: PhysReader, p2m: Dom0P2m, rootPhys: number): Dom0PageTables {
+export function dom0PageTables(machine: PhysReader, p2m: Dom0P2m, rootPhys: number): X86_64PageTables {
   const root = p2m.toMachine(rootPhys - (rootPhys % 4096));
-  return { machine, tables: new X86_64PageTables(machine, { root }) };
+  return new X86_64PageTables(machine, { root });
 }
 
-/** dom0 kernel-virtual → pseudo-physical for the two linear maps. */
-export class Dom0KernelSpace {
-  private readonly scratch = new Uint8Array(8);
-  constructor(
-    /** dom0 pseudo-physical memory (Dom0PhysReader). */
-    readonly phys: PhysReader,
-    readonly layout: Dom0KernelLayout = { physBase: 0n, pageOffset: PAGE_OFFSET_L4 },
-    readonly pageTables?: Dom0PageTables,
-  ) {}
+/**
+ * dom0's kernel virtual space over machine memory: the two linear maps composed with the p2m
+ * (frame-table methods), then the page tables when a walker is given.
+ */
+export function dom0KernelSpace(
+  phys: Dom0PhysReader,
+  layout: Dom0KernelLayout = DEFAULT_LAYOUT,
+  walker?: X86_64PageTables,
+): AddressSpace {
+  const pb = BigInt.asIntN(64, layout.physBase);
+  if (pb % 4096n !== 0n || pb >= 1n << 52n || pb <= -(1n << 52n))
+    throw new AddressError(
+      SPACE,
+      START_KERNEL_MAP,
+      `phys_base ${hex(layout.physBase)} is not a page-aligned address`,
+    );
+  const ranges: RangeSpec[] = [
+    {
+      id: "text",
+      name: "kernel text mapping",
+      start: START_KERNEL_MAP,
+      end: END_OF_64BIT,
+      method: p2mMethod(phys.p2m, Number(pb / 4096n)),
+    },
+    {
+      id: "direct",
+      name: "direct map",
+      start: layout.pageOffset,
+      end: layout.pageOffset + DIRECT_MAP_SIZE,
+      method: p2mMethod(phys.p2m),
+    },
+  ];
+  if (walker)
+    ranges.push({
+      id: "pagetable",
+      name: "page tables",
+      start: 0n,
+      end: END_OF_64BIT,
+      method: { kind: "pagetable", walker },
+    });
+  return new AddressSpace(SPACE, phys.machine, ranges, { pointerSize: 8, ...(walker ? { walker } : {}) });
+}
 
-  /** Where `va` lives: dom0 pseudo-physical (linear maps) or machine (page-table walk). */
-  translate(va: bigint): { space: "dom0-physical" | "machine"; address: number } {
-    const linear = this.linear(va);
-    if (linear !== undefined) return { space: "dom0-physical", address: linear };
-    if (!this.pageTables)
-      throw new AddressError(SPACE, va, "outside the kernel map and direct map, and no page tables given");
-    const [hi, lo] = splitVa(va);
-    const ma = this.pageTables.tables.translate(hi, lo);
-    if (ma < 0) throw new AddressError(SPACE, va, "not mapped in dom0's page tables");
-    return { space: "machine", address: ma };
-  }
+/** dom0 pseudo-physical address of a `va` in one of the linear maps, else undefined. */
+export function dom0PseudoPhysical(layout: Dom0KernelLayout, va: bigint): number | undefined {
+  const v = BigInt.asUintN(64, va);
+  if (v >= START_KERNEL_MAP) return Number(BigInt.asIntN(64, v - START_KERNEL_MAP + layout.physBase));
+  if (v >= layout.pageOffset && v < layout.pageOffset + DIRECT_MAP_SIZE) return Number(v - layout.pageOffset);
+  return undefined;
+}
 
-  /** Pseudo-physical address of a linearly mapped `va`; throws for other addresses. */
-  toPhys(va: bigint): number {
-    const p = this.linear(va);
-    if (p === undefined) throw new AddressError(SPACE, va, "outside the kernel map and direct map");
-    return p;
-  }
-
-  private linear(va: bigint): number | undefined {
-    if (va >= START_KERNEL_MAP && va < START_KERNEL_MAP + KERNEL_MAP_SIZE) {
-      const pa = BigInt.asUintN(64, va - START_KERNEL_MAP + this.layout.physBase);
-      if (pa >= 1n << 52n) throw new AddressError(SPACE, va, `kernel-map address gives ${hex(pa)}`);
-      return Number(pa);
-    }
-    const po = this.layout.pageOffset;
-    if (va >= po && va < po + DIRECT_MAP_SIZE) return Number(va - po);
-    return undefined;
-  }
-
-  read(va: bigint, length: number, into?: Uint8Array): Uint8Array {
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = va + BigInt(done);
-      const n = Math.min(4096 - Number(a & 0xfffn), length - done);
-      const t = this.translate(a);
-      const reader = t.space === "machine" ? this.pageTables!.machine : this.phys;
-      reader.readPhys(t.address, n, out.subarray(done, done + n));
-      done += n;
-    }
-    return out;
-  }
-
-  readU64(va: bigint): bigint {
-    this.read(va, 8, this.scratch);
-    return new DataView(this.scratch.buffer).getBigUint64(0, true);
-  }
+function readU64(space: { read(va: bigint, n: number): Uint8Array }, va: bigint): bigint {
+  const b = space.read(va, 8);
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }
 
 export interface Dom0Vmcoreinfo {
@@ -115,15 +113,18 @@ export interface Dom0Vmcoreinfo {
 }
 
 /** Read dom0's VMCOREINFO text through System.map's vmcoreinfo_data / vmcoreinfo_size. */
-export function readDom0Vmcoreinfo(space: Dom0KernelSpace, systemMap: SymbolTable): Dom0Vmcoreinfo {
+export function readDom0Vmcoreinfo(
+  space: { read(va: bigint, n: number): Uint8Array },
+  systemMap: SymbolTable,
+): Dom0Vmcoreinfo {
   const dataVar = systemMap.require("vmcoreinfo_data", "dom0's VMCOREINFO");
   const sizeVar = systemMap.require("vmcoreinfo_size", "dom0's VMCOREINFO");
   // Linux < 4.13 (kernel/kexec_core.c): `unsigned char vmcoreinfo_data[VMCOREINFO_BYTES]`,
   // the symbol is the text itself; later (crash_core.c) a pointer to a zeroed page.
   const head = space.read(dataVar, 10);
   const isArray = latin1(head) === "OSRELEASE=";
-  const address = isArray ? dataVar : space.readU64(dataVar);
-  const sizeRaw = space.readU64(sizeVar);
+  const address = isArray ? dataVar : readU64(space, dataVar);
+  const sizeRaw = readU64(space, sizeVar);
   if (address === 0n)
     throw new FormatError("dom0's vmcoreinfo_data is NULL (crash_save_vmcoreinfo_init not run)");
   if (sizeRaw === 0n || sizeRaw > BigInt(VMCOREINFO_MAX))
@@ -142,31 +143,77 @@ export function readDom0Vmcoreinfo(space: Dom0KernelSpace, systemMap: SymbolTabl
  */
 export function dom0LayoutFrom(
   info: Vmcoreinfo,
-  space: Dom0KernelSpace,
+  phys: Dom0PhysReader,
   systemMap?: SymbolTable,
 ): Dom0KernelLayout {
   const physBase = info.numberU64("phys_base") ?? 0n;
   let pageOffset = PAGE_OFFSET_L4;
   const pobVar = systemMap?.get("page_offset_base");
   if (pobVar !== undefined) {
-    const probe = new Dom0KernelSpace(space.phys, { physBase, pageOffset });
-    const v = probe.readU64(pobVar);
+    const v = readU64(dom0KernelSpace(phys, { physBase, pageOffset }), pobVar);
     if (v >= 0xff00_0000_0000_0000n) pageOffset = v;
   }
   return { physBase, pageOffset };
 }
 
-/** Everything `--domain 0` needs: pseudo-physical reads, kernel-virtual reads, its VMCOREINFO. */
-export interface Dom0View {
+/**
+ * dom0 opened like a Linux kernel (`openKernel`'s shape: arch, pointerSize, space, walker,
+ * facts), plus its pseudo-physical memory and its VMCOREINFO.
+ */
+export interface Dom0View extends Kernel {
+  /** dom0 pseudo-physical memory as a PhysReader (its `space` is the p2m space). */
   phys: Dom0PhysReader;
-  kernel: Dom0KernelSpace;
+  /** The pseudo-physical space (one range, the p2m method). */
+  physical: AddressSpace;
+  /** The kernel virtual space (the same as `space`). */
+  kernel: AddressSpace;
+  layout: Dom0KernelLayout;
   vmcoreinfo?: Dom0Vmcoreinfo;
   /** What could not be set up (no System.map, unreadable VMCOREINFO, no page tables). */
   problems: string[];
+  /** The pseudo-physical address of a linearly mapped `va` (what crash's vtop shows as PHYSICAL). */
+  pseudoPhysical(va: bigint): number | undefined;
 }
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function view(
+  phys: Dom0PhysReader,
+  layout: Dom0KernelLayout,
+  problems: string[],
+  walker?: X86_64PageTables,
+  pgd?: { virtual: bigint; machine: number },
+  vmcoreinfo?: Dom0Vmcoreinfo,
+): Dom0View {
+  const space = dom0KernelSpace(phys, layout, walker);
+  const facts: KernelFacts = {
+    arch: "x86_64",
+    pageOffset: layout.pageOffset,
+    kernelOffset: vmcoreinfo?.info.kernelOffset ?? 0n,
+    notes: problems,
+  };
+  if (walker) facts.pageTables = `${walker.format} (machine frames)`;
+  if (pgd) {
+    facts.rootSymbol = "swapper_pg_dir";
+    facts.rootVirtual = pgd.virtual;
+    facts.rootPhysical = pgd.machine;
+  }
+  return {
+    arch: "x86_64",
+    pointerSize: 8,
+    space,
+    ...(walker ? { walker } : {}),
+    facts,
+    phys,
+    physical: phys.space,
+    kernel: space,
+    layout,
+    ...(vmcoreinfo ? { vmcoreinfo } : {}),
+    problems,
+    pseudoPhysical: (va) => dom0PseudoPhysical(layout, va),
+  };
 }
 
 /**
@@ -177,11 +224,11 @@ function message(e: unknown): string {
 export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTable): Dom0View {
   const phys = new Dom0PhysReader(machine, p2m);
   const problems: string[] = [];
-  const base = new Dom0KernelSpace(phys);
   if (!systemMap) {
     problems.push("no System.map: dom0 VMCOREINFO not read, default layout, no page-table walks");
-    return { phys, kernel: base, problems };
+    return view(phys, DEFAULT_LAYOUT, problems);
   }
+  const base = dom0KernelSpace(phys);
   let vmcoreinfo: Dom0Vmcoreinfo | undefined;
   try {
     vmcoreinfo = readDom0Vmcoreinfo(base, systemMap);
@@ -189,29 +236,30 @@ export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTa
     rethrowMissing(e);
     problems.push(`dom0 VMCOREINFO: ${message(e)}`);
   }
-  let layout = base.layout;
+  let layout = DEFAULT_LAYOUT;
   try {
-    layout = vmcoreinfo
-      ? dom0LayoutFrom(vmcoreinfo.info, base, systemMap)
-      : dom0LayoutFrom(new Vmcoreinfo(""), base, systemMap);
+    layout = dom0LayoutFrom(vmcoreinfo?.info ?? new Vmcoreinfo(""), phys, systemMap);
   } catch (e) {
     rethrowMissing(e);
     problems.push(`dom0 layout: ${message(e)}`);
   }
-  const linear = new Dom0KernelSpace(phys, layout);
-  let tables: Dom0PageTables | undefined;
+  let walker: X86_64PageTables | undefined;
+  let root: { virtual: bigint; machine: number } | undefined;
   const pgd = vmcoreinfo?.info.symbol("swapper_pg_dir") ?? systemMap.get("init_top_pgt");
   if (pgd === undefined)
     problems.push("neither SYMBOL(swapper_pg_dir) nor init_top_pgt: no page-table walks");
   else {
     try {
-      tables = dom0PageTables(machine, p2m, linear.toPhys(pgd));
+      const pa = dom0PseudoPhysical(layout, pgd);
+      if (pa === undefined)
+        throw new AddressError(SPACE, pgd, "swapper_pg_dir outside the kernel map and direct map");
+      walker = dom0PageTables(machine, p2m, pa);
+      root = { virtual: pgd, machine: walker.root };
     } catch (e) {
       rethrowMissing(e);
+      if (!(e instanceof KdumpkitError)) throw e;
       problems.push(`dom0 page tables: ${message(e)}`);
     }
   }
-  const view: Dom0View = { phys, kernel: new Dom0KernelSpace(phys, layout, tables), problems };
-  if (vmcoreinfo) view.vmcoreinfo = vmcoreinfo;
-  return view;
+  return view(phys, layout, problems, walker, root, vmcoreinfo);
 }

@@ -8,7 +8,7 @@
 import type { KdumpkitError } from "../errors.js";
 import { FormatError, hex, rethrowMissing } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import type { XenVirtualSpace } from "./hypervisor.js";
+import { readXenU32, readXenWord, type XenVirtualSpace } from "./hypervisor.js";
 
 export interface XenDomain {
   /** Address of struct domain. */
@@ -38,7 +38,7 @@ export function listDomains(space: XenVirtualSpace, info: Vmcoreinfo, limit = MA
   const seen = new Set<bigint>();
   let cur: bigint;
   try {
-    cur = space.readU64(head);
+    cur = readXenWord(space, head);
   } catch (e) {
     rethrowMissing(e);
     return { domains, stopped: `cannot read domain_list at ${hex(head)}: ${(e as KdumpkitError).message}` };
@@ -50,8 +50,8 @@ export function listDomains(space: XenVirtualSpace, info: Vmcoreinfo, limit = MA
     let domainId: number;
     let next: bigint;
     try {
-      domainId = space.readU32(cur + BigInt(idOff)) & 0xffff;
-      next = space.readU64(cur + BigInt(nextOff));
+      domainId = readXenU32(space, cur + BigInt(idOff)) & 0xffff;
+      next = readXenWord(space, cur + BigInt(nextOff));
     } catch (e) {
       rethrowMissing(e);
       return { domains, stopped: `cannot read domain at ${hex(cur)}: ${(e as KdumpkitError).message}` };

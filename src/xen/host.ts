@@ -9,16 +9,27 @@ import type { PhysReader } from "../dump/types.js";
 import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { resolveXenCrashInfoStrings, type XenCrashInfo } from "../notes/xen.js";
-import { splitVa } from "../xlat/x86_64.js";
-import { type PdxCompression, XenVirtualSpace } from "./hypervisor.js";
+import { splitVa } from "../xlat/walk.js";
+import {
+  type PdxCompression,
+  readXenU32,
+  readXenU64,
+  type XenAddressLayout,
+  type XenArch,
+  type XenHypervisor,
+  type XenVirtualSpace,
+  xenHypervisorSpace,
+} from "./hypervisor.js";
 import {
   compareXenVersion,
   DIRECTMAP_VIRT_END_BIGMEM,
   DIRECTMAP_VIRT_START,
   DIRECTMAP_VIRT_START_BIGMEM,
   versionRangeForVirtStart,
+  X86_32_DIRECTMAP_VIRT_END,
+  X86_32_DIRECTMAP_VIRT_START,
   type XenVersion,
-  xenVirtStartForVersion,
+  xenVirtStartFor,
   xenVirtStartFromSymbol,
 } from "./layout.js";
 import { Dom0P2m } from "./p2m.js";
@@ -38,6 +49,8 @@ export type CrashInfoFacts = XenCrashInfo;
 export interface XenHostInput {
   /** Machine memory. */
   mem: PhysReader;
+  /** The hypervisor's architecture (default x86_64; openXenDump derives it from the notes). */
+  arch?: XenArch;
   crashInfo?: CrashInfoFacts;
   /** Why CRASH_INFO could not be used (malformed note), for the listing. */
   crashInfoProblem?: string;
@@ -58,6 +71,8 @@ export interface XenHostInput {
 }
 
 export interface XenHost {
+  /** x86_64, or x86_32 (Xen 3.x: not relocated, image in the direct map, PAE idle table). */
+  arch: XenArch;
   version?: XenVersion & { source: string };
   /** Build strings CRASH_INFO points at (xen_changeset, xen_compiler, xen_compile_date/time). */
   build?: { changeset?: string; compiler?: string; compileDate?: string; compileTime?: string };
@@ -67,8 +82,13 @@ export interface XenHost {
   xenVirtStart?: bigint;
   xenVirtStartSource?: string;
   pdx?: PdxCompression & { source: string };
-  /** Present when xen_phys_start and XEN_VIRT_START are known. */
+  /**
+   * The hypervisor's virtual space (engine AddressSpace over machine memory): present when
+   * xen_phys_start (x86_64) and XEN_VIRT_START are known.
+   */
   space?: XenVirtualSpace;
+  /** The space's setup: direct-map bounds, the idle-table walker and its root. */
+  hypervisor?: XenHypervisor;
   p2mFrameListListMfn?: number;
   vmcoreinfoXen?: Vmcoreinfo;
   /** Cross-checks that passed ("…: ok") and problems noticed. */
@@ -106,7 +126,10 @@ export function openXenHost(input: XenHostInput): XenHost {
   const warnings: string[] = [];
   const ci = input.crashInfo;
   const vi = input.vmcoreinfoXen;
+  const arch: XenArch = input.arch ?? "x86_64";
+  const x32 = arch === "x86_32";
   const host: XenHost = {
+    arch,
     physStart: { candidates: [], disagreements: [], unavailable: [] },
     checks,
     warnings,
@@ -121,10 +144,23 @@ export function openXenHost(input: XenHostInput): XenHost {
   // --- XEN_VIRT_START: by version, cross-checked with makedumpfile's domain_list heuristic ---
   // VMCOREINFO_XEN first; xen-syms stands in for dumps without it (a QEMU dump of a Xen host)
   const domainList = vi?.symbol("domain_list") ?? input.xenSyms?.get("domain_list");
-  const byHeuristic = domainList !== undefined ? xenVirtStartFromSymbol(domainList) : undefined;
-  if (version) {
-    host.xenVirtStart = xenVirtStartForVersion(version);
-    host.xenVirtStartSource = `Xen ${version.major}.${version.minor} layout`;
+  // x86_32: the image is in the direct map, no 1 GiB window to round down to
+  const byHeuristic =
+    domainList === undefined
+      ? undefined
+      : x32
+        ? domainList >= X86_32_DIRECTMAP_VIRT_START && domainList < X86_32_DIRECTMAP_VIRT_END
+          ? X86_32_DIRECTMAP_VIRT_START
+          : undefined
+        : xenVirtStartFromSymbol(domainList);
+  if (x32 && domainList !== undefined && byHeuristic === undefined)
+    warnings.push(`domain_list ${hex(domainList)} is outside the x86_32 direct map`);
+  if (x32 && !version) {
+    host.xenVirtStart = X86_32_DIRECTMAP_VIRT_START;
+    host.xenVirtStartSource = "x86_32 Xen 3.x layout (direct map)";
+  } else if (version) {
+    host.xenVirtStart = xenVirtStartFor(version, arch);
+    host.xenVirtStartSource = `Xen ${version.major}.${version.minor}${x32 ? " x86_32" : ""} layout`;
     if (byHeuristic !== undefined) {
       if (byHeuristic === host.xenVirtStart)
         checks.push("XEN_VIRT_START by version = domain_list & ~(1 GiB-1): ok");
@@ -140,14 +176,15 @@ export function openXenHost(input: XenHostInput): XenHost {
   } else if (byHeuristic !== undefined) {
     host.xenVirtStart = byHeuristic;
     host.xenVirtStartSource = `domain_list & ~(1 GiB - 1) (makedumpfile heuristic; from ${vi?.symbol("domain_list") !== undefined ? "VMCOREINFO_XEN" : "xen-syms"})`;
-    const range = versionRangeForVirtStart(byHeuristic);
+    const range = x32 ? undefined : versionRangeForVirtStart(byHeuristic);
     if (range) host.versionRange = range;
   }
 
   // --- xen_phys_start from every source ---
   const candidates: XenPhysStartCandidate[] = [];
   const unavailable: string[] = [];
-  if (ci) {
+  if (x32) unavailable.push("x86_32: Xen is not relocated (its image is in the direct map at 0xff000000)");
+  else if (ci) {
     if (ci.version >= 2 && ci.xenPhysStart !== undefined)
       candidates.push({
         source: "crash-info",
@@ -187,9 +224,15 @@ export function openXenHost(input: XenHostInput): XenHost {
       }
     }
   }
-  // SYMBOL(pgd_l4) is idle_pg_table (xen/arch/x86/crash.c)
-  const pgdL4 = vi?.symbol("pgd_l4") ?? input.xenSyms?.get("idle_pg_table");
-  if (pgdL4 !== undefined && host.xenVirtStart !== undefined) {
+  // SYMBOL(pgd_l4) is idle_pg_table (xen/arch/x86/crash.c); on x86_32 pgd_l3 is the PAE
+  // idle_pg_table_l3 and pgd_l2 the non-PAE idle_pg_table
+  const pgdL3 = x32 ? (vi?.symbol("pgd_l3") ?? input.xenSyms?.get("idle_pg_table_l3")) : undefined;
+  const pgdL4 = x32
+    ? (pgdL3 ?? vi?.symbol("pgd_l2") ?? input.xenSyms?.get("idle_pg_table"))
+    : (vi?.symbol("pgd_l4") ?? input.xenSyms?.get("idle_pg_table"));
+  if (x32) {
+    // nothing to find: not relocated
+  } else if (pgdL4 !== undefined && host.xenVirtStart !== undefined) {
     const r = physStartFromPageTables(input.mem, pgdL4, host.xenVirtStart, input.maxAddress);
     if (typeof r === "string") unavailable.push(`page-tables: ${r}`);
     else candidates.push(r);
@@ -197,7 +240,7 @@ export function openXenHost(input: XenHostInput): XenHost {
     unavailable.push(
       "page-tables: neither VMCOREINFO_XEN's SYMBOL(pgd_l4) nor xen-syms' idle_pg_table, or XEN_VIRT_START unknown",
     );
-  if (input.iomem !== undefined) {
+  if (input.iomem !== undefined && !x32) {
     const r = physStartFromIomem(input.iomem, version);
     if (typeof r === "string") unavailable.push(`iomem: ${r}`);
     else if (r.length === 1) candidates.push(r[0]!);
@@ -213,25 +256,27 @@ export function openXenHost(input: XenHostInput): XenHost {
       checks.push(`xen_phys_start: ${c.source} agrees with ${host.physStart.source}`);
 
   // --- the address space ---
-  if (host.physStart.value !== undefined && host.xenVirtStart !== undefined) {
-    const layout = {
-      xenPhysStart: host.physStart.value,
+  if ((x32 || host.physStart.value !== undefined) && host.xenVirtStart !== undefined) {
+    const layout: XenAddressLayout = {
+      arch,
+      xenPhysStart: x32 ? 0 : host.physStart.value!,
       xenVirtStart: host.xenVirtStart,
       ...(pgdL4 !== undefined ? { pgdL4 } : {}),
+      ...(x32 ? { pae: pgdL4 === undefined || pgdL4 === pgdL3 } : {}),
     };
-    let space = new XenVirtualSpace(input.mem, layout);
+    let hv = xenHypervisorSpace(input.mem, layout);
     const syms = input.xenSyms;
-    if (syms) {
+    if (syms && !x32) {
       // xen-syms: confirm the image mapping with Xen's own xen_phys_start variable, and read
       // the PDX compression parameters (xen/arch/x86/x86_64/mm.c, common/pdx.c)
       const var_ = syms.get("xen_phys_start");
       if (var_ !== undefined) {
         try {
-          const v = Number(space.readU64(var_));
+          const v = Number(readXenU64(hv.space, var_));
           if (v === host.physStart.value) checks.push("xen_phys_start variable in the image: ok");
           else
             warnings.push(
-              `the image's xen_phys_start variable holds ${hex(v)}, not ${hex(host.physStart.value)}`,
+              `the image's xen_phys_start variable holds ${hex(v)}, not ${hex(host.physStart.value!)}`,
             );
         } catch (e) {
           rethrowMissing(e);
@@ -242,12 +287,14 @@ export function openXenHost(input: XenHostInput): XenHost {
       const maskVar = syms.get("ma_va_bottom_mask");
       if (shiftVar !== undefined && maskVar !== undefined) {
         try {
-          const holeShift = space.readU32(shiftVar);
-          const bottomMask = space.readU64(maskVar);
+          const holeShift = readXenU32(hv.space, shiftVar);
+          const bottomMask = readXenU64(hv.space, maskVar);
           if (holeShift < 64) {
             host.pdx = { holeShift, bottomMask, source: "xen-syms pfn_pdx_hole_shift/ma_va_bottom_mask" };
-            if (holeShift > 0)
-              space = new XenVirtualSpace(input.mem, { ...layout, pdx: { holeShift, bottomMask } });
+            if (holeShift > 0) {
+              layout.pdx = { holeShift, bottomMask };
+              hv = xenHypervisorSpace(input.mem, layout);
+            }
           } else warnings.push(`pfn_pdx_hole_shift ${holeShift} is impossible; PDX compression ignored`);
         } catch (e) {
           rethrowMissing(e);
@@ -257,8 +304,8 @@ export function openXenHost(input: XenHostInput): XenHost {
     }
     // Which direct map (normal or CONFIG_BIGMEM)? Ask the idle page table where the image's
     // own first machine page is mapped; with PDX compression off the offset is the address.
-    const tables = space.idlePageTables();
-    if (tables && !(host.pdx && host.pdx.holeShift > 0)) {
+    const tables = hv.walker;
+    if (tables && !x32 && !(host.pdx && host.pdx.holeShift > 0)) {
       const probe = (base: bigint): boolean => {
         const [hi, lo] = splitVa(base + BigInt(layout.xenPhysStart));
         try {
@@ -274,15 +321,16 @@ export function openXenHost(input: XenHostInput): XenHost {
         checks.push(
           `direct map at ${hex(DIRECTMAP_VIRT_START_BIGMEM)} (CONFIG_BIGMEM), per the idle page table`,
         );
-        space = new XenVirtualSpace(input.mem, {
+        hv = xenHypervisorSpace(input.mem, {
           ...layout,
-          ...(host.pdx ? { pdx: host.pdx } : {}),
           directMapStart: DIRECTMAP_VIRT_START_BIGMEM,
           directMapEnd: DIRECTMAP_VIRT_END_BIGMEM,
         });
       } else warnings.push("the idle page table maps xen_phys_start in neither direct map layout");
     }
-    host.space = space;
+    if (hv.problem && pgdL4 !== undefined) warnings.push(hv.problem);
+    host.space = hv.space;
+    host.hypervisor = hv;
   }
 
   // --- the version's extra string and build strings, through CRASH_INFO's machine addresses ---
@@ -300,7 +348,9 @@ export function openXenHost(input: XenHostInput): XenHost {
     if (strings.compileTime !== undefined) build.compileTime = strings.compileTime;
     if (Object.keys(build).length) host.build = build;
     if (host.xenVirtStart !== undefined && compareXenVersion(version, 3, 0) < 0)
-      warnings.push(`Xen ${version.major}.${version.minor} predates x86_64 kdump support`);
+      warnings.push(`Xen ${version.major}.${version.minor} predates x86 kdump support`);
+    if (x32 && compareXenVersion(version, 4, 3) >= 0)
+      warnings.push(`Xen ${version.major}.${version.minor} has no x86_32 hypervisor (removed in 4.3)`);
   }
 
   if (input.p2mMfnGiven !== undefined) {

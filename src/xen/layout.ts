@@ -1,6 +1,7 @@
 /**
- * The x86_64 hypervisor's virtual layout by Xen version (xen/include/asm-x86/config.h, later
- * xen/arch/x86/include/asm/config.h), as dump readers need it.
+ * The hypervisor's virtual layout by Xen version and architecture (xen/include/asm-x86/config.h,
+ * later xen/arch/x86/include/asm/config.h), as dump readers need it: x86_64 for every version,
+ * x86_32 for the 3.x hypervisors (removed in Xen 4.3).
  */
 
 /** A Xen version as CRASH_INFO gives it: numbers, plus the "extra" string (".7", "-rc"). */
@@ -54,6 +55,26 @@ export function versionRangeForVirtStart(virtStart: bigint): string | undefined 
     default:
       return undefined;
   }
+}
+
+/**
+ * x86_32 Xen 3.x (include/asm-x86/config.h, `#elif defined(__i386__)`): IOREMAP_VIRT_END is 0
+ * (the top of the 4 GiB space), 4 MiB of ioremap below it, then the 12 MiB "Direct-map (1:1)
+ * area [Xen code/data/heap]": Xen is linked there and never relocated, so its virtual address
+ * is machine address + 0xff000000 (makedumpfile's x86 DIRECTMAP_VIRT_START/END agree).
+ * HYPERVISOR_VIRT_START is 0xf5800000 with PAE, 0xfc000000 without.
+ */
+export const X86_32_DIRECTMAP_VIRT_START = 0xff000000n;
+export const X86_32_DIRECTMAP_VIRT_END = 0xffc00000n;
+export const X86_32_HYPERVISOR_VIRT_START_PAE = 0xf5800000n;
+export const X86_32_HYPERVISOR_VIRT_START = 0xfc000000n;
+
+/**
+ * Where the hypervisor's code lives for a version and architecture: x86_64's XEN_VIRT_START
+ * (above), or on x86_32 the direct map start (the 64-bit values are wrong there: issue 9).
+ */
+export function xenVirtStartFor(v: { major: number; minor: number }, arch: "x86_64" | "x86_32"): bigint {
+  return arch === "x86_32" ? X86_32_DIRECTMAP_VIRT_START : xenVirtStartForVersion(v);
 }
 
 /** Size of the Xen image window. */

@@ -14,6 +14,7 @@ import type { NoteContext } from "../notes/types.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import { XEN_ELFNOTE_CRASH_INFO } from "../notes/xen.js";
 import { type CrashInfoFacts, openXenHost, type XenHost } from "./host.js";
+import { readXenU32, type XenArch } from "./hypervisor.js";
 import type { SymbolTable } from "./symbols.js";
 
 /** What this module needs of a dump (src/dump Dump satisfies it). */
@@ -86,8 +87,15 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
     else if (x.kind === "malformed" && x.expected === "xen-crash-info") crashInfoProblem = x.message;
     else if (x.kind === "xen-phys-start" && physStartNote === undefined) physStartNote = x.xenPhysStart;
   }
+  // the hypervisor's word size, from CRASH_INFO (kexec-tools may wrap a 32-bit Xen in ELF64
+  // headers), else the dump's machine
+  const arch: XenArch =
+    (crashInfo?.wordSize ?? (d.arch === "i386" || (d.arch === undefined && d.wordSize === 4) ? 4 : 8)) === 4
+      ? "x86_32"
+      : "x86_64";
   const host = openXenHost({
     mem: d,
+    arch,
     ...(crashInfo ? { crashInfo } : {}),
     ...(crashInfoProblem ? { crashInfoProblem } : {}),
     ...(physStartNote !== undefined ? { physStartNote } : {}),
@@ -102,8 +110,8 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
   const cpus: XenPhysicalCpu[] = cpuStates(decoded).map((s) => {
     const reg = (name: string) => s.registers.find((r) => r.name === name)?.value;
     const c: XenPhysicalCpu = { cpu: s.cpu };
-    const rip = reg("rip");
-    const rsp = reg("rsp");
+    const rip = reg("rip") ?? reg("eip");
+    const rsp = reg("rsp") ?? reg("esp");
     const cr3 = reg("cr3");
     if (rip !== undefined) c.rip = rip;
     if (rsp !== undefined) c.rsp = rsp;
@@ -136,7 +144,7 @@ export function openXenDump(d: XenDumpLike, opts: XenOpenOptions = {}): XenDump 
       const va = opts.xenSyms.get(name);
       if (va === undefined) continue;
       try {
-        const n = host.space.readU32(va);
+        const n = readXenU32(host.space, va);
         const c = cpus.find((k) => k.cpu === n);
         if (c) {
           c.panicked = `${what} (xen-syms) = ${n}`;

@@ -12,6 +12,7 @@
  */
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, hex, rethrowMissing } from "../errors.js";
+import { AddressSpace, type PfnTableMethod } from "../xlat/space.js";
 
 const ENTRIES = 512;
 const PAGE = 4096;
@@ -201,22 +202,38 @@ export class Dom0P2m {
   }
 }
 
-/** dom0's pseudo-physical memory as a PhysReader (the `--domain 0` view). */
+/**
+ * The p2m as the engine's frame-table method: pfn → mfn. A pfn the table does not populate,
+ * or whose table pages the dump lacks, throws the p2m's AddressError (naming the level), so a
+ * read or `explain` says why rather than "not mapped".
+ */
+export function p2mMethod(p2m: Dom0P2m, pfnOffset = 0): PfnTableMethod {
+  return { kind: "pfn", pageShift: 12, lookup: (pfn: number) => p2m.lookup(pfn + pfnOffset).mfn };
+}
+
+/** dom0's pseudo-physical space: one range [0, 2^39) whose method is the p2m. */
+export function dom0PhysicalSpace(machine: PhysReader, p2m: Dom0P2m): AddressSpace {
+  return new AddressSpace(
+    SPACE,
+    machine,
+    [{ id: "p2m", name: "p2m", start: 0n, end: BigInt(p2m.maxPfn * PAGE), method: p2mMethod(p2m) }],
+    { pointerSize: 8 },
+  );
+}
+
+/** dom0's pseudo-physical memory as a PhysReader (the `--domain 0 --phys` view): the engine's p2m space. */
 export class Dom0PhysReader implements PhysReader {
   readonly pageSize = PAGE;
+  readonly space: AddressSpace;
   constructor(
     readonly machine: PhysReader,
     readonly p2m: Dom0P2m,
-  ) {}
+  ) {
+    this.space = dom0PhysicalSpace(machine, p2m);
+  }
   readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array {
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = addr + done;
-      const n = Math.min(PAGE - (a % PAGE), length - done);
-      this.machine.readPhys(this.p2m.toMachine(a), n, out.subarray(done, done + n));
-      done += n;
-    }
-    return out;
+    if (!Number.isSafeInteger(addr) || addr < 0)
+      throw new AddressError(SPACE, addr, "bad pseudo-physical address");
+    return this.space.read(BigInt(addr), length, into);
   }
 }

@@ -56,7 +56,7 @@ export interface Explanation {
   range?: string;
   method?: Method["kind"];
   physical?: number;
-  /** The page-table walk: the method's own, or (for linear ranges) the space's walker's, when any. */
+  /** The page-table walk: the method's own, or (linear and frame-table ranges) the space's walker's, when any. */
   walk?: Walk;
   /** Why it did not translate (or why the walk could not be shown). */
   error?: string;
@@ -294,8 +294,10 @@ export class AddressSpace {
       if (!(e instanceof KdumpkitError)) throw e;
       res.error = e.message;
     }
+    // a frame-table range shows the space's walker too: dom0's kernel text goes through the p2m,
+    // and crash's vtop still shows dom0's page-table steps for it
     const walker = r?.walker ?? this.walker;
-    if (walker && (!r || r.kind !== 2)) {
+    if (walker) {
       try {
         res.walk = walker.walk(v);
       } catch (e) {

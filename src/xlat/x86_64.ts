@@ -9,7 +9,7 @@
  */
 import type { PhysReader } from "../dump/types.js";
 import { AddressError, KdumpkitError } from "../errors.js";
-import { joinVa, type PageWalker, splitVa } from "./walk.js";
+import { joinVa, type PageWalker, splitVa, type TablePage, TableStore } from "./walk.js";
 
 export { joinVa, splitVa };
 
@@ -113,11 +113,11 @@ export class X86_64PageTables implements PageWalker {
   private readonly maskLo: number;
   private readonly encHi: number;
   private readonly encLo: number;
-  /** One cached table page per level: [table phys address, its bytes]. */
+  /** The table page of each level in use (its physical address, its views), over a store. */
   private readonly cacheAddr: Float64Array;
   private readonly cacheView: DataView[];
   private readonly cacheU32: Uint32Array[];
-  private readonly cacheBuf: Uint8Array[];
+  private readonly store: TableStore;
   /** Per level, the last table the dump holds only in part (read entry by entry), or -1. */
   private readonly partialTable = new Float64Array(5).fill(-1);
   private readonly oneEntry = new Uint8Array(8);
@@ -125,7 +125,9 @@ export class X86_64PageTables implements PageWalker {
   private eLo = 0;
   private eHi = 0;
   /** Table pages read so far (tests, benchmarks). */
-  tableReads = 0;
+  get tableReads(): number {
+    return this.store.reads;
+  }
   /** After translate() returned -1: how many levels were passed before the miss. */
   faultDepth = 0;
 
@@ -144,14 +146,13 @@ export class X86_64PageTables implements PageWalker {
     this.maskHi = (0x000fffff & ~this.encHi) >>> 0;
     this.maskLo = (0xfffff000 & ~this.encLo) >>> 0;
     this.cacheAddr = new Float64Array(5).fill(-1);
-    this.cacheBuf = [];
+    this.store = new TableStore(phys);
     this.cacheView = [];
     this.cacheU32 = [];
     for (let i = 0; i < 5; i++) {
-      const b = new Uint8Array(4096);
-      this.cacheBuf.push(b);
-      this.cacheView.push(new DataView(b.buffer));
-      this.cacheU32.push(new Uint32Array(b.buffer));
+      const b = new ArrayBuffer(4096);
+      this.cacheView.push(new DataView(b));
+      this.cacheU32.push(new Uint32Array(b));
     }
   }
 
@@ -169,10 +170,9 @@ export class X86_64PageTables implements PageWalker {
         return;
       }
       this.cacheAddr[slot] = -1;
-      const buf = this.cacheBuf[slot]!;
+      let page: TablePage;
       try {
-        const got = this.phys.readPhys(table, 4096, buf);
-        if (got.buffer !== buf.buffer || got.byteOffset !== 0) buf.set(got.subarray(0, 4096));
+        page = this.store.get(table, 4096);
       } catch (e) {
         // data not loaded yet (browser windows) is fetched and retried, never worked around
         if (!(e instanceof KdumpkitError)) throw e;
@@ -180,7 +180,8 @@ export class X86_64PageTables implements PageWalker {
         this.readOneEntry(table, index);
         return;
       }
-      this.tableReads++;
+      this.cacheU32[slot] = page.u32;
+      this.cacheView[slot] = page.view;
       this.cacheAddr[slot] = table;
     }
     if (HOST_LE) {
@@ -321,6 +322,7 @@ export class X86_64PageTables implements PageWalker {
   /** Forget cached table pages (after the underlying memory changed: tests only). */
   flush(): void {
     this.cacheAddr.fill(-1);
+    this.store.clear();
     this.partialTable.fill(-1);
   }
 }

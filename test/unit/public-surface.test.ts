@@ -56,6 +56,16 @@ test("the root holds what a user needs, and no internals", () => {
     assert.ok(names.includes(n), `${n} is exported`);
   for (const n of ["ElfBackend", "KdumpBackend", "Cursor", "Writer", "ReadWindow", "PfnBitmap", "DescTable"])
     assert.ok(!names.includes(n), `${n} is internal`);
+  // no architecture wired into the kernel API: openKernel(dump) for all, per-arch facts inside it
+  for (const n of [
+    "LinuxX86_64Space",
+    "X86_64Kernel",
+    "requireX86_64",
+    "x86_64Kernel",
+    "i386Kernel",
+    "arm64Kernel",
+  ])
+    assert.ok(!names.includes(n), `${n} is not public`);
   assert.ok(names.length < 250, `${names.length} runtime names`);
 });
 

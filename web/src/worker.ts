@@ -10,8 +10,6 @@ import type { SyncByteSource } from "../../src/bytes/source.js";
 import { SyncWindowCache } from "../../src/bytes/sync-windows.js";
 import { builtinPageCodecs, type PageCodecs, type PageDecoder } from "../../src/codecs/pages.js";
 import { type Dump, openDumpWith } from "../../src/dump/dump.js";
-import { listHeader, listNotes, listSections } from "../../src/elf/listing.js";
-import { writeProgramHeaderListing } from "../../src/elf/program-listing.js";
 import { ElfFile, isElf } from "../../src/elf/reader.js";
 import { hex, KdumpkitError } from "../../src/errors.js";
 import { kernelOf, kernelSymbolTableOf } from "../../src/kernel/linux.js";
@@ -20,6 +18,7 @@ import { findPanicMessage } from "../../src/kernel/panic.js";
 import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../src/kernel/printk.js";
 import { SystemMap } from "../../src/kernel/system-map.js";
 import { cpuStates, decodeNote } from "../../src/notes/index.js";
+import { elfWarnings, writeElfText } from "../../src/report/elf.js";
 import { dumpInfo, infoText } from "../../src/report/info.js";
 import { toJson } from "../../src/report/json.js";
 import { memoryMapData } from "../../src/report/memmap.js";
@@ -356,7 +355,8 @@ async function open(files: FileRef[]): Promise<OpenResult> {
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("log");
     views.push("cpus", "memmap", "memory");
     if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("vtop");
-    if (d.vmcoreinfo && !d.vmcoreinfoXen && d.arch === "x86_64") views.push("triage", "bt", "tasks");
+    // every architecture kdumpkit unwinds (x86_64 ORC, arm64 frame records, i386 frame pointers)
+    if (d.vmcoreinfo && !d.vmcoreinfoXen) views.push("triage", "bt", "tasks");
     if (d.vmcoreinfoXen || d.notes.some((n) => n.name === "Xen")) views.push("xen");
   }
   if (S.elfs.length) views.push("elf");
@@ -390,7 +390,7 @@ function kernel(): Kernel {
 /** kallsyms from the dump's memory, read once (undefined for Xen hosts or when unreadable). */
 function kallsyms(d: Dump): KernelSymbolTable | undefined {
   if (S.kallsyms !== undefined) return S.kallsyms ?? undefined;
-  if (!d.vmcoreinfo || d.vmcoreinfoXen || d.arch !== "x86_64") return undefined;
+  if (!d.vmcoreinfo || d.vmcoreinfoXen) return undefined;
   try {
     S.kallsyms = kernelSymbolTableOf(d, kernel());
   } catch (e) {
@@ -436,15 +436,14 @@ function firstPresent(d: Dump): string {
   return `0x${(r?.start ?? 0).toString(16)}`;
 }
 
+/** `kdumpkit elf -h -S -l -n`: the CLI's text (src/report/elf.ts), warnings after it. */
 function elfListing(elf: ElfFile): string {
-  const parts: string[] = [listHeader(elf.header)];
-  if (elf.sections.length) parts.push(listSections(elf));
-  const chunks: Uint8Array[] = [];
-  writeProgramHeaderListing(elf, (c) => chunks.push(c.slice()));
-  parts.push(chunks.map((c) => latin1.decode(c)).join(""));
-  const notes = elf.notes();
-  if (notes.length) parts.push(listNotes(elf, notes, () => undefined));
-  return parts.join("\n");
+  const parts: string[] = [];
+  writeElfText(elf, { header: true, sections: true, programs: true, notes: true }, (c) =>
+    parts.push(typeof c === "string" ? c : latin1.decode(c)),
+  );
+  for (const w of elfWarnings(elf)) parts.push(`warning: ${w}\n`);
+  return parts.join("");
 }
 
 // ---------- views ----------
@@ -559,7 +558,8 @@ const views: Record<string, View> = {
   },
   vtop: (p) => {
     const k = kernel();
-    const { address, symbol } = resolve(p.addr || "init_top_pgt");
+    // without an address: the root of the kernel's page tables (x86_64's name, else i386's and arm64's)
+    const { address, symbol } = resolve(p.addr || (k.arch === "x86_64" ? "init_top_pgt" : "swapper_pg_dir"));
     const r = vtopOf(k, address, symbol);
     return {
       title: "vtop",

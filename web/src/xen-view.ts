@@ -52,8 +52,7 @@ export function xenView(
     try {
       const v = dom0View();
       if (!v.vmcoreinfo) dom0Log = `(dom0: ${v.problems.join("; ")})\n`;
-      else
-        dom0Log = new TextDecoder("latin1").decode(formatDmesg(readKernelLog(v.kernel, v.vmcoreinfo.info)));
+      else dom0Log = new TextDecoder("latin1").decode(formatDmesg(readKernelLog(v.space, v.vmcoreinfo.info)));
     } catch (e) {
       dom0Log = `(dom0: ${(e as Error).message})\n`;
     }

@@ -4,9 +4,12 @@ import { formatReport, writeConversion } from "../../convert/convert.js";
 import { FlattenedStreamReader, unflatten } from "../../convert/flattened.js";
 import { excludeZeroPages, planConversion } from "../../convert/plan.js";
 import type { ByteSink } from "../../convert/sink.js";
+import { planXenConversion } from "../../convert/xen-filter.js";
 import { DL_EXCLUDE_ZERO } from "../../kernel/mem-map.js";
 import { createCompressPool, defaultWorkers } from "../../node/compress-pool.js";
 import type { OutputSink } from "../../node/output.js";
+import { isXenHostDump } from "../../xen/open.js";
+import type { SymbolTable } from "../../xen/symbols.js";
 import {
   outputTarget,
   parseNumber,
@@ -20,6 +23,7 @@ import {
 const CODEC_LETTERS: Record<string, PageCodecName> = { c: "zlib", l: "lzo", p: "snappy", z: "zstd" };
 
 import { openDumpArgs } from "../input.js";
+import { readSymbolFile } from "../xen-memory.js";
 
 export const convertVerb: Verb = {
   name: "convert",
@@ -27,7 +31,7 @@ export const convertVerb: Verb = {
     "filter and compress a dump like makedumpfile (dump levels, zlib/lzo/snappy/zstd, ELF, flattened, split)",
   usage: `usage: kdumpkit convert DUMP [PART…] [--to kdump|elf] [-d LEVEL] [-c|-l|-p|-z] [-E] [-F]
                         [--split N] [--dry-run] [--show-stats] [--message-level N] [--mem-usage]
-                        [--workers N] [--json] -o OUT|-
+                        [--workers N] [-X] [--system-map F] [--xen-syms F] [--json] -o OUT|-
        kdumpkit convert -R -o OUT < FLATTENED      (or: -R OUT, as makedumpfile -R OUT)
   makedumpfile's letters, same meanings:
   -d LEVEL      dump level 0–31: 1 zero pages, 2 cache without private, 4 cache with private,
@@ -40,7 +44,13 @@ export const convertVerb: Verb = {
   --dry-run     plan and count, write nothing     --show-stats  print makedumpfile's report
   --message-level N   bit 16: the report (makedumpfile's --message-level)
   --mem-usage   page counts per category at dump level 31, nothing written
-  --workers N   compression threads (default: CPUs, max 8; 0 = this thread)
+  --workers N   zlib/zstd compression threads (default: CPUs, max 8; 0 = this thread);
+                lzo and snappy compress on this thread (faster than a worker starts)
+  Xen host dumps (machine memory): -d LEVEL filters dom0's pages by dom0's struct pages (its
+  VMCOREINFO found in its memory, or through --system-map F, dom0's System.map), mapped to
+  machine frames through the p2m; zero pages anywhere. -X keeps only the hypervisor's and
+  dom0's frames (Xen's frame table): other domains' and Xen's free frames are dropped.
+  --xen-syms F  Xen's symbols, for dumps without VMCOREINFO_XEN
   -R            rebuild a normal kdump file from a flattened stream on standard input
                 (makedumpfile -R): records written as they arrive; a stream without its end
                 record is an error and nothing is written
@@ -69,6 +79,9 @@ export const convertVerb: Verb = {
         "message-level": { type: "string" },
         "mem-usage": { type: "boolean" },
         workers: { type: "string" },
+        X: { type: "boolean", short: "X" },
+        "system-map": { type: "string" },
+        "xen-syms": { type: "string" },
         json: { type: "boolean" },
       },
     });
@@ -112,7 +125,7 @@ export const convertVerb: Verb = {
     for (const t of targets)
       if (!t.seekable && !flattened)
         throw new UsageError(`-o ${t.name} is not seekable: use -F to stream (as makedumpfile -F)`);
-    const report = targets.some((t) => t.name === "-") ? ctx.stderr : ctx.stdout;
+    const report = targets.some((t) => t.toStdout) ? ctx.stderr : ctx.stdout;
 
     const f = await openDumpArgs(ctx, positionals);
     const sinks: OutputSink[] = [];
@@ -149,10 +162,21 @@ export const convertVerb: Verb = {
       // while this thread plans
       if (!dryRun && to === "kdump" && codecName !== "none")
         pool = await createCompressPool(codecName as PageCodecName, d.pageSize, workers);
-      const plan = planConversion(d, {
-        dumpLevel: memUsage ? 31 : dumpLevel,
-        onProgress: progressBar(ctx, "excluding unnecessary pages"),
-      });
+      const level = memUsage ? 31 : dumpLevel;
+      const onProgress = progressBar(ctx, "excluding unnecessary pages");
+      const xenHost = isXenHostDump(d);
+      if (values.X && !xenHost)
+        throw new UsageError(`-X: ${positionals[0]} is not a Xen host dump (as makedumpfile says)`);
+      if (!xenHost && (values["system-map"] !== undefined || values["xen-syms"] !== undefined))
+        throw new UsageError("--system-map and --xen-syms apply to Xen host dumps (dom0's System.map)");
+      const plan = xenHost
+        ? planXenConversion(d, {
+            dumpLevel: level,
+            excludeDomains: Boolean(values.X),
+            ...xenSymbolFiles(values["system-map"], values["xen-syms"]),
+            onProgress,
+          })
+        : planConversion(d, { dumpLevel: level, onProgress });
       if (dryRun) {
         // makedumpfile --dry-run / --mem-usage: everything but the writing; zero pages counted
         if ((plan.dumpLevel & DL_EXCLUDE_ZERO) !== 0)
@@ -168,7 +192,7 @@ export const convertVerb: Verb = {
         return 0;
       }
       for (const t of targets) sinks.push(t.open());
-      const producer = `kdumpkit convert${dumpLevel ? ` -d ${dumpLevel}` : ""}${to === "elf" ? " -E" : codecName !== "none" ? ` --compress ${codecName}` : ""}${flattened ? " -F" : ""}${nSplit ? ` --split ${nSplit}` : ""}`;
+      const producer = `kdumpkit convert${dumpLevel ? ` -d ${dumpLevel}` : ""}${values.X ? " -X" : ""}${to === "elf" ? " -E" : codecName !== "none" ? ` --compress ${codecName}` : ""}${flattened ? " -F" : ""}${nSplit ? ` --split ${nSplit}` : ""}`;
       const res = await writeConversion(d, plan, sinks as ByteSink[], {
         to,
         flattened,
@@ -215,6 +239,17 @@ export const convertVerb: Verb = {
     }
   },
 };
+
+/** dom0's System.map and xen-syms for a Xen host dump, read as `xen` reads them. */
+function xenSymbolFiles(
+  systemMap: string | undefined,
+  xenSyms: string | undefined,
+): { systemMap?: SymbolTable; xenSyms?: SymbolTable } {
+  return {
+    ...(systemMap !== undefined ? { systemMap: readSymbolFile(systemMap, "--system-map") } : {}),
+    ...(xenSyms !== undefined ? { xenSyms: readSymbolFile(xenSyms, "--xen-syms") } : {}),
+  };
+}
 
 /** `convert -R`: makedumpfile -R, the flattened stream read from standard input. */
 async function rebuildFromStdin(

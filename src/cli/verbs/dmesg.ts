@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
+import { IncompleteError } from "../../errors.js";
 import { findPanicMessage } from "../../kernel/panic.js";
-import { formatDmesg, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../kernel/printk.js";
 import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { openKernelArgs } from "../kernel-open.js";
-import { isXenDmesg } from "../xen-args.js";
+import { isXenDmesg, XEN_OPTION_NAMES } from "../xen-args.js";
 
 export const dmesgVerb: Verb = {
   name: "dmesg",
@@ -20,8 +21,6 @@ Xen host dumps (see "kdumpkit xen"):
        kdumpkit dmesg DUMP --xen --xen-syms F          the hypervisor's console ring
        kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
   async run(ctx) {
-    // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenDmesg(ctx.args)) return import("./xen.js").then((x) => x.runXenDmesg(ctx, ctx.args));
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
@@ -30,14 +29,46 @@ Xen host dumps (see "kdumpkit xen"):
         output: { type: "string", short: "o" },
         raw: { type: "boolean" },
         json: { type: "boolean" },
+        xen: { type: "boolean" },
+        ...XEN_OPTION_NAMES,
       },
     });
     const { parts, rest } = dumpArgs(positionals);
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const output = values.output !== undefined ? outputTarget(ctx, values.output, parts) : undefined;
-    const dump = await openKernelArgs(ctx, parts);
+    const emit = async (out: string | Uint8Array) => {
+      if (output) {
+        await output.write(out);
+        if (!output.toStdout) ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
+      } else ctx.stdout(out);
+    };
+    // the kernel log of a Linux dump or of dom0 (--domain 0): one reader, one renderer;
+    // the hypervisor's console ring (--xen) is Xen's own text
+    let log: KernelLog;
+    let close: () => void;
+    if (isXenDmesg(ctx.args)) {
+      const opened = (await import("../xen-memory.js")).openXenLog(parts, values);
+      if (opened.ring) {
+        try {
+          await emit(values.json ? `${toJson(opened.ring)}\n` : opened.ring.text);
+          return 0;
+        } finally {
+          opened.close();
+        }
+      }
+      log = opened.log!;
+      close = opened.close;
+    } else {
+      const dump = await openKernelArgs(ctx, parts);
+      close = () => dump.close();
+      try {
+        log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
+      } catch (e) {
+        close();
+        throw e;
+      }
+    }
     try {
-      const log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
       for (const w of log.warnings) ctx.stderr(`warning: ${w}\n`);
       let out: string | Uint8Array;
       if (values.json) {
@@ -46,6 +77,7 @@ Xen host dumps (see "kdumpkit xen"):
           format: log.format,
           warnings: log.warnings,
           panic: panic?.message ?? null,
+          ...(log.incomplete ? { incomplete: log.incomplete } : {}),
           records: log.records.map(recordToJson),
           ...(log.text ? { text: new TextDecoder().decode(log.text) } : {}),
         })}\n`;
@@ -56,13 +88,14 @@ Xen host dumps (see "kdumpkit xen"):
       } else {
         out = formatDmesg(log, { callerId: values["caller-id"] ?? false });
       }
-      if (output) {
-        await output.write(out);
-        if (output.name !== "-") ctx.stderr(`The dmesg log is saved to ${output.name}.\n`);
-      } else ctx.stdout(out);
+      await emit(out);
+      // after the records that could be read, one line saying where the log was cut; the
+      // status is 1 as makedumpfile --dump-dmesg and vmcore-dmesg fail on a log they cannot
+      // read whole (scripts test it), but the part that was read is out first (Linux and dom0)
+      if (log.incomplete) throw new IncompleteError(`the log is cut: ${log.incomplete}`);
       return 0;
     } finally {
-      dump.close();
+      close();
     }
   },
 };

@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
-import { headerJson, listHeader, listNotes, listSections, noteJson, sectionJson } from "../../elf/listing.js";
-import { writeProgramHeaderListing, writeProgramHeadersJson } from "../../elf/program-listing.js";
+import { headerJson, noteJson, sectionJson } from "../../elf/listing.js";
+import { writeProgramHeadersJson } from "../../elf/program-listing.js";
 import { ElfFile } from "../../elf/reader.js";
-import { writeSymbolListing, writeSymbolsJson } from "../../elf/symbol-listing.js";
+import { writeSymbolsJson } from "../../elf/symbol-listing.js";
 import { SHT_DYNSYM, SHT_SYMTAB } from "../../elf/types.js";
-import { diagnoseImpossibleHeaders, formatHeaderProblems } from "../../elfcorehdr/broken.js";
+import { diagnoseImpossibleHeaders } from "../../elfcorehdr/broken.js";
 import { decodeNote } from "../../notes/index.js";
+import { elfWarnings, writeElfText } from "../../report/elf.js";
 import { toJson, UsageError, type Verb } from "../common.js";
 import { openInputArg } from "../input.js";
 
@@ -74,32 +75,8 @@ export const elfVerb: Verb = {
         ctx.stdout("\n  ]\n}\n");
         return 0;
       }
-      // readelf's blocks, separated by a blank line; the symbol tables carry their own
-      let sep = false;
-      const block = (write: () => void) => {
-        if (sep) ctx.stdout("\n");
-        write();
-        sep = true;
-      };
-      if (h) block(() => ctx.stdout(listHeader(elf.header)));
-      if (S) block(() => ctx.stdout(listSections(elf)));
-      if (l) block(() => writeProgramHeaderListing(elf, ctx.stdout));
-      if (symtabs.length) {
-        for (const t of symtabs) writeSymbolListing(elf, t, ctx.stdout);
-        sep = true;
-      }
-      if (n)
-        block(() =>
-          ctx.stdout(
-            listNotes(elf, notes, (x) => {
-              const d = decodeNote(x, noteCtx);
-              return d?.kind === "gnu-build-id" ? `Build ID: ${d.buildId}` : undefined;
-            }),
-          ),
-        );
-      for (const w of elf.warnings) ctx.stderr(`warning: ${w.message}\n`);
-      for (const line of formatHeaderProblems(diagnoseImpossibleHeaders(elf)))
-        if (line.startsWith("  ")) ctx.stderr(`warning: ${line}\n`);
+      writeElfText(elf, { header: h, sections: S, programs: l, symbols: s, notes: n }, ctx.stdout);
+      for (const w of elfWarnings(elf)) ctx.stderr(`warning: ${w}\n`);
       return 0;
     } finally {
       input.close();

@@ -435,7 +435,7 @@ async function build(ctx: VerbContext, args: string[]): Promise<number> {
       renderMemoryMapSvg(built, `ELF core header (${flavour}${xen ? ", Xen" : ""}): physical memory map`),
     );
   // the listing goes to stderr when an output is standard output
-  if (output?.name === "-" || svgOut?.name === "-") {
+  if (output?.toStdout || svgOut?.toStdout) {
     const err = ctx.stderr;
     ctx = { ...ctx, stdout: (s) => err(typeof s === "string" ? s : Buffer.from(s).toString("latin1")) };
   }

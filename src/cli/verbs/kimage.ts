@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { extractKernel, identifyImage } from "../../kimage/identify.js";
+import { extractKernelTo, identifyImage } from "../../kimage/identify.js";
 import { parseMemoryMap } from "../../kimage/memory.js";
 import { planToSvg } from "../../kimage/plan-svg.js";
 import { LOADERS, type LoaderName, type PlanOptions, planImage } from "../../kimage/planner.js";
@@ -81,29 +81,34 @@ async function runExtract(ctx: VerbContext, args: string[]): Promise<number> {
   const output = outputTarget(ctx, values.output, [file]);
   checkInput(file, "a kernel image");
   const src = new NodeFileSource(file);
+  // streamed: the kernel goes to the output as it is decoded (memory: the codec's window)
+  const sink = output.open();
   try {
-    const ex = extractKernel(src, {
+    const ex = extractKernelTo(src, (chunk) => sink.write(sink.size, chunk), {
       onProgress: progressBar(ctx, "decompressing"),
       ...(values["max-size"] ? { maxOutput: parseNumber(values["max-size"], "--max-size") } : {}),
     });
-    await output.write(ex.data);
+    await sink.commit();
     const info = {
       file,
       output: values.output,
-      size: ex.data.length,
+      size: ex.size,
       kind: ex.kind,
       steps: ex.steps,
       warnings: ex.warnings,
     };
-    const report = output.name === "-" ? ctx.stderr : ctx.stdout;
+    const report = output.toStdout ? ctx.stderr : ctx.stdout;
     if (values.json) report(`${toJson(info)}\n`);
     else {
       report(
-        `${values.output}: ${ex.data.length} bytes (${ex.kind}) from ${file}${ex.steps.length ? ` via ${ex.steps.join(" -> ")}` : " (nothing to peel)"}\n`,
+        `${values.output}: ${ex.size} bytes (${ex.kind}) from ${file}${ex.steps.length ? ` via ${ex.steps.join(" -> ")}` : " (nothing to peel)"}\n`,
       );
       for (const w of ex.warnings) ctx.stderr(`warning: ${w}\n`);
     }
     return 0;
+  } catch (e) {
+    sink.abort();
+    throw e;
   } finally {
     src.close();
   }

@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import { LimitError } from "../../errors.js";
+import type { SystemMap } from "../../kernel/system-map.js";
 import { rdWords, renderRd, renderRdAscii } from "../../report/rd.js";
-import { outputTarget, parseNumber, toJson, UsageError, type Verb } from "../common.js";
+import { outputTarget, parseNumber, toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { loadSystemMap, openKernelArgs, parseHexAddress, resolveAddress } from "../kernel-open.js";
 import { crashRdArgs, splitOffset } from "../rd-args.js";
-import { isXenMemory } from "../xen-args.js";
+import { isXenMemory, XEN_OPTION_NAMES } from "../xen-args.js";
+import type { OpenedXenMemory } from "../xen-memory.js";
 
 const MAX_RD = 256 * 1024 * 1024;
 
@@ -57,8 +59,7 @@ Xen host dumps (see "kdumpkit xen"):
                  [--system-map F]) ADDRESS|SYMBOL [--count N] [--width W]`,
   async run(ctx) {
     const args = crashRdArgs(ctx.args);
-    // Xen host dumps: handled by src/cli/verbs/xen.ts
-    if (isXenMemory(args)) return import("./xen.js").then((x) => x.runXenRd(ctx, args));
+    const xen = isXenMemory(args);
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
@@ -69,17 +70,18 @@ Xen host dumps (see "kdumpkit xen"):
         width: { type: "string", short: "w" },
         raw: { type: "boolean" },
         output: { type: "string", short: "o" },
-        "system-map": { type: "string" },
         "zero-excluded": { type: "boolean" },
         ascii: { type: "boolean", short: "a" },
         json: { type: "boolean" },
+        // Xen host dumps: the space and its companion files (src/cli/xen-memory.ts)
+        ...XEN_OPTION_NAMES,
       },
     });
     const { parts, rest } = dumpArgs(positionals);
     const [addrArg, countArg] = rest;
     if (!addrArg || rest.length > 2) throw new UsageError("expected DUMP [PART…] and ADDRESS");
     // crash's default: a kernel virtual address (or symbol)
-    if (values.phys && values.virt) throw new UsageError("give one of --phys and --virt");
+    if (values.phys && values.virt && !xen) throw new UsageError("give one of --phys and --virt");
     const width = values.width !== undefined ? parseNumber(values.width, "width") : 8;
     if (width !== 1 && width !== 2 && width !== 4 && width !== 8)
       throw new UsageError("--width must be 1, 2, 4 or 8");
@@ -95,30 +97,21 @@ Xen host dumps (see "kdumpkit xen"):
     const length =
       values.raw || values.ascii ? (asciiUnlimited ? ASCII_UNLIMITED_MAX : count) : count * width;
     if (length > MAX_RD) throw new LimitError("rd length", length, MAX_RD);
-    const dump = await openKernelArgs(ctx, parts, { zeroExcluded: values["zero-excluded"] ?? false });
+    // one path for every space: the Linux kernel's (or physical memory), or a Xen host's
+    const target = xen
+      ? await import("../xen-memory.js").then((x) => xenTarget(x.openXenMemory(parts, values)))
+      : await linuxTarget(ctx, parts, values);
     try {
-      let address: bigint;
-      let bytes: Uint8Array;
-      if (values.phys) {
-        address = parseHexAddress(addrArg);
-        if (address > BigInt(Number.MAX_SAFE_INTEGER))
-          throw new UsageError(`physical address too large: ${addrArg}`);
-        bytes = asciiUnlimited
-          ? readUntilUnprintable((a, n) => dump.dump.readPhys(a, n), Number(address), length)
-          : dump.dump.readPhys(Number(address), length);
-      } else {
-        const map =
-          values["system-map"] !== undefined ? loadSystemMap(values["system-map"], dump) : undefined;
-        const { base, offset } = splitOffset(addrArg);
-        address = BigInt.asUintN(64, resolveAddress(base, dump, map).address + offset);
-        const va = address;
-        bytes = asciiUnlimited
-          ? readUntilUnprintable((a, n) => dump.kernel.space.read(va + BigInt(a), n), 0, length)
-          : dump.kernel.space.read(address, length);
-      }
+      const { base, offset } = splitOffset(addrArg);
+      const address = BigInt.asUintN(64, target.resolve(base) + offset);
+      // page by page from the address's own page offset, so no read crosses into an unmapped page
+      const off = Number(address & 0xfffn);
+      const bytes = asciiUnlimited
+        ? readUntilUnprintable((a, n) => target.read(address + BigInt(a - off), n), off, length)
+        : target.read(address, length);
       if (values.raw) {
         await output!.write(bytes);
-        (output!.name === "-" ? ctx.stderr : ctx.stdout)(
+        (output!.toStdout ? ctx.stderr : ctx.stdout)(
           `${length} bytes copied from 0x${address.toString(16)} to ${values.output}\n`,
         );
         return 0;
@@ -135,13 +128,61 @@ Xen host dumps (see "kdumpkit xen"):
       }
       if (values.json) {
         const vals = rdWords(bytes, count, width);
-        ctx.stdout(
-          `${toJson({ address, space: values.phys ? "physical" : "kernel-virtual", width, values: vals, bytes })}\n`,
-        );
+        ctx.stdout(`${toJson({ address, space: target.space, width, values: vals, bytes })}\n`);
       } else ctx.stdout(renderRd(address, bytes, width));
       return 0;
     } finally {
-      dump.close();
+      target.close();
     }
   },
 };
+
+/** What rd reads through: a space's name, its address parser and reader. */
+interface RdTarget {
+  space: string;
+  resolve(text: string): bigint;
+  read(address: bigint, length: number): Uint8Array;
+  close(): void;
+}
+
+function xenTarget(m: OpenedXenMemory): RdTarget {
+  return {
+    space: m.memory.name,
+    resolve: (t) => m.resolve(t).address,
+    read: (a, n) => m.memory.space.read(a, n),
+    close: () => m.close(),
+  };
+}
+
+async function linuxTarget(
+  ctx: VerbContext,
+  parts: readonly string[],
+  values: {
+    phys?: boolean | undefined;
+    "system-map"?: string | undefined;
+    "zero-excluded"?: boolean | undefined;
+  },
+): Promise<RdTarget> {
+  const dump = await openKernelArgs(ctx, parts, { zeroExcluded: values["zero-excluded"] ?? false });
+  if (values.phys)
+    return {
+      space: "physical",
+      resolve(t) {
+        const a = parseHexAddress(t);
+        if (a > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`physical address too large: ${t}`);
+        return a;
+      },
+      read: (a, n) => dump.dump.readPhys(Number(a), n),
+      close: () => dump.close(),
+    };
+  let map: SystemMap | undefined;
+  return {
+    space: "kernel-virtual",
+    resolve(t) {
+      if (values["system-map"] !== undefined) map ??= loadSystemMap(values["system-map"], dump);
+      return resolveAddress(t, dump, map).address;
+    },
+    read: (a, n) => dump.kernel.space.read(a, n),
+    close: () => dump.close(),
+  };
+}

@@ -13,6 +13,7 @@ import { excludeZeroPages, OUT_DUMP, planConversion, readPlanPage } from "../../
 import { openDumpFile } from "../../../src/node/dump.js";
 import { runCli } from "../../cli.js";
 import { corpusKernelFile, corpusPath, needCorpus } from "../../corpus.js";
+import { parseReport } from "../../makedumpfile-report.js";
 
 const VMCORE = "kdump/capture/vmcore";
 const hasMakedumpfile = spawnSync("makedumpfile", ["-v"]).status === 0;
@@ -27,23 +28,6 @@ const skip =
  * outside RAM, read as zeros).
  */
 const PARTIAL_LAST_PAGE = 0x9f;
-
-function parseReport(log: string): Record<string, number> {
-  const get = (label: string) => {
-    const m = new RegExp(`${label}\\s*: 0x([0-9a-f]+)`).exec(log);
-    assert.ok(m, `no "${label}" in makedumpfile's report`);
-    return Number.parseInt(m[1]!, 16);
-  };
-  return {
-    zero: get("Pages filled with zero"),
-    cache: get("Non-private cache pages"),
-    "cache-private": get("Private cache pages"),
-    user: get("User process data pages"),
-    free: get("Free pages"),
-    hwpoison: get("Hwpoison pages"),
-    offline: get("Offline pages"),
-  };
-}
 
 for (const level of [1, 17, 31]) {
   test(`${VMCORE} -d ${level}: kept pfns and category counts equal makedumpfile's`, { skip }, async () => {

@@ -24,8 +24,9 @@ async function xen(
   let err = "";
   const code = await verb.run({
     args,
+    // dmesg writes the log's bytes as they are (latin1 keeps them one to one)
     stdout: (s) => {
-      out += s;
+      out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
     },
     stderr: (s) => {
       err += s;

@@ -12,14 +12,22 @@ import { openDumpFile } from "../../../src/node/dump.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 import type { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace, dom0LayoutFrom, openDom0, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
+import {
+  dom0KernelSpace,
+  dom0LayoutFrom,
+  dom0PseudoPhysical,
+  openDom0,
+  readDom0Vmcoreinfo,
+} from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost, type XenHost } from "../../../src/xen/host.js";
+import { readXenU64 } from "../../../src/xen/hypervisor.js";
 import { formatXenVersion } from "../../../src/xen/layout.js";
 import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { physStartFromIomem } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
+import type { AddressSpace } from "../../../src/xlat/space.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 /** libkdumpfile's "key = value" attributes and its raw VMCOREINFO_XEN section. */
@@ -184,15 +192,15 @@ function crashReads(text: string): { physical: boolean; addr: bigint; words: big
   return out;
 }
 
-function dom0(): { p2m: Dom0P2m; kspace: Dom0KernelSpace; systemMap: SymbolTable } {
+function dom0(): { p2m: Dom0P2m; phys: Dom0PhysReader; kspace: AddressSpace; systemMap: SymbolTable } {
   const { core, host } = open();
   const p2m = dom0P2mOf(host, core);
   assert.ok(p2m instanceof Dom0P2m);
   const systemMap = SymbolTable.fromMap(
     fs.readFileSync(fixturePath("kernel/System.map-6.1.0-56-amd64"), "latin1"),
   );
-  const kspace = new Dom0KernelSpace(new Dom0PhysReader(core, p2m));
-  return { p2m, kspace, systemMap };
+  const phys = new Dom0PhysReader(core, p2m);
+  return { p2m, phys, kspace: dom0KernelSpace(phys), systemMap };
 }
 
 test(
@@ -201,12 +209,17 @@ test(
     skip: skipNoFixtures,
   },
   () => {
-    const { p2m, kspace } = dom0();
+    const { p2m, phys, kspace } = dom0();
     const crash = expected("xen-kdump/capture/vmcore.crash.txt");
     const vtops = crashVtops(crash);
     assert.ok(vtops.length >= 3);
     for (const v of vtops) {
-      assert.equal(kspace.toPhys(v.va), v.pa, `vtop ${v.va.toString(16)}`);
+      assert.equal(
+        dom0PseudoPhysical({ physBase: 0n, pageOffset: 0xffff888000000000n }, v.va),
+        v.pa,
+        `vtop ${v.va.toString(16)}`,
+      );
+      assert.equal(kspace.translate(v.va) - (v.pa % 4096), v.machinePage, `engine vtop ${v.va.toString(16)}`);
       assert.equal(
         p2m.toMachine(v.pa) - (v.pa % 4096),
         v.machinePage,
@@ -217,7 +230,7 @@ test(
     assert.ok(reads.filter((r) => !r.physical).length >= 3 && reads.filter((r) => r.physical).length >= 3);
     for (const r of reads) {
       const bytes = r.physical
-        ? kspace.phys.readPhys(Number(r.addr), r.words.length * 8)
+        ? phys.readPhys(Number(r.addr), r.words.length * 8)
         : kspace.read(r.addr, r.words.length * 8);
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
       const got = r.words.map((_, i) => dv.getBigUint64(i * 8, true));
@@ -227,14 +240,14 @@ test(
 );
 
 test("dom0's own VMCOREINFO, found through System.map and the p2m", { skip: skipNoFixtures }, () => {
-  const { kspace, systemMap } = dom0();
+  const { phys, kspace, systemMap } = dom0();
   const d = readDom0Vmcoreinfo(kspace, systemMap);
   const { attrs } = kdumpfileAttrs("xen-kdump/vmcore.dom0-d31.kdump-zlib.kdumpfile.txt");
   assert.equal(d.info.osrelease, attrs.get("linux.uts.release"));
   // its symbols are System.map's (PV dom0 has no KASLR)
   for (const name of ["prb", "init_uts_ns", "vmap_area_list", "clear_seq"])
     assert.equal(d.info.symbol(name), systemMap.get(name));
-  const layout = dom0LayoutFrom(d.info, kspace, systemMap);
+  const layout = dom0LayoutFrom(d.info, phys, systemMap);
   assert.equal(layout.physBase, BigInt(attrs.get("linux.phys_base")!));
   assert.equal(layout.pageOffset, 0xffff888000000000n);
 });
@@ -243,9 +256,9 @@ test(
   "dom0 dmesg with only System.map equals makedumpfile -x (debug vmlinux) output",
   { skip: skipNoFixtures },
   () => {
-    const { kspace, systemMap } = dom0();
+    const { phys, kspace, systemMap } = dom0();
     const d = readDom0Vmcoreinfo(kspace, systemMap);
-    const space = new Dom0KernelSpace(kspace.phys, dom0LayoutFrom(d.info, kspace, systemMap));
+    const space = dom0KernelSpace(phys, dom0LayoutFrom(d.info, phys, systemMap));
     const log = readKernelLog(space, d.info);
     assert.deepEqual(log.warnings, []);
     const got = Buffer.from(formatDmesg(log)).toString("latin1");
@@ -268,8 +281,8 @@ test("dom0 page-table walks (vmalloc'ed stack) read what crash's bt shows", { sk
   assert.ok(frames.length >= 10);
   for (const f of frames.slice(1)) {
     const sp = BigInt(`0x${f[2]}`);
-    assert.equal(view.kernel.translate(sp).space, "machine");
-    assert.equal(view.kernel.readU64(sp), BigInt(`0x${f[3]}`), `frame #${f[1]}`);
+    assert.equal(view.space.rangeAt(sp)?.id, "pagetable");
+    assert.equal(readXenU64(view.space, sp), BigInt(`0x${f[3]}`), `frame #${f[1]}`);
   }
 });
 

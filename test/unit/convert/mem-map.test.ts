@@ -22,12 +22,7 @@ import {
   type KernelMemory,
 } from "../../../src/kernel/mem-map.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
-import { rng } from "../../fuzz.js";
-
-const unit = (seed: number) => {
-  const r = rng(seed);
-  return () => r() / 2 ** 32;
-};
+import { unit } from "../../fuzz.js";
 
 const PS = 4096;
 const SZ = 64;

@@ -21,7 +21,7 @@ import {
   KdumpkitError,
   TruncatedError,
 } from "../../../src/errors.js";
-import { COMPRESSORS, type Machine, machine } from "./machine.js";
+import { COMPRESSORS, type Machine, machine, mapByPages } from "./machine.js";
 
 const VMCOREINFO =
   "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(phys_base)=-385875968\nCRASHTIME=1795289800\n";
@@ -72,6 +72,8 @@ function build(m: Machine, opts: KdumpWriteOptions = {}): Uint8Array {
 /** Every page of the machine reads as it should through `d`. */
 function checkAll(m: Machine, d: Dump, what: string): void {
   const ps = m.pageSize;
+  assert.deepEqual(d.memoryMap(), mapByPages(d), `${what}: memory map`);
+  assert.equal(d.firstAddress(), d.memoryMap()[0]?.start, `${what}: first address`);
   for (let pfn = 0; pfn < m.maxPfn; pfn++) {
     const a = pfn * ps;
     if (!m.exists(pfn)) {
@@ -155,6 +157,29 @@ test("kdump: old DISKDUMP signature and single-bitmap files", () => {
   for (let pfn = 0; pfn < m.maxPfn; pfn++)
     if (m.dumpable(pfn)) assert.deepEqual(s.readPhys(pfn * 4096, 4096), m.page(pfn));
     else assert.equal(s.stateAt(pfn * 4096), undefined);
+});
+
+test("kdump: memory map over whole words of holes and excluded pages, split anywhere", () => {
+  // RAM from pfn 40, a hole at 300-420, excluded runs of several words, dumpable islands
+  const base = machine(1400);
+  const big: Machine = {
+    ...base,
+    exists: (pfn) => pfn >= 40 && (pfn < 300 || pfn >= 420) && pfn !== 1000,
+    dumpable: (pfn) => (pfn >= 40 && pfn < 300 ? pfn % 5 !== 0 : (pfn >= 700 && pfn < 710) || pfn === 1399),
+  };
+  for (const singleBitmap of [false, true]) {
+    const d = openDump(new MemorySource(build(big, { singleBitmap })));
+    assert.deepEqual(d.memoryMap(), mapByPages(d), `single bitmap ${singleBitmap}`);
+    assert.equal(d.firstAddress(), d.memoryMap()[0]?.start);
+  }
+  const cuts = [0, 33, 64, 700, 1399, big.maxPfn];
+  const parts = cuts.slice(1).map((end, i) => build(big, { split: { startPfn: cuts[i]!, endPfn: end } }));
+  const d = openDump(parts.map((p) => new MemorySource(p)));
+  assert.deepEqual(d.memoryMap(), mapByPages(d), "split");
+  assert.equal(d.firstAddress(), 40 * 4096);
+  // a set missing a part: its pfns are excluded (1st bitmap) or holes
+  const gap = openDump([parts[0]!, parts[1]!, parts[3]!, parts[4]!].map((p) => new MemorySource(p)));
+  assert.deepEqual(gap.memoryMap(), mapByPages(gap), "split with a part missing");
 });
 
 test("kdump: zeroExcluded reads excluded pages as zeros, holes still fail", () => {

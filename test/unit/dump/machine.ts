@@ -10,6 +10,7 @@ import {
 } from "../../../src/codecs/pages.js";
 import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
 import type { KdumpPageSource, PageCompressor } from "../../../src/convert/kdump.js";
+import type { Dump, PageRun } from "../../../src/dump/index.js";
 
 export interface Machine extends KdumpPageSource {
   /** Expected bytes of a dumped page. */
@@ -115,3 +116,21 @@ export const COMPRESSORS: Record<string, PageCompressor | "none"> = {
   snappy: { flag: DUMP_DH_COMPRESSED_SNAPPY, fn: snappyUniform },
   zstd: { flag: DUMP_DH_COMPRESSED_ZSTD, fn: zstdUniform },
 };
+
+/**
+ * The memory map a dump should report, found pfn by pfn through `stateAt` (the definition
+ * `memoryMap()` summarises in one pass): runs of equal states, holes not listed.
+ */
+export function mapByPages(d: Dump): PageRun[] {
+  const out: PageRun[] = [];
+  const ps = d.pageSize;
+  const pages = Math.ceil(d.maxAddress / ps);
+  for (let pfn = 0; pfn < pages; pfn++) {
+    const st = d.stateAt(pfn * ps);
+    const last = out[out.length - 1];
+    if (st === undefined) continue;
+    if (last && last.end === pfn * ps && last.state === st) last.end += ps;
+    else out.push({ start: pfn * ps, end: (pfn + 1) * ps, state: st });
+  }
+  return out;
+}

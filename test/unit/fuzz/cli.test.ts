@@ -57,7 +57,7 @@ export function miniRealDump(): Uint8Array {
       const va = vi.symbol(s);
       if (va !== undefined) {
         k.space.translate(va);
-        k.space.walk(va);
+        k.space.explain(va);
       }
     }
     const all = dumpPages(dump);

@@ -13,9 +13,9 @@ import { readKernelLog } from "../../../src/kernel/printk.js";
 import { findDirectMap, x86_64Kernel } from "../../../src/kernel/x86_64.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
+import { dom0KernelSpace, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
-import { XenVirtualSpace } from "../../../src/xen/hypervisor.js";
+import { xenHypervisorSpace } from "../../../src/xen/hypervisor.js";
 import { Dom0P2m, Dom0PhysReader } from "../../../src/xen/p2m.js";
 import { physStartFromPageTables } from "../../../src/xen/physstart.js";
 import { SymbolTable } from "../../../src/xen/symbols.js";
@@ -109,7 +109,7 @@ test("fuzz: x86_64 page walk and the Linux kernel space over garbage tables", ()
         for (const va of VAS) {
           try {
             k.space.read(va, 8192);
-            k.space.translateDetailed(va);
+            k.space.explain(va);
           } catch (e) {
             if (!(e instanceof AddressError)) throw e;
           }
@@ -185,7 +185,7 @@ test("fuzz: Xen hypervisor space, console ring, domain list, dom0 p2m over garba
   const { pfns, base } = flatten(m);
   const exercise = (bytes: Uint8Array) => {
     const mem = new PagedReplay(pfns, bytes);
-    const space = new XenVirtualSpace(mem, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT, pgdL4 });
+    const space = xenHypervisorSpace(mem, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT, pgdL4 }).space;
     physStartFromPageTables(mem, pgdL4, XEN_VIRT, 0x40000000);
     for (const va of [XEN_VIRT + 0x123n, DM + 0x2000n, 0xffff82d080000000n, 0xffff804000000000n])
       try {
@@ -205,7 +205,7 @@ test("fuzz: Xen hypervisor space, console ring, domain list, dom0 p2m over garba
     return {
       ring: readConsoleRing(space, syms).text,
       domains: listDomains(space, vi).domains.length,
-      vmcoreinfo: readDom0Vmcoreinfo(new Dom0KernelSpace(dom0), dom0Map),
+      vmcoreinfo: readDom0Vmcoreinfo(dom0KernelSpace(dom0), dom0Map),
     };
   };
   // the unmutated machine reads as built

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { findDirectMap, x86_64Kernel } from "../../../src/kernel/x86_64.js";
+import { findDirectMap, firstMappedPud, x86_64Kernel } from "../../../src/kernel/x86_64.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { X86_64PageTables } from "../../../src/xlat/x86_64.js";
 import { PageTableBuilder, SparsePhys } from "../xlat/synthetic.js";
@@ -21,8 +21,12 @@ function kaslrMachine(levels: 4 | 5 = 4) {
   for (let pa = 0; pa < 0x200000; pa += 4096) b.map(pageOffset + BigInt(pa), pa, 4096);
   for (let pa = 0x200000; pa < 0x40000000; pa += 0x200000) b.map(pageOffset + BigInt(pa), pa, 0x200000);
   b.map(pageOffset + 0x40000000n, 0x40000000, 0x40000000);
-  // a vmalloc page below nothing of interest, and one that maps physical 0x1000 elsewhere
-  b.map(0xffffa00000000000n, 0x1000, 4096);
+  // a vmalloc page that maps physical 0x1000 elsewhere (the first one of the vmalloc area), and
+  // the vmemmap's first page (struct page of pfn 0)
+  const vmallocBase = levels === 5 ? 0xff7ac00000000000n : 0xffffa00000000000n;
+  const vmemmapBase = levels === 5 ? 0xffd2340000000000n : 0xffffe2f4c0000000n;
+  b.map(vmallocBase + 0x1000n, 0x1000, 4096);
+  b.map(vmemmapBase, 0x3000000, 0x200000);
   const vi = new Vmcoreinfo(
     [
       "OSRELEASE=6.1.0-56-amd64",
@@ -35,7 +39,7 @@ function kaslrMachine(levels: 4 | 5 = 4) {
       "",
     ].join("\n"),
   );
-  return { mem, vi, pageOffset, rootPa, levels };
+  return { mem, vi, pageOffset, rootPa, levels, vmallocBase, vmemmapBase };
 }
 
 for (const levels of [4, 5] as const) {
@@ -49,6 +53,14 @@ for (const levels of [4, 5] as const) {
     assert.equal(k.facts.pageOffsetSource, "page-tables");
     assert.equal(k.facts.pageOffset, m.pageOffset);
     assert.equal(k.space.translate(m.pageOffset + 0x12345678n), 0x12345678);
+    // vmalloc and vmemmap: the first mapped PUDs above the direct map and the vmalloc area
+    assert.equal(k.facts.vmallocBase, m.vmallocBase);
+    assert.equal(k.facts.vmemmapBase, m.vmemmapBase);
+    assert.equal(k.facts.regionSource, "page-tables");
+    assert.equal(k.space.rangeAt(m.vmemmapBase + 0x40n)?.id, "vmemmap");
+    assert.equal(k.space.translate(m.vmemmapBase + 0x40n), 0x3000040);
+    assert.equal(k.space.rangeAt(m.vmallocBase + 0x1000n)?.id, "vmalloc");
+    assert.equal(k.space.translate(m.vmallocBase + 0x1000n), 0x1000);
   });
 }
 
@@ -94,6 +106,7 @@ test("findDirectMap gives up in bounded time on garbage tables", () => {
     const pt = new X86_64PageTables(mem, { root, levels });
     const t0 = performance.now();
     assert.equal(findDirectMap(pt), undefined);
+    firstMappedPud(pt, 0xffff800000000000n, 0xfffffe0000000000n);
     assert.ok(performance.now() - t0 < 5000);
   }
 });
@@ -122,5 +135,5 @@ test("QEMU paging=false PT_LOADs (p_vaddr 0) give nothing: page tables again", (
   });
   assert.equal(k.facts.pageOffsetSource, "page-tables");
   assert.equal(k.facts.pageOffset, m.pageOffset);
-  assert.equal(k.space.directMapSize, 0x80000000);
+  assert.equal(k.facts.directMapSize, 0x80000000);
 });

@@ -19,6 +19,7 @@ import { MemorySink } from "../../../src/convert/sink.js";
 import { AddressError } from "../../../src/errors.js";
 import { openDump } from "../../../src/index.js";
 import { machine } from "../dump/machine.js";
+import { BOMB_CODECS, bomb, bzImageAround, elfHead } from "./bombs.js";
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../src/cli/bin.js");
 const MAX_MS = 5000;
@@ -136,27 +137,8 @@ function noteBomb(n: number, shift: number): Uint8Array {
   return out;
 }
 
-/** A zstd frame of RLE blocks: `head` raw, then `zeros` bytes of zeros (128 KiB per 4 bytes). */
 function zstdBomb(head: Uint8Array, zeros: number): Uint8Array {
-  const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]; // no FCS, window 2^(10+11)
-  const block = (type: number, size: number, last: boolean) => {
-    const h = (size << 3) | (type << 1) | (last ? 1 : 0);
-    parts.push(h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff);
-  };
-  block(0, head.length, false);
-  parts.push(...head);
-  const BS = 128 * 1024;
-  for (let left = zeros; left > 0; left -= BS) {
-    block(1, Math.min(BS, left), left <= BS);
-    parts.push(0);
-  }
-  return Uint8Array.from(parts);
-}
-
-function elfHead(): Uint8Array {
-  const h = new Uint8Array(64);
-  h.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-  return h;
+  return bomb("zstd", head, zeros);
 }
 
 function kdumpBytes(pages: number, split?: { startPfn: number; endPfn: number }): Uint8Array {
@@ -257,6 +239,88 @@ test("hostile: kimage gzip bomb behind a small declared size stops at that size"
   }
 });
 
+const GiB15 = 1.5 * 1024 ** 3;
+
+test("hostile: 1.5 GiB bombs in every payload codec (whole file, bzImage payload): bounded, one line", () => {
+  const t = tmp();
+  try {
+    const out = path.join(t.dir, "out");
+    for (const codec of BOMB_CODECS) {
+      // a whole compressed file of zeros: no declared size, refused on its first 64 KiB
+      const zeros = path.join(t.dir, `zeros.${codec}`);
+      fs.writeFileSync(zeros, bomb(codec, new Uint8Array(0), GiB15));
+      // a bzImage whose payload is an ELF header then 1.5 GiB of zeros, the trailer saying
+      // 1 MiB: decoding stops 16 MiB past what the header declares
+      const bz = path.join(t.dir, `bzImage.${codec}`);
+      fs.writeFileSync(bz, bzImageAround(bomb(codec, elfHead(), GiB15), 1 << 20));
+      const inputs = [zeros, bz].map((f) => [f, fs.readFileSync(f)] as const);
+      for (const [args, expect] of [
+        // (gzip's ISIZE and the .lzma header say 1.5 GiB: refused before decoding)
+        [
+          ["kimage", "extract", zeros, "-o", out],
+          /FormatError: .*holds no kernel image|LimitError: (gzip payload size \(ISIZE\)|lzma output size)/,
+        ],
+        [
+          ["kimage", zeros],
+          /FormatError: not a kernel image|LimitError: (gzip payload size \(ISIZE\)|lzma output size)/,
+        ],
+        [
+          ["kimage", "extract", bz, "-o", out],
+          /DecompressError: .*decodes past the 1048576 bytes its trailer declares/,
+        ],
+        [["kimage", bz], /DecompressError: .*decodes past the 1048576 bytes its trailer declares/],
+      ] as const) {
+        const r = cli(t, [...args]);
+        const label = `${codec}: ${args.join(" ")}`;
+        bounded(r, label);
+        assert.equal(r.code, 1, `${label}: ${r.err}`);
+        assert.match(r.err, expect, label);
+        assert.ok(!fs.existsSync(out), label);
+        noTemporaries(t.dir);
+      }
+      for (const [f, bytes] of inputs) assert.deepEqual(fs.readFileSync(f), bytes, f);
+      for (const [f] of inputs) fs.rmSync(f);
+    }
+    // info on the 1.5 MB gzip of 1.5 GiB: the signature is checked on the first decoded bytes
+    const gz = path.join(t.dir, "zeros.gz");
+    fs.writeFileSync(gz, bomb("gzip", new Uint8Array(0), GiB15));
+    const r = cli(t, ["info", gz]);
+    bounded(r, "info zeros.gz");
+    assert.match(r.err, /FormatError: .*not a dump/);
+    assert.deepEqual(fs.existsSync(t.cache) ? fs.readdirSync(t.cache) : [], []);
+  } finally {
+    t.rm();
+  }
+});
+
+test("kimage extract streams: a kernel larger than the memory it may use comes out whole", () => {
+  const t = tmp();
+  try {
+    // an ELF header then 600 MiB of zeros behind a bzImage trailer that says so: the output
+    // is written as it is decoded, the process stays far below the output's size
+    const size = 600 << 20;
+    for (const codec of ["zstd", "xz"] as const) {
+      const f = path.join(t.dir, `bzImage.${codec}`);
+      fs.writeFileSync(f, bzImageAround(bomb(codec, elfHead(), size - 64), size));
+      const out = path.join(t.dir, "vmlinux");
+      const r = cli(t, ["kimage", "extract", f, "-o", out]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(fs.statSync(out).size, size);
+      assert.ok(r.rssKb < 256 * 1024, `${codec}: peak RSS ${r.rssKb} KiB for a ${size}-byte output`);
+      const fd = fs.openSync(out, "r");
+      const head = Buffer.alloc(64);
+      fs.readSync(fd, head, 0, 64, 0);
+      fs.closeSync(fd);
+      assert.deepEqual(new Uint8Array(head), elfHead());
+      assert.match(r.out.toString(), new RegExp(`${size} bytes \\(elf\\)`));
+      fs.rmSync(out);
+    }
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
 // ---------- outputs ----------
 
 test("outputs: every output option refuses an input (path, other spelling, symlink, hard link)", () => {
@@ -294,6 +358,180 @@ test("outputs: every output option refuses an input (path, other spelling, symli
     assert.equal(r.code, 2);
     assert.match(r.err, /is a directory/);
     noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+test("outputs: every output option of every verb, every spelling of an input: exit 2, one line, before the work", () => {
+  const t = tmp();
+  try {
+    const dump = path.join(t.dir, "vmcore");
+    const dumpBytes = kdumpBytes(64);
+    fs.writeFileSync(dump, dumpBytes);
+    const iomem = path.join(t.dir, "iomem.txt");
+    const iomemText = "00001000-0009ffff : System RAM\n00100000-3fffffff : System RAM\n";
+    fs.writeFileSync(iomem, iomemText);
+    const kd = path.join(t.dir, "kd.txt");
+    fs.writeFileSync(kd, "kexec -d output\n");
+    const map = path.join(t.dir, "System.map");
+    fs.writeFileSync(map, "ffffffff81000000 T _text\n");
+    const kernel = path.join(t.dir, "vmlinux.gz");
+    const kernelBytes = zlib.gzipSync(Buffer.concat([Buffer.from(elfHead()), Buffer.alloc(1 << 20)]));
+    fs.writeFileSync(kernel, kernelBytes);
+    const originals = new Map<string, Buffer>(
+      [dump, iomem, kd, map, kernel].map((f) => [f, fs.readFileSync(f)] as const),
+    );
+    /** Each verb's output option, with X where the output goes and the input it must not be. */
+    const cases: Array<[string[], string]> = [
+      [["convert", dump, "--to", "elf", "-o", "X"], dump],
+      [["convert", dump, "--split", "2", "-o", "X", "-o", path.join(t.dir, "p2")], dump],
+      [["dmesg", dump, "-o", "X"], dump],
+      [["rd", dump, "--phys", "0", "4096", "--raw", "-o", "X"], dump],
+      [["rd", dump, "--phys", "0", "4096", "--raw", "-o", "X", "--system-map", map], map],
+      [["elfcorehdr", "build", "--memory", iomem, "-o", "X"], iomem],
+      [["elfcorehdr", "build", "--memory", iomem, "--svg", "X"], iomem],
+      [["elfcorehdr", "build", "--memory", iomem, "--kexec-debug", kd, "-o", "X"], kd],
+      [["kimage", "extract", kernel, "-o", "X"], kernel],
+      [["kimage", "plan", kernel, "--loader", "kexec", "--memory", iomem, "--svg", "X"], kernel],
+      [["kimage", "plan", kernel, "--loader", "kexec", "--memory", iomem, "--svg", "X"], iomem],
+    ];
+    let n = 0;
+    for (const [args, input] of cases) {
+      const spellings = [
+        input,
+        path.join(path.dirname(input), ".", "..", path.basename(t.dir), path.basename(input)),
+      ];
+      const link = path.join(t.dir, `link${n}`);
+      fs.symlinkSync(input, link);
+      const hard = path.join(t.dir, `hard${n++}`);
+      fs.linkSync(input, hard);
+      spellings.push(link, hard);
+      for (const target of spellings) {
+        const argv = args.map((a) => (a === "X" ? target : a));
+        const r = cli(t, argv);
+        const label = argv.join(" ");
+        assert.equal(r.code, 2, `${label}: ${r.err}`);
+        assert.equal(r.err.trimEnd().split("\n").length, 1, `${label}: ${r.err}`);
+        assert.match(r.err, /is the input .*refusing to replace it/, label);
+        assert.ok(r.ms < MAX_MS, label);
+      }
+      // a directory: refused before the work too
+      const r = cli(
+        t,
+        args.map((a) => (a === "X" ? t.dir : a)),
+      );
+      assert.equal(r.code, 2, `${args.join(" ")} -o DIR: ${r.err}`);
+      assert.match(r.err, /is a directory/);
+      fs.rmSync(hard);
+    }
+    for (const [f, b] of originals) assert.deepEqual(fs.readFileSync(f), b, f);
+    // -R: standard input is the input (`convert -R -o out < out` would truncate the stream)
+    const flat = path.join(t.dir, "flat");
+    fs.writeFileSync(flat, cli(t, ["convert", dump, "--to", "kdump", "--flattened", "-o", "-"]).out);
+    const flatBytes = fs.readFileSync(flat);
+    const fd = fs.openSync(flat, "r");
+    try {
+      const r = spawnSync(process.execPath, [BIN, "convert", "-R", "-o", flat], {
+        stdio: [fd, "pipe", "pipe"],
+        env: { ...process.env, KDUMPKIT_CACHE: t.cache },
+      });
+      assert.equal(r.status, 2, r.stderr.toString());
+      assert.equal(r.stderr.toString().trimEnd().split("\n").length, 1);
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.deepEqual(fs.readFileSync(flat), flatBytes);
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+test("outputs: /dev/stdout and /dev/full (kimage extract, rd --raw, elfcorehdr)", () => {
+  const t = tmp();
+  try {
+    const dump = path.join(t.dir, "vmcore");
+    fs.writeFileSync(dump, kdumpBytes(64));
+    const iomem = path.join(t.dir, "iomem.txt");
+    fs.writeFileSync(
+      iomem,
+      "00001000-0009ffff : System RAM\n00100000-3fffffff : System RAM\n  01000000-10ffffff : Crash kernel\n",
+    );
+    const kernel = path.join(t.dir, "vmlinux.gz");
+    const vmlinux = Buffer.concat([Buffer.from(elfHead()), Buffer.alloc(3 << 20, 7)]);
+    fs.writeFileSync(kernel, zlib.gzipSync(vmlinux));
+    // /dev/stdout: written through (here a pipe to the test), not replaced
+    const s = cli(t, ["kimage", "extract", kernel, "-o", "/dev/stdout"]);
+    assert.equal(s.code, 0, s.err);
+    assert.deepEqual(s.out, vmlinux); // the report goes to standard error
+    const d = cli(t, ["rd", dump, "--phys", "0", "4096", "--raw", "-o", "/dev/stdout"]);
+    assert.equal(d.code, 0, d.err);
+    assert.equal(d.out.length, 4096);
+    if (fs.existsSync("/dev/full")) {
+      for (const args of [
+        ["kimage", "extract", kernel, "-o", "/dev/full"],
+        ["rd", dump, "--phys", "0", "4096", "--raw", "-o", "/dev/full"],
+        ["elfcorehdr", "build", "--memory", iomem, "-o", "/dev/full"],
+      ]) {
+        const r = cli(t, args);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.err}`);
+        assert.match(
+          r.err.trimEnd(),
+          /^kdumpkit \w+: OutputWriteError: \/dev\/full: no space left on device$/,
+        );
+      }
+      assert.ok(fs.statSync("/dev/full").isCharacterDevice());
+    }
+    noTemporaries(t.dir);
+  } finally {
+    t.rm();
+  }
+});
+
+test("stale temporaries of dead runs cleared on next use (cache, output); cache size limit (LRU), cache --clear", () => {
+  const t = tmp();
+  try {
+    fs.mkdirSync(t.cache, { recursive: true });
+    // a temporary of a process that is gone, and one of a live process (this one)
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const stale = path.join(t.cache, `entry.kdumpkit-${gone}-abc123.tmp`);
+    const live = path.join(t.cache, `entry.kdumpkit-${process.pid}-def456.tmp`);
+    fs.writeFileSync(stale, "left by a killed run");
+    fs.writeFileSync(live, "being written");
+    const a = path.join(t.dir, "a.kdump.gz");
+    const b = path.join(t.dir, "b.kdump.gz");
+    const raw = kdumpBytes(256);
+    fs.writeFileSync(a, zlib.gzipSync(raw));
+    fs.writeFileSync(b, zlib.gzipSync(Buffer.concat([Buffer.from(raw), Buffer.alloc(4096)])));
+    // room for one entry: the second evicts the first (least recently used)
+    const limit = String(raw.length + 8192);
+    const r1 = cli(t, ["info", a], { KDUMPKIT_CACHE_MAX: limit });
+    assert.equal(r1.code, 0, r1.err);
+    assert.ok(!fs.existsSync(stale), "a dead run's temporary is removed when the cache is used");
+    assert.ok(fs.existsSync(live), "a live run's temporary stays");
+    fs.rmSync(live);
+    const entries = () => fs.readdirSync(t.cache).filter((n) => !n.endsWith(".tmp"));
+    assert.equal(entries().length, 1);
+    const r2 = cli(t, ["info", b], { KDUMPKIT_CACHE_MAX: limit });
+    assert.equal(r2.code, 0, r2.err);
+    assert.equal(entries().length, 1, `limit ${limit}: ${entries().join(", ")}`);
+    const list = cli(t, ["cache", "--json"], { KDUMPKIT_CACHE_MAX: limit });
+    const doc = JSON.parse(list.out.toString());
+    assert.equal(doc.limit, Number(limit));
+    assert.ok(doc.total <= doc.limit);
+    // beside an output: a dead run's temporary of that output goes when it is next written
+    const dump = path.join(t.dir, "vmcore");
+    fs.writeFileSync(dump, raw);
+    const outStale = path.join(t.dir, `.page.bin.kdumpkit-${gone}-0a1b2c.tmp`);
+    fs.writeFileSync(outStale, "left by a killed run");
+    const rd = cli(t, ["rd", dump, "--phys", "0", "4096", "--raw", "-o", path.join(t.dir, "page.bin")]);
+    assert.equal(rd.code, 0, rd.err);
+    assert.ok(!fs.existsSync(outStale));
+    const c = cli(t, ["cache", "--clear"]);
+    assert.equal(c.code, 0, c.err);
+    assert.match(c.out.toString(), /removed 1 entry/);
+    assert.deepEqual(fs.readdirSync(t.cache), []);
   } finally {
     t.rm();
   }
@@ -462,7 +700,7 @@ test("signals: SIGINT/SIGTERM during a .zst decompression, a convert and a kimag
     const dump = path.join(t.dir, "vmcore.kdump");
     {
       const s = new MemorySink();
-      writeKdump(machine(24576, 4096), s, {});
+      writeKdump(machine(24576, 4096), s, { utsname: { machine: "x86_64" } }); // an arch: ELF output needs one;
       fs.writeFileSync(dump, s.bytes());
     }
     const out2 = path.join(t.dir, "out.kdump");

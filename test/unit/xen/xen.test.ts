@@ -10,10 +10,15 @@ import { xenPhysStartFromIomem } from "../../../src/elfcorehdr/xen-start-note.js
 import { AddressError, FormatError, LimitError } from "../../../src/errors.js";
 import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { readConsoleRing } from "../../../src/xen/conring.js";
-import { Dom0KernelSpace, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
+import { dom0KernelSpace, dom0PseudoPhysical, readDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import { listDomains } from "../../../src/xen/domains.js";
 import { dom0P2mOf, openXenHost } from "../../../src/xen/host.js";
-import { XenVirtualSpace } from "../../../src/xen/hypervisor.js";
+import {
+  readXenU64,
+  type XenAddressLayout,
+  type XenVirtualSpace,
+  xenHypervisorSpace,
+} from "../../../src/xen/hypervisor.js";
 import {
   versionRangeForVirtStart,
   xenVirtStartForVersion,
@@ -84,12 +89,17 @@ function xenMachine(): { m: SparseMachine; pgdL4: bigint } {
   return { m, pgdL4: XEN_VIRT + BigInt(pgdOff) };
 }
 
+/** The hypervisor's engine space for a layout. */
+function hvSpace(m: SparseMachine, layout: XenAddressLayout): XenVirtualSpace {
+  return xenHypervisorSpace(m, layout).space;
+}
+
 test("hypervisor VA→MA: image, direct map (with PDX), and the idle page table for the rest", () => {
   const { m, pgdL4 } = xenMachine();
-  const space = new XenVirtualSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT, pgdL4 });
-  assert.equal(space.toMachine(XEN_VIRT + 0x123456n), PHYS_START + 0x123456);
-  assert.equal(space.methodFor(XEN_VIRT + 0x123456n), "image");
-  assert.equal(space.toMachine(0xffff83002ffd2f10n), 0x2ffd2f10);
+  const space = hvSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT, pgdL4 });
+  assert.equal(space.translate(XEN_VIRT + 0x123456n), PHYS_START + 0x123456);
+  assert.equal(space.rangeAt(XEN_VIRT + 0x123456n)?.id, "image");
+  assert.equal(space.translate(0xffff83002ffd2f10n), 0x2ffd2f10);
   // a 4 KiB mapping in the vmap area (same PML4 slot, another PDPT entry)
   const l3 = PHYS_START + 0x46f000;
   const l2 = PHYS_START + 0x472000;
@@ -98,21 +108,21 @@ test("hypervisor VA→MA: image, direct map (with PDX), and the idle page table 
   m.u64(l3 + Number((vmap >> 30n) & 0x1ffn) * 8, BigInt(l2) | PTE);
   m.u64(l2 + 1 * 8, BigInt(l1) | PTE);
   m.u64(l1 + 1 * 8, 0x1234000n | PTE | (1n << 63n));
-  assert.equal(space.methodFor(vmap), "page-table");
-  assert.equal(space.toMachine(vmap), 0x1234010);
-  assert.throws(() => space.toMachine(0xffff82c000401000n), /not mapped/);
+  assert.equal(space.rangeAt(vmap)?.id, "pagetable");
+  assert.equal(space.translate(vmap), 0x1234010);
+  assert.throws(() => space.translate(0xffff82c000401000n), /not mapped/);
   assert.throws(
-    () => new XenVirtualSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT }).toMachine(vmap),
-    /no pgd_l4/,
+    () => hvSpace(m, { xenPhysStart: PHYS_START, xenVirtStart: XEN_VIRT }).translate(vmap),
+    /outside every mapped range/,
   );
   // PDX compression: machine bit 32 and up moved down by a 4 GiB hole shift of 4 bits
-  const pdx = new XenVirtualSpace(m, {
+  const pdx = hvSpace(m, {
     xenPhysStart: PHYS_START,
     xenVirtStart: XEN_VIRT,
     pdx: { holeShift: 4, bottomMask: (1n << 32n) - 1n },
   });
-  assert.equal(pdx.toMachine(0xffff830000000000n + (1n << 32n) + 0x1000n), 2 ** 36 + 0x1000);
-  assert.equal(pdx.toMachine(0xffff830000000000n + 0x2000n), 0x2000);
+  assert.equal(pdx.translate(0xffff830000000000n + (1n << 32n) + 0x1000n), 2 ** 36 + 0x1000);
+  assert.equal(pdx.translate(0xffff830000000000n + 0x2000n), 0x2000);
 });
 
 test("xen_phys_start from page tables alone; nothing found when the table is absent", () => {
@@ -315,16 +325,21 @@ test("p2m entries pointing outside the dump: an AddressError for those pfns, a g
 test("dom0 kernel space: kernel map and direct map over the p2m", () => {
   const { m, top } = p2mMachine(1);
   m.u64(0x1005 * 4096 + 8, 0x1122334455667788n);
-  const k = new Dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
-  assert.equal(k.toPhys(0xffffffff80005008n), 0x5008);
-  assert.equal(k.readU64(0xffffffff80005008n), 0x1122334455667788n);
-  assert.equal(k.readU64(0xffff888000005008n), 0x1122334455667788n);
-  assert.throws(() => k.toPhys(0xffffc90000000000n), AddressError);
+  const k = dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
+  assert.equal(
+    dom0PseudoPhysical({ physBase: 0n, pageOffset: 0xffff888000000000n }, 0xffffffff80005008n),
+    0x5008,
+  );
+  assert.equal(k.translate(0xffffffff80005008n), 0x1005 * 4096 + 8);
+  assert.equal(k.rangeAt(0xffffffff80005008n)?.method.kind, "pfn");
+  assert.equal(readXenU64(k, 0xffffffff80005008n), 0x1122334455667788n);
+  assert.equal(readXenU64(k, 0xffff888000005008n), 0x1122334455667788n);
+  assert.throws(() => k.translate(0xffffc90000000000n), AddressError);
 });
 
 /** A hypervisor space whose direct map is the machine itself. */
 function directSpace(m: SparseMachine): XenVirtualSpace {
-  return new XenVirtualSpace(m, { xenPhysStart: 0, xenVirtStart: XEN_VIRT });
+  return hvSpace(m, { xenPhysStart: 0, xenVirtStart: XEN_VIRT });
 }
 
 test("domain list: walk, loops and unreadable links stop with a reason, never hang", () => {
@@ -422,13 +437,13 @@ test("direct map layout (normal or CONFIG_BIGMEM) is read from the idle page tab
     host.checks.some((c) => /CONFIG_BIGMEM/.test(c)),
     host.checks.join("; "),
   );
-  assert.equal(host.space!.directMapStart, bigmem);
-  assert.equal(host.space!.toMachine(bigmem + 0x1234n), 0x1234);
+  assert.equal(host.hypervisor!.directMapStart, bigmem);
+  assert.equal(host.space!.translate(bigmem + 0x1234n), 0x1234);
   // and the normal layout when slot 262 maps it
   const normal = 0xffff830000000000n;
   m.u64(l4 + Number((normal >> 39n) & 0x1ffn) * 8, BigInt(l3) | PTE);
   const h2 = openXenHost({ mem: m, vmcoreinfoXen: vi, maxAddress: 0x40000000 });
-  assert.equal(h2.space!.directMapStart, normal);
+  assert.equal(h2.hypervisor!.directMapStart, normal);
 });
 
 test("openXenDump: CRASH_INFO of any length and garbage notes give clear problems, never a throw", () => {
@@ -496,7 +511,7 @@ test("no Xen notes at all (QEMU dump of a Xen host): xen-syms alone places Xen",
   assert.equal(host.physStart.value, PHYS_START);
   assert.equal(host.xenVirtStart, XEN_VIRT);
   assert.match(host.xenVirtStartSource!, /from xen-syms/);
-  assert.equal(host.space!.toMachine(XEN_VIRT + 0x10n), PHYS_START + 0x10);
+  assert.equal(host.space!.translate(XEN_VIRT + 0x10n), PHYS_START + 0x10);
 });
 
 test("a CRASH_INFO version whose layout contradicts the symbols: the image's symbols win, with a warning", () => {
@@ -545,7 +560,7 @@ test("console ring of Xen 3.x: a fixed array, no conring_size (size from the ELF
 
 test("dom0 VMCOREINFO: pointer (Linux >= 4.13) and array (older) forms of vmcoreinfo_data", () => {
   const { m, top } = p2mMachine(1);
-  const k = new Dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
+  const k = dom0KernelSpace(new Dom0PhysReader(m, new Dom0P2m(m, top)));
   const text = new TextEncoder().encode("OSRELEASE=4.4.0-xen\nPAGESIZE=4096\n");
   const map = SymbolTable.fromMap("ffffffff80010000 B vmcoreinfo_data\nffffffff80010ff0 B vmcoreinfo_size\n");
   // array form: the text at the symbol (pfn 0x10 → mfn 0x1010)
@@ -573,4 +588,88 @@ test("xen_phys_start from the VMCOREINFO_XEN note's machine address", () => {
   );
   assert.match(physStartFromVmcoreinfoAddress(0x1000, sym, XEN_VIRT) as string, /not a page-aligned/);
   assert.match(physStartFromVmcoreinfoAddress(0x1000, 0x1000n, XEN_VIRT) as string, /not inside the image/);
+});
+
+test("x86_32 Xen 3.x: direct-map layout (not XEN_VIRT_START of x86_64), PAE idle table, 4-byte words", () => {
+  // a 32-bit hypervisor's dump built in code: i386 notes, CRASH_INFO in 4-byte words
+  const m = new SparseMachine();
+  const DM = 0xff000000n;
+  const P = 0x1n;
+  const PTE = 0x63n;
+  // idle_pg_table_l3 at machine 0x100000: its entry 3 covers 0xc0000000-0xffffffff
+  m.u64(0x100000 + 3 * 8, 0x101000n | P);
+  const vmap = 0xf6000010n; // above HYPERVISOR_VIRT_START (PAE), outside the direct map
+  m.u64(0x101000 + Number((vmap >> 21n) & 0x1ffn) * 8, 0x102000n | PTE);
+  m.u64(0x102000 + Number((vmap >> 12n) & 0x1ffn) * 8, 0x200000n | PTE);
+  m.u32(0x200010, 0xcafe);
+  // domain_list → struct domain at 0xff005000 (id 0 at +0, next_in_list at +8, 4-byte pointers)
+  m.u32(0x4000, 0xff005000);
+  m.u32(0x5000, 0);
+  m.u32(0x5008, 0xff006000);
+  m.u32(0x6000, 1);
+  m.u32(0x6008, 0);
+  // Xen 3.x console: a fixed array
+  m.bytes(0x7000, new TextEncoder().encode("(XEN) Xen version 3.2.1\n"));
+  m.u32(0x110, 24);
+  m.u32(0x114, 0);
+  m.bytes(0x8000, new TextEncoder().encode("-xen32\0"));
+  const words = [3, 2, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0, 0];
+  const desc = new Uint8Array(words.length * 4);
+  for (const [i, w] of words.entries()) new DataView(desc.buffer).setUint32(i * 4, w, true);
+  const note: ElfNote = {
+    name: "Xen",
+    type: 0x1000001,
+    desc,
+    offset: 0,
+    descOffset: 0,
+    origin: { kind: "segment", index: 0 },
+  };
+  const syms = SymbolTable.fromElf([
+    { name: "console.c", value: 0n, type: 4, bind: 0 },
+    { name: "conring", value: DM + 0x7000n, size: 64n, type: 1, bind: 0 },
+    { name: "conringp", value: DM + 0x110n, type: 1, bind: 0 },
+    { name: "conringc", value: DM + 0x114n, type: 1, bind: 0 },
+  ]);
+  const x = openXenDump(
+    {
+      pageSize: 4096,
+      readPhys: (a, l, into) => m.readPhys(a, l, into),
+      notes: [note],
+      vmcoreinfoXen: new Vmcoreinfo(
+        "SYMBOL(domain_list)=ff004000\nSYMBOL(pgd_l3)=ff100000\nOFFSET(domain.domain_id)=0\nOFFSET(domain.next_in_list)=8\n",
+      ),
+      maxAddress: 0x40000000,
+      wordSize: 4,
+      littleEndian: true,
+      arch: "i386",
+    },
+    { xenSyms: syms },
+  );
+  assert.equal(x.arch, "x86_32");
+  assert.equal(x.version?.major, 3);
+  assert.equal(x.version?.extra, "-xen32");
+  // the 64-bit answer for 3.x would be 0xffff828c80000000
+  assert.notEqual(xenVirtStartForVersion({ major: 3, minor: 2 }), DM);
+  assert.equal(x.xenVirtStart, DM);
+  assert.ok(x.physStart.unavailable.some((u) => /x86_32: Xen is not relocated/.test(u)));
+  const s = x.space!;
+  assert.equal(s.pointerSize, 4);
+  assert.equal(s.translate(DM + 0x3000n), 0x3000);
+  assert.equal(s.rangeAt(DM + 0x3000n)?.id, "directmap");
+  assert.equal(s.translate(vmap), 0x200010);
+  assert.equal(s.rangeAt(vmap)?.id, "pagetable");
+  assert.equal(x.hypervisor?.walker?.format, "i386 PAE (3-level)");
+  assert.throws(() => s.translate(0xff00_0000_0000n), /outside every mapped range/);
+  const e = s.explain(vmap);
+  assert.equal(e.physical, 0x200010);
+  assert.deepEqual(
+    e.walk!.steps.map((st) => st.level),
+    ["pgd", "pmd", "pte"],
+  );
+  const doms = listDomains(s, x.vmcoreinfoXen!);
+  assert.deepEqual(
+    doms.domains.map((d) => d.domainId),
+    [0, 1],
+  );
+  assert.equal(readConsoleRing(s, syms).text, "(XEN) Xen version 3.2.1\n");
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AddressError } from "../../../src/errors.js";
-import { LinuxX86_64Space } from "../../../src/xlat/linux-x86_64.js";
+import { x86_64Kernel } from "../../../src/kernel/x86_64.js";
+import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { pteFlagNames, splitVa, X86_64PageTables } from "../../../src/xlat/x86_64.js";
 import { G, NX, P, PageTableBuilder, RW, SparsePhys } from "./synthetic.js";
 
@@ -123,45 +124,67 @@ test("pteFlagNames follows crash's order and names", () => {
   assert.deepEqual(pteFlagNames(0n), []);
 });
 
+/** A kernel's VMCOREINFO for the setup function: root table at `root`, phys_base `physBase`. */
+function linuxVi(root: number, physBase: bigint, extra: string[] = []): Vmcoreinfo {
+  const rootVa = 0xffffffff80000000n + BigInt(root) - BigInt.asIntN(64, physBase);
+  return new Vmcoreinfo(
+    [
+      "OSRELEASE=6.1.0-56-amd64",
+      "PAGESIZE=4096",
+      `SYMBOL(init_top_pgt)=${rootVa.toString(16)}`,
+      `NUMBER(phys_base)=${BigInt.asIntN(64, physBase)}`,
+      "NUMBER(pgtable_l5_enabled)=0",
+      ...extra,
+      "",
+    ].join("\n"),
+  );
+}
+
 test("Linux space: text mapping with a negative phys_base, direct map, page-crossing reads", () => {
   const mem = new SparsePhys();
-  const b = new PageTableBuilder(mem, 4);
+  // the root table sits where the text mapping puts it: above the (negative) phys_base
+  const b = new PageTableBuilder(mem, 4, 0x14e10000);
   // vmalloc: two virtually adjacent pages backed by distant physical pages
   b.map(0xffffc90000000000n, 0x3000000, 4096);
   b.map(0xffffc90000001000n, 0x1000000, 4096);
   mem.write(0x3000ffc, new Uint8Array([1, 2, 3, 4]));
   mem.write(0x1000000, new Uint8Array([5, 6, 7, 8]));
   const physBase = BigInt.asUintN(64, -0x17000000n); // NUMBER(phys_base)=-385875968
-  const pt = new X86_64PageTables(mem, { root: b.root, levels: 4 });
-  const s = new LinuxX86_64Space(mem, {
-    physBase,
-    pageOffset: 0xffff8c08c0000000n,
-    directMapSize: 0x20000000,
-    pageTables: pt,
+  const k = x86_64Kernel({
+    phys: mem,
+    vmcoreinfo: linuxVi(b.root, physBase, ["KERNELOFFSET=2a400000"]),
+    loads: [{ vaddr: 0xffff8c08c0100000n, paddr: 0x100000n, memsz: 0x1000000 }],
+    maxPhysAddress: 0x20000000,
   });
+  const s = k.space;
+  assert.equal(k.facts.pageOffset, 0xffff8c08c0000000n);
+  assert.equal(k.facts.directMapSize, 0x20000000);
   assert.equal(s.translate(0xffffffffab400000n), 0x14400000);
-  assert.equal(s.translateDetailed(0xffffffffab400000n).method, "text");
+  assert.equal(s.rangeAt(0xffffffffab400000n)?.id, "text");
   assert.equal(s.translate(0xffff8c08c0001234n), 0x1234);
-  assert.equal(s.translateDetailed(0xffff8c08c0001234n).method, "direct");
+  assert.equal(s.rangeAt(0xffff8c08c0001234n)?.id, "direct");
   assert.deepEqual([...s.read(0xffffc90000000ffcn, 8)], [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.throws(() => s.read(0xffffc90000001ffcn, 8), AddressError);
+  // the vmalloc area is the first mapped PUD above the direct map
+  assert.equal(k.facts.vmallocBase, 0xffffc90000000000n);
+  assert.equal(k.facts.regionSource, "page-tables");
+  assert.equal(s.rangeAt(0xffffc90000001000n)?.id, "vmalloc");
   // below-zero result of the text formula is unmapped, not a huge number
   assert.throws(() => s.translate(0xffffffff80001000n), AddressError);
 });
 
 test("the text mapping ends at KERNEL_IMAGE_SIZE: beyond it (modules) the page tables decide", () => {
   const mem = new SparsePhys();
-  const b = new PageTableBuilder(mem, 4);
+  const b = new PageTableBuilder(mem, 4, 0x100000);
   b.map(0xffffffffa0001000n, 0x4321000, 4096); // a module page right after a 512 MiB image
-  const pt = new X86_64PageTables(mem, { root: b.root, levels: 4 });
-  const small = new LinuxX86_64Space(mem, {
-    physBase: 0n,
-    directMapSize: 0,
-    textSize: 0x20000000,
-    pageTables: pt,
-  });
-  assert.equal(small.translateDetailed(0xffffffffa0001234n).method, "pagetable");
+  const small = x86_64Kernel({
+    phys: mem,
+    vmcoreinfo: linuxVi(b.root, 0n, ["NUMBER(KERNEL_IMAGE_SIZE)=536870912"]),
+  }).space;
+  assert.equal(small.rangeAt(0xffffffffa0001234n)?.id, "modules");
+  assert.equal(small.rangeAt(0xffffffffa0001234n)?.method.kind, "pagetable");
   assert.equal(small.translate(0xffffffffa0001234n), 0x4321234);
-  const big = new LinuxX86_64Space(mem, { physBase: 0n, directMapSize: 0, pageTables: pt });
-  assert.equal(big.translateDetailed(0xffffffffa0001234n).method, "text");
+  const big = x86_64Kernel({ phys: mem, vmcoreinfo: linuxVi(b.root, 0n) }).space;
+  assert.equal(big.rangeAt(0xffffffffa0001234n)?.id, "text");
+  assert.equal(big.translate(0xffffffffa0001234n), 0x20001234);
 });

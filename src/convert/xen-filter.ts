@@ -1,0 +1,340 @@
+/**
+ * Filtering a Xen host dump (machine memory) as makedumpfile 1.7 does, without debug files:
+ * - `-X` (exclude_xen4_user_domain): keep the hypervisor's frames and dom0's, drop the other
+ *   domains' and Xen's free frames, decided from Xen's frame table (xen/frame-table.ts);
+ * - `-d LEVEL`: dom0's pages classified from dom0's own struct pages (kernel/mem-map.ts), its
+ *   VMCOREINFO read from its memory (System.map's vmcoreinfo_data, or found by its text at the
+ *   start of a dom0 page), each dom0 pfn then mapped to its machine frame through the p2m, as
+ *   makedumpfile's clear_bit_on_2nd_bitmap_for_kernel does with ptom_xen. makedumpfile needs
+ *   dom0's debug vmlinux (`-x`) for this; zero pages are found on every machine frame.
+ * Pages whose page_info or struct page cannot be read are kept and counted.
+ */
+import { latin1 } from "../bytes/cursor.js";
+import type { Dump } from "../dump/index.js";
+import { FormatError, hex, KdumpkitError, MissingDataError, UnsupportedError } from "../errors.js";
+import {
+  type ClassifyResult,
+  classifyPages,
+  DL_EXCLUDE_ZERO,
+  EXCLUSION_NAMES,
+  type ExclusionName,
+  KEEP,
+  type KernelMemory,
+} from "../kernel/mem-map.js";
+import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import {
+  dom0KernelSpace,
+  dom0LayoutFrom,
+  dom0PageTables,
+  dom0PseudoPhysical,
+  openDom0,
+} from "../xen/dom0.js";
+import { listDomains } from "../xen/domains.js";
+import {
+  classifyFrames,
+  FRAME_KEEP,
+  frameTableInfo,
+  type PgcLayout,
+  pgcLayoutFor,
+  pickledDomainId,
+} from "../xen/frame-table.js";
+import { dom0P2mOf } from "../xen/host.js";
+import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
+import { type Dom0P2m, Dom0PhysReader } from "../xen/p2m.js";
+import type { SymbolTable } from "../xen/symbols.js";
+import {
+  type ConversionPlan,
+  type ExternalFilterResult,
+  OUT_DUMP,
+  OUT_HOLE,
+  planConversion,
+} from "./plan.js";
+
+/** Reason byte for a frame dropped by -X (beyond mem-map.ts' EXCLUDED_* codes). */
+export const EXCLUDED_XEN_DOMAIN = 8;
+
+/** The labels of `stats.other` for -X's exclusions. */
+export const XEN_OTHER_DOMAIN_LABEL = "Xen domU pages (-X)";
+export const XEN_FREE_LABEL = "Xen free pages (-X)";
+
+export interface XenFilterOptions {
+  dumpLevel: number;
+  /** makedumpfile -X: keep only the hypervisor's and dom0's frames. */
+  excludeDomains?: boolean;
+  /** dom0's System.map (vmcoreinfo_data, vmcoreinfo_size, max_pfn). */
+  systemMap?: SymbolTable;
+  /** xen-syms, for dumps without VMCOREINFO_XEN. */
+  xenSyms?: SymbolTable;
+  /** count_info's layout, instead of the one of the dump's Xen version (tests, odd builds). */
+  pgcLayout?: PgcLayout;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What the Xen filter found, for reports and tests. */
+export interface XenFilterFacts {
+  frames?: {
+    otherDomain: number;
+    free: number;
+    unreadable: number;
+    layout: string;
+    dom0Owner: number;
+    /** FRAME_* per machine frame. */
+    reason: Uint8Array;
+  };
+  dom0?: {
+    vmcoreinfoFrom: string;
+    osrelease: string | undefined;
+    maxPfn: number;
+    /** dom0 pfns with a machine frame in the dump (classified). */
+    mapped: number;
+  };
+}
+
+export type XenConversionPlan = ConversionPlan & { xen: XenFilterFacts };
+
+/** dom0's kernel as the filter needs it. */
+export interface Dom0Kernel {
+  /** dom0 kernel virtual → machine addresses (linear maps through the p2m, then page tables). */
+  kernel: KernelMemory;
+  info: Vmcoreinfo;
+  p2m: Dom0P2m;
+  vmcoreinfoFrom: string;
+  /** Highest dom0 pfn + 1 (max_pfn, else the p2m's extent). */
+  maxPfn: number;
+}
+
+const PAGE = 4096;
+const VMCOREINFO_HEAD = "OSRELEASE=";
+
+function isReadFailure(e: unknown): boolean {
+  return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
+}
+
+/**
+ * dom0's VMCOREINFO found by its text: crash_save_vmcoreinfo_init() puts it at the start of a
+ * zeroed page (vmcoreinfo_data), beginning "OSRELEASE=". Each dom0 page's first bytes are read
+ * once; the first page whose text parses with SIZE(page) and a top page table is taken.
+ */
+export function findDom0Vmcoreinfo(phys: Dom0PhysReader, maxPfn: number): { info: Vmcoreinfo; pfn: number } {
+  const head = new Uint8Array(VMCOREINFO_HEAD.length);
+  const page = new Uint8Array(PAGE);
+  for (let pfn = 0; pfn < maxPfn; pfn++) {
+    try {
+      phys.readPhys(pfn * PAGE, head.length, head);
+    } catch (e) {
+      if (!isReadFailure(e)) throw e;
+      continue;
+    }
+    if (latin1(head) !== VMCOREINFO_HEAD) continue;
+    try {
+      phys.readPhys(pfn * PAGE, PAGE, page);
+    } catch (e) {
+      if (!isReadFailure(e)) throw e;
+      continue;
+    }
+    const end = page.indexOf(0);
+    const info = Vmcoreinfo.fromBytes(page.subarray(0, end < 0 ? PAGE : end));
+    if (info.size("page") !== undefined && (info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir")))
+      return { info, pfn };
+  }
+  throw new FormatError(
+    `dom0's VMCOREINFO not found: no dom0 page of the first ${maxPfn} starts with a VMCOREINFO text (give dom0's System.map)`,
+  );
+}
+
+/** Open dom0's kernel memory and VMCOREINFO from a Xen host dump. */
+export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable): Dom0Kernel {
+  const p2m = dom0P2mOf(xen, dump);
+  if (typeof p2m === "string") throw new FormatError(`dom0: ${p2m}`);
+  const scan = p2m.scan();
+  const phys = new Dom0PhysReader(dump, p2m);
+  let info: Vmcoreinfo;
+  let from: string;
+  if (systemMap) {
+    const view = openDom0(dump, p2m, systemMap);
+    if (!view.vmcoreinfo) throw new FormatError(`dom0: ${view.problems.join("; ")}`);
+    info = view.vmcoreinfo.info;
+    from = `vmcoreinfo_data (System.map) at ${hex(view.vmcoreinfo.address)}`;
+  } else {
+    const found = findDom0Vmcoreinfo(phys, scan.highestPfn + 1);
+    info = found.info;
+    from = `found in dom0 memory at pfn ${hex(found.pfn)}`;
+  }
+  // struct pages live in vmemmap: dom0's own page tables are needed (they hold machine frames)
+  const layout = dom0LayoutFrom(info, phys, systemMap);
+  const pgd = info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir") ?? systemMap?.get("init_top_pgt");
+  if (pgd === undefined) throw new UnsupportedError("dom0's VMCOREINFO names no top page table");
+  const pgdPhys = dom0PseudoPhysical(layout, pgd);
+  if (pgdPhys === undefined)
+    throw new UnsupportedError(`dom0's top page table ${hex(pgd)} lies outside its linear maps`);
+  const kernel = dom0KernelSpace(phys, layout, dom0PageTables(dump, p2m, pgdPhys));
+  // makedumpfile get_dom0_mapnr: max_pfn from the kernel, else the p2m's extent
+  let maxPfn = scan.highestPfn + 1;
+  const maxPfnVar = systemMap?.get("max_pfn");
+  if (maxPfnVar !== undefined) {
+    try {
+      const b = kernel.read(maxPfnVar, 8);
+      const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+      if (v > 0n && v <= BigInt(p2m.maxPfn)) maxPfn = Number(v);
+    } catch (e) {
+      if (!isReadFailure(e)) throw e;
+    }
+  }
+  return { kernel, info, p2m, vmcoreinfoFrom: from, maxPfn };
+}
+
+/**
+ * dom0 pfn → machine frame for every pfn below `maxPfn` whose frame the dump holds (−1 else).
+ * Identity (1:1 I/O) and foreign entries are not dom0's RAM: −1 too.
+ */
+export function dom0FrameMap(
+  p2m: Dom0P2m,
+  maxPfn: number,
+  machineHas: (mfn: number) => boolean,
+): Float64Array {
+  const out = new Float64Array(maxPfn).fill(-1);
+  for (let pfn = 0; pfn < maxPfn; pfn++) {
+    try {
+      const e = p2m.lookup(pfn);
+      if (!e.identity && !e.foreign && machineHas(e.mfn)) out[pfn] = e.mfn;
+    } catch (e) {
+      if (!isReadFailure(e)) throw e;
+    }
+  }
+  return out;
+}
+
+function emptyCounts(): Record<ExclusionName, number> {
+  return Object.fromEntries(EXCLUSION_NAMES.map((n) => [n, 0])) as Record<ExclusionName, number>;
+}
+
+/** PDX compression of the host as a pfn → pdx function (Xen pfn_to_pdx), or undefined. */
+function pfnToPdxOf(xen: XenDump): ((pfn: number) => number) | undefined {
+  const pdx = xen.pdx;
+  if (!pdx || pdx.holeShift === 0) return undefined;
+  const bottom = pdx.bottomMask >> 12n;
+  const shift = BigInt(pdx.holeShift);
+  return (pfn: number) => {
+    const p = BigInt(pfn);
+    return Number((p & bottom) | ((p >> shift) & ~bottom));
+  };
+}
+
+/**
+ * The filter for planConversion on a Xen host dump (see the file comment). Throws typed errors
+ * when what the options ask for cannot be decided (no VMCOREINFO_XEN for -X, no dom0 VMCOREINFO
+ * for -d 2–31); at -d 0/1 dom0 is classified only for hwpoison/offline pages, when it can be.
+ */
+export function xenFilter(
+  dump: Dump,
+  opts: XenFilterOptions,
+  facts: XenFilterFacts,
+): (ctx: { state: Uint8Array; maxPfn: number; dumpLevel: number }) => ExternalFilterResult {
+  return ({ state, maxPfn, dumpLevel }) => {
+    const xen = openXenDump(dump, opts.xenSyms ? { xenSyms: opts.xenSyms } : {});
+    const reason = new Uint8Array(maxPfn);
+    const result: ExternalFilterResult = {
+      reason,
+      counts: emptyCounts(),
+      unreadable: 0,
+      noMemMap: 0,
+      layout: undefined,
+      freeMethod: "none",
+      warnings: [...xen.warnings.map((w) => `Xen: ${w}`)],
+    };
+    if (opts.excludeDomains) {
+      const space = xen.space;
+      const directMapStart = xen.hypervisor?.directMapStart;
+      const vi = xen.vmcoreinfoXen;
+      if (!space || directMapStart === undefined)
+        throw new FormatError("-X: the hypervisor's address space is unknown (xen_phys_start?)");
+      if (!vi)
+        throw new UnsupportedError("-X needs VMCOREINFO_XEN in the dump (its frame table and domains)");
+      if (!xen.version) throw new UnsupportedError("-X needs the Xen version (CRASH_INFO)");
+      const ft = frameTableInfo(space, vi);
+      const list = listDomains(space, vi);
+      if (list.stopped) result.warnings.push(`Xen domain list: ${list.stopped}`);
+      const dom0 = list.domains.find((d) => d.domainId === 0);
+      const owner = dom0 ? pickledDomainId(dom0.address, directMapStart) : undefined;
+      if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
+      const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version);
+      const pfnToPdx = pfnToPdxOf(xen);
+      const fr = classifyFrames(space, ft, {
+        maxPfn,
+        exists: (p) => state[p] === OUT_DUMP,
+        keepOwners: new Set([owner]),
+        layout,
+        ...(pfnToPdx ? { pfnToPdx } : {}),
+      });
+      for (let p = 0; p < maxPfn; p++) if (fr.reason[p] !== FRAME_KEEP) reason[p] = EXCLUDED_XEN_DOMAIN;
+      result.unreadable += fr.unreadable;
+      result.other = { [XEN_OTHER_DOMAIN_LABEL]: fr.otherDomain, [XEN_FREE_LABEL]: fr.free };
+      facts.frames = {
+        otherDomain: fr.otherDomain,
+        free: fr.free,
+        unreadable: fr.unreadable,
+        layout: layout.name,
+        dom0Owner: owner,
+        reason: fr.reason,
+      };
+      if (fr.unreadable) result.warnings.push(`${fr.unreadable} frames' page_info could not be read: kept`);
+    }
+    if (dumpLevel === 0) return result;
+    let d0: Dom0Kernel;
+    try {
+      d0 = openDom0Kernel(dump, xen, opts.systemMap);
+    } catch (e) {
+      if (!isReadFailure(e) || (dumpLevel & ~DL_EXCLUDE_ZERO) !== 0) throw e;
+      // -d 0/1: only hwpoison/offline pages would come from dom0's struct pages
+      result.warnings.push(
+        `dom0 not classified (hwpoison/offline pages not looked for): ${(e as Error).message}`,
+      );
+      return result;
+    }
+    const mfnOf = dom0FrameMap(d0.p2m, d0.maxPfn, (m) => m < maxPfn && state[m] !== OUT_HOLE);
+    let mapped = 0;
+    for (let p = 0; p < d0.maxPfn; p++) if (mfnOf[p]! >= 0) mapped++;
+    const r: ClassifyResult = classifyPages(d0.kernel, d0.info, {
+      dumpLevel,
+      maxPfn: d0.maxPfn,
+      pageSize: PAGE,
+      wordSize: 8,
+      littleEndian: true,
+      arch: "x86_64",
+      exists: (p) => mfnOf[p]! >= 0,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    for (let p = 0; p < d0.maxPfn; p++) {
+      const why = r.reason[p]!;
+      if (why === KEEP) continue;
+      const m = mfnOf[p]!;
+      if (m >= 0 && reason[m] === KEEP) reason[m] = why;
+    }
+    Object.assign(result.counts, r.counts);
+    result.unreadable += r.unreadable;
+    result.noMemMap += r.noMemMap;
+    result.layout = r.layout;
+    result.freeMethod = r.freeMethod;
+    result.warnings.push(...r.warnings.map((w) => `dom0: ${w}`));
+    facts.dom0 = {
+      vmcoreinfoFrom: d0.vmcoreinfoFrom,
+      osrelease: d0.info.osrelease,
+      maxPfn: d0.maxPfn,
+      mapped,
+    };
+    return result;
+  };
+}
+
+/** planConversion for a Xen host dump: -X and dom0 filtering (see xenFilter). */
+export function planXenConversion(dump: Dump, opts: XenFilterOptions): XenConversionPlan {
+  if (!isXenHostDump(dump))
+    throw new UnsupportedError("-X applies to Xen host dumps (CRASH_INFO note or VMCOREINFO_XEN)");
+  const facts: XenFilterFacts = {};
+  const plan = planConversion(dump, {
+    dumpLevel: opts.dumpLevel,
+    filter: xenFilter(dump, opts, facts),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  return { ...plan, xen: facts };
+}
