@@ -33,11 +33,18 @@ import { listDomains } from "../xen/domains.js";
 import {
   classifyFrames,
   FRAME_KEEP,
+  type FrameClassifyResult,
   frameTableInfo,
   type PgcLayout,
   pgcLayoutFor,
   pickledDomainId,
 } from "../xen/frame-table.js";
+import {
+  classifyFramesXen3,
+  domainOffsetFor,
+  pickledDomainIdV3,
+  xen3FrameInfo,
+} from "../xen/frame-table-v3.js";
 import { dom0P2mOf } from "../xen/host.js";
 import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
 import { type Dom0P2m, Dom0PhysReader } from "../xen/p2m.js";
@@ -67,6 +74,8 @@ export interface XenFilterOptions {
   xenSyms?: SymbolTable;
   /** count_info's layout, instead of the one of the dump's Xen version (tests, odd builds). */
   pgcLayout?: PgcLayout;
+  /** Xen 3.x: makedumpfile's Xen heap [0, xenheap_phys_end) instead of Xen's own start. */
+  heapFromZero?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -220,6 +229,70 @@ function pfnToPdxOf(xen: XenDump): ((pfn: number) => number) | undefined {
   };
 }
 
+/** Which -X rules a host gets: Xen 3.x's (alloc_bitmap, heap range) or 4.x's (page states). */
+function xenGeneration(xen: XenDump): 3 | 4 {
+  if (xen.version) return xen.version.major < 4 ? 3 : 4;
+  // no CRASH_INFO: makedumpfile takes Xen 3's rules; the layout tells x86_64 3.x apart
+  if (xen.arch === "x86_32" || xen.versionRange === "3.x") return 3;
+  throw new UnsupportedError("-X needs the Xen version (CRASH_INFO)");
+}
+
+/** -X's frame classification, by Xen generation (xen/frame-table.ts, xen/frame-table-v3.ts). */
+export function classifyXenFrames(
+  xen: XenDump,
+  opts: Pick<XenFilterOptions, "xenSyms" | "pgcLayout" | "heapFromZero">,
+  maxPfn: number,
+  exists: (pfn: number) => boolean,
+): FrameClassifyResult & { layout: string; dom0Owner: number; warnings: string[] } {
+  const space = xen.space;
+  const directMapStart = xen.hypervisor?.directMapStart;
+  const vi = xen.vmcoreinfoXen;
+  if (!space || directMapStart === undefined)
+    throw new FormatError("-X: the hypervisor's address space is unknown (xen_phys_start?)");
+  if (!vi) throw new UnsupportedError("-X needs VMCOREINFO_XEN in the dump (its frame table and domains)");
+  const warnings: string[] = [];
+  const list = listDomains(space, vi);
+  if (list.stopped) warnings.push(`Xen domain list: ${list.stopped}`);
+  const dom0 = list.domains.find((d) => d.domainId === 0);
+  if (xenGeneration(xen) === 3) {
+    const version = xen.version ?? { major: 3, minor: 0 };
+    const ft = xen3FrameInfo(space, {
+      arch: xen.arch,
+      version,
+      vmcoreinfo: vi,
+      ...(opts.xenSyms ? { xenSyms: opts.xenSyms } : {}),
+      ...(xen.physStart.value !== undefined ? { xenPhysStart: xen.physStart.value } : {}),
+      ...(opts.heapFromZero ? { heapFromZero: true } : {}),
+    });
+    const owner = dom0 ? pickledDomainIdV3(xen.arch, version, dom0.address, directMapStart) : undefined;
+    if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
+    const fr = classifyFramesXen3(space, ft, { maxPfn, exists, keepOwners: new Set([owner]) });
+    warnings.push(...ft.notes.map((n) => `Xen 3.x -X: ${n}`));
+    return { ...fr, layout: `Xen 3.x ${xen.arch} (alloc_bitmap, Xen heap)`, dom0Owner: owner, warnings };
+  }
+  if (xen.arch === "x86_32")
+    throw new UnsupportedError("-X on an x86_32 Xen 4.0–4.2 hypervisor is not supported (32-bit count_info)");
+  const ft = frameTableInfo(space, vi);
+  // Xen 4.0 still published offsetof(page_info, u) as the _domain offset (fixed in 4.1)
+  const dom = domainOffsetFor(xen.version!, ft.offCountInfo, ft.offDomain, 8);
+  if (dom.corrected) {
+    warnings.push(`OFFSET(page_info._domain) ${ft.offDomain} is offsetof(u): _domain read at ${dom.offset}`);
+    ft.offDomain = dom.offset;
+  }
+  const owner = dom0 ? pickledDomainId(dom0.address, directMapStart) : undefined;
+  if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
+  const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version!);
+  const pfnToPdx = pfnToPdxOf(xen);
+  const fr = classifyFrames(space, ft, {
+    maxPfn,
+    exists,
+    keepOwners: new Set([owner]),
+    layout,
+    ...(pfnToPdx ? { pfnToPdx } : {}),
+  });
+  return { ...fr, layout: layout.name, dom0Owner: owner, warnings };
+}
+
 /**
  * The filter for planConversion on a Xen host dump (see the file comment). Throws typed errors
  * when what the options ask for cannot be decided (no VMCOREINFO_XEN for -X, no dom0 VMCOREINFO
@@ -243,38 +316,17 @@ export function xenFilter(
       warnings: [...xen.warnings.map((w) => `Xen: ${w}`)],
     };
     if (opts.excludeDomains) {
-      const space = xen.space;
-      const directMapStart = xen.hypervisor?.directMapStart;
-      const vi = xen.vmcoreinfoXen;
-      if (!space || directMapStart === undefined)
-        throw new FormatError("-X: the hypervisor's address space is unknown (xen_phys_start?)");
-      if (!vi)
-        throw new UnsupportedError("-X needs VMCOREINFO_XEN in the dump (its frame table and domains)");
-      if (!xen.version) throw new UnsupportedError("-X needs the Xen version (CRASH_INFO)");
-      const ft = frameTableInfo(space, vi);
-      const list = listDomains(space, vi);
-      if (list.stopped) result.warnings.push(`Xen domain list: ${list.stopped}`);
-      const dom0 = list.domains.find((d) => d.domainId === 0);
-      const owner = dom0 ? pickledDomainId(dom0.address, directMapStart) : undefined;
-      if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
-      const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version);
-      const pfnToPdx = pfnToPdxOf(xen);
-      const fr = classifyFrames(space, ft, {
-        maxPfn,
-        exists: (p) => state[p] === OUT_DUMP,
-        keepOwners: new Set([owner]),
-        layout,
-        ...(pfnToPdx ? { pfnToPdx } : {}),
-      });
+      const fr = classifyXenFrames(xen, opts, maxPfn, (p) => state[p] === OUT_DUMP);
       for (let p = 0; p < maxPfn; p++) if (fr.reason[p] !== FRAME_KEEP) reason[p] = EXCLUDED_XEN_DOMAIN;
       result.unreadable += fr.unreadable;
       result.other = { [XEN_OTHER_DOMAIN_LABEL]: fr.otherDomain, [XEN_FREE_LABEL]: fr.free };
+      result.warnings.push(...fr.warnings);
       facts.frames = {
         otherDomain: fr.otherDomain,
         free: fr.free,
         unreadable: fr.unreadable,
-        layout: layout.name,
-        dom0Owner: owner,
+        layout: fr.layout,
+        dom0Owner: fr.dom0Owner,
         reason: fr.reason,
       };
       if (fr.unreadable) result.warnings.push(`${fr.unreadable} frames' page_info could not be read: kept`);
