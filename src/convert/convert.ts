@@ -91,7 +91,10 @@ export async function writeConversion(
       bytes: size,
     };
   }
-  const identity = kdumpIdentity(dump, extraNotes);
+  const identity = {
+    ...kdumpIdentity(dump, extraNotes),
+    ...(plan.utsname && !dump.utsname?.release ? { utsname: plan.utsname } : {}),
+  };
   const pages = planPages(plan);
   const ranges = sinks.length > 1 ? splitRanges(plan, sinks.length) : [undefined];
   const result: ConvertResult = { parts: [], zero: 0, compressed: 0, dumped: 0, notDumped: 0, bytes: 0 };

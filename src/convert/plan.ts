@@ -5,7 +5,7 @@
  * plan as their page source.
  */
 import type { Dump } from "../dump/index.js";
-import type { PageRun } from "../dump/types.js";
+import type { PageRun, Utsname } from "../dump/types.js";
 import { KdumpkitError, LimitError, MissingDataError } from "../errors.js";
 import { kernelOf } from "../kernel/linux.js";
 import {
@@ -59,6 +59,8 @@ export interface ConversionPlan {
   readonly warnings: string[];
   /** The dump, read page by page (bytes outside the input's ranges read as zeros). */
   readonly dump: Dump;
+  /** The kdump header's utsname when the dump has none of its own (a Xen host: dom0's). */
+  readonly utsname?: Utsname;
 }
 
 export interface PlanOptions {

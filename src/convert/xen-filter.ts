@@ -11,6 +11,7 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { Dump } from "../dump/index.js";
+import type { Utsname } from "../dump/types.js";
 import { FormatError, hex, KdumpkitError, MissingDataError, UnsupportedError } from "../errors.js";
 import {
   type ClassifyResult,
@@ -90,6 +91,8 @@ export interface XenFilterFacts {
     /** FRAME_* per machine frame. */
     reason: Uint8Array;
   };
+  /** dom0's init_uts_ns (the kdump header's utsname, as makedumpfile -x writes it). */
+  utsname?: Utsname;
   dom0?: {
     vmcoreinfoFrom: string;
     osrelease: string | undefined;
@@ -190,6 +193,44 @@ export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable
     }
   }
   return { kernel, info, p2m, vmcoreinfoFrom: from, maxPfn };
+}
+
+/**
+ * dom0's struct new_utsname at SYMBOL(init_uts_ns) + OFFSET(uts_namespace.name): six 65-byte
+ * NUL-terminated strings (include/uapi/linux/utsname.h). makedumpfile -x copies the same into
+ * the kdump header; libkdumpfile reads a kdump file's Xen notes only when that utsname is sane
+ * (release and version set, sysname "Linux"), so a header without it hides the Xen host.
+ * Returns a reason when it cannot be read or does not look like one.
+ */
+export function dom0Utsname(d0: Pick<Dom0Kernel, "kernel" | "info">): Utsname | string {
+  const base = d0.info.symbol("init_uts_ns");
+  if (base === undefined) return "no SYMBOL(init_uts_ns) in dom0's VMCOREINFO";
+  const at = base + BigInt(d0.info.offset("uts_namespace.name") ?? 0);
+  let b: Uint8Array;
+  try {
+    b = d0.kernel.read(at, 6 * 65);
+  } catch (e) {
+    if (!isReadFailure(e)) throw e;
+    return `cannot read init_uts_ns at ${hex(at)}: ${(e as Error).message}`;
+  }
+  const f: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const field = b.subarray(i * 65, (i + 1) * 65);
+    const end = field.indexOf(0);
+    if (end < 0) return `init_uts_ns at ${hex(at)}: field ${i} is not NUL-terminated`;
+    f.push(latin1(field.subarray(0, end)));
+  }
+  const [sysname, nodename, release, version, machine, domainname] = f as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (sysname !== "Linux" || !release || (d0.info.osrelease && release !== d0.info.osrelease))
+    return `init_uts_ns at ${hex(at)} holds sysname "${sysname}", release "${release}"`;
+  return { sysname, nodename, release, version, machine, domainname };
 }
 
 /**
@@ -331,18 +372,21 @@ export function xenFilter(
       };
       if (fr.unreadable) result.warnings.push(`${fr.unreadable} frames' page_info could not be read: kept`);
     }
-    if (dumpLevel === 0) return result;
     let d0: Dom0Kernel;
     try {
       d0 = openDom0Kernel(dump, xen, opts.systemMap);
     } catch (e) {
       if (!isReadFailure(e) || (dumpLevel & ~DL_EXCLUDE_ZERO) !== 0) throw e;
-      // -d 0/1: only hwpoison/offline pages would come from dom0's struct pages
+      // -d 0/1: only hwpoison/offline pages (and the header's utsname) come from dom0
       result.warnings.push(
-        `dom0 not classified (hwpoison/offline pages not looked for): ${(e as Error).message}`,
+        `dom0 not read (${dumpLevel ? "hwpoison/offline pages not looked for, " : ""}no utsname for the header): ${(e as Error).message}`,
       );
       return result;
     }
+    const uts = dom0Utsname(d0);
+    if (typeof uts === "string") result.warnings.push(`dom0's utsname: ${uts}`);
+    else facts.utsname = uts;
+    if (dumpLevel === 0) return result;
     const mfnOf = dom0FrameMap(d0.p2m, d0.maxPfn, (m) => m < maxPfn && state[m] !== OUT_HOLE);
     let mapped = 0;
     for (let p = 0; p < d0.maxPfn; p++) if (mfnOf[p]! >= 0) mapped++;
@@ -388,5 +432,5 @@ export function planXenConversion(dump: Dump, opts: XenFilterOptions): XenConver
     filter: xenFilter(dump, opts, facts),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  return { ...plan, xen: facts };
+  return { ...plan, xen: facts, ...(facts.utsname ? { utsname: facts.utsname } : {}) };
 }
