@@ -104,7 +104,10 @@ export class Dump implements PhysReader {
     this.warnings = backend.warnings;
     this.zeroExcluded = opts.zeroExcluded ?? false;
     // 16 MiB of pages by default (4096 of 4 KiB, 256 of 64 KiB), allocated as they are met
-    this.cachePages = Math.max(1, Math.min(1 << 20, opts.cachePages ?? Math.max(64, (16 << 20) / this.pageSize)));
+    this.cachePages = Math.max(
+      1,
+      Math.min(1 << 20, opts.cachePages ?? Math.max(64, (16 << 20) / this.pageSize)),
+    );
     this.slotRef = new Uint8Array(this.cachePages);
     const vmci = backend.vmcoreinfoBytes ?? this.notes.find((n) => n.name === "VMCOREINFO")?.desc;
     this.vmcoreinfo = vmci ? Vmcoreinfo.fromBytes(vmci) : undefined;
