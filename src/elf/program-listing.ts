@@ -92,10 +92,10 @@ function writeTextRows(
   const le = elf.littleEndian;
   const is64 = elf.class === 64;
   const { size, flags, lo, hi } = layout(is64, le);
-  const [offLo, vaLo, paLo, fileLo, memLo, alignLo] = lo as [number, number, number, number, number, number];
-  const [offHi, vaHi, paHi, fileHi, memHi, alignHi] = hi as [number, number, number, number, number, number];
-  const addrWidth = is64 ? 16 : 8;
-  const sizeWidth = is64 ? 6 : 5;
+  const alignLo = lo[5]!;
+  const alignHi = hi[5]!;
+  // readelf -lW's column widths: offset, addresses, sizes
+  const widths = is64 ? [6, 16, 16, 6, 6] : [6, 8, 8, 5, 5];
   const anyFlagged = flagged.size > 0;
   const n = elf.programHeaderCount;
   let buf = out.buf;
@@ -111,43 +111,24 @@ function writeTextRows(
       p = out.pos;
     }
     for (let k = 0; k < type.length; k++) buf[p++] = type[k]!;
-    // printf's %#0<width>lx columns: at least `width` digits, more when the value needs them
-    let h = is64 ? v.getUint32(at + offHi, le) : 0;
-    let l = v.getUint32(at + offLo, le);
-    let d = hexDigits(h, l);
-    p = putHex(buf, p, h, l, d > 6 ? d : 6);
-    buf[p++] = 0x20;
-    buf[p++] = 0x30;
-    buf[p++] = 0x78;
-    h = is64 ? v.getUint32(at + vaHi, le) : 0;
-    l = v.getUint32(at + vaLo, le);
-    d = hexDigits(h, l);
-    p = putHex(buf, p, h, l, d > addrWidth ? d : addrWidth);
-    buf[p++] = 0x20;
-    buf[p++] = 0x30;
-    buf[p++] = 0x78;
-    h = is64 ? v.getUint32(at + paHi, le) : 0;
-    l = v.getUint32(at + paLo, le);
-    d = hexDigits(h, l);
-    p = putHex(buf, p, h, l, d > addrWidth ? d : addrWidth);
-    buf[p++] = 0x20;
-    buf[p++] = 0x30;
-    buf[p++] = 0x78;
-    h = is64 ? v.getUint32(at + fileHi, le) : 0;
-    l = v.getUint32(at + fileLo, le);
-    d = hexDigits(h, l);
-    p = putHex(buf, p, h, l, d > sizeWidth ? d : sizeWidth);
-    buf[p++] = 0x20;
-    buf[p++] = 0x30;
-    buf[p++] = 0x78;
-    h = is64 ? v.getUint32(at + memHi, le) : 0;
-    l = v.getUint32(at + memLo, le);
-    d = hexDigits(h, l);
-    p = putHex(buf, p, h, l, d > sizeWidth ? d : sizeWidth);
+    // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz as printf's %#0<width>lx: at least
+    // `width` digits, more when the value needs them, " 0x" between them
+    for (let f = 0; f < 5; f++) {
+      if (f > 0) {
+        buf[p++] = 0x20;
+        buf[p++] = 0x30;
+        buf[p++] = 0x78;
+      }
+      const h = is64 ? v.getUint32(at + hi[f]!, le) : 0;
+      const l = v.getUint32(at + lo[f]!, le);
+      const d = hexDigits(h, l);
+      const w = widths[f]!;
+      p = putHex(buf, p, h, l, d > w ? d : w);
+    }
     for (let k = 0; k < flag.length; k++) buf[p++] = flag[k]!;
     // readelf's %#lx: "0" for zero, else 0x…
-    h = is64 ? v.getUint32(at + alignHi, le) : 0;
-    l = v.getUint32(at + alignLo, le);
+    const h = is64 ? v.getUint32(at + alignHi, le) : 0;
+    const l = v.getUint32(at + alignLo, le);
     if (h === 0 && l === 0) buf[p++] = 0x30;
     else {
       buf[p++] = 0x30;
