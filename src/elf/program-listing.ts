@@ -34,6 +34,10 @@ class Cached {
 
 /** Where a program header's fields lie (Elf32_Phdr / Elf64_Phdr); 64-bit fields as halves. */
 interface PhdrLayout {
+  /** The table (ElfFile.programHeaderTable) and its byte order and class. */
+  v: DataView;
+  le: boolean;
+  is64: boolean;
   size: number;
   flags: number;
   /** p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align: their low words… */
@@ -42,12 +46,17 @@ interface PhdrLayout {
   hi: number[];
 }
 
-function layout(is64: boolean, le: boolean): PhdrLayout {
-  if (!is64) return { size: 32, flags: 24, lo: [4, 8, 12, 16, 20, 28], hi: [-1, -1, -1, -1, -1, -1] };
+function layout(elf: ElfFile): PhdrLayout {
+  const t = elf.programHeaderTable;
+  const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  const le = elf.littleEndian;
+  const is64 = elf.class === 64;
+  if (!is64)
+    return { v, le, is64, size: 32, flags: 24, lo: [4, 8, 12, 16, 20, 28], hi: [-1, -1, -1, -1, -1, -1] };
   const l = le ? 0 : 4;
   const h = le ? 4 : 0;
   const at = [8, 16, 24, 32, 40, 48];
-  return { size: 56, flags: 4, lo: at.map((a) => a + l), hi: at.map((a) => a + h) };
+  return { v, le, is64, size: 56, flags: 4, lo: at.map((a) => a + l), hi: at.map((a) => a + h) };
 }
 
 /** readelf -lW's "Program Headers:" block (what listProgramHeaders returns), to `sink`. */
@@ -87,11 +96,7 @@ function writeTextRows(
   flagText: Cached,
   flagged: Map<number, Uint8Array>,
 ): void {
-  const t = elf.programHeaderTable;
-  const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
-  const le = elf.littleEndian;
-  const is64 = elf.class === 64;
-  const { size, flags, lo, hi } = layout(is64, le);
+  const { v, le, is64, size, flags, lo, hi } = layout(elf);
   const alignLo = lo[5]!;
   const alignHi = hi[5]!;
   // readelf -lW's column widths: offset, addresses, sizes
@@ -191,11 +196,7 @@ function writeJsonRows(
   flagText: Cached,
   end: Uint8Array,
 ): void {
-  const t = elf.programHeaderTable;
-  const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
-  const le = elf.littleEndian;
-  const is64 = elf.class === 64;
-  const { size, flags, lo, hi } = layout(is64, le);
+  const { v, le, is64, size, flags, lo, hi } = layout(elf);
   const [vaddrKey, paddrKey, fileszKey, memszKey] = keys as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   const counter = new DecimalCounter();
   const digits = counter.digits;
