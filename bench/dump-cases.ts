@@ -48,6 +48,18 @@ function readPagesDriver(): string {
     define: { "import.meta.url": "__kdumpkitUrl" },
     banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
+  // its decode-ahead worker beside it, one file too (src/node/read-ahead.ts looks there first)
+  buildSync({
+    entryPoints: [path.join(ROOT, "src", "node", "decode-worker.ts")],
+    outfile: path.join(ROOT, "build", "bench", "decode-worker.cjs"),
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    logLevel: "warning",
+    define: { "import.meta.url": "__kdumpkitUrl" },
+    banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
   driver = out;
   return out;
 }
@@ -82,6 +94,7 @@ export function dumpCases(): BenchCase[] {
       return [kdumpfileReader(), file];
     },
     refLabel: "libkdumpfile (C)",
+    readLoop: true,
   });
   const elfZst = kd("vmcore.elf-d31.zst");
   // a bigger kdump: makedumpfile -c/-l -d 0 of the Xen host vmcore (155,516 pages), made once
@@ -120,6 +133,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), flatR];
       },
       refLabel: "libkdumpfile (C) on makedumpfile -R output",
+      readLoop: true,
     },
     {
       name: "read all dumpable pages, ELF vmcore (vmcore.elf-d31)",
@@ -135,6 +149,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), elf];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "read all pages, kdump zlib of the Xen vmcore (155,516 pages)",
@@ -150,6 +165,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), bigZlib];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "read all pages, kdump lzo of the Xen vmcore (155,516 pages)",
@@ -165,6 +181,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), bigLzo];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "sequential physical read, Xen /proc/vmcore (637 MB)",
