@@ -122,3 +122,27 @@ export function decodePageBatch(b: PageBatch, codecs: PageCodecs): BatchFailure 
   }
   return undefined;
 }
+
+/**
+ * A backend that gathers compressed pages into batches for decoding elsewhere (the
+ * kdump-compressed one): what decode-ahead readers need of it, named by what it does so no
+ * code outside src/dump names a backend class.
+ */
+export interface PageGatherer {
+  gatherPages(
+    pfn: number,
+    count: number,
+    b: PageBatch,
+    zeroExcluded: boolean,
+    tinyKeys: (string | undefined)[],
+  ): Error | undefined;
+  rememberTiny(key: string, page: Uint8Array): void;
+}
+
+/** `backend` as a PageGatherer when it is one. */
+export function pageGatherer(backend: object): PageGatherer | undefined {
+  const b = backend as Partial<PageGatherer>;
+  return typeof b.gatherPages === "function" && typeof b.rememberTiny === "function"
+    ? (b as PageGatherer)
+    : undefined;
+}

@@ -4,7 +4,7 @@
  * `batchPages` pages on this thread by default), or with `workers: N` while worker threads
  * decode the compressed pages of the chunks that follow.
  *
- * How: this thread walks the memory map and gathers a batch of pages (KdumpBackend.gatherPages:
+ * How: this thread walks the memory map and gathers a batch of pages (the kdump backend's gatherPages:
  * descriptors checked, raw and zero pages put in place, compressed bytes copied end to end) and
  * hands it to a worker by transfer (decode-worker.ts); the worker decodes it with the same page
  * codecs (node:zlib, lzo1x, snappy, zstd) and transfers it back. When the workers already hold
@@ -29,8 +29,9 @@ import {
   createPageBatch,
   decodePageBatch,
   type PageBatch,
+  type PageGatherer,
+  pageGatherer,
 } from "../dump/batch.js";
-import { KdumpBackend } from "../dump/diskdump.js";
 import type { Dump } from "../dump/dump.js";
 import type { PageState } from "../dump/types.js";
 import { DecompressError, hex, KdumpkitError, MissingDataError } from "../errors.js";
@@ -90,12 +91,12 @@ export function* readPagesAhead(
 ): Generator<PageChunk, void, undefined> {
   const batchPages = Math.max(1, Math.min(opts.batchPages ?? 256, (64 << 20) / dump.pageSize));
   const runs = runsOf(dump, opts.states ?? ["present", "zero"]);
-  const backend = dump.backend;
+  const backend = pageGatherer(dump.backend);
   let workers = 0;
   // "auto": no worker (see ReadAheadOptions.workers for the measurements)
-  if (backend instanceof KdumpBackend && typeof opts.workers === "number")
+  if (backend && typeof opts.workers === "number")
     workers = Math.max(0, Math.min(16, Math.floor(opts.workers)));
-  if (workers === 0 || !(backend instanceof KdumpBackend)) {
+  if (workers === 0 || !backend) {
     yield* readHere(dump, runs, batchPages);
     return;
   }
@@ -153,7 +154,7 @@ function* pageByPage(
 interface Slot {
   id: number;
   batch: PageBatch;
-  /** Cache keys of the tiny streams queued in the batch (KdumpBackend.gatherPages). */
+  /** Cache keys of the tiny streams queued in the batch (PageGatherer.gatherPages). */
   keys: (string | undefined)[];
   /** At a worker. */
   away: boolean;
@@ -171,7 +172,7 @@ interface Helper {
 
 function* readWithWorkers(
   dump: Dump,
-  backend: KdumpBackend,
+  backend: PageGatherer,
   runs: { start: number; end: number }[],
   batchPages: number,
   nWorkers: number,
