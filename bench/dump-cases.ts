@@ -37,29 +37,25 @@ let driver: string | undefined;
 function readPagesDriver(): string {
   if (driver !== undefined) return driver;
   const out = path.join(ROOT, "build", "bench", "read-pages.cjs");
-  buildSync({
-    entryPoints: [path.join(ROOT, "bench", "read-pages.ts")],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    logLevel: "warning",
-    define: { "import.meta.url": "__kdumpkitUrl" },
-    banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
-  });
-  // its decode-ahead worker beside it, one file too (src/node/read-ahead.ts looks there first)
-  buildSync({
-    entryPoints: [path.join(ROOT, "src", "node", "decode-worker.ts")],
-    outfile: path.join(ROOT, "build", "bench", "decode-worker.cjs"),
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    logLevel: "warning",
-    define: { "import.meta.url": "__kdumpkitUrl" },
-    banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
-  });
+  // each one CommonJS file, as the CLI is bundled
+  const bundle = (entry: string, outfile: string) =>
+    buildSync({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      logLevel: "warning",
+      define: { "import.meta.url": "__kdumpkitUrl" },
+      banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
+    });
+  bundle(path.join(ROOT, "bench", "read-pages.ts"), out);
+  // its decode-ahead worker beside it (src/node/read-ahead.ts looks there first)
+  bundle(
+    path.join(ROOT, "src", "node", "decode-worker.ts"),
+    path.join(ROOT, "build", "bench", "decode-worker.cjs"),
+  );
   driver = out;
   return out;
 }

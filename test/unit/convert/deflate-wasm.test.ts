@@ -10,7 +10,7 @@ import { test } from "node:test";
 import * as zlib from "node:zlib";
 import { DeflateWasmEncoder, type DeflateWasmLevel } from "../../../src/codecs/deflate-encode.js";
 import { zlibDecompress } from "../../../src/codecs/zlib.js";
-import { unit } from "../../fuzz.js";
+import { lzSamples, unit } from "../../fuzz.js";
 
 function samples(seed: number): Uint8Array[] {
   const next = unit(seed);
@@ -22,16 +22,8 @@ function samples(seed: number): Uint8Array[] {
     new Uint8Array(65536),
   ];
   for (const n of [1, 2, 3, 4, 5, 17, 258, 259, 300, 4095, 4096, 20000, 40000, 65535, 65536]) {
-    // LZ-structured: copies from up to 40000 back (beyond the 32 KiB window too), small alphabet
-    const p = new Uint8Array(n);
-    for (let i = 0; i < n; i++)
-      p[i] =
-        next() < 0.6 && i > 0 ? p[Math.max(0, i - 1 - Math.floor(next() * 40000))]! : Math.floor(next() * 6);
-    out.push(p);
-    // incompressible
-    const r = new Uint8Array(n);
-    for (let i = 0; i < n; i++) r[i] = Math.floor(next() * 256);
-    out.push(r);
+    // LZ-structured and incompressible
+    out.push(...lzSamples(next, n));
     // skewed: a few symbols very common, many rare (deep Huffman trees, length limits)
     const s = new Uint8Array(n);
     for (let i = 0; i < n; i++) s[i] = Math.min(255, Math.floor(-Math.log2(next() + 1e-12) * 9));
