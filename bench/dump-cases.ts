@@ -37,17 +37,25 @@ let driver: string | undefined;
 function readPagesDriver(): string {
   if (driver !== undefined) return driver;
   const out = path.join(ROOT, "build", "bench", "read-pages.cjs");
-  buildSync({
-    entryPoints: [path.join(ROOT, "bench", "read-pages.ts")],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    logLevel: "warning",
-    define: { "import.meta.url": "__kdumpkitUrl" },
-    banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
-  });
+  // each one CommonJS file, as the CLI is bundled
+  const bundle = (entry: string, outfile: string) =>
+    buildSync({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      logLevel: "warning",
+      define: { "import.meta.url": "__kdumpkitUrl" },
+      banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
+    });
+  bundle(path.join(ROOT, "bench", "read-pages.ts"), out);
+  // its decode-ahead worker beside it (src/node/read-ahead.ts looks there first)
+  bundle(
+    path.join(ROOT, "src", "node", "decode-worker.ts"),
+    path.join(ROOT, "build", "bench", "decode-worker.cjs"),
+  );
   driver = out;
   return out;
 }
@@ -82,6 +90,7 @@ export function dumpCases(): BenchCase[] {
       return [kdumpfileReader(), file];
     },
     refLabel: "libkdumpfile (C)",
+    readLoop: true,
   });
   const elfZst = kd("vmcore.elf-d31.zst");
   // a bigger kdump: makedumpfile -c/-l -d 0 of the Xen host vmcore (155,516 pages), made once
@@ -120,6 +129,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), flatR];
       },
       refLabel: "libkdumpfile (C) on makedumpfile -R output",
+      readLoop: true,
     },
     {
       name: "read all dumpable pages, ELF vmcore (vmcore.elf-d31)",
@@ -135,6 +145,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), elf];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "read all pages, kdump zlib of the Xen vmcore (155,516 pages)",
@@ -150,6 +161,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), bigZlib];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "read all pages, kdump lzo of the Xen vmcore (155,516 pages)",
@@ -165,6 +177,7 @@ export function dumpCases(): BenchCase[] {
         return [kdumpfileReader(), bigLzo];
       },
       refLabel: "libkdumpfile (C)",
+      readLoop: true,
     },
     {
       name: "sequential physical read, Xen /proc/vmcore (637 MB)",

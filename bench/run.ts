@@ -41,6 +41,12 @@ export interface BenchCase {
   prepare?: () => void;
   /** Output files of ours and the reference: their sizes are reported, then they are removed. */
   outputs?: [string, string];
+  /**
+   * Both commands time their own open + read loop (monotonic clock) and print "read-ms N" on
+   * stderr (bench/read-pages.ts, bench/kdumpfile-read.c): the bench then also compares those,
+   * i.e. the reading itself without either process's start-up.
+   */
+  readLoop?: boolean;
 }
 
 /** Every module of cases, in the order they are printed. */
@@ -62,25 +68,38 @@ function median(xs: number[]): number {
 
 interface Timing {
   ms: number;
+  /** Median of the "read-ms N" lines the command printed on stderr (cases with readLoop). */
+  readMs: number | undefined;
   /** Peak resident set (MB) of the largest run, when GNU time is there. */
   rssMb: number | undefined;
   status: number | null;
 }
 
-/** One timed run: wall ms, peak RSS (MB) when GNU time is there, exit status. */
-function once(argv: string[]): { ms: number; rssMb: number | undefined; status: number | null } {
+/**
+ * One timed run: wall ms, peak RSS (MB) when GNU time is there, exit status, and with
+ * `readLoop` the "read-ms N" the command printed on stderr.
+ */
+function once(
+  argv: string[],
+  readLoop = false,
+): { ms: number; rssMb: number | undefined; status: number | null; readMs: number | undefined } {
   const rssFile = path.join(os.tmpdir(), `kdumpkit-bench-rss-${process.pid}`);
   const cmd = hasTime ? [TIME, "-f", "%M", "-o", rssFile, ...argv] : argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), {
+    stdio: ["ignore", "ignore", readLoop ? "pipe" : "ignore"],
+    maxBuffer: readLoop ? 1 << 20 : 0,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const m = readLoop ? /^read-ms ([0-9.]+)$/m.exec(r.stderr?.toString() ?? "") : null;
+  const readMs = m ? Number(m[1]) : undefined;
   let rssMb: number | undefined;
   if (hasTime && fs.existsSync(rssFile)) {
     const kb = Number.parseInt(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop() ?? "", 10);
     if (Number.isFinite(kb)) rssMb = kb / 1024;
     fs.rmSync(rssFile, { force: true });
   }
-  return { ms, rssMb, status: r.status };
+  return { ms, rssMb, status: r.status, readMs };
 }
 
 /**
@@ -88,21 +107,29 @@ function once(argv: string[]): { ms: number; rssMb: number | undefined; status: 
  * cache, code cache). The commands alternate within each round, so that on a shared, busy
  * machine each side sees the same load and the ratios hold even when the absolute times do not.
  */
-function timeTogether(argvs: string[][], runs: number, beforeEach?: () => void): Timing[] {
+function timeTogether(
+  argvs: string[][],
+  runs: number,
+  beforeEach?: () => void,
+  readLoop: readonly boolean[] = [],
+): Timing[] {
   const ms: number[][] = argvs.map(() => []);
-  const out: Timing[] = argvs.map(() => ({ ms: 0, rssMb: undefined, status: 0 }));
+  const readMs: number[][] = argvs.map(() => []);
+  const out: Timing[] = argvs.map(() => ({ ms: 0, readMs: undefined, rssMb: undefined, status: 0 }));
   for (let i = 0; i <= runs; i++) {
     beforeEach?.();
     argvs.forEach((argv, k) => {
-      const r = once(argv);
+      const r = once(argv, readLoop[k]);
       out[k]!.status = r.status;
       if (i === 0) return;
       ms[k]!.push(r.ms);
+      if (r.readMs !== undefined) readMs[k]!.push(r.readMs);
       if (r.rssMb !== undefined) out[k]!.rssMb = Math.max(out[k]!.rssMb ?? 0, r.rssMb);
     });
   }
   out.forEach((t, k) => {
     t.ms = median(ms[k]!);
+    if (readMs[k]!.length) t.readMs = median(readMs[k]!);
   });
   return out;
 }
@@ -112,6 +139,7 @@ function main(): void {
   const only = process.argv.slice(2);
   const rows: string[][] = [["case", "kdumpkit ms", "MB", "reference", "ref ms", "MB", "ratio"]];
   const skipped: string[] = [];
+  const loops: string[][] = [["case", "kdumpkit read ms", "ref read ms", "ratio", "speed"]];
   const mb = (t: Timing) => (t.rssMb === undefined ? "-" : t.rssMb.toFixed(0));
   // Node's own start, timed alongside every case and printed beside the ratios: the floor of
   // every short run
@@ -137,7 +165,16 @@ function main(): void {
             for (const f of c.outputs!) fs.rmSync(f, { force: true });
           }
         : undefined,
+      [c.readLoop ?? false, c.readLoop ?? false, false],
     ) as [Timing, Timing, Timing];
+    if (c.readLoop && ours.readMs !== undefined && ref.readMs !== undefined)
+      loops.push([
+        c.name,
+        ours.readMs.toFixed(0),
+        ref.readMs.toFixed(0),
+        (ours.readMs / ref.readMs).toFixed(2),
+        `${(ref.readMs / ours.readMs).toFixed(2)}x`,
+      ]);
     nodeMs.push(node.ms);
     let note = ours.status !== 0 ? " (kdumpkit failed)" : ref.status !== 0 ? " (reference failed)" : "";
     if (c.outputs) {
@@ -156,20 +193,34 @@ function main(): void {
     ]);
     console.error(`  done: ${c.name}`);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(
-      r.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
-    );
+  printTable(rows, [0, 3]);
   console.log(
-    `\n(median of ${runs} interleaved runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
+    `\n(whole process wall time, start-up included; median of ${runs} interleaved runs each after a warm-up; ratio = kdumpkit / reference, below 1.0 is faster;`,
   );
   console.log(" MB = peak resident memory of the largest run)");
   if (nodeMs.length)
     console.log(
       `Node itself (node -e 0, timed alongside each case) starts in ${median(nodeMs).toFixed(0)} ms (median over the cases): every kdumpkit figure above includes it.`,
     );
+  if (loops.length > 1) {
+    console.log(
+      "\nThe reading itself: each process timed its own open + read-every-page loop (monotonic clock, median;",
+    );
+    console.log(
+      " no process start-up, Node's or the C reader's). ratio = kdumpkit / reference; speed = reference / kdumpkit:",
+    );
+    printTable(loops, [0]);
+  }
   if (skipped.length) console.log(`skipped:\n  ${skipped.join("\n  ")}`);
+}
+
+/** A table with columns padded; the columns in `left` are text (padded on the right). */
+function printTable(rows: string[][], left: number[]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    console.log(
+      r.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "),
+    );
 }
 
 main();

@@ -10,7 +10,10 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 
-const modules = [["LZO1X_ENCODE_WASM", "wasm/lzo1x-encode.ts"]];
+const modules = [
+  ["LZO1X_ENCODE_WASM", "wasm/lzo1x-encode.ts"],
+  ["DEFLATE_ENCODE_WASM", "wasm/deflate-encode.ts"],
+];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

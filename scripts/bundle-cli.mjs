@@ -7,7 +7,7 @@
 //  - dist/kdumpkit.cjs: a small loader (src/cli/loader.ts) that runs the bundle through V8's
 //    code cache (src/cli/code-cache.ts); it knows the bundle's SHA-256 and size from here.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
@@ -31,6 +31,9 @@ await build({
     __KDUMPKIT_BUNDLE_SIZE__: String(bundle.length),
   },
 });
+// the `kdumpkit` bin: npm links it at install, before a fresh clone has built it, so the link's
+// target gets its execute bits here (else `npx kdumpkit` says "Permission denied")
+chmodSync("dist/kdumpkit.cjs", 0o755);
 
 // The compression worker of `convert` as one CommonJS file too (src/node/compress-pool.ts
 // looks for it beside the bundle first) instead of its ~10 ES modules loaded one by one:

@@ -83,3 +83,17 @@ export function fuzz(
   }
   return { ok, typed };
 }
+
+/**
+ * Codec inputs of `n` bytes from `next` (a `unit` stream): LZ-structured (copies from up to
+ * 40000 back, beyond a 32 KiB window too, over a 6-letter alphabet) and incompressible.
+ */
+export function lzSamples(next: () => number, n: number): [structured: Uint8Array, random: Uint8Array] {
+  const p = new Uint8Array(n);
+  for (let i = 0; i < n; i++)
+    p[i] =
+      next() < 0.6 && i > 0 ? p[Math.max(0, i - 1 - Math.floor(next() * 40000))]! : Math.floor(next() * 6);
+  const r = new Uint8Array(n);
+  for (let i = 0; i < n; i++) r[i] = Math.floor(next() * 256);
+  return [p, r];
+}

@@ -7,6 +7,7 @@
  * One encoder keeps its hash table between calls (reset by generation number, no clearing), so
  * compressing page after page allocates nothing but the output.
  */
+import { wasmModule } from "./wasm-load.js";
 import { LZO1X_ENCODE_WASM } from "./wasm-modules.js";
 
 const HASH_BITS = 13;
@@ -135,23 +136,6 @@ interface Lzo1xWasmExports {
   compress(n: number): number;
 }
 
-let wasmModule: WebAssembly.Module | null | undefined;
-
-/** The assembled module (compiled once per thread), or null where WebAssembly is not there. */
-function lzo1xWasmModule(): WebAssembly.Module | null {
-  if (wasmModule !== undefined) return wasmModule;
-  try {
-    const bin = atob(LZO1X_ENCODE_WASM);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    // 1.2 KB: small enough for a synchronous compile on a browser's main thread too
-    wasmModule = new WebAssembly.Module(bytes);
-  } catch {
-    wasmModule = null;
-  }
-  return wasmModule;
-}
-
 /**
  * The same encoder (same algorithm, same output bytes) in WebAssembly, ~4× faster
  * (wasm/lzo1x-encode.ts). Inputs beyond its buffer (64 KiB) go to the TypeScript encoder.
@@ -170,7 +154,7 @@ export class Lzo1xWasmEncoder {
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses Lzo1xEncoder). */
   static create(): Lzo1xWasmEncoder | undefined {
-    const m = lzo1xWasmModule();
+    const m = wasmModule(LZO1X_ENCODE_WASM);
     if (!m) return undefined;
     return new Lzo1xWasmEncoder(new WebAssembly.Instance(m, {}).exports as unknown as Lzo1xWasmExports);
   }

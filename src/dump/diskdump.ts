@@ -22,7 +22,7 @@
 import { archByUname } from "../arch/table.js";
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
-import { codecForFlags, type PageCodecs } from "../codecs/pages.js";
+import { codecForFlags, type PageCodecName, type PageCodecs } from "../codecs/pages.js";
 import type { ElfNote } from "../elf/types.js";
 import {
   AddressError,
@@ -35,6 +35,7 @@ import {
   TruncatedError,
   UnsupportedError,
 } from "../errors.js";
+import { BATCH_CODECS, type PageBatch, queueCompressed, queueCopy } from "./batch.js";
 import type { DumpBackend, DumpLoadSegment, DumpWarning, PageRun, PageState, Utsname } from "./types.js";
 import { ReadWindow } from "./window.js";
 
@@ -939,6 +940,154 @@ export class KdumpBackend implements DumpBackend {
 
   /** Decode page `pfn` into `dst` (pageSize bytes). */
   readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean, addr = pfn * this.pageSize): void {
+    const codec = this.locate(pfn, dst, zeroExcluded, addr);
+    if (codec === undefined) return;
+    const data = this.located;
+    const out = dst.length === this.pageSize ? dst : dst.subarray(0, this.pageSize);
+    // Tiny streams are nearly always the same page (all zeros, or one byte repeated): makedumpfile
+    // below -d 1 compresses each zero page on its own. Decoding a 41-byte zlib stream into 4 KiB
+    // costs ~12 µs through node:zlib, a copy ~0.3 µs: keep the last few decodes by content
+    // (lzo decodes such a page in under 1 µs: not worth the lookup).
+    if (this.sameAsLastTiny(codec, data)) {
+      out.set(this.lastTinyPage!);
+      return;
+    }
+    const key = this.tinyKey(codec, data);
+    if (key !== undefined) {
+      const hit = this.tiny.get(key);
+      if (hit) {
+        this.noteLastTiny(codec, data, hit);
+        out.set(hit);
+        return;
+      }
+    }
+    const decoder = this.codecs[codec];
+    if (!decoder) throw new UnsupportedError(`${codec} page compression`);
+    try {
+      // no context string per page (a hex string per page was a tenth of the JS time): added
+      // when the decoder throws
+      decoder(data, out);
+    } catch (e) {
+      if (e instanceof DecompressError && e.context) throw e;
+      const detail = e instanceof DecompressError ? e.detail : (e as Error).message;
+      throw new DecompressError(e instanceof DecompressError ? e.codec : codec, detail, `pfn ${hex(pfn)}`);
+    }
+    if (key !== undefined) this.rememberTiny(key, out);
+  }
+
+  /** The cache key of a tiny zlib/zstd stream (see readPage), else undefined. */
+  tinyKey(codec: PageCodecName, data: Uint8Array): string | undefined {
+    if (data.length > TINY_STREAM || (codec !== "zlib" && codec !== "zstd")) return undefined;
+    return `${codec}:${String.fromCharCode.apply(null, data as unknown as number[])}`;
+  }
+
+  /**
+   * The last tiny stream served from the cache, by bytes: a run of zero pages compressed one by
+   * one (makedumpfile -d 0) repeats one stream, and comparing ≤ 96 bytes costs far less than
+   * the cache key (a string per page was ~10% of reading a 155k-page -d 0 dump).
+   */
+  private lastTinyRaw = new Uint8Array(TINY_STREAM);
+  private lastTinyLen = -1;
+  private lastTinyCodec: PageCodecName | undefined;
+  private lastTinyPage: Uint8Array | undefined;
+
+  private sameAsLastTiny(codec: PageCodecName, data: Uint8Array): boolean {
+    const n = data.length;
+    if (n !== this.lastTinyLen || codec !== this.lastTinyCodec) return false;
+    const r = this.lastTinyRaw;
+    for (let i = 0; i < n; i++) if (r[i] !== data[i]) return false;
+    return true;
+  }
+
+  private noteLastTiny(codec: PageCodecName, data: Uint8Array, page: Uint8Array): void {
+    this.lastTinyRaw.set(data);
+    this.lastTinyLen = data.length;
+    this.lastTinyCodec = codec;
+    this.lastTinyPage = page;
+  }
+
+  /** Keep the decoded page of a tiny stream (its key from tinyKey). */
+  rememberTiny(key: string, page: Uint8Array): void {
+    if (this.tiny.has(key)) return;
+    if (this.tiny.size >= 16) this.tiny.delete(this.tiny.keys().next().value as string);
+    this.tiny.set(key, page.slice(0, this.pageSize));
+  }
+
+  /**
+   * Gather `count` pages from `pfn` into `b` for decoding elsewhere (dump/batch.ts): each page
+   * is checked as readPage checks it; raw, zero and (with zeroExcluded) excluded pages are put
+   * in place, tiny streams found in the cache copied, compressed pages queued (a repeat of a
+   * tiny stream within the batch as a copy). Stops at the first page readPage would throw for
+   * and returns that error (the pages before it are gathered); `b.count` says how many.
+   * `tinyKeys[i]` receives the cache key of queued tiny page i, to remember once decoded.
+   */
+  gatherPages(
+    pfn: number,
+    count: number,
+    b: PageBatch,
+    zeroExcluded: boolean,
+    tinyKeys: (string | undefined)[],
+  ): Error | undefined {
+    const ps = this.pageSize;
+    b.count = 0;
+    b.todo = 0;
+    b.rawLen = 0;
+    b.start = pfn * ps;
+    tinyKeys.length = 0;
+    let seen: Map<string, number> | undefined;
+    for (let i = 0; i < count; i++) {
+      const dst = b.out.subarray(i * ps, i * ps + ps);
+      let codec: PageCodecName | undefined;
+      try {
+        codec = this.locate(pfn + i, dst, zeroExcluded, (pfn + i) * ps);
+      } catch (e) {
+        if (e instanceof MissingDataError) throw e;
+        return e as Error;
+      }
+      b.count = i + 1;
+      if (codec === undefined) continue;
+      const data = this.located;
+      if (this.sameAsLastTiny(codec, data)) {
+        dst.set(this.lastTinyPage!);
+        continue;
+      }
+      const key = this.tinyKey(codec, data);
+      if (key !== undefined) {
+        const hit = this.tiny.get(key);
+        if (hit) {
+          this.noteLastTiny(codec, data, hit);
+          dst.set(hit);
+          continue;
+        }
+        seen ??= new Map();
+        const first = seen.get(key);
+        if (first !== undefined) {
+          queueCopy(b, i, first);
+          continue;
+        }
+        seen.set(key, i);
+        tinyKeys[i] = key;
+      }
+      if (!this.codecs[codec]) return new UnsupportedError(`${codec} page compression`);
+      queueCompressed(b, i, BATCH_CODECS.indexOf(codec), data);
+    }
+    return undefined;
+  }
+
+  /** Compressed bytes of the page locate() last returned a codec for (valid until the next read). */
+  private located: Uint8Array = new Uint8Array(0);
+
+  /**
+   * Check page `pfn` (throwing what readPage throws for it) and put it into `dst` when that
+   * needs no decoding (excluded with zeroExcluded, the shared zero page, a raw page): returns
+   * undefined then; else the codec, with the compressed bytes in `this.located`.
+   */
+  private locate(
+    pfn: number,
+    dst: Uint8Array,
+    zeroExcluded: boolean,
+    addr: number,
+  ): PageCodecName | undefined {
     if (pfn < 0 || pfn >= this.maxPfn)
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
     const part = this.partFor(pfn);
@@ -958,7 +1107,7 @@ export class KdumpBackend implements DumpBackend {
       }
       if (zeroExcluded) {
         dst.fill(0, 0, this.pageSize);
-        return;
+        return undefined;
       }
       throw new ExcludedPageError("physical", addr, pfn);
     }
@@ -973,7 +1122,7 @@ export class KdumpBackend implements DumpBackend {
     if (d.offset === 0 || d.size === 0) {
       if (zeroExcluded) {
         dst.fill(0, 0, this.pageSize);
-        return;
+        return undefined;
       }
       throw new ExcludedPageError("physical", addr, pfn, "page not written (dump incomplete)");
     }
@@ -1006,42 +1155,15 @@ export class KdumpBackend implements DumpBackend {
       // the shared zero page (checked to be zeros at open): read from the start of the data
       // area between the pages that follow it, it would cost a seek in the window
       dst.fill(0, 0, this.pageSize);
-      return;
+      return undefined;
     }
     const data = part.window.view(d.offset, d.size);
     if (codec === undefined) {
       dst.set(data);
-      return;
+      return undefined;
     }
-    const out = dst.length === this.pageSize ? dst : dst.subarray(0, this.pageSize);
-    // Tiny streams are nearly always the same page (all zeros, or one byte repeated): makedumpfile
-    // below -d 1 compresses each zero page on its own. Decoding a 41-byte zlib stream into 4 KiB
-    // costs ~12 µs through node:zlib, a copy ~0.3 µs: keep the last few decodes by content
-    // (lzo decodes such a page in under 1 µs: not worth the lookup).
-    let key: string | undefined;
-    if (d.size <= TINY_STREAM && (codec === "zlib" || codec === "zstd")) {
-      key = `${codec}:${String.fromCharCode.apply(null, data as unknown as number[])}`;
-      const hit = this.tiny.get(key);
-      if (hit) {
-        out.set(hit);
-        return;
-      }
-    }
-    const decoder = this.codecs[codec];
-    if (!decoder) throw new UnsupportedError(`${codec} page compression`);
-    try {
-      // no context string per page (a hex string per page was a tenth of the JS time): added
-      // when the decoder throws
-      decoder(data, out);
-    } catch (e) {
-      if (e instanceof DecompressError && e.context) throw e;
-      const detail = e instanceof DecompressError ? e.detail : (e as Error).message;
-      throw new DecompressError(e instanceof DecompressError ? e.codec : codec, detail, `pfn ${hex(pfn)}`);
-    }
-    if (key !== undefined) {
-      if (this.tiny.size >= 16) this.tiny.delete(this.tiny.keys().next().value as string);
-      this.tiny.set(key, out.slice());
-    }
+    this.located = data;
+    return codec;
   }
   /** Decoded pages of tiny compressed streams, by codec and content. */
   private readonly tiny = new Map<string, Uint8Array>();

@@ -73,7 +73,20 @@ export class Dump implements PhysReader {
   readonly notes: ElfNote[];
   readonly warnings: DumpWarning[];
   readonly zeroExcluded: boolean;
-  private readonly cache = new Map<number, Uint8Array>();
+  // The page cache of small reads: slots replaced by CLOCK (a hit sets the slot's bit; the hand
+  // clears bits until it finds a slot without one). A hit costs one Map lookup: the LRU Map it
+  // replaces moved the entry on every hit (delete + set) and, at 64 pages, missed on every
+  // read of a working set of a few thousand pages (structure walks over many objects), where
+  // each miss is a pread or a page decode.
+  private readonly slotOf = new Map<number, number>();
+  private readonly slotPages: Uint8Array[] = [];
+  private slotPfn: number[] = [];
+  private slotRef: Uint8Array;
+  private hand = 0;
+  // pages the cache could not hold whole (excluded, a hole, a segment edge): their reads go
+  // straight to the backend, which reads the bytes asked for or throws the typed error, instead
+  // of failing twice (bounded: cleared when it reaches the cache's size)
+  private readonly unreadable = new Set<number>();
   private readonly cachePages: number;
 
   constructor(
@@ -90,7 +103,12 @@ export class Dump implements PhysReader {
     this.notes = backend.notes;
     this.warnings = backend.warnings;
     this.zeroExcluded = opts.zeroExcluded ?? false;
-    this.cachePages = Math.max(1, opts.cachePages ?? 64);
+    // 16 MiB of pages by default (4096 of 4 KiB, 256 of 64 KiB), allocated as they are met
+    this.cachePages = Math.max(
+      1,
+      Math.min(1 << 20, opts.cachePages ?? Math.max(64, (16 << 20) / this.pageSize)),
+    );
+    this.slotRef = new Uint8Array(this.cachePages);
     const vmci = backend.vmcoreinfoBytes ?? this.notes.find((n) => n.name === "VMCOREINFO")?.desc;
     this.vmcoreinfo = vmci ? Vmcoreinfo.fromBytes(vmci) : undefined;
     const xen = this.notes.find((n) => n.name === "VMCOREINFO_XEN")?.desc;
@@ -229,7 +247,9 @@ export class Dump implements PhysReader {
       // small reads (page-table walks, structure fields) go through the page cache
       const page = this.cachedPage(pfn);
       if (page) {
-        out.set(page.subarray(inPage, inPage + length));
+        // a field (≤ 16 bytes) is copied byte by byte: no subarray made per read
+        if (length <= 16) for (let i = 0; i < length; i++) out[i] = page[inPage + i]!;
+        else out.set(page.subarray(inPage, inPage + length));
         return out;
       }
     }
@@ -238,33 +258,57 @@ export class Dump implements PhysReader {
   }
 
   private cachedPage(pfn: number): Uint8Array | undefined {
-    const hit = this.cache.get(pfn);
-    if (hit) {
-      this.cache.delete(pfn);
-      this.cache.set(pfn, hit);
-      return hit;
+    const hit = this.slotOf.get(pfn);
+    if (hit !== undefined) {
+      this.slotRef[hit] = 1;
+      return this.slotPages[hit];
     }
-    let page: Uint8Array;
-    if (this.cache.size >= this.cachePages) {
-      const oldest = this.cache.keys().next().value as number;
-      page = this.cache.get(oldest)!;
-      this.cache.delete(oldest);
-    } else page = new Uint8Array(this.pageSize);
+    if (this.unreadable.has(pfn)) return undefined;
+    let slot: number;
+    if (this.slotPages.length < this.cachePages) {
+      slot = this.slotPages.length;
+      this.slotPages.push(new Uint8Array(this.pageSize));
+      this.slotPfn.push(-1);
+    } else {
+      const ref = this.slotRef;
+      const n = this.cachePages;
+      let h = this.hand;
+      while (ref[h] !== 0) {
+        ref[h] = 0;
+        h = h + 1 === n ? 0 : h + 1;
+      }
+      slot = h;
+      this.hand = h + 1 === n ? 0 : h + 1;
+      const old = this.slotPfn[slot]!;
+      if (old >= 0) this.slotOf.delete(old);
+      this.slotPfn[slot] = -1;
+    }
+    const page = this.slotPages[slot]!;
     try {
       this.backend.read(pfn * this.pageSize, page, this.zeroExcluded);
     } catch (e) {
       // part of the page is not readable (a segment edge, a hole): read the bytes asked for
-      // directly; data a browser window has not loaded yet must reach withData
+      // directly; data a browser window has not loaded yet must reach withData (the slot stays
+      // free for the next miss)
       if (e instanceof MissingDataError) throw e;
+      if (this.unreadable.size >= this.cachePages) this.unreadable.clear();
+      this.unreadable.add(pfn);
       return undefined;
     }
-    this.cache.set(pfn, page);
+    this.slotOf.set(pfn, slot);
+    this.slotPfn[slot] = pfn;
+    this.slotRef[slot] = 1;
     return page;
   }
 
   /** Drop cached pages. */
   clearCache(): void {
-    this.cache.clear();
+    this.slotOf.clear();
+    this.unreadable.clear();
+    this.slotPages.length = 0;
+    this.slotPfn = [];
+    this.slotRef.fill(0);
+    this.hand = 0;
   }
 }
 

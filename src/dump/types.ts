@@ -126,6 +126,6 @@ export interface OpenDumpOptions {
   zeroExcluded?: boolean;
   /** Replace page codecs with faster platform ones (src/node/ injects node:zlib). */
   codecs?: Partial<import("../codecs/pages.js").PageCodecs>;
-  /** Decompressed pages kept in the page cache (default 64). */
+  /** Pages kept in the page cache of small reads (default: 16 MiB of pages, 4096 of 4 KiB). */
   cachePages?: number;
 }

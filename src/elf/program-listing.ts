@@ -1,26 +1,62 @@
 /**
  * Program headers listed straight from the raw table into output bytes (readelf -lW's layout,
  * byte for byte, and the `programHeaders` array of `kdumpkit elf --json`). A QEMU paging dump
- * has 65k+ headers: one string per field and three BigInts per header spent most of the time
- * in the garbage collector (readelf -lW lists them in ~40 ms).
+ * has 65k+ headers (readelf -lW lists them in ~40 ms): each listing is one loop over the table
+ * bytes writing into the output chunk in place, as the symbol listings (symbol-listing.ts) are.
  */
-import { ByteOut } from "../bytes/byte-out.js";
+import { ByteOut, DecimalCounter, hexDigits, putHex } from "../bytes/byte-out.js";
 import { programTypeName, segmentFlags } from "./names.js";
 import type { ElfFile } from "./reader.js";
 
 const enc = new TextEncoder();
 
-/** Per-value cache of encoded strings (program types and flags repeat across headers). */
-function cached(make: (v: number) => string): (v: number) => Uint8Array {
-  const m = new Map<number, Uint8Array>();
-  return (v) => {
-    let b = m.get(v);
+/**
+ * Encoded text per value (program types and flags repeat across headers: a QEMU dump is one
+ * PT_NOTE and then PT_LOADs, all "RWX"), with the last value kept at hand.
+ */
+class Cached {
+  private readonly m = new Map<number, Uint8Array>();
+  private last = -1;
+  private lastBytes: Uint8Array = new Uint8Array(0);
+  constructor(private readonly make: (v: number) => string) {}
+  get(v: number): Uint8Array {
+    if (v === this.last) return this.lastBytes;
+    let b = this.m.get(v);
     if (!b) {
-      b = enc.encode(make(v));
-      m.set(v, b);
+      b = enc.encode(this.make(v));
+      this.m.set(v, b);
     }
+    this.last = v;
+    this.lastBytes = b;
     return b;
-  };
+  }
+}
+
+/** Where a program header's fields lie (Elf32_Phdr / Elf64_Phdr); 64-bit fields as halves. */
+interface PhdrLayout {
+  /** The table (ElfFile.programHeaderTable) and its byte order and class. */
+  v: DataView;
+  le: boolean;
+  is64: boolean;
+  size: number;
+  flags: number;
+  /** p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align: their low words… */
+  lo: number[];
+  /** …and high words (-1: none, ELF32). */
+  hi: number[];
+}
+
+function layout(elf: ElfFile): PhdrLayout {
+  const t = elf.programHeaderTable;
+  const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  const le = elf.littleEndian;
+  const is64 = elf.class === 64;
+  if (!is64)
+    return { v, le, is64, size: 32, flags: 24, lo: [4, 8, 12, 16, 20, 28], hi: [-1, -1, -1, -1, -1, -1] };
+  const l = le ? 0 : 4;
+  const h = le ? 4 : 0;
+  const at = [8, 16, 24, 32, 40, 48];
+  return { v, le, is64, size: 56, flags: 4, lo: at.map((a) => a + l), hi: at.map((a) => a + h) };
 }
 
 /** readelf -lW's "Program Headers:" block (what listProgramHeaders returns), to `sink`. */
@@ -28,7 +64,7 @@ export function writeProgramHeaderListing(elf: ElfFile, sink: (chunk: Uint8Array
   const out = new ByteOut(sink);
   if (elf.programHeaderCount === 0) {
     out.ascii("\nThere are no program headers in this file.\n");
-    out.flush();
+    out.flush(true);
     return;
   }
   const is64 = elf.class === 64;
@@ -38,36 +74,76 @@ export function writeProgramHeaderListing(elf: ElfFile, sink: (chunk: Uint8Array
       ? "  Type           Offset   VirtAddr           PhysAddr           FileSiz  MemSiz   Flg Align\n"
       : "  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align\n",
   );
-  const type = cached((t) => `  ${programTypeName(t).padEnd(14)} 0x`);
-  const flags = cached((f) => ` ${segmentFlags(f)} `);
-  const addrWidth = is64 ? 16 : 8;
-  const sizeWidth = is64 ? 6 : 5;
   // impossible values are listed raw, as readelf does, and flagged at the end of the line
-  const flagged = new Map<number, string[]>();
-  for (const f of elf.impossible) flagged.set(f.index, [...(flagged.get(f.index) ?? []), f.field]);
-  elf.forEachRawProgramHeader((p) => {
-    out.bytes(type(p.type));
-    out.hexMin(p.offsetHi, p.offsetLo, 6);
-    out.ascii(" 0x");
-    out.hexMin(p.vaddrHi, p.vaddrLo, addrWidth);
-    out.ascii(" 0x");
-    out.hexMin(p.paddrHi, p.paddrLo, addrWidth);
-    out.ascii(" 0x");
-    out.hexMin(p.fileszHi, p.fileszLo, sizeWidth);
-    out.ascii(" 0x");
-    out.hexMin(p.memszHi, p.memszLo, sizeWidth);
-    out.bytes(flags(p.flags));
-    // readelf's %#lx: "0" for zero, else 0x…
-    if (p.alignHi === 0 && p.alignLo === 0) out.byte(0x30);
-    else {
-      out.ascii("0x");
-      out.hex64(p.alignHi, p.alignLo, 0);
+  const flagged = new Map<number, Uint8Array>();
+  const fields = new Map<number, string[]>();
+  for (const f of elf.impossible) fields.set(f.index, [...(fields.get(f.index) ?? []), f.field]);
+  for (const [i, names] of fields) flagged.set(i, enc.encode(`  <- impossible ${names.join(", ")}`));
+  writeTextRows(
+    out,
+    elf,
+    new Cached((t) => `  ${programTypeName(t).padEnd(14)} 0x`),
+    new Cached((f) => ` ${segmentFlags(f)} `),
+    flagged,
+  );
+  out.flush(true);
+}
+
+function writeTextRows(
+  out: ByteOut,
+  elf: ElfFile,
+  types: Cached,
+  flagText: Cached,
+  flagged: Map<number, Uint8Array>,
+): void {
+  const { v, le, is64, size, flags, lo, hi } = layout(elf);
+  const alignLo = lo[5]!;
+  const alignHi = hi[5]!;
+  // readelf -lW's column widths: offset, addresses, sizes
+  const widths = is64 ? [6, 16, 16, 6, 6] : [6, 8, 8, 5, 5];
+  const anyFlagged = flagged.size > 0;
+  const n = elf.programHeaderCount;
+  let buf = out.buf;
+  let p = out.pos;
+  for (let i = 0, at = 0; i < n; i++, at += size) {
+    const type = types.get(v.getUint32(at, le));
+    const flag = flagText.get(v.getUint32(at + flags, le));
+    const bad = anyFlagged ? flagged.get(i) : undefined;
+    const need = 160 + type.length + flag.length + (bad ? bad.length : 0);
+    if (p + need > buf.length) {
+      out.pos = p;
+      buf = out.reserve(need);
+      p = out.pos;
     }
-    const bad = flagged.get(p.index);
-    if (bad) out.ascii(`  <- impossible ${bad.join(", ")}`);
-    out.byte(0x0a);
-  });
-  out.flush();
+    for (let k = 0; k < type.length; k++) buf[p++] = type[k]!;
+    // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz as printf's %#0<width>lx: at least
+    // `width` digits, more when the value needs them, " 0x" between them
+    for (let f = 0; f < 5; f++) {
+      if (f > 0) {
+        buf[p++] = 0x20;
+        buf[p++] = 0x30;
+        buf[p++] = 0x78;
+      }
+      const h = is64 ? v.getUint32(at + hi[f]!, le) : 0;
+      const l = v.getUint32(at + lo[f]!, le);
+      const d = hexDigits(h, l);
+      const w = widths[f]!;
+      p = putHex(buf, p, h, l, d > w ? d : w);
+    }
+    for (let k = 0; k < flag.length; k++) buf[p++] = flag[k]!;
+    // readelf's %#lx: "0" for zero, else 0x…
+    const h = is64 ? v.getUint32(at + alignHi, le) : 0;
+    const l = v.getUint32(at + alignLo, le);
+    if (h === 0 && l === 0) buf[p++] = 0x30;
+    else {
+      buf[p++] = 0x30;
+      buf[p++] = 0x78;
+      p = putHex(buf, p, h, l, hexDigits(h, l));
+    }
+    if (bad) for (let k = 0; k < bad.length; k++) buf[p++] = bad[k]!;
+    buf[p++] = 0x0a;
+  }
+  out.pos = p;
 }
 
 /**
@@ -84,41 +160,80 @@ export function writeProgramHeadersJson(
   const out = new ByteOut(sink);
   if (elf.programHeaderCount === 0) {
     out.ascii("[]");
-    out.flush();
+    out.flush(true);
     return;
   }
   const i1 = `\n${indent}  `;
-  const type = cached(
-    (t) => `${JSON.stringify(programTypeName(t))},${i1}"typeValue": ${t},${i1}"offset": "0x`,
-  );
-  const flags = cached((f) => `",${i1}"flags": ${JSON.stringify(segmentFlags(f))},${i1}"align": "0x`);
-  const head = enc.encode(`${indent}{${i1}"index": `);
-  const end = enc.encode(`"\n${indent}}`);
-  const vaddr = enc.encode(`",${i1}"vaddr": "0x`);
-  const paddr = enc.encode(`",${i1}"paddr": "0x`);
-  const filesz = enc.encode(`",${i1}"filesz": "0x`);
-  const memsz = enc.encode(`",${i1}"memsz": "0x`);
-  const typeKey = enc.encode(`,${i1}"type": `);
+  // the keys between the values, in programHeaderJson's order
+  const keys = [
+    `",${i1}"vaddr": "0x`,
+    `",${i1}"paddr": "0x`,
+    `",${i1}"filesz": "0x`,
+    `",${i1}"memsz": "0x`,
+  ].map((k) => enc.encode(k));
   out.ascii("[\n");
-  elf.forEachRawProgramHeader((p) => {
-    if (p.index > 0) out.ascii(",\n");
-    out.bytes(head);
-    out.dec(p.index);
-    out.bytes(typeKey);
-    out.bytes(type(p.type));
-    out.hex64(p.offsetHi, p.offsetLo, 0);
-    out.bytes(vaddr);
-    out.hex64(p.vaddrHi, p.vaddrLo, 0);
-    out.bytes(paddr);
-    out.hex64(p.paddrHi, p.paddrLo, 0);
-    out.bytes(filesz);
-    out.hex64(p.fileszHi, p.fileszLo, 0);
-    out.bytes(memsz);
-    out.hex64(p.memszHi, p.memszLo, 0);
-    out.bytes(flags(p.flags));
-    out.hex64(p.alignHi, p.alignLo, 0);
-    out.bytes(end);
-  });
+  writeJsonRows(
+    out,
+    elf,
+    enc.encode(`${indent}{${i1}"index": `),
+    enc.encode(`,${i1}"type": `),
+    new Cached((t) => `${JSON.stringify(programTypeName(t))},${i1}"typeValue": ${t},${i1}"offset": "0x`),
+    keys,
+    new Cached((f) => `",${i1}"flags": ${JSON.stringify(segmentFlags(f))},${i1}"align": "0x`),
+    enc.encode(`"\n${indent}}`),
+  );
   out.ascii(`\n${indent.slice(2)}]`);
-  out.flush();
+  out.flush(true);
+}
+
+function writeJsonRows(
+  out: ByteOut,
+  elf: ElfFile,
+  head: Uint8Array,
+  typeKey: Uint8Array,
+  types: Cached,
+  keys: Uint8Array[],
+  flagText: Cached,
+  end: Uint8Array,
+): void {
+  const { v, le, is64, size, flags, lo, hi } = layout(elf);
+  const [vaddrKey, paddrKey, fileszKey, memszKey] = keys as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  const counter = new DecimalCounter();
+  const digits = counter.digits;
+  const n = elf.programHeaderCount;
+  let buf = out.buf;
+  let p = out.pos;
+  for (let i = 0, at = 0; i < n; i++, at += size) {
+    const type = types.get(v.getUint32(at, le));
+    const flag = flagText.get(v.getUint32(at + flags, le));
+    const need =
+      200 + head.length + typeKey.length + type.length + 4 * vaddrKey.length + flag.length + end.length;
+    if (p + need > buf.length) {
+      out.pos = p;
+      buf = out.reserve(need);
+      p = out.pos;
+    }
+    if (i > 0) {
+      buf[p++] = 0x2c;
+      buf[p++] = 0x0a;
+    }
+    for (let k = 0; k < head.length; k++) buf[p++] = head[k]!;
+    for (let k = 16 - counter.length; k < 16; k++) buf[p++] = digits[k]!;
+    for (let k = 0; k < typeKey.length; k++) buf[p++] = typeKey[k]!;
+    for (let k = 0; k < type.length; k++) buf[p++] = type[k]!;
+    // p_offset, then each key and its value (minimal hex digits)
+    for (let f = 0; f < 6; f++) {
+      if (f === 5) for (let k = 0; k < flag.length; k++) buf[p++] = flag[k]!;
+      else if (f > 0) {
+        const key = f === 1 ? vaddrKey : f === 2 ? paddrKey : f === 3 ? fileszKey : memszKey;
+        for (let k = 0; k < key.length; k++) buf[p++] = key[k]!;
+      }
+      const h = is64 ? v.getUint32(at + hi[f]!, le) : 0;
+      const l = v.getUint32(at + lo[f]!, le);
+      p = putHex(buf, p, h, l, hexDigits(h, l));
+    }
+    for (let k = 0; k < end.length; k++) buf[p++] = end[k]!;
+    counter.increment();
+  }
+  out.pos = p;
 }

@@ -443,6 +443,14 @@ export class ElfFile {
     return this.phdrObjects;
   }
 
+  /**
+   * The raw program header table (programHeaderCount entries of the class's size, checked to lie
+   * inside the file), for listings written straight from its bytes. Not to be modified.
+   */
+  get programHeaderTable(): Uint8Array {
+    return this.phdrTable;
+  }
+
   get programHeaderCount(): number {
     return this.phdrTable.length / phdrSize(this.header.class);
   }

@@ -1,134 +1,15 @@
-import { createRequire } from "node:module";
-import * as zlib from "node:zlib";
-import {
-  builtinPageCodecs,
-  DUMP_DH_COMPRESSED_ZLIB,
-  type PageCodecs,
-  type PageCompressor,
-} from "../codecs/pages.js";
 import { type Dump, openDumpWith } from "../dump/dump.js";
 import type { OpenDumpOptions } from "../dump/types.js";
-import { DecompressError } from "../errors.js";
 import { type OpenedFile, type OpenOptions, openFile, openFileAsync } from "./open.js";
+import { nodePageCodecs } from "./page-codecs.js";
 
-/** The native handle under a node:zlib stream (internal: present in Node 10–24, checked). */
-export interface ZlibHandle {
-  writeSync(
-    flush: number,
-    src: Uint8Array,
-    srcOff: number,
-    srcLen: number,
-    dst: Uint8Array,
-    dstOff: number,
-    dstLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
-
-/** One inflate state reused for every page, and its scratch output (a page and one byte). */
-let inflater:
-  | { handle: ZlibHandle; state: Uint32Array; out: Uint8Array; page: Uint8Array }
-  | null
-  | undefined;
-let inflateError: string | undefined;
-
-function pageInflater(size: number) {
-  if (inflater === undefined) {
-    const engine = zlib.createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-    const handle = engine._handle;
-    const state = engine._writeState;
-    inflater =
-      handle && typeof handle.writeSync === "function" && typeof handle.reset === "function" && state
-        ? { handle, state, out: new Uint8Array(0), page: new Uint8Array(0) }
-        : null;
-    if (inflater)
-      inflater.handle.onerror = (message) => {
-        inflateError = message;
-      };
-  }
-  if (inflater && inflater.out.length !== size + 1) {
-    inflater.out = new Uint8Array(size + 1);
-    inflater.page = inflater.out.subarray(0, size);
-  }
-  return inflater;
-}
-
-/**
- * node:zlib for kdump pages, through one reused inflate state writing straight into a scratch
- * page (Node's own zlib, Chromium's SIMD fork). Measured on Node 20 per 4 KiB page:
- * zlib.inflateSync 9.4 µs (a new z_stream, a Transform object and an output Buffer per call),
- * the reused handle 2.9 µs, fflate 25 µs. The output buffer is one byte larger than the page
- * so that a stream that does not end exactly at the page's end is caught: too long fills the
- * spare byte, too short or cut ends in zlib's "unexpected end of file". Falls back to
- * inflateSync where the handle is not there (another runtime).
- */
-export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
-  const inf = pageInflater(dst.length);
-  if (!inf) return inflateSyncPage(src, dst, context);
-  inflateError = undefined;
-  inf.handle.writeSync(zlib.constants.Z_FINISH, src, 0, src.length, inf.out, 0, inf.out.length);
-  const availOut = inf.state[0]!;
-  inf.handle.reset();
-  if (inflateError !== undefined) throw new DecompressError("zlib", inflateError, context);
-  if (availOut !== 1)
-    throw new DecompressError(
-      "zlib",
-      availOut === 0
-        ? `produces more than ${dst.length} bytes`
-        : `produced ${dst.length + 1 - availOut} bytes, expected ${dst.length}`,
-      context,
-    );
-  dst.set(inf.page);
-  return dst.length;
-}
-
-function inflateSyncPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
-  let out: Buffer;
-  try {
-    out = zlib.inflateSync(src);
-  } catch (e) {
-    throw new DecompressError("zlib", (e as Error).message, context);
-  }
-  if (out.length !== dst.length)
-    throw new DecompressError("zlib", `produced ${out.length} bytes, expected ${dst.length}`, context);
-  dst.set(out);
-  return out.length;
-}
-
-/**
- * zstd pages: node:zlib's zstd where Node has it (22.15+), else fzstd loaded on the first zstd
- * page (without an output buffer: see codecs/zstd.ts for why).
- */
-let zstdImpl: ((src: Uint8Array) => Uint8Array) | undefined;
-export function lazyZstdPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
-  if (!zstdImpl) {
-    const native = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array })
-      .zstdDecompressSync;
-    zstdImpl = native
-      ? (b) => native(b)
-      : (createRequire(import.meta.url)("fzstd") as typeof import("fzstd")).decompress;
-  }
-  let out: Uint8Array;
-  try {
-    out = zstdImpl(src);
-  } catch (e) {
-    throw new DecompressError("zstd", (e as Error).message, context);
-  }
-  if (out.length !== dst.length)
-    throw new DecompressError("zstd", `produced ${out.length} bytes, expected ${dst.length}`, context);
-  dst.set(out);
-  return out.length;
-}
-
-/** Page codecs for Node: node:zlib, the built-in lzo/snappy, fzstd on demand. */
-export const nodePageCodecs: PageCodecs = { ...builtinPageCodecs, zlib: nodeZlibPage, zstd: lazyZstdPage };
-
-/** zlib page compression through node:zlib (level 1, as fast as makedumpfile -c allows). */
-export const nodeZlibCompressor: PageCompressor = {
-  flag: DUMP_DH_COMPRESSED_ZLIB,
-  fn: (p) => zlib.deflateSync(p, { level: 1 }),
-};
+export {
+  lazyZstdPage,
+  nodePageCodecs,
+  nodeZlibCompressor,
+  nodeZlibPage,
+  type ZlibHandle,
+} from "./page-codecs.js";
 
 export interface DumpFile {
   dump: Dump;

@@ -28,4 +28,5 @@ export {
   prepareOutput,
   writeFully,
 } from "./output.js";
+export { type PageChunk, type ReadAheadOptions, readPagesAhead } from "./read-ahead.js";
 export { sameFileAs, writeFileAtomic } from "./sink.js";

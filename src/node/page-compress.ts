@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import * as zlib from "node:zlib";
+import { DeflateWasmEncoder } from "../codecs/deflate-encode.js";
 import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../codecs/lzo1x-encode.js";
 import {
   DUMP_DH_COMPRESSED_LZO,
@@ -34,8 +35,15 @@ type Compress = (page: Uint8Array) => Uint8Array;
  */
 export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
   switch (codec) {
-    case "zlib":
-      return reusedDeflate() ?? ((p) => zlib.deflateSync(p, { level: ZLIB_LEVEL }));
+    case "zlib": {
+      const native = reusedDeflate() ?? ((p: Uint8Array) => zlib.deflateSync(p, { level: ZLIB_LEVEL }));
+      // our WebAssembly deflate (greedy setting: smaller than makedumpfile's zlib level 1 and
+      // cheaper than node:zlib level 5); node:zlib where WebAssembly cannot run, and for pages
+      // beyond its 64 KiB input
+      const e = DeflateWasmEncoder.create(1);
+      if (!e) return native;
+      return (p) => (p.length <= e.maxInput ? e.compress(p) : native(p));
+    }
     case "lzo": {
       // the WebAssembly build of our encoder (same bytes, ~4× faster); the TypeScript one where
       // WebAssembly cannot run

@@ -5,7 +5,7 @@
  * errors fail the test; a 4 GiB sparse dump opens with bounded memory. One browser for all.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,13 +16,15 @@ import { main } from "../../src/cli/main.js";
 import { openDumpFile } from "../../src/node/dump.js";
 import { startWebServer, type WebServer } from "../../src/node/web-server.js";
 import { dumpInfo } from "../../src/report/info.js";
-import { fixturePath, hasFixtures } from "../fixtures.js";
+import { cutInsideLog } from "../cut-log.js";
+import { fixtureFile, fixturePath, hasFixtures } from "../fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = here.includes(`${path.sep}build${path.sep}`)
   ? path.resolve(here, "..", "..", "..")
   : path.resolve(here, "..", "..");
+const BIN = path.resolve(here, "..", "..", "src", "cli", "bin.js");
 const skip = !fs.existsSync(CHROMIUM)
   ? "needs Chromium: install the Debian package chromium (apt-get install -y chromium; .ci/run does)"
   : !hasFixtures()
@@ -400,6 +402,24 @@ describe("web app in Chromium", { skip }, () => {
       assert.ok(msg.length > 30, msg);
       await page.close();
     }
+  });
+
+  test("a dump cut inside its log: the records read, then the line saying where (as dmesg)", async () => {
+    const bytes = new Uint8Array(fs.readFileSync(fixtureFile("kdump/capture/vmcore.elf-d31.zst")));
+    const { size, read, total } = cutInsideLog(bytes);
+    assert.ok(read > 0 && read < total, `${read} of ${total}`);
+    const cut = path.join(appDir, "vmcore.cut");
+    fs.writeFileSync(cut, bytes.subarray(0, size));
+    const page = await openPage([cut]);
+    await drawn(page, "overview");
+    await tab(page, "log");
+    // the records the CLI prints before its IncompleteError line, and that line's words
+    const r = spawnSync(process.execPath, [BIN, "dmesg", cut], { maxBuffer: 1 << 26 });
+    assert.equal(r.status, 1);
+    assert.equal(await page.textContent("pre.log"), r.stdout.toString("latin1"));
+    const why = /IncompleteError: (the log is cut: .*)/.exec(r.stderr.toString())![1]!;
+    assert.equal(await page.textContent("p.incomplete"), `incomplete: ${why}`);
+    await page.close();
   });
 
   test("a 4 GiB sparse dump opens in seconds with memory under 500 MB", async () => {

@@ -391,6 +391,8 @@ function logView(r: ViewResult, p: Record<string, string>): Node[] {
   apply();
   const head: Node[] = [];
   if (r.panic) head.push(h("p", { class: "panic" }, `panic: ${r.panic as string}`));
+  if (r.incomplete)
+    head.push(h("p", { class: "incomplete", role: "status" }, `incomplete: ${r.incomplete as string}`));
   return [h("div", { class: "controls" }, q, lvl, count), exports(r), ...head, ...warnings(r), out];
 }
 

@@ -483,11 +483,14 @@ const views: Record<string, View> = {
         format: log.format,
         warnings: log.warnings,
         panic: panic ?? null,
+        ...(log.incomplete ? { incomplete: log.incomplete } : {}),
         records: log.records.map(recordToJson),
       }),
       lines,
       warnings: log.warnings,
       panic,
+      // the CLI prints the records it read, then this (and exits 1): the page says it above them
+      ...(log.incomplete ? { incomplete: `the log is cut: ${log.incomplete}` } : {}),
     };
   },
   cpus: () => {

@@ -52,7 +52,12 @@ export function xenView(
     try {
       const v = dom0View();
       if (!v.vmcoreinfo) dom0Log = `(dom0: ${v.problems.join("; ")})\n`;
-      else dom0Log = new TextDecoder("latin1").decode(formatDmesg(readKernelLog(v.space, v.vmcoreinfo.info)));
+      else {
+        const log = readKernelLog(v.space, v.vmcoreinfo.info);
+        dom0Log = new TextDecoder("latin1").decode(formatDmesg(log));
+        // as `kdumpkit dmesg --domain 0` ends a cut log: the records read, then where it was cut
+        if (log.incomplete) dom0Log += `(incomplete: the log is cut: ${log.incomplete})\n`;
+      }
     } catch (e) {
       dom0Log = `(dom0: ${(e as Error).message})\n`;
     }

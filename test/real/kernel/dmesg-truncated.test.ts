@@ -3,7 +3,7 @@
  * real ELF vmcore: `dmesg` prints the records that could be read (the reference log's first
  * lines, as makedumpfile --dump-dmesg wrote them from the whole dump), then one line on
  * standard error saying where the log was cut, and exits 1; `info` says why its panic line
- * could not be read. The cut is found by bisection over the file size, not hard-coded.
+ * could not be read. The cut is found by bisection over the file size (test/cut-log.ts).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,45 +11,20 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { MemorySource } from "../../../src/bytes/source.js";
-import { openKernelSource } from "../../../src/cli/kernel-open.js";
-import { readKernelLog } from "../../../src/kernel/printk.js";
+import { cutInsideLog } from "../../cut-log.js";
 import { expected, fixtureFile, skipNoFixtures } from "../../fixtures.js";
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../src/cli/bin.js");
 const DUMP = "kdump/capture/vmcore.elf-d31.zst";
 const REF = "kdump/capture/vmcore.elf-d31.makedumpfile-dmesg.txt";
 
-/** Records read from the first `size` bytes of the dump (-1: the log could not be read at all). */
-function recordsIn(bytes: Uint8Array, size: number): number {
-  try {
-    const k = openKernelSource(new MemorySource(bytes.subarray(0, size)), "cut");
-    try {
-      return readKernelLog(k.kernel.space, k.vmcoreinfo).records.length;
-    } finally {
-      k.close();
-    }
-  } catch {
-    return -1;
-  }
-}
-
 test(
   "dmesg on a dump cut inside its log: the records read, one line saying where, exit 1",
   { skip: skipNoFixtures },
   () => {
     const bytes = new Uint8Array(fs.readFileSync(fixtureFile(DUMP)));
-    const total = recordsIn(bytes, bytes.length);
+    const { size: hi, read, total } = cutInsideLog(bytes);
     assert.ok(total > 100, `${total} records in the whole dump`);
-    // the smallest size that gives at least half the records: one byte less gives fewer
-    let lo = 0;
-    let hi = bytes.length;
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (recordsIn(bytes, mid) >= total / 2) hi = mid;
-      else lo = mid;
-    }
-    const read = recordsIn(bytes, hi);
     assert.ok(read < total, `${read} of ${total}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdk-cut-"));
     try {

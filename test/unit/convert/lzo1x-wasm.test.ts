@@ -10,20 +10,14 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { lzo1xDecompress } from "../../../src/codecs/lzo1x.js";
 import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../../../src/codecs/lzo1x-encode.js";
-import { unit } from "../../fuzz.js";
+import { lzSamples, unit } from "../../fuzz.js";
 
 function samples(): Uint8Array[] {
   const next = unit(11);
   const out: Uint8Array[] = [new Uint8Array(0), new Uint8Array(4096), new Uint8Array(4096).fill(0x5a)];
   for (const n of [1, 3, 4, 5, 17, 19, 238, 239, 300, 4096, 20000, 65536, 70000]) {
-    const p = new Uint8Array(n);
-    for (let i = 0; i < n; i++)
-      p[i] =
-        next() < 0.6 && i > 0 ? p[Math.max(0, i - 1 - Math.floor(next() * 40000))]! : Math.floor(next() * 6);
-    out.push(p);
-    const r = new Uint8Array(n);
-    for (let i = 0; i < n; i++) r[i] = Math.floor(next() * 256);
-    out.push(r);
+    // LZ-structured and incompressible
+    out.push(...lzSamples(next, n));
   }
   // far matches (M4: distances past 16 KiB) and long runs
   const far = new Uint8Array(65536);
