@@ -28,14 +28,15 @@
  * corrected ("kexec: correct _domain offset info in elf-notes", 2011): we read `v.inuse._domain`
  * one word further on, makedumpfile reads type_info's low half.
  */
-import { hex, KdumpkitError, LimitError, MissingDataError, UnsupportedError } from "../errors.js";
+import { hex, KdumpkitError, MissingDataError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import {
   FRAME_FREE,
   FRAME_OTHER_DOMAIN,
   type FrameClassifyResult,
   type FrameTableInfo,
-  MAX_FRAMES,
+  isReadFailure,
+  newFrameResult,
 } from "./frame-table.js";
 import type { XenArch } from "./hypervisor.js";
 import {
@@ -237,11 +238,6 @@ export interface Xen3ClassifyOptions {
   keepOwners: ReadonlySet<number>;
 }
 
-function isReadFailure(e: unknown): boolean {
-  if (e instanceof MissingDataError) return false;
-  return e instanceof KdumpkitError || e instanceof RangeError;
-}
-
 /**
  * Classify machine frames by Xen 3.x's rules (file comment). page_info and the bitmap are read
  * 512 frames at a time; an unreadable page_info window is retried entry by entry, an unreadable
@@ -253,10 +249,8 @@ export function classifyFramesXen3(
   o: Xen3ClassifyOptions,
 ): FrameClassifyResult {
   const { maxPfn } = o;
-  if (!Number.isSafeInteger(maxPfn) || maxPfn < 0 || maxPfn > MAX_FRAMES)
-    throw new LimitError("machine frames to classify", maxPfn, MAX_FRAMES);
-  const reason = new Uint8Array(maxPfn);
-  const res: FrameClassifyResult = { reason, otherDomain: 0, free: 0, unreadable: 0, owners: new Map() };
+  const res = newFrameResult(maxPfn);
+  const reason = res.reason;
   const WINDOW = 512;
   const sz = ft.size;
   const buf = new Uint8Array(WINDOW * sz);

@@ -125,9 +125,17 @@ export interface FrameClassifyResult {
 
 export const MAX_FRAMES = 2 ** 28;
 
-function isReadFailure(e: unknown): boolean {
+/** A failed read of a frame's data (kept and counted), not a missing input (rethrown). */
+export function isReadFailure(e: unknown): boolean {
   if (e instanceof MissingDataError) return false;
   return e instanceof KdumpkitError || e instanceof RangeError;
+}
+
+/** An empty classification of `maxPfn` frames, the count bounded (shared by both generations). */
+export function newFrameResult(maxPfn: number): FrameClassifyResult {
+  if (!Number.isSafeInteger(maxPfn) || maxPfn < 0 || maxPfn > MAX_FRAMES)
+    throw new LimitError("machine frames to classify", maxPfn, MAX_FRAMES);
+  return { reason: new Uint8Array(maxPfn), otherDomain: 0, free: 0, unreadable: 0, owners: new Map() };
 }
 
 /**
@@ -142,10 +150,8 @@ export function classifyFrames(
   o: FrameClassifyOptions,
 ): FrameClassifyResult {
   const { maxPfn } = o;
-  if (!Number.isSafeInteger(maxPfn) || maxPfn < 0 || maxPfn > MAX_FRAMES)
-    throw new LimitError("machine frames to classify", maxPfn, MAX_FRAMES);
-  const reason = new Uint8Array(maxPfn);
-  const res: FrameClassifyResult = { reason, otherDomain: 0, free: 0, unreadable: 0, owners: new Map() };
+  const res = newFrameResult(maxPfn);
+  const reason = res.reason;
   // the flags as bits of count_info's high 32-bit half
   const hiBit = (b: number) => 2 ** (b - 32);
   const allocated = hiBit(o.layout.allocated);
