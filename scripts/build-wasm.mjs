@@ -1,4 +1,4 @@
-// Assembles the WebAssembly page encoders from their AssemblyScript sources in wasm/ and writes
+// Assembles the WebAssembly page encoders (and the LZO1X page decoder) from their AssemblyScript sources in wasm/ and writes
 // them, base64, into src/codecs/wasm-modules.ts (committed, so that neither a library user nor
 // tsc needs the compiler). `npm run build:wasm` rebuilds it; test/unit/codecs/lzo1x-wasm.test.ts
 // checks the committed module is the one these sources assemble to.
@@ -13,6 +13,7 @@ import asc from "assemblyscript/asc";
 const modules = [
   ["LZO1X_ENCODE_WASM", "wasm/lzo1x-encode.ts"],
   ["DEFLATE_ENCODE_WASM", "wasm/deflate-encode.ts"],
+  ["LZO1X_DECODE_WASM", "wasm/lzo1x-decode.ts"],
 ];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -14,8 +14,74 @@
  */
 import { DecompressError } from "../errors.js";
 
-function fail(detail: string, context?: string): never {
-  throw new DecompressError("lzo1x", detail, context);
+/**
+ * What can be wrong with a stream: one code per check, shared with the WebAssembly decoder
+ * (wasm/lzo1x-decode.ts returns the negative code), so that both throw the same error.
+ */
+export const LZO_EMPTY = 1;
+export const LZO_FIRST_RUN = 2;
+export const LZO_NO_END = 3;
+export const LZO_LENGTH_INPUT = 4;
+export const LZO_LITERALS_TOO_LONG = 5;
+export const LZO_LITERALS_INPUT = 6;
+export const LZO_LITERALS_OUTPUT = 7;
+export const LZO_MATCH_INPUT = 8;
+export const LZO_MATCH_TOO_LONG = 9;
+export const LZO_SHORT = 10;
+export const LZO_LOOK_BEHIND = 11;
+export const LZO_MATCH_OUTPUT = 12;
+export const LZO_TRAILING_INPUT = 13;
+export const LZO_TRAILING_OUTPUT = 14;
+
+const LZO_WHAT = [
+  "",
+  "empty input",
+  "overrun in the first literal run",
+  "input ended without the end marker",
+  "input overrun in a length",
+  "literal run longer than the output",
+  "input overrun in a literal run",
+  "output overrun in a literal run",
+  "input overrun in a match",
+  "match longer than the output",
+  "",
+  "",
+  "output overrun in a match",
+  "input overrun in trailing literals",
+  "output overrun in trailing literals",
+];
+
+/**
+ * The DecompressError of check `code` failing for the instruction at input offset `at` with
+ * `op` bytes written (`dist`: the match distance, `outLen`: the expected page size).
+ */
+export function lzoError(
+  code: number,
+  at: number,
+  op: number,
+  dist: number,
+  outLen: number,
+  context?: string,
+): DecompressError {
+  let detail: string;
+  if (code === LZO_EMPTY) detail = LZO_WHAT[code]!;
+  else if (code === LZO_SHORT)
+    detail = `produced ${op} bytes, expected ${outLen} (end marker at input offset ${at})`;
+  else if (code === LZO_LOOK_BEHIND)
+    detail = `look-behind overrun (distance ${dist} at output ${op}, input offset ${at})`;
+  else detail = `${LZO_WHAT[code] ?? `error ${code}`} (input offset ${at}, output offset ${op})`;
+  return new DecompressError("lzo1x", detail, context);
+}
+
+function fail(
+  code: number,
+  at: number,
+  op: number,
+  context: string | undefined,
+  dist = 0,
+  outLen = 0,
+): never {
+  throw lzoError(code, at, op, dist, outLen, context);
 }
 
 let viewA: DataView | undefined;
@@ -49,6 +115,8 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
   let op = 0;
   // literals copied by the previous instruction (0–3), 4 after a literal run of 4+
   let state = 0;
+  // where the current instruction starts (named in errors)
+  let at = 0;
   let t = 0;
   let len = 0;
   let dist = 0;
@@ -61,16 +129,17 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
   const d0 = dst.byteOffset;
   const s0 = src.byteOffset;
 
-  if (inLen === 0) fail("empty input", context);
+  if (inLen === 0) fail(LZO_EMPTY, 0, 0, context);
   if (src[0]! > 17) {
     // an initial literal run of (byte − 17)
     len = src[ip++]! - 17;
-    if (ip + len > inLen || len > outLen) fail("overrun in the first literal run", context);
+    if (ip + len > inLen || len > outLen) fail(LZO_FIRST_RUN, 0, 0, context);
     for (let i = 0; i < len; i++) dst[op++] = src[ip++]!;
     state = len < 4 ? len : 4;
   }
   for (;;) {
-    if (ip >= inLen) fail("input ended without the end marker", context);
+    at = ip;
+    if (ip >= inLen) fail(LZO_NO_END, at, op, context);
     t = src[ip++]!;
     if (t < 16) {
       if (state === 0) {
@@ -79,17 +148,17 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
         if (len === 0) {
           len = 15;
           for (;;) {
-            if (ip >= inLen) fail("input overrun in a length", context);
+            if (ip >= inLen) fail(LZO_LENGTH_INPUT, at, op, context);
             b = src[ip++]!;
             if (b !== 0) break;
             len += 255;
-            if (len > outLen) fail("literal run longer than the output", context);
+            if (len > outLen) fail(LZO_LITERALS_TOO_LONG, at, op, context);
           }
           len += b;
         }
         len += 3;
-        if (ip + len > inLen) fail("input overrun in a literal run", context);
-        if (op + len > outLen) fail("output overrun in a literal run", context);
+        if (ip + len > inLen) fail(LZO_LITERALS_INPUT, at, op, context);
+        if (op + len > outLen) fail(LZO_LITERALS_OUTPUT, at, op, context);
         if (len > 64) {
           dst.set(src.subarray(ip, ip + len), op);
           ip += len;
@@ -106,7 +175,7 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
         state = 4;
         continue;
       }
-      if (ip >= inLen) fail("input overrun in a match", context);
+      if (ip >= inLen) fail(LZO_MATCH_INPUT, at, op, context);
       b = src[ip++]!;
       if (state === 4) {
         dist = (b << 2) + (t >> 2) + 2049;
@@ -116,7 +185,7 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
         len = 2;
       }
     } else if (t >= 64) {
-      if (ip >= inLen) fail("input overrun in a match", context);
+      if (ip >= inLen) fail(LZO_MATCH_INPUT, at, op, context);
       dist = (src[ip++]! << 3) + ((t >> 2) & 7) + 1;
       len = (t >> 5) + 1;
     } else {
@@ -125,16 +194,16 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
       if (len === 0) {
         len = mask;
         for (;;) {
-          if (ip >= inLen) fail("input overrun in a length", context);
+          if (ip >= inLen) fail(LZO_LENGTH_INPUT, at, op, context);
           b = src[ip++]!;
           if (b !== 0) break;
           len += 255;
-          if (len > outLen) fail("match longer than the output", context);
+          if (len > outLen) fail(LZO_MATCH_TOO_LONG, at, op, context);
         }
         len += b;
       }
       len += 2;
-      if (ip + 2 > inLen) fail("input overrun in a match", context);
+      if (ip + 2 > inLen) fail(LZO_MATCH_INPUT, at, op, context);
       const le = src[ip]! | (src[ip + 1]! << 8);
       ip += 2;
       if (t >= 32) dist = (le >> 2) + 1;
@@ -142,7 +211,7 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
         dist = ((t & 8) << 11) + (le >> 2);
         if (dist === 0) {
           // end of stream: 0x11 0x00 0x00
-          if (exact && op !== outLen) fail(`produced ${op} bytes, expected ${outLen}`, context);
+          if (exact && op !== outLen) fail(LZO_SHORT, at, op, context, 0, outLen);
           return op;
         }
         dist += 16384;
@@ -151,8 +220,8 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
     }
     // copy the match
     let m = op - dist;
-    if (m < 0) fail(`look-behind overrun (distance ${dist} at output ${op})`, context);
-    if (op + len > outLen) fail("output overrun in a match", context);
+    if (m < 0) fail(LZO_LOOK_BEHIND, at, op, context, dist);
+    if (op + len > outLen) fail(LZO_MATCH_OUTPUT, at, op, context);
     if (len > 64) {
       if (dist === 1) {
         // a run of one byte: memset
@@ -195,8 +264,8 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, context?: stri
     // then 0–3 literals (the low 2 bits of the last instruction byte or LE16)
     state = t & 3;
     if (state) {
-      if (ip + state > inLen) fail("input overrun in trailing literals", context);
-      if (op + state > outLen) fail("output overrun in trailing literals", context);
+      if (ip + state > inLen) fail(LZO_TRAILING_INPUT, at, op, context);
+      if (op + state > outLen) fail(LZO_TRAILING_OUTPUT, at, op, context);
       for (let i = 0; i < state; i++) dst[op++] = src[ip++]!;
     }
   }

@@ -5,7 +5,7 @@
  * portable zlib (fflate) and zstd (fzstd) decoders live in codecs/portable.ts so that a Node
  * process that does not use them does not pay for loading them (~60 ms measured).
  */
-import { lzo1xDecompress } from "./lzo1x.js";
+import { lzo1xPage } from "./lzo1x-wasm.js";
 import { snappyDecompress } from "./snappy.js";
 
 export type PageCodecName = "zlib" | "lzo" | "snappy" | "zstd";
@@ -18,9 +18,12 @@ export type PageDecoder = (src: Uint8Array, dst: Uint8Array, context?: string) =
 
 export type PageCodecs = Record<PageCodecName, PageDecoder>;
 
-/** The decoders written in TypeScript here (no dependencies, cheap to load). */
+/**
+ * The decoders of this package (no dependencies, cheap to load): lzo in WebAssembly where it
+ * runs (lzo1x-wasm.ts), else TypeScript, like snappy.
+ */
 export const builtinPageCodecs = Object.freeze({
-  lzo: (s: Uint8Array, d: Uint8Array, c?: string) => lzo1xDecompress(s, d, c, true),
+  lzo: lzo1xPage,
   snappy: (s: Uint8Array, d: Uint8Array, c?: string) => snappyDecompress(s, d, c, true),
 });
 

@@ -1,0 +1,228 @@
+// AssemblyScript source of the WebAssembly LZO1X decoder (assembled into src/codecs/wasm-modules.ts
+// by scripts/build-wasm.mjs; used through src/codecs/lzo1x-wasm.ts). Written from the bitstream
+// description in the Linux kernel's Documentation/staging/lzo.rst, as src/codecs/lzo1x.ts is, with
+// the same checks in the same order: for every input both give the same result or fail with the
+// same error at the same offsets (test/unit/codecs/lzo1x-decode-wasm.test.ts compares them).
+//
+// Memory: the input and the output buffers, static, each followed by SLACK bytes so that copies
+// may move whole 8-byte words past the end of a run (reading bytes beyond the input's end,
+// writing beyond the run's end: those bytes are overwritten by what follows or never copied out).
+// Every run's start and length are checked against the true lengths before it is copied.
+//
+// decompress() returns the output length, or a negative error code (E_* below) with the offsets in
+// errorInput() (where the failing instruction starts), errorOutput() and errorDistance().
+
+const MAX_INPUT: i32 = 2 * 65536; // kdump pages: compressed size ≤ 2 × page size (≤ 64 KiB)
+const MAX_OUTPUT: i32 = 65536;
+const SLACK: i32 = 16;
+
+const IN: usize = memory.data(MAX_INPUT + SLACK, 16);
+const OUT: usize = memory.data(MAX_OUTPUT + SLACK, 16);
+
+// error codes: the JS side maps them to the TypeScript decoder's messages
+const E_EMPTY: i32 = -1;
+const E_FIRST_RUN: i32 = -2;
+const E_NO_END: i32 = -3;
+const E_LENGTH_INPUT: i32 = -4;
+const E_LITERALS_TOO_LONG: i32 = -5;
+const E_LITERALS_INPUT: i32 = -6;
+const E_LITERALS_OUTPUT: i32 = -7;
+const E_MATCH_INPUT: i32 = -8;
+const E_MATCH_TOO_LONG: i32 = -9;
+const E_SHORT: i32 = -10;
+const E_LOOK_BEHIND: i32 = -11;
+const E_MATCH_OUTPUT: i32 = -12;
+const E_TRAILING_INPUT: i32 = -13;
+const E_TRAILING_OUTPUT: i32 = -14;
+const E_SIZE: i32 = -15;
+
+let errIn: i32 = 0;
+let errOut: i32 = 0;
+let errDist: i32 = 0;
+
+export function inputPtr(): usize {
+  return IN;
+}
+export function outputPtr(): usize {
+  return OUT;
+}
+export function maxInput(): i32 {
+  return MAX_INPUT;
+}
+export function maxOutput(): i32 {
+  return MAX_OUTPUT;
+}
+export function errorInput(): i32 {
+  return errIn;
+}
+export function errorOutput(): i32 {
+  return errOut;
+}
+export function errorDistance(): i32 {
+  return errDist;
+}
+
+// @ts-ignore: decorator
+@inline
+function fail(code: i32, at: i32, op: i32): i32 {
+  errIn = at;
+  errOut = op;
+  return code;
+}
+
+/** Copy `len` bytes forward from `from` to `to` in 8-byte words, up to 7 bytes past the end. */
+// @ts-ignore: decorator
+@inline
+function copyWords(to: usize, from: usize, len: i32): void {
+  const end = to + <usize>len;
+  do {
+    store<u64>(to, load<u64>(from));
+    to += 8;
+    from += 8;
+  } while (to < end);
+}
+
+/**
+ * Decompress the `inLen` bytes at inputPtr() into `outLen` bytes at outputPtr(). `exact`: the
+ * output must be exactly `outLen` bytes (a page). Returns the bytes written or an E_* code.
+ */
+export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
+  if (inLen < 0 || inLen > MAX_INPUT || outLen < 0 || outLen > MAX_OUTPUT) return E_SIZE;
+  let ip: i32 = 0;
+  let op: i32 = 0;
+  // literals copied by the previous instruction (0–3), 4 after a literal run of 4+
+  let state: i32 = 0;
+  let at: i32 = 0;
+  let len: i32 = 0;
+  let dist: i32 = 0;
+  let t: i32 = 0;
+  let b: i32 = 0;
+
+  if (inLen == 0) return fail(E_EMPTY, 0, 0);
+  t = <i32>load<u8>(IN);
+  if (t > 17) {
+    // an initial literal run of (byte − 17)
+    len = t - 17;
+    ip = 1;
+    if (ip + len > inLen || len > outLen) return fail(E_FIRST_RUN, 0, 0);
+    copyWords(OUT, IN + 1, len);
+    ip += len;
+    op = len;
+    state = len < 4 ? len : 4;
+  }
+  for (;;) {
+    at = ip;
+    if (ip >= inLen) return fail(E_NO_END, at, op);
+    t = <i32>load<u8>(IN + <usize>ip);
+    ip++;
+    if (t < 16) {
+      if (state == 0) {
+        // literal run of 3 + L (L = 0: 18 + 255·zeros + byte)
+        len = t;
+        if (len == 0) {
+          len = 15;
+          for (;;) {
+            if (ip >= inLen) return fail(E_LENGTH_INPUT, at, op);
+            b = <i32>load<u8>(IN + <usize>ip);
+            ip++;
+            if (b != 0) break;
+            len += 255;
+            if (len > outLen) return fail(E_LITERALS_TOO_LONG, at, op);
+          }
+          len += b;
+        }
+        len += 3;
+        if (ip + len > inLen) return fail(E_LITERALS_INPUT, at, op);
+        if (op + len > outLen) return fail(E_LITERALS_OUTPUT, at, op);
+        copyWords(OUT + <usize>op, IN + <usize>ip, len);
+        ip += len;
+        op += len;
+        state = 4;
+        continue;
+      }
+      if (ip >= inLen) return fail(E_MATCH_INPUT, at, op);
+      b = <i32>load<u8>(IN + <usize>ip);
+      ip++;
+      if (state == 4) {
+        dist = (b << 2) + (t >> 2) + 2049;
+        len = 3;
+      } else {
+        dist = (b << 2) + (t >> 2) + 1;
+        len = 2;
+      }
+    } else if (t >= 64) {
+      if (ip >= inLen) return fail(E_MATCH_INPUT, at, op);
+      dist = (<i32>load<u8>(IN + <usize>ip) << 3) + ((t >> 2) & 7) + 1;
+      ip++;
+      len = (t >> 5) + 1;
+    } else {
+      const mask = t >= 32 ? 31 : 7;
+      len = t & mask;
+      if (len == 0) {
+        len = mask;
+        for (;;) {
+          if (ip >= inLen) return fail(E_LENGTH_INPUT, at, op);
+          b = <i32>load<u8>(IN + <usize>ip);
+          ip++;
+          if (b != 0) break;
+          len += 255;
+          if (len > outLen) return fail(E_MATCH_TOO_LONG, at, op);
+        }
+        len += b;
+      }
+      len += 2;
+      if (ip + 2 > inLen) return fail(E_MATCH_INPUT, at, op);
+      const le = <i32>load<u16>(IN + <usize>ip);
+      ip += 2;
+      if (t >= 32) dist = (le >> 2) + 1;
+      else {
+        dist = ((t & 8) << 11) + (le >> 2);
+        if (dist == 0) {
+          // end of stream: 0x11 0x00 0x00
+          if (exact && op != outLen) return fail(E_SHORT, at, op);
+          return op;
+        }
+        dist += 16384;
+      }
+      t = le;
+    }
+    // copy the match
+    const m = op - dist;
+    if (m < 0) {
+      errDist = dist;
+      return fail(E_LOOK_BEHIND, at, op);
+    }
+    if (op + len > outLen) return fail(E_MATCH_OUTPUT, at, op);
+    const to = OUT + <usize>op;
+    const from = OUT + <usize>m;
+    if (dist >= 8) {
+      // every word read lies in output already written (or, past the run, is overwritten later)
+      if (len > 64 && dist >= len) memory.copy(to, from, <usize>len);
+      else copyWords(to, from, len);
+    } else if (dist == 1) {
+      memory.fill(to, load<u8>(from), <usize>len);
+    } else if (len > 16) {
+      // a repeating pattern of `dist` bytes: copies that double
+      let done: i32 = 0;
+      while (done < len) {
+        const n = min(dist + done, len - done);
+        memory.copy(to + <usize>done, from, <usize>n);
+        done += n;
+      }
+    } else {
+      for (let i: i32 = 0; i < len; i++) store<u8>(to + <usize>i, load<u8>(from + <usize>i));
+    }
+    op += len;
+    // then 0–3 literals (the low 2 bits of the last instruction byte or LE16)
+    state = t & 3;
+    if (state) {
+      if (ip + state > inLen) return fail(E_TRAILING_INPUT, at, op);
+      if (op + state > outLen) return fail(E_TRAILING_OUTPUT, at, op);
+      // a whole word: the bytes past the literals are overwritten by what follows
+      store<u32>(OUT + <usize>op, load<u32>(IN + <usize>ip));
+      ip += state;
+      op += state;
+    }
+  }
+  return E_NO_END; // not reached: the loop returns
+}
