@@ -9,8 +9,8 @@
 // writing beyond the run's end: those bytes are overwritten by what follows or never copied out).
 // Every run's start and length are checked against the true lengths before it is copied.
 //
-// decompress() returns the output length, or a negative error code (E_* below) with the offsets in
-// errorInput() (where the failing instruction starts), errorOutput() and errorDistance().
+// decompress() returns the output length, or a negative error code (E_* below) with the offsets at
+// errorPtr() (where the failing instruction starts, the output offset, the match distance).
 
 const MAX_INPUT: i32 = 2 * 65536; // kdump pages: compressed size ≤ 2 × page size (≤ 64 KiB)
 const MAX_OUTPUT: i32 = 65536;
@@ -39,9 +39,9 @@ const E_SIZE: i32 = -15;
 // the first multiple of d ≥ 8, for d = 0–7
 const FAR: usize = memory.data<u8>([8, 8, 8, 9, 8, 10, 12, 14]);
 
-let errIn: i32 = 0;
-let errOut: i32 = 0;
-let errDist: i32 = 0;
+// a failure's offsets, as three i32: the failing instruction's input offset, the output
+// offset, the match distance (look-behind errors)
+const ERR: usize = memory.data(12, 4);
 
 export function inputPtr(): usize {
   return IN;
@@ -55,21 +55,15 @@ export function maxInput(): i32 {
 export function maxOutput(): i32 {
   return MAX_OUTPUT;
 }
-export function errorInput(): i32 {
-  return errIn;
-}
-export function errorOutput(): i32 {
-  return errOut;
-}
-export function errorDistance(): i32 {
-  return errDist;
+export function errorPtr(): usize {
+  return ERR;
 }
 
 // @ts-ignore: decorator
 @inline
 function fail(code: i32, at: i32, op: i32): i32 {
-  errIn = at;
-  errOut = op;
+  store<i32>(ERR, at);
+  store<i32>(ERR + 4, op);
   return code;
 }
 
@@ -192,7 +186,7 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
     // copy the match
     const m = op - dist;
     if (m < 0) {
-      errDist = dist;
+      store<i32>(ERR + 8, dist);
       return fail(E_LOOK_BEHIND, at, op);
     }
     if (op + len > outLen) return fail(E_MATCH_OUTPUT, at, op);

@@ -16,9 +16,7 @@ interface Lzo1xDecodeExports {
   outputPtr(): number;
   maxInput(): number;
   maxOutput(): number;
-  errorInput(): number;
-  errorOutput(): number;
-  errorDistance(): number;
+  errorPtr(): number;
   decompress(inLen: number, outLen: number, exact: number): number;
 }
 
@@ -28,6 +26,8 @@ export class Lzo1xWasmDecoder {
   private readonly output: Uint8Array;
   private readonly maxIn: number;
   private readonly maxOut: number;
+  /** A failure's input offset, output offset and match distance (wasm/lzo1x-decode.ts). */
+  private readonly err: Int32Array;
   /** The output region's first `pageLen` bytes, kept for the page size in use (no view per page). */
   private page: Uint8Array;
 
@@ -39,6 +39,7 @@ export class Lzo1xWasmDecoder {
     this.input = new Uint8Array(x.memory.buffer, x.inputPtr(), this.maxIn);
     this.output = new Uint8Array(x.memory.buffer, x.outputPtr(), this.maxOut);
     this.page = this.output.subarray(0, 0);
+    this.err = new Int32Array(x.memory.buffer, x.errorPtr(), 3);
   }
 
   /** A decoder, or undefined where WebAssembly cannot run (the caller uses lzo1xDecompress). */
@@ -59,7 +60,7 @@ export class Lzo1xWasmDecoder {
     this.input.set(src);
     const n = this.x.decompress(src.length, outLen, exact ? 1 : 0);
     if (n < 0)
-      throw lzoError(-n, this.x.errorInput(), this.x.errorOutput(), this.x.errorDistance(), outLen, context);
+      throw lzoError(-n, this.err[0]!, this.err[1]!, this.err[2]!, outLen, context);
     if (n === outLen) {
       if (this.page.length !== n) this.page = this.output.subarray(0, n);
       dst.set(this.page);
