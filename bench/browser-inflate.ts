@@ -14,31 +14,13 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { parseKdumpHeader } from "../src/dump/diskdump.js";
+import { zlibPages } from "./zlib-pages.js";
 
 // not imported from run.ts: importing it runs the whole bench
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
 const FIXTURES = process.env.KDUMPKIT_FIXTURES ?? path.resolve(ROOT, "..", "shared", "fixtures");
 
 const CHROMIUM = "/usr/bin/chromium";
-
-/** The zlib-compressed page records of a kdump file (flag bit 0), in descriptor order. */
-function zlibPages(file: string): Uint8Array[] {
-  const f = new Uint8Array(fs.readFileSync(file));
-  const h = parseKdumpHeader(f);
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const pages: Uint8Array[] = [];
-  let at = (1 + h.subHdrSize + h.bitmapBlocks) * h.blockSize;
-  // descriptors run until the first that points outside the file (the data follows them)
-  for (; at + 24 <= f.length && pages.length < 1 << 22; at += 24) {
-    const off = Number(dv.getBigInt64(at, h.littleEndian));
-    const size = dv.getUint32(at + 8, h.littleEndian);
-    const flags = dv.getUint32(at + 12, h.littleEndian);
-    if (off <= 0 || off + size > f.length || size > 2 * h.blockSize) break;
-    if (flags & 1) pages.push(f.subarray(off, off + size));
-  }
-  return pages;
-}
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { unzlibSync } from "/fflate.js";
@@ -76,7 +58,7 @@ async function main(): Promise<void> {
     return;
   }
   const file = process.argv[2] ?? path.join(FIXTURES, "kdump", "capture", "dumpfile.zlib-d31");
-  const pages = zlibPages(file);
+  const { pages } = zlibPages(file);
   const body = new Uint8Array(pages.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of pages) {
