@@ -350,6 +350,9 @@ export function inflate(n: i32, cap: i32): i32 {
   let op: usize = OUT;
   let last: u32 = 0;
 
+  // The refill below is written out at each of its four places (block header, code-length code,
+  // code lengths, Huffman data): an AssemblyScript function cannot update its caller's locals,
+  // and keeping the bit buffer in globals costs a load and a store per use in the hot loop.
   do {
     if (ip <= inLast) {
       bits |= load<u64>(ip) << left;
