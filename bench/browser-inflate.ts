@@ -1,7 +1,8 @@
 /**
  * Which zlib inflate the browser app should use for kdump pages, measured in Chromium
  * (issue 13: "zlib pages at the speed of the fastest inflate available to ... the browser"):
- * fflate's `unzlibSync` (pure JavaScript, synchronous, what the web worker runs) against the
+ * fflate's `unzlibSync` (pure JavaScript, synchronous) and our WebAssembly inflate (what the web
+ * worker runs) against the
  * platform's `DecompressionStream("deflate")` (native zlib, but one stream and its promises per
  * page), one page at a time and with 256 pages in flight. Every zlib page of a kdump file is
  * decoded three times each way; both must give the same bytes (an XOR of all pages is compared).
@@ -13,8 +14,9 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { buildSync } from "esbuild";
 import { chromium } from "playwright-core";
-import { parseKdumpHeader } from "../src/dump/diskdump.js";
+import { zlibPages } from "./zlib-pages.js";
 
 // not imported from run.ts: importing it runs the whole bench
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
@@ -22,26 +24,10 @@ const FIXTURES = process.env.KDUMPKIT_FIXTURES ?? path.resolve(ROOT, "..", "shar
 
 const CHROMIUM = "/usr/bin/chromium";
 
-/** The zlib-compressed page records of a kdump file (flag bit 0), in descriptor order. */
-function zlibPages(file: string): Uint8Array[] {
-  const f = new Uint8Array(fs.readFileSync(file));
-  const h = parseKdumpHeader(f);
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const pages: Uint8Array[] = [];
-  let at = (1 + h.subHdrSize + h.bitmapBlocks) * h.blockSize;
-  // descriptors run until the first that points outside the file (the data follows them)
-  for (; at + 24 <= f.length && pages.length < 1 << 22; at += 24) {
-    const off = Number(dv.getBigInt64(at, h.littleEndian));
-    const size = dv.getUint32(at + 8, h.littleEndian);
-    const flags = dv.getUint32(at + 12, h.littleEndian);
-    if (off <= 0 || off + size > f.length || size > 2 * h.blockSize) break;
-    if (flags & 1) pages.push(f.subarray(off, off + size));
-  }
-  return pages;
-}
-
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { unzlibSync } from "/fflate.js";
+import { InflateWasm } from "/inflate-wasm.js";
+const wasm = InflateWasm.create();
 const buf = new Uint8Array(await (await fetch("/pages.bin")).arrayBuffer());
 const lens = await (await fetch("/lens.json")).json();
 const pages = []; let o = 0; for (const l of lens) { pages.push(buf.subarray(o, o + l)); o += l; }
@@ -58,6 +44,7 @@ async function stream(p) {
 const res = [];
 for (const [name, run] of [
   ["fflate unzlibSync, one page at a time", async () => { let x = 0; for (const p of pages) x ^= xor(unzlibSync(p, { out })); return x; }],
+  ["our WebAssembly inflate, one page at a time", async () => { let x = 0; for (const p of pages) { wasm.decompress(p, out, undefined, true); x ^= xor(out); } return x; }],
   ["DecompressionStream, one page at a time", async () => { let x = 0; for (const p of pages) x ^= xor(await stream(p)); return x; }],
   ["DecompressionStream, 256 pages in flight", async () => { let x = 0; for (let i = 0; i < pages.length; i += 256) for (const r of await Promise.all(pages.slice(i, i + 256).map(stream))) x ^= xor(r); return x; }],
 ]) {
@@ -76,7 +63,7 @@ async function main(): Promise<void> {
     return;
   }
   const file = process.argv[2] ?? path.join(FIXTURES, "kdump", "capture", "dumpfile.zlib-d31");
-  const pages = zlibPages(file);
+  const { pages } = zlibPages(file);
   const body = new Uint8Array(pages.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of pages) {
@@ -88,6 +75,18 @@ async function main(): Promise<void> {
     "/fflate.js": [
       "text/javascript",
       fs.readFileSync(path.join(ROOT, "node_modules", "fflate", "esm", "browser.js")),
+    ],
+    // our WebAssembly inflate (src/codecs/inflate-wasm.ts) as one browser module
+    "/inflate-wasm.js": [
+      "text/javascript",
+      buildSync({
+        entryPoints: [path.join(ROOT, "src", "codecs", "inflate-wasm.ts")],
+        bundle: true,
+        format: "esm",
+        platform: "browser",
+        write: false,
+        logLevel: "warning",
+      }).outputFiles[0]!.contents,
     ],
     "/pages.bin": ["application/octet-stream", body],
     "/lens.json": ["application/json", JSON.stringify(pages.map((p) => p.length))],
