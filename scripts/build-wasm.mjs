@@ -13,6 +13,7 @@ import asc from "assemblyscript/asc";
 const modules = [
   ["LZO1X_ENCODE_WASM", "wasm/lzo1x-encode.ts"],
   ["DEFLATE_ENCODE_WASM", "wasm/deflate-encode.ts"],
+  ["ELF_LISTING_WASM", "wasm/elf-listing.ts"],
 ];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

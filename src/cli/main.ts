@@ -29,6 +29,7 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     // up in memory behind a slow reader
     stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
     stderr: io.stderr ?? writeStderr,
+    stdoutCopies: io.stdout === undefined,
     // asked only by verbs that draw progress: creating process.stderr costs a short run ~1 ms
     get tty() {
       return io.tty ?? Boolean(process.stderr.isTTY);

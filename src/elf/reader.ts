@@ -673,15 +673,21 @@ export class ElfFile {
   }
 
   private tryRead(offset: number, length: number, what: string): Uint8Array | undefined {
+    if (!this.fits(offset, length, what)) return undefined;
+    return this.source.readSync(offset, length).slice();
+  }
+
+  /** Whether `length` bytes at `offset` lie within the file; a warning naming `what` if not. */
+  private fits(offset: number, length: number, what: string): boolean {
     if (offset + length > this.source.size) {
       this.warnings.push({
         code: "truncated",
         message: `${what} at ${hex(offset)}+${hex(length)} lies past the end of the file`,
         offset,
       });
-      return undefined;
+      return false;
     }
-    return this.source.readSync(offset, length).slice();
+    return true;
   }
 
   /** The file bytes of a segment (p_filesz bytes at p_offset). Throws TruncatedError past EOF. */
@@ -799,6 +805,21 @@ export class ElfFile {
    * table's bytes (empty when missing or past the end of the file, with a warning).
    */
   symbolTable(sec: SectionHeader): { count: number; entsize: number; strtab: Uint8Array } {
+    const { count, entsize, strOffset, strSize } = this.symbolTableSpan(sec);
+    const strtab = strSize ? this.source.readSync(strOffset, strSize).slice() : new Uint8Array(0);
+    return { count, entsize, strtab };
+  }
+
+  /**
+   * symbolTable without reading the string table: where it lies (strSize 0 for none, or one past
+   * the end of the file, which is warned about), for a reader that reads it into its own memory.
+   */
+  symbolTableSpan(sec: SectionHeader): {
+    count: number;
+    entsize: number;
+    strOffset: number;
+    strSize: number;
+  } {
     const entsize = this.class === 64 ? 24 : 16;
     if (sec.entsize !== 0 && sec.entsize !== entsize) {
       throw new FormatError(
@@ -811,10 +832,9 @@ export class ElfFile {
     if (count > ELF_LIMITS.maxSymbols)
       throw new LimitError("symbol count", count, ELF_LIMITS.maxSymbols, sec.offset);
     const strSec = this.sections[sec.link];
-    const strtab = strSec
-      ? (this.tryRead(strSec.offset, strSec.size, "symbol string table") ?? new Uint8Array(0))
-      : new Uint8Array(0);
-    return { count, entsize, strtab };
+    if (!strSec || !this.fits(strSec.offset, strSec.size, "symbol string table"))
+      return { count, entsize, strOffset: 0, strSize: 0 };
+    return { count, entsize, strOffset: strSec.offset, strSize: strSec.size };
   }
 
   /** Decode the symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
