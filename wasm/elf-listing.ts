@@ -373,3 +373,143 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
   pos = p;
   return i;
 }
+
+// Program headers (phdrSetup, phdrRows). String table entries:
+const P_TYPE: usize = 0; // 16: the type column for p_type 0..15
+const P_OTHER: usize = 16; // the type column for p_type `pOther` (set by the caller on a MISS)
+const P_FLAGS: usize = 17; // 8: the flags column by p_flags & 7
+const P_HEAD: usize = 25; // JSON: an element's start up to its index
+const P_TYPEKEY: usize = 26; // JSON: between the index and the type column
+const P_KEYS: usize = 27; // JSON: 4, the keys before p_vaddr, p_paddr, p_filesz, p_memsz
+const P_END: usize = 31; // JSON: an element's end
+
+const MISS: i32 = 3;
+
+let pTab: usize = 0;
+let pCount: u32 = 0;
+let pIs64: bool = true;
+let pLe: bool = true;
+let pJson: bool = false;
+let pStr: usize = 0;
+let pMaxFixed: usize = 0;
+let pOther: u32 = 0;
+let pOtherSet: bool = false;
+
+/** The table to list: `count` Elf64_Phdr (is64) or Elf32_Phdr at `tab`, the strings at `str`. */
+export function phdrSetup(tab: usize, count: u32, is64: bool, le: bool, str: usize, json: bool, maxFixed: usize): void {
+  pTab = tab;
+  pCount = count;
+  pIs64 = is64;
+  pLe = le;
+  pStr = str;
+  pJson = json;
+  pMaxFixed = maxFixed;
+  pOtherSet = false;
+}
+
+/** The P_OTHER entry now holds the type column of p_type `t`. */
+export function phdrOther(t: u32): void {
+  pOther = t;
+  pOtherSet = true;
+}
+
+// @ts-ignore: decorator
+@inline
+function field(at: usize, off32: usize, off64: usize, is64: bool, le: bool): u64 {
+  return is64 ? ld64(at + off64, le) : <u64>ld32(at + off32, le);
+}
+
+/**
+ * Rows `from`..`to` (exclusive) into [out, outEnd): readelf -lW's lines or JSON elements.
+ * Returns the next row; status() MISS: row's p_type (needed()) has no string yet.
+ */
+export function phdrRows(from: u32, to: u32, out: usize, outEnd: usize): u32 {
+  const str = pStr;
+  const is64 = pIs64;
+  const le = pLe;
+  const json = pJson;
+  const size: usize = is64 ? 56 : 32;
+  const maxFixed = pMaxFixed;
+  let p = out;
+  stat = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const at = pTab + <usize>i * size;
+    const type = ld32(at, le);
+    const flags = ld32(at + (is64 ? 4 : 24), le);
+    let tk: usize = P_OTHER;
+    if (type < 16) tk = P_TYPE + <usize>type;
+    else if (pOtherSet && type == pOther) tk = P_OTHER;
+    else {
+      stat = MISS;
+      need = <usize>type;
+      break;
+    }
+    const fk = P_FLAGS + <usize>(flags & 7);
+    if (p + maxFixed + <usize>load<u32>(str + (tk << 3), 4) + <usize>load<u32>(str + (fk << 3), 4) > outEnd) break;
+    const offset = field(at, 4, 8, is64, le);
+    const vaddr = field(at, 8, 16, is64, le);
+    const paddr = field(at, 12, 24, is64, le);
+    const filesz = field(at, 16, 32, is64, le);
+    const memsz = field(at, 20, 40, is64, le);
+    const align = field(at, 28, 48, is64, le);
+    if (!json) {
+      // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz as printf's %#0<width>lx: at least
+      // `width` digits, more when the value needs them, " 0x" between them
+      p = entry(str, tk, p);
+      let d = hexWidth(offset);
+      p = hex(p, offset, d > 6 ? d : 6);
+      const wa: usize = is64 ? 16 : 8;
+      const ws: usize = is64 ? 6 : 5;
+      store<u32>(p, 0x00783020);
+      d = hexWidth(vaddr);
+      p = hex(p + 3, vaddr, d > wa ? d : wa);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(paddr);
+      p = hex(p + 3, paddr, d > wa ? d : wa);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(filesz);
+      p = hex(p + 3, filesz, d > ws ? d : ws);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(memsz);
+      p = hex(p + 3, memsz, d > ws ? d : ws);
+      p = entry(str, fk, p);
+      // readelf's %#lx: "0" for zero, else 0x…
+      store<u8>(p, 0x30);
+      p++;
+      if (align != 0) {
+        store<u8>(p, 0x78);
+        p = hex(p + 1, align, hexWidth(align));
+      }
+      store<u8>(p, 0x0a);
+      p++;
+    } else {
+      if (i > 0) {
+        store<u16>(p, 0x0a2c);
+        p += 2;
+      }
+      p = entry(str, P_HEAD, p);
+      for (let k: usize = 16 - <usize>counterLen; k < 16; k++) {
+        store<u8>(p, load<u8>(COUNTER + k));
+        p++;
+      }
+      p = entry(str, P_TYPEKEY, p);
+      p = entry(str, tk, p);
+      p = hex(p, offset, hexWidth(offset));
+      p = entry(str, P_KEYS, p);
+      p = hex(p, vaddr, hexWidth(vaddr));
+      p = entry(str, P_KEYS + 1, p);
+      p = hex(p, paddr, hexWidth(paddr));
+      p = entry(str, P_KEYS + 2, p);
+      p = hex(p, filesz, hexWidth(filesz));
+      p = entry(str, P_KEYS + 3, p);
+      p = hex(p, memsz, hexWidth(memsz));
+      p = entry(str, fk, p);
+      p = hex(p, align, hexWidth(align));
+      p = entry(str, P_END, p);
+      counterIncrement();
+    }
+  }
+  pos = p;
+  return i;
+}

@@ -33,6 +33,17 @@ interface ListingExports {
     maxFixed: number,
   ): void;
   symbolRows(from: number, out: number, outEnd: number, first: number, ov: number, ovLen: number): number;
+  phdrSetup(
+    tab: number,
+    count: number,
+    is64: number,
+    le: number,
+    str: number,
+    json: number,
+    maxFixed: number,
+  ): void;
+  phdrOther(t: number): void;
+  phdrRows(from: number, to: number, out: number, outEnd: number): number;
 }
 
 // string table entries: wasm/elf-listing.ts's K_ constants
@@ -44,8 +55,15 @@ const K_ZERO = 292;
 const K_HEAD = 293;
 const K_SEC = 294;
 
+// program header string entries: wasm/elf-listing.ts's P_ constants
+const P_TYPE = 0;
+const P_OTHER = 16;
+const P_FLAGS = 17;
+const P_HEAD = 25;
+
 const ESCAPE = 1;
 const GROW = 2;
+const MISS = 3;
 const CHUNK = 1 << 20;
 const PAGE = 65536;
 
@@ -67,6 +85,22 @@ function ensure(x: ListingExports, bytes: number): void {
 }
 
 const align = (n: number) => (n + 15) & ~15;
+
+/** The module's string table at `tab`: (address, length) per entry, then the bytes. */
+function putEntries(x: ListingExports, tab: number, entries: Uint8Array[]): void {
+  const mem = new Uint8Array(x.memory.buffer);
+  const dv = new DataView(x.memory.buffer);
+  let b = tab + entries.length * 8;
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    dv.setUint32(tab + 8 * k, b, true);
+    dv.setUint32(tab + 8 * k + 4, e.length, true);
+    mem.set(e, b);
+    b += e.length;
+  }
+}
+
+const byteLength = (entries: Uint8Array[]) => entries.reduce((n, e) => n + e.length, 0);
 
 /** The column strings of one listing (text or JSON), by the module's K_ entries. */
 export interface SymbolColumns {
@@ -137,15 +171,7 @@ export function wasmSymbolRows(
   let mem = new Uint8Array(x.memory.buffer);
   t.read(t.offset, symLen, mem.subarray(sym, sym + symLen));
   t.read(t.strOffset, strLen, mem.subarray(str, str + strLen));
-  const dv = new DataView(x.memory.buffer);
-  let b = tab + entries.length * 8;
-  for (let k = 0; k < entries.length; k++) {
-    const e = entries[k]!;
-    dv.setUint32(tab + 8 * k, b, true);
-    dv.setUint32(tab + 8 * k + 4, e.length, true);
-    mem.set(e, b);
-    b += e.length;
-  }
+  putEntries(x, tab, entries);
   x.symbolSetup(
     sym,
     t.count,
@@ -196,5 +222,106 @@ export function wasmSymbolRows(
       start = out;
     }
   }
+  return true;
+}
+
+/** The columns of a program header listing, text (no JSON keys) or JSON. */
+export interface PhdrColumns {
+  /** The type column of p_type `t`, and the flags column of p_flags & 7. */
+  type: (t: number) => Uint8Array;
+  flags: (f: number) => Uint8Array;
+  /** JSON: an element's start up to its index, the key of the type, the keys before p_vaddr,
+   * p_paddr, p_filesz and p_memsz, the element's end. */
+  json?: { head: Uint8Array; typeKey: Uint8Array; keys: Uint8Array[]; end: Uint8Array };
+}
+
+/**
+ * The program header table `table` (`count` entries) as readelf -lW's lines or JSON elements,
+ * `prefix` before and `suffix` after them; the rows in `flagged` end in its text. Returns false
+ * where WebAssembly cannot run (nothing written).
+ */
+export function wasmPhdrRows(
+  table: Uint8Array,
+  count: number,
+  is64: boolean,
+  le: boolean,
+  cols: PhdrColumns,
+  prefix: Uint8Array,
+  suffix: Uint8Array,
+  flagged: Map<number, Uint8Array>,
+  sink: (chunk: Uint8Array) => void,
+  reuse: boolean,
+): boolean {
+  const x = instance();
+  if (!x) return false;
+  const entries: Uint8Array[] = [];
+  for (let t = 0; t < 16; t++) entries[P_TYPE + t] = cols.type(t);
+  entries[P_OTHER] = new Uint8Array(0);
+  for (let f = 0; f < 8; f++) entries[P_FLAGS + f] = cols.flags(f);
+  const j = cols.json;
+  if (j) entries.push(j.head, j.typeKey, ...j.keys, j.end);
+  let maxFixed = 256 + prefix.length + suffix.length;
+  for (let k = P_HEAD; k < entries.length; k++) maxFixed += entries[k]!.length;
+  let flaggedMax = 0;
+  for (const b of flagged.values()) flaggedMax = Math.max(flaggedMax, b.length);
+  const tab = x.heapBase();
+  const str = align(tab + table.length);
+  const out = align(str + entries.length * 8 + byteLength(entries));
+  const outSize = Math.max(CHUNK, 4 * maxFixed + 2 * flaggedMax);
+  // the type column of one other p_type, after the output area
+  const other = out + outSize;
+  ensure(x, other + 4096);
+  let mem = new Uint8Array(x.memory.buffer);
+  mem.set(table, tab);
+  putEntries(x, str, entries);
+  x.phdrSetup(tab, count, is64 ? 1 : 0, le ? 1 : 0, str, j ? 1 : 0, maxFixed);
+  x.counterSet(0);
+  const flush = (end: number) => {
+    if (end > out) sink(reuse ? mem.subarray(out, end) : mem.slice(out, end));
+  };
+  const marks = [...flagged.keys()].filter((i) => i < count).sort((a, b) => a - b);
+  let m = 0;
+  mem.set(prefix, out);
+  let start = out + prefix.length;
+  let i = 0;
+  while (i < count) {
+    const to = m < marks.length ? marks[m]! + 1 : count;
+    i = x.phdrRows(i, to, start, out + outSize);
+    const end = x.outPos();
+    start = end;
+    if (x.status() === MISS) {
+      const t = x.needed() >>> 0;
+      const b = cols.type(t);
+      ensure(x, other + b.length);
+      mem = new Uint8Array(x.memory.buffer);
+      mem.set(b, other);
+      const dv = new DataView(x.memory.buffer);
+      dv.setUint32(str + 8 * P_OTHER, other, true);
+      dv.setUint32(str + 8 * P_OTHER + 4, b.length, true);
+      x.phdrOther(t);
+    } else if (i === to && m < marks.length) {
+      // an impossible header: its note before the line's end
+      const note = flagged.get(marks[m] ?? -1) ?? new Uint8Array(0);
+      m++;
+      let at = end - 1;
+      if (at + note.length + 1 > out + outSize) {
+        flush(at);
+        at = out;
+      }
+      mem.set(note, at);
+      mem[at + note.length] = 0x0a;
+      start = at + note.length + 1;
+    } else if (i < count) {
+      // the area is full
+      flush(end);
+      start = out;
+    }
+  }
+  if (start + suffix.length > out + outSize) {
+    flush(start);
+    start = out;
+  }
+  mem.set(suffix, start);
+  flush(start + suffix.length);
   return true;
 }

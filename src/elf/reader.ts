@@ -578,7 +578,7 @@ export class ElfFile {
     if (h.phoff + n * size > this.source.size) {
       throw new TruncatedError(h.phoff, n * size, this.source.size - h.phoff, `program headers (${n})`);
     }
-    return this.source.readSync(h.phoff, n * size).slice();
+    return this.readCopy(h.phoff, n * size);
   }
 
   /**
@@ -674,7 +674,15 @@ export class ElfFile {
 
   private tryRead(offset: number, length: number, what: string): Uint8Array | undefined {
     if (!this.fits(offset, length, what)) return undefined;
-    return this.source.readSync(offset, length).slice();
+    return this.readCopy(offset, length);
+  }
+
+  /**
+   * Our own copy of `length` bytes at `offset`, read straight into it (a read then a slice
+   * touches twice the fresh memory: 3.7 MB more for a QEMU paging dump's program headers).
+   */
+  private readCopy(offset: number, length: number): Uint8Array {
+    return this.source.readSync(offset, length, new Uint8Array(length));
   }
 
   /** Whether `length` bytes at `offset` lie within the file; a warning naming `what` if not. */
@@ -692,13 +700,13 @@ export class ElfFile {
 
   /** The file bytes of a segment (p_filesz bytes at p_offset). Throws TruncatedError past EOF. */
   readSegment(p: ProgramHeader): Uint8Array {
-    return this.source.readSync(p.offset, p.filesz).slice();
+    return this.readCopy(p.offset, p.filesz);
   }
 
   /** The bytes of a section (empty for SHT_NOBITS). */
   readSection(s: SectionHeader): Uint8Array {
     if (s.type === SHT_NOBITS) return new Uint8Array(0);
-    return this.source.readSync(s.offset, s.size).slice();
+    return this.readCopy(s.offset, s.size);
   }
 
   sectionByName(name: string): SectionHeader | undefined {
@@ -806,7 +814,7 @@ export class ElfFile {
    */
   symbolTable(sec: SectionHeader): { count: number; entsize: number; strtab: Uint8Array } {
     const { count, entsize, strOffset, strSize } = this.symbolTableSpan(sec);
-    const strtab = strSize ? this.source.readSync(strOffset, strSize).slice() : new Uint8Array(0);
+    const strtab = this.readCopy(strOffset, strSize);
     return { count, entsize, strtab };
   }
 

@@ -36,7 +36,7 @@ export function writeElfText(
   };
   if (sel.header) block(() => out(listHeader(elf.header)));
   if (sel.sections) block(() => out(listSections(elf)));
-  if (sel.programs) block(() => writeProgramHeaderListing(elf, out));
+  if (sel.programs) block(() => writeProgramHeaderListing(elf, out, reuse));
   if (sel.symbols) {
     // the symbol tables carry their own leading blank line, as readelf's do
     const tables = elf.sections.filter((x) => x.type === SHT_SYMTAB || x.type === SHT_DYNSYM);

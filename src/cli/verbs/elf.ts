@@ -62,7 +62,7 @@ export const elfVerb: Verb = {
           const marker = `"programHeaders": ${JSON.stringify(PH_PLACEHOLDER)}`;
           const at = json.indexOf(marker);
           ctx.stdout(json.slice(0, at + marker.length - JSON.stringify(PH_PLACEHOLDER).length));
-          writeProgramHeadersJson(elf, ctx.stdout, "    ");
+          writeProgramHeadersJson(elf, ctx.stdout, "    ", ctx.stdoutCopies);
           json = json.slice(at + marker.length);
         }
         if (!s) {
