@@ -154,6 +154,28 @@ function decPad(op: usize, v: u32, width: usize): usize {
   return end;
 }
 
+/**
+ * The type, bind, visibility and section index columns; an ordinary index in decimal, in 3
+ * columns and a space (text) or followed by `"}` (JSON). Returns the end.
+ */
+// @ts-ignore: decorator
+@inline
+function columns(tab: usize, p: usize, info: u32, other: u32, shndx: u32, json: bool): usize {
+  p = entry(tab, K_TYPE + <usize>(info & 0xf), p);
+  p = entry(tab, K_BIND + <usize>(info >> 4), p);
+  p = entry(tab, K_VIS + <usize>(other & 3), p);
+  if (shndx >= 0xff00) return entry(tab, K_HIGH + <usize>(shndx - 0xff00), p);
+  if (shndx == 0) return entry(tab, K_ZERO, p);
+  if (json) {
+    p = decPad(p, shndx, 0);
+    store<u16>(p, 0x7d22);
+    return p + 2;
+  }
+  p = decPad(p, shndx, 3);
+  store<u8>(p, 0x20);
+  return p + 1;
+}
+
 // The symbol table being listed (symbolSetup)
 let sSym: usize = 0;
 let sEntsize: usize = 24;
@@ -284,16 +306,7 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
       }
       store<u8>(p, 0x20);
       p++;
-      p = entry(tab, K_TYPE + <usize>(info & 0xf), p);
-      p = entry(tab, K_BIND + <usize>(info >> 4), p);
-      p = entry(tab, K_VIS + <usize>(other & 3), p);
-      if (shndx >= 0xff00) p = entry(tab, K_HIGH + <usize>(shndx - 0xff00), p);
-      else if (shndx == 0) p = entry(tab, K_ZERO, p);
-      else {
-        p = decPad(p, shndx, 3);
-        store<u8>(p, 0x20);
-        p++;
-      }
+      p = columns(tab, p, info, other, shndx, false);
       // the name; readelf shows the section's name for an unnamed STT_SECTION symbol
       let q = name < sStrLen ? copyName(p, str + name, strEnd, limit, false) : p;
       if (q == p && (info & 0xf) == 3 && shndx < sNsec) {
@@ -357,16 +370,7 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
       p = hex(p + 12, size, hexWidth(size));
       store<u8>(p, 0x22);
       p++;
-      p = entry(tab, K_TYPE + <usize>(info & 0xf), p);
-      p = entry(tab, K_BIND + <usize>(info >> 4), p);
-      p = entry(tab, K_VIS + <usize>(other & 3), p);
-      if (shndx >= 0xff00) p = entry(tab, K_HIGH + <usize>(shndx - 0xff00), p);
-      else if (shndx == 0) p = entry(tab, K_ZERO, p);
-      else {
-        p = decPad(p, shndx, 0);
-        store<u16>(p, 0x7d22);
-        p += 2;
-      }
+      p = columns(tab, p, info, other, shndx, true);
     }
     counterIncrement();
   }
