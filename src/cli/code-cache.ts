@@ -2,7 +2,7 @@
  * The `kdumpkit` binary's loader (bundled alone into dist/kdumpkit.cjs by scripts/bundle-cli.mjs):
  * it runs the CLI bundle (dist/kdumpkit-cli.cjs) through V8's code cache so that a short run
  * does not parse and compile the 600 KB bundle again. Node 20 has no `module.enableCompileCache`
- * (22.1+), so the loader does what it does with `vm.Script`'s `cachedData`.
+ * (22.1+), so the loader does what it does with `Script`'s `cachedData`.
  *
  * The cache lives beside the decompression cache (`$KDUMPKIT_CACHE-code`, default
  * `$TMPDIR/kdumpkit-cache-code`), one file per verb (a cache made after a run holds the
@@ -18,11 +18,25 @@
  * renamed into place; any failure here only costs the compile. KDUMPKIT_CODE_CACHE=0 turns it
  * off.
  */
-import * as fs from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import * as path from "node:path";
-import * as vm from "node:vm";
-import * as zlib from "node:zlib";
+import { join, dirname as pathDirname } from "node:path";
+import { Script } from "node:vm";
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 /** Header of a cache file: magic, CRC-32 of the payload, payload length (little-endian). */
 const MAGIC = 0x4b444b43; // "CKDK"
@@ -36,7 +50,7 @@ export interface CodeCacheKey {
 
 /** The directory of code caches: beside the decompression cache (src/node/open.ts cacheDir). */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, tmp = defaultTmp()): string {
-  const base = env.KDUMPKIT_CACHE ?? path.join(tmp, "kdumpkit-cache");
+  const base = env.KDUMPKIT_CACHE ?? join(tmp, "kdumpkit-cache");
   return `${base.replace(/[/\\]+$/, "")}-code`;
 }
 
@@ -47,7 +61,7 @@ function defaultTmp(): string {
 }
 
 /** The cache file name for this bundle, Node and verb; undefined when the bundle changed. */
-export function cacheFileName(key: CodeCacheKey, st: fs.Stats, verb: string | undefined): string | undefined {
+export function cacheFileName(key: CodeCacheKey, st: Stats, verb: string | undefined): string | undefined {
   if (st.size !== key.buildSize) return undefined;
   const v = verb && /^[a-z][a-z0-9-]{0,31}$/.test(verb) ? verb : "-";
   return `${key.buildHash.slice(0, 16)}-${st.size}-${Math.floor(st.mtimeMs)}-${st.ino}-${process.version}-${process.arch}-${v}.v8`;
@@ -74,7 +88,9 @@ export function decodeCache(file: Buffer): Buffer | undefined {
 
 function crc32(data: Uint8Array): number {
   // zlib.crc32 is native from Node 20.15 / 22.2; without it, a table-driven one (one-off cost)
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+  // (a named import: the bundle then takes the module as it is; a namespace import is copied
+  // property by property at load)
+  const native = zlibCrc32 as ((d: Uint8Array) => number) | undefined;
   if (native) return native(data) >>> 0;
   let c = ~0;
   for (let i = 0; i < data.length; i++) {
@@ -85,29 +101,29 @@ function crc32(data: Uint8Array): number {
 }
 
 /** True when `p` is ours and nobody else may write it (no symlinks). */
-function privateTo(st: fs.Stats): boolean {
+function privateTo(st: Stats): boolean {
   const uid = process.getuid?.();
   return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
 }
 
 function readCache(dir: string, name: string): Buffer | undefined {
   try {
-    const dst = fs.lstatSync(dir);
+    const dst = lstatSync(dir);
     if (!dst.isDirectory() || !privateTo(dst)) return undefined;
-    const fd = fs.openSync(path.join(dir, name), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      const st = fs.fstatSync(fd);
+      const st = fstatSync(fd);
       if (!st.isFile() || !privateTo(st) || st.size > 64 << 20) return undefined;
       const buf = Buffer.allocUnsafe(st.size);
       let done = 0;
       while (done < st.size) {
-        const n = fs.readSync(fd, buf, done, st.size - done, done);
+        const n = readSync(fd, buf, done, st.size - done, done);
         if (n === 0) return undefined;
         done += n;
       }
       return decodeCache(buf);
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   } catch {
     return undefined;
@@ -116,15 +132,15 @@ function readCache(dir: string, name: string): Buffer | undefined {
 
 function writeCache(dir: string, name: string, data: Uint8Array): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const dst = fs.lstatSync(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dst = lstatSync(dir);
     if (!dst.isDirectory() || !privateTo(dst)) return;
-    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
+    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
     try {
-      fs.writeFileSync(tmp, encodeCache(data), { mode: 0o600, flag: "wx" });
-      fs.renameSync(tmp, path.join(dir, name));
+      writeFileSync(tmp, encodeCache(data), { mode: 0o600, flag: "wx" });
+      renameSync(tmp, join(dir, name));
     } catch {
-      fs.rmSync(tmp, { force: true });
+      rmSync(tmp, { force: true });
     }
   } catch {
     // a cache we cannot write only costs the next run its compile
@@ -145,14 +161,14 @@ export function runBundle(
   key: CodeCacheKey | undefined,
   verb: string | undefined,
 ): LoadResult {
-  const src = fs.readFileSync(bundle);
-  let st: fs.Stats | undefined;
+  const src = readFileSync(bundle);
+  let st: Stats | undefined;
   let name: string | undefined;
   let dir: string | undefined;
   let cached: Buffer | undefined;
   if (key && process.env.KDUMPKIT_CODE_CACHE !== "0") {
     try {
-      st = fs.statSync(bundle);
+      st = statSync(bundle);
       name = cacheFileName(key, st, verb);
       dir = codeCacheDir();
       if (name) cached = readCache(dir, name);
@@ -164,7 +180,7 @@ export function runBundle(
   let text = src.toString("latin1");
   if (text.startsWith("#!")) text = `//${text.slice(2)}`; // a hashbang is valid only at a script's start
   const code = `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
-  const script = new vm.Script(code, { filename: bundle, cachedData: cached });
+  const script = new Script(code, { filename: bundle, cachedData: cached });
   const result: LoadResult = {
     cache: !name ? "off" : !cached ? "miss" : script.cachedDataRejected ? "rejected" : "hit",
   };
@@ -185,6 +201,6 @@ export function runBundle(
     dirname: string,
   ) => void;
   const mod = { exports: {} };
-  fn.call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle));
+  fn.call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, pathDirname(bundle));
   return result;
 }

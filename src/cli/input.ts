@@ -3,7 +3,7 @@
  * split set the same way, names the file in every error, decompresses .gz/.zst inputs
  * interruptibly into the bounded cache, and refuses a wrapper that does not hold a dump.
  */
-import * as fs from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
 import type { OpenDumpOptions } from "../dump/types.js";
 import { InputError } from "../errors.js";
 import { type DumpFile, openDumpFileAsync } from "../node/dump.js";
@@ -17,9 +17,9 @@ export { InputError };
  * errors name the path and what was expected ("a dump", "a kernel image", "a memory map").
  */
 export function checkInput(file: string, expected = "a dump"): void {
-  let st: fs.Stats;
+  let st: Stats;
   try {
-    st = fs.statSync(file);
+    st = statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -29,7 +29,7 @@ export function checkInput(file: string, expected = "a dump"): void {
   if (st.isDirectory()) throw new InputError(`${file}: is a directory (expected ${expected})`);
   if (st.isFile() && st.size === 0) throw new InputError(`${file}: empty file (expected ${expected})`);
   try {
-    fs.accessSync(file, fs.constants.R_OK);
+    accessSync(file, constants.R_OK);
   } catch {
     throw new InputError(`${file}: permission denied (expected ${expected})`);
   }
@@ -50,7 +50,7 @@ export function dumpArgs(positionals: readonly string[]): { parts: string[]; res
 function isPathArg(a: string): boolean {
   if (a.includes("/")) return true;
   try {
-    return fs.statSync(a).isFile();
+    return statSync(a).isFile();
   } catch {
     return false;
   }
@@ -103,10 +103,10 @@ export function openInput(ctx: VerbContext, file: string): OpenedFile {
  */
 export function readTextInput(file: string, option: string, expected: string, maxBytes = 256 << 20): string {
   checkInput(file, expected);
-  const st = fs.statSync(file);
+  const st = statSync(file);
   if (st.size > maxBytes)
     throw new InputError(`${option} ${file}: ${st.size} bytes is too large for ${expected}`);
-  const bytes = fs.readFileSync(file);
+  const bytes = readFileSync(file);
   if (looksBinary(bytes)) {
     const kind = binaryKind(bytes);
     throw new InputError(

@@ -2,7 +2,7 @@
  * Open a dump's debuginfo-free kernel view for the sym, ps, mod, sys, struct and p verbs:
  * kallsyms and BTF from memory; --system-map, --vmlinux or --btf stand in when memory lacks them.
  */
-import * as fs from "node:fs";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ElfFile } from "../elf/reader.js";
 import { FormatError, KdumpkitError } from "../errors.js";
@@ -90,7 +90,7 @@ export async function openView(
       closers.push(() => input.close());
       extra.vmlinux = ElfFile.parse(input.source);
     }
-    if (values.btf) extra.btf = new Uint8Array(fs.readFileSync(values.btf));
+    if (values.btf) extra.btf = new Uint8Array(readFileSync(values.btf));
     const view = kernelViewOf(dump.dump, extra, dump.kernel);
     return {
       view,

@@ -1,3 +1,4 @@
+import { isatty } from "node:tty";
 import { resetOutputClaims, writeFully } from "../node/output.js";
 import { describeError, UsageError, type VerbContext } from "./common.js";
 import { verbs } from "./verbs/index.js";
@@ -30,9 +31,10 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
     stderr: io.stderr ?? writeStderr,
     stdoutCopies: io.stdout === undefined,
-    // asked only by verbs that draw progress: creating process.stderr costs a short run ~1 ms
+    // asked by verbs that may draw progress: isatty(2), not process.stderr.isTTY, whose stream
+    // (net, stream modules) costs a short run ~1 ms
     get tty() {
-      return io.tty ?? Boolean(process.stderr.isTTY);
+      return io.tty ?? isatty(2);
     },
   };
   const name = argv[0];

@@ -418,8 +418,13 @@ const DESC_BAD_OFFSET = 4;
 export class DescTable {
   private block = -1;
   private n = 0;
-  /** File offset of each page's data (NaN: does not fit in 53 bits). */
-  readonly offset = new Float64Array(DESC_BLOCK);
+  /**
+   * File offset of each page's data (NaN: does not fit in 53 bits). A plain array, not a
+   * Float64Array: its small integers (files under 1 GiB) load unboxed in the interpreter, where
+   * a short run's memoryMap classifies every descriptor (a Float64Array load allocates a heap
+   * number each: 0.3 MB of garbage for 21k descriptors).
+   */
+  readonly offset: number[] = new Array<number>(DESC_BLOCK).fill(0);
   readonly size = new Uint32Array(DESC_BLOCK);
   readonly flags = new Uint32Array(DESC_BLOCK);
   private readonly raw = new Uint8Array(DESC_BLOCK * PAGE_DESC_SIZE);
@@ -475,7 +480,10 @@ export class DescTable {
       const u = this.words;
       for (let i = 0, o = 0; i < avail; i++, o += PAGE_DESC_SIZE / 4) {
         const hi = u[o + 1]!;
-        this.offset[i] = hi >= 0x20_0000 ? Number.NaN : hi * 0x1_0000_0000 + u[o]!;
+        // hi 0 (a file under 4 GiB): the low word alone, a small integer the interpreter does
+        // not box (a short run decodes its descriptors before V8 optimises this loop, and
+        // boxing every offset was 0.7 MB of garbage for `info` on a 21k-page dump)
+        this.offset[i] = hi === 0 ? u[o]! : hi >= 0x20_0000 ? Number.NaN : hi * 0x1_0000_0000 + u[o]!;
         this.size[i] = u[o + 2]!;
         this.flags[i] = u[o + 3]!;
       }

@@ -174,23 +174,32 @@ export function firstMappedPud(
   budget = 1 << 14,
 ): bigint | undefined {
   const pudLevel = pt.levels === 5 ? 2 : 1;
-  // the span one entry covers at each level above the PUD entries: pgd (, p4d)
-  const spans = pt.levels === 5 ? [48n, 39n] : [39n];
-  let va = alignUp(from, PUD_SIZE);
-  while (va < to && budget-- > 0) {
-    const [hi, lo] = splitVa(va);
+  // counted in PUDs (1 GiB) as plain numbers, not BigInt (a cold search of ~1,500 probes in
+  // BigInt was most of dmesg's kernel set-up); a not-present entry's table is scanned at once
+  // for the next present entry (one table page, not a translate per slot)
+  // the PUDs one entry covers at each level down to the PUD entries: pgd (, p4d), pud
+  const spans = pt.levels === 5 ? [2 ** 18, 2 ** 9, 1] : [2 ** 9, 1];
+  let g = Number((from + PUD_SIZE - 1n) >> 30n);
+  const end = Number((to + PUD_SIZE - 1n) >> 30n);
+  while (g < end && budget-- > 0) {
+    const hi = Math.floor(g / 4) >>> 0;
+    const lo = (g % 4) * 0x40000000;
     let r: number;
     try {
       r = pt.translate(hi, lo);
     } catch (e) {
       rethrowMissing(e);
       if (!(e instanceof KdumpkitError)) throw e;
-      r = -1; // a table the dump lacks: nothing to find below this level
+      r = -2; // a table the dump lacks: nothing to find below this level
     }
-    if (r >= 0 || pt.faultDepth > pudLevel) return va;
+    if (r >= 0 || pt.faultDepth > pudLevel) return BigInt(g) << 30n;
     const depth = Math.min(pt.faultDepth, pudLevel);
-    const shift = depth < pudLevel ? spans[depth]! : 30n;
-    va = ((va >> shift) + 1n) << shift;
+    const span = spans[depth]!;
+    const table = span * 512;
+    const next = r === -1 ? pt.nextPresent(depth, (Math.floor(g / span) % 512) + 1) : -2;
+    if (next >= 0) g = Math.floor(g / table) * table + next * span;
+    else if (next === -1) g = (Math.floor(g / table) + 1) * table;
+    else g = (Math.floor(g / span) + 1) * span;
   }
   return undefined;
 }

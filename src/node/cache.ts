@@ -17,10 +17,23 @@
  *    SIGTERM, SIGKILL: src/node/cleanup.ts); temporaries of killed runs (their pid no longer
  *    exists) are also removed whenever the cache is next used.
  */
-import * as fs from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  utimesSync,
+  writeSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import * as os from "node:os";
-import * as path from "node:path";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { crc32 } from "../codecs/crc.js";
 import { DecompressError, FormatError, LimitError } from "../errors.js";
 import {
@@ -35,7 +48,7 @@ export type Wrapper = "gzip" | "xz" | "zstd";
 
 /** Where decompressed copies of .zst/.gz inputs are kept (never next to the input). */
 export function cacheDir(): string {
-  return process.env.KDUMPKIT_CACHE ?? path.join(os.tmpdir(), "kdumpkit-cache");
+  return process.env.KDUMPKIT_CACHE ?? join(tmpdir(), "kdumpkit-cache");
 }
 
 const DEFAULT_LIMIT = 8 * 1024 ** 3;
@@ -98,12 +111,11 @@ function hashPath(p: string): string {
 }
 
 /** The cache entry's name for an input and the prefix its stale versions share. */
-export function cacheEntryName(file: string, st: fs.Stats): { name: string; prefix: string } {
-  const base = path
-    .basename(file)
+export function cacheEntryName(file: string, st: Stats): { name: string; prefix: string } {
+  const base = basename(file)
     .replace(/\.(zst|gz|xz)$/i, "")
     .replace(/[^\w.+-]/g, "_");
-  const prefix = `${base}.${hashPath(path.resolve(file))}.`;
+  const prefix = `${base}.${hashPath(resolve(file))}.`;
   return { prefix, name: `${prefix}${st.dev}-${st.ino}-${st.size}-${Math.floor(st.mtimeMs)}` };
 }
 
@@ -120,7 +132,7 @@ export function listCache(): CacheEntry[] {
   const dir = cacheDir();
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = readdirSync(dir);
   } catch {
     return [];
   }
@@ -128,8 +140,8 @@ export function listCache(): CacheEntry[] {
   for (const name of names) {
     if (name.endsWith(".tmp")) continue;
     try {
-      const st = fs.statSync(path.join(dir, name));
-      if (st.isFile()) out.push({ name, path: path.join(dir, name), size: st.size, used: st.mtime });
+      const st = statSync(join(dir, name));
+      if (st.isFile()) out.push({ name, path: join(dir, name), size: st.size, used: st.mtime });
     } catch {}
   }
   return out.sort((a, b) => a.used.getTime() - b.used.getTime());
@@ -141,7 +153,7 @@ export function clearCache(): { entries: number; bytes: number } {
   let bytes = 0;
   for (const e of listCache()) {
     try {
-      fs.rmSync(e.path, { force: true });
+      rmSync(e.path, { force: true });
       entries++;
       bytes += e.size;
     } catch {}
@@ -158,7 +170,7 @@ export function evictCache(keep?: string, limit = cacheLimit()): void {
     if (total <= limit) break;
     if (e.path === keep) continue;
     try {
-      fs.rmSync(e.path, { force: true });
+      rmSync(e.path, { force: true });
       total -= e.size;
     } catch {}
   }
@@ -171,21 +183,20 @@ export interface DecompressOptions {
 }
 
 /** Prepare a cache entry: the path it has, or the work that makes it. */
-function entryFor(file: string): { target: string; hit: boolean; st: fs.Stats } {
-  const st = fs.statSync(file);
+function entryFor(file: string): { target: string; hit: boolean; st: Stats } {
+  const st = statSync(file);
   const dir = cacheDir();
-  fs.mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   removeStaleTemporaries(dir);
   const { name, prefix } = cacheEntryName(file, st);
-  const target = path.join(dir, name);
+  const target = join(dir, name);
   // older versions of this input (rewritten or replaced since) are stale
-  for (const n of fs.readdirSync(dir))
-    if (n.startsWith(prefix) && n !== name && !n.endsWith(".tmp"))
-      fs.rmSync(path.join(dir, n), { force: true });
-  if (fs.existsSync(target)) {
+  for (const n of readdirSync(dir))
+    if (n.startsWith(prefix) && n !== name && !n.endsWith(".tmp")) rmSync(join(dir, n), { force: true });
+  if (existsSync(target)) {
     const now = new Date();
     try {
-      fs.utimesSync(target, now, now); // least-recently-used order
+      utimesSync(target, now, now); // least-recently-used order
     } catch {}
     return { target, hit: true, st };
   }
@@ -232,22 +243,22 @@ export async function decompressToCacheAsync(
 /** Decompression as steps (one per input chunk), so it can run synchronously or yielding. */
 function* decompress(
   file: string,
-  st: fs.Stats,
+  st: Stats,
   wrapper: Wrapper,
   target: string,
   opts: DecompressOptions,
 ): Generator<void, void, void> {
   if (wrapper === "xz")
     throw new FormatError(`${file}: xz wrapper needs the xz codec (use 'kdumpkit kimage extract')`);
-  const tmp = path.join(path.dirname(target), temporaryName(path.basename(target)));
+  const tmp = join(dirname(target), temporaryName(basename(target)));
   const release = trackTemporary(tmp);
   const limit = cacheLimit();
   const expect = opts.expect ?? "any";
   let fdIn: number | undefined;
   let fdOut: number | undefined;
   try {
-    fdIn = fs.openSync(file, "r");
-    fdOut = fs.openSync(tmp, "wx", 0o600);
+    fdIn = openSync(file, "r");
+    fdOut = openSync(tmp, "wx", 0o600);
     const out = fdOut;
     let written = 0;
     let cap = limit;
@@ -272,7 +283,7 @@ function* decompress(
           cap,
         );
       let off = 0;
-      while (off < data.length) off += fs.writeSync(out, data, off, data.length - off);
+      while (off < data.length) off += writeSync(out, data, off, data.length - off);
       written += data.length;
       if (!judged && written >= SNIFF) judge(false);
     };
@@ -287,7 +298,7 @@ function* decompress(
       const zlib = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
       for (const n of [16 * 1024, SNIFF]) {
         const prefix = Buffer.allocUnsafe(Math.min(n, st.size));
-        const got = fs.readSync(fdIn!, prefix, 0, prefix.length, 0);
+        const got = readSync(fdIn!, prefix, 0, prefix.length, 0);
         let dec: Buffer;
         try {
           dec = zlib.gunzipSync(prefix.subarray(0, got), {
@@ -318,7 +329,7 @@ function* decompress(
       const d = new ZstdDecompress((data) => write(data));
       for (;;) {
         // smaller pushes than gzip's read: fzstd emits a push's whole output at once
-        const n = fs.readSync(fdIn, chunk, 0, 256 * 1024, pos);
+        const n = readSync(fdIn, chunk, 0, 256 * 1024, pos);
         if (n === 0) break;
         pos += n;
         try {
@@ -355,7 +366,7 @@ function* decompress(
       };
       const PUSH = 64 * 1024;
       for (;;) {
-        const n = fs.readSync(fdIn, chunk, 0, chunk.length, pos);
+        const n = readSync(fdIn, chunk, 0, chunk.length, pos);
         if (n === 0) break;
         pos += n;
         for (let o = 0; o < n; o += PUSH) {
@@ -371,7 +382,7 @@ function* decompress(
         opts.onProgress?.(pos, st.size);
       }
       const tail = Buffer.alloc(8);
-      const t = st.size >= 18 ? fs.readSync(fdIn, tail, 0, 8, st.size - 8) : 0;
+      const t = st.size >= 18 ? readSync(fdIn, tail, 0, 8, st.size - 8) : 0;
       if (t !== 8 || tail.readUInt32LE(0) !== crc || tail.readUInt32LE(4) !== memberOut % 2 ** 32)
         throw new DecompressError(
           "gzip",
@@ -380,19 +391,19 @@ function* decompress(
         );
     }
     if (!judged) judge(true);
-    fs.closeSync(fdOut);
+    closeSync(fdOut);
     fdOut = undefined;
-    fs.renameSync(tmp, target);
+    renameSync(tmp, target);
     evictCache(target);
   } catch (e) {
     if (fdOut !== undefined)
       try {
-        fs.closeSync(fdOut);
+        closeSync(fdOut);
       } catch {}
-    fs.rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   } finally {
     release();
-    if (fdIn !== undefined) fs.closeSync(fdIn);
+    if (fdIn !== undefined) closeSync(fdIn);
   }
 }

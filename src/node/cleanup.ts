@@ -14,7 +14,7 @@
  * on a normal exit and `removeStaleTemporaries` clears what killed runs left.
  */
 import type { ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
+import { readdirSync, rmSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const temporaries = new Set<string>();
@@ -23,7 +23,7 @@ let exitHook = false;
 function removeAll(): void {
   for (const t of temporaries) {
     try {
-      fs.rmSync(t, { force: true });
+      rmSync(t, { force: true });
     } catch {}
   }
   temporaries.clear();
@@ -61,7 +61,7 @@ export function startReaper(): void {
     child.unref();
     const stdin = child.stdin as unknown as { unref?: () => void; _handle?: { fd?: number } } | null;
     stdin?.unref?.();
-    // written with fs.writeSync: the name must be in the pipe before the file is created
+    // written with writeSync: the name must be in the pipe before the file is created
     const fd = stdin?._handle?.fd;
     reaper = { child, fd: typeof fd === "number" && fd >= 0 ? fd : undefined };
   } catch {
@@ -75,7 +75,7 @@ function toReaper(file: string): void {
   const line = `${file}\n`;
   try {
     if (reaper.fd !== undefined) {
-      fs.writeSync(reaper.fd, line);
+      writeSync(reaper.fd, line);
       return;
     }
   } catch {}
@@ -135,7 +135,7 @@ const TEMP_RE = /\.kdumpkit-(\d+)-[0-9a-z]+\.tmp$/;
 export function removeStaleTemporaries(dir: string, prefix = ""): void {
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = readdirSync(dir);
   } catch {
     return;
   }
@@ -144,7 +144,7 @@ export function removeStaleTemporaries(dir: string, prefix = ""): void {
     const m = TEMP_RE.exec(n);
     if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     try {
-      fs.rmSync(`${dir}/${n}`, { force: true });
+      rmSync(`${dir}/${n}`, { force: true });
     } catch {}
   }
 }

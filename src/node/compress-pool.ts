@@ -3,8 +3,8 @@
  * hands batches to N workers round-robin; the writer awaits results in submission order, so the
  * output is the same whatever the number of workers. `workers: 0` compresses on this thread.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
+import { existsSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ByteBuffer } from "../bytes/buffer.js";
@@ -22,7 +22,7 @@ export interface CompressPool extends BatchCompressor {
 
 /** The default worker count: the CPUs Node may use, at most 8. */
 export function defaultWorkers(): number {
-  const n = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  const n = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
   return Math.max(1, Math.min(8, n));
 }
 
@@ -34,7 +34,7 @@ export function defaultWorkers(): number {
 function workerUrl(): URL {
   for (const name of ["./compress-worker.cjs", "./compress-worker.js", "./node/compress-worker.js"]) {
     const u = new URL(name, import.meta.url);
-    if (fs.existsSync(fileURLToPath(u))) return u;
+    if (existsSync(fileURLToPath(u))) return u;
   }
   return new URL("./compress-worker.js", import.meta.url);
 }

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
 import { MemorySource, type SyncByteSource } from "../bytes/source.js";
 import { decompressToCache, decompressToCacheAsync, type Expect, type Wrapper } from "./cache.js";
 import { NodeFileSource } from "./file.js";
@@ -37,7 +37,7 @@ function startsWith(b: Uint8Array, m: number[]): boolean {
 
 /** Which whole-file wrapper a file is in, judged by its extension and confirmed by magic. */
 export function detectWrapper(file: string, head: Uint8Array): "gzip" | "xz" | "zstd" | undefined {
-  const ext = path.extname(file).toLowerCase();
+  const ext = extname(file).toLowerCase();
   if (ext === ".zst" && startsWith(head, MAGIC_ZSTD)) return "zstd";
   if (ext === ".gz" && startsWith(head, MAGIC_GZIP)) return "gzip";
   if (ext === ".xz" && startsWith(head, MAGIC_XZ)) return "xz";
@@ -85,5 +85,5 @@ function openCached(cached: string, wrapper: Wrapper): OpenedFile {
 
 /** Read a whole (small) file into memory as a source. */
 export function memoryFromFile(file: string): MemorySource {
-  return new MemorySource(new Uint8Array(fs.readFileSync(file)), file);
+  return new MemorySource(new Uint8Array(readFileSync(file)), file);
 }

@@ -12,8 +12,23 @@
  *    other spelling, symlink, hard link), two outputs of one run naming the same file, a
  *    directory, a missing or unwritable directory, an unwritable existing file.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import type { ByteSink } from "../convert/sink.js";
 import { OutputError, UnsupportedError } from "../errors.js";
 import { removeStaleTemporaries, startReaper, temporaryName, trackTemporary } from "./cleanup.js";
@@ -107,13 +122,13 @@ function writeError(name: string, e: unknown): Error {
   return new OutputWriteError(`${name}: ${describeErrno(e)}`);
 }
 
-/** fs.writeSync all of `bytes` (a non-blocking descriptor may say EAGAIN: wait and retry). */
+/** writeSync all of `bytes` (a non-blocking descriptor may say EAGAIN: wait and retry). */
 export function writeFully(fd: number, bytes: Uint8Array, position?: number): void {
   let done = 0;
   let waits = 0;
   while (done < bytes.length) {
     try {
-      done += fs.writeSync(
+      done += writeSync(
         fd,
         bytes,
         done,
@@ -156,17 +171,17 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
     return streamOutput(name, true, () => ({ write: w, close: () => {} }));
   }
   // the target as the file system sees it (symlinks followed; a dangling link's destination)
-  let st: fs.Stats | undefined;
+  let st: Stats | undefined;
   try {
-    st = fs.statSync(name);
+    st = statSync(name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuse(describeErrno(e));
   }
   if (st) {
     for (const input of opts.inputs ?? []) {
-      let si: fs.Stats;
+      let si: Stats;
       try {
-        si = fs.statSync(input);
+        si = statSync(input);
       } catch {
         continue;
       }
@@ -183,14 +198,14 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   if (stream) {
     let toStdout = FD_PATH.exec(name)?.[1] === "out";
     try {
-      const so = fs.fstatSync(1);
+      const so = fstatSync(1);
       if (st && so.dev === st.dev && so.ino === st.ino) toStdout = true;
     } catch {}
     return streamOutput(name, toStdout, () => {
       let fd: number;
       try {
         // no O_TRUNC games: a FIFO or device is written as it is (O_APPEND-free "w")
-        fd = fs.openSync(name, "w");
+        fd = openSync(name, "w");
       } catch (e) {
         // /dev/stdout when that descriptor is a socket (a parent that spawned us with socket
         // pairs, as Node and systemd do) cannot be opened (ENXIO): write to the descriptor the
@@ -205,33 +220,33 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
       }
       return {
         write: (b: Uint8Array) => writeFully(fd, b),
-        close: () => fs.closeSync(fd),
+        close: () => closeSync(fd),
       };
     });
   }
   // a regular file, existing or not: resolve symlinks to the file that will be replaced
-  let file = path.resolve(name);
+  let file = resolve(name);
   try {
-    file = fs.realpathSync(name);
+    file = realpathSync(name);
   } catch {
     file = resolveDangling(file);
   }
-  const dir = path.dirname(file);
-  let ds: fs.Stats;
+  const dir = dirname(file);
+  let ds: Stats;
   try {
-    ds = fs.statSync(dir);
+    ds = statSync(dir);
   } catch {
     return refuse(`directory ${dir} does not exist`);
   }
   if (!ds.isDirectory()) refuse(`${dir} is not a directory`);
   try {
-    fs.accessSync(dir, fs.constants.W_OK);
+    accessSync(dir, constants.W_OK);
   } catch {
     refuse(`directory ${dir} is not writable`);
   }
   if (st) {
     try {
-      fs.accessSync(file, fs.constants.W_OK);
+      accessSync(file, constants.W_OK);
     } catch {
       refuse("exists and is not writable");
     }
@@ -241,7 +256,7 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
     if (other !== undefined) refuse(`is the same file as ${other}'s output`);
     claimed.set(claim, option);
   }
-  const base = path.basename(file);
+  const base = basename(file);
   removeStaleTemporaries(dir, `.${base}.`);
   // now, while the process is small (the reaper is forked: its cost grows with the heap)
   startReaper();
@@ -275,11 +290,11 @@ function resolveDangling(file: string): string {
   for (let i = 0; i < 40; i++) {
     let target: string;
     try {
-      target = fs.readlinkSync(f);
+      target = readlinkSync(f);
     } catch {
       return f;
     }
-    f = path.resolve(path.dirname(f), target);
+    f = resolve(dirname(f), target);
   }
   return f;
 }
@@ -359,11 +374,11 @@ export class AtomicFileSink implements OutputSink {
     private readonly label = target,
     mode?: number,
   ) {
-    this.tmp = path.join(path.dirname(target), temporaryName(`.${path.basename(target)}`));
+    this.tmp = join(dirname(target), temporaryName(`.${basename(target)}`));
     this.release = trackTemporary(this.tmp);
     try {
       // the replaced file's permissions are kept (a new file: 0644 less the umask)
-      this.fd = fs.openSync(this.tmp, "wx", mode === undefined ? 0o644 : mode & 0o777);
+      this.fd = openSync(this.tmp, "wx", mode === undefined ? 0o644 : mode & 0o777);
     } catch (e) {
       this.release();
       this.release = undefined;
@@ -382,16 +397,16 @@ export class AtomicFileSink implements OutputSink {
   async commit(size = this.size): Promise<void> {
     if (this.fd === undefined) throw new Error(`${this.label}: output is closed`);
     try {
-      fs.ftruncateSync(this.fd, size);
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
+      ftruncateSync(this.fd, size);
+      fsyncSync(this.fd);
+      closeSync(this.fd);
       this.fd = undefined;
     } catch (e) {
       this.abort();
       throw writeError(this.label, e);
     }
     try {
-      fs.renameSync(this.tmp, this.target);
+      renameSync(this.tmp, this.target);
     } catch (e) {
       this.abort();
       throw writeError(this.label, e);
@@ -400,23 +415,23 @@ export class AtomicFileSink implements OutputSink {
     this.release = undefined;
     try {
       // the rename itself reaches the disk with the directory
-      const dfd = fs.openSync(path.dirname(this.target), "r");
+      const dfd = openSync(dirname(this.target), "r");
       try {
-        fs.fsyncSync(dfd);
+        fsyncSync(dfd);
       } finally {
-        fs.closeSync(dfd);
+        closeSync(dfd);
       }
     } catch {}
   }
   abort(): void {
     if (this.fd !== undefined) {
       try {
-        fs.closeSync(this.fd);
+        closeSync(this.fd);
       } catch {}
       this.fd = undefined;
     }
     if (this.release) {
-      fs.rmSync(this.tmp, { force: true });
+      rmSync(this.tmp, { force: true });
       this.release();
       this.release = undefined;
     }

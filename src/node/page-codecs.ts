@@ -4,7 +4,7 @@
  * only these, not the dump readers.
  */
 import { createRequire } from "node:module";
-import * as zlib from "node:zlib";
+import { createInflate, deflateSync, inflateSync, constants as zlibConstants } from "node:zlib";
 import {
   builtinPageCodecs,
   DUMP_DH_COMPRESSED_ZLIB,
@@ -37,7 +37,7 @@ let inflateError: string | undefined;
 
 function pageInflater(size: number) {
   if (inflater === undefined) {
-    const engine = zlib.createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+    const engine = createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     const handle = engine._handle;
     const state = engine._writeState;
     inflater =
@@ -59,7 +59,7 @@ function pageInflater(size: number) {
 /**
  * node:zlib for kdump pages, through one reused inflate state writing straight into a scratch
  * page (Node's own zlib, Chromium's SIMD fork). Measured on Node 20 per 4 KiB page:
- * zlib.inflateSync 9.4 µs (a new z_stream, a Transform object and an output Buffer per call),
+ * inflateSync 9.4 µs (a new z_stream, a Transform object and an output Buffer per call),
  * the reused handle 2.9 µs, fflate 25 µs. The output buffer is one byte larger than the page
  * so that a stream that does not end exactly at the page's end is caught: too long fills the
  * spare byte, too short or cut ends in zlib's "unexpected end of file". Falls back to
@@ -69,7 +69,7 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
   const inf = pageInflater(dst.length);
   if (!inf) return inflateSyncPage(src, dst, context);
   inflateError = undefined;
-  inf.handle.writeSync(zlib.constants.Z_FINISH, src, 0, src.length, inf.out, 0, inf.out.length);
+  inf.handle.writeSync(zlibConstants.Z_FINISH, src, 0, src.length, inf.out, 0, inf.out.length);
   const availOut = inf.state[0]!;
   inf.handle.reset();
   if (inflateError !== undefined) throw new DecompressError("zlib", inflateError, context);
@@ -88,7 +88,7 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
 function inflateSyncPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
   let out: Buffer;
   try {
-    out = zlib.inflateSync(src);
+    out = inflateSync(src);
   } catch (e) {
     throw new DecompressError("zlib", (e as Error).message, context);
   }
@@ -105,11 +105,12 @@ function inflateSyncPage(src: Uint8Array, dst: Uint8Array, context?: string): nu
 let zstdImpl: ((src: Uint8Array) => Uint8Array) | undefined;
 export function lazyZstdPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
   if (!zstdImpl) {
-    const native = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array })
+    // node:zlib as a namespace only here: a namespace import is copied property by property
+    // into the CommonJS bundle at load (esbuild's __toESM), a cost every short run paid
+    const req = createRequire(import.meta.url);
+    const native = (req("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array })
       .zstdDecompressSync;
-    zstdImpl = native
-      ? (b) => native(b)
-      : (createRequire(import.meta.url)("fzstd") as typeof import("fzstd")).decompress;
+    zstdImpl = native ? (b) => native(b) : (req("fzstd") as typeof import("fzstd")).decompress;
   }
   let out: Uint8Array;
   try {
@@ -129,5 +130,5 @@ export const nodePageCodecs: PageCodecs = { ...builtinPageCodecs, zlib: nodeZlib
 /** zlib page compression through node:zlib (level 1, as fast as makedumpfile -c allows). */
 export const nodeZlibCompressor: PageCompressor = {
   flag: DUMP_DH_COMPRESSED_ZLIB,
-  fn: (p) => zlib.deflateSync(p, { level: 1 }),
+  fn: (p) => deflateSync(p, { level: 1 }),
 };

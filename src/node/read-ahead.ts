@@ -19,7 +19,7 @@
  * Bounded: at most `ahead` batches of `batchPages` pages exist at once (buffers are reused).
  * Workers are unref'd and terminated when the iteration ends (finished, broken off or thrown).
  */
-import * as fs from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import {
@@ -68,7 +68,7 @@ const WORKER_ANSWER_MS = 120_000;
 function workerUrl(): URL {
   for (const name of ["./decode-worker.cjs", "./decode-worker.js", "./node/decode-worker.js"]) {
     const u = new URL(name, import.meta.url);
-    if (fs.existsSync(fileURLToPath(u))) return u;
+    if (existsSync(fileURLToPath(u))) return u;
   }
   return new URL("./decode-worker.js", import.meta.url);
 }

@@ -1,5 +1,14 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { temporaryName, trackTemporary } from "./cleanup.js";
 
 export { AtomicFileSink } from "./output.js";
@@ -10,21 +19,21 @@ export { AtomicFileSink } from "./output.js";
  * (src/node/output.ts), which also handles `-`, FIFOs, devices, symlinks and inputs.
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(path.resolve(file)), temporaryName(`.${path.basename(file)}`));
+  const tmp = join(dirname(resolve(file)), temporaryName(`.${basename(file)}`));
   const release = trackTemporary(tmp);
   try {
     // flushed before the rename: after a power loss the target is the old file or the whole
     // new one, never a renamed empty or partial file
-    const fd = fs.openSync(tmp, "wx", 0o644);
+    const fd = openSync(tmp, "wx", 0o644);
     try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
+      writeFileSync(fd, data);
+      fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
-    fs.renameSync(tmp, file);
+    renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   } finally {
     release();
@@ -36,15 +45,15 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
  * replace the dump or image being read, and inputs are never modified.
  */
 export function sameFileAs(output: string, inputs: readonly string[]): string | undefined {
-  let o: fs.Stats;
+  let o: Stats;
   try {
-    o = fs.statSync(output);
+    o = statSync(output);
   } catch {
     return undefined; // does not exist yet
   }
   for (const i of inputs) {
     try {
-      const s = fs.statSync(i);
+      const s = statSync(i);
       if (s.dev === o.dev && s.ino === o.ino) return i;
     } catch {}
   }

@@ -4,7 +4,7 @@
  * (files.json) and read by HTTP range requests (.zst/.gz inputs served from the decompression
  * cache). Nothing is ever received from the page: it only GETs.
  */
-import * as fs from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { openFile } from "./open.js";
@@ -42,7 +42,7 @@ export async function startWebServer(root: string, files: string[] = [], port = 
     served.push({
       name: path.basename(f).replace(/\.(zst|gz)$/i, ""),
       path: o.path,
-      size: fs.statSync(o.path).size,
+      size: statSync(o.path).size,
     });
   }
   const list = JSON.stringify(served.map((f, i) => ({ name: f.name, size: f.size, url: `files/${i}` })));
@@ -84,12 +84,12 @@ export async function startWebServer(root: string, files: string[] = [], port = 
         "Content-Length": String(end - start + 1),
         ...(r ? { "Content-Range": `bytes ${start}-${end}/${f.size}` } : {}),
       });
-      fs.createReadStream(f.path, { start, end }).pipe(res);
+      createReadStream(f.path, { start, end }).pipe(res);
       return;
     }
     if (p === "/") p = "/index.html";
     const file = path.resolve(root, `.${path.posix.normalize(p)}`);
-    if (!file.startsWith(path.resolve(root)) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    if (!file.startsWith(path.resolve(root)) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");
       return;
     }
@@ -97,7 +97,7 @@ export async function startWebServer(root: string, files: string[] = [], port = 
       ...headers,
       "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
     });
-    fs.createReadStream(file).pipe(res);
+    createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -61,6 +61,36 @@ function parseValue(kind: VmcoreinfoKind, raw: string): bigint | undefined {
   }
 }
 
+/**
+ * One entry; its number is parsed on first use (a short run reads a dozen of the ~300 a
+ * kernel writes: parsing each into a BigInt at open was ~1 ms of every `dmesg`).
+ */
+class Entry implements VmcoreinfoEntry {
+  private parsed = false;
+  private cached: bigint | undefined;
+  constructor(
+    readonly key: string,
+    readonly raw: string,
+    readonly kind: VmcoreinfoKind,
+    readonly arg: string | undefined,
+  ) {}
+  get value(): bigint | undefined {
+    if (!this.parsed) {
+      this.cached = parseValue(this.kind, this.raw);
+      this.parsed = true;
+    }
+    return this.cached;
+  }
+  /** The plain entry (JSON, spreads): key, raw, kind, then arg and value when defined. */
+  toJSON(): VmcoreinfoEntry {
+    const o: VmcoreinfoEntry = { key: this.key, raw: this.raw, kind: this.kind };
+    if (this.arg !== undefined) o.arg = this.arg;
+    const v = this.value;
+    if (v !== undefined) o.value = v;
+    return o;
+  }
+}
+
 export class Vmcoreinfo {
   readonly entries: VmcoreinfoEntry[] = [];
   private readonly byKey = new Map<string, VmcoreinfoEntry>();
@@ -81,10 +111,7 @@ export class Vmcoreinfo {
       } else if (key === "OSRELEASE" || key === "BUILD-ID" || key === "PAGESIZE") kind = key;
       else if (key === "KERNELOFFSET" || key === "CRASHTIME") kind = key;
       else if (key.startsWith("CONFIG_")) kind = "CONFIG";
-      const e: VmcoreinfoEntry = { key, raw, kind };
-      if (arg !== undefined) e.arg = arg;
-      const v = parseValue(kind, raw);
-      if (v !== undefined) e.value = v;
+      const e = new Entry(key, raw, kind, arg);
       this.entries.push(e);
       // first definition wins (the kernel never repeats keys; a corrupt note might)
       if (!this.byKey.has(key)) this.byKey.set(key, e);

@@ -120,6 +120,8 @@ export class X86_64PageTables implements PageWalker {
   private readonly store: TableStore;
   /** Per level, the last table the dump holds only in part (read entry by entry), or -1. */
   private readonly partialTable = new Float64Array(5).fill(-1);
+  /** Per level, the table the last walk read (nextPresent scans it only if it is the cached one). */
+  private readonly lastTable = new Float64Array(5).fill(-1);
   private readonly oneEntry = new Uint8Array(8);
   /** The last entry read (avoids returning tuples on the hot path). */
   private eLo = 0;
@@ -164,6 +166,7 @@ export class X86_64PageTables implements PageWalker {
    * failed on the excluded entry 1 of a top table whose entry 0 alone was in the dump).
    */
   private readEntry(slot: number, table: number, index: number): void {
+    this.lastTable[slot] = table;
     if (this.cacheAddr[slot] !== table) {
       if (this.partialTable[slot] === table) {
         this.readOneEntry(table, index);
@@ -254,6 +257,25 @@ export class X86_64PageTables implements PageWalker {
     this.readEntry(slot, table, (lo >>> 12) & 0x1ff);
     if (!(this.eLo & PTE_PRESENT)) return -1;
     return (this.eHi & this.maskHi) * TWO32 + ((this.eLo & this.maskLo) >>> 0) + (lo & 0xfff);
+  }
+
+  /**
+   * After a translate() that stopped at a not-present entry of level slot `slot` (faultDepth
+   * === slot): the first index ≥ `from` of that same table whose entry is present, or −1 when
+   * none is, or −2 when the table is not held whole (read entry by entry: probe instead).
+   * A search for the next mapped region (KASLR's vmalloc/vmemmap bases) reads one table page
+   * instead of translating each of its 512 slots.
+   */
+  nextPresent(slot: number, from: number): number {
+    if (slot < 0 || slot > 4 || this.cacheAddr[slot]! < 0 || this.cacheAddr[slot] !== this.lastTable[slot])
+      return -2;
+    const u = this.cacheU32[slot]!;
+    const view = this.cacheView[slot]!;
+    for (let i = Math.max(0, from); i < 512; i++) {
+      const lo = HOST_LE ? u[i << 1]! : view.getUint32(i << 3, true);
+      if (lo & PTE_PRESENT) return i;
+    }
+    return -1;
   }
 
   /**

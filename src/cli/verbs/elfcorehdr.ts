@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ElfFile } from "../../elf/reader.js";
 import { diffCores, formatDiff } from "../../elfcorehdr/diff.js";
@@ -144,11 +144,11 @@ function readMemory(ctx: VerbContext, file: string, arch: CoreArch, flavour: str
 }
 
 function fsLiveReader(root: string): LiveReader {
-  const p = (x: string) => path.join(root, x);
+  const p = (x: string) => join(root, x);
   return {
     readText(x) {
       try {
-        return fs.readFileSync(p(x), "utf8");
+        return readFileSync(p(x), "utf8");
       } catch (e) {
         return e as Error;
       }
@@ -156,19 +156,19 @@ function fsLiveReader(root: string): LiveReader {
     readHead(x, length) {
       let fd: number | undefined;
       try {
-        fd = fs.openSync(p(x), "r");
+        fd = openSync(p(x), "r");
         const b = Buffer.alloc(length);
-        const n = fs.readSync(fd, b, 0, length, 0);
+        const n = readSync(fd, b, 0, length, 0);
         return new Uint8Array(b.buffer, b.byteOffset, n);
       } catch (e) {
         return e as Error;
       } finally {
-        if (fd !== undefined) fs.closeSync(fd);
+        if (fd !== undefined) closeSync(fd);
       }
     },
     listDir(x) {
       try {
-        return fs.readdirSync(p(x));
+        return readdirSync(p(x));
       } catch (e) {
         return e as Error;
       }
@@ -231,8 +231,7 @@ async function build(ctx: VerbContext, args: string[]): Promise<number> {
   // files) nor each other; "-" is standard output
   const inputs = [values.memory, values["kexec-debug"]];
   if (values.live)
-    for (const f of ["proc/iomem", "proc/kcore", "sys/kernel/vmcoreinfo"])
-      inputs.push(path.join(values.root!, f));
+    for (const f of ["proc/iomem", "proc/kcore", "sys/kernel/vmcoreinfo"]) inputs.push(join(values.root!, f));
   const output = values.output !== undefined ? outputTarget(ctx, values.output, inputs) : undefined;
   const svgOut = values.svg !== undefined ? outputTarget(ctx, values.svg, inputs, "--svg") : undefined;
   const flavour = values.flavour!;

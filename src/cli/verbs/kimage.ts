@@ -1,4 +1,4 @@
-import * as path from "node:path";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { extractKernelTo, identifyImage } from "../../kimage/identify.js";
 import { parseMemoryMap } from "../../kimage/memory.js";
@@ -160,7 +160,7 @@ async function runPlan(ctx: VerbContext, args: string[]): Promise<number> {
   const src = new NodeFileSource(file);
   try {
     const plan = planImage(src, loader, opts);
-    if (svg) await svg.write(planToSvg(plan, `${path.basename(file)} — ${loader}`));
+    if (svg) await svg.write(planToSvg(plan, `${basename(file)} — ${loader}`));
     if (values.json) ctx.stdout(`${toJson(inclusiveRanges({ file, ...plan }))}\n`);
     else ctx.stdout(formatPlan(plan));
     return 0;

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve as pathResolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startWebServer } from "../../node/web-server.js";
 import { parseNumber, UsageError, type Verb } from "../common.js";
@@ -7,9 +7,9 @@ import { checkInput } from "../input.js";
 
 /** Where the built web app is: dist/web beside the CLI bundle (dist/kdumpkit.cjs) or dist/cli/verbs. */
 function appDir(): string {
-  const here = typeof __filename !== "undefined" ? path.dirname(__filename) : process.cwd();
-  for (const c of [path.join(here, "web"), path.join(here, "..", "..", "web"), path.resolve("dist/web")])
-    if (fs.existsSync(path.join(c, "index.html"))) return c;
+  const here = typeof __filename !== "undefined" ? dirname(__filename) : process.cwd();
+  for (const c of [join(here, "web"), join(here, "..", "..", "web"), pathResolve("dist/web")])
+    if (existsSync(join(c, "index.html"))) return c;
   throw new Error("the web app is not built: run npm run build");
 }
 declare const __filename: string | undefined;
