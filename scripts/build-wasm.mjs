@@ -17,6 +17,7 @@ const modules = [
   // SIMD: Adler-32 and match copies 16 bytes at a time (Node 16.4+, Chrome 91+, Firefox 89+,
   // Safari 16.4+; where it is missing the module does not compile and zlib falls back)
   ["INFLATE_WASM", "wasm/inflate.ts", ["--enable", "simd"]],
+  ["ELF_LISTING_WASM", "wasm/elf-listing.ts"],
 ];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -7,6 +7,11 @@ export interface VerbContext {
   /** Bytes are written as they are (dmesg text is latin1/UTF-8 exactly as the kernel logged it). */
   stdout: (s: string | Uint8Array) => void;
   stderr: (s: string) => void;
+  /**
+   * True when `stdout` has written the bytes out when it returns (the process's own standard
+   * output): a writer may then hand it one buffer again and again instead of fresh chunks.
+   */
+  stdoutCopies?: boolean;
   /** True when stderr is a terminal (show progress bars). */
   tty: boolean;
 }

@@ -30,6 +30,7 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     // up in memory behind a slow reader
     stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
     stderr: io.stderr ?? writeStderr,
+    stdoutCopies: io.stdout === undefined,
     // asked by verbs that may draw progress: isatty(2), not process.stderr.isTTY, whose stream
     // (net, stream modules) costs a short run ~1 ms
     get tty() {

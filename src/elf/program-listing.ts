@@ -5,6 +5,7 @@
  * bytes writing into the output chunk in place, as the symbol listings (symbol-listing.ts) are.
  */
 import { ByteOut, DecimalCounter, hexDigits, putHex } from "../bytes/byte-out.js";
+import { wasmPhdrRows } from "./listing-wasm.js";
 import { programTypeName, segmentFlags } from "./names.js";
 import type { ElfFile } from "./reader.js";
 
@@ -59,33 +60,78 @@ function layout(elf: ElfFile): PhdrLayout {
   return { v, le, is64, size: 56, flags: 4, lo: at.map((a) => a + l), hi: at.map((a) => a + h) };
 }
 
-/** readelf -lW's "Program Headers:" block (what listProgramHeaders returns), to `sink`. */
-export function writeProgramHeaderListing(elf: ElfFile, sink: (chunk: Uint8Array) => void): void {
-  const out = new ByteOut(sink);
-  if (elf.programHeaderCount === 0) {
-    out.ascii("\nThere are no program headers in this file.\n");
-    out.flush(true);
-    return;
-  }
-  const is64 = elf.class === 64;
-  out.ascii("Program Headers:\n");
-  out.ascii(
-    is64
+const NO_HEADERS = "\nThere are no program headers in this file.\n";
+
+function textHeading(elf: ElfFile): string {
+  return (
+    "Program Headers:\n" +
+    (elf.class === 64
       ? "  Type           Offset   VirtAddr           PhysAddr           FileSiz  MemSiz   Flg Align\n"
-      : "  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align\n",
+      : "  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align\n")
   );
-  // impossible values are listed raw, as readelf does, and flagged at the end of the line
+}
+
+// the columns of both writers
+const textType = (t: number) => `  ${programTypeName(t).padEnd(14)} 0x`;
+const textFlags = (f: number) => ` ${segmentFlags(f)} `;
+
+/** Impossible values are listed raw, as readelf does, and flagged at the end of the line. */
+function flaggedRows(elf: ElfFile): Map<number, Uint8Array> {
   const flagged = new Map<number, Uint8Array>();
   const fields = new Map<number, string[]>();
   for (const f of elf.impossible) fields.set(f.index, [...(fields.get(f.index) ?? []), f.field]);
   for (const [i, names] of fields) flagged.set(i, enc.encode(`  <- impossible ${names.join(", ")}`));
-  writeTextRows(
-    out,
-    elf,
-    new Cached((t) => `  ${programTypeName(t).padEnd(14)} 0x`),
-    new Cached((f) => ` ${segmentFlags(f)} `),
-    flagged,
-  );
+  return flagged;
+}
+
+/**
+ * readelf -lW's "Program Headers:" block (what listProgramHeaders returns), to `sink`: by the
+ * WebAssembly writer (listing-wasm.ts), or writeProgramHeaderListingJs where it cannot run.
+ * `reuse`: the sink is done with a chunk when it returns.
+ */
+export function writeProgramHeaderListing(
+  elf: ElfFile,
+  sink: (chunk: Uint8Array) => void,
+  reuse = false,
+): void {
+  if (elf.programHeaderCount === 0) {
+    sink(enc.encode(NO_HEADERS));
+    return;
+  }
+  const cols = {
+    type: (t: number) => enc.encode(textType(t)),
+    flags: (f: number) => enc.encode(textFlags(f)),
+  };
+  const heading = enc.encode(textHeading(elf));
+  const none = new Uint8Array(0);
+  const table = elf.programHeaderTable;
+  if (
+    !wasmPhdrRows(
+      table,
+      elf.programHeaderCount,
+      elf.class === 64,
+      elf.littleEndian,
+      cols,
+      heading,
+      none,
+      flaggedRows(elf),
+      sink,
+      reuse,
+    )
+  )
+    writeProgramHeaderListingJs(elf, sink);
+}
+
+/** writeProgramHeaderListing in TypeScript: the same bytes. */
+export function writeProgramHeaderListingJs(elf: ElfFile, sink: (chunk: Uint8Array) => void): void {
+  const out = new ByteOut(sink);
+  if (elf.programHeaderCount === 0) {
+    out.ascii(NO_HEADERS);
+    out.flush(true);
+    return;
+  }
+  out.ascii(textHeading(elf));
+  writeTextRows(out, elf, new Cached(textType), new Cached(textFlags), flaggedRows(elf));
   out.flush(true);
 }
 
@@ -156,6 +202,59 @@ export function writeProgramHeadersJson(
   elf: ElfFile,
   sink: (chunk: Uint8Array) => void,
   indent: string,
+  reuse = false,
+): void {
+  if (elf.programHeaderCount === 0) {
+    sink(enc.encode("[]"));
+    return;
+  }
+  const k = jsonColumns(indent);
+  const cols = {
+    type: (t: number) => enc.encode(k.type(t)),
+    flags: (f: number) => enc.encode(k.flags(f)),
+    json: { head: enc.encode(k.head), typeKey: enc.encode(k.typeKey), keys: k.keys, end: enc.encode(k.end) },
+  };
+  const table = elf.programHeaderTable;
+  const is64 = elf.class === 64;
+  const [pre, post] = [enc.encode("[\n"), enc.encode(`\n${indent.slice(2)}]`)];
+  if (
+    !wasmPhdrRows(
+      table,
+      elf.programHeaderCount,
+      is64,
+      elf.littleEndian,
+      cols,
+      pre,
+      post,
+      new Map(),
+      sink,
+      reuse,
+    )
+  )
+    writeProgramHeadersJsonJs(elf, sink, indent);
+}
+
+/** The JSON pieces at `indent`, in programHeaderJson's order. */
+function jsonColumns(indent: string) {
+  const i1 = `\n${indent}  `;
+  return {
+    head: `${indent}{${i1}"index": `,
+    typeKey: `,${i1}"type": `,
+    type: (t: number) => `${JSON.stringify(programTypeName(t))},${i1}"typeValue": ${t},${i1}"offset": "0x`,
+    // the keys between the values
+    keys: [`",${i1}"vaddr": "0x`, `",${i1}"paddr": "0x`, `",${i1}"filesz": "0x`, `",${i1}"memsz": "0x`].map(
+      (x) => enc.encode(x),
+    ),
+    flags: (f: number) => `",${i1}"flags": ${JSON.stringify(segmentFlags(f))},${i1}"align": "0x`,
+    end: `"\n${indent}}`,
+  };
+}
+
+/** writeProgramHeadersJson in TypeScript: the same bytes. */
+export function writeProgramHeadersJsonJs(
+  elf: ElfFile,
+  sink: (chunk: Uint8Array) => void,
+  indent: string,
 ): void {
   const out = new ByteOut(sink);
   if (elf.programHeaderCount === 0) {
@@ -163,24 +262,17 @@ export function writeProgramHeadersJson(
     out.flush(true);
     return;
   }
-  const i1 = `\n${indent}  `;
-  // the keys between the values, in programHeaderJson's order
-  const keys = [
-    `",${i1}"vaddr": "0x`,
-    `",${i1}"paddr": "0x`,
-    `",${i1}"filesz": "0x`,
-    `",${i1}"memsz": "0x`,
-  ].map((k) => enc.encode(k));
+  const k = jsonColumns(indent);
   out.ascii("[\n");
   writeJsonRows(
     out,
     elf,
-    enc.encode(`${indent}{${i1}"index": `),
-    enc.encode(`,${i1}"type": `),
-    new Cached((t) => `${JSON.stringify(programTypeName(t))},${i1}"typeValue": ${t},${i1}"offset": "0x`),
-    keys,
-    new Cached((f) => `",${i1}"flags": ${JSON.stringify(segmentFlags(f))},${i1}"align": "0x`),
-    enc.encode(`"\n${indent}}`),
+    enc.encode(k.head),
+    enc.encode(k.typeKey),
+    new Cached(k.type),
+    k.keys,
+    new Cached(k.flags),
+    enc.encode(k.end),
   );
   out.ascii(`\n${indent.slice(2)}]`);
   out.flush(true);

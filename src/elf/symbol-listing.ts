@@ -8,6 +8,7 @@
  * byte strings made once per distinct value. The text is readelf -sW's, byte for byte.
  */
 import { ByteOut, DecimalCounter, HEX_DIGITS, hexDigits, putDecPad, putHex } from "../bytes/byte-out.js";
+import { type SymbolColumns, type SymbolTableBytes, wasmSymbolRows } from "./listing-wasm.js";
 import { symbolBindName, symbolIndexName, symbolTypeName, symbolVisibilityName } from "./names.js";
 import type { ElfFile } from "./reader.js";
 import type { SectionHeader } from "./types.js";
@@ -87,25 +88,90 @@ class IndexColumn {
   }
 }
 
-/** readelf -sW text of one symbol table, written to `sink` in chunks. */
+/** The heading of one table's readelf -sW listing. */
+function textHeading(elf: ElfFile, sec: SectionHeader, count: number): string {
+  return (
+    `\nSymbol table '${sec.name}' contains ${count} entries:\n` +
+    (elf.class === 64
+      ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name\n"
+      : "   Num:    Value  Size Type    Bind   Vis      Ndx Name\n")
+  );
+}
+
+// the columns of both writers: readelf -sW's type/bind/visibility widths
+const textType = (t: number) => symbolTypeName(t).padEnd(8);
+const textBind = (b: number) => symbolBindName(b).padEnd(7);
+const textVis = (v: number) => symbolVisibilityName(v).padEnd(9);
+const textIndex = (shndx: number) => `${symbolIndexName(shndx).padStart(3)} `;
+const jsonType = (t: number) => `,"type":"${symbolTypeName(t)}`;
+const jsonBind = (b: number) => `","bind":"${symbolBindName(b)}`;
+const jsonVis = (v: number) => `","visibility":"${symbolVisibilityName(v)}","shndx":"`;
+const jsonIndex = (shndx: number) => `${symbolIndexName(shndx)}"}`;
+const jsonHead = (indent: string, sec: SectionHeader) =>
+  `${indent}{"table":${JSON.stringify(sec.name)},"index":`;
+
+/** The table's bytes and columns as the WebAssembly writer takes them. */
+function wasmTable(elf: ElfFile, sec: SectionHeader): SymbolTableBytes {
+  const { count, strOffset, strSize } = elf.symbolTableSpan(sec);
+  return {
+    read: (offset, length, into) => {
+      elf.source.readSync(offset, length, into);
+    },
+    offset: sec.offset,
+    count,
+    is64: elf.class === 64,
+    le: elf.littleEndian,
+    strOffset,
+    strSize,
+  };
+}
+
+function wasmColumns(
+  elf: ElfFile,
+  t: (t: number) => string,
+  b: (b: number) => string,
+  v: (v: number) => string,
+  index: (shndx: number) => string,
+  head: string,
+): SymbolColumns {
+  return {
+    type: (x) => enc.encode(t(x)),
+    bind: (x) => enc.encode(b(x)),
+    vis: (x) => enc.encode(v(x)),
+    index: (x) => enc.encode(index(x)),
+    head: enc.encode(head),
+    sections: elf.sections.map((s) => enc.encode(s.name)),
+  };
+}
+
+/**
+ * readelf -sW text of one symbol table, written to `sink` in chunks: by the WebAssembly writer
+ * (listing-wasm.ts), or by writeSymbolListingJs where WebAssembly cannot run.
+ */
 export function writeSymbolListing(
+  elf: ElfFile,
+  sec: SectionHeader,
+  sink: (chunk: Uint8Array) => void,
+  reuse = false,
+): void {
+  const t = wasmTable(elf, sec);
+  const cols = wasmColumns(elf, textType, textBind, textVis, textIndex, "");
+  const heading = enc.encode(textHeading(elf, sec, t.count));
+  if (!wasmSymbolRows(t, cols, false, heading, false, sink, jsonEscaped, reuse))
+    writeSymbolListingJs(elf, sec, sink);
+}
+
+/** writeSymbolListing in TypeScript: the same bytes. */
+export function writeSymbolListingJs(
   elf: ElfFile,
   sec: SectionHeader,
   sink: (chunk: Uint8Array) => void,
 ): void {
   const rows = symbolRows(elf, sec);
   const out = new ByteOut(sink);
-  out.ascii(`\nSymbol table '${sec.name}' contains ${rows.count} entries:\n`);
-  out.ascii(
-    rows.width === 8
-      ? "   Num:    Value          Size Type    Bind   Vis      Ndx Name\n"
-      : "   Num:    Value  Size Type    Bind   Vis      Ndx Name\n",
-  );
-  const columns = new InfoColumns(
-    (t, b, v) =>
-      `${symbolTypeName(t).padEnd(8)}${symbolBindName(b).padEnd(7)}${symbolVisibilityName(v).padEnd(9)}`,
-  );
-  const index = new IndexColumn((shndx) => `${symbolIndexName(shndx).padStart(3)} `);
+  out.ascii(textHeading(elf, sec, rows.count));
+  const columns = new InfoColumns((t, b, v) => textType(t) + textBind(b) + textVis(v));
+  const index = new IndexColumn(textIndex);
   const sectionNames = elf.sections.map((s) => enc.encode(s.name));
   writeTextRows(out, rows, columns, index, sectionNames);
   out.flush(true);
@@ -232,15 +298,27 @@ export function writeSymbolsJson(
   sink: (chunk: Uint8Array) => void,
   first: boolean,
   indent = "    ",
+  reuse = false,
+): number {
+  const t = wasmTable(elf, sec);
+  const cols = wasmColumns(elf, jsonType, jsonBind, jsonVis, jsonIndex, jsonHead(indent, sec));
+  if (wasmSymbolRows(t, cols, true, NONE, first, sink, jsonEscaped, reuse)) return t.count;
+  return writeSymbolsJsonJs(elf, sec, sink, first, indent);
+}
+
+/** writeSymbolsJson in TypeScript: the same bytes. */
+export function writeSymbolsJsonJs(
+  elf: ElfFile,
+  sec: SectionHeader,
+  sink: (chunk: Uint8Array) => void,
+  first: boolean,
+  indent = "    ",
 ): number {
   const rows = symbolRows(elf, sec);
   const out = new ByteOut(sink);
-  const head = enc.encode(`${indent}{"table":${JSON.stringify(sec.name)},"index":`);
-  const columns = new InfoColumns(
-    (t, b, v) =>
-      `,"type":"${symbolTypeName(t)}","bind":"${symbolBindName(b)}","visibility":"${symbolVisibilityName(v)}","shndx":"`,
-  );
-  const index = new IndexColumn((shndx) => `${symbolIndexName(shndx)}"}`);
+  const head = enc.encode(jsonHead(indent, sec));
+  const columns = new InfoColumns((t, b, v) => jsonType(t) + jsonBind(b) + jsonVis(v));
+  const index = new IndexColumn(jsonIndex);
   writeJsonRows(out, rows, head, columns, index, first);
   out.flush(true);
   return rows.count;

@@ -18,8 +18,16 @@ export interface ElfBlocks {
   notes?: boolean;
 }
 
-/** Writes the selected blocks to `out` (program headers and symbols straight from the table bytes). */
-export function writeElfText(elf: ElfFile, sel: ElfBlocks, out: (chunk: string | Uint8Array) => void): void {
+/**
+ * Writes the selected blocks to `out` (program headers and symbols straight from the table
+ * bytes). `reuse`: `out` is done with a chunk when it returns (it need not be a fresh one).
+ */
+export function writeElfText(
+  elf: ElfFile,
+  sel: ElfBlocks,
+  out: (chunk: string | Uint8Array) => void,
+  reuse = false,
+): void {
   let sep = false;
   const block = (write: () => void) => {
     if (sep) out("\n");
@@ -28,11 +36,11 @@ export function writeElfText(elf: ElfFile, sel: ElfBlocks, out: (chunk: string |
   };
   if (sel.header) block(() => out(listHeader(elf.header)));
   if (sel.sections) block(() => out(listSections(elf)));
-  if (sel.programs) block(() => writeProgramHeaderListing(elf, out));
+  if (sel.programs) block(() => writeProgramHeaderListing(elf, out, reuse));
   if (sel.symbols) {
     // the symbol tables carry their own leading blank line, as readelf's do
     const tables = elf.sections.filter((x) => x.type === SHT_SYMTAB || x.type === SHT_DYNSYM);
-    for (const t of tables) writeSymbolListing(elf, t, out);
+    for (const t of tables) writeSymbolListing(elf, t, out, reuse);
     if (tables.length) sep = true;
   }
   const notes = sel.notes ? elf.notes() : [];

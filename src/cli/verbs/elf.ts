@@ -62,7 +62,7 @@ export const elfVerb: Verb = {
           const marker = `"programHeaders": ${JSON.stringify(PH_PLACEHOLDER)}`;
           const at = json.indexOf(marker);
           ctx.stdout(json.slice(0, at + marker.length - JSON.stringify(PH_PLACEHOLDER).length));
-          writeProgramHeadersJson(elf, ctx.stdout, "    ");
+          writeProgramHeadersJson(elf, ctx.stdout, "    ", ctx.stdoutCopies);
           json = json.slice(at + marker.length);
         }
         if (!s) {
@@ -71,11 +71,17 @@ export const elfVerb: Verb = {
         }
         ctx.stdout(`${json.slice(0, -2)},\n  "symbols": [\n`);
         let first = true;
-        for (const t of symtabs) if (writeSymbolsJson(elf, t, ctx.stdout, first) > 0) first = false;
+        for (const t of symtabs)
+          if (writeSymbolsJson(elf, t, ctx.stdout, first, "    ", ctx.stdoutCopies) > 0) first = false;
         ctx.stdout("\n  ]\n}\n");
         return 0;
       }
-      writeElfText(elf, { header: h, sections: S, programs: l, symbols: s, notes: n }, ctx.stdout);
+      writeElfText(
+        elf,
+        { header: h, sections: S, programs: l, symbols: s, notes: n },
+        ctx.stdout,
+        ctx.stdoutCopies,
+      );
       for (const w of elfWarnings(elf)) ctx.stderr(`warning: ${w}\n`);
       return 0;
     } finally {

@@ -1,0 +1,519 @@
+// AssemblyScript source of the WebAssembly row writers of `kdumpkit elf -s` (readelf -sW's text
+// and the JSON elements) and `elf -l` (src/elf/symbol-listing.ts, src/elf/program-listing.ts
+// hold the TypeScript writers these match byte for byte, and the JavaScript that drives them).
+//
+// Why WebAssembly: a listing runs once per process, 130k symbol rows of a debug vmlinux or 65k
+// program headers of a QEMU paging dump. The same loop in JavaScript runs mostly in V8's
+// interpreter and baseline code before its optimised code arrives; a WebAssembly function is
+// compiled (Liftoff) before its first call, and later calls get the optimised tier.
+//
+// Memory: the caller grows the memory and places everything above heapBase(): the raw table, the
+// string table, a table of strings (TAB: 8 bytes an entry, absolute address and length, see the K_
+// constants) made by the JavaScript from its name functions, and the output area. A call writes
+// whole rows into [out, outEnd) and returns the index of the next row; outPos() is where it
+// stopped, status() why (0 done or the area is full, ESCAPE a JSON name needing escapes, GROW the
+// call's first row is longer than the area from `out`: needed() bytes).
+
+const HEX: usize = memory.data<u8>([
+  0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
+]);
+// the entry index as ASCII digits, right-aligned in 16 bytes (spaces before)
+const COUNTER: usize = memory.data(16, 16);
+
+// string table entries (symbol listings)
+const K_TYPE: usize = 0; // 16: type column by STT_ value
+const K_BIND: usize = 16; // 16: bind column by STB_ value
+const K_VIS: usize = 32; // 4: visibility column by st_other & 3
+const K_HIGH: usize = 36; // 256: section index column for SHN_LORESERVE (0xff00) and up
+const K_ZERO: usize = 292; // section index column for SHN_UNDEF
+const K_HEAD: usize = 293; // JSON: the element's start up to the index
+const K_SEC: usize = 294; // section names, by index (an unnamed STT_SECTION symbol's name)
+
+const ESCAPE: i32 = 1;
+const GROW: i32 = 2;
+
+let counterLen: i32 = 1;
+let pos: usize = 0;
+let stat: i32 = 0;
+let need: usize = 0;
+
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+export function outPos(): usize {
+  return pos;
+}
+export function status(): i32 {
+  return stat;
+}
+export function needed(): usize {
+  return need;
+}
+
+/** Set the entry counter to `n`. */
+export function counterSet(n: u32): void {
+  memory.fill(COUNTER, 0x20, 16);
+  let i: usize = 15;
+  store<u8>(COUNTER + i, <u8>(0x30 + (n % 10)));
+  n /= 10;
+  counterLen = 1;
+  while (n != 0) {
+    i--;
+    store<u8>(COUNTER + i, <u8>(0x30 + (n % 10)));
+    n /= 10;
+    counterLen++;
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function counterIncrement(): void {
+  let j: usize = 15;
+  while (load<u8>(COUNTER + j) == 0x39) {
+    store<u8>(COUNTER + j, 0x30);
+    j--;
+  }
+  const d = load<u8>(COUNTER + j);
+  if (d == 0x20) {
+    store<u8>(COUNTER + j, 0x31);
+    counterLen++;
+  } else store<u8>(COUNTER + j, d + 1);
+}
+
+// @ts-ignore: decorator
+@inline
+function ld32(p: usize, le: bool): u32 {
+  const v = load<u32>(p);
+  return le ? v : bswap<u32>(v);
+}
+
+// @ts-ignore: decorator
+@inline
+function ld16(p: usize, le: bool): u32 {
+  const v = load<u16>(p);
+  return le ? <u32>v : <u32>bswap<u16>(v);
+}
+
+// @ts-ignore: decorator
+@inline
+function ld64(p: usize, le: bool): u64 {
+  const v = load<u64>(p);
+  return le ? v : bswap<u64>(v);
+}
+
+// @ts-ignore: decorator
+@inline
+function copy(op: usize, src: usize, n: usize): usize {
+  for (let k: usize = 0; k < n; k++) store<u8>(op + k, load<u8>(src + k));
+  return op + n;
+}
+
+// @ts-ignore: decorator
+@inline
+function entry(tab: usize, k: usize, op: usize): usize {
+  const e = tab + (k << 3);
+  return copy(op, <usize>load<u32>(e), <usize>load<u32>(e, 4));
+}
+
+/** `w` hex digits of v (w ≤ 16), zero padded; returns the end. */
+// @ts-ignore: decorator
+@inline
+function hex(op: usize, v: u64, w: usize): usize {
+  let e = op + w;
+  const end = e;
+  while (e > op) {
+    e--;
+    store<u8>(e, load<u8>(HEX + <usize>(v & 0xf)));
+    v >>= 4;
+  }
+  return end;
+}
+
+// @ts-ignore: decorator
+@inline
+function hexWidth(v: u64): usize {
+  return v == 0 ? 1 : <usize>((67 - clz<u64>(v)) >> 2);
+}
+
+/** A uint32 in decimal, right-aligned in `width` columns (at least its digits); returns the end. */
+function decPad(op: usize, v: u32, width: usize): usize {
+  let n: usize = 1;
+  for (let t = v; t >= 10; t /= 10) n++;
+  const end = op + (n > width ? n : width);
+  let i = end;
+  let t = v;
+  for (; n > 0; n--) {
+    i--;
+    store<u8>(i, <u8>(0x30 + (t % 10)));
+    t /= 10;
+  }
+  while (i > op) {
+    i--;
+    store<u8>(i, 0x20);
+  }
+  return end;
+}
+
+/**
+ * The type, bind, visibility and section index columns; an ordinary index in decimal, in 3
+ * columns and a space (text) or followed by `"}` (JSON). Returns the end.
+ */
+// @ts-ignore: decorator
+@inline
+function columns(tab: usize, p: usize, info: u32, other: u32, shndx: u32, json: bool): usize {
+  p = entry(tab, K_TYPE + <usize>(info & 0xf), p);
+  p = entry(tab, K_BIND + <usize>(info >> 4), p);
+  p = entry(tab, K_VIS + <usize>(other & 3), p);
+  if (shndx >= 0xff00) return entry(tab, K_HIGH + <usize>(shndx - 0xff00), p);
+  if (shndx == 0) return entry(tab, K_ZERO, p);
+  if (json) {
+    p = decPad(p, shndx, 0);
+    store<u16>(p, 0x7d22);
+    return p + 2;
+  }
+  p = decPad(p, shndx, 3);
+  store<u8>(p, 0x20);
+  return p + 1;
+}
+
+// The symbol table being listed (symbolSetup)
+let sSym: usize = 0;
+let sEntsize: usize = 24;
+let sCount: u32 = 0;
+let sStr: usize = 0;
+let sStrLen: usize = 0;
+let sTab: usize = 0;
+let sNsec: u32 = 0;
+let sIs64: bool = true;
+let sLe: bool = true;
+let sJson: bool = false;
+let sMaxFixed: usize = 0;
+
+/**
+ * The table to list: `count` entries of Elf64_Sym (is64) or Elf32_Sym at `sym`, the string table
+ * at `str` (`strLen` bytes), the strings at `tab` (`nsec` section names from K_SEC), text or JSON.
+ * `maxFixed` bounds a row's bytes other than its name.
+ */
+export function symbolSetup(
+  sym: usize,
+  count: u32,
+  is64: bool,
+  le: bool,
+  str: usize,
+  strLen: usize,
+  tab: usize,
+  nsec: u32,
+  json: bool,
+  maxFixed: usize,
+): void {
+  sSym = sym;
+  sEntsize = is64 ? 24 : 16;
+  sCount = count;
+  sIs64 = is64;
+  sLe = le;
+  sStr = str;
+  sStrLen = strLen;
+  sTab = tab;
+  sNsec = nsec;
+  sJson = json;
+  sMaxFixed = maxFixed;
+}
+
+/**
+ * Copy the NUL-terminated string at `from` (not past `end`) to `op`, at most `limit` bytes.
+ * Returns the end, or 0 when the string is longer than `limit` (its whole length in `need`).
+ * With `json`, a byte that JSON escapes sets `stat` to ESCAPE and returns 0.
+ */
+// @ts-ignore: decorator
+@inline
+function copyName(op: usize, from: usize, end: usize, limit: usize, json: bool): usize {
+  let k: usize = 0;
+  let s = from;
+  while (s < end) {
+    const c = load<u8>(s);
+    if (c == 0) break;
+    if (json && (c < 0x20 || c == 0x22 || c == 0x5c || c >= 0x80)) {
+      stat = ESCAPE;
+      return 0;
+    }
+    if (k == limit) {
+      while (s < end && load<u8>(s) != 0) s++;
+      need = s - from;
+      return 0;
+    }
+    store<u8>(op + k, c);
+    k++;
+    s++;
+  }
+  return op + k;
+}
+
+/**
+ * Rows `from`.. of the table into [out, outEnd); `first`: no separator before JSON row 0. With
+ * `ovLen` ≥ 0, row `from`'s name is the `ovLen` bytes at `ov` (a JSON name the caller escaped).
+ * Returns the next row; outPos() and status() say where and why it stopped.
+ */
+export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  const sym = sSym;
+  const entsize = sEntsize;
+  const count = sCount;
+  const str = sStr;
+  const strEnd = sStr + sStrLen;
+  const tab = sTab;
+  const is64 = sIs64;
+  const le = sLe;
+  const json = sJson;
+  const maxFixed = sMaxFixed;
+  let p = out;
+  stat = 0;
+  let i = from;
+  for (; i < count; i++) {
+    if (p + maxFixed > outEnd) break;
+    const rowStart = p;
+    const at = sym + <usize>i * entsize;
+    const name = <usize>ld32(at, le);
+    const infoAt = at + (is64 ? 4 : 12);
+    const info = <u32>load<u8>(infoAt);
+    const other = <u32>load<u8>(infoAt, 1);
+    const shndx = ld16(infoAt + 2, le);
+    let value: u64;
+    let size: u64;
+    if (is64) {
+      value = ld64(at + 8, le);
+      size = ld64(at + 16, le);
+    } else {
+      value = <u64>ld32(at + 4, le);
+      size = <u64>ld32(at + 8, le);
+    }
+    const limit = outEnd - rowStart - maxFixed;
+    if (!json) {
+      // "%6d: "
+      for (let k: usize = 16 - <usize>(counterLen > 6 ? counterLen : 6); k < 16; k++) {
+        store<u8>(p, load<u8>(COUNTER + k));
+        p++;
+      }
+      store<u8>(p, 0x3a);
+      store<u8>(p, 0x20, 1);
+      p = hex(p + 2, value, is64 ? 16 : 8);
+      store<u8>(p, 0x20);
+      p++;
+      // st_size as binutils' print_vma DEC_5: decimal in 5 columns below 100000, else 0x… hex
+      if (size < 100000) p = decPad(p, <u32>size, 5);
+      else {
+        store<u8>(p, 0x30);
+        store<u8>(p, 0x78, 1);
+        p = hex(p + 2, size, hexWidth(size));
+      }
+      store<u8>(p, 0x20);
+      p++;
+      p = columns(tab, p, info, other, shndx, false);
+      // the name; readelf shows the section's name for an unnamed STT_SECTION symbol
+      let q = name < sStrLen ? copyName(p, str + name, strEnd, limit, false) : p;
+      if (q == p && (info & 0xf) == 3 && shndx < sNsec) {
+        const e = tab + ((K_SEC + <usize>shndx) << 3);
+        const len = <usize>load<u32>(e, 4);
+        if (len > limit) {
+          need = len;
+          q = 0;
+        } else q = copy(p, <usize>load<u32>(e), len);
+      }
+      if (q == 0) {
+        if (rowStart == out) {
+          stat = GROW;
+          need += maxFixed;
+        }
+        p = rowStart;
+        break;
+      }
+      p = q;
+      store<u8>(p, 0x0a);
+      p++;
+    } else {
+      if (!(first && i == 0)) {
+        store<u8>(p, 0x2c);
+        store<u8>(p, 0x0a, 1);
+        p += 2;
+      }
+      p = entry(tab, K_HEAD, p);
+      for (let k: usize = 16 - <usize>counterLen; k < 16; k++) {
+        store<u8>(p, load<u8>(COUNTER + k));
+        p++;
+      }
+      // ,"name":"
+      store<u64>(p, 0x3a22656d616e222c);
+      store<u8>(p, 0x22, 8);
+      p += 9;
+      let q: usize;
+      if (ovLen >= 0 && i == from) {
+        if (<usize>ovLen > limit) {
+          need = <usize>ovLen;
+          q = 0;
+        } else q = copy(p, ov, <usize>ovLen);
+      } else q = name < sStrLen ? copyName(p, str + name, strEnd, limit, true) : p;
+      if (q == 0) {
+        if (stat != ESCAPE && rowStart == out) {
+          stat = GROW;
+          need += maxFixed;
+        }
+        p = rowStart;
+        break;
+      }
+      p = q;
+      // ","value":"0x
+      store<u64>(p, 0x65756c6176222c22);
+      store<u32>(p, 0x30223a22, 8);
+      store<u8>(p, 0x78, 12);
+      p = hex(p + 13, value, hexWidth(value));
+      // ","size":"0x
+      store<u64>(p, 0x22657a6973222c22);
+      store<u32>(p, 0x7830223a, 8);
+      p = hex(p + 12, size, hexWidth(size));
+      store<u8>(p, 0x22);
+      p++;
+      p = columns(tab, p, info, other, shndx, true);
+    }
+    counterIncrement();
+  }
+  pos = p;
+  return i;
+}
+
+// Program headers (phdrSetup, phdrRows). String table entries:
+const P_TYPE: usize = 0; // 16: the type column for p_type 0..15
+const P_OTHER: usize = 16; // the type column for p_type `pOther` (set by the caller on a MISS)
+const P_FLAGS: usize = 17; // 8: the flags column by p_flags & 7
+const P_HEAD: usize = 25; // JSON: an element's start up to its index
+const P_TYPEKEY: usize = 26; // JSON: between the index and the type column
+const P_KEYS: usize = 27; // JSON: 4, the keys before p_vaddr, p_paddr, p_filesz, p_memsz
+const P_END: usize = 31; // JSON: an element's end
+
+const MISS: i32 = 3;
+
+let pTab: usize = 0;
+let pCount: u32 = 0;
+let pIs64: bool = true;
+let pLe: bool = true;
+let pJson: bool = false;
+let pStr: usize = 0;
+let pMaxFixed: usize = 0;
+let pOther: u32 = 0;
+let pOtherSet: bool = false;
+
+/** The table to list: `count` Elf64_Phdr (is64) or Elf32_Phdr at `tab`, the strings at `str`. */
+export function phdrSetup(tab: usize, count: u32, is64: bool, le: bool, str: usize, json: bool, maxFixed: usize): void {
+  pTab = tab;
+  pCount = count;
+  pIs64 = is64;
+  pLe = le;
+  pStr = str;
+  pJson = json;
+  pMaxFixed = maxFixed;
+  pOtherSet = false;
+}
+
+/** The P_OTHER entry now holds the type column of p_type `t`. */
+export function phdrOther(t: u32): void {
+  pOther = t;
+  pOtherSet = true;
+}
+
+// @ts-ignore: decorator
+@inline
+function field(at: usize, off32: usize, off64: usize, is64: bool, le: bool): u64 {
+  return is64 ? ld64(at + off64, le) : <u64>ld32(at + off32, le);
+}
+
+/**
+ * Rows `from`..`to` (exclusive) into [out, outEnd): readelf -lW's lines or JSON elements.
+ * Returns the next row; status() MISS: row's p_type (needed()) has no string yet.
+ */
+export function phdrRows(from: u32, to: u32, out: usize, outEnd: usize): u32 {
+  const str = pStr;
+  const is64 = pIs64;
+  const le = pLe;
+  const json = pJson;
+  const size: usize = is64 ? 56 : 32;
+  const maxFixed = pMaxFixed;
+  let p = out;
+  stat = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const at = pTab + <usize>i * size;
+    const type = ld32(at, le);
+    const flags = ld32(at + (is64 ? 4 : 24), le);
+    let tk: usize = P_OTHER;
+    if (type < 16) tk = P_TYPE + <usize>type;
+    else if (pOtherSet && type == pOther) tk = P_OTHER;
+    else {
+      stat = MISS;
+      need = <usize>type;
+      break;
+    }
+    const fk = P_FLAGS + <usize>(flags & 7);
+    if (p + maxFixed + <usize>load<u32>(str + (tk << 3), 4) + <usize>load<u32>(str + (fk << 3), 4) > outEnd) break;
+    const offset = field(at, 4, 8, is64, le);
+    const vaddr = field(at, 8, 16, is64, le);
+    const paddr = field(at, 12, 24, is64, le);
+    const filesz = field(at, 16, 32, is64, le);
+    const memsz = field(at, 20, 40, is64, le);
+    const align = field(at, 28, 48, is64, le);
+    if (!json) {
+      // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz as printf's %#0<width>lx: at least
+      // `width` digits, more when the value needs them, " 0x" between them
+      p = entry(str, tk, p);
+      let d = hexWidth(offset);
+      p = hex(p, offset, d > 6 ? d : 6);
+      const wa: usize = is64 ? 16 : 8;
+      const ws: usize = is64 ? 6 : 5;
+      store<u32>(p, 0x00783020);
+      d = hexWidth(vaddr);
+      p = hex(p + 3, vaddr, d > wa ? d : wa);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(paddr);
+      p = hex(p + 3, paddr, d > wa ? d : wa);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(filesz);
+      p = hex(p + 3, filesz, d > ws ? d : ws);
+      store<u32>(p, 0x00783020);
+      d = hexWidth(memsz);
+      p = hex(p + 3, memsz, d > ws ? d : ws);
+      p = entry(str, fk, p);
+      // readelf's %#lx: "0" for zero, else 0x…
+      store<u8>(p, 0x30);
+      p++;
+      if (align != 0) {
+        store<u8>(p, 0x78);
+        p = hex(p + 1, align, hexWidth(align));
+      }
+      store<u8>(p, 0x0a);
+      p++;
+    } else {
+      if (i > 0) {
+        store<u16>(p, 0x0a2c);
+        p += 2;
+      }
+      p = entry(str, P_HEAD, p);
+      for (let k: usize = 16 - <usize>counterLen; k < 16; k++) {
+        store<u8>(p, load<u8>(COUNTER + k));
+        p++;
+      }
+      p = entry(str, P_TYPEKEY, p);
+      p = entry(str, tk, p);
+      p = hex(p, offset, hexWidth(offset));
+      p = entry(str, P_KEYS, p);
+      p = hex(p, vaddr, hexWidth(vaddr));
+      p = entry(str, P_KEYS + 1, p);
+      p = hex(p, paddr, hexWidth(paddr));
+      p = entry(str, P_KEYS + 2, p);
+      p = hex(p, filesz, hexWidth(filesz));
+      p = entry(str, P_KEYS + 3, p);
+      p = hex(p, memsz, hexWidth(memsz));
+      p = entry(str, fk, p);
+      p = hex(p, align, hexWidth(align));
+      p = entry(str, P_END, p);
+      counterIncrement();
+    }
+  }
+  pos = p;
+  return i;
+}
