@@ -153,17 +153,8 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     stats.unclassified = filter.unreadable + filter.noMemMap;
     warnings.push(...filter.warnings.slice(0, 20));
     if (filter.warnings.length > 20) warnings.push(`… ${filter.warnings.length - 20} more warnings`);
-    const reason = filter.reason;
-    for (let p = 0; p < maxPfn; p++) if (reason[p] !== KEEP && state[p]! >= OUT_DUMP) state[p] = OUT_EXCLUDED;
   }
-  for (let p = 0; p < maxPfn; p++) {
-    const s = state[p]!;
-    if (s === OUT_HOLE) continue;
-    stats.total++;
-    if (s === OUT_NOT_DUMPED) stats.notDumped++;
-    else if (s === OUT_DUMP) stats.kept++;
-    else if (!filter || filter.reason[p] === KEEP) stats.inputExcluded++;
-  }
+  countStates(state, filter?.reason, stats);
   return {
     pageSize: ps,
     maxPfn,
@@ -175,6 +166,34 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
     warnings,
     dump,
   };
+}
+
+/**
+ * Apply the filter's reasons to `state` (a dumped page it excludes becomes OUT_EXCLUDED) and
+ * count the states into `stats`, in one pass with local counters: this runs once over every
+ * pfn of a cold process, and counting into the stats object's properties cost ~10 ms for the
+ * corpus vmcore's 131k pfns (its spread literal makes it a dictionary object).
+ */
+function countStates(state: Uint8Array, reason: Uint8Array | undefined, stats: ConversionStats): void {
+  let total = 0;
+  let notDumped = 0;
+  let kept = 0;
+  let inputExcluded = 0;
+  const n = state.length;
+  for (let p = 0; p < n; p++) {
+    let s = state[p]!;
+    if (s === OUT_HOLE) continue;
+    total++;
+    const keep = reason === undefined || reason[p] === KEEP;
+    if (!keep && s >= OUT_DUMP) state[p] = s = OUT_EXCLUDED;
+    if (s === OUT_NOT_DUMPED) notDumped++;
+    else if (s === OUT_DUMP) kept++;
+    else if (keep) inputExcluded++;
+  }
+  stats.total += total;
+  stats.notDumped += notDumped;
+  stats.kept += kept;
+  stats.inputExcluded += inputExcluded;
 }
 
 /** Read one page of the plan's dump: bytes outside the input's ranges read as zeros. */
