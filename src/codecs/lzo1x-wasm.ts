@@ -59,8 +59,7 @@ export class Lzo1xWasmDecoder {
     if (src.length > this.maxIn || outLen > this.maxOut) return lzo1xDecompress(src, dst, context, exact);
     this.input.set(src);
     const n = this.x.decompress(src.length, outLen, exact ? 1 : 0);
-    if (n < 0)
-      throw lzoError(-n, this.err[0]!, this.err[1]!, this.err[2]!, outLen, context);
+    if (n < 0) throw lzoError(-n, this.err[0]!, this.err[1]!, this.err[2]!, outLen, context);
     if (n === outLen) {
       if (this.page.length !== n) this.page = this.output.subarray(0, n);
       dst.set(this.page);
