@@ -103,11 +103,17 @@ export function outputTarget(
   });
 }
 
-/** A progress bar on a TTY (stderr); no output otherwise. */
+/**
+ * A progress bar on a TTY (stderr); no output otherwise. Whether stderr is a terminal is asked
+ * at the first progress, not here: every dump open makes one, and asking loads node:tty (and
+ * node:net under it), ~3 ms of a short run that never reports progress.
+ */
 export function progressBar(ctx: VerbContext, label: string): (done: number, total: number) => void {
-  if (!ctx.tty) return () => {};
   let last = -1;
+  let tty: boolean | undefined;
   return (done, total) => {
+    tty ??= ctx.tty;
+    if (!tty) return;
     const pct = total > 0 ? Math.floor((done * 100) / total) : 100;
     if (pct === last) return;
     last = pct;

@@ -1,4 +1,4 @@
-import { isatty } from "node:tty";
+import { createRequire } from "node:module";
 import { resetOutputClaims, writeFully } from "../node/output.js";
 import { describeError, UsageError, type VerbContext } from "./common.js";
 import { verbs } from "./verbs/index.js";
@@ -31,10 +31,10 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     stdout: io.stdout ?? ((s) => writeFully(1, typeof s === "string" ? Buffer.from(s) : s)),
     stderr: io.stderr ?? writeStderr,
     stdoutCopies: io.stdout === undefined,
-    // asked by verbs that may draw progress: isatty(2), not process.stderr.isTTY, whose stream
-    // (net, stream modules) costs a short run ~1 ms
+    // asked when a verb draws progress: isatty(2), loaded then (node:tty loads node:net), not
+    // process.stderr.isTTY, whose stream costs a short run ~1 ms more
     get tty() {
-      return io.tty ?? isatty(2);
+      return io.tty ?? (createRequire(import.meta.url)("node:tty") as typeof import("node:tty")).isatty(2);
     },
   };
   const name = argv[0];
