@@ -6,6 +6,7 @@
  * process that does not use them does not pay for loading them (~60 ms measured).
  */
 import { lzo1xPage } from "./lzo1x-wasm.js";
+import { lzoRunDecoder, type PageRunDecoder } from "./page-run.js";
 import { snappyDecompress } from "./snappy.js";
 
 export type PageCodecName = "zlib" | "lzo" | "snappy" | "zstd";
@@ -16,7 +17,14 @@ export type PageCodecName = "zlib" | "lzo" | "snappy" | "zstd";
  */
 export type PageDecoder = (src: Uint8Array, dst: Uint8Array, context?: string) => number;
 
-export type PageCodecs = Record<PageCodecName, PageDecoder>;
+export type PageCodecs = Record<PageCodecName, PageDecoder> & {
+  /**
+   * Decoders of whole runs of pages in one call (codecs/page-run.ts), by codec, where one gives
+   * the same pages and failures as the page decoder: the kdump reader uses them for reads of
+   * many pages (undefined from the function: WebAssembly cannot run here).
+   */
+  runs?: Partial<Record<PageCodecName, () => PageRunDecoder | undefined>>;
+};
 
 /**
  * The decoders of this package (no dependencies, cheap to load): lzo in WebAssembly where it
@@ -25,6 +33,7 @@ export type PageCodecs = Record<PageCodecName, PageDecoder>;
 export const builtinPageCodecs = Object.freeze({
   lzo: lzo1xPage,
   snappy: (s: Uint8Array, d: Uint8Array, c?: string) => snappyDecompress(s, d, c, true),
+  runs: Object.freeze({ lzo: lzoRunDecoder }),
 });
 
 /** A page compressor for the kdump writer: the page_desc flag it sets and the function. */

@@ -22,6 +22,7 @@
 import { archByUname } from "../arch/table.js";
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
+import { type PageRunDecoder, RUN_DECODE, RUN_RAW, RUN_ZERO } from "../codecs/page-run.js";
 import { codecForFlags, type PageCodecName, type PageCodecs } from "../codecs/pages.js";
 import type { ElfNote } from "../elf/types.js";
 import {
@@ -1175,6 +1176,140 @@ export class KdumpBackend implements DumpBackend {
   }
   /** Decoded pages of tiny compressed streams, by codec and content. */
   private readonly tiny = new Map<string, Uint8Array>();
+
+  /** The run decoder per codec (undefined: not looked up yet; null: none). */
+  private readonly runDecoders = new Map<PageCodecName, PageRunDecoder | null>();
+
+  private runDecoder(codec: PageCodecName): PageRunDecoder | undefined {
+    let d = this.runDecoders.get(codec);
+    if (d === undefined) {
+      d = this.codecs.runs?.[codec]?.() ?? null;
+      this.runDecoders.set(codec, d);
+    }
+    return d ?? undefined;
+  }
+
+  /**
+   * DumpBackend.readRun: consecutive pages of one part decoded by one run decoder call
+   * (codecs/page-run.ts). The descriptors are those of consecutive dumpable pfns, so they are
+   * consecutive in the table (one rank for the run); each is checked as locate() checks it, and
+   * the run ends before the first page that locate() would treat otherwise (a throw, another
+   * codec, a page beyond what the run's buffers hold): that page is left to read(). The pages'
+   * bytes are read from the file with one read into the decoder's memory: they lie end to end in
+   * pfn order in makedumpfile's files; a run whose bytes spread wider than the decoder's input
+   * buffer ends early.
+   */
+  readRun(addr: number, maxPages: number, zeroExcluded: boolean): Uint8Array | undefined | null {
+    const ps = this.pageSize;
+    const pfn = addr / ps;
+    // raw and zero pages go through whichever decoder there is; the run's codec decides the rest
+    let dec = this.anyRunDecoder();
+    if (!dec || this.parts.some((p) => p.gappy)) return null;
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn >= this.maxPfn) return undefined;
+    const part = this.partFor(pfn);
+    if (!part) return undefined;
+    const inCap = dec.input.length;
+    const end = Math.min(pfn + Math.min(Math.floor(maxPages), dec.pagesFor(ps)), part.endPfn, this.maxPfn);
+    const dumpable = part.dumpable;
+    const t = part.descs;
+    const fileSize = part.source.size;
+    const zeroAt = part.zeroPageOffset ?? -1;
+    let codecSet = false;
+    let idx = -1;
+    let lo = 0;
+    let hi = -1;
+    let n = 0;
+    const kinds = this.runKinds;
+    const offs = this.runOffs;
+    const lens = this.runLens;
+    for (let p = pfn; p < end; p++) {
+      let kind = RUN_ZERO;
+      let off = 0;
+      let size = 0;
+      if (!dumpable.get(p)) {
+        // excluded or a hole: zeros only when asked for and the machine has RAM there
+        if (!zeroExcluded || !this.exists(p)) break;
+      } else {
+        if (idx < 0) idx = dumpable.rank(p) - part.rankBase;
+        const i = t.slot(idx++);
+        if (i < 0) break;
+        off = t.offset[i]!;
+        size = t.size[i]!;
+        if (Number.isNaN(off)) break;
+        if (off === 0 || size === 0) {
+          if (!zeroExcluded) break;
+        } else {
+          if (size > 2 * ps || off < part.descOffset || off + size > fileSize) break;
+          const codec = codecForFlags(t.flags[i]!);
+          if (codec === undefined) {
+            if (size !== ps) break;
+            if (off !== zeroAt) kind = RUN_RAW;
+          } else {
+            if (!codecSet) {
+              const d = this.runDecoder(codec);
+              if (!d || d.codec !== codec) break;
+              dec = d;
+              codecSet = true;
+            } else if (dec.codec !== codec) break;
+            kind = RUN_DECODE;
+          }
+          if (kind !== RUN_ZERO) {
+            // the file bytes of the run must fit the decoder's input buffer
+            const nlo = hi < 0 ? off : Math.min(lo, off);
+            const nhi = hi < 0 ? off + size : Math.max(hi, off + size);
+            if (nhi - nlo > inCap) break;
+            lo = nlo;
+            hi = nhi;
+          }
+        }
+      }
+      kinds[n] = kind;
+      offs[n] = off;
+      lens[n] = size;
+      n++;
+    }
+    if (n === 0) return undefined;
+    if (hi > lo) part.source.readSync(lo, hi - lo, dec.input);
+    const src = dec.src;
+    const len = dec.len;
+    const kind = dec.kind;
+    for (let k = 0; k < n; k++) {
+      const kd = kinds[k]!;
+      kind[k] = kd;
+      src[k] = kd === RUN_ZERO ? 0 : offs[k]! - lo;
+      len[k] = lens[k]!;
+    }
+    const done = dec.decode(n, ps);
+    // a page that failed: read() reads it alone for its typed error
+    return done > 0 ? dec.output.subarray(0, done * ps) : undefined;
+  }
+  /** readRun's per-page offsets and lengths before the run's start offset is known. */
+  private readonly runOffs: number[] = [];
+  private readonly runLens: number[] = [];
+  private readonly runKinds: number[] = [];
+
+  nextDumpable(addr: number): number | undefined {
+    const ps = this.pageSize;
+    const from = Math.max(0, Math.ceil(addr / ps));
+    for (const p of this.parts) {
+      if (p.endPfn <= from) continue;
+      const to = Math.min(p.endPfn, this.maxPfn);
+      const f = p.dumpable.firstSet(Math.max(from, p.startPfn), to);
+      if (f < to) return f * ps;
+    }
+    return undefined;
+  }
+
+  /** Some run decoder, for runs without compressed pages (raw, zero). */
+  private anyRunDecoder(): PageRunDecoder | undefined {
+    for (const d of this.runDecoders.values()) if (d) return d;
+    // none made yet: the codec of the dump's pages decides (the header says nothing of it)
+    const first = this.parts[0]!;
+    const t = first.descs;
+    const i = t.slot(0);
+    const codec = (i >= 0 ? codecForFlags(t.flags[i]!) : undefined) ?? "lzo";
+    return this.runDecoder(codec) ?? this.runDecoder("lzo") ?? this.runDecoder("zlib");
+  }
 
   read(addr: number, out: Uint8Array, zeroExcluded: boolean): void {
     const ps = this.pageSize;

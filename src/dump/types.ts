@@ -105,6 +105,20 @@ export interface DumpBackend {
    * the pfn for corrupt pages.
    */
   read(addr: number, out: Uint8Array, zeroExcluded: boolean): void;
+  /**
+   * Optional fast path for long sequential reads (kdump-compressed files): up to `maxPages`
+   * whole pages from the page-aligned `addr`, decoded in one go; returns a view of the pages
+   * read (at least one; valid until the next read of this backend), undefined when the first
+   * page is not for the fast path (read it with read(), which throws what it throws), or null
+   * when this dump has no fast path (e.g. a flattened file: use read()).
+   */
+  readRun?(addr: number, maxPages: number, zeroExcluded: boolean): Uint8Array | undefined | null;
+  /**
+   * With readRun: the address of the first page at or after `addr` that the dump holds data
+   * for (dumpable, whatever its descriptor says), or undefined when there is none; pages
+   * before it are holes or excluded. Skips a word of the bitmap at a time.
+   */
+  nextDumpable?(addr: number): number | undefined;
 
   // Attributes: what the container says about itself beyond memory and notes (libkdumpfile's
   // attribute tree, in small). Code outside dump/ reads these, never a backend class.

@@ -10,9 +10,10 @@ import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import type { KdumpBackend } from "../../../src/dump/diskdump.js";
 import { openDumpWith } from "../../../src/dump/dump.js";
-import { DecompressError, ExcludedPageError } from "../../../src/errors.js";
+import { DecompressError, ExcludedPageError, KdumpkitError } from "../../../src/errors.js";
 import { nodePageCodecs } from "../../../src/node/page-codecs.js";
 import { readPagesAhead } from "../../../src/node/read-ahead.js";
+import { fuzz } from "../../fuzz.js";
 import { COMPRESSORS, type Machine, machine } from "../dump/machine.js";
 
 function build(m: Machine, codec: string): Uint8Array {
@@ -111,6 +112,85 @@ for (const workers of [0, 1]) {
     let n = 0;
     for (let p = 0; p < pfn; p++) if (m.dumpable(p)) n++;
     assert.equal(got.length, n);
+  });
+}
+
+for (const codec of ["zlib", "lzo"]) {
+  test(`readPagesAhead: a truncated ${codec} dump gives the map's present and zero pages, skipping the missing ones`, () => {
+    const full = build(m, codec);
+    // cut inside the page data: the pages past the cut are "missing" in the map
+    const bytes = full.slice(0, Math.floor(full.length * 0.7));
+    const dump = openDumpWith(new MemorySource(bytes), nodePageCodecs);
+    const want: number[] = [];
+    for (const r of dump.memoryMap())
+      if (r.state === "present" || r.state === "zero")
+        for (let a = r.start; a < r.end; a += m.pageSize) want.push(a / m.pageSize);
+    assert.ok(dump.memoryMap().some((r) => r.state === "missing"));
+    const got: [number, Uint8Array][] = [];
+    collect(readPagesAhead(dump, { batchPages: 32 }), m.pageSize, got);
+    assert.deepEqual(
+      got.map(([p]) => p),
+      want,
+    );
+    for (const [pfn, b] of got) assert.deepEqual(b, m.page(pfn), `pfn ${pfn}`);
+  });
+}
+
+/**
+ * What readPagesAhead must give for a dump: the map's present and zero pages read one by one
+ * until one throws (then the same error class), or the map's own error.
+ */
+function pageByPage(bytes: Uint8Array): { pages: [number, Uint8Array][]; error: string | undefined } {
+  const pages: [number, Uint8Array][] = [];
+  try {
+    const d = openDumpWith(new MemorySource(bytes), nodePageCodecs);
+    const ps = d.pageSize;
+    for (const r of d.memoryMap()) {
+      if (r.state !== "present" && r.state !== "zero") continue;
+      for (let a = r.start; a < r.end; a += ps) pages.push([a / ps, d.readPhys(a, ps).slice()]);
+    }
+  } catch (e) {
+    if (!(e instanceof KdumpkitError)) throw e;
+    return { pages, error: e.name };
+  }
+  return { pages, error: undefined };
+}
+
+for (const codec of ["zlib", "lzo", "none"]) {
+  test(`fuzz: readPagesAhead of mutated ${codec} kdumps gives the pages and errors of page-by-page reads`, () => {
+    const small = machine(160, 1024);
+    const base = build(small, codec);
+    const r = fuzz(
+      `readPagesAhead ${codec}`,
+      base,
+      400,
+      0x4ead + codec.length,
+      (bytes) => {
+        const want = pageByPage(bytes);
+        const got: [number, Uint8Array][] = [];
+        let error: string | undefined;
+        try {
+          const d = openDumpWith(new MemorySource(bytes), nodePageCodecs);
+          collect(readPagesAhead(d, { batchPages: 8 }), d.pageSize, got);
+        } catch (e) {
+          if (!(e instanceof KdumpkitError)) throw e;
+          error = e.name;
+        }
+        if (want.error !== undefined && want.pages.length === 0) {
+          // the map itself failed (a descriptor's offset past 2^53): ours fails on that page
+          assert.ok(error !== undefined);
+          return;
+        }
+        assert.equal(error, want.error);
+        assert.deepEqual(
+          got.map(([p]) => p),
+          want.pages.map(([p]) => p),
+        );
+        for (let i = 0; i < got.length; i++) assert.deepEqual(got[i]![1], want.pages[i]![1]);
+      },
+      base.length,
+    );
+    assert.equal(r.ok + r.typed, 400);
   });
 }
 
