@@ -1202,9 +1202,11 @@ export class KdumpBackend implements DumpBackend {
   readRun(addr: number, maxPages: number, zeroExcluded: boolean): Uint8Array | undefined | null {
     const ps = this.pageSize;
     const pfn = addr / ps;
+    // a flattened stream with gaps: read() says which pages the gaps hold
+    if (this.parts.some((p) => p.gappy)) return null;
     // raw and zero pages go through whichever decoder there is; the run's codec decides the rest
     let dec = this.anyRunDecoder();
-    if (!dec || this.parts.some((p) => p.gappy)) return null;
+    if (!dec) return null;
     if (!Number.isInteger(pfn) || pfn < 0 || pfn >= this.maxPfn) return undefined;
     const part = this.partFor(pfn);
     if (!part) return undefined;
