@@ -85,6 +85,14 @@ function copyWords(to: usize, from: usize, len: i32): void {
  */
 export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
   if (inLen < 0 || inLen > MAX_INPUT || outLen < 0 || outLen > MAX_OUTPUT) return E_SIZE;
+  return decodeInto(OUT, inLen, outLen, exact);
+}
+
+/**
+ * decompress() into `outLen` bytes at `out` (OUT, or a page's place in RUN_OUT): writes may run
+ * up to 8 bytes past the output's end (see Memory above).
+ */
+function decodeInto(out: usize, inLen: i32, outLen: i32, exact: bool): i32 {
   let ip: i32 = 0;
   let op: i32 = 0;
   // literals copied by the previous instruction (0–3), 4 after a literal run of 4+
@@ -102,7 +110,7 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
     len = t - 17;
     ip = 1;
     if (ip + len > inLen || len > outLen) return fail(E_FIRST_RUN, 0, 0);
-    copyWords(OUT, IN + 1, len);
+    copyWords(out, IN + 1, len);
     ip += len;
     op = len;
     state = len < 4 ? len : 4;
@@ -131,7 +139,7 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
         len += 3;
         if (ip + len > inLen) return fail(E_LITERALS_INPUT, at, op);
         if (op + len > outLen) return fail(E_LITERALS_OUTPUT, at, op);
-        copyWords(OUT + <usize>op, IN + <usize>ip, len);
+        copyWords(out + <usize>op, IN + <usize>ip, len);
         ip += len;
         op += len;
         state = 4;
@@ -190,8 +198,8 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
       return fail(E_LOOK_BEHIND, at, op);
     }
     if (op + len > outLen) return fail(E_MATCH_OUTPUT, at, op);
-    const to = OUT + <usize>op;
-    const from = OUT + <usize>m;
+    const to = out + <usize>op;
+    const from = out + <usize>m;
     if (dist >= 8) {
       // every word read lies in output already written (or, past the run, is overwritten later)
       if (len > 64 && dist >= len) memory.copy(to, from, <usize>len);
@@ -233,7 +241,7 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
       if (ip + state > inLen) return fail(E_TRAILING_INPUT, at, op);
       if (op + state > outLen) return fail(E_TRAILING_OUTPUT, at, op);
       // a whole word: the bytes past the literals are overwritten by what follows
-      store<u32>(OUT + <usize>op, load<u32>(IN + <usize>ip));
+      store<u32>(out + <usize>op, load<u32>(IN + <usize>ip));
       ip += state;
       op += state;
     }
@@ -254,7 +262,8 @@ const RUN_PAGES: i32 = 256;
 const RUN_IN_SIZE: i32 = 2 << 20;
 const RUN_OUT_SIZE: i32 = 1 << 20;
 const RUN_IN: usize = memory.data(RUN_IN_SIZE, 16);
-const RUN_OUT: usize = memory.data(RUN_OUT_SIZE, 16);
+// SLACK past the end: the last page's copies may run up to 8 bytes past it
+const RUN_OUT: usize = memory.data(RUN_OUT_SIZE + SLACK, 16);
 const RUN_SRC: usize = memory.data(4 * RUN_PAGES, 16);
 const RUN_LEN: usize = memory.data(4 * RUN_PAGES, 16);
 const RUN_KIND: usize = memory.data(RUN_PAGES, 16);
@@ -309,8 +318,8 @@ export function decodeRun(count: i32, pageSize: i32): i32 {
     }
     if (kind != 0 || len > MAX_INPUT) return i;
     memory.copy(IN, RUN_IN + <usize>src, <usize>len);
-    if (decompress(len, pageSize, true) != pageSize) return i;
-    memory.copy(dst, OUT, <usize>pageSize);
+    // straight into the page's place: writes past its end land in the next page's, written after
+    if (decodeInto(dst, len, pageSize, true) != pageSize) return i;
   }
   return count;
 }
