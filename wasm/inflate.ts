@@ -25,6 +25,8 @@
 // inflate() returns the bytes produced, or a negative error (ERR_* below; errorAt() gives the
 // input offset where decoding stopped).
 
+import { runPages } from "./page-run";
+
 const MAX_INPUT: i32 = 131072;
 const MAX_OUTPUT: i32 = 65536;
 
@@ -588,78 +590,28 @@ export function inflate(n: i32, cap: i32): i32 {
   return produced;
 }
 
-// ---- runs of pages (issue 13: the read loop) ------------------------------------------------
-// A run of consecutive pages of a kdump file inflated in one call: the caller reads the file
-// bytes the run's pages occupy into RUN_IN with one read, says per page where its bytes are
-// (RUN_SRC, offset in RUN_IN; RUN_LEN) and what it is (RUN_KIND: 0 a zlib stream, 1 a raw page,
-// 2 zeros), and gets the pages end to end in RUN_OUT. Each page goes through inflate() above
-// unchanged (copied into IN, its output copied out of OUT: native copies, ~0.1 µs a page), so
-// a page decodes and fails exactly as alone. One call instead of a native call and two copies
-// per page from JavaScript (README, "Speed (issue 13)").
+// ---- runs of pages (issue 13: the read loop): see wasm/page-run.ts ---------------------------
 
-const RUN_PAGES: i32 = 256;
-const RUN_IN_SIZE: i32 = 2 << 20;
-const RUN_OUT_SIZE: i32 = 1 << 20;
-const RUN_IN: usize = memory.data(RUN_IN_SIZE, 16);
-const RUN_OUT: usize = memory.data(RUN_OUT_SIZE, 16);
-const RUN_SRC: usize = memory.data(4 * RUN_PAGES, 16);
-const RUN_LEN: usize = memory.data(4 * RUN_PAGES, 16);
-const RUN_KIND: usize = memory.data(RUN_PAGES, 16);
+export {
+  runInPtr,
+  runKindPtr,
+  runLenPtr,
+  runMaxPages,
+  runInSize,
+  runOutPtr,
+  runOutSize,
+  runSrcPtr,
+} from "./page-run";
 
-export function runInPtr(): usize {
-  return RUN_IN;
-}
-export function runOutPtr(): usize {
-  return RUN_OUT;
-}
-export function runSrcPtr(): usize {
-  return RUN_SRC;
-}
-export function runLenPtr(): usize {
-  return RUN_LEN;
-}
-export function runKindPtr(): usize {
-  return RUN_KIND;
-}
-export function runMaxPages(): i32 {
-  return RUN_PAGES;
-}
-export function runInSize(): i32 {
-  return RUN_IN_SIZE;
-}
-export function runOutSize(): i32 {
-  return RUN_OUT_SIZE;
+/** A page of a run: copied into IN, inflated, copied to its place (one spare byte: too long fails). */
+function inflatePage(src: usize, len: i32, dst: usize, pageSize: i32): bool {
+  memory.copy(IN, src, <usize>len);
+  if (inflate(len, pageSize + 1) != pageSize) return false;
+  memory.copy(dst, OUT, <usize>pageSize);
+  return true;
 }
 
-/**
- * Inflate `count` pages of `pageSize` bytes as RUN_SRC/RUN_LEN/RUN_KIND say into RUN_OUT: each
- * stream must produce exactly `pageSize` bytes. Returns `count`, or the index of the first page
- * that fails (the caller reads that page alone for its error), or -1 when the arguments are out
- * of bounds.
- */
+/** wasm/page-run.ts runPages() over the inflate: each stream must give exactly the page. */
 export function decodeRun(count: i32, pageSize: i32): i32 {
-  if (count < 0 || count > RUN_PAGES || pageSize <= 0 || pageSize >= MAX_OUTPUT) return -1;
-  if (count * pageSize > RUN_OUT_SIZE) return -1;
-  for (let i: i32 = 0; i < count; i++) {
-    const src = load<i32>(RUN_SRC + (<usize>i << 2));
-    const len = load<i32>(RUN_LEN + (<usize>i << 2));
-    const kind = load<u8>(RUN_KIND + <usize>i);
-    const dst = RUN_OUT + <usize>(i * pageSize);
-    if (kind == 2) {
-      memory.fill(dst, 0, <usize>pageSize);
-      continue;
-    }
-    if (src < 0 || len < 0 || src > RUN_IN_SIZE || len > RUN_IN_SIZE - src) return i;
-    if (kind == 1) {
-      if (len != pageSize) return i;
-      memory.copy(dst, RUN_IN + <usize>src, <usize>pageSize);
-      continue;
-    }
-    if (kind != 0 || len > MAX_INPUT) return i;
-    memory.copy(IN, RUN_IN + <usize>src, <usize>len);
-    // one byte of room past the page: a stream that goes on is caught as too long
-    if (inflate(len, pageSize + 1) != pageSize) return i;
-    memory.copy(dst, OUT, <usize>pageSize);
-  }
-  return count;
+  return runPages(count, pageSize, MAX_OUTPUT - 1, MAX_INPUT, inflatePage);
 }

@@ -16,6 +16,8 @@ const MAX_INPUT: i32 = 2 * 65536; // kdump pages: compressed size ≤ 2 × page 
 const MAX_OUTPUT: i32 = 65536;
 const SLACK: i32 = 16;
 
+import { runPages } from "./page-run";
+
 const IN: usize = memory.data(MAX_INPUT + SLACK, 16);
 const OUT: usize = memory.data(MAX_OUTPUT + SLACK, 16);
 
@@ -249,77 +251,27 @@ function decodeInto(out: usize, inLen: i32, outLen: i32, exact: bool): i32 {
   return E_NO_END; // not reached: the loop returns
 }
 
-// ---- runs of pages (issue 13: the read loop) ------------------------------------------------
-// A run of consecutive pages of a kdump file decoded in one call: the caller reads the file
-// bytes the run's pages occupy into RUN_IN with one read, says per page where its bytes are
-// (RUN_SRC, offset in RUN_IN; RUN_LEN) and what it is (RUN_KIND: 0 LZO1X, 1 a raw page, 2 zeros),
-// and gets the pages end to end in RUN_OUT. Each page goes through decompress() above unchanged
-// (copied into IN, its output copied out of OUT: native copies, ~0.1 µs a page), so a page
-// decodes and fails exactly as alone. One call instead of a call, two copies and a view per page
-// from JavaScript (README, "Speed (issue 13)").
+// ---- runs of pages (issue 13: the read loop): see wasm/page-run.ts ---------------------------
 
-const RUN_PAGES: i32 = 256;
-const RUN_IN_SIZE: i32 = 2 << 20;
-const RUN_OUT_SIZE: i32 = 1 << 20;
-const RUN_IN: usize = memory.data(RUN_IN_SIZE, 16);
-// SLACK past the end: the last page's copies may run up to 8 bytes past it
-const RUN_OUT: usize = memory.data(RUN_OUT_SIZE + SLACK, 16);
-const RUN_SRC: usize = memory.data(4 * RUN_PAGES, 16);
-const RUN_LEN: usize = memory.data(4 * RUN_PAGES, 16);
-const RUN_KIND: usize = memory.data(RUN_PAGES, 16);
+export {
+  runInPtr,
+  runKindPtr,
+  runLenPtr,
+  runMaxPages,
+  runInSize,
+  runOutPtr,
+  runOutSize,
+  runSrcPtr,
+} from "./page-run";
 
-export function runInPtr(): usize {
-  return RUN_IN;
-}
-export function runOutPtr(): usize {
-  return RUN_OUT;
-}
-export function runSrcPtr(): usize {
-  return RUN_SRC;
-}
-export function runLenPtr(): usize {
-  return RUN_LEN;
-}
-export function runKindPtr(): usize {
-  return RUN_KIND;
-}
-export function runMaxPages(): i32 {
-  return RUN_PAGES;
-}
-export function runInSize(): i32 {
-  return RUN_IN_SIZE;
-}
-export function runOutSize(): i32 {
-  return RUN_OUT_SIZE;
+/** A page of a run: its bytes copied into IN, decoded straight into its place in RUN_OUT. */
+function lzoPage(src: usize, len: i32, dst: usize, pageSize: i32): bool {
+  memory.copy(IN, src, <usize>len);
+  // writes past the page's end land in the next page's place (written after it) or RUN_OUT's slack
+  return decodeInto(dst, len, pageSize, true) == pageSize;
 }
 
-/**
- * Decode `count` pages of `pageSize` bytes as RUN_SRC/RUN_LEN/RUN_KIND say into RUN_OUT.
- * Returns `count`, or the index of the first page that fails (the caller reads that page alone
- * for its error), or -1 when the arguments are out of bounds.
- */
+/** wasm/page-run.ts runPages() over the LZO1X decoder. */
 export function decodeRun(count: i32, pageSize: i32): i32 {
-  if (count < 0 || count > RUN_PAGES || pageSize <= 0 || pageSize > MAX_OUTPUT) return -1;
-  if (count * pageSize > RUN_OUT_SIZE) return -1;
-  for (let i: i32 = 0; i < count; i++) {
-    const src = load<i32>(RUN_SRC + (<usize>i << 2));
-    const len = load<i32>(RUN_LEN + (<usize>i << 2));
-    const kind = load<u8>(RUN_KIND + <usize>i);
-    const dst = RUN_OUT + <usize>(i * pageSize);
-    if (kind == 2) {
-      memory.fill(dst, 0, <usize>pageSize);
-      continue;
-    }
-    if (src < 0 || len < 0 || src > RUN_IN_SIZE || len > RUN_IN_SIZE - src) return i;
-    if (kind == 1) {
-      if (len != pageSize) return i;
-      memory.copy(dst, RUN_IN + <usize>src, <usize>pageSize);
-      continue;
-    }
-    if (kind != 0 || len > MAX_INPUT) return i;
-    memory.copy(IN, RUN_IN + <usize>src, <usize>len);
-    // straight into the page's place: writes past its end land in the next page's, written after
-    if (decodeInto(dst, len, pageSize, true) != pageSize) return i;
-  }
-  return count;
+  return runPages(count, pageSize, MAX_OUTPUT, MAX_INPUT, lzoPage);
 }

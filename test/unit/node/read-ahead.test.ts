@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemorySource } from "../../../src/bytes/source.js";
+import { lzoRunDecoder, zlibRunDecoder } from "../../../src/codecs/page-run.js";
 import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import type { KdumpBackend } from "../../../src/dump/diskdump.js";
@@ -193,6 +194,31 @@ for (const codec of ["zlib", "lzo", "none"]) {
     assert.equal(r.ok + r.typed, 400);
   });
 }
+
+test("readPagesAhead: the WebAssembly inflate's runs (the browser's) give the same pages and errors", () => {
+  const codecs = { ...nodePageCodecs, runs: { zlib: zlibRunDecoder, lzo: lzoRunDecoder } };
+  const bytes = build(m, "zlib");
+  const dump = openDumpWith(new MemorySource(bytes), codecs);
+  const got: [number, Uint8Array][] = [];
+  collect(readPagesAhead(dump, { batchPages: 64 }), m.pageSize, got);
+  assert.deepEqual(
+    got.map(([p]) => p),
+    pageByPage(bytes).pages.map(([p]) => p),
+  );
+  for (const [pfn, b] of got) assert.deepEqual(b, m.page(pfn), `pfn ${pfn}`);
+  // a corrupt stream: the pages before it, then the page's DecompressError
+  const probe = (dump.backend as KdumpBackend).parts[0]!;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+  // the first zlib page from descriptor 200 on (random pages are stored raw)
+  let idx = 200;
+  while ((dv.getUint32(probe.descOffset + idx * 24 + 12, true) & 1) === 0) idx++;
+  const off = Number(dv.getBigUint64(probe.descOffset + idx * 24, true));
+  bytes[off + 2]! ^= 0x5a;
+  const bad = openDumpWith(new MemorySource(bytes), codecs);
+  const some: [number, Uint8Array][] = [];
+  assert.throws(() => collect(readPagesAhead(bad, { batchPages: 64 }), m.pageSize, some), DecompressError);
+  assert.equal(some.length, idx);
+});
 
 test("readPagesAhead: breaking off the loop ends the worker (the test process exits)", () => {
   const dump = openDumpWith(new MemorySource(build(m, "zlib")), nodePageCodecs);
