@@ -101,6 +101,8 @@ export interface BatchCompressor {
     count: number,
     zeroCheck: boolean,
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
+  /** The writer is done with a result's `data`: its buffer may be reused. */
+  release?(result: { sizes: Int32Array; data: Uint8Array; pages: Uint8Array }): void;
 }
 
 const te = new TextEncoder();
@@ -424,6 +426,7 @@ export async function writeKdumpPipelined(
       ci++;
     }
     free.push(r.pages);
+    compressor.release?.(r);
     opts.onProgress?.(emit.done, k.nDump);
   };
   let buf: Uint8Array = new Uint8Array(batchPages * bs);
