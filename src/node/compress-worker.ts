@@ -25,7 +25,8 @@ if (port) {
     try {
       const fn = await ready;
       const need = b.count * b.pageSize;
-      const out = b.spare && b.spare.length >= need ? b.spare : new Uint8Array(Math.max(need, b.pages.length));
+      const out =
+        b.spare && b.spare.length >= need ? b.spare : new Uint8Array(Math.max(need, b.pages.length));
       const { sizes, length } = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
       const data = out.subarray(0, length);
       port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
