@@ -21,6 +21,8 @@ export type DeflateWasmLevel = 1 | 2 | 3;
 export class DeflateWasmEncoder {
   private readonly x: DeflateWasmExports;
   private readonly input: Uint8Array;
+  /** The output area (the module's memory never grows: its buffers are static). */
+  private readonly output: Uint8Array;
   /** The largest input one call takes (64 KiB): larger pages need another encoder. */
   readonly maxInput: number;
   readonly level: DeflateWasmLevel;
@@ -30,6 +32,8 @@ export class DeflateWasmEncoder {
     this.level = level;
     this.maxInput = x.maxInput();
     this.input = new Uint8Array(x.memory.buffer, x.inputPtr(), this.maxInput);
+    // OUT_SIZE of wasm/deflate-encode.ts: a stored stream (the longest) with its headers
+    this.output = new Uint8Array(x.memory.buffer, x.outputPtr(), this.maxInput + 32);
   }
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses another deflate). */
@@ -50,7 +54,6 @@ export class DeflateWasmEncoder {
     if (src.length > this.maxInput)
       throw new RangeError(`deflate encoder: ${src.length} bytes, more than ${this.maxInput}`);
     this.input.set(src);
-    const n = this.x.compress(src.length, this.level);
-    return new Uint8Array(this.x.memory.buffer, this.x.outputPtr(), n);
+    return this.output.subarray(0, this.x.compress(src.length, this.level));
   }
 }
