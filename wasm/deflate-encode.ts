@@ -20,6 +20,9 @@
 // outputPtr().
 
 import { adler32 } from "./adler32";
+import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
+
+export { batchBytes, batchInputPtr, batchSizesPtr };
 
 const MAX_INPUT: i32 = 65536;
 const HASH_BITS: u32 = 13;
@@ -684,4 +687,19 @@ export function compress(n: i32, level: i32): i32 {
   store<u8>(op + 3, <u8>adler);
   op += 4;
   return <i32>(op - OUT);
+}
+
+let batchLevel: i32 = 1;
+
+// compressed pages of a batch (wasm/page-batch.ts), end to end
+const BOUT: usize = memory.data(BATCH_BYTES, 16);
+
+export function batchOutputPtr(): usize {
+  return BOUT;
+}
+
+/** `count` pages of `pageSize` at batchInputPtr() (see wasm/page-batch.ts). */
+export function compressBatch(count: i32, pageSize: i32, zeroCheck: bool, level: i32): i32 {
+  batchLevel = level;
+  return compressPages(count, pageSize, zeroCheck, IN, MAX_INPUT, OUT, BOUT, (n: i32): i32 => compress(n, batchLevel));
 }

@@ -9,6 +9,10 @@
 // static. The caller copies up to MAX_INPUT bytes to inputPtr() and reads the result at
 // outputPtr().
 
+import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
+
+export { batchBytes, batchInputPtr, batchSizesPtr };
+
 const HASH_BITS: u32 = 13;
 const MAX_DIST: i32 = 49151;
 const MAX_INPUT: i32 = 65536;
@@ -136,4 +140,16 @@ export function compress(n: i32): i32 {
   store<u8>(op + 1, 0);
   store<u8>(op + 2, 0);
   return <i32>(op + 3 - OUT);
+}
+
+// compressed pages of a batch (wasm/page-batch.ts), end to end
+const BOUT: usize = memory.data(BATCH_BYTES, 16);
+
+export function batchOutputPtr(): usize {
+  return BOUT;
+}
+
+/** `count` pages of `pageSize` at batchInputPtr() (see wasm/page-batch.ts). */
+export function compressBatch(count: i32, pageSize: i32, zeroCheck: bool): i32 {
+  return compressPages(count, pageSize, zeroCheck, IN, MAX_INPUT, OUT, BOUT, (n: i32): i32 => compress(n));
 }

@@ -6,7 +6,9 @@
  * rather than on the reading thread so that workers share it (measured: the reading thread was
  * the bottleneck of `convert -l`).
  */
+
 import { isZeroPage } from "../bytes/zero.js";
+import type { PageBatchCompress } from "../codecs/page-batch.js";
 
 /** sizes[i] for an all-zero page (only when the batch asked for the zero check). */
 export const BATCH_ZERO_PAGE = -1;
@@ -16,7 +18,7 @@ export const BATCH_ZERO_PAGE = -1;
  * only when it shrinks, so that always suffices); returns each page's size and the bytes used.
  */
 export function compressBatch(
-  compress: (page: Uint8Array) => Uint8Array,
+  compress: ((page: Uint8Array) => Uint8Array) & { pages?: PageBatchCompress },
   pages: Uint8Array,
   count: number,
   pageSize: number,
@@ -25,6 +27,10 @@ export function compressBatch(
 ): { sizes: Int32Array<ArrayBuffer>; length: number } {
   if (out.length < count * pageSize)
     throw new RangeError(`compressed batch: ${out.length} bytes for ${count} pages of ${pageSize}`);
+  // a WebAssembly encoder does the whole batch, zero check included, in one call (for the page
+  // sizes its buffers take: up to its 64 KiB input, a multiple of 32 bytes)
+  if (compress.pages && pageSize >= 512 && pageSize <= 65536 && pageSize % 32 === 0)
+    return compress.pages(pages, count, pageSize, zeroCheck, out);
   const sizes = new Int32Array(count);
   let pos = 0;
   for (let i = 0; i < count; i++) {

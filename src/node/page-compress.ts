@@ -12,6 +12,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { DeflateWasmEncoder } from "../codecs/deflate-encode.js";
 import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../codecs/lzo1x-encode.js";
+import type { PageBatchCompress } from "../codecs/page-batch.js";
 import {
   DUMP_DH_COMPRESSED_LZO,
   DUMP_DH_COMPRESSED_SNAPPY,
@@ -29,7 +30,8 @@ export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zstd: DUMP_DH_COMPRESSED_ZSTD,
 };
 
-type Compress = (page: Uint8Array) => Uint8Array;
+/** A page compressor; `pages`, where there is one, compresses whole batches (convert/batch.ts). */
+type Compress = ((page: Uint8Array) => Uint8Array) & { pages?: PageBatchCompress };
 
 /**
  * A page compressor for `codec` (async: the zstd WASM module instantiates asynchronously).
@@ -44,12 +46,16 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
       // beyond its 64 KiB input
       const e = DeflateWasmEncoder.create(1);
       if (!e) return native;
-      return (p) => (p.length <= e.maxInput ? e.compress(p) : native(p));
+      return Object.assign((p: Uint8Array) => (p.length <= e.maxInput ? e.compress(p) : native(p)), {
+        pages: e.compressPages,
+      });
     }
     case "lzo": {
       // the WebAssembly build of our encoder (same bytes, ~4× faster); the TypeScript one where
       // WebAssembly cannot run
-      const e = Lzo1xWasmEncoder.create() ?? new Lzo1xEncoder();
+      const w = Lzo1xWasmEncoder.create();
+      if (w) return Object.assign((p: Uint8Array) => w.compress(p), { pages: w.compressPages });
+      const e = new Lzo1xEncoder();
       return (p) => e.compress(p);
     }
     case "snappy": {
