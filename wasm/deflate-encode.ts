@@ -25,7 +25,7 @@ import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } 
 export { batchBytes, batchInputPtr, batchSizesPtr };
 
 const MAX_INPUT: i32 = 65536;
-const HASH_BITS: u32 = 13;
+const HASH_BITS: u32 = 14;
 const WINDOW: i32 = 32768;
 const MIN_MATCH: i32 = 3;
 const MAX_MATCH: i32 = 258;
