@@ -324,7 +324,7 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
   if (sIs64 && sLe) {
     return sJson ? rowsJson64(from, out, outEnd, first, ov, ovLen) : rowsText64(from, out, outEnd, first, ov, ovLen);
   }
-  return rows(from, out, outEnd, first, ov, ovLen, sIs64, sLe, sJson);
+  return rowsAny(from, out, outEnd, first, ov, ovLen);
 }
 
 // Specialised copies of `rows` (text or JSON of ELF64 little endian, the usual case): each is a
@@ -341,6 +341,14 @@ function rowsText64(from: u32, out: usize, outEnd: usize, first: bool, ov: usize
 @noinline
 function rowsJson64(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
   return rows(from, out, outEnd, first, ov, ovLen, true, true, true);
+}
+
+// the other classes and byte orders (and the dispatch above stays small: V8 compiles a
+// function whole on its first call)
+// @ts-ignore: decorator
+@noinline
+function rowsAny(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  return rows(from, out, outEnd, first, ov, ovLen, sIs64, sLe, sJson);
 }
 
 // @ts-ignore: decorator
