@@ -14,9 +14,6 @@
 // stopped, status() why (0 done or the area is full, ESCAPE a JSON name needing escapes, GROW the
 // call's first row is longer than the area from `out`: needed() bytes).
 
-const HEX: usize = memory.data<u8>([
-  0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
-]);
 // the entry index as ASCII digits, right-aligned in 16 bytes (spaces before)
 const COUNTER: usize = memory.data(16, 16);
 
@@ -80,6 +77,16 @@ function counterIncrement(): void {
   } else store<u8>(COUNTER + j, d + 1);
 }
 
+/** The counter's last `w` digits (w ≤ 16) at `op`: writes 16 bytes; returns the end. */
+// @ts-ignore: decorator
+@inline
+function counterOut(op: usize, w: i32): usize {
+  const from = COUNTER + 16 - <usize>w;
+  store<u64>(op, load<u64>(from));
+  store<u64>(op, load<u64>(from, 8), 8);
+  return op + <usize>w;
+}
+
 // @ts-ignore: decorator
 @inline
 function ld32(p: usize, le: bool): u32 {
@@ -108,25 +115,52 @@ function copy(op: usize, src: usize, n: usize): usize {
   return op + n;
 }
 
+/**
+ * Copy `n` bytes 8 at a time: reads up to 7 bytes past the source (the strings are followed by
+ * the output area) and writes up to 7 past the end, within the slack every row keeps before the
+ * end of the area (maxFixed).
+ */
+// @ts-ignore: decorator
+@inline
+function copyWords(op: usize, src: usize, n: usize): usize {
+  for (let k: usize = 0; k < n; k += 8) store<u64>(op + k, load<u64>(src + k));
+  return op + n;
+}
+
 // @ts-ignore: decorator
 @inline
 function entry(tab: usize, k: usize, op: usize): usize {
   const e = tab + (k << 3);
-  return copy(op, <usize>load<u32>(e), <usize>load<u32>(e, 4));
+  return copyWords(op, <usize>load<u32>(e), <usize>load<u32>(e, 4));
 }
 
-/** `w` hex digits of v (w ≤ 16), zero padded; returns the end. */
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** The 8 hex digits of `x` as ASCII, the most significant at the lowest address. */
+// @ts-ignore: decorator
+@inline
+function hexWord(x: u32): u64 {
+  // nibble k to byte k, then to '0'..'9' or 'a'..'f' (39 = 'a' - '0' - 10), then byte order reversed
+  let n = <u64>x;
+  n = (n | (n << 16)) & 0x0000ffff0000ffff;
+  n = (n | (n << 8)) & 0x00ff00ff00ff00ff;
+  n = (n | (n << 4)) & 0x0f0f0f0f0f0f0f0f;
+  const letters = ((n + 0x0606060606060606) >> 4) & ONES;
+  return bswap<u64>(n + 0x3030303030303030 + letters * 39);
+}
+
+/**
+ * `w` hex digits of v (1 ≤ w ≤ 16, at least v's digits), zero padded; returns the end. Writes 16
+ * bytes (or 8 for w ≤ 8): the rest is overwritten by what follows, within the row's slack.
+ */
 // @ts-ignore: decorator
 @inline
 function hex(op: usize, v: u64, w: usize): usize {
-  let e = op + w;
-  const end = e;
-  while (e > op) {
-    e--;
-    store<u8>(e, load<u8>(HEX + <usize>(v & 0xf)));
-    v >>= 4;
-  }
-  return end;
+  const s = v << (<u64>(16 - w) << 2);
+  store<u64>(op, hexWord(<u32>(s >> 32)));
+  if (w > 8) store<u64>(op, hexWord(<u32>s), 8);
+  return op + w;
 }
 
 // @ts-ignore: decorator
@@ -135,23 +169,57 @@ function hexWidth(v: u64): usize {
   return v == 0 ? 1 : <usize>((67 - clz<u64>(v)) >> 2);
 }
 
+/** t / 10 for any uint32, by multiplication (Liftoff, the first tier, divides with a div). */
+// @ts-ignore: decorator
+@inline
+function div10(t: u32): u32 {
+  return <u32>((<u64>t * 0xcccccccd) >> 35);
+}
+
 /** A uint32 in decimal, right-aligned in `width` columns (at least its digits); returns the end. */
 function decPad(op: usize, v: u32, width: usize): usize {
   let n: usize = 1;
-  for (let t = v; t >= 10; t /= 10) n++;
+  for (let t = v; t >= 10; t = div10(t)) n++;
   const end = op + (n > width ? n : width);
   let i = end;
   let t = v;
   for (; n > 0; n--) {
     i--;
-    store<u8>(i, <u8>(0x30 + (t % 10)));
-    t /= 10;
+    const q = div10(t);
+    store<u8>(i, <u8>(0x30 + (t - q * 10)));
+    t = q;
   }
   while (i > op) {
     i--;
     store<u8>(i, 0x20);
   }
   return end;
+}
+
+/**
+ * v < 100000 in decimal right-aligned in `width` (3 or 5) columns without a loop: the digits of
+ * one word, the leading zeros turned into spaces ('0' - 0x10). Writes 8 bytes; returns the end.
+ */
+// @ts-ignore: decorator
+@inline
+function decSmall(op: usize, v: u32, width: usize): usize {
+  const q1 = div10(v);
+  const q2 = div10(q1);
+  const q3 = div10(q2);
+  const q4 = div10(q3);
+  // most significant digit in the lowest byte
+  let w =
+    <u64>q4 |
+    (<u64>(q3 - q4 * 10) << 8) |
+    (<u64>(q2 - q3 * 10) << 16) |
+    (<u64>(q1 - q2 * 10) << 24) |
+    (<u64>(v - q1 * 10) << 32);
+  const n: u64 = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+  // 5 - n leading zeros become spaces; for 3 columns the word starts 2 bytes later
+  w = w + 0x3030303030 - (0x1010101010 & ((<u64>1 << ((5 - n) << 3)) - 1));
+  if (width == 3) w >>= 16;
+  store<u64>(op, w);
+  return op + width;
 }
 
 /**
@@ -171,7 +239,7 @@ function columns(tab: usize, p: usize, info: u32, other: u32, shndx: u32, json: 
     store<u16>(p, 0x7d22);
     return p + 2;
   }
-  p = decPad(p, shndx, 3);
+  p = shndx < 1000 ? decSmall(p, shndx, 3) : decPad(p, shndx, 3);
   store<u8>(p, 0x20);
   return p + 1;
 }
@@ -229,6 +297,31 @@ export function symbolSetup(
 function copyName(op: usize, from: usize, end: usize, limit: usize, json: bool): usize {
   let k: usize = 0;
   let s = from;
+  // 8 bytes at a time while the word is within the string table and the limit: in text up to
+  // the NUL (the first zero byte is the lowest flagged one), in JSON until a word holds a NUL
+  // or a byte to escape (then byte by byte below)
+  while (s + 8 <= end && k + 8 <= limit) {
+    const w = load<u64>(s);
+    if (json) {
+      const q = w ^ 0x2222222222222222;
+      const b = w ^ 0x5c5c5c5c5c5c5c5c;
+      const special =
+        (w & HIGHS) |
+        ((w - 0x2020202020202020) & ~w & HIGHS) |
+        ((q - ONES) & ~q & HIGHS) |
+        ((b - ONES) & ~b & HIGHS);
+      if (special != 0) break;
+    } else {
+      const z = (w - ONES) & ~w & HIGHS;
+      if (z != 0) {
+        store<u64>(op + k, w);
+        return op + k + <usize>(ctz<u64>(z) >> 3);
+      }
+    }
+    store<u64>(op + k, w);
+    k += 8;
+    s += 8;
+  }
   while (s < end) {
     const c = load<u8>(s);
     if (c == 0) break;
@@ -254,15 +347,55 @@ function copyName(op: usize, from: usize, end: usize, limit: usize, json: bool):
  * Returns the next row; outPos() and status() say where and why it stopped.
  */
 export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  if (sIs64 && sLe) {
+    return sJson ? rowsJson64(from, out, outEnd, first, ov, ovLen) : rowsText64(from, out, outEnd, first, ov, ovLen);
+  }
+  return rowsAny(from, out, outEnd, first, ov, ovLen);
+}
+
+// Specialised copies of `rows` (text or JSON of ELF64 little endian, the usual case): each is a
+// smaller function for V8's optimising tier to compile while the first rows run (the compile of
+// the one function for all cases cost ~25 M instructions and ~700 page faults, callgrind/time)
+
+// @ts-ignore: decorator
+@noinline
+function rowsText64(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  return rows(from, out, outEnd, first, ov, ovLen, true, true, false);
+}
+
+// @ts-ignore: decorator
+@noinline
+function rowsJson64(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  return rows(from, out, outEnd, first, ov, ovLen, true, true, true);
+}
+
+// the other classes and byte orders (and the dispatch above stays small: V8 compiles a
+// function whole on its first call)
+// @ts-ignore: decorator
+@noinline
+function rowsAny(from: u32, out: usize, outEnd: usize, first: bool, ov: usize, ovLen: i32): u32 {
+  return rows(from, out, outEnd, first, ov, ovLen, sIs64, sLe, sJson);
+}
+
+// @ts-ignore: decorator
+@inline
+function rows(
+  from: u32,
+  out: usize,
+  outEnd: usize,
+  first: bool,
+  ov: usize,
+  ovLen: i32,
+  is64: bool,
+  le: bool,
+  json: bool,
+): u32 {
   const sym = sSym;
-  const entsize = sEntsize;
+  const entsize: usize = is64 ? 24 : 16;
   const count = sCount;
   const str = sStr;
   const strEnd = sStr + sStrLen;
   const tab = sTab;
-  const is64 = sIs64;
-  const le = sLe;
-  const json = sJson;
   const maxFixed = sMaxFixed;
   let p = out;
   stat = 0;
@@ -288,17 +421,14 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
     const limit = outEnd - rowStart - maxFixed;
     if (!json) {
       // "%6d: "
-      for (let k: usize = 16 - <usize>(counterLen > 6 ? counterLen : 6); k < 16; k++) {
-        store<u8>(p, load<u8>(COUNTER + k));
-        p++;
-      }
+      p = counterOut(p, counterLen > 6 ? counterLen : 6);
       store<u8>(p, 0x3a);
       store<u8>(p, 0x20, 1);
       p = hex(p + 2, value, is64 ? 16 : 8);
       store<u8>(p, 0x20);
       p++;
       // st_size as binutils' print_vma DEC_5: decimal in 5 columns below 100000, else 0x… hex
-      if (size < 100000) p = decPad(p, <u32>size, 5);
+      if (size < 100000) p = decSmall(p, <u32>size, 5);
       else {
         store<u8>(p, 0x30);
         store<u8>(p, 0x78, 1);
@@ -315,7 +445,7 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
         if (len > limit) {
           need = len;
           q = 0;
-        } else q = copy(p, <usize>load<u32>(e), len);
+        } else q = copyWords(p, <usize>load<u32>(e), len);
       }
       if (q == 0) {
         if (rowStart == out) {
@@ -335,10 +465,7 @@ export function symbolRows(from: u32, out: usize, outEnd: usize, first: bool, ov
         p += 2;
       }
       p = entry(tab, K_HEAD, p);
-      for (let k: usize = 16 - <usize>counterLen; k < 16; k++) {
-        store<u8>(p, load<u8>(COUNTER + k));
-        p++;
-      }
+      p = counterOut(p, counterLen);
       // ,"name":"
       store<u64>(p, 0x3a22656d616e222c);
       store<u8>(p, 0x22, 8);
@@ -493,10 +620,7 @@ export function phdrRows(from: u32, to: u32, out: usize, outEnd: usize): u32 {
         p += 2;
       }
       p = entry(str, P_HEAD, p);
-      for (let k: usize = 16 - <usize>counterLen; k < 16; k++) {
-        store<u8>(p, load<u8>(COUNTER + k));
-        p++;
-      }
+      p = counterOut(p, counterLen);
       p = entry(str, P_TYPEKEY, p);
       p = entry(str, tk, p);
       p = hex(p, offset, hexWidth(offset));

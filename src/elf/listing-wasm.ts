@@ -64,7 +64,9 @@ const P_HEAD = 25;
 const ESCAPE = 1;
 const GROW = 2;
 const MISS = 3;
-const CHUNK = 1 << 20;
+// the output area (fresh memory: 64 pages), and the symbol table's window (4096 entries: 96 KiB)
+const CHUNK = 1 << 18;
+const WINDOW = 4096;
 const PAGE = 65536;
 
 /** An instance of the listing module with its own memory, or undefined without WebAssembly. */
@@ -127,6 +129,8 @@ export interface SymbolTableBytes {
   /** The string table: `strSize` bytes at `strOffset` of the file. */
   strOffset: number;
   strSize: number;
+  /** The file's size. */
+  fileSize: number;
 }
 
 /**
@@ -158,9 +162,12 @@ export function wasmSymbolRows(
   for (const e of entries) maxFixed += e.length;
   for (let k = 0; k < cols.sections.length; k++) entries[K_SEC + k] = cols.sections[k]!;
   const entsize = t.is64 ? 24 : 16;
-  const symLen = t.count * entsize;
+  // the table is read a window at a time into one reused area (fresh pages cost a fault each);
+  // a table past the end of the file is read whole, so that it fails as before, with no row out
+  const whole = t.offset + t.count * entsize > t.fileSize;
+  const window = whole ? t.count : Math.min(t.count, WINDOW);
   const sym = x.heapBase();
-  const str = align(sym + symLen);
+  const str = align(sym + window * entsize);
   const strLen = t.strSize;
   const tab = align(str + strLen);
   let blobLen = 0;
@@ -169,39 +176,52 @@ export function wasmSymbolRows(
   let outSize = Math.max(CHUNK, 2 * maxFixed + prefix.length);
   ensure(x, out + outSize);
   let mem = new Uint8Array(x.memory.buffer);
-  t.read(t.offset, symLen, mem.subarray(sym, sym + symLen));
   t.read(t.strOffset, strLen, mem.subarray(str, str + strLen));
   putEntries(x, tab, entries);
-  x.symbolSetup(
-    sym,
-    t.count,
-    t.is64 ? 1 : 0,
-    t.le ? 1 : 0,
-    str,
-    strLen,
-    tab,
-    cols.sections.length,
-    json ? 1 : 0,
-    maxFixed,
-  );
+  // rows [w0, w1) are in the window
+  let w0 = 0;
+  let w1 = 0;
+  const load = (from: number) => {
+    w0 = from;
+    w1 = Math.min(t.count, from + window);
+    const n = (w1 - w0) * entsize;
+    t.read(t.offset + w0 * entsize, n, new Uint8Array(x.memory.buffer, sym, n));
+    // the module finds row i at sym + i * entsize (32-bit arithmetic, so the base may wrap)
+    x.symbolSetup(
+      (sym - w0 * entsize) >>> 0,
+      w1,
+      t.is64 ? 1 : 0,
+      t.le ? 1 : 0,
+      str,
+      strLen,
+      tab,
+      cols.sections.length,
+      json ? 1 : 0,
+      maxFixed,
+    );
+  };
+  load(0);
   x.counterSet(0);
   mem.set(prefix, out);
   let start = out + prefix.length;
   let i = 0;
   let ov = 0;
   let ovLen = -1;
-  for (;;) {
+  while (i < t.count) {
+    if (i === w1) load(i);
     i = x.symbolRows(i, start, out + outSize, first ? 1 : 0, ov, ovLen);
     ovLen = -1;
     const end = x.outPos();
     const st = x.status();
-    if (i >= t.count || st === 0) {
-      if (end > out) sink(reuse ? mem.subarray(out, end) : mem.slice(out, end));
-      start = out;
-      if (i >= t.count) break;
+    if (st === 0) {
+      if (i < w1 && end > out) {
+        // the area is full
+        sink(reuse ? mem.subarray(out, end) : mem.slice(out, end));
+        start = out;
+      } else start = end;
     } else if (st === ESCAPE) {
       // row i's name needs JSON escapes: escaped here, written by the module from `ov`
-      const at = sym + i * entsize;
+      const at = sym + (i - w0) * entsize;
       const name = new DataView(x.memory.buffer).getUint32(at, t.le);
       let to = name;
       while (to < strLen && mem[str + to] !== 0) to++;
@@ -222,6 +242,7 @@ export function wasmSymbolRows(
       start = out;
     }
   }
+  if (start > out) sink(reuse ? mem.subarray(out, start) : mem.slice(out, start));
   return true;
 }
 

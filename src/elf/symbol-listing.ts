@@ -123,6 +123,7 @@ function wasmTable(elf: ElfFile, sec: SectionHeader): SymbolTableBytes {
     le: elf.littleEndian,
     strOffset,
     strSize,
+    fileSize: elf.source.size,
   };
 }
 
