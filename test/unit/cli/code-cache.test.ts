@@ -14,8 +14,22 @@ import {
 
 test("code cache files: header round trip; corrupt, torn or foreign files are refused", () => {
   const data = new Uint8Array(1000).map((_, i) => i * 7);
-  const f = encodeCache(data);
+  const f = encodeCache(data)!;
   assert.deepEqual(new Uint8Array(decodeCache(f)!), data);
+  // any length (the last word zero-padded), past the module's first 64 KiB page, and a
+  // smaller file after a larger one (no bytes left over from it)
+  for (const n of [0, 1, 7, 8, 9, 65_525, 65_536, 200_003, 13]) {
+    const d = new Uint8Array(n).map((_, i) => (i * 131 + 7) & 0xff);
+    const e = encodeCache(d)!;
+    assert.deepEqual(new Uint8Array(decodeCache(e)!), d, `${n} bytes`);
+    if (n >= 16) {
+      // two 8-byte words swapped: same sum a, other b
+      const sw = Buffer.from(e);
+      sw.copy(sw, 12, 20, 28);
+      e.copy(sw, 20, 12, 20);
+      if (!sw.equals(e)) assert.equal(decodeCache(sw), undefined, `${n} bytes, words swapped`);
+    }
+  }
   const flipped = Buffer.from(f);
   flipped[500]! ^= 1;
   assert.equal(decodeCache(flipped), undefined);
