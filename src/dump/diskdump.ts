@@ -36,6 +36,7 @@ import {
   UnsupportedError,
 } from "../errors.js";
 import { BATCH_CODECS, type PageBatch, queueCompressed, queueCopy } from "./batch.js";
+import { DESC_COUNT_CHUNK, descCounter } from "./desc-count.js";
 import {
   type DumpBackend,
   type DumpLoadSegment,
@@ -987,6 +988,21 @@ export class KdumpBackend implements DumpBackend {
     const fileSize = part.source.size;
     const zero = part.zeroPageOffset ?? -1;
     const ps = this.pageSize;
+    const wasm = descCounter();
+    if (wasm) {
+      // the raw descriptors read straight into the module's memory and counted there
+      for (let k = 0; k < count; ) {
+        const n = Math.min(DESC_COUNT_CHUNK, count - k);
+        part.source.readSync(part.descOffset + (first + k) * PAGE_DESC_SIZE, n * PAGE_DESC_SIZE, wasm.buf);
+        const c = wasm.count(n, fileSize, zero, ps);
+        if (!c) return false;
+        s.pages["not-dumped"] += c[0];
+        s.pages.zero += c[1];
+        s.pages.present += n - c[0] - c[1];
+        k += n;
+      }
+      return true;
+    }
     const per = PAGE_DESC_SIZE / 4;
     const buf = s.scratch;
     const u = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
