@@ -2,7 +2,7 @@
  * Counting kdump page descriptors by state for `Dump.memorySummary()` (diskdump.ts
  * countDescs) in WebAssembly: the same loop in JavaScript ran ~21k times in one short `info`
  * run, in the interpreter and then in an on-stack-replaced TurboFan compile on another thread
- * (~27 ms of compiling and ~400 fresh pages for one loop). Written in WebAssembly text and
+ * (~27 ms of compiling and ~250 fresh pages for one loop). Written in WebAssembly text and
  * assembled with binaryen's wasm-as (a devDependency of assemblyscript):
  *
  *   (memory (export "m") 1)
