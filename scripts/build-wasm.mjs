@@ -12,10 +12,11 @@ import asc from "assemblyscript/asc";
 
 const modules = [
   ["LZO1X_ENCODE_WASM", "wasm/lzo1x-encode.ts"],
-  ["DEFLATE_ENCODE_WASM", "wasm/deflate-encode.ts"],
+  // SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+; where it is missing the module
+  // does not compile and zlib falls back): Adler-32 16 bytes at a time (wasm/adler32.ts), in
+  // the inflate also match copies
+  ["DEFLATE_ENCODE_WASM", "wasm/deflate-encode.ts", ["--enable", "simd"]],
   ["LZO1X_DECODE_WASM", "wasm/lzo1x-decode.ts"],
-  // SIMD: Adler-32 and match copies 16 bytes at a time (Node 16.4+, Chrome 91+, Firefox 89+,
-  // Safari 16.4+; where it is missing the module does not compile and zlib falls back)
   ["INFLATE_WASM", "wasm/inflate.ts", ["--enable", "simd"]],
   ["ELF_LISTING_WASM", "wasm/elf-listing.ts"],
 ];

@@ -9,14 +9,18 @@
 // static. The caller copies up to MAX_INPUT bytes to inputPtr() and reads the result at
 // outputPtr().
 
+import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
+
+export { batchBytes, batchInputPtr, batchSizesPtr };
+
 const HASH_BITS: u32 = 13;
 const MAX_DIST: i32 = 49151;
 const MAX_INPUT: i32 = 65536;
 
 const TABLE: usize = memory.data(4 << HASH_BITS, 16);
 const IN: usize = memory.data(MAX_INPUT, 16);
-// the worst case of Lzo1xEncoder.bound(MAX_INPUT)
-const OUT: usize = memory.data(MAX_INPUT + MAX_INPUT / 16 + 64 + 3, 16);
+// the worst case of Lzo1xEncoder.bound(MAX_INPUT), and 8 bytes for a short literal copy's overrun
+const OUT: usize = memory.data(MAX_INPUT + MAX_INPUT / 16 + 64 + 3 + 8, 16);
 
 let base: i32 = 1;
 
@@ -53,7 +57,13 @@ function literals(op: usize, from: i32, to: i32): usize {
     store<u8>(op++, 0);
     op = extra(op, len - 18);
   }
-  memory.copy(op, IN + <usize>from, <usize>len);
+  if (len <= 32) {
+    // short runs 8 bytes at a time (memory.copy is a call out of WebAssembly in V8, ~100
+    // instructions); the up to 7 bytes written past the run are overwritten by what follows,
+    // and OUT has room for them
+    const src = IN + <usize>from;
+    for (let i: usize = 0; i < <usize>len; i += 8) store<u64>(op + i, load<u64>(src + i));
+  } else memory.copy(op, IN + <usize>from, <usize>len);
   return op + <usize>len;
 }
 
@@ -81,9 +91,19 @@ export function compress(n: i32): i32 {
       ip += 1 + ((ip - lit) >> 5);
       continue;
     }
+    // the match's length: 8 bytes at a time, the first differing byte from the XOR's trailing
+    // zeros (the same length as a byte-by-byte compare, so the same output)
     let m: i32 = 4;
-    while (ip + m + 4 <= n && load<u32>(IN + <usize>(cand + m)) == load<u32>(IN + <usize>(ip + m))) m += 4;
-    while (ip + m < n && load<u8>(IN + <usize>(cand + m)) == load<u8>(IN + <usize>(ip + m))) m++;
+    while (ip + m + 8 <= n) {
+      const x = load<u64>(IN + <usize>(cand + m)) ^ load<u64>(IN + <usize>(ip + m));
+      if (x != 0) {
+        m += <i32>(ctz<u64>(x) >> 3);
+        break;
+      }
+      m += 8;
+    }
+    if (ip + m + 8 > n)
+      while (ip + m < n && load<u8>(IN + <usize>(cand + m)) == load<u8>(IN + <usize>(ip + m))) m++;
     op = literals(op, lit, ip);
     if (m <= 8 && dist <= 2048) {
       const d = dist - 1;
@@ -120,4 +140,16 @@ export function compress(n: i32): i32 {
   store<u8>(op + 1, 0);
   store<u8>(op + 2, 0);
   return <i32>(op + 3 - OUT);
+}
+
+// compressed pages of a batch (wasm/page-batch.ts), end to end
+const BOUT: usize = memory.data(BATCH_BYTES, 16);
+
+export function batchOutputPtr(): usize {
+  return BOUT;
+}
+
+/** `count` pages of `pageSize` at batchInputPtr() (see wasm/page-batch.ts). */
+export function compressBatch(count: i32, pageSize: i32, zeroCheck: bool): i32 {
+  return compressPages(count, pageSize, zeroCheck, IN, MAX_INPUT, OUT, BOUT, (n: i32): i32 => compress(n));
 }

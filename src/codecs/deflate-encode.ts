@@ -4,15 +4,16 @@
  * makedumpfile -c writes with compress2(), readable by any inflate (zlib's uncompress in
  * makedumpfile, crash and libkdumpfile; node:zlib; fflate).
  */
+import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page-batch.js";
 import { wasmModule } from "./wasm-load.js";
 import { DEFLATE_ENCODE_WASM } from "./wasm-modules.js";
 
-interface DeflateWasmExports {
-  memory: WebAssembly.Memory;
+interface DeflateWasmExports extends PageBatchExports {
   inputPtr(): number;
   outputPtr(): number;
   maxInput(): number;
   compress(n: number, level: number): number;
+  compressBatch(count: number, pageSize: number, zeroCheck: boolean, level: number): number;
 }
 
 /** The encoder's settings: 1 greedy (4 candidates), 2 lazy (8), 3 lazy (32). */
@@ -21,15 +22,24 @@ export type DeflateWasmLevel = 1 | 2 | 3;
 export class DeflateWasmEncoder {
   private readonly x: DeflateWasmExports;
   private readonly input: Uint8Array;
+  /** The output area (the module's memory never grows: its buffers are static). */
+  private readonly output: Uint8Array;
   /** The largest input one call takes (64 KiB): larger pages need another encoder. */
   readonly maxInput: number;
   readonly level: DeflateWasmLevel;
+  /** Whole batches of pages in one call (src/codecs/page-batch.ts), the same streams. */
+  readonly compressPages: PageBatchCompress;
 
   private constructor(x: DeflateWasmExports, level: DeflateWasmLevel) {
     this.x = x;
     this.level = level;
     this.maxInput = x.maxInput();
     this.input = new Uint8Array(x.memory.buffer, x.inputPtr(), this.maxInput);
+    // OUT_SIZE of wasm/deflate-encode.ts: a stored stream (the longest) with its headers
+    this.output = new Uint8Array(x.memory.buffer, x.outputPtr(), this.maxInput + 32);
+    this.compressPages = pageBatch(x, (count, pageSize, zeroCheck) =>
+      x.compressBatch(count, pageSize, zeroCheck, level),
+    );
   }
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses another deflate). */
@@ -50,7 +60,6 @@ export class DeflateWasmEncoder {
     if (src.length > this.maxInput)
       throw new RangeError(`deflate encoder: ${src.length} bytes, more than ${this.maxInput}`);
     this.input.set(src);
-    const n = this.x.compress(src.length, this.level);
-    return new Uint8Array(this.x.memory.buffer, this.x.outputPtr(), n);
+    return this.output.subarray(0, this.x.compress(src.length, this.level));
   }
 }

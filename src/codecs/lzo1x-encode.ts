@@ -7,6 +7,7 @@
  * One encoder keeps its hash table between calls (reset by generation number, no clearing), so
  * compressing page after page allocates nothing but the output.
  */
+import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page-batch.js";
 import { wasmModule } from "./wasm-load.js";
 import { LZO1X_ENCODE_WASM } from "./wasm-modules.js";
 
@@ -128,12 +129,12 @@ export class Lzo1xEncoder {
   }
 }
 
-interface Lzo1xWasmExports {
-  memory: WebAssembly.Memory;
+interface Lzo1xWasmExports extends PageBatchExports {
   inputPtr(): number;
   outputPtr(): number;
   maxInput(): number;
   compress(n: number): number;
+  compressBatch(count: number, pageSize: number, zeroCheck: boolean): number;
 }
 
 /**
@@ -145,11 +146,16 @@ export class Lzo1xWasmEncoder {
   private readonly input: Uint8Array;
   private readonly max: number;
   private readonly fallback = new Lzo1xEncoder();
+  /** Whole batches of pages in one call (src/codecs/page-batch.ts), the same bytes. */
+  readonly compressPages: PageBatchCompress;
 
   private constructor(x: Lzo1xWasmExports) {
     this.x = x;
     this.max = x.maxInput();
     this.input = new Uint8Array(x.memory.buffer, x.inputPtr(), this.max);
+    this.compressPages = pageBatch(x, (count, pageSize, zeroCheck) =>
+      x.compressBatch(count, pageSize, zeroCheck),
+    );
   }
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses Lzo1xEncoder). */

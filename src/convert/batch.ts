@@ -6,22 +6,33 @@
  * rather than on the reading thread so that workers share it (measured: the reading thread was
  * the bottleneck of `convert -l`).
  */
-import type { ByteBuffer } from "../bytes/buffer.js";
+
 import { isZeroPage } from "../bytes/zero.js";
+import type { PageBatchCompress } from "../codecs/page-batch.js";
 
 /** sizes[i] for an all-zero page (only when the batch asked for the zero check). */
 export const BATCH_ZERO_PAGE = -1;
 
+/**
+ * Compress `count` pages into `out` (at least count * pageSize bytes: a page is kept compressed
+ * only when it shrinks, so that always suffices); returns each page's size and the bytes used.
+ */
 export function compressBatch(
-  compress: (page: Uint8Array) => Uint8Array,
+  compress: ((page: Uint8Array) => Uint8Array) & { pages?: PageBatchCompress },
   pages: Uint8Array,
   count: number,
   pageSize: number,
   zeroCheck: boolean,
-  out: ByteBuffer,
-): Int32Array<ArrayBuffer> {
+  out: Uint8Array,
+): { sizes: Int32Array<ArrayBuffer>; length: number } {
+  if (out.length < count * pageSize)
+    throw new RangeError(`compressed batch: ${out.length} bytes for ${count} pages of ${pageSize}`);
+  // a WebAssembly encoder does the whole batch, zero check included, in one call (for the page
+  // sizes its buffers take: up to its 64 KiB input, a multiple of 32 bytes)
+  if (compress.pages && pageSize >= 512 && pageSize <= 65536 && pageSize % 32 === 0)
+    return compress.pages(pages, count, pageSize, zeroCheck, out);
   const sizes = new Int32Array(count);
-  out.pos = 0;
+  let pos = 0;
   for (let i = 0; i < count; i++) {
     const page = pages.subarray(i * pageSize, (i + 1) * pageSize);
     if (zeroCheck && isZeroPage(page)) {
@@ -30,8 +41,9 @@ export function compressBatch(
     }
     const c = compress(page);
     if (c.length >= pageSize) continue; // stored raw
-    out.push(c);
+    out.set(c, pos);
+    pos += c.length;
     sizes[i] = c.length;
   }
-  return sizes;
+  return { sizes, length: pos };
 }

@@ -101,6 +101,8 @@ export interface BatchCompressor {
     count: number,
     zeroCheck: boolean,
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
+  /** The writer is done with a result's `data`: its buffer may be reused. */
+  release?(result: { sizes: Int32Array; data: Uint8Array; pages: Uint8Array }): void;
 }
 
 const te = new TextEncoder();
@@ -311,10 +313,16 @@ class PageEmitter {
   private desc(offset: number, size: number, flags: number): void {
     const o = this.descN * 24;
     const dd = this.dd;
-    dd.setBigUint64(o, BigInt(offset), this.l.le);
-    dd.setUint32(o + 8, size, this.l.le);
-    dd.setUint32(o + 12, flags, this.l.le);
-    dd.setBigUint64(o + 16, 0n, this.l.le);
+    const le = this.l.le;
+    // the 64-bit offset as two words (offsets are < 2^53): a BigInt per page made garbage
+    const lo = offset >>> 0;
+    const hi = (offset - lo) / 0x100000000;
+    dd.setUint32(o, le ? lo : hi, le);
+    dd.setUint32(o + 4, le ? hi : lo, le);
+    dd.setUint32(o + 8, size, le);
+    dd.setUint32(o + 12, flags, le);
+    dd.setUint32(o + 16, 0, le);
+    dd.setUint32(o + 20, 0, le);
     this.done++;
     if (++this.descN === 4096) this.flushDesc();
   }
@@ -424,6 +432,7 @@ export async function writeKdumpPipelined(
       ci++;
     }
     free.push(r.pages);
+    compressor.release?.(r);
     opts.onProgress?.(emit.done, k.nDump);
   };
   let buf: Uint8Array = new Uint8Array(batchPages * bs);

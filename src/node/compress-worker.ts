@@ -4,7 +4,6 @@
  * compressed bytes end to end. The page buffer is transferred back for reuse.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { ByteBuffer } from "../bytes/buffer.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import { pageCompressor } from "./page-compress.js";
@@ -15,20 +14,24 @@ interface Batch {
   count: number;
   pageSize: number;
   zeroCheck: boolean;
+  /** a buffer of an earlier result, given back for reuse (fresh memory costs a page fault a page) */
+  spare?: Uint8Array;
 }
 
 const port = parentPort;
 if (port) {
   const ready = pageCompressor((workerData as { codec: PageCodecName }).codec);
-  const out = new ByteBuffer({ initial: 1 << 20, what: "compressed batch size" });
   port.on("message", async (b: Batch) => {
     try {
       const fn = await ready;
-      const sizes = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
-      const data = out.copy();
+      const need = b.count * b.pageSize;
+      const out =
+        b.spare && b.spare.length >= need ? b.spare : new Uint8Array(Math.max(need, b.pages.length));
+      const { sizes, length } = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
+      const data = out.subarray(0, length);
       port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
         sizes.buffer as ArrayBuffer,
-        data.buffer,
+        data.buffer as ArrayBuffer,
         b.pages.buffer as ArrayBuffer,
       ]);
     } catch (e) {
