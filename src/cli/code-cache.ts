@@ -10,7 +10,7 @@
  *  - its name matches the bundle: the bundle's SHA-256 taken at build time, its size, mtime and
  *    inode now (an edited or replaced bundle gets new names, as Python's .pyc checks do), the
  *    Node version and architecture;
- *  - it starts with our header and its CRC-32 matches (a torn or corrupt file is ignored: V8
+ *  - it starts with our header and its checksum matches (a torn or corrupt file is ignored: V8
  *    only checks the length and its own version);
  *  - the directory and the file belong to this user and nobody else can write to them (a
  *    planted code cache would run as our code).
@@ -36,11 +36,84 @@ import {
 import { createRequire } from "node:module";
 import { join, dirname as pathDirname } from "node:path";
 import { Script } from "node:vm";
-import { crc32 as zlibCrc32 } from "node:zlib";
 
-/** Header of a cache file: magic, CRC-32 of the payload, payload length (little-endian). */
-const MAGIC = 0x4b444b43; // "CKDK"
+/** Header of a cache file: magic, checksum of the payload, payload length (little-endian). */
+const MAGIC = 0x324b444b; // "KDK2" (CRC-32 until "CKDK")
 const HEADER = 12;
+
+/**
+ * The payload's checksum, in WebAssembly: node:zlib's crc32 cost every run the loading of
+ * node:zlib and its streams (~7 M instructions, ~115 page faults), and a CRC in JavaScript
+ * would run in the interpreter over ~200 KB. Fletcher-style, over the payload's 8-byte words
+ * (the last one zero-padded): a = Σ words, b = Σ a (mod 2^64), checksum = low 32 bits of
+ * a ^ b ^ (b >> 32); the position-weighted b catches swapped and shifted bytes. The module,
+ * written out by hand (wasm-dis prints it):
+ *   (func (export "sum") (param $p i32) (param $n i32) (result i32) (local $a i64) (local $b i64)
+ *     (local $end i32)  $end = $p + $n
+ *     loop while $p < $end: $a += i64.load($p); $b += $a; $p += 8
+ *     i32.wrap_i64($a ^ $b ^ ($b >>u 32)))
+ *   (memory (export "m") 1)
+ */
+// biome-ignore format: the module's sections, one a line
+const SUM_WASM = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, // magic, version
+  1, 7, 1, 96, 2, 127, 127, 1, 127, // types: (i32, i32) -> i32
+  3, 2, 1, 0, // functions: one of type 0
+  5, 3, 1, 0, 1, // memory: 1 page, no maximum
+  7, 11, 2, 1, 109, 2, 0, 3, 115, 117, 109, 0, 0, // exports: "m" memory 0, "sum" function 0
+  10, 66, 1, 64, 2, 2, 126, 1, 127, // code: body of 64 bytes, locals 2 × i64, 1 × i32
+  32, 0, 32, 1, 106, 33, 4, // $end = $p + $n
+  2, 64, 3, 64, // block, loop
+  32, 0, 32, 4, 79, 13, 1, // br_if out when $p >= $end
+  32, 2, 32, 0, 41, 3, 0, 124, 33, 2, // $a += i64.load($p)
+  32, 3, 32, 2, 124, 33, 3, // $b += $a
+  32, 0, 65, 8, 106, 33, 0, // $p += 8
+  12, 0, 11, 11, // br loop, end, end
+  32, 2, 32, 3, 133, 32, 3, 66, 32, 136, 133, 167, 11, // wrap($a ^ $b ^ ($b >> 32))
+]);
+
+interface Summer {
+  m: WebAssembly.Memory;
+  sum(at: number, n: number): number;
+}
+let summer: Summer | null | undefined;
+
+/** The checksum module, or null where WebAssembly cannot run (then no code cache is used). */
+function sumModule(): Summer | null {
+  if (summer === undefined) {
+    try {
+      summer = new WebAssembly.Instance(new WebAssembly.Module(SUM_WASM)).exports as unknown as Summer;
+    } catch {
+      summer = null;
+    }
+  }
+  return summer;
+}
+
+/**
+ * Where a file goes in the module's memory: its payload (after the 12-byte header) then starts
+ * 16-byte aligned, and V8 takes code cache data in place only when it is aligned (else it
+ * copies it: ~50 fresh pages).
+ */
+const AT = 4;
+
+/** `n` bytes at AT in the module's memory, with 8 zero bytes after them (the padding). */
+function room(s: Summer, n: number): Uint8Array {
+  const pages = Math.ceil((AT + n + 8) / 65536);
+  const have = s.m.buffer.byteLength / 65536;
+  if (pages > have) s.m.grow(pages - have);
+  const all = new Uint8Array(s.m.buffer, AT, n + 8);
+  all.fill(0, n);
+  return all.subarray(0, n);
+}
+
+/** The checksum of `data` (copied into the module's memory). */
+export function cacheChecksum(data: Uint8Array): number | undefined {
+  const s = sumModule();
+  if (!s) return undefined;
+  room(s, data.length).set(data);
+  return s.sum(AT, data.length) >>> 0;
+}
 
 export interface CodeCacheKey {
   /** The bundle's SHA-256 at build time (hex), and its size then. */
@@ -67,37 +140,40 @@ export function cacheFileName(key: CodeCacheKey, st: Stats, verb: string | undef
   return `${key.buildHash.slice(0, 16)}-${st.size}-${Math.floor(st.mtimeMs)}-${st.ino}-${process.version}-${process.arch}-${v}.v8`;
 }
 
-/** Wrap a cache payload in our header (magic, CRC-32, length). */
-export function encodeCache(data: Uint8Array): Buffer {
+/** Wrap a cache payload in our header (magic, checksum, length); undefined without WebAssembly. */
+export function encodeCache(data: Uint8Array): Buffer | undefined {
+  const sum = cacheChecksum(data);
+  if (sum === undefined) return undefined;
   const out = Buffer.allocUnsafe(HEADER + data.length);
   out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(crc32(data), 4);
+  out.writeUInt32LE(sum, 4);
   out.writeUInt32LE(data.length, 8);
   out.set(data, HEADER);
   return out;
 }
 
-/** The payload of a cache file, or undefined when it is not ours or is corrupt. */
-export function decodeCache(file: Buffer): Buffer | undefined {
-  if (file.length < HEADER || file.readUInt32LE(0) !== MAGIC) return undefined;
-  const len = file.readUInt32LE(8);
-  if (len !== file.length - HEADER) return undefined;
-  const data = file.subarray(HEADER);
-  return crc32(data) === file.readUInt32LE(4) ? data : undefined;
+/** The payload of a cache file (a copy), or undefined when it is not ours or is corrupt. */
+export function decodeCache(file: Uint8Array): Buffer | undefined {
+  const s = sumModule();
+  if (!s) return undefined;
+  room(s, file.length).set(file);
+  const data = checkedPayload(s, file.length);
+  return data ? Buffer.from(data) : undefined;
 }
 
-function crc32(data: Uint8Array): number {
-  // zlib.crc32 is native from Node 20.15 / 22.2; without it, a table-driven one (one-off cost)
-  // (a named import: the bundle then takes the module as it is; a namespace import is copied
-  // property by property at load)
-  const native = zlibCrc32 as ((d: Uint8Array) => number) | undefined;
-  if (native) return native(data) >>> 0;
-  let c = ~0;
-  for (let i = 0; i < data.length; i++) {
-    c ^= data[i]!;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
+/**
+ * The payload of the cache file of `size` bytes at AT in the module's memory (a view of that
+ * memory, valid until the next use of the module), or undefined.
+ */
+function checkedPayload(s: Summer, size: number): Buffer | undefined {
+  if (size < HEADER) return undefined;
+  const head = new DataView(s.m.buffer, AT, HEADER);
+  if (head.getUint32(0, true) !== MAGIC) return undefined;
+  const len = head.getUint32(8, true);
+  if (len !== size - HEADER) return undefined;
+  // (room() left 8 zero bytes after the file: the last word's padding)
+  if (s.sum(AT + HEADER, len) >>> 0 !== head.getUint32(4, true)) return undefined;
+  return Buffer.from(s.m.buffer, AT + HEADER, len);
 }
 
 /** True when `p` is ours and nobody else may write it (no symlinks). */
@@ -114,14 +190,17 @@ function readCache(dir: string, name: string): Buffer | undefined {
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || !privateTo(st) || st.size > 64 << 20) return undefined;
-      const buf = Buffer.allocUnsafe(st.size);
+      const s = sumModule();
+      if (!s) return undefined;
+      // read straight into the checksum module's memory, and hand V8 a view of it: no copy
+      const buf = room(s, st.size);
       let done = 0;
       while (done < st.size) {
         const n = readSync(fd, buf, done, st.size - done, done);
         if (n === 0) return undefined;
         done += n;
       }
-      return decodeCache(buf);
+      return checkedPayload(s, st.size);
     } finally {
       closeSync(fd);
     }
@@ -137,7 +216,9 @@ function writeCache(dir: string, name: string, data: Uint8Array): void {
     if (!dst.isDirectory() || !privateTo(dst)) return;
     const tmp = join(dir, `.${name}.${process.pid}.tmp`);
     try {
-      writeFileSync(tmp, encodeCache(data), { mode: 0o600, flag: "wx" });
+      const file = encodeCache(data);
+      if (!file) return;
+      writeFileSync(tmp, file, { mode: 0o600, flag: "wx" });
       renameSync(tmp, join(dir, name));
     } catch {
       rmSync(tmp, { force: true });
@@ -145,6 +226,20 @@ function writeCache(dir: string, name: string, data: Uint8Array): void {
   } catch {
     // a cache we cannot write only costs the next run its compile
   }
+}
+
+/**
+ * How scripts/bundle-cli.mjs starts a verb bundle (after its hashbang line): run by Node as a
+ * CommonJS file it calls the module function at once; compiled as a script by runBundle its
+ * value is that function (no `module` in a script's scope).
+ */
+export const WRAPPED_PREFIX =
+  '(function(f){return typeof module=="object"&&typeof exports=="object"?f.call(exports,exports,require,module,__filename,__dirname):f})(function(exports,require,module,__filename,__dirname){';
+export const WRAPPED_SUFFIX = "\n});\n";
+
+function isWrapped(text: string): boolean {
+  const at = text.startsWith("#!") ? text.indexOf("\n") + 1 : 0;
+  return at >= 0 && text.startsWith(WRAPPED_PREFIX, at) && text.endsWith(WRAPPED_SUFFIX);
 }
 
 export interface LoadResult {
@@ -177,9 +272,14 @@ export function runBundle(
     }
   }
   // the same wrapper Node's CommonJS loader compiles a file in
-  let text = src.toString("latin1");
-  if (text.startsWith("#!")) text = `//${text.slice(2)}`; // a hashbang is valid only at a script's start
-  const code = `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
+  // A bundle from scripts/bundle-cli.mjs is wrapped already (WRAPPED_PREFIX): compiled as it
+  // is, the script's value is the module function. Another file gets the wrapper Node's
+  // CommonJS loader compiles a file in; that joined string is flattened (copied) again by V8,
+  // ~60 fresh pages for a 250 KB bundle.
+  const text = src.toString("latin1");
+  const code = isWrapped(text)
+    ? text
+    : `(function (exports, require, module, __filename, __dirname) { ${text.startsWith("#!") ? `//${text.slice(2)}` : text}\n});`;
   const script = new Script(code, { filename: bundle, cachedData: cached });
   const result: LoadResult = {
     cache: !name ? "off" : !cached ? "miss" : script.cachedDataRejected ? "rejected" : "hit",

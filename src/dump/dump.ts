@@ -18,6 +18,8 @@ import {
   type DumpFormatName,
   type DumpLoadSegment,
   type DumpWarning,
+  type MemorySummary,
+  noPages,
   type OpenDumpOptions,
   PAGE_STATES,
   type PageRun,
@@ -49,6 +51,26 @@ export function pagesPerRun(map: readonly PageRun[], pageSize: number): number[]
     prevEnd = r.end;
     return Math.max(0, Math.ceil((r.end - first) / pageSize));
   });
+}
+
+/** `Dump.memorySummary()` from a memory map: runs that touch are one range. */
+export function summaryOfMap(map: readonly PageRun[], pageSize: number): MemorySummary {
+  const ranges: MemorySummary["ranges"] = [];
+  const pages = noPages();
+  const counts = pagesPerRun(map, pageSize);
+  for (const [i, r] of map.entries()) {
+    let cur = ranges[ranges.length - 1];
+    if (!cur || cur.end !== r.start) {
+      cur = { start: r.start, end: r.start, pages: noPages() };
+      ranges.push(cur);
+    }
+    cur.end = r.end;
+    cur.pages[r.state] += counts[i]!;
+    pages[r.state] += counts[i]!;
+  }
+  const miss = map.find((x) => x.state === "missing");
+  const firstMissing = miss ? { address: miss.start, pfn: Math.floor(miss.start / pageSize) } : undefined;
+  return { ranges, pages, firstMissing };
 }
 
 export class Dump implements PhysReader {
@@ -216,6 +238,15 @@ export class Dump implements PhysReader {
 
   stateAt(addr: number): PageState | undefined {
     return this.backend.stateAt(addr);
+  }
+
+  /**
+   * Contiguous memory with pages per state, the totals and the first missing page, as
+   * `memoryMap()`, `pageCounts()` and `firstMissing()` give them: a kdump counts them from its
+   * bitmaps and descriptors without building the map (a short `info` run).
+   */
+  memorySummary(): MemorySummary {
+    return this.backend.memorySummary?.() ?? summaryOfMap(this.memoryMap(), this.pageSize);
   }
 
   /** Pages by state (a page partly in a range counts where its first byte is). */

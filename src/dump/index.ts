@@ -8,7 +8,7 @@ import { pageCodecs } from "../codecs/portable.js";
 import { type Dump, openDumpWith } from "./dump.js";
 import type { OpenDumpOptions } from "./types.js";
 
-export { Dump, normalizeArch, openDumpWith, pagesPerRun } from "./dump.js";
+export { Dump, normalizeArch, openDumpWith, pagesPerRun, summaryOfMap } from "./dump.js";
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";
 

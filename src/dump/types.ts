@@ -29,7 +29,22 @@ export type PageState = "present" | "zero" | "excluded" | "not-dumped" | "missin
 
 export const PAGE_STATES: readonly PageState[] = ["present", "zero", "excluded", "not-dumped", "missing"];
 
+/** Pages by state, all zero, keyed in PAGE_STATES order (the JSON output's order). */
+export function noPages(): Record<PageState, number> {
+  return { present: 0, zero: 0, excluded: 0, "not-dumped": 0, missing: 0 };
+}
+
 /** A run of physical memory [start, end) in one state. */
+/**
+ * Memory as contiguous ranges (whatever their pages' states; holes separate them) with pages
+ * per state, the totals, and the first page whose data is missing: `info`'s overview.
+ */
+export interface MemorySummary {
+  ranges: { start: number; end: number; pages: Record<PageState, number> }[];
+  pages: Record<PageState, number>;
+  firstMissing: { address: number; pfn: number } | undefined;
+}
+
 export interface PageRun {
   start: number;
   /** Exclusive. */
@@ -96,6 +111,11 @@ export interface DumpBackend {
   memoryMap(): PageRun[];
   /** `memoryMap()[0]?.start` without classifying every page. */
   firstAddress(): number | undefined;
+  /**
+   * What `Dump.memorySummary()` derives from `memoryMap()`, found without building the map
+   * (optional; undefined: derive it from the map).
+   */
+  memorySummary?(): MemorySummary | undefined;
   /** State of the page holding `addr`, or undefined for a hole. */
   stateAt(addr: number): PageState | undefined;
   /**

@@ -4,7 +4,6 @@
  * only these, not the dump readers.
  */
 import { createRequire } from "node:module";
-import { createInflate, deflateSync, inflateSync, constants as zlibConstants } from "node:zlib";
 import { lzoRunDecoder, type PageRunDecoder, RUN_DECODE, RUN_RAW, RUN_ZERO } from "../codecs/page-run.js";
 import {
   builtinPageCodecs,
@@ -13,6 +12,21 @@ import {
   type PageCompressor,
 } from "../codecs/pages.js";
 import { DecompressError } from "../errors.js";
+
+/**
+ * node:zlib, loaded at the first zlib page: loading it (and the streams it loads) is ~7 M
+ * instructions and ~115 fresh pages, which a run over an lzo or ELF dump need not pay. (Our
+ * WebAssembly inflate for a short run's first pages instead was measured and dropped: its
+ * instance touched ~550 more pages and cost ~35 M more instructions, as `info` measured, than
+ * loading node:zlib.)
+ */
+let zlibModule: typeof import("node:zlib") | undefined;
+/** zlib.h's Z_FINISH (node:zlib's constants.Z_FINISH). */
+const Z_FINISH = 4;
+function zlib(): typeof import("node:zlib") {
+  zlibModule ??= createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  return zlibModule;
+}
 
 /** The native handle under a node:zlib stream (internal: present in Node 10–24, checked). */
 export interface ZlibHandle {
@@ -38,7 +52,7 @@ let inflateError: string | undefined;
 
 function pageInflater(size: number) {
   if (inflater === undefined) {
-    const engine = createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+    const engine = zlib().createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     const handle = engine._handle;
     const state = engine._writeState;
     inflater =
@@ -70,7 +84,7 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
   const inf = pageInflater(dst.length);
   if (!inf) return inflateSyncPage(src, dst, context);
   inflateError = undefined;
-  inf.handle.writeSync(zlibConstants.Z_FINISH, src, 0, src.length, inf.out, 0, inf.out.length);
+  inf.handle.writeSync(Z_FINISH, src, 0, src.length, inf.out, 0, inf.out.length);
   const availOut = inf.state[0]!;
   inf.handle.reset();
   if (inflateError !== undefined) throw new DecompressError("zlib", inflateError, context);
@@ -89,7 +103,7 @@ export function nodeZlibPage(src: Uint8Array, dst: Uint8Array, context?: string)
 function inflateSyncPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
   let out: Buffer;
   try {
-    out = inflateSync(src);
+    out = zlib().inflateSync(src);
   } catch (e) {
     throw new DecompressError("zlib", (e as Error).message, context);
   }
@@ -106,12 +120,10 @@ function inflateSyncPage(src: Uint8Array, dst: Uint8Array, context?: string): nu
 let zstdImpl: ((src: Uint8Array) => Uint8Array) | undefined;
 export function lazyZstdPage(src: Uint8Array, dst: Uint8Array, context?: string): number {
   if (!zstdImpl) {
-    // node:zlib as a namespace only here: a namespace import is copied property by property
-    // into the CommonJS bundle at load (esbuild's __toESM), a cost every short run paid
-    const req = createRequire(import.meta.url);
-    const native = (req("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array })
-      .zstdDecompressSync;
-    zstdImpl = native ? (b) => native(b) : (req("fzstd") as typeof import("fzstd")).decompress;
+    const native = (zlib() as { zstdDecompressSync?: (b: Uint8Array) => Uint8Array }).zstdDecompressSync;
+    zstdImpl = native
+      ? (b) => native(b)
+      : (createRequire(import.meta.url)("fzstd") as typeof import("fzstd")).decompress;
   }
   let out: Uint8Array;
   try {
@@ -138,7 +150,7 @@ export const nodePageCodecs: PageCodecs = {
 /** zlib page compression through node:zlib (level 1, as fast as makedumpfile -c allows). */
 export const nodeZlibCompressor: PageCompressor = {
   flag: DUMP_DH_COMPRESSED_ZLIB,
-  fn: (p) => deflateSync(p, { level: 1 }),
+  fn: (p) => zlib().deflateSync(p, { level: 1 }),
 };
 
 /** Streams this short are nearly always a zero page compressed alone (see nodeZlibRuns). */
@@ -196,7 +208,7 @@ class NodeZlibRuns implements PageRunDecoder {
         continue;
       }
       inflateError = undefined;
-      handle.writeSync(zlibConstants.Z_FINISH, input, src, len, out, at, pageSize + 1);
+      handle.writeSync(Z_FINISH, input, src, len, out, at, pageSize + 1);
       const availOut = state[0]!;
       handle.reset();
       if (inflateError !== undefined || availOut !== 1) return i;

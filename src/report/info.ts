@@ -2,7 +2,7 @@
  * What a dump holds (`kdumpkit info` and the web app's overview): format, producer, machine,
  * kernel, crash time, memory ranges with their page states.
  */
-import { type Dump, PAGE_STATES, type PageRun, type PageState, pagesPerRun } from "../dump/dump.js";
+import { type Dump, PAGE_STATES, type PageRun, summaryOfMap } from "../dump/dump.js";
 import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
 import { KERNEL_ARCHES, openKernel } from "../kernel/open.js";
 import { findPanicMessage } from "../kernel/panic.js";
@@ -11,22 +11,7 @@ import { counted } from "./text.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
 export function memoryRuns(map: PageRun[], pageSize: number) {
-  const runs: { start: number; end: number; pages: Record<PageState, number> }[] = [];
-  const counts = pagesPerRun(map, pageSize);
-  for (const [i, r] of map.entries()) {
-    let cur = runs[runs.length - 1];
-    if (!cur || cur.end !== r.start) {
-      cur = {
-        start: r.start,
-        end: r.start,
-        pages: Object.fromEntries(PAGE_STATES.map((s) => [s, 0])) as never,
-      };
-      runs.push(cur);
-    }
-    cur.end = r.end;
-    cur.pages[r.state] += counts[i]!;
-  }
-  return runs;
+  return summaryOfMap(map, pageSize).ranges;
 }
 
 /** Who most likely wrote the dump (the Dump's producer attribute). */
@@ -72,7 +57,8 @@ function panicFields(d: Dump): { panic: string | undefined; panicUnavailable?: s
 }
 
 export function dumpInfo(d: Dump) {
-  const map = d.memoryMap();
+  // counted without building the memory map where the dump can (--map builds it)
+  const mem = d.memorySummary();
   return {
     format: d.format,
     description: d.description,
@@ -95,14 +81,14 @@ export function dumpInfo(d: Dump) {
     incomplete: d.incomplete,
     maxAddress: d.maxAddress,
     // ranges: END is the last byte (inclusive) in text and JSON alike, as /proc/iomem prints
-    memory: memoryRuns(map, d.pageSize).map((r) => ({
+    memory: mem.ranges.map((r) => ({
       start: BigInt(r.start),
       end: BigInt(r.end - 1),
       size: BigInt(r.end - r.start),
       pages: r.pages,
     })),
-    pages: d.pageCounts(),
-    firstMissing: d.firstMissing(),
+    pages: mem.pages,
+    firstMissing: mem.firstMissing,
     notes: d.notes.map((n) => ({ name: n.name, type: n.type, size: n.desc.length })),
     warnings: d.warnings,
   };

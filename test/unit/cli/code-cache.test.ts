@@ -10,12 +10,28 @@ import {
   decodeCache,
   encodeCache,
   runBundle,
+  WRAPPED_PREFIX,
+  WRAPPED_SUFFIX,
 } from "../../../src/cli/code-cache.js";
 
 test("code cache files: header round trip; corrupt, torn or foreign files are refused", () => {
   const data = new Uint8Array(1000).map((_, i) => i * 7);
-  const f = encodeCache(data);
+  const f = encodeCache(data)!;
   assert.deepEqual(new Uint8Array(decodeCache(f)!), data);
+  // any length (the last word zero-padded), past the module's first 64 KiB page, and a
+  // smaller file after a larger one (no bytes left over from it)
+  for (const n of [0, 1, 7, 8, 9, 65_525, 65_536, 200_003, 13]) {
+    const d = new Uint8Array(n).map((_, i) => (i * 131 + 7) & 0xff);
+    const e = encodeCache(d)!;
+    assert.deepEqual(new Uint8Array(decodeCache(e)!), d, `${n} bytes`);
+    if (n >= 16) {
+      // two 8-byte words swapped: same sum a, other b
+      const sw = Buffer.from(e);
+      sw.copy(sw, 12, 20, 28);
+      e.copy(sw, 20, 12, 20);
+      if (!sw.equals(e)) assert.equal(decodeCache(sw), undefined, `${n} bytes, words swapped`);
+    }
+  }
   const flipped = Buffer.from(f);
   flipped[500]! ^= 1;
   assert.equal(decodeCache(flipped), undefined);
@@ -80,6 +96,35 @@ test("runBundle: runs a CommonJS file, writes its cache after a run, uses it nex
       "off",
     );
     assert.equal(typeof runBundle, "function");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("runBundle: a bundle wrapped at build time runs as it is, through the cache and under plain node", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdk-codecache-"));
+  try {
+    const bundle = path.join(dir, "w.cjs");
+    fs.writeFileSync(
+      bundle,
+      `#!/usr/bin/env node\n${WRAPPED_PREFIX}\nmodule.exports.x = 1; process.stdout.write(require('node:path').basename(__filename) + (this === module.exports));${WRAPPED_SUFFIX}`,
+    );
+    const size = fs.statSync(bundle).size;
+    const loader = path.join(dir, "l.mjs");
+    const codeCache = path.resolve("build/src/cli/code-cache.js");
+    fs.writeFileSync(
+      loader,
+      `import { runBundle } from ${JSON.stringify(codeCache)};\nconst r = runBundle(${JSON.stringify(bundle)}, { buildHash: "beef", buildSize: ${size} }, "dmesg");\nprocess.stderr.write(r.cache);\n`,
+    );
+    const env = { ...process.env, KDUMPKIT_CACHE: path.join(dir, "cache") };
+    const run = () => spawnSync(process.execPath, [loader], { env, encoding: "utf8" });
+    let r = run();
+    assert.equal(r.stdout, "w.cjstrue");
+    assert.equal(r.stderr, "miss");
+    r = run();
+    assert.equal(r.stdout, "w.cjstrue");
+    assert.equal(r.stderr, "hit");
+    assert.equal(spawnSync(process.execPath, [bundle], { encoding: "utf8" }).stdout, "w.cjstrue");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { FlattenedSink } from "../../../src/convert/flattened.js";
 import { type KdumpWriteOptions, writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import { DUMP_DH_COMPRESSED_INCOMPLETE } from "../../../src/dump/diskdump.js";
-import { type Dump, openDump } from "../../../src/dump/index.js";
+import { type Dump, openDump, summaryOfMap } from "../../../src/dump/index.js";
 import {
   AddressError,
   DecompressError,
@@ -98,6 +98,18 @@ function checkAll(m: Machine, d: Dump, what: string): void {
   }
 }
 
+/**
+ * memorySummary() before the map is built (the kdump's own count, or its fallback) equals the
+ * summary of the memory map, of a fresh dump from `open` each.
+ */
+function checkSummary(open: () => Dump, what: string): void {
+  const fast = open().memorySummary();
+  const d = open();
+  assert.deepEqual(fast, summaryOfMap(d.memoryMap(), d.pageSize), `${what}: memory summary`);
+  assert.deepEqual(fast.pages, d.pageCounts(), `${what}: page counts`);
+  assert.deepEqual(fast.firstMissing, d.firstMissing(), `${what}: first missing`);
+}
+
 const m = machine();
 
 test("kdump: every header version, word size, sub-header layout, byte order and codec", () => {
@@ -143,6 +155,7 @@ test("kdump: every header version, word size, sub-header layout, byte order and 
             what,
           );
           checkAll(m, d, what);
+          checkSummary(() => openDump(new MemorySource(bytes)), what);
           n++;
         }
   assert.ok(n > 40);
@@ -170,16 +183,25 @@ test("kdump: memory map over whole words of holes and excluded pages, split anyw
   for (const singleBitmap of [false, true]) {
     const d = openDump(new MemorySource(build(big, { singleBitmap })));
     assert.deepEqual(d.memoryMap(), mapByPages(d), `single bitmap ${singleBitmap}`);
+    checkSummary(
+      () => openDump(new MemorySource(build(big, { singleBitmap }))),
+      `single bitmap ${singleBitmap}`,
+    );
     assert.equal(d.firstAddress(), d.memoryMap()[0]?.start);
   }
   const cuts = [0, 33, 64, 700, 1399, big.maxPfn];
   const parts = cuts.slice(1).map((end, i) => build(big, { split: { startPfn: cuts[i]!, endPfn: end } }));
   const d = openDump(parts.map((p) => new MemorySource(p)));
   assert.deepEqual(d.memoryMap(), mapByPages(d), "split");
+  checkSummary(() => openDump(parts.map((p) => new MemorySource(p))), "split");
   assert.equal(d.firstAddress(), 40 * 4096);
   // a set missing a part: its pfns are excluded (1st bitmap) or holes
   const gap = openDump([parts[0]!, parts[1]!, parts[3]!, parts[4]!].map((p) => new MemorySource(p)));
   assert.deepEqual(gap.memoryMap(), mapByPages(gap), "split with a part missing");
+  checkSummary(
+    () => openDump([parts[0]!, parts[1]!, parts[3]!, parts[4]!].map((p) => new MemorySource(p))),
+    "split with a part missing",
+  );
 });
 
 test("kdump: zeroExcluded reads excluded pages as zeros, holes still fail", () => {
@@ -214,6 +236,7 @@ test("kdump: flattened files are read in place, overlapping records resolved lat
   const d = openDump(new MemorySource(out.bytes()));
   assert.equal(d.flattened, true);
   checkAll(m, d, "flattened");
+  checkSummary(() => openDump(new MemorySource(out.bytes())), "flattened");
 });
 
 test("kdump: INCOMPLETE dumps: descriptors left at offset 0 read as not-dumped", () => {
@@ -227,6 +250,7 @@ test("kdump: INCOMPLETE dumps: descriptors left at offset 0 read as not-dumped",
   // the last third of descriptors never written
   bytes.fill(0, descOff + Math.floor((2 * n) / 3) * 24, descOff + n * 24);
   const d = openDump(new MemorySource(bytes));
+  checkSummary(() => openDump(new MemorySource(bytes)), "INCOMPLETE");
   assert.ok(d.warnings.some((w) => w.code === "incomplete"));
   const counts = d.pageCounts();
   assert.equal(counts["not-dumped"], n - Math.floor((2 * n) / 3));
@@ -255,6 +279,7 @@ test("kdump: truncated anywhere: pages before the cut read, the first missing on
     }
     const miss = d.firstMissing();
     assert.ok(miss, `cut ${cut}: something is missing`);
+    checkSummary(() => openDump(new MemorySource(bytes)), `cut ${cut}`);
     for (let pfn = 0; pfn < m.maxPfn; pfn++) {
       if (!m.dumpable(pfn)) continue;
       if (pfn < miss.pfn)

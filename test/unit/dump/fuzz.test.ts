@@ -9,7 +9,7 @@ import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
 import { FlattenedSink } from "../../../src/convert/flattened.js";
 import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
-import { openDump } from "../../../src/dump/index.js";
+import { type Dump, openDump, summaryOfMap } from "../../../src/dump/index.js";
 import { EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
 import { ElfBuilder } from "../../../src/elf/writer.js";
 import { fuzz } from "../../fuzz.js";
@@ -17,6 +17,13 @@ import { machine, mapByPages } from "./machine.js";
 
 /** Open, list the map, count pages, read up to 256 pages of it (zero-filled and not). */
 function exercise(bytes: Uint8Array): void {
+  // the summary counted before the map is built equals the map's (or throws as it does)
+  let summary: ReturnType<Dump["memorySummary"]> | Error;
+  try {
+    summary = openDump(new MemorySource(bytes)).memorySummary();
+  } catch (e) {
+    summary = e as Error;
+  }
   const d = openDump(new MemorySource(bytes));
   // kdump: the one-pass map says what stateAt says pfn by pfn (when that is few enough to
   // ask; ELF maps are byte ranges, not pages)
@@ -34,6 +41,12 @@ function exercise(bytes: Uint8Array): void {
     assert.deepEqual(d.memoryMap(), want);
   }
   assert.equal(d.firstAddress(), d.memoryMap()[0]?.start);
+  if (summary instanceof Error)
+    assert.throws(
+      () => d.memoryMap(),
+      (x: unknown) => x instanceof Error && x.name === (summary as Error).name,
+    );
+  else assert.deepEqual(summary, summaryOfMap(d.memoryMap(), d.pageSize));
   d.pageCounts();
   d.firstMissing();
   let reads = 0;
