@@ -25,6 +25,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -222,9 +223,44 @@ function writeCache(dir: string, name: string, data: Uint8Array): void {
       renameSync(tmp, join(dir, name));
     } catch {
       rmSync(tmp, { force: true });
+      return;
     }
+    pruneCaches(dir, name);
   } catch {
     // a cache we cannot write only costs the next run its compile
+  }
+}
+
+/** Cache files kept per verb, Node version and architecture (several installs may share a directory). */
+export const CACHES_PER_VERB = 4;
+
+/**
+ * After writing `name`, remove all but the CACHES_PER_VERB newest cache files of the same verb,
+ * Node version and architecture: every rebuild (another bundle hash, size, mtime or inode) left
+ * its files behind, ~300 KB each, never read again. Runs only after a cache miss was written, so
+ * a run that hits its cache pays nothing. Only our own names (`….v8` with this suffix) are touched.
+ */
+export function pruneCaches(dir: string, name: string, keep = CACHES_PER_VERB): void {
+  const at = name.indexOf(`-${process.version}-`);
+  if (at < 0 || !name.endsWith(".v8")) return;
+  const suffix = name.slice(at);
+  try {
+    const same: { name: string; mtime: number }[] = [];
+    for (const n of readdirSync(dir)) {
+      if (!n.endsWith(suffix) || n.startsWith(".")) continue;
+      try {
+        const st = lstatSync(join(dir, n));
+        if (st.isFile()) same.push({ name: n, mtime: st.mtimeMs });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (same.length <= keep) return;
+    // newest first; the file just written stays whatever its clock says
+    same.sort((a, b) => (a.name === name ? -1 : b.name === name ? 1 : b.mtime - a.mtime));
+    for (const old of same.slice(keep)) rmSync(join(dir, old.name), { force: true });
+  } catch {
+    // pruning is housekeeping: a failure costs only disk space
   }
 }
 

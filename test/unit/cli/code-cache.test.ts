@@ -9,6 +9,7 @@ import {
   codeCacheDir,
   decodeCache,
   encodeCache,
+  pruneCaches,
   runBundle,
   WRAPPED_PREFIX,
   WRAPPED_SUFFIX,
@@ -48,6 +49,40 @@ test("code cache names: bundle hash, size, mtime, inode, Node and verb; none whe
   assert.match(cacheFileName({ buildHash: "00", buildSize: 10 }, st, "../../x")!, /--\.v8$/);
   assert.equal(codeCacheDir({ KDUMPKIT_CACHE: "/c/d/" }, "/tmp"), "/c/d-code");
   assert.equal(codeCacheDir({}, "/tmp"), "/tmp/kdumpkit-cache-code");
+});
+
+test("pruneCaches: keeps the newest files of a verb, Node and architecture; others untouched", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdk-prune-"));
+  try {
+    const tail = `-${process.version}-${process.arch}`;
+    const names: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const n = `${String(i).repeat(16)}-10-${1000 + i}-${i}${tail}-dmesg.v8`;
+      fs.writeFileSync(path.join(dir, n), "x");
+      fs.utimesSync(path.join(dir, n), 1000 + i, 1000 + i);
+      names.push(n);
+    }
+    const others = [
+      `0000000000000000-10-1-1${tail}-info.v8`,
+      `0000000000000000-10-1-1-v0.0.1-${process.arch}-dmesg.v8`,
+      "unrelated.txt",
+      `.${names[0]}.123.tmp`,
+    ];
+    for (const n of others) fs.writeFileSync(path.join(dir, n), "x");
+    // the file just written is kept even when its clock is older than the others'
+    pruneCaches(dir, names[0]!, 3);
+    const left = new Set(fs.readdirSync(dir));
+    assert.deepEqual(
+      names.filter((n) => left.has(n)),
+      [names[0], names[5], names[6]],
+    );
+    for (const n of others) assert.ok(left.has(n), n);
+    pruneCaches(dir, "not-a-cache-name", 0);
+    pruneCaches(path.join(dir, "missing"), names[0]!, 0);
+    assert.equal(fs.readdirSync(dir).length, left.size);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("runBundle: runs a CommonJS file, writes its cache after a run, uses it next time, survives corruption", () => {
