@@ -99,6 +99,7 @@ export interface BatchCompressor {
   compress(
     pages: Uint8Array,
     count: number,
+    pageSize: number,
     zeroCheck: boolean,
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
   /** The writer is done with a result's `data`: its buffer may be reused. */
@@ -441,7 +442,7 @@ export async function writeKdumpPipelined(
   let n = 0; // entries in kinds
   const submit = async () => {
     if (n === 0) return;
-    queue.push({ kinds, n, result: compressor.compress(buf, count, k.zeroPage) });
+    queue.push({ kinds, n, result: compressor.compress(buf, count, bs, k.zeroPage) });
     buf = free.pop() ?? new Uint8Array(batchPages * bs);
     kinds = new Uint8Array(batchPages * 4);
     count = 0;

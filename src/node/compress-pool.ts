@@ -48,30 +48,35 @@ function workerUrl(): URL {
 const ON_THIS_THREAD: readonly PageCodecName[] = ["lzo", "snappy"];
 
 /**
- * Compress pages of `pageSize` with `codec` on `workers` threads (0: this thread; lzo and snappy
- * always on this thread, see ON_THIS_THREAD).
+ * Compress pages with `codec` on `workers` threads (0: this thread; lzo and snappy always on
+ * this thread, see ON_THIS_THREAD). The worker threads are started at once and the page size
+ * comes with each batch, so `convert` starts them before it opens the dump: a worker's start
+ * (~50 ms of CPU: a Node context, then the codec) then runs while this thread opens and plans.
  */
-export async function createCompressPool(
-  codec: PageCodecName,
-  pageSize: number,
-  requested = defaultWorkers(),
-): Promise<CompressPool> {
+export function createCompressPool(codec: PageCodecName, requested = defaultWorkers()): CompressPool {
   const flag = COMPRESS_FLAGS[codec];
   const workers = ON_THIS_THREAD.includes(codec) ? 0 : requested;
   if (workers <= 0) {
-    const fn = await pageCompressor(codec);
+    const ready = pageCompressor(codec);
+    // a codec that cannot load fails the first batch (and not as an unhandled rejection)
+    ready.catch(() => {});
     let out = new Uint8Array(0);
     return {
       flag,
       workers: 0,
       // one batch at a time, written before the next is compressed: the bytes need no copy
       inFlight: 1,
-      compress(pages, count, zeroCheck) {
+      async compress(pages, count, pageSize, zeroCheck) {
+        const fn = await ready;
         if (out.length < count * pageSize) out = new Uint8Array(Math.max(count * pageSize, pages.length));
         const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
-        return Promise.resolve({ sizes, data: out.subarray(0, length), pages });
+        return { sizes, data: out.subarray(0, length), pages };
       },
-      close: () => Promise.resolve(),
+      close: () =>
+        ready.then(
+          () => undefined,
+          () => undefined,
+        ),
     };
   }
   const url = workerUrl();
@@ -96,11 +101,13 @@ export async function createCompressPool(
   // result buffers the writer is done with, sent back with the next batches: a worker's fresh
   // 1 MiB buffer per batch cost a page fault per 4 KiB (~30 ms a worker on the corpus vmcore)
   const spares: Uint8Array[] = [];
+  let lastPageSize = 0;
   return {
     flag,
     workers,
-    compress(pages, count, zeroCheck) {
+    compress(pages, count, pageSize, zeroCheck) {
       if (failure) return Promise.reject(failure);
+      lastPageSize = pageSize;
       const id = next++;
       const w = pool[id % workers]!;
       const spare = spares.pop();
@@ -115,7 +122,7 @@ export async function createCompressPool(
       // (a result of this thread's compressor, or one whose buffer is its pages, is not kept)
       if (spares.length >= 8 || r.data.buffer === r.pages.buffer) return;
       const whole = new Uint8Array(r.data.buffer as ArrayBuffer);
-      if (whole.length >= pageSize) spares.push(whole);
+      if (whole.length >= lastPageSize) spares.push(whole);
     },
     async close() {
       await Promise.all(pool.map((w) => w.terminate()));

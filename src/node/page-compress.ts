@@ -9,7 +9,6 @@
  */
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
 import { DeflateWasmEncoder } from "../codecs/deflate-encode.js";
 import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../codecs/lzo1x-encode.js";
 import type { PageBatchCompress } from "../codecs/page-batch.js";
@@ -22,6 +21,14 @@ import {
 } from "../codecs/pages.js";
 import { SnappyEncoder } from "../codecs/snappy-encode.js";
 import type { ZlibHandle } from "./dump.js";
+
+// node:zlib is loaded on first use: the WebAssembly encoders need none of it, and a compression
+// worker's start-up is on the critical path of `convert` (it loads streams and a native binding)
+let zlibModule: typeof import("node:zlib") | undefined;
+function zlib(): typeof import("node:zlib") {
+  zlibModule ??= createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  return zlibModule;
+}
 
 export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zlib: DUMP_DH_COMPRESSED_ZLIB,
@@ -40,7 +47,12 @@ type Compress = ((page: Uint8Array) => Uint8Array) & { pages?: PageBatchCompress
 export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
   switch (codec) {
     case "zlib": {
-      const native = reusedDeflate() ?? ((p: Uint8Array) => zlib.deflateSync(p, { level: ZLIB_LEVEL }));
+      // node:zlib's deflate, built on first use (a deflate state is ~256 KiB and a stream object)
+      let nativeFn: ((p: Uint8Array) => Uint8Array) | undefined;
+      const native = (p: Uint8Array) => {
+        nativeFn ??= reusedDeflate() ?? ((q: Uint8Array) => zlib().deflateSync(q, { level: ZLIB_LEVEL }));
+        return nativeFn(p);
+      };
       // our WebAssembly deflate (greedy setting: smaller than makedumpfile's zlib level 1 and
       // cheaper than node:zlib level 5); node:zlib where WebAssembly cannot run, and for pages
       // beyond its 64 KiB input
@@ -63,11 +75,11 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
       return (p) => e.compress(p);
     }
     case "zstd": {
-      const native = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array, o?: object) => Uint8Array })
+      const native = (zlib() as unknown as { zstdCompressSync?: (b: Uint8Array, o?: object) => Uint8Array })
         .zstdCompressSync;
       if (native) {
         const params = {
-          params: { [(zlib.constants as Record<string, number>).ZSTD_c_compressionLevel ?? 100]: 1 },
+          params: { [(zlib().constants as Record<string, number>).ZSTD_c_compressionLevel ?? 100]: 1 },
         };
         return (p) => native(p, params);
       }
@@ -158,6 +170,9 @@ function reusedZstd(req: NodeJS.Require): ((p: Uint8Array) => Uint8Array) | unde
  */
 const ZLIB_LEVEL = 5;
 
+/** zlib.h's Z_FINISH (node:zlib's constants would load the module for one number). */
+const Z_FINISH = 4;
+
 /** The same native handle as inflate's (src/node/dump.ts), here under a deflate stream. */
 type DeflateHandle = ZlibHandle;
 
@@ -170,7 +185,7 @@ type DeflateHandle = ZlibHandle;
  * where the handle is not there (another runtime): deflateSync then.
  */
 function reusedDeflate(): ((p: Uint8Array) => Uint8Array) | undefined {
-  const engine = zlib.createDeflate({ level: ZLIB_LEVEL }) as unknown as {
+  const engine = zlib().createDeflate({ level: ZLIB_LEVEL }) as unknown as {
     _handle?: DeflateHandle;
     _writeState?: Uint32Array;
   };
@@ -186,7 +201,7 @@ function reusedDeflate(): ((p: Uint8Array) => Uint8Array) | undefined {
   return (p) => {
     if (out.length !== p.length) out = new Uint8Array(p.length);
     failed = undefined;
-    handle.writeSync(zlib.constants.Z_FINISH, p, 0, p.length, out, 0, out.length);
+    handle.writeSync(Z_FINISH, p, 0, p.length, out, 0, out.length);
     const availOut = state[0]!;
     const availIn = state[1]!;
     handle.reset();

@@ -6,7 +6,7 @@ import { excludeZeroPages, planConversion } from "../../convert/plan.js";
 import type { ByteSink } from "../../convert/sink.js";
 import { planXenConversion } from "../../convert/xen-filter.js";
 import { DL_EXCLUDE_ZERO } from "../../kernel/mem-map.js";
-import { createCompressPool, defaultWorkers } from "../../node/compress-pool.js";
+import { type CompressPool, createCompressPool, defaultWorkers } from "../../node/compress-pool.js";
 import type { OutputSink } from "../../node/output.js";
 import { isXenHostDump } from "../../xen/open.js";
 import type { SymbolTable } from "../../xen/symbols.js";
@@ -120,17 +120,26 @@ export const convertVerb: Verb = {
       else if (outputs.length !== nSplit) throw new UsageError(`--split ${nSplit} needs one -o or ${nSplit}`);
       if (names.includes("-")) throw new UsageError("--split parts cannot go to standard output");
     } else if (outputs.length > 1) throw new UsageError("one -o (several only with --split)");
-    // checked before any work: not an input, not a directory, writable; "-" is stdout
-    const targets = dryRun ? [] : names.map((n) => outputTarget(ctx, n, positionals));
-    for (const t of targets)
-      if (!t.seekable && !flattened)
-        throw new UsageError(`-o ${t.name} is not seekable: use -F to stream (as makedumpfile -F)`);
-    const report = targets.some((t) => t.toStdout) ? ctx.stderr : ctx.stdout;
-
-    const f = await openDumpArgs(ctx, positionals);
+    // The compression workers start first when the options already say the dump will be
+    // compressed (a codec letter or a dump level rule out replaying a flattened input as it
+    // is): a worker's start-up (~50 ms of CPU each: a Node context, then the codec) then runs
+    // while this thread checks the outputs, opens the dump and plans, instead of after.
+    const compressing = !dryRun && to === "kdump" && codecName !== "none";
+    let pool: CompressPool | undefined =
+      compressing && (letters.length > 0 || values.compress !== undefined || values.d !== undefined)
+        ? createCompressPool(codecName as PageCodecName, workers)
+        : undefined;
+    let f: Awaited<ReturnType<typeof openDumpArgs>> | undefined;
     const sinks: OutputSink[] = [];
-    let pool: Awaited<ReturnType<typeof createCompressPool>> | undefined;
     try {
+      // checked before any work: not an input, not a directory, writable; "-" is stdout
+      const targets = dryRun ? [] : names.map((n) => outputTarget(ctx, n, positionals));
+      for (const t of targets)
+        if (!t.seekable && !flattened)
+          throw new UsageError(`-o ${t.name} is not seekable: use -F to stream (as makedumpfile -F)`);
+      const report = targets.some((t) => t.toStdout) ? ctx.stderr : ctx.stdout;
+
+      f = await openDumpArgs(ctx, positionals);
       const d = f.dump;
       const replay =
         to === "kdump" &&
@@ -158,10 +167,7 @@ export const convertVerb: Verb = {
         report(values.json ? `${toJson(result)}\n` : `${names[0]}: ${result.method}, ${size} bytes\n`);
         return 0;
       }
-      // the workers start now so their start-up (~0.1 s each: a Node context, the codec) runs
-      // while this thread plans
-      if (!dryRun && to === "kdump" && codecName !== "none")
-        pool = await createCompressPool(codecName as PageCodecName, d.pageSize, workers);
+      if (compressing) pool ??= createCompressPool(codecName as PageCodecName, workers);
       const level = memUsage ? 31 : dumpLevel;
       const onProgress = progressBar(ctx, "excluding unnecessary pages");
       const xenHost = isXenHostDump(d);
@@ -235,7 +241,7 @@ export const convertVerb: Verb = {
       throw e;
     } finally {
       await pool?.close();
-      f.close();
+      f?.close();
     }
   },
 };
