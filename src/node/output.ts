@@ -16,6 +16,7 @@ import {
   accessSync,
   closeSync,
   constants,
+  fdatasync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -363,12 +364,19 @@ class StreamSink implements OutputSink {
  * (`.NAME.kdumpkit-PID-RAND.tmp`, registered for removal on signals and exit), `commit`
  * truncates, fsyncs and renames it into place, `abort` removes it.
  */
+/** Bytes between write-behind flushes of a file output (AtomicFileSink.writeBehind). */
+const WRITE_BEHIND = 4 << 20;
+
 export class AtomicFileSink implements OutputSink {
   readonly tmp: string;
   readonly seekable = true;
   size = 0;
   private fd: number | undefined;
   private release: (() => void) | undefined;
+  /** Bytes written since the last write-behind flush was started. */
+  private dirty = 0;
+  private flushing = false;
+  private flushError: unknown;
   constructor(
     readonly target: string,
     private readonly label = target,
@@ -393,10 +401,29 @@ export class AtomicFileSink implements OutputSink {
       throw writeError(this.label, e);
     }
     if (offset + bytes.length > this.size) this.size = offset + bytes.length;
+    this.dirty += bytes.length;
+    if (this.dirty >= WRITE_BEHIND && !this.flushing) this.writeBehind(this.fd);
+  }
+  /**
+   * Write-behind: every WRITE_BEHIND bytes an fdatasync is started on libuv's thread pool, so
+   * the disk takes the file while the work goes on and commit's fsync waits only for the tail.
+   * Measured: fsync of a 17 MB output, all of it dirty, 14–47 ms on this machine's disk
+   * (`convert -c -d 31` of the corpus vmcore), time added to the end of every large conversion.
+   * An error it reports fails the commit; commit's own fsync is what makes the file durable.
+   */
+  private writeBehind(fd: number): void {
+    this.flushing = true;
+    this.dirty = 0;
+    fdatasync(fd, (e) => {
+      this.flushing = false;
+      // EBADF: the sink was aborted or committed meanwhile (nothing to report)
+      if (e && e.code !== "EBADF") this.flushError ??= e;
+    });
   }
   async commit(size = this.size): Promise<void> {
     if (this.fd === undefined) throw new Error(`${this.label}: output is closed`);
     try {
+      if (this.flushError !== undefined) throw this.flushError;
       ftruncateSync(this.fd, size);
       fsyncSync(this.fd);
       closeSync(this.fd);
