@@ -70,14 +70,13 @@ const LIT_TEMPL: usize = memory.data(4 * 288, 16);
 const DIST_TEMPL: usize = memory.data(4 * 32, 16);
 const PRE_TEMPL: usize = memory.data(4 * 19, 16);
 
-// per code: the symbols that have a code, (length << 16 | symbol) in symbol order, and the
-// count of codes per length (16 u32)
-const LIT_LIST: usize = memory.data(4 * 288, 16);
-const DIST_LIST: usize = memory.data(4 * 32, 16);
+// the symbols that have a code, (length << 16 | symbol) in symbol order: of a block's literal/
+// length and distance codes (one list, the distances' symbols counted on from HLIT), of the
+// code-length code, and of the fixed codes
+const LIST: usize = memory.data(4 * 320, 16);
 const PRE_LIST: usize = memory.data(4 * 19, 16);
-const LIT_COUNT: usize = memory.data(4 * 16, 16);
-const DIST_COUNT: usize = memory.data(4 * 16, 16);
-const PRE_COUNT: usize = memory.data(4 * 16, 16);
+// count of codes per length (16 u32)
+const COUNT: usize = memory.data(4 * 16, 16);
 // the code-length code's lengths, in symbol order
 const PRE_LENS: usize = memory.data(32, 16);
 // table building: offsets per length, symbols sorted by (length, symbol)
@@ -168,21 +167,27 @@ function initTemplates(): void {
 }
 
 /**
- * The decode table at `table` for the `nnz` codes listed at `list` ((length << 16 | symbol), in
- * symbol order; `count` holds the count per length and is used up) of a canonical Huffman code
- * (RFC 1951 3.2.2), main table of 2^tb entries. Returns false for an over-subscribed code, or an
- * incomplete one unless `lone` allows a single 1-bit code; no codes at all give a table of BAD.
+ * The decode table at `table` for the `nnz` codes listed at `list` ((length << 16 | symbol +
+ * `base`), in symbol order) of a canonical Huffman code (RFC 1951 3.2.2), main table of 2^tb
+ * entries. Returns false for an over-subscribed code, or an incomplete one unless `lone` allows
+ * a single 1-bit code; no codes at all give a table of BAD.
  */
 function build(
   table: usize,
   size: i32,
-  count: usize,
   list: usize,
   nnz: i32,
+  base: u32,
   tb: u32,
   templ: usize,
   lone: bool,
 ): bool {
+  const count = COUNT;
+  memory.fill(count, 0, 64);
+  for (let j: i32 = 0; j < nnz; j++) {
+    const p = count + (<usize>(load<u32>(list + (<usize>j << 2)) >> 16) << 2);
+    store<u32>(p, load<u32>(p) + 1);
+  }
   let max: u32 = 15;
   while (max > 0 && load<u32>(count + (<usize>max << 2)) == 0) max--;
   if (max == 0) {
@@ -203,7 +208,7 @@ function build(
     const v = load<u32>(list + (<usize>j << 2));
     const p = OFFS + (<usize>(v >> 16) << 2);
     const o = load<u32>(p);
-    store<u16>(SORTED + (<usize>o << 1), <u16>v);
+    store<u16>(SORTED + (<usize>o << 1), <u16>((v & 0xffff) - base));
     store<u32>(p, o + 1);
   }
   // main table by doubling; `code` is the next code, bit-reversed, counted in reverse
@@ -267,27 +272,24 @@ function build(
   return true;
 }
 
-/** List symbols first..first+n-1 with code length `len` as codes of the table at list/count. */
-function listCodes(list: usize, count: usize, at: i32, first: u32, n: u32, len: u32): i32 {
+/** List symbols first..first+n-1 with code length `len` at list[at..]; returns the next index. */
+function listCodes(list: usize, at: i32, first: u32, n: u32, len: u32): i32 {
   for (let s: u32 = first; s < first + n; s++) {
     store<u32>(list + (<usize>at << 2), (len << 16) | s);
     at++;
   }
-  store<u32>(count + (<usize>len << 2), load<u32>(count + (<usize>len << 2)) + n);
   return at;
 }
 
 function buildFixed(): void {
   // RFC 1951 3.2.6
-  memory.fill(LIT_COUNT, 0, 64);
-  let n = listCodes(LIT_LIST, LIT_COUNT, 0, 0, 144, 8);
-  n = listCodes(LIT_LIST, LIT_COUNT, n, 144, 112, 9);
-  n = listCodes(LIT_LIST, LIT_COUNT, n, 256, 24, 7);
-  n = listCodes(LIT_LIST, LIT_COUNT, n, 280, 8, 8);
-  build(FIXED_LIT, LIT_SIZE, LIT_COUNT, LIT_LIST, n, LIT_TB, LIT_TEMPL, false);
-  memory.fill(DIST_COUNT, 0, 64);
-  n = listCodes(DIST_LIST, DIST_COUNT, 0, 0, 32, 5);
-  build(FIXED_DIST, DIST_SIZE, DIST_COUNT, DIST_LIST, n, DIST_TB, DIST_TEMPL, false);
+  let n = listCodes(LIST, 0, 0, 144, 8);
+  n = listCodes(LIST, n, 144, 112, 9);
+  n = listCodes(LIST, n, 256, 24, 7);
+  n = listCodes(LIST, n, 280, 8, 8);
+  build(FIXED_LIT, LIT_SIZE, LIST, n, 0, LIT_TB, LIT_TEMPL, false);
+  n = listCodes(LIST, 0, 0, 32, 5);
+  build(FIXED_DIST, DIST_SIZE, LIST, n, 0, DIST_TB, DIST_TEMPL, false);
 }
 
 initTemplates();
@@ -361,32 +363,24 @@ function dynamic(): i32 {
     if (gLeft < 3 && !refill()) return fail(ERR_TRUNCATED, gEnd, 0);
     store<u8>(PRE_LENS + <usize>load<u8>(PRE_ORDER + <usize>k), <u8>take(3));
   }
-  memory.fill(PRE_COUNT, 0, 64);
   let npl: i32 = 0;
   for (let s: u32 = 0; s < 19; s++) {
     const len = <u32>load<u8>(PRE_LENS + <usize>s);
     if (len != 0) {
       store<u32>(PRE_LIST + (<usize>npl << 2), (len << 16) | s);
       npl++;
-      const p = PRE_COUNT + (<usize>len << 2);
-      store<u32>(p, load<u32>(p) + 1);
     }
   }
-  if (!build(PRE, 1 << PRE_TB, PRE_COUNT, PRE_LIST, npl, PRE_TB, PRE_TEMPL, false))
-    return fail(ERR_PRE_SET, gIp, gLeft);
+  if (!build(PRE, 1 << PRE_TB, PRE_LIST, npl, 0, PRE_TB, PRE_TEMPL, false)) return fail(ERR_PRE_SET, gIp, gLeft);
 
-  // the lengths, straight into the lists and counts of the two codes
-  memory.fill(LIT_COUNT, 0, 64);
-  memory.fill(DIST_COUNT, 0, 64);
+  // the lengths: the symbols with a code go to LIST, end to end
   let bits = gBits;
   let left = gLeft;
   let ip = gIp;
   const inLast = gEnd - 8;
   const total = nlit + ndist;
-  let nl: u32 = 0;
-  let nd: u32 = 0;
+  let put = LIST;
   let prev: u32 = 0;
-  let eob = false;
   let k: u32 = 0;
   while (k < total) {
     if (left < 14) {
@@ -408,53 +402,58 @@ function dynamic(): i32 {
     bits >>= <u64>e;
     left -= e & 63;
     const sym = e >> 16;
-    let v = sym;
-    let rep: u32 = 1;
-    if (sym >= 16) {
-      if (sym == 16) {
-        if (k == 0) return fail(ERR_REPEAT, ip, left);
-        v = prev;
-        rep = 3 + (<u32>bits & 3);
-        bits >>= 2;
-        left -= 2;
-      } else if (sym == 17) {
-        v = 0;
+    if (sym < 16) {
+      if (sym != 0) {
+        store<u32>(put, (sym << 16) | k);
+        put += 4;
+      }
+      prev = sym;
+      k++;
+      continue;
+    }
+    let rep: u32;
+    if (sym == 16) {
+      if (k == 0) return fail(ERR_REPEAT, ip, left);
+      rep = 3 + (<u32>bits & 3);
+      bits >>= 2;
+      left -= 2;
+    } else {
+      if (sym == 17) {
         rep = 3 + (<u32>bits & 7);
         bits >>= 3;
         left -= 3;
       } else {
-        v = 0;
         rep = 11 + (<u32>bits & 127);
         bits >>= 7;
         left -= 7;
       }
-      if (rep > total - k) return fail(ERR_REPEAT, ip, left);
+      prev = 0;
     }
-    prev = v;
-    if (v != 0) {
+    if (rep > total - k) return fail(ERR_REPEAT, ip, left);
+    if (prev != 0) {
       const end = k + rep;
-      for (; k < end; k++) {
-        if (k < nlit) {
-          store<u32>(LIT_LIST + (<usize>nl << 2), (v << 16) | k);
-          nl++;
-          const p = LIT_COUNT + (<usize>v << 2);
-          store<u32>(p, load<u32>(p) + 1);
-          if (k == 256) eob = true;
-        } else {
-          store<u32>(DIST_LIST + (<usize>nd << 2), (v << 16) | (k - nlit));
-          nd++;
-          const p = DIST_COUNT + (<usize>v << 2);
-          store<u32>(p, load<u32>(p) + 1);
-        }
-      }
+      const v = prev << 16;
+      do {
+        store<u32>(put, v | k);
+        put += 4;
+        k++;
+      } while (k < end);
     } else k += rep;
   }
   gBits = bits;
   gLeft = left;
   gIp = ip;
-  if (!eob) return fail(ERR_NO_EOB, ip, left);
-  if (!build(LIT, LIT_SIZE, LIT_COUNT, LIT_LIST, nl, LIT_TB, LIT_TEMPL, true)) return fail(ERR_LIT_SET, ip, left);
-  if (!build(DIST, DIST_SIZE, DIST_COUNT, DIST_LIST, nd, DIST_TB, DIST_TEMPL, true)) return fail(ERR_DIST_SET, ip, left);
+  // the list splits where the distance code's symbols start; the end-of-block code is among the
+  // last literal/length symbols listed
+  const n = <i32>((put - LIST) >> 2);
+  let nl = n;
+  while (nl > 0 && (load<u32>(LIST + (<usize>(nl - 1) << 2)) & 0xffff) >= nlit) nl--;
+  let j = nl - 1;
+  while (j >= 0 && (load<u32>(LIST + (<usize>j << 2)) & 0xffff) > 256) j--;
+  if (j < 0 || (load<u32>(LIST + (<usize>j << 2)) & 0xffff) != 256) return fail(ERR_NO_EOB, ip, left);
+  if (!build(LIT, LIT_SIZE, LIST, nl, 0, LIT_TB, LIT_TEMPL, true)) return fail(ERR_LIT_SET, ip, left);
+  if (!build(DIST, DIST_SIZE, LIST + (<usize>nl << 2), n - nl, nlit, DIST_TB, DIST_TEMPL, true))
+    return fail(ERR_DIST_SET, ip, left);
   return 0;
 }
 
@@ -494,10 +493,24 @@ function copyMatch(op: usize, distance: usize, len: usize): void {
   }
 }
 
+/** The Huffman-coded data of a dynamic block (tables LIT and DIST): see codes(). */
+function codesDynamic(): i32 {
+  return codes(LIT, DIST);
+}
+
+/** The Huffman-coded data of a fixed block (tables FIXED_LIT and FIXED_DIST): see codes(). */
+function codesFixed(): i32 {
+  return codes(FIXED_LIT, FIXED_DIST);
+}
+
 /**
  * The Huffman-coded data of a block with the tables at lit/dist, up to and including its
- * end-of-block code: 0, or an ERR_* code. State in and out through the globals.
+ * end-of-block code: 0, or an ERR_* code. State in and out through the globals. Inlined into
+ * codesDynamic() and codesFixed(), so that the tables' addresses are constants (one register
+ * less each in the loop).
  */
+// @ts-ignore: decorator
+@inline
 function codes(lit: usize, dist: usize): i32 {
   let bits = gBits;
   // in the fast loop only the low 6 bits of `left` count (shifts take them mod 64; a table
@@ -695,8 +708,8 @@ function inflateAt(src: usize, n: i32, dst: usize, cap: i32): i32 {
     if (type == 2) {
       r = dynamic();
       if (r < 0) return r;
-      r = codes(LIT, DIST);
-    } else r = codes(FIXED_LIT, FIXED_DIST);
+      r = codesDynamic();
+    } else r = codesFixed();
     if (r < 0) return r;
   } while (!last);
 
