@@ -748,12 +748,42 @@ export {
   runSrcPtr,
 } from "./page-run";
 
+// Streams this short are nearly always a zero page compressed alone (makedumpfile -d 0 compresses
+// each zero page by itself): the last one and its page are kept, and a run of equal streams is
+// copied, not inflated again.
+const TINY: i32 = 96;
+const TINY_IN: usize = memory.data(TINY, 16);
+const TINY_OUT: usize = memory.data(MAX_OUTPUT, 16);
+let tinyLen: i32 = -1;
+let tinyPage: i32 = 0;
+
+/** The `len` (≤ TINY) bytes at src equal the kept tiny stream's. */
+function sameTiny(src: usize, len: i32): bool {
+  if (len != tinyLen) return false;
+  let k: i32 = 0;
+  for (; k + 8 <= len; k += 8) if (load<u64>(src + <usize>k) != load<u64>(TINY_IN + <usize>k)) return false;
+  for (; k < len; k++) if (load<u8>(src + <usize>k) != load<u8>(TINY_IN + <usize>k)) return false;
+  return true;
+}
+
 /**
  * A page of a run, inflated in place: from the run's input straight to its place in the run's
  * output (one spare byte: a stream that goes on fails; what is written past the page's end is
  * the next page's place, written again when that page is decoded, or the run output's slack).
  */
 function inflatePage(src: usize, len: i32, dst: usize, pageSize: i32): bool {
+  if (len <= TINY) {
+    if (pageSize == tinyPage && sameTiny(src, len)) {
+      memory.copy(dst, TINY_OUT, <usize>pageSize);
+      return true;
+    }
+    if (inflateAt(src, len, dst, pageSize + 1) != pageSize) return false;
+    memory.copy(TINY_IN, src, <usize>len);
+    memory.copy(TINY_OUT, dst, <usize>pageSize);
+    tinyLen = len;
+    tinyPage = pageSize;
+    return true;
+  }
   return inflateAt(src, len, dst, pageSize + 1) == pageSize;
 }
 

@@ -1,10 +1,11 @@
 /**
- * The page codecs of Node (node:zlib's inflate through one reused handle, zstd, the built-in
- * lzo/snappy): a module of their own so that the decode-ahead worker (decode-worker.ts) loads
+ * The page codecs of Node (node:zlib's inflate through one reused handle for single pages, the
+ * WebAssembly run decoders for runs of zlib and lzo pages, zstd, the built-in lzo/snappy): a
+ * module of their own so that the decode-ahead worker (decode-worker.ts) loads
  * only these, not the dump readers.
  */
 import { createRequire } from "node:module";
-import { lzoRunDecoder, type PageRunDecoder, RUN_DECODE, RUN_RAW, RUN_ZERO } from "../codecs/page-run.js";
+import { lzoRunDecoder, zlibRunDecoder } from "../codecs/page-run.js";
 import {
   builtinPageCodecs,
   DUMP_DH_COMPRESSED_ZLIB,
@@ -142,9 +143,10 @@ export const nodePageCodecs: PageCodecs = {
   ...builtinPageCodecs,
   zlib: nodeZlibPage,
   zstd: lazyZstdPage,
-  // runs of zlib pages through the reused node:zlib handle (fewer instructions a page than the
-  // WebAssembly inflate: README, "Speed (issue 13)")
-  runs: { lzo: lzoRunDecoder, zlib: () => nodeZlibRuns() },
+  // runs of zlib pages through our WebAssembly inflate, in place in the module's memory (fewer
+  // instructions and less CPU a page than node:zlib's reused handle since the inflate session of
+  // issue 13: README, "Speed (issue 13)"); single pages keep node:zlib
+  runs: { lzo: lzoRunDecoder, zlib: zlibRunDecoder },
 };
 
 /** zlib page compression through node:zlib (level 1, as fast as makedumpfile -c allows). */
@@ -152,91 +154,3 @@ export const nodeZlibCompressor: PageCompressor = {
   flag: DUMP_DH_COMPRESSED_ZLIB,
   fn: (p) => zlib().deflateSync(p, { level: 1 }),
 };
-
-/** Streams this short are nearly always a zero page compressed alone (see nodeZlibRuns). */
-const TINY_STREAM = 96;
-const RUN_PAGES = 256;
-
-/**
- * Runs of zlib pages (codecs/page-run.ts) through the reused node:zlib handle: the run's file
- * bytes read once into `input`, each stream inflated straight into its place in `output` (the
- * spare byte past a page, which catches a stream that goes on, is the next page's first byte,
- * written again when that page is decoded; `output` has one spare byte at its end). A tiny
- * stream equal to the last one (makedumpfile -d 0 compresses each zero page alone) is copied,
- * not inflated again (~12 µs through node:zlib, a copy ~0.3 µs).
- */
-class NodeZlibRuns implements PageRunDecoder {
-  readonly codec = "zlib" as const;
-  readonly input = new Uint8Array(2 << 20);
-  private readonly out = new Uint8Array((1 << 20) + 1);
-  readonly output = this.out.subarray(0, 1 << 20);
-  readonly src = new Int32Array(RUN_PAGES);
-  readonly len = new Int32Array(RUN_PAGES);
-  readonly kind = new Uint8Array(RUN_PAGES);
-  private readonly tinyRaw = new Uint8Array(TINY_STREAM);
-  private tinyLen = -1;
-  private tinyPage = new Uint8Array(0);
-  constructor(private readonly inf: { handle: ZlibHandle; state: Uint32Array }) {}
-
-  pagesFor(pageSize: number): number {
-    return Math.min(RUN_PAGES, Math.floor(this.output.length / pageSize));
-  }
-
-  decode(count: number, pageSize: number): number {
-    if (count < 0 || count > this.pagesFor(pageSize)) throw new RangeError(`zlib run of ${count} pages`);
-    const { handle, state } = this.inf;
-    const input = this.input;
-    const out = this.out;
-    for (let i = 0; i < count; i++) {
-      const at = i * pageSize;
-      const kind = this.kind[i]!;
-      const src = this.src[i]!;
-      const len = this.len[i]!;
-      if (kind === RUN_ZERO) {
-        out.fill(0, at, at + pageSize);
-        continue;
-      }
-      if (src < 0 || len < 0 || src + len > input.length) return i;
-      if (kind === RUN_RAW) {
-        if (len !== pageSize) return i;
-        out.set(input.subarray(src, src + pageSize), at);
-        continue;
-      }
-      if (kind !== RUN_DECODE) return i;
-      if (len <= TINY_STREAM && this.sameTiny(src, len) && this.tinyPage.length === pageSize) {
-        out.set(this.tinyPage, at);
-        continue;
-      }
-      inflateError = undefined;
-      handle.writeSync(Z_FINISH, input, src, len, out, at, pageSize + 1);
-      const availOut = state[0]!;
-      handle.reset();
-      if (inflateError !== undefined || availOut !== 1) return i;
-      if (len <= TINY_STREAM) {
-        this.tinyRaw.set(input.subarray(src, src + len));
-        this.tinyLen = len;
-        this.tinyPage = out.slice(at, at + pageSize);
-      }
-    }
-    return count;
-  }
-
-  private sameTiny(src: number, len: number): boolean {
-    if (len !== this.tinyLen) return false;
-    const r = this.tinyRaw;
-    const input = this.input;
-    for (let k = 0; k < len; k++) if (r[k] !== input[src + k]) return false;
-    return true;
-  }
-}
-
-let zlibRuns: NodeZlibRuns | null | undefined;
-
-/** The node:zlib run decoder (undefined where the reused handle is not there). */
-function nodeZlibRuns(): PageRunDecoder | undefined {
-  if (zlibRuns === undefined) {
-    const inf = pageInflater(4096);
-    zlibRuns = inf ? new NodeZlibRuns(inf) : null;
-  }
-  return zlibRuns ?? undefined;
-}
