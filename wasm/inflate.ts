@@ -524,80 +524,87 @@ function codes(lit: usize, dist: usize): i32 {
   // room for the longest match (and the three literals of an iteration) from op
   const outFast: usize = outEnd - outStart >= 258 ? outEnd - 258 : 0;
   while (ip <= inLast && op <= outFast) {
-    // ≥ 56 bits: a length, its extra bits, a distance and its extra bits take ≤ 15+5+15+13 = 48
-    bits |= load<u64>(ip) << <u64>left;
-    ip += ((63 - left) & 63) >> 3;
-    left |= 56;
-    let e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
-    if (e & F_LIT) {
-      // up to three literals (≥ 56 - 2 × 15 = 26 bits left for the third lookup)
-      bits >>= <u64>e;
-      left -= e;
-      store<u8>(op, <u8>(e >> 16));
-      e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
-      if (!(e & F_LIT)) {
-        op += 1;
-        continue;
-      }
-      bits >>= <u64>e;
-      left -= e;
-      store<u8>(op + 1, <u8>(e >> 16));
-      e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
-      if (!(e & F_LIT)) {
-        op += 2;
-        continue;
-      }
-      bits >>= <u64>e;
-      left -= e;
-      store<u8>(op + 2, <u8>(e >> 16));
-      op += 3;
-      continue;
-    }
-    if (e & (F_SUB | F_EXC)) {
-      if (e & F_SUB) {
-        bits >>= LIT_TB;
-        left -= LIT_TB;
-        e = load<u32>(lit + ((<usize>(e >> 16) + (<usize>bits & ((<usize>1 << ((e >> 8) & 15)) - 1))) << 2));
-        if (e & F_LIT) {
-          bits >>= <u64>e;
-          left -= e;
-          store<u8>(op, <u8>(e >> 16));
-          op++;
+    // one compare per iteration: an iteration takes ≤ 7 input bytes and gives ≥ 1 output byte, so
+    // while op ≤ lim the iterations since here have taken ≤ 8 × (op - op here) input bytes
+    let lim = outFast;
+    const r = (inLast - ip) >> 3;
+    if (op + r < lim) lim = op + r;
+    while (op <= lim) {
+      // ≥ 56 bits: a length, its extra bits, a distance and its extra bits take ≤ 15+5+15+13 = 48
+      bits |= load<u64>(ip) << <u64>left;
+      ip += ((63 - left) & 63) >> 3;
+      left |= 56;
+      let e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
+      if (e & F_LIT) {
+        // up to three literals (≥ 56 - 2 × 15 = 26 bits left for the third lookup)
+        bits >>= <u64>e;
+        left -= e;
+        store<u8>(op, <u8>(e >> 16));
+        e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
+        if (!(e & F_LIT)) {
+          op += 1;
           continue;
         }
-      }
-      if (e & F_EXC) {
         bits >>= <u64>e;
-        left = (left - e) & 63;
-        if (e >> 16) return fail(ERR_LIT_CODE, ip, left);
-        gBits = bits;
-        gLeft = left;
-        gIp = ip;
-        gOp = op;
-        return 0;
+        left -= e;
+        store<u8>(op + 1, <u8>(e >> 16));
+        e = load<u32>(lit + ((<usize>bits & LIT_MASK) << 2));
+        if (!(e & F_LIT)) {
+          op += 2;
+          continue;
+        }
+        bits >>= <u64>e;
+        left -= e;
+        store<u8>(op + 2, <u8>(e >> 16));
+        op += 3;
+        continue;
       }
-    }
-    // a length: base + extra bits, then a distance likewise
-    let saved = bits;
-    bits >>= <u64>e;
-    left -= e;
-    const len = <usize>((e >> 16) + ((<u32>saved & ((1 << e) - 1)) >> (e >> 8)));
-    let d = load<u32>(dist + ((<usize>bits & DIST_MASK) << 2));
-    if (d & (F_SUB | F_EXC)) {
-      if (d & F_SUB) {
-        bits >>= DIST_TB;
-        left -= DIST_TB;
-        d = load<u32>(dist + ((<usize>(d >> 16) + (<usize>bits & ((<usize>1 << ((d >> 8) & 15)) - 1))) << 2));
+      if (e & (F_SUB | F_EXC)) {
+        if (e & F_SUB) {
+          bits >>= LIT_TB;
+          left -= LIT_TB;
+          e = load<u32>(lit + ((<usize>(e >> 16) + (<usize>bits & ((<usize>1 << ((e >> 8) & 15)) - 1))) << 2));
+          if (e & F_LIT) {
+            bits >>= <u64>e;
+            left -= e;
+            store<u8>(op, <u8>(e >> 16));
+            op++;
+            continue;
+          }
+        }
+        if (e & F_EXC) {
+          bits >>= <u64>e;
+          left = (left - e) & 63;
+          if (e >> 16) return fail(ERR_LIT_CODE, ip, left);
+          gBits = bits;
+          gLeft = left;
+          gIp = ip;
+          gOp = op;
+          return 0;
+        }
       }
-      if (d & F_EXC) return fail(ERR_DIST_CODE, ip, left & 63);
+      // a length: base + extra bits, then a distance likewise
+      let saved = bits;
+      bits >>= <u64>e;
+      left -= e;
+      const len = <usize>((e >> 16) + ((<u32>saved & ((1 << e) - 1)) >> (e >> 8)));
+      let d = load<u32>(dist + ((<usize>bits & DIST_MASK) << 2));
+      if (d & (F_SUB | F_EXC)) {
+        if (d & F_SUB) {
+          bits >>= DIST_TB;
+          left -= DIST_TB;
+          d = load<u32>(dist + ((<usize>(d >> 16) + (<usize>bits & ((<usize>1 << ((d >> 8) & 15)) - 1))) << 2));
+        }
+        if (d & F_EXC) return fail(ERR_DIST_CODE, ip, left & 63);
+      }
+      saved = bits;
+      bits >>= <u64>d;
+      left -= d;
+      const distance = <usize>((d >> 16) + ((<u32>saved & ((1 << d) - 1)) >> (d >> 8)));
+      if (distance > op - outStart) return fail(ERR_FAR, ip, left & 63);
+      copyMatch(op, distance, len);
+      op += len;
     }
-    saved = bits;
-    bits >>= <u64>d;
-    left -= d;
-    const distance = <usize>((d >> 16) + ((<u32>saved & ((1 << d) - 1)) >> (d >> 8)));
-    if (distance > op - outStart) return fail(ERR_FAR, ip, left & 63);
-    copyMatch(op, distance, len);
-    op += len;
   }
 
   // the tail: one symbol at a time, each checked
