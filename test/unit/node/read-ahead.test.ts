@@ -195,7 +195,7 @@ for (const codec of ["zlib", "lzo", "none"]) {
   });
 }
 
-test("readPagesAhead: the WebAssembly inflate's runs (the browser's) give the same pages and errors", () => {
+test("readPagesAhead: the WebAssembly inflate's runs (the browser's, and Node's since issue 13's inflate session 2) give the same pages and errors", () => {
   const codecs = { ...nodePageCodecs, runs: { zlib: zlibRunDecoder, lzo: lzoRunDecoder } };
   const bytes = build(m, "zlib");
   const dump = openDumpWith(new MemorySource(bytes), codecs);
