@@ -94,6 +94,7 @@ export function decompress(inLen: i32, outLen: i32, exact: bool): i32 {
 // (the longest instruction without a length extension: a literal run of 18, 19 bytes; a match,
 // its 2 bytes and 3 trailing literals, 6) and ≥ OUT_MARGIN output bytes (a literal run of 18 or
 // a match of 33 and 3 trailing literals, each copied in 16-byte steps: ≤ 48 bytes written).
+// Reads may run 16 bytes past the input's end, writes 16 past the output's (see Memory).
 const IN_MARGIN: i32 = 20;
 const OUT_MARGIN: i32 = 48;
 
@@ -116,7 +117,7 @@ function copy16(to: usize, from: usize, len: i32): void {
 
 /**
  * A match of `len` bytes `dist` back (both checked) copied to `to` in words, writing up to 15
- * bytes past its end: shared by the fast and the careful loop.
+ * bytes past its end: the careful loop's.
  */
 // @ts-ignore: decorator
 @inline
@@ -127,7 +128,16 @@ function copyMatch(to: usize, dist: i32, len: i32): void {
     if (len > 64 && dist >= len) memory.copy(to, from, <usize>len);
     else copy16(to, from, len);
   } else if (dist >= 8) copyWords(to, from, len);
-  else if (dist == 1) {
+  else copyNear(to, dist, len);
+}
+
+/**
+ * A match 1–7 bytes back (2% of the matches, not inlined: the loops' registers stay free),
+ * writing up to 7 bytes past its end.
+ */
+function copyNear(to: usize, dist: i32, len: i32): void {
+  const from = to - <usize>dist;
+  if (dist == 1) {
     // a run of one byte (zero pages: one 4 KiB match)
     if (len > 64) memory.fill(to, load<u8>(from), <usize>len);
     else {
@@ -188,91 +198,165 @@ function decodeInto(inp: usize, out: usize, inLen: i32, outLen: i32, exact: bool
 }
 
 /**
+ * A match in the fast loop: `len` bytes `dist` back to `op` (both checked), writing up to 31 bytes
+ * past its end (room the fast loop's margins or checks leave).
+ */
+// @ts-ignore: decorator
+@inline
+function fastMatch(op: usize, dist: i32, len: i32): void {
+  const from = op - <usize>dist;
+  if (dist >= 16) {
+    // 16 bytes, then 16 a step (the words read lie in output already written)
+    store<u64>(op, load<u64>(from));
+    store<u64>(op, load<u64>(from, 8), 8);
+    if (len > 16) {
+      if (len > 128 && dist >= len) memory.copy(op + 16, from + 16, <usize>(len - 16));
+      else copy16(op + 16, from + 16, len - 16);
+    }
+  } else if (dist >= 8) {
+    store<u64>(op, load<u64>(from));
+    if (len > 8) copyWords(op + 8, from + 8, len - 8);
+  } else copyNear(op, dist, len);
+}
+
+// where extLength() stopped
+let extIp: usize = 0;
+
+/**
+ * The fast loop's length extension at `ip` (zeros adding 255 each, then a non-zero byte): `base`
+ * + 255·zeros + byte + 2, extIp just past it; -1 where the careful loop fails (input ends, or the
+ * length passes `limit`). Not inlined: the fast loop's registers stay free.
+ */
+function extLength(ip: usize, inEnd: usize, limit: i32, base: i32): i32 {
+  let len = base;
+  for (;;) {
+    if (ip >= inEnd) return -1;
+    const b = <i32>load<u8>(ip);
+    ip++;
+    if (b != 0) {
+      extIp = ip;
+      return len + b + 2;
+    }
+    len += 255;
+    if (len > limit) return -1;
+  }
+  return -1; // not reached
+}
+
+/**
  * The fast loop: decodes whole instructions from `ip`, `op`, `state` while they lie well inside
  * the input and the output, with the bounds checked once per instruction (the margins above;
  * length extensions are checked where they occur). It raises no error: at the end marker, near
  * either end, or at any instruction the careful loop would reject, it stops before that
- * instruction. Returns its input offset (fastOp, fastState: the rest of the state).
+ * instruction. Returns its input offset (fastOp, fastState: the rest of the state). Works on
+ * addresses rather than offsets (fewer live values in the loop).
  */
-function fastInto(inp: usize, out: usize, inLen: i32, outLen: i32, ip: i32, op: i32, state: i32): i32 {
-  const inFast = inLen - IN_MARGIN;
-  const outFast = outLen - OUT_MARGIN;
+function fastInto(inp: usize, out: usize, inLen: i32, outLen: i32, ip0: i32, op0: i32, state: i32): i32 {
+  // inp, out ≥ 1024 (the module's static data): these do not wrap below 0
+  const inFast = inp + <usize>inLen - IN_MARGIN;
+  const outFast = out + <usize>outLen - OUT_MARGIN;
+  const inEnd = inp + <usize>inLen;
+  const outEnd = out + <usize>outLen;
+  let ip = inp + <usize>ip0;
+  let op = out + <usize>op0;
   while (ip <= inFast && op <= outFast) {
     const at = ip;
-    let t = <i32>load<u8>(inp + <usize>ip);
-    let len: i32;
-    let dist: i32;
+    let t = <i32>load<u8>(ip);
     if (t >= 64) {
-      // M2: 3–8 bytes at 1–2048
-      dist = (<i32>load<u8>(inp + <usize>ip, 1) << 3) + ((t >> 2) & 7) + 1;
-      len = (t >> 5) + 1;
+      // M2: 3–8 bytes at 1–2048, then 0–3 literals (the low 2 bits of t)
+      const dist = (<i32>load<u8>(ip, 1) << 3) + ((t >> 2) & 7) + 1;
+      const len = (t >> 5) + 1;
       ip += 2;
-    } else if (t >= 16) {
-      // M3 (32–63: at 1–16384) and M4 (16–31: at 16385–49151, or the end marker)
-      const mask = t >= 32 ? 31 : 7;
-      len = t & mask;
+      if (<usize>dist > op - out) {
+        // look-behind: the careful loop fails
+        ip = at;
+        break;
+      }
+      if (dist >= 8) store<u64>(op, load<u64>(op - <usize>dist));
+      else copyNear(op, dist, len);
+      op += <usize>len;
+    } else if (t >= 32) {
+      // M3: 3–33 bytes (more with a length extension) at 1–16384
+      let len = t & 31;
       ip++;
       if (len == 0) {
-        len = mask;
-        let b: i32;
-        for (;;) {
-          if (ip >= inLen) break;
-          b = <i32>load<u8>(inp + <usize>ip);
-          ip++;
-          if (b != 0) break;
-          len += 255;
-          if (len > outLen) break;
-        }
-        len += b + 2;
+        len = extLength(ip, inEnd, outLen, 31);
+        ip = extIp;
         // room for the distance and 3 trailing literals, and for the match and its literals
-        if (b == 0 || ip > inLen - 5 || op + len > outLen - 3) {
+        if (len < 0 || ip + 5 > inEnd || op + <usize>len + 3 > outEnd) {
           ip = at;
           break;
         }
       } else len += 2;
-      const le = <i32>load<u16>(inp + <usize>ip);
+      const le = <i32>load<u16>(ip);
       ip += 2;
-      if (t >= 32) dist = (le >> 2) + 1;
-      else {
-        dist = ((t & 8) << 11) + (le >> 2);
-        if (dist == 0) {
-          // the end marker: the careful loop checks the length
+      const dist = (le >> 2) + 1;
+      if (<usize>dist > op - out) {
+        ip = at;
+        break;
+      }
+      fastMatch(op, dist, len);
+      op += <usize>len;
+      t = le;
+    } else if (t >= 16) {
+      // M4: 3–9 bytes (more with a length extension) at 16385–49151, or the end marker
+      let len = t & 7;
+      ip++;
+      if (len == 0) {
+        len = extLength(ip, inEnd, outLen, 7);
+        ip = extIp;
+        if (len < 0 || ip + 5 > inEnd || op + <usize>len + 3 > outEnd) {
           ip = at;
           break;
         }
-        dist += 16384;
+      } else len += 2;
+      const le = <i32>load<u16>(ip);
+      ip += 2;
+      let dist = ((t & 8) << 11) + (le >> 2);
+      if (dist == 0) {
+        // the end marker: the careful loop checks the length
+        ip = at;
+        break;
       }
+      dist += 16384;
+      if (<usize>dist > op - out) {
+        ip = at;
+        break;
+      }
+      fastMatch(op, dist, len);
+      op += <usize>len;
       t = le;
     } else if (state == 0) {
       // a literal run of 3 + L (L = 0: 18 + 255·zeros + byte)
-      len = t + 3;
+      let len = t + 3;
       ip++;
       if (t == 0) {
-        len = 15;
-        let b: i32;
-        for (;;) {
-          if (ip >= inLen) break;
-          b = <i32>load<u8>(inp + <usize>ip);
-          ip++;
-          if (b != 0) break;
-          len += 255;
-          if (len > outLen) break;
-        }
-        len += b + 3;
-        if (b == 0 || ip + len > inLen || op + len > outLen) {
+        len = extLength(ip, inEnd, outLen, 15) + 1;
+        ip = extIp;
+        if (len <= 0 || ip + <usize>len > inEnd || op + <usize>len > outEnd) {
           ip = at;
           break;
         }
+        copy16(op, ip, len);
+      } else {
+        // 4–18 bytes: 16, then 16 more
+        store<u64>(op, load<u64>(ip));
+        store<u64>(op, load<u64>(ip, 8), 8);
+        if (len > 16) {
+          store<u64>(op, load<u64>(ip, 16), 16);
+          store<u64>(op, load<u64>(ip, 24), 24);
+        }
       }
-      copy16(out + <usize>op, inp + <usize>ip, len);
-      ip += len;
-      op += len;
+      ip += <usize>len;
+      op += <usize>len;
       state = 4;
       continue;
     } else {
       // M1: 2 bytes at 1–1024 after 1–3 literals, 3 bytes at 2049–3072 after a literal run
-      const b = <i32>load<u8>(inp + <usize>ip, 1);
+      const b = <i32>load<u8>(ip, 1);
       ip += 2;
+      let dist: i32;
+      let len: i32;
       if (state == 4) {
         dist = (b << 2) + (t >> 2) + 2049;
         len = 3;
@@ -280,23 +364,22 @@ function fastInto(inp: usize, out: usize, inLen: i32, outLen: i32, ip: i32, op: 
         dist = (b << 2) + (t >> 2) + 1;
         len = 2;
       }
+      if (<usize>dist > op - out) {
+        ip = at;
+        break;
+      }
+      copyMatch(op, dist, len);
+      op += <usize>len;
     }
-    if (dist > op) {
-      // look-behind: the careful loop fails
-      ip = at;
-      break;
-    }
-    copyMatch(out + <usize>op, dist, len);
-    op += len;
     // then 0–3 literals (the low 2 bits of the last instruction byte or LE16), as a whole word
     state = t & 3;
-    store<u32>(out + <usize>op, load<u32>(inp + <usize>ip));
-    ip += state;
-    op += state;
+    store<u32>(op, load<u32>(ip));
+    ip += <usize>state;
+    op += <usize>state;
   }
-  fastOp = op;
+  fastOp = <i32>(op - out);
   fastState = state;
-  return ip;
+  return <i32>(ip - inp);
 }
 
 /** The careful loop: every bound checked, from the state fastInto() left (or the start). */
