@@ -259,7 +259,10 @@ function fastInto(inp: usize, out: usize, inLen: i32, outLen: i32, ip0: i32, op0
   const outEnd = out + <usize>outLen;
   let ip = inp + <usize>ip0;
   let op = out + <usize>op0;
-  while (ip <= inFast && op <= outFast) {
+  for (;;) {
+    // two branches, not one of two comparisons
+    if (ip > inFast) break;
+    if (op > outFast) break;
     const at = ip;
     let t = <i32>load<u8>(ip);
     if (t >= 64) {
