@@ -5,9 +5,16 @@
 // same error at the same offsets (test/unit/codecs/lzo1x-decode-wasm.test.ts compares them).
 //
 // Memory: the input and the output buffers, static, each followed by SLACK bytes so that copies
-// may move whole 8-byte words past the end of a run (reading bytes beyond the input's end,
-// writing beyond the run's end: those bytes are overwritten by what follows or never copied out).
-// Every run's start and length are checked against the true lengths before it is copied.
+// may move whole 8- or 16-byte steps past the end of a run (reading up to 16 bytes beyond the
+// input's end, writing up to 15 beyond the run's end: those bytes are overwritten by what follows
+// or never copied out). Every run's start and length are checked against the true lengths before
+// it is copied.
+//
+// Two loops (issue 13): the fast loop (fastInto) decodes while an instruction cannot reach
+// either end, with the bounds checked once per instruction; the careful loop (carefulFrom), every
+// bound checked, resumes from the same state for the last instructions and for any instruction
+// the fast loop would not take (the end marker, a look-behind, a length extension that does not
+// fit), so every error is the careful loop's, with the same offsets as before.
 //
 // decompress() returns the output length, or a negative error code (E_* below) with the offsets at
 // errorPtr() (where the failing instruction starts, the output offset, the match distance).
