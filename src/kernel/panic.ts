@@ -3,6 +3,7 @@
  * get_panicmsg): the patterns are tried in order, each over the whole log, and the first log
  * line holding one wins.
  */
+import { latin1 } from "../bytes/cursor.js";
 import type { KernelLog, PrintkRecord } from "./printk.js";
 
 /** crash 8.0's panic_msg[] list, in its priority order. */
@@ -54,6 +55,7 @@ function lines(log: KernelLog): { text: string; record?: number; rec?: PrintkRec
 
 /** Find the panic message in a kernel log (undefined when none of crash's patterns occurs). */
 export function findPanicMessage(log: KernelLog): PanicMessage | undefined {
+  if (log.format !== "log_buf") return findInRecords(log.records);
   const all = lines(log);
   for (const pattern of PANIC_PATTERNS) {
     for (const l of all) {
@@ -63,6 +65,45 @@ export function findPanicMessage(log: KernelLog): PanicMessage | undefined {
       if (l.rec) m.tsNsec = l.rec.tsNsec;
       return m;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The records' search, with native string searches: the records' bytes as one Latin-1 string
+ * (a newline between records), each pattern found with `indexOf`. The patterns are ASCII, and an
+ * ASCII byte is the same character in the UTF-8 decoding (an invalid sequence never takes the
+ * ASCII byte after it), so the first occurrence is in the first line that holds the pattern.
+ * Only that record is decoded and split, as `lines` does every record.
+ */
+function findInRecords(records: readonly PrintkRecord[]): PanicMessage | undefined {
+  const parts: string[] = [];
+  const starts: number[] = [];
+  let at = 0;
+  for (const r of records) {
+    starts.push(at);
+    const t = latin1(r.text);
+    parts.push(t);
+    at += t.length + 1;
+  }
+  const all = parts.join("\n");
+  for (const pattern of PANIC_PATTERNS) {
+    const hit = all.indexOf(pattern);
+    if (hit < 0) continue;
+    // the record holding it: the last start at or before the hit
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= hit) lo = mid;
+      else hi = mid - 1;
+    }
+    const rec = records[lo]!;
+    // the line's number within the record: the newlines before the hit
+    let line = 0;
+    for (let i = all.indexOf("\n", starts[lo]!); i >= 0 && i < hit; i = all.indexOf("\n", i + 1)) line++;
+    const text = new TextDecoder("utf-8").decode(rec.text).split("\n")[line] ?? "";
+    return { message: text.trimEnd(), pattern, record: lo, tsNsec: rec.tsNsec };
   }
   return undefined;
 }
