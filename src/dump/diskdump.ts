@@ -427,7 +427,33 @@ class SummaryCollector {
   ): boolean {
     let idx = 0; // dumpable pfns seen in this segment
     let mark = 0; // … of which classified
+    const dLen = d ? d.length : 0;
+    const mLen = m ? m.length : 0;
+    const fullWords = Math.floor(to / 32); // words below this one lie wholly below `to`
     for (let pfn = from; pfn < to; ) {
+      if ((pfn & 31) === 0) {
+        // whole words at once while they change nothing: all in a state (the open range goes
+        // on, counted by popcounts) or none while no range is open (the same sums as below)
+        let ww = pfn >>> 5;
+        let dumpable = 0;
+        let excluded = 0;
+        while (ww < fullWords) {
+          const dw = d !== undefined && ww < dLen ? d[ww]! : 0;
+          const mw = m !== undefined && ww < mLen ? m[ww]! : 0;
+          const has = dw | mw;
+          if (has === -1) {
+            if (this.start < 0) this.start = ww * 32;
+            dumpable += dw === 0 ? 0 : (dw | 0) === -1 ? 32 : popcount32(dw);
+            const em = mw & ~dw;
+            excluded += em === 0 ? 0 : em === -1 ? 32 : popcount32(em);
+          } else if (has !== 0 || this.start >= 0) break;
+          ww++;
+        }
+        idx += dumpable;
+        this.pages.excluded += excluded;
+        pfn = ww * 32;
+        if (pfn >= to) break;
+      }
       const w = pfn >>> 5;
       const dw = d && w < d.length ? d[w]! : 0;
       const mw = m && w < m.length ? m[w]! : 0;
