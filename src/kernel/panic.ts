@@ -3,7 +3,6 @@
  * get_panicmsg): the patterns are tried in order, each over the whole log, and the first log
  * line holding one wins.
  */
-import { latin1 } from "../bytes/cursor.js";
 import type { KernelLog, PrintkRecord } from "./printk.js";
 
 /** crash 8.0's panic_msg[] list, in its priority order. */
@@ -70,19 +69,19 @@ export function findPanicMessage(log: KernelLog): PanicMessage | undefined {
 }
 
 /**
- * The records' search, with native string searches: the records' bytes as one Latin-1 string
- * (a newline between records), each pattern found with `indexOf`. The patterns are ASCII, and an
- * ASCII byte is the same character in the UTF-8 decoding (an invalid sequence never takes the
- * ASCII byte after it), so the first occurrence is in the first line that holds the pattern.
- * Only that record is decoded and split, as `lines` does every record.
+ * The records' search, with native string operations: every record decoded as `lines` does it,
+ * joined with a newline between records into one string, each pattern found with `indexOf`
+ * (the first occurrence lies in the first line that holds the pattern: no pattern holds a
+ * newline).
  */
 function findInRecords(records: readonly PrintkRecord[]): PanicMessage | undefined {
+  const dec = new TextDecoder("utf-8");
   const parts: string[] = [];
   const starts: number[] = [];
   let at = 0;
   for (const r of records) {
     starts.push(at);
-    const t = latin1(r.text);
+    const t = dec.decode(r.text);
     parts.push(t);
     at += t.length + 1;
   }
@@ -99,11 +98,10 @@ function findInRecords(records: readonly PrintkRecord[]): PanicMessage | undefin
       else hi = mid - 1;
     }
     const rec = records[lo]!;
-    // the line's number within the record: the newlines before the hit
-    let line = 0;
-    for (let i = all.indexOf("\n", starts[lo]!); i >= 0 && i < hit; i = all.indexOf("\n", i + 1)) line++;
-    const text = new TextDecoder("utf-8").decode(rec.text).split("\n")[line] ?? "";
-    return { message: text.trimEnd(), pattern, record: lo, tsNsec: rec.tsNsec };
+    const lineStart = all.lastIndexOf("\n", hit) + 1;
+    let lineEnd = all.indexOf("\n", hit);
+    if (lineEnd < 0) lineEnd = all.length;
+    return { message: all.slice(lineStart, lineEnd).trimEnd(), pattern, record: lo, tsNsec: rec.tsNsec };
   }
   return undefined;
 }

@@ -268,6 +268,14 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
     inStruct("dev_printk_info.subsystem", infoSize, oDev + oSubsys, lSubsys);
   if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined)
     inStruct("dev_printk_info.device", infoSize, oDev + oDevice, lDevice);
+  const subsysAt =
+    oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256 && lSubsys > 0
+      ? oDev + oSubsys
+      : -1;
+  const deviceAt =
+    oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256 && lDevice > 0
+      ? oDev + oDevice
+      : -1;
   const mask = count - 1;
   const dmask = dataSize - 1;
   // ids are 62-bit (DESC_ID_MASK, 64-bit kernels): kept as hi (30 bits) / lo (32 bits); on
@@ -317,7 +325,7 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
         if (begin > next) begin = 0;
         begin += w; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
-        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) {
+        if (holes.length && (lost(1, ii, ii + infoSize) || lost(2, begin, next))) {
           // the first record lost, by its sequence number and time when its info was read
           if (skippedLost++ === 0 && !lost(1, ii, ii + infoSize))
             firstLost = `${oSeq !== undefined ? `seq ${dI.getBigUint64(ii + oSeq, true)} ` : ""}${formatTimestamp(dI.getBigUint64(ii + oTs, true)).trim()}`;
@@ -352,12 +360,13 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
       rec.flags = fl & 0x1f;
       rec.level = fl >>> 5;
     }
-    if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
-      const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
+    // (most records have neither: an empty string starts with its NUL)
+    if (subsysAt >= 0 && infos[ii + subsysAt] !== 0) {
+      const s = latin1z(infos.subarray(ii + subsysAt, ii + subsysAt + lSubsys!));
       if (s) rec.subsystem = s;
     }
-    if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
-      const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
+    if (deviceAt >= 0 && infos[ii + deviceAt] !== 0) {
+      const s = latin1z(infos.subarray(ii + deviceAt, ii + deviceAt + lDevice!));
       if (s) rec.device = s;
     }
     return rec;
@@ -523,6 +532,9 @@ export function formatDmesgText(log: KernelLog, opts: DmesgFormatOptions = {}): 
   if (log.format === "log_buf") return latin1(log.text ?? new Uint8Array(0));
   const parts: string[] = [];
   let indents: string | undefined;
+  // the UTF-8 decoder is native: where it gives printable ASCII only (as long as the bytes,
+  // a kept BOM is U+FEFF), those were the bytes; else the bytes are taken one char each
+  const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
   for (const r of log.records) {
     let head = formatTimestamp(r.tsNsec);
     if (opts.callerId && r.callerId !== undefined) {
@@ -530,8 +542,9 @@ export function formatDmesgText(log: KernelLog, opts: DmesgFormatOptions = {}): 
       const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
       head += `[${s.padStart(8, " ")}] `;
     }
-    let text = latin1(r.text);
-    if (SPECIAL.test(text)) {
+    let text = utf8.decode(r.text);
+    if (text.length !== r.text.length || SPECIAL.test(text)) {
+      text = latin1(r.text);
       const indent = head.length;
       text = text.replace(SPECIAL_ALL, (ch) => {
         const c = ch.charCodeAt(0);
