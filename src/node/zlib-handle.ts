@@ -66,14 +66,16 @@ export function rawInflateHandle(
     return null;
   }
   if (!b || typeof b.Zlib !== "function") return null;
+  // checked before a handle is made: Node aborts at exit on a native handle never initialised
+  const proto = b.Zlib.prototype as Partial<Record<"init" | "writeSync" | "reset", unknown>> | undefined;
+  if (
+    typeof proto?.init !== "function" ||
+    typeof proto.writeSync !== "function" ||
+    typeof proto.reset !== "function"
+  )
+    return null;
   try {
     const handle = new b.Zlib(INFLATE);
-    if (
-      typeof handle?.init !== "function" ||
-      typeof handle.writeSync !== "function" ||
-      typeof handle.reset !== "function"
-    )
-      return null;
     const state = new Uint32Array(2);
     // windowBits, level, memLevel, strategy: zlib's defaults, as createInflate() passes them
     handle.init(15, -1, 8, 0, state, () => {}, undefined);
@@ -94,8 +96,12 @@ export function rawInflateHandle(
   }
 }
 
+/** The Node majors whose lib/zlib.js initialises the handle as above (checked: 20). */
+const KNOWN_MAJORS = [20, 21, 22, 23, 24];
+
 function defaultBinding(): unknown {
   const p = process as unknown as { binding?: (name: string) => unknown };
-  if (typeof p.binding !== "function" || bindingWarns()) return undefined;
+  const major = Number(process.versions.node.split(".")[0]);
+  if (typeof p.binding !== "function" || bindingWarns() || !KNOWN_MAJORS.includes(major)) return undefined;
   return p.binding("zlib");
 }
