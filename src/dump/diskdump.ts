@@ -427,7 +427,33 @@ class SummaryCollector {
   ): boolean {
     let idx = 0; // dumpable pfns seen in this segment
     let mark = 0; // … of which classified
+    const dLen = d ? d.length : 0;
+    const mLen = m ? m.length : 0;
+    const fullWords = Math.floor(to / 32); // words below this one lie wholly below `to`
     for (let pfn = from; pfn < to; ) {
+      if ((pfn & 31) === 0) {
+        // whole words at once while they change nothing: all in a state (the open range goes
+        // on, counted by popcounts) or none while no range is open (the same sums as below)
+        let ww = pfn >>> 5;
+        let dumpable = 0;
+        let excluded = 0;
+        while (ww < fullWords) {
+          const dw = d !== undefined && ww < dLen ? d[ww]! : 0;
+          const mw = m !== undefined && ww < mLen ? m[ww]! : 0;
+          const has = dw | mw;
+          if (has === -1) {
+            if (this.start < 0) this.start = ww * 32;
+            dumpable += dw === 0 ? 0 : (dw | 0) === -1 ? 32 : popcount32(dw);
+            const em = mw & ~dw;
+            excluded += em === 0 ? 0 : em === -1 ? 32 : popcount32(em);
+          } else if (has !== 0 || this.start >= 0) break;
+          ww++;
+        }
+        idx += dumpable;
+        this.pages.excluded += excluded;
+        pfn = ww * 32;
+        if (pfn >= to) break;
+      }
       const w = pfn >>> 5;
       const dw = d && w < d.length ? d[w]! : 0;
       const mw = m && w < m.length ? m[w]! : 0;
@@ -1125,8 +1151,14 @@ export class KdumpBackend implements DumpBackend {
   }
 
   /** Decode page `pfn` into `dst` (pageSize bytes). */
-  readPage(pfn: number, dst: Uint8Array, zeroExcluded: boolean, addr = pfn * this.pageSize): void {
-    const codec = this.locate(pfn, dst, zeroExcluded, addr);
+  readPage(
+    pfn: number,
+    dst: Uint8Array,
+    zeroExcluded: boolean,
+    addr = pfn * this.pageSize,
+    dstZeroed = false,
+  ): void {
+    const codec = this.locate(pfn, dst, zeroExcluded, addr, dstZeroed);
     if (codec === undefined) return;
     const data = this.located;
     const out = dst.length === this.pageSize ? dst : dst.subarray(0, this.pageSize);
@@ -1266,13 +1298,15 @@ export class KdumpBackend implements DumpBackend {
   /**
    * Check page `pfn` (throwing what readPage throws for it) and put it into `dst` when that
    * needs no decoding (excluded with zeroExcluded, the shared zero page, a raw page): returns
-   * undefined then; else the codec, with the compressed bytes in `this.located`.
+   * undefined then; else the codec, with the compressed bytes in `this.located`. A zero page
+   * is not written when `dstZeroed` says `dst` holds zeros already.
    */
   private locate(
     pfn: number,
     dst: Uint8Array,
     zeroExcluded: boolean,
     addr: number,
+    dstZeroed = false,
   ): PageCodecName | undefined {
     if (pfn < 0 || pfn >= this.maxPfn)
       throw new AddressError("physical", addr, `beyond the dumped memory (max pfn ${hex(this.maxPfn)})`);
@@ -1340,7 +1374,7 @@ export class KdumpBackend implements DumpBackend {
     if (codec === undefined && d.offset === part.zeroPageOffset) {
       // the shared zero page (checked to be zeros at open): read from the start of the data
       // area between the pages that follow it, it would cost a seek in the window
-      dst.fill(0, 0, this.pageSize);
+      if (!dstZeroed) dst.fill(0, 0, this.pageSize);
       return undefined;
     }
     const data = part.window.view(d.offset, d.size);
@@ -1490,7 +1524,7 @@ export class KdumpBackend implements DumpBackend {
     return this.runDecoder(codec) ?? this.runDecoder("lzo") ?? this.runDecoder("zlib");
   }
 
-  read(addr: number, out: Uint8Array, zeroExcluded: boolean): void {
+  read(addr: number, out: Uint8Array, zeroExcluded: boolean, outZeroed = false): void {
     const ps = this.pageSize;
     let done = 0;
     const len = out.length;
@@ -1499,7 +1533,8 @@ export class KdumpBackend implements DumpBackend {
       const pfn = Math.floor(a / ps);
       const inPage = a - pfn * ps;
       const n = Math.min(len - done, ps - inPage);
-      if (n === ps) this.readPage(pfn, n === len ? out : out.subarray(done, done + ps), zeroExcluded, a);
+      if (n === ps)
+        this.readPage(pfn, n === len ? out : out.subarray(done, done + ps), zeroExcluded, a, outZeroed);
       else {
         const page = this.scratch.subarray(0, ps);
         this.readPage(pfn, page, zeroExcluded, a);

@@ -11,7 +11,11 @@
 export interface PhysReader {
   /** Page size of the dumped machine. */
   readonly pageSize: number;
-  readPhys(addr: number, length: number, into?: Uint8Array): Uint8Array;
+  /**
+   * `intoZeroed`: `into` holds zeros already (a buffer just made), so pages that read as zeros
+   * may be left as they are (a fresh buffer's pages are then never touched).
+   */
+  readPhys(addr: number, length: number, into?: Uint8Array, intoZeroed?: boolean): Uint8Array;
 }
 
 /**
@@ -122,9 +126,10 @@ export interface DumpBackend {
    * Copy physical [addr, addr + out.length) into `out`. Throws AddressError for holes,
    * ExcludedPageError for excluded / not-dumped pages (zero filled when `zeroExcluded`),
    * TruncatedError naming the page for missing data, DecompressError/FormatError naming
-   * the pfn for corrupt pages.
+   * the pfn for corrupt pages. `outZeroed`: `out` holds zeros already (pages that read as
+   * zeros need not be written).
    */
-  read(addr: number, out: Uint8Array, zeroExcluded: boolean): void;
+  read(addr: number, out: Uint8Array, zeroExcluded: boolean, outZeroed?: boolean): void;
   /**
    * Optional fast path for long sequential reads (kdump-compressed files): up to `maxPages`
    * whole pages from the page-aligned `addr`, decoded in one go; returns a view of the pages

@@ -12,6 +12,7 @@ import type { AddressSpace } from "../xlat/space.js";
 import type { PageWalker } from "../xlat/walk.js";
 import { type Arm64KernelFacts, arm64Kernel } from "./arm64.js";
 import { type I386KernelFacts, i386Kernel } from "./i386.js";
+import { type KernelLog, type KernelMemory, readKernelLog } from "./printk.js";
 import { type X86_64KernelFacts, x86_64Kernel } from "./x86_64.js";
 
 /** A loadable segment of the dump (ELF PT_LOAD), for page_offset/phys_base discovery. */
@@ -135,4 +136,40 @@ export function openKernel(dump: Dump): Kernel {
   throw new UnsupportedError(
     `kernel virtual addresses on ${arch ?? "an unknown architecture"} (x86_64, i386, arm64)`,
   );
+}
+
+/** A read outside the kernel text mapping, in textMappingLog's first try (not a KdumpkitError). */
+class OutsideTextMapping extends Error {}
+
+/**
+ * The kernel log of a Linux dump, read first through the kernel text mapping alone where that
+ * is cheaper (x86_64: the address space without the page-table searches for the direct map,
+ * vmalloc and vmemmap, ~8 M instructions and the page-table pages they decode). A kernel's log
+ * normally lies in its image (`prb`, its descriptors, infos and text ring are static unless
+ * `log_buf_len=` asked for a bigger one at boot). The text mapping is the first range of the
+ * whole space too, so its reads are the same; any read outside it stops the try, and the log is
+ * read again through `full()`, the whole space. Errors are those of `full()` then: the setup
+ * that the try shares with it throws the same.
+ */
+export function textMappingLog(dump: Dump, full: () => Pick<Kernel, "space">): KernelLog {
+  const vi = dump.vmcoreinfo;
+  if (dump.arch === "x86_64" && vi) {
+    const lite = x86_64Kernel(kernelInputOf(dump), { searchRegions: false });
+    const text = lite.space.map.find((r) => r.id === "text");
+    if (text) {
+      const mem: KernelMemory = {
+        pointerSize: 8,
+        read(va: bigint, length: number, into?: Uint8Array): Uint8Array {
+          if (va < text.start || va + BigInt(length) > text.end) throw new OutsideTextMapping();
+          return lite.space.read(va, length, into);
+        },
+      };
+      try {
+        return readKernelLog(mem, vi);
+      } catch (e) {
+        if (!(e instanceof OutsideTextMapping)) throw e;
+      }
+    }
+  }
+  return readKernelLog(full().space, vi!);
 }

@@ -54,6 +54,7 @@ function lines(log: KernelLog): { text: string; record?: number; rec?: PrintkRec
 
 /** Find the panic message in a kernel log (undefined when none of crash's patterns occurs). */
 export function findPanicMessage(log: KernelLog): PanicMessage | undefined {
+  if (log.format !== "log_buf") return findInRecords(log.records);
   const all = lines(log);
   for (const pattern of PANIC_PATTERNS) {
     for (const l of all) {
@@ -63,6 +64,44 @@ export function findPanicMessage(log: KernelLog): PanicMessage | undefined {
       if (l.rec) m.tsNsec = l.rec.tsNsec;
       return m;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The records' search, with native string operations: every record decoded as `lines` does it,
+ * joined with a newline between records into one string, each pattern found with `indexOf`
+ * (the first occurrence lies in the first line that holds the pattern: no pattern holds a
+ * newline).
+ */
+function findInRecords(records: readonly PrintkRecord[]): PanicMessage | undefined {
+  const dec = new TextDecoder("utf-8");
+  const parts: string[] = [];
+  const starts: number[] = [];
+  let at = 0;
+  for (const r of records) {
+    starts.push(at);
+    const t = dec.decode(r.text);
+    parts.push(t);
+    at += t.length + 1;
+  }
+  const all = parts.join("\n");
+  for (const pattern of PANIC_PATTERNS) {
+    const hit = all.indexOf(pattern);
+    if (hit < 0) continue;
+    // the record holding it: the last start at or before the hit
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= hit) lo = mid;
+      else hi = mid - 1;
+    }
+    const rec = records[lo]!;
+    const lineStart = all.lastIndexOf("\n", hit) + 1;
+    let lineEnd = all.indexOf("\n", hit);
+    if (lineEnd < 0) lineEnd = all.length;
+    return { message: all.slice(lineStart, lineEnd).trimEnd(), pattern, record: lo, tsNsec: rec.tsNsec };
   }
   return undefined;
 }

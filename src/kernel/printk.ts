@@ -268,6 +268,14 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
     inStruct("dev_printk_info.subsystem", infoSize, oDev + oSubsys, lSubsys);
   if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined)
     inStruct("dev_printk_info.device", infoSize, oDev + oDevice, lDevice);
+  const subsysAt =
+    oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256 && lSubsys > 0
+      ? oDev + oSubsys
+      : -1;
+  const deviceAt =
+    oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256 && lDevice > 0
+      ? oDev + oDevice
+      : -1;
   const mask = count - 1;
   const dmask = dataSize - 1;
   // ids are 62-bit (DESC_ID_MASK, 64-bit kernels): kept as hi (30 bits) / lo (32 bits); on
@@ -317,7 +325,7 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
         if (begin > next) begin = 0;
         begin += w; // the block starts with the descriptor id (unsigned long)
         const ii = (idLo & mask) * infoSize;
-        if (lost(1, ii, ii + infoSize) || lost(2, begin, next)) {
+        if (holes.length && (lost(1, ii, ii + infoSize) || lost(2, begin, next))) {
           // the first record lost, by its sequence number and time when its info was read
           if (skippedLost++ === 0 && !lost(1, ii, ii + infoSize))
             firstLost = `${oSeq !== undefined ? `seq ${dI.getBigUint64(ii + oSeq, true)} ` : ""}${formatTimestamp(dI.getBigUint64(ii + oTs, true)).trim()}`;
@@ -352,12 +360,13 @@ function readRingbuffer(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLog 
       rec.flags = fl & 0x1f;
       rec.level = fl >>> 5;
     }
-    if (oDev !== undefined && oSubsys !== undefined && lSubsys !== undefined && lSubsys <= 256) {
-      const s = latin1z(infos.subarray(ii + oDev + oSubsys, ii + oDev + oSubsys + lSubsys));
+    // (most records have neither: an empty string starts with its NUL)
+    if (subsysAt >= 0 && infos[ii + subsysAt] !== 0) {
+      const s = latin1z(infos.subarray(ii + subsysAt, ii + subsysAt + lSubsys!));
       if (s) rec.subsystem = s;
     }
-    if (oDev !== undefined && oDevice !== undefined && lDevice !== undefined && lDevice <= 256) {
-      const s = latin1z(infos.subarray(ii + oDev + oDevice, ii + oDev + oDevice + lDevice));
+    if (deviceAt >= 0 && infos[ii + deviceAt] !== 0) {
+      const s = latin1z(infos.subarray(ii + deviceAt, ii + deviceAt + lDevice!));
       if (s) rec.device = s;
     }
     return rec;
@@ -473,6 +482,8 @@ function readLegacyLogBuf(mem: KernelMemory, vi: Vmcoreinfo, w: 4 | 8): KernelLo
 }
 
 const HEX = "0123456789abcdef";
+/** Below V8's longest string (2^29 − 24 characters on 64-bit builds). */
+const MAX_STRING = (1 << 28) - 1;
 
 /** "[%5lld.%06ld] " of a nanosecond timestamp. */
 export function formatTimestamp(tsNsec: bigint): string {
@@ -498,8 +509,69 @@ export interface DmesgFormatOptions {
   callerId?: boolean;
 }
 
-/** The kernel log as `makedumpfile --dump-dmesg` writes it. */
+/**
+ * A byte of a record's text that makedumpfile does not copy as it is: a newline (indented) and
+ * anything neither isprint nor isspace in the C locale (escaped). Tab, VT, FF and CR pass.
+ */
+const SPECIAL = /[^\t\x0b-\x0d\x20-\x7e]/;
+const SPECIAL_ALL = /[^\t\x0b-\x0d\x20-\x7e]/g;
+
+/** "\x%02x" of a signed char, as makedumpfile prints a byte it does not copy. */
+function escapeByte(c: number): string {
+  return `\\x${c >= 0x80 ? "ffffff" : ""}${HEX[c >>> 4]}${HEX[c & 15]}`;
+}
+
+/**
+ * The kernel log as `makedumpfile --dump-dmesg` writes it, as one string of ASCII characters
+ * (every byte that is not printable ASCII is escaped). Built with native string operations a
+ * record at a time (a record's text is one Latin-1 string, searched with a regular expression
+ * for the bytes to escape, nearly always none): a start-up run formats a few hundred records
+ * once, in the interpreter, where a loop over every byte costs ~15 M instructions.
+ */
+export function formatDmesgText(log: KernelLog, opts: DmesgFormatOptions = {}): string {
+  if (log.format === "log_buf") return latin1(log.text ?? new Uint8Array(0));
+  const parts: string[] = [];
+  let indents: string | undefined;
+  // the UTF-8 decoder is native: where it gives printable ASCII only (as long as the bytes,
+  // a kept BOM is U+FEFF), those were the bytes; else the bytes are taken one char each
+  const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+  for (const r of log.records) {
+    let head = formatTimestamp(r.tsNsec);
+    if (opts.callerId && r.callerId !== undefined) {
+      const cid = r.callerId >>> 0;
+      const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
+      head += `[${s.padStart(8, " ")}] `;
+    }
+    let text = utf8.decode(r.text);
+    if (text.length !== r.text.length || SPECIAL.test(text)) {
+      text = latin1(r.text);
+      const indent = head.length;
+      text = text.replace(SPECIAL_ALL, (ch) => {
+        const c = ch.charCodeAt(0);
+        if (c !== 10) return escapeByte(c);
+        if (indents === undefined || indents.length !== indent + 1) indents = `\n${" ".repeat(indent)}`;
+        return indents;
+      });
+    }
+    parts.push(head, text, "\n");
+  }
+  return parts.join("");
+}
+
+/** The kernel log as `makedumpfile --dump-dmesg` writes it (the bytes of formatDmesgText). */
 export function formatDmesg(log: KernelLog, opts: DmesgFormatOptions = {}): Uint8Array {
+  if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
+  // a log whose text might not fit in one string (V8: 2^29 − 24 characters) is formatted a
+  // byte at a time into a growing buffer, as before
+  let most = 0;
+  for (const r of log.records) most += 40 + r.text.length * 26;
+  if (most > MAX_STRING) return formatDmesgBytes(log, opts);
+  // ASCII only: its UTF-8 is its bytes
+  return new TextEncoder().encode(formatDmesgText(log, opts));
+}
+
+/** formatDmesg a byte at a time into a ByteBuffer (logs too large for one string). */
+export function formatDmesgBytes(log: KernelLog, opts: DmesgFormatOptions = {}): Uint8Array {
   if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
   const w = new ByteBuffer({ what: "formatted kernel log size" });
   for (const r of log.records) {

@@ -212,7 +212,7 @@ export interface X86_64Setup {
 }
 
 /** Work out the address space of an x86_64 Linux dump. */
-export function x86_64Kernel(input: KernelDumpInput): X86_64Setup {
+export function x86_64Kernel(input: KernelDumpInput, opts: { searchRegions?: boolean } = {}): X86_64Setup {
   const vi = input.vmcoreinfo;
   const notes: string[] = [];
   let physBase = vi.numberU64("phys_base");
@@ -279,9 +279,12 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Setup {
     }
   } else notes.push("no page-table root (SYMBOL(init_top_pgt)/swapper_pg_dir) in VMCOREINFO");
 
+  // searchRegions false (textMappingLog): no page-table search for the direct map, vmalloc and
+  // vmemmap, whose ranges are then left out
+  const search = opts.searchRegions ?? true;
   let pageOffset = input.loads ? pageOffsetFromLoads(input.loads) : undefined;
   let pageOffsetSource: PageOffsetSource | undefined = pageOffset !== undefined ? "pt_load" : undefined;
-  if (pageOffset === undefined && walker) {
+  if (pageOffset === undefined && walker && search) {
     pageOffset = findDirectMap(walker);
     if (pageOffset !== undefined) pageOffsetSource = "page-tables";
   }
@@ -309,7 +312,7 @@ export function x86_64Kernel(input: KernelDumpInput): X86_64Setup {
     vmallocBase = levels === 5 ? VMALLOC_BASE_5LEVEL : VMALLOC_BASE_4LEVEL;
     vmemmapBase = levels === 5 ? VMEMMAP_BASE_5LEVEL : VMEMMAP_BASE_4LEVEL;
     regionSource = "default";
-  } else if (pageOffset !== undefined && walker) {
+  } else if (pageOffset !== undefined && walker && search) {
     vmallocBase = firstMappedPud(walker, pageOffset + BigInt(directMapSize), CPU_ENTRY_AREA_BASE);
     if (vmallocBase !== undefined)
       vmemmapBase = firstMappedPud(walker, vmallocBase + vmallocSize, CPU_ENTRY_AREA_BASE);

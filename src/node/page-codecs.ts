@@ -13,6 +13,7 @@ import {
   type PageCompressor,
 } from "../codecs/pages.js";
 import { DecompressError } from "../errors.js";
+import { rawInflateHandle } from "./zlib-handle.js";
 
 /**
  * node:zlib, loaded at the first zlib page: loading it (and the streams it loads) is ~7 M
@@ -51,20 +52,43 @@ let inflater:
   | undefined;
 let inflateError: string | undefined;
 
-function pageInflater(size: number) {
-  if (inflater === undefined) {
-    const engine = zlib().createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-    const handle = engine._handle;
-    const state = engine._writeState;
-    inflater =
-      handle && typeof handle.writeSync === "function" && typeof handle.reset === "function" && state
-        ? { handle, state, out: new Uint8Array(0), page: new Uint8Array(0) }
-        : null;
-    if (inflater)
-      inflater.handle.onerror = (message) => {
-        inflateError = message;
-      };
+const onInflateError = (message: string): void => {
+  inflateError = message;
+};
+
+/**
+ * The reused inflate handle: the zlib binding's own (zlib-handle.ts: node:zlib's module and
+ * streams are not loaded), else the handle under a node:zlib stream, else null (inflateSync).
+ */
+function makeInflater(
+  binding?: () => unknown,
+): { handle: ZlibHandle; state: Uint32Array; out: Uint8Array; page: Uint8Array } | null {
+  const raw = binding ? rawInflateHandle(onInflateError, binding) : rawInflateHandle(onInflateError);
+  if (raw) return { ...raw, out: new Uint8Array(0), page: new Uint8Array(0) };
+  const engine = zlib().createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+  const handle = engine._handle;
+  const state = engine._writeState;
+  if (!(handle && typeof handle.writeSync === "function" && typeof handle.reset === "function" && state))
+    return null;
+  handle.onerror = onInflateError;
+  return { handle, state, out: new Uint8Array(0), page: new Uint8Array(0) };
+}
+
+/**
+ * Tests: forget the inflate handle and make the next one from `binding` (a stand-in for
+ * `process.binding("zlib")`; a function that throws or returns junk forces the fallbacks), or
+ * with `null`, from node:zlib's stream handle only, or with `"none"`, no handle (inflateSync).
+ */
+export function resetPageInflaterForTest(binding?: (() => unknown) | null | "none"): void {
+  if (binding === "none") {
+    inflater = null;
+    return;
   }
+  inflater = makeInflater(binding === null ? () => undefined : binding);
+}
+
+function pageInflater(size: number) {
+  inflater ??= makeInflater();
   if (inflater && inflater.out.length !== size + 1) {
     inflater.out = new Uint8Array(size + 1);
     inflater.page = inflater.out.subarray(0, size);

@@ -4,9 +4,8 @@
  */
 import { type Dump, PAGE_STATES, type PageRun, summaryOfMap } from "../dump/dump.js";
 import { hex, KdumpkitError, rethrowMissing } from "../errors.js";
-import { KERNEL_ARCHES, openKernel } from "../kernel/open.js";
+import { KERNEL_ARCHES, openKernel, textMappingLog } from "../kernel/open.js";
 import { findPanicMessage } from "../kernel/panic.js";
-import { readKernelLog } from "../kernel/printk.js";
 import { counted } from "./text.js";
 
 /** Contiguous memory (whatever the page states) with pages per state, like makedumpfile's summary. */
@@ -31,8 +30,8 @@ function mib(n: number): string {
 export function panicInfo(d: Dump): { message?: string; unavailable?: string } {
   if (!KERNEL_ARCHES.has(d.arch ?? "") || !d.vmcoreinfo || d.vmcoreinfoXen) return {};
   try {
-    const k = openKernel(d);
-    const log = readKernelLog(k.space, d.vmcoreinfo);
+    // the text mapping first: the direct map's search is not needed for a log in the image
+    const log = textMappingLog(d, () => openKernel(d));
     const m = findPanicMessage(log)?.message;
     if (m !== undefined) return { message: m };
     // no panic line among the records read: say so when the log is cut (it may be in the rest)

@@ -142,7 +142,8 @@ export function readVirtual(
       nLo += step;
     }
     const dst = out.subarray(done, done + n);
-    const got = phys.readPhys(p, n, dst);
+    // a buffer made here holds zeros: zero pages need not be written into it
+    const got = phys.readPhys(p, n, dst, !into);
     if (got.buffer !== dst.buffer || got.byteOffset !== dst.byteOffset) dst.set(got.subarray(0, n));
     done += n;
     lo += n;

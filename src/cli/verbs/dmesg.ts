@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { IncompleteError } from "../../errors.js";
+import { textMappingLog } from "../../kernel/open.js";
 import { findPanicMessage } from "../../kernel/panic.js";
-import { formatDmesg, type KernelLog, readKernelLog, recordToJson } from "../../kernel/printk.js";
+import { formatDmesg, type KernelLog, recordToJson } from "../../kernel/printk.js";
 import { outputTarget, toJson, UsageError, type Verb } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { openKernelArgs } from "../kernel-open.js";
@@ -62,7 +63,8 @@ Xen host dumps (see "kdumpkit xen"):
       const dump = await openKernelArgs(ctx, parts);
       close = () => dump.close();
       try {
-        log = readKernelLog(dump.kernel.space, dump.vmcoreinfo);
+        // the text mapping first (no direct-map search for a log in the kernel image)
+        log = textMappingLog(dump.dump, () => dump.kernel);
       } catch (e) {
         close();
         throw e;

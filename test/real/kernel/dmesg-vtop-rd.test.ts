@@ -6,11 +6,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
 import { openKernelSource } from "../../../src/cli/kernel-open.js";
+import { openKernel, textMappingLog } from "../../../src/kernel/open.js";
 import { findPanicMessage } from "../../../src/kernel/panic.js";
 import { formatDmesg, formatTimestamp, readKernelLog } from "../../../src/kernel/printk.js";
 import { SystemMap } from "../../../src/kernel/system-map.js";
 import { findDirectMap } from "../../../src/kernel/x86_64.js";
 import { openFile } from "../../../src/node/open.js";
+import { Vmcoreinfo } from "../../../src/notes/vmcoreinfo.js";
 import { X86_64PageTables } from "../../../src/xlat/x86_64.js";
 import { expected, fixtureFile, fixturePath, skipNoFixtures } from "../../fixtures.js";
 import { checkCrashTranscript, parseCrashTranscript } from "./crash-output.js";
@@ -208,3 +210,39 @@ for (const rel of ["qemu-dump/guest.elf.zst", "qemu-dump/guest.kdump-zlib"]) {
     assert.equal(text, expected("qemu-dump/guest-info/dmesg.txt"));
   });
 }
+
+test(
+  "textMappingLog: the log read through the text mapping alone equals the whole space's; outside it, the whole space reads it",
+  { skip: skipNoFixtures },
+  () => {
+    for (const c of CASES) {
+      const f = openFile(fixtureFile(c.dump));
+      const o = openKernelSource(f.source, c.dump, { zeroExcluded: true });
+      const want = readKernelLog(o.kernel.space, o.vmcoreinfo);
+      let fulls = 0;
+      const full = () => {
+        fulls++;
+        return o.kernel;
+      };
+      assert.deepEqual(textMappingLog(o.dump, full), want, c.dump);
+      assert.equal(fulls, 0, `${c.dump}: the log lies in the text mapping`);
+      // SYMBOL(prb) moved to its direct-map alias: the first read leaves the text mapping
+      const k = o.kernel;
+      const prb = o.vmcoreinfo.symbol("prb")!;
+      const alias = k.facts.pageOffset! + BigInt(k.space.translate(prb));
+      const vi = new Vmcoreinfo(
+        o.vmcoreinfo.text.replace(/^SYMBOL\(prb\)=[0-9a-f]+$/m, `SYMBOL(prb)=${alias.toString(16)}`),
+      );
+      assert.equal(vi.symbol("prb"), alias);
+      const moved = Object.create(o.dump, { vmcoreinfo: { value: vi } }) as typeof o.dump;
+      const movedKernel = openKernel(moved);
+      const got = textMappingLog(moved, () => {
+        fulls++;
+        return movedKernel;
+      });
+      assert.equal(fulls, 1, `${c.dump}: read again through the whole space`);
+      assert.deepEqual(got, want, c.dump);
+      f.close();
+    }
+  },
+);

@@ -2,7 +2,9 @@
  * The WebAssembly LZO1X decoder (wasm/lzo1x-decode.ts through src/codecs/lzo1x-wasm.ts) against
  * the TypeScript one (src/codecs/lzo1x.ts): on valid streams, corrupted streams and random
  * instruction sequences both return the same length and bytes, or both throw a DecompressError
- * with the same words and offsets. (That the committed module is what wasm/ assembles to is
+ * with the same words and offsets. The module decodes in a fast loop (bounds checked once per
+ * instruction, with margins) and hands the last instructions, and any it would reject, to the
+ * careful loop: the streams here also end, or fail, just inside and outside those margins. (That the committed module is what wasm/ assembles to is
  * checked for all modules at once in test/unit/convert/lzo1x-wasm.test.ts.)
  */
 import assert from "node:assert/strict";
@@ -10,6 +12,7 @@ import { test } from "node:test";
 import { lzo1xDecompress } from "../../../src/codecs/lzo1x.js";
 import { Lzo1xEncoder } from "../../../src/codecs/lzo1x-encode.js";
 import { Lzo1xWasmDecoder, lzo1xPage } from "../../../src/codecs/lzo1x-wasm.js";
+import { lzoRunDecoder, RUN_DECODE } from "../../../src/codecs/page-run.js";
 import { builtinPageCodecs } from "../../../src/codecs/pages.js";
 import { DecompressError } from "../../../src/errors.js";
 import { lzSamples, mutate, rng, unit } from "../../fuzz.js";
@@ -220,4 +223,138 @@ test("fuzz: the WebAssembly and TypeScript LZO1X decoders agree on corrupted str
     "output overrun in trailing",
   ])
     assert.ok(seen.includes(what), `no case reached "${what}":\n${seen}`);
+});
+
+/** Valid streams of every form: the encoder's pages and random instruction sequences. */
+function validStreams(): Uint8Array[] {
+  const enc = new Lzo1xEncoder();
+  const out = pages()
+    .filter((p) => p.length <= 16384)
+    .map((p) => enc.compress(p).slice());
+  const r = rng(0xb0a7);
+  for (let i = 0; out.length < 400 && i < 5000; i++) {
+    const s = randomStream(r);
+    const o = new Uint8Array(65536);
+    try {
+      lzo1xDecompress(s, o);
+      out.push(new Uint8Array(s));
+    } catch {
+      // only the valid ones: their ends are moved below
+    }
+  }
+  return out;
+}
+
+test("LZO1X: the fast loop's ends: inputs cut and outputs shortened near the end agree", () => {
+  const errors = new Set<string>();
+  let ok = 0;
+  for (const s of validStreams()) {
+    const full = new Uint8Array(65536 + 64);
+    const n = lzo1xDecompress(s, full);
+    // the output buffer 0–70 bytes short of the stream's output (and a little longer)
+    for (let k = -3; k <= 70; k++) {
+      if (n - k < 0) continue;
+      for (const exact of [true, false]) {
+        const r = both(s, n - k, exact, `output ${n} - ${k}, exact ${exact}`);
+        if ("error" in r) errors.add(r.error.replace(/\d+/g, "N"));
+        else ok++;
+      }
+    }
+    // the input cut 1–40 bytes before its end (inside the instructions the fast loop would run)
+    for (let k = 1; k <= Math.min(40, s.length); k++) {
+      const r = both(new Uint8Array(s.subarray(0, s.length - k)), n, k % 2 === 0, `input ${s.length} - ${k}`);
+      if ("error" in r) errors.add(r.error.replace(/\d+/g, "N"));
+      else ok++;
+    }
+  }
+  assert.ok(ok > 400, `${ok} decoded`);
+  const seen = [...errors].join("\n");
+  for (const what of [
+    "without the end marker",
+    "input overrun in a literal run",
+    "output overrun in a literal run",
+    "input overrun in a match",
+    "produced N bytes",
+    "output overrun in a match",
+    "input overrun in trailing",
+    "output overrun in trailing",
+  ])
+    assert.ok(seen.includes(what), `no case reached "${what}":\n${seen}`);
+});
+
+test("LZO1X: errors inside the fast loop's region (mid-stream) are the careful loop's", () => {
+  // one instruction of a long valid stream replaced by a bad one, far from both ends: the fast
+  // loop must stop before it and the careful loop fail with the same offsets
+  const enc = new Lzo1xEncoder();
+  const p = lzSamples(unit(0xfa57), 4096)[0];
+  const z = enc.compress(p).slice();
+  const next = rng(0xc0de);
+  const errors = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    const at = 20 + (next() % Math.max(1, z.length - 60));
+    const m = z.slice();
+    // look-behind (M3 at 16 KiB), a length extension running on, a zero length, a cut stream
+    const bad = [
+      [0x20 | 1, 0xfc, 0xff],
+      [0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [0x10, 0, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [0x11, 0, 0],
+      [0xff, 0xff],
+    ][next() % 6]!;
+    m.set(bad.slice(0, m.length - at), at);
+    const r = both(m, 4096, i % 2 === 0, `bad instruction at ${at}`);
+    if ("error" in r) errors.add(r.error.replace(/\d+/g, "N"));
+  }
+  assert.ok(errors.size >= 3, [...errors].join("\n"));
+});
+
+test("LZO1X: decodeRun (pages decoded in place from the run's bytes) fails where a page alone fails", () => {
+  const run = lzoRunDecoder();
+  assert.ok(run, "run decoder");
+  const enc = new Lzo1xEncoder();
+  const next = unit(0x7a11);
+  const r = rng(0x4e11);
+  const ps = 4096;
+  const plain: Uint8Array[] = [];
+  for (let i = 0; i < 24; i++) plain.push(lzSamples(next, ps)[i % 2]!);
+  plain.push(new Uint8Array(ps), new Uint8Array(ps).fill(7));
+  for (let round = 0; round < 200; round++) {
+    const count = 1 + (r() % plain.length);
+    const zs: Uint8Array[] = plain.slice(0, count).map((p) => enc.compress(p).slice());
+    // one page in three rounds broken: cut, mutated, or its output short
+    if (round % 3 !== 0) {
+      const k = r() % count;
+      const z = zs[k]!;
+      zs[k] =
+        round % 3 === 1
+          ? z.slice(0, z.length - 1 - (r() % Math.min(30, z.length - 1)))
+          : mutate(z, r, z.length);
+    }
+    // the pages' bytes end to end, the last at the very end of the run's input (reads past it
+    // land outside the run's input)
+    let at = r() % 2 === 0 ? 0 : run.input.length - zs.reduce((a, z) => a + z.length, 0);
+    for (let i = 0; i < count; i++) {
+      run.input.set(zs[i]!, at);
+      run.src[i] = at;
+      run.len[i] = zs[i]!.length;
+      run.kind[i] = RUN_DECODE;
+      at += zs[i]!.length;
+    }
+    run.output.fill(0xcc);
+    const got: number = run.decode(count, ps);
+    let want = count;
+    for (let i = 0; i < count; i++) {
+      const o = new Uint8Array(ps);
+      try {
+        lzo1xDecompress(zs[i]!, o, undefined, true);
+      } catch (e) {
+        assert.ok(e instanceof DecompressError);
+        want = i;
+        break;
+      }
+      assert.deepEqual(run.output.subarray(i * ps, (i + 1) * ps), o, `round ${round} page ${i}`);
+    }
+    assert.equal(got, want, `round ${round}`);
+  }
 });

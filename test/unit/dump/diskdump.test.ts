@@ -326,3 +326,20 @@ test("kdump: a sub-header phys_base that disagrees with VMCOREINFO is reported (
   const good = openDump(new MemorySource(build(m)));
   assert.ok(!good.warnings.some((w) => w.code === "phys-base-mismatch"));
 });
+
+test("kdump: a zero page is written into a buffer that is not said to hold zeros, and left in a fresh one", () => {
+  // pfns 4, 15, 26, 37 are zero pages (stored as the shared zero page), 2 a data page
+  const d = openDump(new MemorySource(build(m)));
+  assert.equal(d.stateAt(4 * 4096), "zero");
+  const ranges = [4, 15, 26, 37].map((pfn) => pfn * 4096);
+  for (const at of ranges) {
+    assert.deepEqual(d.readPhys(at, 4096), new Uint8Array(4096), `fresh buffer at ${at}`);
+    const buf = new Uint8Array(4096).fill(0x5a);
+    assert.deepEqual(d.readPhys(at, 4096, buf), new Uint8Array(4096), `dirty buffer at ${at}`);
+    const zeroed = new Uint8Array(4096);
+    assert.deepEqual(d.readPhys(at, 4096, zeroed, true), new Uint8Array(4096), `zeroed buffer at ${at}`);
+  }
+  // a data page is written whatever the buffer is said to hold
+  const data = new Uint8Array(4096);
+  assert.deepEqual(d.readPhys(2 * 4096, 4096, data, true), m.page(2));
+});

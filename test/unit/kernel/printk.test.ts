@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AddressError, KdumpkitError } from "../../../src/errors.js";
-import { findPanicMessage } from "../../../src/kernel/panic.js";
+import { findPanicMessage, PANIC_PATTERNS } from "../../../src/kernel/panic.js";
 import {
   formatDmesg,
+  formatDmesgBytes,
+  formatDmesgText,
   formatTimestamp,
+  type KernelLog,
   type KernelMemory,
+  type PrintkRecord,
   readKernelLog,
   recordToJson,
 } from "../../../src/kernel/printk.js";
@@ -392,4 +396,102 @@ test("printk_ringbuffer: a data-ring page missing from the dump costs only its r
     log.incomplete ?? "",
     /^1 of \d+ records lie in memory missing from the dump, the first seq \d+ /,
   );
+});
+
+/** Records of random bytes: every byte value, newlines, long and empty texts, big timestamps. */
+function randomLog(seed: number, n: number): KernelLog {
+  let x = seed >>> 0;
+  const rnd = () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x >>> 8;
+  };
+  const records: PrintkRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = rnd() % 4 === 0 ? rnd() % 300 : rnd() % 40;
+    const text = new Uint8Array(len);
+    const kind = rnd() % 3;
+    for (let k = 0; k < len; k++)
+      text[k] =
+        kind === 0
+          ? rnd() & 255
+          : kind === 1
+            ? 0x20 + (rnd() % 95)
+            : rnd() % 8 === 0
+              ? 10
+              : 0x41 + (rnd() % 26);
+    const r: PrintkRecord = { tsNsec: BigInt(rnd()) * BigInt(rnd() % 5 === 0 ? 10 ** 12 : 1000), text };
+    if (rnd() % 2) r.callerId = (rnd() % 3 === 0 ? 0x80000000 : 0) | (rnd() % 100000);
+    records.push(r);
+  }
+  return { format: "printk_ringbuffer", records, warnings: [] };
+}
+
+test("formatDmesg: the string form gives the bytes of the per-byte formatter", () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const log = randomLog(seed, 1 + (seed % 7) * 20);
+    for (const callerId of [false, true]) {
+      const a = formatDmesg(log, { callerId });
+      const b = formatDmesgBytes(log, { callerId });
+      assert.deepEqual(Buffer.from(a), Buffer.from(b), `seed ${seed}`);
+      assert.equal(formatDmesgText(log, { callerId }), Buffer.from(b).toString("latin1"));
+    }
+  }
+  // every byte value once, in one record and across lines
+  const all = new Uint8Array(256).map((_, i) => i);
+  const log: KernelLog = { format: "printk_ringbuffer", records: [{ tsNsec: 5n, text: all }], warnings: [] };
+  assert.deepEqual(Buffer.from(formatDmesg(log)), Buffer.from(formatDmesgBytes(log)));
+  const legacy: KernelLog = { format: "log_buf", records: [], text: all, warnings: [] };
+  assert.deepEqual(formatDmesg(legacy), all);
+  assert.equal(formatDmesgText(legacy), Buffer.from(all).toString("latin1"));
+});
+
+/** The panic search as it was: every record decoded and split, each pattern over every line. */
+function panicByLines(log: KernelLog) {
+  const dec = new TextDecoder("utf-8");
+  const lines: { text: string; record: number; rec: PrintkRecord }[] = [];
+  log.records.forEach((rec, i) => {
+    for (const l of dec.decode(rec.text).split("\n")) lines.push({ text: l, record: i, rec });
+  });
+  for (const pattern of PANIC_PATTERNS)
+    for (const l of lines)
+      if (l.text.includes(pattern))
+        return { message: l.text.trimEnd(), pattern, record: l.record, tsNsec: l.rec.tsNsec };
+  return undefined;
+}
+
+test("findPanicMessage: the records' search finds what the line-by-line search found", () => {
+  const enc = new TextEncoder();
+  for (let seed = 1; seed <= 60; seed++) {
+    const log = randomLog(seed, 30);
+    // put a few patterns in, some at a line's start or end, some after invalid UTF-8 or a BOM
+    let x = seed;
+    for (let k = 0; k < seed % 4; k++) {
+      x = (x * 7 + 3) % 1000;
+      const pattern = PANIC_PATTERNS[x % PANIC_PATTERNS.length]!;
+      const r = log.records[x % log.records.length]!;
+      const pre = [
+        new Uint8Array(0),
+        new Uint8Array([0xe2, 0x82]),
+        new Uint8Array([0xef, 0xbb, 0xbf]),
+        enc.encode("a\nb "),
+      ][x % 4]!;
+      const post = [enc.encode("  \t"), enc.encode("\nnext line"), new Uint8Array([0xff]), new Uint8Array(0)][
+        (x >> 2) % 4
+      ]!;
+      const p = enc.encode(pattern);
+      const t = new Uint8Array(r.text.length + pre.length + p.length + post.length);
+      t.set(r.text.subarray(0, x % (r.text.length + 1)));
+      let o = x % (r.text.length + 1);
+      t.set(pre, o);
+      o += pre.length;
+      t.set(p, o);
+      o += p.length;
+      t.set(post, o);
+      o += post.length;
+      t.set(r.text.subarray(x % (r.text.length + 1)), o);
+      r.text = t;
+    }
+    assert.deepEqual(findPanicMessage(log), panicByLines(log), `seed ${seed}`);
+  }
+  assert.equal(findPanicMessage({ format: "printk_ringbuffer", records: [], warnings: [] }), undefined);
 });
