@@ -9,6 +9,7 @@
  * inside the module, so it decodes and fails exactly as alone; a page that fails is read again
  * alone by the caller, for the typed error that names it.
  */
+import { markPageAligned } from "../bytes/aligned.js";
 import type { PageCodecName } from "./pages.js";
 import { wasmModule } from "./wasm-load.js";
 import { INFLATE_WASM, LZO1X_DECODE_WASM } from "./wasm-modules.js";
@@ -75,6 +76,7 @@ class WasmRunDecoder implements PageRunDecoder {
     this.maxPages = x.runMaxPages();
     // the modules' memory is static (no allocator, never grows): these views stay valid
     const buf = x.memory.buffer;
+    markPageAligned(buf);
     this.input = new Uint8Array(buf, x.runInPtr(), x.runInSize());
     this.output = new Uint8Array(buf, x.runOutPtr(), x.runOutSize());
     this.src = new Int32Array(buf, x.runSrcPtr(), this.maxPages);
