@@ -521,6 +521,15 @@ function escapeByte(c: number): string {
   return `\\x${c >= 0x80 ? "ffffff" : ""}${HEX[c >>> 4]}${HEX[c & 15]}`;
 }
 
+/** A record's "[    1.234567] " (and "[     T42] " with callerId), as makedumpfile prints it. */
+function recordHead(r: KernelLog["records"][number], opts: DmesgFormatOptions): string {
+  const head = formatTimestamp(r.tsNsec);
+  if (!opts.callerId || r.callerId === undefined) return head;
+  const cid = r.callerId >>> 0;
+  const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
+  return `${head}[${s.padStart(8, " ")}] `;
+}
+
 /**
  * The kernel log as `makedumpfile --dump-dmesg` writes it, as one string of ASCII characters
  * (every byte that is not printable ASCII is escaped). Built with native string operations a
@@ -536,12 +545,7 @@ export function formatDmesgText(log: KernelLog, opts: DmesgFormatOptions = {}): 
   // a kept BOM is U+FEFF), those were the bytes; else the bytes are taken one char each
   const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
   for (const r of log.records) {
-    let head = formatTimestamp(r.tsNsec);
-    if (opts.callerId && r.callerId !== undefined) {
-      const cid = r.callerId >>> 0;
-      const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
-      head += `[${s.padStart(8, " ")}] `;
-    }
+    const head = recordHead(r, opts);
     let text = utf8.decode(r.text);
     if (text.length !== r.text.length || SPECIAL.test(text)) {
       text = latin1(r.text);
@@ -575,12 +579,7 @@ export function formatDmesgBytes(log: KernelLog, opts: DmesgFormatOptions = {}):
   if (log.format === "log_buf") return log.text ?? new Uint8Array(0);
   const w = new ByteBuffer({ what: "formatted kernel log size" });
   for (const r of log.records) {
-    let head = formatTimestamp(r.tsNsec);
-    if (opts.callerId && r.callerId !== undefined) {
-      const cid = r.callerId >>> 0;
-      const s = `${cid & 0x80000000 ? "C" : "T"}${cid & 0x7fffffff}`;
-      head += `[${s.padStart(8, " ")}] `;
-    }
+    const head = recordHead(r, opts);
     w.ascii(head);
     const indent = head.length;
     const t = r.text;
