@@ -143,6 +143,13 @@ export class Dump implements PhysReader {
         code: "page-size",
         message: `VMCOREINFO PAGESIZE=${vps} differs from the dump's page size ${this.pageSize}`,
       });
+    // an output of kdumpkit convert whose input lacked pages is INCOMPLETE for that reason, not
+    // because its writer stopped: say so where the header's flag alone would say otherwise
+    const lacked = this.inputIncomplete;
+    if (lacked !== undefined)
+      for (const w of this.warnings)
+        if (w.code === "incomplete")
+          w.message = `kdumpkit convert marked this dump INCOMPLETE: its input lacked pages (${lacked}), written as not dumped`;
     const hpb = backend.headerPhysBase;
     if (hpb !== undefined && this.vmcoreinfo) {
       // QEMU 7.2 parses NUMBER(phys_base) (signed decimal) as hex into the sub-header.
@@ -220,6 +227,18 @@ export class Dump implements PhysReader {
     if (this.vmcoreinfoXen) return "copy of a Xen host's /proc/vmcore";
     if (this.loads.some((l) => l.filesz < l.memsz)) return "makedumpfile -E";
     return "copy of /proc/vmcore, unfiltered";
+  }
+
+  /**
+   * What kdumpkit convert recorded of an incomplete input ("N pages not in the input", from the
+   * KDUMPKIT note's input-incomplete= line), else undefined.
+   */
+  get inputIncomplete(): string | undefined {
+    const own = this.notes.find((n) => n.name === "KDUMPKIT");
+    if (!own) return undefined;
+    for (const line of new TextDecoder().decode(own.desc).split("\n"))
+      if (line.startsWith("input-incomplete=")) return line.slice("input-incomplete=".length).slice(0, 200);
+    return undefined;
   }
 
   /** One past the highest physical address the dump describes. */

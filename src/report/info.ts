@@ -78,6 +78,7 @@ export function dumpInfo(d: Dump) {
     headerPhysBase: d.headerPhysBase,
     dumpLevel: d.dumpLevel,
     incomplete: d.incomplete,
+    inputIncomplete: d.inputIncomplete,
     maxAddress: d.maxAddress,
     // ranges: END is the last byte (inclusive) in text and JSON alike, as /proc/iomem prints
     memory: mem.ranges.map((r) => ({
@@ -135,7 +136,13 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
   if (info.physBase !== undefined) row("phys_base", `${hex(info.physBase)} (VMCOREINFO)`);
   else if (info.headerPhysBase !== undefined) row("phys_base", `${hex(info.headerPhysBase)} (kdump header)`);
   if (info.dumpLevel !== undefined) row("dump level", info.dumpLevel);
-  if (info.incomplete) row("status", "INCOMPLETE (the producer stopped writing)");
+  if (info.incomplete)
+    row(
+      "status",
+      info.inputIncomplete !== undefined
+        ? `INCOMPLETE (its input lacked pages: ${info.inputIncomplete}, written as not dumped)`
+        : "INCOMPLETE (the producer stopped writing)",
+    );
   const ps = d.pageSize;
   const total = Object.values(info.pages).reduce((a, b) => a + b, 0);
   row(

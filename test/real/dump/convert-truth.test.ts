@@ -42,6 +42,18 @@ test(
       assert.equal(jo.pages["not-dumped"], jc.pages.missing);
       assert.equal(jo.pages.excluded, jc.pages.excluded);
       assert.equal(jo.pages.present + jo.pages.zero, jc.pages.present + jc.pages.zero);
+      // info says why it is incomplete: the input lacked pages (not a writer that stopped)
+      assert.equal(jo.inputIncomplete, `${jc.pages.missing} pages not in the input`);
+      const text = await runCli(["info", out]);
+      assert.match(
+        text.out,
+        /status: +INCOMPLETE \(its input lacked pages: \d+ pages not in the input, written as not dumped\)/,
+      );
+      assert.match(
+        text.err + text.out,
+        /kdumpkit convert marked this dump INCOMPLETE: its input lacked pages/,
+      );
+      assert.doesNotMatch(text.out, /producer stopped writing/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
