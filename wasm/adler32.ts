@@ -2,6 +2,17 @@
 // deflate encoder (wasm/deflate-encode.ts); both modules are assembled with `--enable simd`
 // (scripts/build-wasm.mjs).
 
+/** The four unsigned 32-bit lanes of `v`, summed in 64 bits. */
+@inline
+function laneSum(v: v128): u64 {
+  return (
+    <u64>(<u32>i32x4.extract_lane(v, 0)) +
+    <u64>(<u32>i32x4.extract_lane(v, 1)) +
+    <u64>(<u32>i32x4.extract_lane(v, 2)) +
+    <u64>(<u32>i32x4.extract_lane(v, 3))
+  );
+}
+
 /**
  * Adler-32 (RFC 1950 8.2) of the `n` bytes at `p`, 32 then 16 bytes at a time with SIMD. A
  * block of B bytes x0..x(B-1) taken at state (a, b) gives a + Σx and b + B·a + Σ(B - i)·xi; over
@@ -49,12 +60,9 @@ export function adler32(p: usize, n: i32): u32 {
       );
       p += 32;
     }
-    const s = <u64>(<u32>i32x4.extract_lane(vs, 0)) + <u64>(<u32>i32x4.extract_lane(vs, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vs, 2)) + <u64>(<u32>i32x4.extract_lane(vs, 3));
-    const ps = <u64>(<u32>i32x4.extract_lane(vps, 0)) + <u64>(<u32>i32x4.extract_lane(vps, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vps, 2)) + <u64>(<u32>i32x4.extract_lane(vps, 3));
-    const w = <u64>(<u32>i32x4.extract_lane(vw, 0)) + <u64>(<u32>i32x4.extract_lane(vw, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vw, 2)) + <u64>(<u32>i32x4.extract_lane(vw, 3));
+    const s = laneSum(vs);
+    const ps = laneSum(vps);
+    const w = laneSum(vw);
     b = <u32>((<u64>b + <u64>(blocks << 5) * <u64>a + (ps << 5) + w) % 65521);
     a = <u32>((<u64>a + s) % 65521);
   }
@@ -78,12 +86,9 @@ export function adler32(p: usize, n: i32): u32 {
       );
       p += 16;
     }
-    const s = <u64>(<u32>i32x4.extract_lane(vs, 0)) + <u64>(<u32>i32x4.extract_lane(vs, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vs, 2)) + <u64>(<u32>i32x4.extract_lane(vs, 3));
-    const ps = <u64>(<u32>i32x4.extract_lane(vps, 0)) + <u64>(<u32>i32x4.extract_lane(vps, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vps, 2)) + <u64>(<u32>i32x4.extract_lane(vps, 3));
-    const w = <u64>(<u32>i32x4.extract_lane(vw, 0)) + <u64>(<u32>i32x4.extract_lane(vw, 1)) +
-      <u64>(<u32>i32x4.extract_lane(vw, 2)) + <u64>(<u32>i32x4.extract_lane(vw, 3));
+    const s = laneSum(vs);
+    const ps = laneSum(vps);
+    const w = laneSum(vw);
     b = <u32>((<u64>b + <u64>(blocks << 4) * <u64>a + (ps << 4) + w) % 65521);
     a = <u32>((<u64>a + s) % 65521);
   }
