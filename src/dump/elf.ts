@@ -10,6 +10,7 @@
  * dumps alias pages) resolve to the first segment that holds bytes.
  */
 
+import { pageAlignedBytes } from "../bytes/aligned.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { archName } from "../elf/names.js";
 import { ElfFile } from "../elf/reader.js";
@@ -142,6 +143,8 @@ export class ElfBackend implements DumpBackend {
   private last = 0;
   private map: PageRun[] | undefined;
   private readonly window: ReadWindow;
+  /** readRun's buffer: page-aligned, a run placed at its file offset modulo 64 (bytes/aligned.ts). */
+  private runBuf: Uint8Array | undefined;
 
   constructor(
     readonly source: SyncByteSource,
@@ -218,6 +221,47 @@ export class ElfBackend implements DumpBackend {
     }
     this.map = out;
     return out;
+  }
+
+  /**
+   * DumpBackend.readRun: the file bytes of physical [addr, addr + maxPages pages) up to the end
+   * of the extent holding `addr` (an extent ending inside a page gives that page's bytes up to
+   * its end), in one read into a buffer of this backend placed so that its address and the file
+   * offset are equal modulo 64: a Node file's read then copies once at full speed where a
+   * caller's plain buffer took a second copy (vmcore.elf-d31's 73 MB: ~23 ms before). Undefined
+   * when `addr` holds no file bytes (read() says why).
+   */
+  readRun(addr: number, maxPages: number, _zeroExcluded: boolean): Uint8Array | undefined {
+    if (!(maxPages >= 1)) return undefined;
+    const i = this.find(addr);
+    if (i < 0) return undefined;
+    const e = this.extents[i]!;
+    if (e.state !== "present") return undefined;
+    const n = Math.min(Math.floor(maxPages) * this.pageSize, e.end - addr, 64 << 20);
+    const off = e.fileOffset + (addr - e.start);
+    const at = off % 64;
+    let buf = this.runBuf;
+    if (!buf || buf.length < n + 64) {
+      buf = pageAlignedBytes(n + 64) ?? new Uint8Array(n + 64);
+      this.runBuf = buf;
+    }
+    return this.source.readSync(off, n, buf.subarray(at, at + n));
+  }
+
+  nextDumpable(addr: number): number | undefined {
+    const ex = this.extents;
+    const i = this.find(addr);
+    if (i >= 0 && ex[i]!.state === "present") return addr;
+    // the first extent with bytes starting after addr (extents are sorted and disjoint)
+    let lo = 0;
+    let hi = ex.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ex[mid]!.start <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < ex.length; j++) if (ex[j]!.state === "present") return ex[j]!.start;
+    return undefined;
   }
 
   read(addr: number, out: Uint8Array, zeroExcluded: boolean): void {

@@ -131,9 +131,11 @@ export interface DumpBackend {
    */
   read(addr: number, out: Uint8Array, zeroExcluded: boolean, outZeroed?: boolean): void;
   /**
-   * Optional fast path for long sequential reads (kdump-compressed files): up to `maxPages`
-   * whole pages from the page-aligned `addr`, decoded in one go; returns a view of the pages
-   * read (at least one; valid until the next read of this backend), undefined when the first
+   * Optional fast path for long sequential reads (kdump-compressed files: up to `maxPages`
+   * whole pages from the page-aligned `addr`, decoded in one go; ELF vmcores: the file bytes
+   * from `addr` to at most `maxPages` pages on, ending where the PT_LOAD data does); returns a
+   * view of the bytes read (at least one page where the dump holds one whole; valid until the
+   * next readRun of this backend), undefined when the first
    * page is not for the fast path (read it with read(), which throws what it throws), or null
    * when this dump has no fast path (e.g. a flattened file: use read()).
    */

@@ -11,6 +11,8 @@ import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import type { KdumpBackend } from "../../../src/dump/diskdump.js";
 import { openDumpWith } from "../../../src/dump/dump.js";
+import { EM_X86_64, ET_CORE, PT_LOAD } from "../../../src/elf/types.js";
+import { ElfBuilder } from "../../../src/elf/writer.js";
 import { DecompressError, ExcludedPageError, KdumpkitError } from "../../../src/errors.js";
 import { nodePageCodecs } from "../../../src/node/page-codecs.js";
 import { readPagesAhead } from "../../../src/node/read-ahead.js";
@@ -228,4 +230,59 @@ test("readPagesAhead: breaking off the loop ends the worker (the test process ex
     if (n > 8 * m.pageSize) break;
   }
   assert.ok(n > 0);
+});
+
+/** The bytes of the map's present runs read through Dump.readPhys, as [address, byte] runs. */
+function elfWant(d: ReturnType<typeof openDumpWith>): { start: number; bytes: Uint8Array }[] {
+  const out: { start: number; bytes: Uint8Array }[] = [];
+  for (const r of d.memoryMap())
+    if (r.state === "present")
+      out.push({ start: r.start, bytes: d.readPhys(r.start, r.end - r.start).slice() });
+  return out;
+}
+
+/** Chunks joined where they continue each other. */
+function joined(it: Iterable<{ start: number; bytes: Uint8Array }>): { start: number; bytes: Uint8Array }[] {
+  const out: { start: number; parts: Uint8Array[]; end: number }[] = [];
+  for (const c of it) {
+    const last = out[out.length - 1];
+    if (last && last.end === c.start) {
+      last.parts.push(c.bytes.slice());
+      last.end += c.bytes.length;
+    } else out.push({ start: c.start, parts: [c.bytes.slice()], end: c.start + c.bytes.length });
+  }
+  return out.map((o) => {
+    const b = new Uint8Array(o.end - o.start);
+    let at = 0;
+    for (const p of o.parts) {
+      b.set(p, at);
+      at += p.length;
+    }
+    return { start: o.start, bytes: b };
+  });
+}
+
+test("readPagesAhead: ELF vmcores through the backend's run reader (odd file offsets, overlaps, excluded tails, a page cut short, truncation) give readPhys's bytes", () => {
+  const fill = (n: number, seed: number) =>
+    Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 7 + (i >> 12)) & 0xff);
+  const b = new ElfBuilder({ class: 64, littleEndian: true, type: ET_CORE, machine: EM_X86_64 });
+  // a note of odd size puts the PT_LOAD data at file offsets that are not multiples of 64
+  b.addNoteSegment([{ name: "VMCOREINFO", type: 0, desc: new TextEncoder().encode("PAGESIZE=4096\nX=1\n") }]);
+  const seg = (paddr: number, data: Uint8Array, memsz?: number) =>
+    b.addSegment({ type: PT_LOAD, flags: 7, vaddr: 0n, paddr: BigInt(paddr), data, memsz });
+  seg(0x1000, fill(0x23000, 1), 0x40000); // 35 pages, then an excluded tail
+  seg(0x1000, fill(0x2000, 9)); // an alias: the first segment wins
+  seg(0x9f000, fill(0xc00, 3)); // ends inside a page
+  seg(0x100000, fill(0x61000, 4)); // 97 pages: several runs of 16
+  const full = b.build();
+  const elfRun = (bytes: Uint8Array) => openDumpWith(new MemorySource(bytes), nodePageCodecs);
+  const d = elfRun(full);
+  assert.equal(typeof d.backend.readRun, "function");
+  assert.deepEqual(joined(readPagesAhead(d, { batchPages: 16 })), elfWant(d));
+  // cut inside the last segment's data, off a page boundary: its tail is missing, not read
+  const cut = elfRun(full.slice(0, full.length - 0x20a00));
+  assert.ok(cut.memoryMap().some((r) => r.state === "missing"));
+  assert.deepEqual(joined(readPagesAhead(cut, { batchPages: 16 })), elfWant(cut));
+  // chunks are at most batchPages pages
+  for (const c of readPagesAhead(d, { batchPages: 16 })) assert.ok(c.bytes.length <= 16 * 4096);
 });
