@@ -403,7 +403,7 @@ export async function writeKdumpPipelined(
 ): Promise<KdumpWriteResult> {
   const k = layoutKdump(pages, sink, { ...opts, status: opts.status ?? compressor.flag });
   const bs = pages.pageSize;
-  const batchPages = opts.batchPages ?? 256;
+  const batchPages = opts.batchPages ?? 128;
   const inFlight = Math.max(1, opts.inFlight ?? compressor.inFlight ?? 4);
   const { emit, bitmap, dumpOff } = k;
   // per batch: the order of entries (0 = the batch's next page, 2 = not dumped)

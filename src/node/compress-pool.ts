@@ -1,7 +1,9 @@
 /**
  * Page compression on worker threads for `convert`: a BatchCompressor (convert/kdump.ts) that
- * hands batches to N workers round-robin; the writer awaits results in submission order, so the
- * output is the same whatever the number of workers. `workers: 0` compresses on this thread.
+ * hands batches to N workers, the least loaded first, and compresses a batch on the writer's own
+ * thread when every worker already has WORKER_DEPTH batches waiting; the writer awaits results in
+ * submission order, so the output is the same whatever the number of workers and wherever a
+ * batch ran. `workers: 0` compresses on this thread only.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,13 +19,18 @@ type Result = { sizes: Int32Array; data: Uint8Array; pages: Uint8Array };
 
 export interface CompressPool extends BatchCompressor {
   readonly workers: number;
+  /** Batches compressed so far by the workers and on this thread. */
+  readonly batches: { workers: number; here: number };
   close(): Promise<void>;
 }
 
-/** The default worker count: the CPUs Node may use, at most 8. */
+/**
+ * The default worker count: one less than the CPUs Node may use (this thread compresses too),
+ * at most 8; 0 on one CPU.
+ */
 export function defaultWorkers(): number {
   const n = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
-  return Math.max(1, Math.min(8, n));
+  return Math.max(0, Math.min(8, n - 1));
 }
 
 /**
@@ -63,48 +70,89 @@ function youngGenerationForWorkers(): void {
   } catch {}
 }
 
+/** Shared counters, or undefined where SharedArrayBuffer is missing. */
+function sharedCounters(n: number): Int32Array | undefined {
+  return typeof SharedArrayBuffer === "function" ? new Int32Array(new SharedArrayBuffer(4 * n)) : undefined;
+}
+
 /**
- * Compress pages with `codec` on `workers` threads (0: this thread; lzo and snappy always on
- * this thread, see ON_THIS_THREAD). The worker threads are started at once and the page size
- * comes with each batch, so `convert` starts them before it opens the dump: a worker's start
- * (~50 ms of CPU: a Node context, then the codec) then runs while this thread opens and plans.
+ * Batches a worker may have waiting (sent, not answered) before the writer's thread compresses
+ * the next batch itself: two, so that a worker finishing one batch finds the next already there.
+ */
+const WORKER_DEPTH = 2;
+
+/**
+ * Compress pages with `codec` on `workers` threads and this one (0: this thread only; lzo and
+ * snappy always on this thread, see ON_THIS_THREAD). The worker threads are started at once and
+ * the page size comes with each batch, so `convert` starts them before it opens the dump: a
+ * worker's start (~50 ms of CPU: a Node context, then the codec) then runs while this thread
+ * opens and plans. Batches go to the worker with the fewest waiting; when each has WORKER_DEPTH,
+ * this thread compresses the batch itself: otherwise the reading thread only waits on the
+ * workers once the dump is planned and read ahead. The workers count their finished batches in
+ * shared memory, because a writer compressing here does not return to the event loop to see
+ * their answers (counting answers instead starved the workers: measured, no faster than no
+ * worker). Measured on the corpus' 423 MB vmcore, `-c -d 31`, 2 CPUs: see the README
+ * (convert, "Speed, session 10").
  */
 export function createCompressPool(codec: PageCodecName, requested = defaultWorkers()): CompressPool {
   const flag = COMPRESS_FLAGS[codec];
   const workers = ON_THIS_THREAD.includes(codec) ? 0 : requested;
+  // this thread's compressor, made on its first batch (the codec is compiled here only if used)
+  let ready: Promise<Awaited<ReturnType<typeof pageCompressor>>> | undefined;
+  const local = () => {
+    if (!ready) {
+      ready = pageCompressor(codec);
+      // a codec that cannot load fails the first batch (and not as an unhandled rejection)
+      ready.catch(() => {});
+    }
+    return ready;
+  };
+  const batches = { workers: 0, here: 0 };
   if (workers <= 0) {
-    const ready = pageCompressor(codec);
-    // a codec that cannot load fails the first batch (and not as an unhandled rejection)
-    ready.catch(() => {});
     let out = new Uint8Array(0);
+    local();
     return {
       flag,
       workers: 0,
+      batches,
       // one batch at a time, written before the next is compressed: the bytes need no copy
       inFlight: 1,
       async compress(pages, count, pageSize, zeroCheck) {
-        const fn = await ready;
+        const fn = await local();
+        batches.here++;
         if (out.length < count * pageSize) out = new Uint8Array(Math.max(count * pageSize, pages.length));
         const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
         return { sizes, data: out.subarray(0, length), pages };
       },
-      close: () =>
-        ready.then(
+      close: async () => {
+        await local().then(
           () => undefined,
           () => undefined,
-        ),
+        );
+      },
     };
   }
   const url = workerUrl();
   youngGenerationForWorkers();
-  const pool = Array.from({ length: workers }, () => new Worker(url, { workerData: { codec } }));
+  // batches sent to each worker, and (shared, counted by the workers) finished: the writer
+  // compresses on this thread without returning to the event loop, so it cannot wait for the
+  // answers' messages to learn that a worker is free
+  const sent = new Int32Array(workers);
+  const done = sharedCounters(workers);
+  const pool = Array.from(
+    { length: workers },
+    (_, index) => new Worker(url, { workerData: done ? { codec, done, index } : { codec } }),
+  );
+  const answered = new Int32Array(workers);
+  const waitingAt = (wi: number) => sent[wi]! - (done ? Atomics.load(done, wi) : answered[wi]!);
   const waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
   let failure: Error | undefined;
-  for (const w of pool) {
+  pool.forEach((w, wi) => {
     w.on("message", (m: { id: number; error?: string } & Result) => {
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
+      answered[wi]!++;
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
     });
@@ -113,20 +161,49 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       for (const p of waiting.values()) p.reject(e);
       waiting.clear();
     });
-  }
+  });
   let next = 0;
   // result buffers the writer is done with, sent back with the next batches: a worker's fresh
   // 1 MiB buffer per batch cost a page fault per 4 KiB (~30 ms a worker on the corpus vmcore)
   const spares: Uint8Array[] = [];
+  // this thread's result buffers (its results stay queued beside the workers')
+  const mine = new WeakSet<ArrayBufferLike>();
+  const localSpares: Uint8Array[] = [];
   let lastPageSize = 0;
   return {
     flag,
     workers,
-    compress(pages, count, pageSize, zeroCheck) {
-      if (failure) return Promise.reject(failure);
+    batches,
+    // each worker's WORKER_DEPTH, and room for this thread's batches between them
+    inFlight: workers * WORKER_DEPTH + 2,
+    async compress(pages, count, pageSize, zeroCheck) {
+      if (failure) throw failure;
       lastPageSize = pageSize;
+      let wi = 0;
+      let least = waitingAt(0);
+      for (let i = 1; i < workers; i++) {
+        const w = waitingAt(i);
+        if (w < least) {
+          wi = i;
+          least = w;
+        }
+      }
+      if (least >= WORKER_DEPTH) {
+        batches.here++;
+        const fn = await local();
+        const need = Math.max(count * pageSize, pages.length);
+        let out = localSpares.pop();
+        if (!out || out.length < need) {
+          out = new Uint8Array(need);
+          mine.add(out.buffer);
+        }
+        const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
+        return { sizes, data: out.subarray(0, length), pages };
+      }
       const id = next++;
-      const w = pool[id % workers]!;
+      const w = pool[wi]!;
+      sent[wi]!++;
+      batches.workers++;
       const spare = spares.pop();
       return new Promise<Result>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
@@ -136,13 +213,22 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       });
     },
     release(r) {
-      // (a result of this thread's compressor, or one whose buffer is its pages, is not kept)
-      if (spares.length >= 8 || r.data.buffer === r.pages.buffer) return;
+      // (a result whose buffer is its pages, raw pages, is not kept)
+      if (r.data.buffer === r.pages.buffer) return;
       const whole = new Uint8Array(r.data.buffer as ArrayBuffer);
-      if (whole.length >= lastPageSize) spares.push(whole);
+      if (mine.has(r.data.buffer)) {
+        if (localSpares.length < 4) localSpares.push(whole);
+        return;
+      }
+      if (spares.length < 8 && whole.length >= lastPageSize) spares.push(whole);
     },
     async close() {
       await Promise.all(pool.map((w) => w.terminate()));
+      if (ready)
+        await ready.then(
+          () => undefined,
+          () => undefined,
+        );
     },
   };
 }

@@ -30,6 +30,8 @@ function zlib(): typeof import("node:zlib") {
   return zlibModule;
 }
 
+let zstdReady: Promise<void> | undefined;
+
 export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zlib: DUMP_DH_COMPRESSED_ZLIB,
   lzo: DUMP_DH_COMPRESSED_LZO,
@@ -89,7 +91,10 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
         init(): Promise<void>;
         compress(b: Uint8Array, level: number): Uint8Array;
       };
-      await z.init();
+      // once a process: init() instantiates the module again, and the heap of the compressors
+      // made before (their contexts and buffers) goes with the old instance
+      zstdReady ??= z.init();
+      await zstdReady;
       return reusedZstd(req) ?? ((p) => z.compress(p, 1));
     }
   }

@@ -1,0 +1,113 @@
+/**
+ * The compression pool of `convert` (src/node/compress-pool.ts): batches submitted the way the
+ * kdump writer submits them (many in flight, results taken in order) come back exactly as this
+ * thread's compressBatch makes them, whichever of the workers or this thread compressed each,
+ * for 0, 1 and 2 workers; with workers, both the workers and this thread take batches (this
+ * thread compresses while every worker has its batches waiting, counted through shared memory);
+ * buffers given back are reused without changing later results; a worker that fails rejects its
+ * batch with the message and close() ends the workers; a second zstd compressor in one process
+ * leaves the first working (zstd-wasm's init() made a new instance under it).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compressBatch } from "../../../src/convert/batch.js";
+import { createCompressPool, defaultWorkers } from "../../../src/node/compress-pool.js";
+import { pageCompressor } from "../../../src/node/page-compress.js";
+import { lzSamples, unit } from "../../fuzz.js";
+
+const PAGE = 4096;
+
+function batchOf(count: number, seed: number): Uint8Array {
+  const next = unit(seed);
+  const pages = new Uint8Array(PAGE * count);
+  for (let i = 0; i < count; i++) {
+    const page = pages.subarray(i * PAGE, (i + 1) * PAGE);
+    const kind = (i + seed) % 4;
+    if (kind === 0) continue; // all zeros
+    if (kind === 1) for (let j = 0; j < PAGE; j++) page[j] = Math.floor(next() * 256);
+    else page.set(lzSamples(next, PAGE)[0]!.subarray(0, PAGE));
+  }
+  return pages;
+}
+
+for (const codec of ["zlib", "zstd"] as const)
+  for (const workers of [0, 1, 2])
+    test(`${codec}, ${workers} worker(s): results in order, equal to this thread's, from workers and this thread`, async () => {
+      const fn = await pageCompressor(codec);
+      const pool = createCompressPool(codec, workers);
+      try {
+        const inFlight = pool.inFlight ?? 4;
+        const expected: { sizes: number[]; data: Uint8Array }[] = [];
+        const pending: Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>[] = [];
+        const results: { sizes: number[]; data: Uint8Array }[] = [];
+        const take = async () => {
+          const r = await pending.shift()!;
+          results.push({ sizes: [...r.sizes], data: r.data.slice() });
+          pool.release?.(r);
+        };
+        const n = 40;
+        for (let b = 0; b < n; b++) {
+          const count = 8 + (b % 5);
+          const pages = batchOf(count, b);
+          const out = new Uint8Array(pages.length);
+          const e = compressBatch(fn, pages, count, PAGE, true, out);
+          expected.push({ sizes: [...e.sizes], data: out.slice(0, e.length) });
+          // (the pool may take the buffer to a worker: submit a copy)
+          pending.push(pool.compress(pages.slice(), count, PAGE, true));
+          while (pending.length >= inFlight) await take();
+        }
+        while (pending.length) await take();
+        assert.equal(results.length, n);
+        for (let b = 0; b < n; b++) {
+          assert.deepEqual(results[b]!.sizes, expected[b]!.sizes, `batch ${b}: sizes`);
+          assert.deepEqual(results[b]!.data, expected[b]!.data, `batch ${b}: bytes`);
+        }
+        assert.equal(pool.batches.workers + pool.batches.here, n);
+        if (workers === 0) assert.equal(pool.batches.here, n);
+        else {
+          assert.ok(pool.batches.workers > 0, "the workers took batches");
+          assert.ok(pool.batches.here > 0, "this thread took batches while the workers were busy");
+        }
+      } finally {
+        await pool.close();
+      }
+    });
+
+test("lzo compresses on this thread whatever the worker count", async () => {
+  const pool = createCompressPool("lzo", 2);
+  try {
+    assert.equal(pool.workers, 0);
+    const pages = batchOf(6, 3);
+    const r = await pool.compress(pages, 6, PAGE, true);
+    assert.equal(r.sizes.length, 6);
+    assert.equal(pool.batches.here, 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a batch a worker cannot compress rejects with the worker's message; close() ends the workers", async () => {
+  const pool = createCompressPool("zlib", 1);
+  try {
+    // a negative page count: the worker's batch code throws (RangeError), its message comes back
+    await assert.rejects(pool.compress(new Uint8Array(PAGE), -1, PAGE, true), /^Error: compression worker: /);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("the default worker count leaves one CPU to the writer's thread", () => {
+  const n = defaultWorkers();
+  assert.ok(Number.isInteger(n) && n >= 0 && n <= 8);
+});
+
+test("zstd: a second compressor in the process leaves the first one working", async () => {
+  const page = batchOf(2, 0).subarray(PAGE, 2 * PAGE); // random bytes (kind 1)
+  const a = await pageCompressor("zstd");
+  const before = a(page).slice();
+  const pending = pageCompressor("zstd");
+  assert.deepEqual(a(page).slice(), before, "while the second one is made");
+  const b = await pending;
+  assert.deepEqual(a(page).slice(), before, "after");
+  assert.deepEqual(b(page).slice(), before);
+});
