@@ -20,6 +20,7 @@
  * (each part holds the pages of [start_pfn, end_pfn)).
  */
 import { archByUname } from "../arch/table.js";
+import { addressMod64 } from "../bytes/aligned.js";
 import { Cursor, decodeText } from "../bytes/cursor.js";
 import type { SyncByteSource } from "../bytes/source.js";
 import { type PageRunDecoder, RUN_DECODE, RUN_RAW, RUN_ZERO } from "../codecs/page-run.js";
@@ -1421,7 +1422,8 @@ export class KdumpBackend implements DumpBackend {
     if (!Number.isInteger(pfn) || pfn < 0 || pfn >= this.maxPfn) return undefined;
     const part = this.partFor(pfn);
     if (!part) return undefined;
-    const inCap = dec.input.length;
+    // room for the run's bytes placed at their file offset modulo 64 (below)
+    const inCap = dec.input.length - 63;
     const end = Math.min(pfn + Math.min(Math.floor(maxPages), dec.pagesFor(ps)), part.endPfn, this.maxPfn);
     const dumpable = part.dumpable;
     const t = part.descs;
@@ -1482,14 +1484,21 @@ export class KdumpBackend implements DumpBackend {
       n++;
     }
     if (n === 0) return undefined;
-    if (hi > lo) part.source.readSync(lo, hi - lo, dec.input);
+    // the run's bytes go where their address equals the file offset modulo 64 when the input's
+    // address is known (a WebAssembly memory): the kernel then copies at full speed straight
+    // into it, with no staging copy (src/bytes/aligned.ts)
+    let shift = 0;
+    const at = addressMod64(dec.input);
+    if (at !== undefined) shift = (((lo - at) % 64) + 64) % 64;
+    if (hi > lo) part.source.readSync(lo, hi - lo, dec.input.subarray(shift, shift + hi - lo));
     const src = dec.src;
     const len = dec.len;
     const kind = dec.kind;
+    const base = lo - shift;
     for (let k = 0; k < n; k++) {
       const kd = kinds[k]!;
       kind[k] = kd;
-      src[k] = kd === RUN_ZERO ? 0 : offs[k]! - lo;
+      src[k] = kd === RUN_ZERO ? 0 : offs[k]! - base;
       len[k] = lens[k]!;
     }
     const done = dec.decode(n, ps);
