@@ -70,11 +70,6 @@ function youngGenerationForWorkers(): void {
   } catch {}
 }
 
-/** Shared counters, or undefined where SharedArrayBuffer is missing. */
-function sharedCounters(n: number): Int32Array | undefined {
-  return typeof SharedArrayBuffer === "function" ? new Int32Array(new SharedArrayBuffer(4 * n)) : undefined;
-}
-
 /**
  * Batches a worker may have waiting (sent, not answered) before the writer's thread compresses
  * the next batch itself: two, so that a worker finishing one batch finds the next already there.
@@ -138,21 +133,19 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
   // compresses on this thread without returning to the event loop, so it cannot wait for the
   // answers' messages to learn that a worker is free
   const sent = new Int32Array(workers);
-  const done = sharedCounters(workers);
+  const done = new Int32Array(new SharedArrayBuffer(4 * workers));
   const pool = Array.from(
     { length: workers },
-    (_, index) => new Worker(url, { workerData: done ? { codec, done, index } : { codec } }),
+    (_, index) => new Worker(url, { workerData: { codec, done, index } }),
   );
-  const answered = new Int32Array(workers);
-  const waitingAt = (wi: number) => sent[wi]! - (done ? Atomics.load(done, wi) : answered[wi]!);
+  const waitingAt = (wi: number) => sent[wi]! - Atomics.load(done, wi);
   const waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
   let failure: Error | undefined;
-  pool.forEach((w, wi) => {
+  for (const w of pool) {
     w.on("message", (m: { id: number; error?: string } & Result) => {
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
-      answered[wi]!++;
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
     });
@@ -161,7 +154,7 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       for (const p of waiting.values()) p.reject(e);
       waiting.clear();
     });
-  });
+  }
   let next = 0;
   // result buffers the writer is done with, sent back with the next batches: a worker's fresh
   // 1 MiB buffer per batch cost a page fault per 4 KiB (~30 ms a worker on the corpus vmcore)

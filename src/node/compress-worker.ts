@@ -24,14 +24,16 @@ interface Setup {
    * Batches finished, one counter a worker (shared memory): the writer reads it while it is
    * busy, without waiting for the answers' messages (compress-pool.ts).
    */
-  done?: Int32Array;
-  index?: number;
+  done: Int32Array;
+  index: number;
 }
 
 const port = parentPort;
 if (port) {
   const setup = workerData as Setup;
   const ready = pageCompressor(setup.codec);
+  // counted before the answer is posted, so the writer never sees an answer before its count
+  const finished = () => Atomics.add(setup.done, setup.index, 1);
   port.on("message", async (b: Batch) => {
     try {
       const fn = await ready;
@@ -40,14 +42,14 @@ if (port) {
         b.spare && b.spare.length >= need ? b.spare : new Uint8Array(Math.max(need, b.pages.length));
       const { sizes, length } = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
       const data = out.subarray(0, length);
-      if (setup.done && setup.index !== undefined) Atomics.add(setup.done, setup.index, 1);
+      finished();
       port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
         sizes.buffer as ArrayBuffer,
         data.buffer as ArrayBuffer,
         b.pages.buffer as ArrayBuffer,
       ]);
     } catch (e) {
-      if (setup.done && setup.index !== undefined) Atomics.add(setup.done, setup.index, 1);
+      finished();
       port.postMessage({ id: b.id, error: (e as Error).message, pages: b.pages });
     }
   });
