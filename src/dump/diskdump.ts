@@ -1526,11 +1526,25 @@ export class KdumpBackend implements DumpBackend {
   private anyRunDecoder(): PageRunDecoder | undefined {
     for (const d of this.runDecoders.values()) if (d) return d;
     // none made yet: the codec of the dump's pages decides (the header says nothing of it)
-    const first = this.parts[0]!;
-    const t = first.descs;
-    const i = t.slot(0);
-    const codec = (i >= 0 ? codecForFlags(t.flags[i]!) : undefined) ?? "lzo";
+    const codec = this.firstCodec();
     return this.runDecoder(codec) ?? this.runDecoder("lzo") ?? this.runDecoder("zlib");
+  }
+
+  /**
+   * The codec of the first compressed page among the first descriptors (a dump's first pages
+   * are often stored raw), lzo when none of them is compressed: the decoder made for runs of
+   * raw and zero pages is then the one the compressed pages need, not a second module.
+   */
+  private firstCodec(): PageCodecName {
+    const part = this.parts[0]!;
+    const t = part.descs;
+    for (let k = 0; k < Math.min(256, part.numDumpable); k++) {
+      const i = t.slot(k);
+      if (i < 0) break;
+      const c = codecForFlags(t.flags[i]!);
+      if (c) return c;
+    }
+    return "lzo";
   }
 
   read(addr: number, out: Uint8Array, zeroExcluded: boolean, outZeroed = false): void {
