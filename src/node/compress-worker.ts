@@ -25,6 +25,8 @@ interface Setup {
    * busy, without waiting for the answers' messages (compress-pool.ts).
    */
   done: Int32Array;
+  /** Set to 1 (shared memory) once this worker's compressor is ready to take batches. */
+  up: Int32Array;
   index: number;
 }
 
@@ -32,6 +34,12 @@ const port = parentPort;
 if (port) {
   const setup = workerData as Setup;
   const ready = pageCompressor(setup.codec);
+  // the writer sends batches only to a worker that is up (compress-pool.ts): until then it
+  // compresses them itself instead of waiting on this worker's start
+  ready.then(
+    () => Atomics.store(setup.up, setup.index, 1),
+    () => {},
+  );
   // counted before the answer is posted, so the writer never sees an answer before its count
   const finished = () => Atomics.add(setup.done, setup.index, 1);
   port.on("message", async (b: Batch) => {

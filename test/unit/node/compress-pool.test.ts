@@ -3,7 +3,8 @@
  * kdump writer submits them (many in flight, results taken in order) come back exactly as this
  * thread's compressBatch makes them, whichever of the workers or this thread compressed each,
  * for 0, 1 and 2 workers; with workers, both the workers and this thread take batches (this
- * thread compresses while every worker has its batches waiting, counted through shared memory);
+ * thread compresses while every worker has its batches waiting, counted through shared memory,
+ * and every batch until the workers have started);
  * buffers given back are reused without changing later results; a worker that fails rejects its
  * batch with the message and close() ends the workers; a second zstd compressor in one process
  * leaves the first working (zstd-wasm's init() made a new instance under it).
@@ -36,6 +37,8 @@ for (const codec of ["zlib", "zstd"] as const)
       const fn = await pageCompressor(codec);
       const pool = createCompressPool(codec, workers);
       try {
+        // a worker takes batches once it has started (until then this thread compresses them)
+        assert.ok(await pool.whenUp(10_000), "the workers started");
         const inFlight = pool.inFlight ?? 4;
         const expected: { sizes: number[]; data: Uint8Array }[] = [];
         const pending: Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>[] = [];
@@ -46,14 +49,20 @@ for (const codec of ["zlib", "zstd"] as const)
           pool.release?.(r);
         };
         const n = 40;
+        const batches: Uint8Array[] = [];
         for (let b = 0; b < n; b++) {
           const count = 8 + (b % 5);
           const pages = batchOf(count, b);
           const out = new Uint8Array(pages.length);
           const e = compressBatch(fn, pages, count, PAGE, true, out);
           expected.push({ sizes: [...e.sizes], data: out.slice(0, e.length) });
+          batches.push(pages);
+        }
+        // submitted back to back, as the writer does (so that the workers' queues fill)
+        for (let b = 0; b < n; b++) {
+          const count = 8 + (b % 5);
           // (the pool may take the buffer to a worker: submit a copy)
-          pending.push(pool.compress(pages.slice(), count, PAGE, true));
+          pending.push(pool.compress(batches[b]!.slice(), count, PAGE, true));
           while (pending.length >= inFlight) await take();
         }
         while (pending.length) await take();
@@ -73,6 +82,19 @@ for (const codec of ["zlib", "zstd"] as const)
       }
     });
 
+test("a batch submitted before the workers have started is compressed on this thread", async () => {
+  const pool = createCompressPool("zlib", 1);
+  try {
+    // (a worker takes tens of milliseconds to start: it cannot be up within this tick)
+    const pages = batchOf(6, 1);
+    const r = await pool.compress(pages, 6, PAGE, true);
+    assert.equal(r.sizes.length, 6);
+    assert.deepEqual(pool.batches, { workers: 0, here: 1 });
+  } finally {
+    await pool.close();
+  }
+});
+
 test("lzo compresses on this thread whatever the worker count", async () => {
   const pool = createCompressPool("lzo", 2);
   try {
@@ -89,6 +111,7 @@ test("lzo compresses on this thread whatever the worker count", async () => {
 test("a batch a worker cannot compress rejects with the worker's message; close() ends the workers", async () => {
   const pool = createCompressPool("zlib", 1);
   try {
+    assert.ok(await pool.whenUp(10_000), "the worker started");
     // a negative page count: the worker's batch code throws (RangeError), its message comes back
     await assert.rejects(pool.compress(new Uint8Array(PAGE), -1, PAGE, true), /^Error: compression worker: /);
   } finally {
