@@ -94,7 +94,11 @@ const WORKER_DEPTH = 2;
  * worker). Measured on the corpus' 423 MB vmcore, `-c -d 31`, 2 CPUs: see the README
  * (convert, "Speed, session 10").
  */
-export function createCompressPool(codec: PageCodecName, requested = defaultWorkers()): CompressPool {
+export function createCompressPool(
+  codec: PageCodecName,
+  requested = defaultWorkers(),
+  opts: { /** The worker script (tests); default: beside this module. */ workerUrl?: URL } = {},
+): CompressPool {
   const flag = COMPRESS_FLAGS[codec];
   const workers = ON_THIS_THREAD.includes(codec) ? 0 : requested;
   // this thread's compressor, made on its first batch (the codec is compiled here only if used)
@@ -133,7 +137,7 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       },
     };
   }
-  const url = workerUrl();
+  const url = opts.workerUrl ?? workerUrl();
   youngGenerationForWorkers();
   // batches sent to each worker, and (shared, counted by the workers) finished: the writer
   // compresses on this thread without returning to the event loop, so it cannot wait for the
@@ -149,11 +153,22 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
     { length: workers },
     (_, index) => new Worker(url, { workerData: { codec, done, up, index } }),
   );
+  // a worker that failed or ended before it took a batch: the others and this thread do its share
+  const gone = new Uint8Array(workers);
   const waitingAt = (wi: number) =>
-    Atomics.load(up, wi) ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
+    Atomics.load(up, wi) && !gone[wi] ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
   const waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
   let failure: Error | undefined;
-  for (const w of pool) {
+  let closing = false;
+  /** Worker `wi` failed or ended: fatal only when it held unfinished batches (their pages went with it). */
+  const lost = (wi: number, e: Error) => {
+    gone[wi] = 1;
+    if (sent[wi]! <= Atomics.load(done, wi)) return;
+    failure ??= e;
+    for (const p of waiting.values()) p.reject(failure);
+    waiting.clear();
+  };
+  for (const [wi, w] of pool.entries()) {
     w.on("message", (m: { id: number; error?: string } & Result) => {
       const p = waiting.get(m.id);
       if (!p) return;
@@ -161,10 +176,9 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
     });
-    w.on("error", (e) => {
-      failure = e;
-      for (const p of waiting.values()) p.reject(e);
-      waiting.clear();
+    w.on("error", (e) => lost(wi, e));
+    w.on("exit", (code) => {
+      if (!closing) lost(wi, new Error(`compression worker ${wi} exited (status ${code})`));
     });
   }
   let next = 0;
@@ -220,7 +234,7 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
     async whenUp(ms) {
       const until = Date.now() + ms;
       while (!up.every((u) => u !== 0)) {
-        if (failure || Date.now() >= until) return false;
+        if (failure || gone.some((g) => g !== 0) || Date.now() >= until) return false;
         await new Promise((r) => setTimeout(r, 2));
       }
       return true;
@@ -236,6 +250,7 @@ export function createCompressPool(codec: PageCodecName, requested = defaultWork
       if (spares.length < 8 && whole.length >= lastPageSize) spares.push(whole);
     },
     async close() {
+      closing = true;
       await Promise.all(pool.map((w) => w.terminate()));
       if (ready)
         await ready.then(

@@ -6,11 +6,16 @@
  * thread compresses while every worker has its batches waiting, counted through shared memory,
  * and every batch until the workers have started);
  * buffers given back are reused without changing later results; a worker that fails rejects its
- * batch with the message and close() ends the workers; a second zstd compressor in one process
+ * batch with the message and close() ends the workers; a worker that cannot start leaves every batch
+ * to this thread; a second zstd compressor in one process
  * leaves the first working (zstd-wasm's init() made a new instance under it).
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { createCompressPool, defaultWorkers } from "../../../src/node/compress-pool.js";
 import { pageCompressor } from "../../../src/node/page-compress.js";
@@ -92,6 +97,30 @@ test("a batch submitted before the workers have started is compressed on this th
     assert.deepEqual(pool.batches, { workers: 0, here: 1 });
   } finally {
     await pool.close();
+  }
+});
+
+test("a worker that cannot start costs nothing: this thread compresses every batch", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdumpkit-pool-"));
+  const script = join(dir, "broken-worker.cjs");
+  writeFileSync(script, 'throw new Error("this worker does not start");\n');
+  const pool = createCompressPool("zlib", 1, { workerUrl: pathToFileURL(script) });
+  try {
+    assert.equal(await pool.whenUp(10_000), false, "the worker never comes up");
+    const fn = await pageCompressor("zlib");
+    for (let b = 0; b < 4; b++) {
+      const pages = batchOf(6, b);
+      const out = new Uint8Array(pages.length);
+      const e = compressBatch(fn, pages, 6, PAGE, true, out);
+      const r = await pool.compress(pages.slice(), 6, PAGE, true);
+      assert.deepEqual([...r.sizes], [...e.sizes]);
+      assert.deepEqual(r.data.slice(), out.slice(0, e.length));
+      pool.release?.(r);
+    }
+    assert.deepEqual(pool.batches, { workers: 0, here: 4 });
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
