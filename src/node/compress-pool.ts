@@ -158,27 +158,40 @@ export function createCompressPool(
   const waitingAt = (wi: number) =>
     Atomics.load(up, wi) && !gone[wi] ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
   const waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
+  // the worker each unanswered batch went to
+  const owner = new Map<number, number>();
   let failure: Error | undefined;
   let closing = false;
-  /** Worker `wi` failed or ended: fatal only when it held unfinished batches (their pages went with it). */
-  const lost = (wi: number, e: Error) => {
-    gone[wi] = 1;
-    if (sent[wi]! <= Atomics.load(done, wi)) return;
-    failure ??= e;
-    for (const p of waiting.values()) p.reject(failure);
-    waiting.clear();
-  };
+  const errors: (Error | undefined)[] = [];
   for (const [wi, w] of pool.entries()) {
     w.on("message", (m: { id: number; error?: string } & Result) => {
+      owner.delete(m.id);
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
     });
-    w.on("error", (e) => lost(wi, e));
+    w.on("error", (e) => {
+      gone[wi] = 1;
+      errors[wi] ??= e;
+    });
+    // Node delivers a worker's messages before its 'exit': batches still unanswered then are lost
+    // with it (their pages went to it) and fail; a worker that held none (one that could not
+    // start) costs nothing, the others and this thread take its share
     w.on("exit", (code) => {
-      if (!closing) lost(wi, new Error(`compression worker ${wi} exited (status ${code})`));
+      gone[wi] = 1;
+      if (closing) return;
+      const e = errors[wi] ?? new Error(`compression worker ${wi} exited (status ${code})`);
+      for (const [id, o] of owner) {
+        if (o !== wi) continue;
+        owner.delete(id);
+        const p = waiting.get(id);
+        if (!p) continue;
+        waiting.delete(id);
+        failure ??= e;
+        p.reject(e);
+      }
     });
   }
   let next = 0;
@@ -221,6 +234,7 @@ export function createCompressPool(
       }
       const id = next++;
       const w = pool[wi]!;
+      owner.set(id, wi);
       sent[wi]!++;
       batches.workers++;
       const spare = spares.pop();

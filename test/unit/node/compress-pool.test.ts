@@ -7,7 +7,7 @@
  * and every batch until the workers have started);
  * buffers given back are reused without changing later results; a worker that fails rejects its
  * batch with the message and close() ends the workers; a worker that cannot start leaves every batch
- * to this thread; a second zstd compressor in one process
+ * to this thread, one that ends holding a batch fails it; a second zstd compressor in one process
  * leaves the first working (zstd-wasm's init() made a new instance under it).
  */
 import assert from "node:assert/strict";
@@ -118,6 +118,30 @@ test("a worker that cannot start costs nothing: this thread compresses every bat
       pool.release?.(r);
     }
     assert.deepEqual(pool.batches, { workers: 0, here: 4 });
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a worker that ends while holding a batch fails that batch (it does not hang) and the pool", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdumpkit-pool-"));
+  const script = join(dir, "quitting-worker.cjs");
+  // up at once, then gone with the first batch, unanswered
+  writeFileSync(
+    script,
+    'const { parentPort, workerData } = require("node:worker_threads");\n' +
+      "Atomics.store(workerData.up, workerData.index, 1);\n" +
+      "parentPort.on('message', () => process.exit(3));\n",
+  );
+  const pool = createCompressPool("zlib", 1, { workerUrl: pathToFileURL(script) });
+  try {
+    assert.equal(await pool.whenUp(10_000), true);
+    await assert.rejects(
+      pool.compress(batchOf(4, 2), 4, PAGE, true),
+      /compression worker 0 exited \(status 3\)/,
+    );
+    await assert.rejects(pool.compress(batchOf(4, 3), 4, PAGE, true), /exited/);
   } finally {
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
