@@ -157,15 +157,13 @@ export function createCompressPool(
   const gone = new Uint8Array(workers);
   const waitingAt = (wi: number) =>
     Atomics.load(up, wi) && !gone[wi] ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
-  const waiting = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
-  // the worker each unanswered batch went to
-  const owner = new Map<number, number>();
+  // unanswered batches by id, with the worker each went to
+  const waiting = new Map<number, { wi: number; resolve: (r: Result) => void; reject: (e: Error) => void }>();
   let failure: Error | undefined;
   let closing = false;
   const errors: (Error | undefined)[] = [];
   for (const [wi, w] of pool.entries()) {
     w.on("message", (m: { id: number; error?: string } & Result) => {
-      owner.delete(m.id);
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
@@ -183,11 +181,8 @@ export function createCompressPool(
       gone[wi] = 1;
       if (closing) return;
       const e = errors[wi] ?? new Error(`compression worker ${wi} exited (status ${code})`);
-      for (const [id, o] of owner) {
-        if (o !== wi) continue;
-        owner.delete(id);
-        const p = waiting.get(id);
-        if (!p) continue;
+      for (const [id, p] of waiting) {
+        if (p.wi !== wi) continue;
         waiting.delete(id);
         failure ??= e;
         p.reject(e);
@@ -234,12 +229,11 @@ export function createCompressPool(
       }
       const id = next++;
       const w = pool[wi]!;
-      owner.set(id, wi);
       sent[wi]!++;
       batches.workers++;
       const spare = spares.pop();
       return new Promise<Result>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
+        waiting.set(id, { wi, resolve, reject });
         const transfer = [pages.buffer as ArrayBuffer];
         if (spare) transfer.push(spare.buffer as ArrayBuffer);
         w.postMessage({ id, pages, count, pageSize, zeroCheck, spare }, transfer);
