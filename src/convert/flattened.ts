@@ -67,6 +67,9 @@ export class FlattenedSink implements ByteSink {
     this.emit(h);
     this.emit(bytes);
   }
+  turn(): Promise<void> | undefined {
+    return this.out.turn?.();
+  }
   /** Write the end record (offset −1). */
   close(): void {
     const h = new Uint8Array(16);

@@ -435,6 +435,10 @@ export async function writeKdumpPipelined(
     free.push(r.pages);
     compressor.release?.(r);
     opts.onProgress?.(emit.done, k.nDump);
+    // the sink's write-behind finishes only when the event loop turns: with lzo on this thread
+    // the loop never did, and commit's fsync waited for the whole file (16 ms against 3 ms)
+    const turn = sink.turn?.();
+    if (turn) await turn;
   };
   let buf: Uint8Array = new Uint8Array(batchPages * bs);
   let kinds = new Uint8Array(batchPages * 4);

@@ -8,6 +8,13 @@ import { ByteBuffer } from "../bytes/buffer.js";
 export interface ByteSink {
   /** Write `bytes` at `offset` of the output. The bytes may be reused after the call. */
   write(offset: number, bytes: Uint8Array): void;
+  /**
+   * Something for a writer to await between batches, when the sink has work of its own that
+   * finishes only when the event loop turns (the Node file sink's write-behind sync), else
+   * undefined. A writer whose compression never waits on the event loop (a codec on its own
+   * thread) would otherwise leave that work waiting until the end.
+   */
+  turn?(): Promise<void> | undefined;
 }
 
 /** An in-memory sink (tests, small outputs, the browser). */

@@ -359,13 +359,14 @@ class StreamSink implements OutputSink {
   }
 }
 
+/** Bytes between write-behind flushes of a file output (AtomicFileSink.writeBehind). */
+const WRITE_BEHIND = 4 << 20;
+
 /**
  * A regular file written atomically: positioned writes go to a temporary beside the target
  * (`.NAME.kdumpkit-PID-RAND.tmp`, registered for removal on signals and exit), `commit`
  * truncates, fsyncs and renames it into place, `abort` removes it.
  */
-/** Bytes between write-behind flushes of a file output (AtomicFileSink.writeBehind). */
-const WRITE_BEHIND = 4 << 20;
 
 export class AtomicFileSink implements OutputSink {
   readonly tmp: string;
@@ -419,6 +420,14 @@ export class AtomicFileSink implements OutputSink {
       // EBADF: the sink was aborted or committed meanwhile (nothing to report)
       if (e && e.code !== "EBADF") this.flushError ??= e;
     });
+  }
+  /**
+   * A turn of the event loop while a write-behind sync is still counted as running and the
+   * next one is due: its completion is only seen when the loop turns (ByteSink.turn).
+   */
+  turn(): Promise<void> | undefined {
+    if (!this.flushing || this.dirty < WRITE_BEHIND) return undefined;
+    return new Promise((resolve) => setImmediate(resolve));
   }
   async commit(size = this.size): Promise<void> {
     if (this.fd === undefined) throw new Error(`${this.label}: output is closed`);

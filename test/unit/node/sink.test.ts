@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
-import { writeKdump } from "../../../src/convert/kdump.js";
+import { type BatchCompressor, writeKdump, writeKdumpPipelined } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import { sameFileAs, writeFileAtomic } from "../../../src/node/sink.js";
 import { runCli } from "../../cli.js";
@@ -81,4 +81,50 @@ test("AtomicFileSink: write-behind flushes while writing; commit and abort stay 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Regression: with lzo (compressed on the writer's thread) the writer never returned to the event
+// loop, so the first write-behind sync was never seen to end, no other started, and commit's
+// fsync waited for the whole 23.6 MB output (16.5 ms against 4 ms with the turns).
+test("AtomicFileSink.turn: asks for a turn while a sync runs and the next is due; the writer awaits it", async () => {
+  const { AtomicFileSink } = await import("../../../src/node/output.js");
+  const dir = tmpdir();
+  try {
+    const s = new AtomicFileSink(path.join(dir, "t.out"));
+    const mib = new Uint8Array(1 << 20);
+    for (let i = 0; i < 4; i++) s.write(i << 20, mib); // 4 MiB: a write-behind sync starts
+    assert.equal(s.turn(), undefined, "nothing due yet");
+    for (let i = 4; i < 8; i++) s.write(i << 20, mib); // the next is due, the first not seen done
+    let turns = 0;
+    for (let t = s.turn(); t; t = s.turn()) {
+      assert.ok(++turns < 10_000, "the sync's end is seen within some turns");
+      await t;
+    }
+    assert.ok(turns >= 1);
+    await s.commit();
+    assert.equal(fs.statSync(path.join(dir, "t.out")).size, 8 << 20);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // writeKdumpPipelined awaits the sink's turn after each batch; the bytes are the same
+  class TurnSink extends MemorySink {
+    turns = 0;
+    turn(): Promise<void> | undefined {
+      this.turns++;
+      return this.turns % 2 ? new Promise((r) => setImmediate(r)) : undefined;
+    }
+  }
+  // every page stored as it is (size 0), on this thread
+  const raw: BatchCompressor = {
+    flag: 1,
+    inFlight: 1,
+    compress: async (pages, count) => ({ sizes: new Int32Array(count), data: new Uint8Array(0), pages }),
+  };
+  const plain = new MemorySink();
+  const turning = new TurnSink();
+  await writeKdumpPipelined(machine(32, 4096), plain, raw, { batchPages: 8 });
+  await writeKdumpPipelined(machine(32, 4096), turning, raw, { batchPages: 8 });
+  assert.deepEqual(turning.bytes(), plain.bytes());
+  assert.ok(turning.turns >= 4, `one turn asked per batch (${turning.turns})`);
 });
