@@ -5,9 +5,9 @@
  */
 import type { Dump } from "../dump/index.js";
 import { DL_EXCLUDE_ZERO, EXCLUSION_NAMES } from "../kernel/mem-map.js";
-import { dumpToElf } from "./elf.js";
+import { dumpToElfTurning } from "./elf.js";
 import { FlattenedSink } from "./flattened.js";
-import { type BatchCompressor, kdumpIdentity, writeKdump, writeKdumpPipelined } from "./kdump.js";
+import { type BatchCompressor, kdumpIdentity, storeBatches, writeKdumpPipelined } from "./kdump.js";
 import { type ConversionPlan, excludeZeroPages, planMemoryMap, planPages, splitRanges } from "./plan.js";
 import type { ByteSink } from "./sink.js";
 
@@ -76,7 +76,7 @@ export async function writeConversion(
     // makedumpfile decides zero pages before an ELF's headers (exclude_zero_pages)
     if (plan.dumpLevel & DL_EXCLUDE_ZERO) zero = excludeZeroPages(plan, opts.onProgress);
     const flat = opts.flattened ? new FlattenedSink(sinks[0]!) : undefined;
-    const size = dumpToElf(dump, flat ?? sinks[0]!, {
+    const size = await dumpToElfTurning(dump, flat ?? sinks[0]!, {
       map: planMemoryMap(plan),
       extraNotes,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -109,9 +109,9 @@ export async function writeConversion(
       ...(range ? { split: range } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     };
-    const r = opts.compressor
-      ? await writeKdumpPipelined(pages, sink, opts.compressor, wopts)
-      : writeKdump(pages, sink, wopts);
+    // pages stored as they are go through the same pipelined writer (the zero check in
+    // batches, and the sink's turns: ByteSink.turn)
+    const r = await writeKdumpPipelined(pages, sink, opts.compressor ?? storeBatches, wopts);
     flat?.close();
     result.parts.push({ size: r.size, ...(range ?? {}) });
     result.zero += r.zero;

@@ -83,6 +83,34 @@ export function planLoads(map: readonly PageRun[]): Load[] {
 
 /** Write `dump` as an ELF64/ELF32 core to `sink`; returns the file size. */
 export function dumpToElf(dump: Dump, sink: ByteSink, opts: ElfWriteOptions = {}): number {
+  const steps = elfSteps(dump, sink, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * dumpToElf, awaiting the sink's turn (ByteSink.turn) between the 1 MiB pieces of page data: a
+ * file sink's write-behind sync is seen to end only when the event loop turns, and without it
+ * commit's fsync waited for the whole output (44 ms for the 62 MB of `-E -d 31`).
+ */
+export async function dumpToElfTurning(
+  dump: Dump,
+  sink: ByteSink,
+  opts: ElfWriteOptions = {},
+): Promise<number> {
+  const steps = elfSteps(dump, sink, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    const turn = sink.turn?.();
+    if (turn) await turn;
+  }
+}
+
+/** The ELF writer, stopping after each piece of page data written; returns the file size. */
+function* elfSteps(dump: Dump, sink: ByteSink, opts: ElfWriteOptions): Generator<void, number> {
   const arch = dump.arch ?? "";
   const machine = EM_BY_ARCH[arch];
   if (machine === undefined) throw new UnsupportedError(`ELF output for architecture "${arch}"`);
@@ -155,6 +183,7 @@ export function dumpToElf(dump: Dump, sink: ByteSink, opts: ElfWriteOptions = {}
       sink.write(l.offset + at, dump.readPhys(l.paddr + at, n, buf));
       done += n;
       opts.onProgress?.(done, total);
+      yield;
     }
   }
   const end = loads.reduce((m, l) => Math.max(m, l.offset + l.filesz), noteOff + noteBytes.length);

@@ -11,6 +11,7 @@ import { DUMP_DH_COMPRESSED_INCOMPLETE, KDUMP_SIGNATURE } from "../dump/diskdump
 import type { Dump } from "../dump/index.js";
 import type { PageRun, Utsname } from "../dump/types.js";
 import { FormatError, LimitError, MissingDataError } from "../errors.js";
+import { BATCH_ZERO_PAGE } from "./batch.js";
 import type { ByteSink } from "./sink.js";
 
 /** The pages to write: which exist, which are dumped, and their bytes. */
@@ -477,6 +478,22 @@ export async function writeKdumpPipelined(
   while (queue.length) await drain();
   return finishKdump(k);
 }
+
+/**
+ * A BatchCompressor that stores every page as it is (flag 0: the header says uncompressed),
+ * finding the zero pages when asked: writeKdumpPipelined's `--compress none`, on this thread.
+ */
+export const storeBatches: BatchCompressor = {
+  flag: 0,
+  inFlight: 1,
+  compress: async (pages, count, pageSize, zeroCheck) => {
+    const sizes = new Int32Array(count);
+    if (zeroCheck)
+      for (let i = 0; i < count; i++)
+        if (isZeroPage(pages.subarray(i * pageSize, (i + 1) * pageSize))) sizes[i] = BATCH_ZERO_PAGE;
+    return { sizes, data: new Uint8Array(0), pages };
+  },
+};
 
 /** 2^28 pages: 1 TiB of 4 KiB pages. */
 export const MAX_CONVERT_PFNS = 2 ** 28;

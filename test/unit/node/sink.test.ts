@@ -4,11 +4,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { fflateZlibCompressor } from "../../../src/codecs/portable.js";
-import { type BatchCompressor, writeKdump, writeKdumpPipelined } from "../../../src/convert/kdump.js";
+import {
+  type BatchCompressor,
+  storeBatches,
+  writeKdump,
+  writeKdumpPipelined,
+} from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import { sameFileAs, writeFileAtomic } from "../../../src/node/sink.js";
 import { runCli } from "../../cli.js";
 import { machine } from "../dump/machine.js";
+import { TurnSink } from "../turn-sink.js";
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-sink-"));
@@ -108,13 +114,6 @@ test("AtomicFileSink.turn: asks for a turn while a sync runs and the next is due
   }
 
   // writeKdumpPipelined awaits the sink's turn after each batch; the bytes are the same
-  class TurnSink extends MemorySink {
-    turns = 0;
-    turn(): Promise<void> | undefined {
-      this.turns++;
-      return this.turns % 2 ? new Promise((r) => setImmediate(r)) : undefined;
-    }
-  }
   // every page stored as it is (size 0), on this thread
   const raw: BatchCompressor = {
     flag: 1,
@@ -127,4 +126,12 @@ test("AtomicFileSink.turn: asks for a turn while a sync runs and the next is due
   await writeKdumpPipelined(machine(32, 4096), turning, raw, { batchPages: 8 });
   assert.deepEqual(turning.bytes(), plain.bytes());
   assert.ok(turning.turns >= 4, `one turn asked per batch (${turning.turns})`);
+  // `--compress none` goes through the same writer (storeBatches): the bytes writeKdump writes
+  for (const zeroPage of [false, true]) {
+    const sync = new MemorySink();
+    const stored = new TurnSink();
+    writeKdump(machine(300, 4096), sync, { zeroPage });
+    await writeKdumpPipelined(machine(300, 4096), stored, storeBatches, { zeroPage, batchPages: 16 });
+    assert.deepEqual(stored.bytes(), sync.bytes(), `zeroPage ${zeroPage}`);
+  }
 });
