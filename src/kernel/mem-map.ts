@@ -385,6 +385,9 @@ export function classifyPages(
   // counted per reason code here, into `counts` (a record keyed by name) at the end: a keyed
   // increment of that record per excluded pfn was a large part of a cold classification
   const tally = new Float64Array(EXCLUSION_NAMES.length);
+  // single pfns apart, in int32 (at most one per pfn < 2^28): an element of a Float64Array is a
+  // heap number each time it is read until the loop is optimised
+  const singles = new Int32Array(EXCLUSION_NAMES.length);
   const excludeRange = (from: number, to: number, r: number) => {
     const end = Math.min(to, maxPfn);
     for (let p = from; p < end; p++) if (reason[p] === KEEP && o.exists(p)) reason[p] = r;
@@ -410,14 +413,17 @@ export function classifyPages(
     le === HOST_LE &&
     sz % 4 === 0 &&
     [offFlags, offMapping, offMapcount ?? 0, offPrivate ?? 0, offHead ?? 0].every((x) => x % 4 === 0);
-  const u32 = new Uint32Array(buf.buffer, 0, buf.length >>> 2);
+  // The halves are read as *signed* 32-bit words: every use is a bit test (or the buddy order,
+  // checked for sign), and an unsigned word of 2^31 or more (a kernel pointer's low half, in
+  // `mapping` and `compound_head`) is a heap number until the loop is optimised, ~2 MB of
+  // garbage and two scavenges over the corpus vmcore's 131k struct pages.
   const s32v = new Int32Array(buf.buffer, 0, buf.length >>> 2);
   const lo = direct
-    ? (at: number) => u32[(at >>> 2) + (ws === 8 && !le ? 1 : 0)]!
-    : (at: number) => (ws === 8 ? dv.getUint32(at + (le ? 0 : 4), le) : dv.getUint32(at, le));
+    ? (at: number) => s32v[(at >>> 2) + (ws === 8 && !le ? 1 : 0)]!
+    : (at: number) => (ws === 8 ? dv.getInt32(at + (le ? 0 : 4), le) : dv.getInt32(at, le));
   const hi = direct
-    ? (at: number) => (ws === 8 ? u32[(at >>> 2) + (le ? 1 : 0)]! : 0)
-    : (at: number) => (ws === 8 ? dv.getUint32(at + (le ? 4 : 0), le) : 0);
+    ? (at: number) => (ws === 8 ? s32v[(at >>> 2) + (le ? 1 : 0)]! : 0)
+    : (at: number) => (ws === 8 ? dv.getInt32(at + (le ? 4 : 0), le) : 0);
   const s32 = direct ? (at: number) => s32v[at >>> 2]! : (at: number) => dv.getInt32(at, le);
   const readStructs = (va: bigint, from: number, n: number): void => {
     try {
@@ -502,14 +508,16 @@ export function classifyPages(
               }
             }
           }
-          if (order >= ws * 8 || order > 30 || pfn % 2 ** order !== 0) order = 0; // invalid order
+          if (order >= ws * 8 || order > 30 || pfn % (1 << order) !== 0) order = 0; // invalid order
         }
         // a tail page (compound_head bit 0): excluded with its head, or kept
         if (offHead !== undefined && (lo(at + offHead) & 1) !== 0) continue;
         const slab = (SLAB !== undefined && mapcount === SLAB) || (fLo & PG_slab) !== 0;
         const anon = (lo(at + offMapping) & 1) !== 0 && !slab;
         let r = KEEP;
-        let nr = 2 ** order;
+        // shifts, not `2 **`: Math.pow's result is a heap number until the loop is optimised
+        // (one per struct page); order and privLo are checked ≤ 30 above
+        let nr = 1 << order;
         if (
           excludeFree &&
           buddy &&
@@ -518,13 +526,13 @@ export function classifyPages(
           const privLo = lo(at + offPrivate!);
           const privHi = hi(at + offPrivate!);
           const limit = freeAreaLen ?? 31;
-          if (privHi !== 0 || privLo >= limit || privLo > 30) {
+          if (privHi !== 0 || privLo < 0 || privLo >= limit || privLo > 30) {
             result.warnings.push(
-              `invalid free page order at pfn ${hex(pfn)}: ${privHi ? "huge" : privLo} (kept)`,
+              `invalid free page order at pfn ${hex(pfn)}: ${privHi || privLo < 0 ? "huge" : privLo} (kept)`,
             );
             continue;
           }
-          nr = 2 ** privLo;
+          nr = 1 << privLo;
           r = EXCLUDED_FREE;
         } else if (excludeFree && UNACCEPTED !== undefined && mapcount === UNACCEPTED && freeAreaLen) {
           nr = 2 ** (freeAreaLen - 1);
@@ -544,7 +552,7 @@ export function classifyPages(
         }
         if (nr === 1) {
           if (reason[pfn] === KEEP) reason[pfn] = r;
-          tally[r]!++;
+          singles[r]!++;
         } else {
           excludeRange(pfn, pfn + nr, r);
           skipUntil = pfn + nr;
@@ -555,7 +563,7 @@ export function classifyPages(
     o.onProgress?.(++runsDone, layout.runs.length);
   }
   if (excludeFree && !buddy) excludeFreeLists(mem, vi, layout, o, excludeRange, result);
-  for (const [r, n] of EXCLUSION_NAMES.entries()) counts[n] += tally[r]!;
+  for (const [r, n] of EXCLUSION_NAMES.entries()) counts[n] += tally[r]! + singles[r]!;
   return result;
 }
 

@@ -151,6 +151,11 @@ test("mem_map: every category, blocks, tails and what each dump level drops", ()
   // a buddy block (order 3) from 2044 crossing into section 1: every pfn excluded
   sp(2040).setInt32(48, -129, true);
   sp(2040).setBigUint64(40, 3n, true);
+  // buddy marks with orders no kernel has: private's low half ≥ 2^31, and its high half set
+  sp(50).setInt32(48, -129, true);
+  sp(50).setBigUint64(40, 0x8000_0003n, true);
+  sp(51).setInt32(48, -129, true);
+  sp(51).setBigUint64(40, 0x1_0000_0002n, true);
   const vi = new Vmcoreinfo(VI);
 
   const r31 = classifyPages(mem, vi, opts(31));
@@ -169,6 +174,15 @@ test("mem_map: every category, blocks, tails and what each dump level drops", ()
   assert.equal(r31.reason[2048], KEEP);
   assert.equal(r31.counts.free, 4 + 8);
   assert.equal(r31.counts.user, 1 + 4);
+  // single pages and blocks counted together, per reason
+  assert.equal(r31.counts.cache, 1);
+  assert.equal(r31.counts.hwpoison, 1);
+  assert.equal(r31.counts.offline, 1);
+  assert.deepEqual([r31.reason[50], r31.reason[51]], [KEEP, KEEP]);
+  assert.deepEqual(
+    r31.warnings.filter((w) => w.startsWith("invalid free page order")),
+    ["invalid free page order at pfn 0x32: huge (kept)", "invalid free page order at pfn 0x33: huge (kept)"],
+  );
 
   // -d 2: only non-private cache (and hwpoison / offline, always)
   const r2 = classifyPages(mem, vi, opts(2));
