@@ -337,6 +337,31 @@ class PageEmitter {
     this.desc(0, 0, 0);
     this.notDumped++;
   }
+  /**
+   * Pages `from`…`to − 1` of a batch, compressed (`flags`), whose bytes lie end to end in
+   * `bytes`, `sizes[i]` bytes each: what data() does page by page (the same descriptors, the
+   * same flushes), with one copy per stretch instead of a view and a copy per page.
+   */
+  dataRun(bytes: Uint8Array, sizes: Int32Array, from: number, to: number, flags: number): void {
+    let start = 0;
+    let pending = 0;
+    for (let i = from; i < to; i++) {
+      const n = sizes[i]!;
+      if (this.dataN + pending + n > this.dataBuf.length) {
+        this.dataBuf.set(bytes.subarray(start, start + pending), this.dataN);
+        this.dataN += pending;
+        start += pending;
+        pending = 0;
+        this.flushData();
+      }
+      this.desc(this.dataOff, n, flags);
+      this.dataOff += n;
+      pending += n;
+    }
+    this.dataBuf.set(bytes.subarray(start, start + pending), this.dataN);
+    this.dataN += pending;
+    this.compressed += to - from;
+  }
   data(bytes: Uint8Array, flags: number): void {
     if (flags) this.compressed++;
     if (this.dataN + bytes.length > this.dataBuf.length) this.flushData();
@@ -418,18 +443,29 @@ export async function writeKdumpPipelined(
   const drain = async () => {
     const p = queue.shift()!;
     const r = await p.result;
+    const sizes = r.sizes;
+    const kinds = p.kinds;
     let ci = 0;
     let at = 0;
     for (let i = 0; i < p.n; i++) {
-      if (p.kinds[i] === 2) {
+      if (kinds[i] === 2) {
         emit.missing();
         continue;
       }
-      const sz = r.sizes[ci]!;
+      const sz = sizes[ci]!;
       if (sz < 0) emit.zeroPage();
       else if (sz > 0 && sz < bs) {
-        emit.data(r.data.subarray(at, at + sz), compressor.flag);
-        at += sz;
+        // compressed pages in a row: their bytes are end to end in r.data
+        let end = at + sz;
+        let cj = ci + 1;
+        while (i + 1 < p.n && kinds[i + 1] !== 2 && sizes[cj]! > 0 && sizes[cj]! < bs) {
+          end += sizes[cj++]!;
+          i++;
+        }
+        emit.dataRun(r.data.subarray(at, end), sizes, ci, cj, compressor.flag);
+        at = end;
+        ci = cj;
+        continue;
       } else emit.data(r.pages.subarray(ci * bs, (ci + 1) * bs), 0);
       ci++;
     }
