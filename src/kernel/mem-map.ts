@@ -368,6 +368,8 @@ export function classifyPages(
   const HUGETLB_MC = i32("PAGE_HUGETLB_MAPCOUNT_VALUE");
   const UNACCEPTED = i32("PAGE_UNACCEPTED_MAPCOUNT_VALUE");
   const hugetlbDtor = num("HUGETLB_PAGE_DTOR");
+  // as a number for the 1- and 2-byte destructor ids (no BigInt per compound head)
+  const hugetlbDtorNum = hugetlbDtor !== undefined && hugetlbDtor <= 0xffffn ? Number(hugetlbDtor) : undefined;
   const freeHugePage = vi.symbol("free_huge_page");
   const freeAreaLen = vi.length("zone.free_area");
   // buddy detection (makedumpfile setup_page_is_buddy): _mapcount == PAGE_BUDDY_MAPCOUNT_VALUE
@@ -497,7 +499,7 @@ export function classifyPages(
             if (dtorOff) {
               if (dtorWidth === 1 || dtorWidth === 2) {
                 const d = dtorWidth === 1 ? buf[nx + dtorOff]! : dv.getUint16(nx + dtorOff, le);
-                hugetlb = hugetlbDtor !== undefined && BigInt(d) === hugetlbDtor;
+                hugetlb = d === hugetlbDtorNum;
               } else {
                 // before 4.4 the destructor was a function pointer: free_huge_page
                 const d =
