@@ -82,6 +82,8 @@ const PRE_LENS: usize = memory.data(32, 16);
 // table building: offsets per length, symbols sorted by (length, symbol)
 const OFFS: usize = memory.data(4 * 17, 16);
 const SORTED: usize = memory.data(2 * 320, 16);
+// REV[x]: x's low 10 bits reversed (a code's table index is its bits reversed)
+const REV: usize = memory.data(2 * 1024, 16);
 
 // RFC 1951 3.2.7: the order in which the code-length code's lengths are sent
 const PRE_ORDER: usize = memory.data<u8>([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
@@ -141,6 +143,11 @@ export function errorAt(): i32 {
 }
 
 function initTemplates(): void {
+  for (let x: u32 = 0; x < 1024; x++) {
+    let r: u32 = 0;
+    for (let b: u32 = 0; b < 10; b++) r |= ((x >> b) & 1) << (9 - b);
+    store<u16>(REV + (<usize>x << 1), <u16>r);
+  }
   for (let s: u32 = 0; s < 256; s++) store<u32>(LIT_TEMPL + (s << 2), (s << 16) | F_LIT);
   store<u32>(LIT_TEMPL + (256 << 2), F_EXC);
   // lengths (RFC 1951 3.2.5): 257..264 are 3..10 with no extra bits, then four codes per extra
@@ -211,27 +218,31 @@ function build(
     store<u16>(SORTED + (<usize>o << 1), <u16>((v & 0xffff) - base));
     store<u32>(p, o + 1);
   }
-  // main table by doubling; `code` is the next code, bit-reversed, counted in reverse
+  // main table by doubling; `canon` is the next canonical code of the length, its table index
+  // the code's `len` bits reversed (REV, tb ≤ 10)
   store<u32>(table, F_BAD | 0x101);
-  let code: u32 = 0;
+  let canon: u32 = 0;
   let i: usize = 0;
   for (let len: u32 = 1; len <= tb; len++) {
     const half: usize = <usize>1 << (len - 1);
     if (half <= 8) for (let k: usize = 0; k < half; k++) store<u32>(table + ((half + k) << 2), load<u32>(table + (k << 2)));
     else memory.copy(table + (half << 2), table, half << 2);
-    let c = load<u32>(count + (<usize>len << 2));
+    const c = load<u32>(count + (<usize>len << 2));
     const add = len * 0x101;
-    while (c > 0) {
+    const sh = 10 - len;
+    const end = canon + c;
+    for (; canon < end; canon++) {
       const sym = <usize>load<u16>(SORTED + (i << 1));
       i++;
-      store<u32>(table + (<usize>code << 2), load<u32>(templ + (sym << 2)) + add);
-      let inc: u32 = 1 << (len - 1);
-      while (code & inc) inc >>= 1;
-      code = inc ? (code & (inc - 1)) + inc : 0;
-      c--;
+      const at = <usize>load<u16>(REV + (<usize>canon << 1)) >> sh;
+      store<u32>(table + (at << 2), load<u32>(templ + (sym << 2)) + add);
     }
+    canon <<= 1;
   }
   if (max <= tb) return true;
+  // the next code of length tb + 1, bit-reversed, for the subtables' reversed counting
+  canon >>= 1; // back to length tb: the next code of that length
+  let code: u32 = canon < <u32>(1 << tb) ? <u32>load<u16>(REV + (<usize>canon << 1)) >> (10 - tb) : 0;
   // longer codes: a subtable per tb-bit prefix, as wide as the codes that share the prefix need
   // (the code is complete here, so the codes fill each subtable)
   const mask: u32 = (1 << tb) - 1;
@@ -403,10 +414,10 @@ function dynamic(): i32 {
     left -= e & 63;
     const sym = e >> 16;
     if (sym < 16) {
-      if (sym != 0) {
-        store<u32>(put, (sym << 16) | k);
-        put += 4;
-      }
+      // stored whatever the length; kept (the list moves on) only when it is not 0: no branch
+      // on the length (LIST has room for one entry past the last)
+      store<u32>(put, (sym << 16) | k);
+      put += (<usize>(sym != 0)) << 2;
       prev = sym;
       k++;
       continue;
