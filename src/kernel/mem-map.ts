@@ -369,7 +369,8 @@ export function classifyPages(
   const UNACCEPTED = i32("PAGE_UNACCEPTED_MAPCOUNT_VALUE");
   const hugetlbDtor = num("HUGETLB_PAGE_DTOR");
   // as a number for the 1- and 2-byte destructor ids (no BigInt per compound head)
-  const hugetlbDtorNum = hugetlbDtor !== undefined && hugetlbDtor <= 0xffffn ? Number(hugetlbDtor) : undefined;
+  const hugetlbDtorNum =
+    hugetlbDtor !== undefined && hugetlbDtor <= 0xffffn ? Number(hugetlbDtor) : undefined;
   const freeHugePage = vi.symbol("free_huge_page");
   const freeAreaLen = vi.length("zone.free_area");
   // buddy detection (makedumpfile setup_page_is_buddy): _mapcount == PAGE_BUDDY_MAPCOUNT_VALUE
