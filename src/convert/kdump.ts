@@ -473,7 +473,7 @@ export async function writeKdumpPipelined(
     compressor.release?.(r);
     opts.onProgress?.(emit.done, k.nDump);
     // the sink's write-behind finishes only when the event loop turns: with lzo on this thread
-    // the loop never did, and commit's fsync waited for the whole file (16 ms against 3 ms)
+    // the loop never did, and commit's fsync waited for the whole file (`-l -d 31`: 16.5 ms against 4)
     const turn = sink.turn?.();
     if (turn) await turn;
   };
