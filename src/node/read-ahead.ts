@@ -53,7 +53,10 @@ export interface ReadAheadOptions {
    * pages expensive.
    */
   workers?: number | "auto";
-  /** Pages per chunk (default 256, 1 MiB of 4 KiB pages). */
+  /**
+   * Pages per chunk at most (default 256, 1 MiB of 4 KiB pages; a kdump file's run decoders
+   * hold 128 a run).
+   */
   batchPages?: number;
   /** The page states to read (default present and zero); see Dump.memoryMap. */
   states?: readonly PageState[];
