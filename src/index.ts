@@ -263,6 +263,7 @@ export { SymbolTable as XenSymbolTable } from "./xen/symbols.js";
 // ── Errors: every failure is typed and names the offset or address ───────────────────────────────
 export {
   AddressError,
+  captureAddressErrorStacks,
   DecompressError,
   ExcludedPageError,
   FormatError,

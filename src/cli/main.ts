@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { captureAddressErrorStacks } from "../errors.js";
 import { resetOutputClaims, writeFully } from "../node/output.js";
 import { describeError, UsageError, type VerbContext } from "./common.js";
 import { verbs } from "./verbs/index.js";
@@ -52,6 +53,8 @@ export async function main(argv: string[], io: Partial<Omit<VerbContext, "args">
     return 2;
   }
   resetOutputClaims();
+  // the stack printed below: address errors have none unless asked (errors.ts)
+  captureAddressErrorStacks(Boolean(process.env.KDUMPKIT_DEBUG));
   const verb = await entry[1]();
   if (ctx.args.includes("--help") || (ctx.args.includes("-h") && verb.name !== "elf")) {
     ctx.stdout(`${verb.usage.trimEnd()}\n`);
