@@ -63,6 +63,9 @@ export class UnsupportedError extends KdumpkitError {
   }
 }
 
+/** Error with V8's `stackTraceLimit` (not in the standard library's types; absent in some engines). */
+const V8Error = Error as ErrorConstructor & { stackTraceLimit?: number };
+
 /** Whether AddressErrors carry a stack trace: see captureAddressErrorStacks. */
 let addressStacks = false;
 
@@ -88,13 +91,13 @@ export class AddressError extends KdumpkitError {
     reason: string,
   ) {
     // V8's limit on captured frames (a number there; elsewhere left alone)
-    const limit = Error.stackTraceLimit;
+    const limit = V8Error.stackTraceLimit;
     const off = !addressStacks && typeof limit === "number";
-    if (off) Error.stackTraceLimit = 0;
+    if (off) V8Error.stackTraceLimit = 0;
     try {
       super(`${space} address ${hex(address)}: ${reason}`);
     } finally {
-      if (off) Error.stackTraceLimit = limit;
+      if (off) V8Error.stackTraceLimit = limit;
     }
   }
 }
