@@ -1430,7 +1430,10 @@ export class KdumpBackend implements DumpBackend {
     const fileSize = part.source.size;
     const zeroAt = part.zeroPageOffset ?? -1;
     let codecSet = false;
+    let runFlags = -1;
     let idx = -1;
+    let slot = 0;
+    let slotEnd = 0;
     let lo = 0;
     let hi = -1;
     let n = 0;
@@ -1445,9 +1448,15 @@ export class KdumpBackend implements DumpBackend {
         // excluded or a hole: zeros only when asked for and the machine has RAM there
         if (!zeroExcluded || !this.exists(p)) break;
       } else {
-        if (idx < 0) idx = dumpable.rank(p) - part.rankBase;
-        const i = t.slot(idx++);
-        if (i < 0) break;
+        // the descriptor's slot: looked up once per block of the table, then counted on
+        if (slot >= slotEnd) {
+          if (idx < 0) idx = dumpable.rank(p) - part.rankBase;
+          slot = t.slot(idx);
+          if (slot < 0) break;
+          slotEnd = t.loaded;
+        }
+        const i = slot++;
+        idx++;
         off = t.offset[i]!;
         size = t.size[i]!;
         if (Number.isNaN(off)) break;
@@ -1455,18 +1464,24 @@ export class KdumpBackend implements DumpBackend {
           if (!zeroExcluded) break;
         } else {
           if (size > 2 * ps || off < part.descOffset || off + size > fileSize) break;
-          const codec = codecForFlags(t.flags[i]!);
-          if (codec === undefined) {
-            if (size !== ps) break;
-            if (off !== zeroAt) kind = RUN_RAW;
-          } else {
-            if (!codecSet) {
-              const d = this.runDecoder(codec);
-              if (!d || d.codec !== codec) break;
-              dec = d;
-              codecSet = true;
-            } else if (dec.codec !== codec) break;
-            kind = RUN_DECODE;
+          const flags = t.flags[i]!;
+          // the run's compressed pages share one codec: its flags, once seen, need no lookup
+          if (flags === runFlags) kind = RUN_DECODE;
+          else {
+            const codec = codecForFlags(flags);
+            if (codec === undefined) {
+              if (size !== ps) break;
+              if (off !== zeroAt) kind = RUN_RAW;
+            } else {
+              if (!codecSet) {
+                const d = this.runDecoder(codec);
+                if (!d || d.codec !== codec) break;
+                dec = d;
+                codecSet = true;
+                runFlags = flags;
+              } else if (dec.codec !== codec) break;
+              kind = RUN_DECODE;
+            }
           }
           if (kind !== RUN_ZERO) {
             // the file bytes of the run must fit the decoder's input buffer
