@@ -24,7 +24,7 @@ import {
   PT_LOAD,
   PT_NOTE,
 } from "../elf/types.js";
-import { encodeNotes, encodeProgramHeader } from "../elf/writer.js";
+import { carryNotes, encodeNotes, encodeProgramHeader } from "../elf/writer.js";
 import { UnsupportedError } from "../errors.js";
 import type { ByteSink } from "./sink.js";
 
@@ -116,10 +116,10 @@ function* elfSteps(dump: Dump, sink: ByteSink, opts: ElfWriteOptions): Generator
   if (machine === undefined) throw new UnsupportedError(`ELF output for architecture "${arch}"`);
   const cls = dump.wordSize === 8 ? 64 : 32;
   const le = dump.littleEndian;
-  const notes = dump.notes.map((n) => ({ name: n.name, type: n.type, desc: n.desc }));
-  if (dump.vmcoreinfo && !notes.some((n) => n.name === "VMCOREINFO"))
-    notes.push({ name: "VMCOREINFO", type: 0, desc: new TextEncoder().encode(dump.vmcoreinfo.text) });
-  notes.push(...(opts.extraNotes ?? []));
+  const carried = dump.notes.map((n) => ({ name: n.name, type: n.type, desc: n.desc }));
+  if (dump.vmcoreinfo && !carried.some((n) => n.name === "VMCOREINFO"))
+    carried.push({ name: "VMCOREINFO", type: 0, desc: new TextEncoder().encode(dump.vmcoreinfo.text) });
+  const notes = carryNotes(carried, opts.extraNotes ?? []);
   const noteBytes = encodeNotes(notes, le);
   const loads = planLoads(opts.map ?? dump.memoryMap());
   const phnum = loads.length + 1;

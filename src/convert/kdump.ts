@@ -10,6 +10,7 @@ import type { PageCompressor } from "../codecs/pages.js";
 import { DUMP_DH_COMPRESSED_INCOMPLETE, KDUMP_SIGNATURE } from "../dump/diskdump.js";
 import type { Dump } from "../dump/index.js";
 import type { PageRun, Utsname } from "../dump/types.js";
+import { carryNotes } from "../elf/writer.js";
 import { FormatError, LimitError, MissingDataError } from "../errors.js";
 import { BATCH_ZERO_PAGE } from "./batch.js";
 import type { ByteSink } from "./sink.js";
@@ -623,7 +624,7 @@ export function encodeNoteBlob(
   dump: Dump,
   extra: { name: string; type: number; desc: Uint8Array }[] = [],
 ): Uint8Array | undefined {
-  const all = [...dump.notes, ...extra];
+  const all = carryNotes(dump.notes, extra);
   if (all.length === 0) return undefined;
   let size = 0;
   const parts = all.map((n) => {

@@ -10,6 +10,7 @@ import { isElf, parseNotes } from "../elf/reader.js";
 import type { ElfNote } from "../elf/types.js";
 import { FormatError, hex, MissingDataError, TruncatedError, UnsupportedError } from "../errors.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import { XEN_ELFNOTE_CRASH_INFO } from "../notes/xen.js";
 import { isKdump, KdumpBackend } from "./diskdump.js";
 import { ElfBackend } from "./elf.js";
 import { FlattenedSource, isFlattened } from "./flattened.js";
@@ -30,6 +31,23 @@ import {
 
 export { FlattenedSource } from "./flattened.js";
 export * from "./types.js";
+
+/**
+ * A Xen host dump's architecture where its header names none: Xen's kexec and kdump exist on x86
+ * only (xen/arch/x86/crash.c; Arm has no KEXEC), so "x86_64", or "i386" for a 32-bit hypervisor:
+ * CRASH_INFO's words (8 words of 4 bytes at most in v2's 10 × 4 = 40 bytes; more are 8-byte
+ * words) when the note is there, else the header's word size. undefined for other dumps.
+ */
+export function xenHostArch(
+  notes: readonly ElfNote[],
+  hasVmcoreinfoXen: boolean,
+  wordSize: 4 | 8,
+): string | undefined {
+  const crashInfo = notes.find((n) => n.name === "Xen" && n.type === XEN_ELFNOTE_CRASH_INFO);
+  if (!crashInfo && !hasVmcoreinfoXen) return undefined;
+  const w = crashInfo ? (crashInfo.desc.length > 40 ? 8 : 4) : wordSize;
+  return w === 8 ? "x86_64" : "i386";
+}
 
 /** utsname.machine → kdumpkit's short name (the architecture table; "arm64" stays "arm64"). */
 export function normalizeArch(machine: string | undefined): string | undefined {
@@ -87,6 +105,11 @@ export class Dump implements PhysReader {
   readonly pointerSize: 4 | 8;
   /** Short architecture name ("x86_64", "arm64", "i386", …). */
   readonly arch: string | undefined;
+  /**
+   * Where `arch` came from when the header names no machine: a Xen host dump's notes (Xen's
+   * kexec runs on x86 only; makedumpfile's kdump of a Xen host vmcore leaves utsname blank).
+   */
+  readonly archFrom: string | undefined;
   readonly utsname: Utsname | undefined;
   /** Linux VMCOREINFO (from the notes, or the kdump sub-header). */
   readonly vmcoreinfo: Vmcoreinfo | undefined;
@@ -136,6 +159,13 @@ export class Dump implements PhysReader {
     const xen = this.notes.find((n) => n.name === "VMCOREINFO_XEN")?.desc;
     this.vmcoreinfoXen = xen ? Vmcoreinfo.fromBytes(xen) : undefined;
     this.arch = normalizeArch(backend.machine);
+    if (this.arch === undefined) {
+      const x = xenHostArch(this.notes, this.vmcoreinfoXen !== undefined, backend.wordSize);
+      if (x) {
+        this.arch = x;
+        this.archFrom = "Xen host notes (Xen's kdump is x86 only; the header names no machine)";
+      }
+    }
     this.pointerSize = pointerSizeOf(this.arch, backend.wordSize);
     const vps = this.vmcoreinfo?.pageSize;
     if (vps !== undefined && vps !== this.pageSize)
@@ -192,9 +222,27 @@ export class Dump implements PhysReader {
     return this.backend.loadSegments;
   }
 
-  /** makedumpfile's dump level (kdump sub-header), when the format records one. */
+  /**
+   * makedumpfile's dump level: the kdump sub-header's, else the `dump-level=` line kdumpkit
+   * convert writes in its KDUMPKIT note (ELF outputs: the format has no field for it), else
+   * undefined.
+   */
   get dumpLevel(): number | undefined {
-    return this.backend.dumpLevel;
+    const l = this.backend.dumpLevel;
+    if (l !== undefined) return l;
+    const v = this.ownNoteLine("dump-level=");
+    if (v === undefined || !/^\d{1,2}$/.test(v)) return undefined;
+    const n = Number(v);
+    return n <= 31 ? n : undefined;
+  }
+
+  /** The value of the first `key` line of the KDUMPKIT note (at most 200 characters). */
+  private ownNoteLine(key: string): string | undefined {
+    const own = this.notes.find((n) => n.name === "KDUMPKIT");
+    if (!own) return undefined;
+    for (const line of new TextDecoder().decode(own.desc).split("\n"))
+      if (line.startsWith(key)) return line.slice(key.length).slice(0, 200);
+    return undefined;
   }
 
   /** The producer marked the dump incomplete (kdump DUMP_DH_COMPRESSED_INCOMPLETE). */
@@ -234,11 +282,7 @@ export class Dump implements PhysReader {
    * KDUMPKIT note's input-incomplete= line), else undefined.
    */
   get inputIncomplete(): string | undefined {
-    const own = this.notes.find((n) => n.name === "KDUMPKIT");
-    if (!own) return undefined;
-    for (const line of new TextDecoder().decode(own.desc).split("\n"))
-      if (line.startsWith("input-incomplete=")) return line.slice("input-incomplete=".length).slice(0, 200);
-    return undefined;
+    return this.ownNoteLine("input-incomplete=");
   }
 
   /** One past the highest physical address the dump describes. */

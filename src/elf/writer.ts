@@ -87,6 +87,16 @@ export interface NoteInput {
   desc: Uint8Array;
 }
 
+/**
+ * A dump's notes carried into an output, then the writer's own: an own note replaces the
+ * carried ones of its name and type (a conversion's KDUMPKIT note describes the new file, not
+ * its input's; readers take the first one).
+ */
+export function carryNotes(carried: readonly NoteInput[], own: readonly NoteInput[]): NoteInput[] {
+  const mine = (n: NoteInput) => own.some((o) => o.name === n.name && o.type === n.type);
+  return [...carried.filter((n) => !mine(n)), ...own];
+}
+
 /** Encode notes (Elf_Nhdr + name + desc, each padded to 4). The name gets its NUL. */
 export function encodeNotes(notes: NoteInput[], littleEndian: boolean, align = 4): Uint8Array {
   const w = new Writer(littleEndian, 256);

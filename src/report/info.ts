@@ -65,6 +65,7 @@ export function dumpInfo(d: Dump) {
     flattened: d.flattened,
     parts: d.parts,
     arch: d.arch,
+    ...(d.archFrom ? { archFrom: d.archFrom } : {}),
     littleEndian: d.littleEndian,
     wordSize: d.wordSize,
     pageSize: d.pageSize,
@@ -119,7 +120,7 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
   row("written by", `${info.producer} (likely)`);
   row(
     "architecture",
-    `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit)`,
+    `${d.arch ?? "unknown"} (${d.littleEndian ? "little" : "big"}-endian, ${d.wordSize * 8}-bit${d.archFrom ? `; from the ${d.archFrom}` : ""})`,
   );
   row("page size", d.pageSize);
   if (d.vmcoreinfoXen) row("hypervisor", "Xen host dump (VMCOREINFO_XEN): addresses are machine addresses");

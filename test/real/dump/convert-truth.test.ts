@@ -59,3 +59,34 @@ test(
     }
   },
 );
+
+test(
+  "convert: an ELF output keeps the dump level (in its KDUMPKIT note), and a chain of conversions keeps one producer note, the last",
+  { skip: skipNoFixtures },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-truth-"));
+    try {
+      const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
+      const info = async (f: string) => JSON.parse((await runCli(["info", f, "--json"])).out);
+      const elf = path.join(dir, "a.elf");
+      const r1 = await runCli(["convert", src, "-E", "-o", elf]);
+      assert.equal(r1.code, 0, r1.err);
+      const je = await info(elf);
+      assert.equal(je.dumpLevel, 31);
+      assert.match(je.producer, /^kdumpkit convert -E/);
+      const back = path.join(dir, "b.kdump");
+      const r2 = await runCli(["convert", elf, "-l", "--workers", "0", "-o", back]);
+      assert.equal(r2.code, 0, r2.err);
+      const jb = await info(back);
+      assert.equal(jb.dumpLevel, 31);
+      assert.match(jb.producer, /^kdumpkit convert --compress lzo/);
+      // the input's note is replaced, not carried beside the new one
+      const { notes } = JSON.parse((await runCli(["notes", back, "--json"])).out) as {
+        notes: { name: string }[];
+      };
+      assert.equal(notes.filter((n) => n.name === "KDUMPKIT").length, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

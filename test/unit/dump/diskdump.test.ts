@@ -161,6 +161,55 @@ test("kdump: every header version, word size, sub-header layout, byte order and 
   assert.ok(n > 40);
 });
 
+test("kdump: a Xen host dump whose header names no machine is x86 (makedumpfile leaves utsname blank)", () => {
+  const m = machine(64);
+  const te = new TextEncoder();
+  // Xen/CRASH_INFO (type 0x1000001): v2 is 10 words, 8 bytes each on x86_64, 4 on i386
+  const blob = (notes: [string, number, Uint8Array][]) => {
+    const parts = notes.map(([name, type, desc]) => {
+      const nm = te.encode(`${name}\0`);
+      const b = new Uint8Array(12 + ((nm.length + 3) & ~3) + ((desc.length + 3) & ~3));
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, nm.length, true);
+      dv.setUint32(4, desc.length, true);
+      dv.setUint32(8, type, true);
+      b.set(nm, 12);
+      b.set(desc, 12 + ((nm.length + 3) & ~3));
+      return b;
+    });
+    const out = new Uint8Array(parts.reduce((n, q) => n + q.length, 0));
+    let at = 0;
+    for (const q of parts) {
+      out.set(q, at);
+      at += q.length;
+    }
+    return out;
+  };
+  const blank = { sysname: "", release: "", machine: "" };
+  const open = (notes: Uint8Array, wordSize: 4 | 8 = 8) =>
+    openDump(new MemorySource(build(m, { utsname: blank, vmcoreinfo: undefined, notes, wordSize })));
+  const x64 = open(blob([["Xen", 0x1000001, new Uint8Array(80)]]));
+  assert.equal(x64.arch, "x86_64");
+  assert.match(x64.archFrom ?? "", /Xen host notes/);
+  assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(40)]])).arch, "i386");
+  // VMCOREINFO_XEN alone: the header's word size decides
+  const vx = blob([["VMCOREINFO_XEN", 0, te.encode("PAGESIZE=4096\n")]]);
+  assert.equal(open(vx).arch, "x86_64");
+  assert.equal(open(vx, 4).arch, "i386");
+  // no Xen note: still unknown, nothing guessed
+  const plain = open(blob([["CORE", 1, new Uint8Array(336)]]));
+  assert.equal(plain.arch, undefined);
+  assert.equal(plain.archFrom, undefined);
+  // a header that names its machine keeps it
+  const named = openDump(
+    new MemorySource(
+      build(m, { vmcoreinfo: undefined, notes: blob([["Xen", 0x1000001, new Uint8Array(40)]]) }),
+    ),
+  );
+  assert.equal(named.arch, "x86_64");
+  assert.equal(named.archFrom, undefined);
+});
+
 test("kdump: old DISKDUMP signature and single-bitmap files", () => {
   const d = openDump(new MemorySource(build(m, { signature: "DISKDUMP", version: 0 })));
   assert.equal(d.format, "diskdump");
