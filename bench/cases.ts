@@ -87,7 +87,7 @@ function dmesgCases(): BenchCase[] {
       },
       oursArgv: true,
       get ours() {
-        return ["sh", "-c", `rm -f ${out}.ours && ${process.execPath} ${CLI} dmesg ${plain} -o ${out}.ours`];
+        return ["sh", "-c", `rm -f ${out}.ours && ${CLI} dmesg ${plain} -o ${out}.ours`];
       },
       get ref() {
         return ["sh", "-c", `rm -f ${out}.ref && makedumpfile --dump-dmesg ${plain} ${out}.ref`];

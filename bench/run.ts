@@ -23,7 +23,16 @@ import { xlatCases } from "./xlat-cases.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "..", "..");
+/**
+ * The `kdumpkit` binary, run as users run it: through its #! line (a shell launcher that sets
+ * glibc's malloc tunables, then Node: scripts/bundle-cli.mjs), with this Node first in PATH.
+ */
 export const CLI = path.join(ROOT, "dist", "kdumpkit.cjs");
+/** The environment of every timed command: this Node is the `node` the launcher runs. */
+const ENV = {
+  ...process.env,
+  PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
+};
 export const FIXTURES = process.env.KDUMPKIT_FIXTURES ?? path.resolve(ROOT, "..", "shared", "fixtures");
 export const CORPUS = process.env.KDUMPKIT_CORPUS ?? path.join(os.homedir(), "kdumpkit-corpus");
 
@@ -88,6 +97,7 @@ function once(
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd[0]!, cmd.slice(1), {
     stdio: ["ignore", "ignore", readLoop ? "pipe" : "ignore"],
+    env: ENV,
     maxBuffer: readLoop ? 1 << 20 : 0,
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -157,7 +167,7 @@ function main(): void {
     }
     c.prepare?.();
     const [ours, ref, node] = timeTogether(
-      [c.oursArgv ? c.ours : [process.execPath, CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
+      [c.oursArgv ? c.ours : [CLI, ...c.ours], c.ref, [process.execPath, "-e", "0"]],
       runs,
       // makedumpfile refuses to write over an existing file: every run starts without them
       c.outputs

@@ -14,12 +14,14 @@
 //    another third off each file.
 //  - dist/kdumpkit.cjs: a small loader (src/cli/loader.ts) that picks the verb's bundle and runs
 //    it through V8's code cache (src/cli/code-cache.ts); it knows each bundle's SHA-256 and size
-//    from here.
+//    from here. It starts with a shell launcher (src/cli/launcher.ts) that sets glibc's malloc
+//    tunables and runs Node on the file.
 import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 // (tsc's output, built before this script runs)
 import { WRAPPED_PREFIX, WRAPPED_SUFFIX } from "../dist/cli/code-cache.js";
+import { LAUNCHER } from "../dist/cli/launcher.js";
 
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
 // src/node loads fzstd and zstd-wasm lazily with createRequire(import.meta.url): give CommonJS its URL
@@ -79,7 +81,7 @@ await build({
   ...common,
   entryPoints: ["src/cli/loader.ts"],
   outfile: "dist/kdumpkit.cjs",
-  banner: { js: "#!/usr/bin/env node" },
+  banner: { js: LAUNCHER },
   define: { __KDUMPKIT_BUNDLES__: JSON.stringify(bundles) },
 });
 // the `kdumpkit` bin: npm links it at install, before a fresh clone has built it, so the link's
