@@ -3,13 +3,31 @@
  * (dist/kdumpkit-VERB.cjs, that verb alone), or the whole CLI (dist/kdumpkit-cli.cjs: help,
  * --version, a mistyped verb), through V8's code cache (src/cli/code-cache.ts).
  * scripts/bundle-cli.mjs bundles this file alone and defines every bundle's hash and size.
+ *
+ * For `convert` that will compress on worker threads, it starts those workers first
+ * (src/node/compress-workers.ts): their start-up then overlaps this thread's loading of the
+ * verb's bundle (~20–30 ms) as well as the opening and planning of the dump.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { prestartWorkers, startWorkers } from "../node/compress-workers.js";
 import { runBundle } from "./code-cache.js";
+import { earlyCompressionOfArgs } from "./convert-options.js";
 
 declare const __KDUMPKIT_BUNDLES__: Record<string, { file: string; hash: string; size: number }>;
 
 const verb = process.argv[2];
+if (verb === "convert") {
+  const early = earlyCompressionOfArgs(process.argv.slice(3), parseArgs);
+  const script = join(__dirname, "compress-worker.cjs");
+  if (early && early.workers > 0 && early.workers <= 16 && existsSync(script)) {
+    // node:worker_threads only here: the other verbs start without it
+    const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
+    const setFlags = (f: string) => (require("node:v8") as typeof import("node:v8")).setFlagsFromString(f);
+    prestartWorkers(() => startWorkers(Worker, early.codec, early.workers, script, setFlags));
+  }
+}
 const b =
   (verb !== undefined && Object.hasOwn(__KDUMPKIT_BUNDLES__, verb) && verb !== ""
     ? __KDUMPKIT_BUNDLES__[verb]

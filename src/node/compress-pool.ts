@@ -7,13 +7,15 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import type { BatchCompressor } from "../convert/kdump.js";
+import { defaultWorkers, ON_THIS_THREAD, startWorkers, takePrestarted } from "./compress-workers.js";
 import { COMPRESS_FLAGS, pageCompressor } from "./page-compress.js";
+
+export { defaultWorkers } from "./compress-workers.js";
 
 type Result = { sizes: Int32Array; data: Uint8Array; pages: Uint8Array };
 
@@ -30,15 +32,6 @@ export interface CompressPool extends BatchCompressor {
 }
 
 /**
- * The default worker count: one less than the CPUs Node may use (this thread compresses too),
- * at most 8; 0 on one CPU.
- */
-export function defaultWorkers(): number {
-  const n = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
-  return Math.max(0, Math.min(8, n - 1));
-}
-
-/**
  * Where the worker script is: the CLI bundle's one-file worker beside it (scripts/bundle-cli.mjs;
  * it starts ~10% cheaper than the ES modules), else beside this module (dist/node,
  * build/src/node).
@@ -51,28 +44,9 @@ function workerUrl(): URL {
   return new URL("./compress-worker.js", import.meta.url);
 }
 
-/**
- * Codecs compressed on the writer's thread whatever the worker count: our LZO1X (WebAssembly,
- * ~9 µs a page) and snappy (~10 µs) cost less for a whole dump than a worker's start-up and
- * the messages. Measured on the corpus' 423 MB vmcore, `-l -d 31` (15,250 pages compressed):
- * 0 workers 0.49–0.63 s wall and 0.43–0.60 s CPU, 1 worker 0.66–0.72 s and 0.65–0.72 s CPU,
- * 2 workers 0.73–1.14 s and 0.76–0.88 s CPU (2 cores, load average ~4).
- */
-const ON_THIS_THREAD: readonly PageCodecName[] = ["lzo", "snappy"];
-
-/**
- * A worker's isolate starts with V8's smallest young generation, and Node's own start-up in it
- * (~3 MB of objects) then runs three scavenges before the worker takes its first batch (seen
- * with --trace-gc on the corpus vmcore: 3 a worker, each copying the live start-up objects).
- * With 16 MiB to begin with there are none. V8 reads the flag when it creates an isolate, so
- * setting it here changes the workers made after it, not this thread's heap; it is a sizing
- * flag, the kind setFlagsFromString can change safely.
- */
-function youngGenerationForWorkers(): void {
-  try {
-    const v8 = createRequire(import.meta.url)("node:v8") as typeof import("node:v8");
-    v8.setFlagsFromString("--min-semi-space-size=16");
-  } catch {}
+/** node:v8's setFlagsFromString (compress-workers.ts YOUNG_GENERATION_FLAG), loaded when workers start. */
+function setV8Flags(flags: string): void {
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(flags);
 }
 
 /**
@@ -137,31 +111,31 @@ export function createCompressPool(
       },
     };
   }
-  const url = opts.workerUrl ?? workerUrl();
-  youngGenerationForWorkers();
+  const script = fileURLToPath(opts.workerUrl ?? workerUrl());
+  // the workers the binary's loader started ahead for this command, else new ones
+  // (compress-workers.ts)
+  const set =
+    takePrestarted(codec, workers, script) ?? startWorkers(Worker, codec, workers, script, setV8Flags);
+  const pool = set.workers;
   // batches sent to each worker, and (shared, counted by the workers) finished: the writer
   // compresses on this thread without returning to the event loop, so it cannot wait for the
   // answers' messages to learn that a worker is free
   const sent = new Int32Array(workers);
-  const done = new Int32Array(new SharedArrayBuffer(4 * workers));
+  const done = set.done;
   // set by each worker once its compressor is ready: until then it takes no batch, since a
   // batch sent to a worker still starting holds up the writer (its results are written in order)
   // while this thread could have compressed it (measured: the writer idled ~60 ms on the corpus
   // vmcore waiting for a worker's start)
-  const up = new Int32Array(new SharedArrayBuffer(4 * workers));
-  const pool = Array.from(
-    { length: workers },
-    (_, index) => new Worker(url, { workerData: { codec, done, up, index } }),
-  );
+  const up = set.up;
   // a worker that failed or ended before it took a batch: the others and this thread do its share
-  const gone = new Uint8Array(workers);
+  const gone = set.gone;
   const waitingAt = (wi: number) =>
     Atomics.load(up, wi) && !gone[wi] ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
   // unanswered batches by id, with the worker each went to
   const waiting = new Map<number, { wi: number; resolve: (r: Result) => void; reject: (e: Error) => void }>();
   let failure: Error | undefined;
   let closing = false;
-  const errors: (Error | undefined)[] = [];
+  const errors = set.errors;
   for (const [wi, w] of pool.entries()) {
     w.on("message", (m: { id: number; error?: string } & Result) => {
       const p = waiting.get(m.id);
@@ -170,10 +144,7 @@ export function createCompressPool(
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
     });
-    w.on("error", (e) => {
-      gone[wi] = 1;
-      errors[wi] ??= e;
-    });
+    // ('error' is recorded in errors/gone by startWorkers)
     // Node delivers a worker's messages before its 'exit': batches still unanswered then are lost
     // with it (their pages went to it) and fail; a worker that held none (one that could not
     // start) costs nothing, the others and this thread take its share

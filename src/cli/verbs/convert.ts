@@ -20,8 +20,7 @@ import {
   type VerbContext,
 } from "../common.js";
 
-const CODEC_LETTERS: Record<string, PageCodecName> = { c: "zlib", l: "lzo", p: "snappy", z: "zstd" };
-
+import { CODEC_LETTERS, CONVERT_OPTIONS, earlyCompression } from "../convert-options.js";
 import { openDumpArgs } from "../input.js";
 import { readSymbolFile } from "../xen-memory.js";
 
@@ -61,30 +60,7 @@ export const convertVerb: Verb = {
     const { values, positionals } = parseArgs({
       args: ctx.args,
       allowPositionals: true,
-      options: {
-        to: { type: "string" },
-        output: { type: "string", short: "o", multiple: true },
-        compress: { type: "string" },
-        c: { type: "boolean", short: "c" },
-        l: { type: "boolean", short: "l" },
-        p: { type: "boolean", short: "p" },
-        z: { type: "boolean", short: "z" },
-        E: { type: "boolean", short: "E" },
-        F: { type: "boolean", short: "F" },
-        R: { type: "boolean", short: "R" },
-        flattened: { type: "boolean" },
-        d: { type: "string", short: "d" },
-        split: { type: "string" },
-        "dry-run": { type: "boolean" },
-        "show-stats": { type: "boolean" },
-        "message-level": { type: "string" },
-        "mem-usage": { type: "boolean" },
-        workers: { type: "string" },
-        X: { type: "boolean", short: "X" },
-        "system-map": { type: "string" },
-        "xen-syms": { type: "string" },
-        json: { type: "boolean" },
-      },
+      options: CONVERT_OPTIONS,
     });
     if (values.R) return rebuildFromStdin(ctx, values, positionals);
     if (positionals.length === 0) throw new UsageError("expected a DUMP");
@@ -124,12 +100,12 @@ export const convertVerb: Verb = {
     // The compression workers start first when the options already say the dump will be
     // compressed (a codec letter or a dump level rule out replaying a flattened input as it
     // is): a worker's start-up (~50 ms of CPU each: a Node context, then the codec) then runs
-    // while this thread checks the outputs, opens the dump and plans, instead of after.
+    // while this thread checks the outputs, opens the dump and plans, instead of after. The
+    // binary's loader has started them already from the same reading of the options
+    // (convert-options.ts), and the pool takes those over.
     const compressing = !dryRun && to === "kdump" && codecName !== "none";
-    let pool: CompressPool | undefined =
-      compressing && (letters.length > 0 || values.compress !== undefined || values.d !== undefined)
-        ? createCompressPool(codecName as PageCodecName, workers)
-        : undefined;
+    const early = earlyCompression(values, workers);
+    let pool: CompressPool | undefined = early ? createCompressPool(early.codec, workers) : undefined;
     let poolClosed: Promise<void> | undefined;
     let f: Awaited<ReturnType<typeof openDumpArgs>> | undefined;
     const sinks: OutputSink[] = [];

@@ -16,8 +16,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { createCompressPool, defaultWorkers } from "../../../src/node/compress-pool.js";
+import { prestartWorkers, startWorkers, takePrestarted } from "../../../src/node/compress-workers.js";
 import { pageCompressor } from "../../../src/node/page-compress.js";
 import { lzSamples, unit } from "../../fuzz.js";
 
@@ -144,6 +146,45 @@ test("a worker that ends while holding a batch fails that batch (it does not han
     await assert.rejects(pool.compress(batchOf(4, 3), 4, PAGE, true), /exited/);
   } finally {
     await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("workers started ahead (as the binary's loader does) are taken over by a pool asking for the same codec, count and script; another set is ended", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdumpkit-pool-"));
+  const script = join(dir, "marked-worker.cjs");
+  // up at once; answers every batch with an error naming itself
+  writeFileSync(
+    script,
+    'const { parentPort, workerData } = require("node:worker_threads");\n' +
+      "Atomics.store(workerData.up, workerData.index, 1);\n" +
+      "parentPort.on('message', (b) => { Atomics.add(workerData.done, workerData.index, 1); " +
+      "parentPort.postMessage({ id: b.id, error: 'prestarted ' + workerData.codec + ' ' + workerData.index, pages: b.pages }); });\n",
+  );
+  try {
+    prestartWorkers(() => startWorkers(Worker, "zlib", 1, script, () => {}));
+    const pool = createCompressPool("zlib", 1, { workerUrl: pathToFileURL(script) });
+    try {
+      assert.equal(await pool.whenUp(10_000), true);
+      await assert.rejects(pool.compress(batchOf(4, 1), 4, PAGE, true), /prestarted zlib 0/);
+      assert.equal(takePrestarted("zlib", 1, script), undefined, "taken once");
+    } finally {
+      await pool.close();
+    }
+    // a set for another codec is ended, and the pool starts its own
+    const other = startWorkers(Worker, "zlib", 1, script, () => {});
+    prestartWorkers(() => other);
+    const exited = new Promise((resolve) => other.workers[0]?.once("exit", resolve));
+    const zstd = createCompressPool("zstd", 1, { workerUrl: pathToFileURL(script) });
+    try {
+      await exited;
+      assert.equal(other.gone[0], 1);
+      assert.equal(await zstd.whenUp(10_000), true);
+      await assert.rejects(zstd.compress(batchOf(4, 2), 4, PAGE, true), /prestarted zstd 0/);
+    } finally {
+      await zstd.close();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
