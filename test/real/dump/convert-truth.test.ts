@@ -11,63 +11,63 @@ import { test } from "node:test";
 import { runCli } from "../../cli.js";
 import { fixturePath, skipNoFixtures } from "../../fixtures.js";
 
-test(
-  "convert: dump level, truncated input and re-filtering stay truthful",
-  { skip: skipNoFixtures },
-  async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-truth-"));
-    try {
-      const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
-      const info = async (f: string) => JSON.parse((await runCli(["info", f, "--json"])).out);
-      const orig = await info(src);
-      // re-filter at -d 31 with lzo: same pages, level 31, producer recorded
-      const re = path.join(dir, "re.kdump");
-      const r1 = await runCli(["convert", src, "-d", "31", "-l", "--workers", "0", "-o", re]);
-      assert.equal(r1.code, 0, r1.err);
-      const j1 = await info(re);
-      assert.equal(j1.dumpLevel, 31);
-      assert.deepEqual(j1.pages, orig.pages);
-      assert.match(j1.producer, /^kdumpkit convert -d 31/);
-      // a truncated copy: its missing pages become not-dumped, the output says INCOMPLETE
-      const cut = path.join(dir, "cut.kdump");
-      fs.writeFileSync(cut, fs.readFileSync(src).subarray(0, 9_000_000));
-      const jc = await info(cut);
-      assert.ok(jc.pages.missing > 0);
-      const out = path.join(dir, "out.kdump");
-      const r2 = await runCli(["convert", cut, "-c", "--workers", "0", "-o", out]);
-      assert.equal(r2.code, 0, r2.err);
-      const jo = await info(out);
-      assert.equal(jo.incomplete, true);
-      assert.equal(jo.dumpLevel, 31);
-      assert.equal(jo.pages["not-dumped"], jc.pages.missing);
-      assert.equal(jo.pages.excluded, jc.pages.excluded);
-      assert.equal(jo.pages.present + jo.pages.zero, jc.pages.present + jc.pages.zero);
-      // info says why it is incomplete: the input lacked pages (not a writer that stopped)
-      assert.equal(jo.inputIncomplete, `${jc.pages.missing} pages not in the input`);
-      const text = await runCli(["info", out]);
-      assert.match(
-        text.out,
-        /status: +INCOMPLETE \(its input lacked pages: \d+ pages not in the input, written as not dumped\)/,
-      );
-      assert.match(
-        text.err + text.out,
-        /kdumpkit convert marked this dump INCOMPLETE: its input lacked pages/,
-      );
-      assert.doesNotMatch(text.out, /producer stopped writing/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  },
+/** `info --json` of a file. */
+const info = async (f: string) => JSON.parse((await runCli(["info", f, "--json"])).out);
+
+/** Run `body` in a fresh temporary directory, removed afterwards. */
+async function inTmp(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-truth-"));
+  try {
+    await body(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("convert: dump level, truncated input and re-filtering stay truthful", { skip: skipNoFixtures }, () =>
+  inTmp(async (dir) => {
+    const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
+    const orig = await info(src);
+    // re-filter at -d 31 with lzo: same pages, level 31, producer recorded
+    const re = path.join(dir, "re.kdump");
+    const r1 = await runCli(["convert", src, "-d", "31", "-l", "--workers", "0", "-o", re]);
+    assert.equal(r1.code, 0, r1.err);
+    const j1 = await info(re);
+    assert.equal(j1.dumpLevel, 31);
+    assert.deepEqual(j1.pages, orig.pages);
+    assert.match(j1.producer, /^kdumpkit convert -d 31/);
+    // a truncated copy: its missing pages become not-dumped, the output says INCOMPLETE
+    const cut = path.join(dir, "cut.kdump");
+    fs.writeFileSync(cut, fs.readFileSync(src).subarray(0, 9_000_000));
+    const jc = await info(cut);
+    assert.ok(jc.pages.missing > 0);
+    const out = path.join(dir, "out.kdump");
+    const r2 = await runCli(["convert", cut, "-c", "--workers", "0", "-o", out]);
+    assert.equal(r2.code, 0, r2.err);
+    const jo = await info(out);
+    assert.equal(jo.incomplete, true);
+    assert.equal(jo.dumpLevel, 31);
+    assert.equal(jo.pages["not-dumped"], jc.pages.missing);
+    assert.equal(jo.pages.excluded, jc.pages.excluded);
+    assert.equal(jo.pages.present + jo.pages.zero, jc.pages.present + jc.pages.zero);
+    // info says why it is incomplete: the input lacked pages (not a writer that stopped)
+    assert.equal(jo.inputIncomplete, `${jc.pages.missing} pages not in the input`);
+    const text = await runCli(["info", out]);
+    assert.match(
+      text.out,
+      /status: +INCOMPLETE \(its input lacked pages: \d+ pages not in the input, written as not dumped\)/,
+    );
+    assert.match(text.err + text.out, /kdumpkit convert marked this dump INCOMPLETE: its input lacked pages/);
+    assert.doesNotMatch(text.out, /producer stopped writing/);
+  }),
 );
 
 test(
   "convert: an ELF output keeps the dump level (in its KDUMPKIT note), and a chain of conversions keeps one producer note, the last",
   { skip: skipNoFixtures },
-  async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdumpkit-truth-"));
-    try {
+  () =>
+    inTmp(async (dir) => {
       const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
-      const info = async (f: string) => JSON.parse((await runCli(["info", f, "--json"])).out);
       const elf = path.join(dir, "a.elf");
       const r1 = await runCli(["convert", src, "-E", "-o", elf]);
       assert.equal(r1.code, 0, r1.err);
@@ -85,8 +85,5 @@ test(
         notes: { name: string }[];
       };
       assert.equal(notes.filter((n) => n.name === "KDUMPKIT").length, 1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  },
+    }),
 );

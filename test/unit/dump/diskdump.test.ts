@@ -26,11 +26,10 @@ import { COMPRESSORS, type Machine, machine, mapByPages } from "./machine.js";
 const VMCOREINFO =
   "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nNUMBER(phys_base)=-385875968\nCRASHTIME=1795289800\n";
 
-function noteBlob(le: boolean): Uint8Array {
-  // one VMCOREINFO note and one CORE/NT_PRSTATUS note with a dummy descriptor
+/** ELF notes end to end (Elf_Nhdr, name with its NUL, descriptor; each padded to 4), written here by hand. */
+function notesBlob(notes: [name: string, type: number, desc: Uint8Array][], le = true): Uint8Array {
   const te = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  const note = (name: string, type: number, desc: Uint8Array) => {
+  const parts = notes.map(([name, type, desc]) => {
     const nm = te.encode(`${name}\0`);
     const b = new Uint8Array(12 + ((nm.length + 3) & ~3) + ((desc.length + 3) & ~3));
     const dv = new DataView(b.buffer);
@@ -39,10 +38,8 @@ function noteBlob(le: boolean): Uint8Array {
     dv.setUint32(8, type, le);
     b.set(nm, 12);
     b.set(desc, 12 + ((nm.length + 3) & ~3));
-    parts.push(b);
-  };
-  note("CORE", 1, new Uint8Array(336).fill(7));
-  note("VMCOREINFO", 0, te.encode(VMCOREINFO));
+    return b;
+  });
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -50,6 +47,17 @@ function noteBlob(le: boolean): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+function noteBlob(le: boolean): Uint8Array {
+  // one VMCOREINFO note and one CORE/NT_PRSTATUS note with a dummy descriptor
+  return notesBlob(
+    [
+      ["CORE", 1, new Uint8Array(336).fill(7)],
+      ["VMCOREINFO", 0, new TextEncoder().encode(VMCOREINFO)],
+    ],
+    le,
+  );
 }
 
 function build(m: Machine, opts: KdumpWriteOptions = {}): Uint8Array {
@@ -165,26 +173,7 @@ test("kdump: a Xen host dump whose header names no machine is x86 (makedumpfile 
   const m = machine(64);
   const te = new TextEncoder();
   // Xen/CRASH_INFO (type 0x1000001): v2 is 10 words, 8 bytes each on x86_64, 4 on i386
-  const blob = (notes: [string, number, Uint8Array][]) => {
-    const parts = notes.map(([name, type, desc]) => {
-      const nm = te.encode(`${name}\0`);
-      const b = new Uint8Array(12 + ((nm.length + 3) & ~3) + ((desc.length + 3) & ~3));
-      const dv = new DataView(b.buffer);
-      dv.setUint32(0, nm.length, true);
-      dv.setUint32(4, desc.length, true);
-      dv.setUint32(8, type, true);
-      b.set(nm, 12);
-      b.set(desc, 12 + ((nm.length + 3) & ~3));
-      return b;
-    });
-    const out = new Uint8Array(parts.reduce((n, q) => n + q.length, 0));
-    let at = 0;
-    for (const q of parts) {
-      out.set(q, at);
-      at += q.length;
-    }
-    return out;
-  };
+  const blob = (notes: [string, number, Uint8Array][]) => notesBlob(notes);
   const blank = { sysname: "", release: "", machine: "" };
   const open = (notes: Uint8Array, wordSize: 4 | 8 = 8) =>
     openDump(new MemorySource(build(m, { utsname: blank, vmcoreinfo: undefined, notes, wordSize })));
