@@ -35,6 +35,9 @@ export const CONVERT_OPTIONS = {
 
 export const CODEC_LETTERS: Record<string, PageCodecName> = { c: "zlib", l: "lzo", p: "snappy", z: "zstd" };
 
+/** The most compression workers `--workers` may ask for (each is a Node isolate). */
+export const MAX_WORKERS = 64;
+
 /** The parsed options the early decision reads. */
 export interface EarlyValues {
   to?: string | undefined;
@@ -84,6 +87,7 @@ export function earlyCompressionOfArgs(
     if (values.workers !== undefined) {
       if (!/^\d{1,3}$/.test(values.workers)) return undefined;
       workers = Number(values.workers);
+      if (workers > MAX_WORKERS) return undefined;
     }
     return earlyCompression(values, workers);
   } catch {

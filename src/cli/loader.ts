@@ -21,7 +21,7 @@ const verb = process.argv[2];
 if (verb === "convert") {
   const early = earlyCompressionOfArgs(process.argv.slice(3), parseArgs);
   const script = join(__dirname, "compress-worker.cjs");
-  if (early && early.workers > 0 && early.workers <= 16 && existsSync(script)) {
+  if (early && early.workers > 0 && existsSync(script)) {
     // node:worker_threads only here: the other verbs start without it
     const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
     const setFlags = (f: string) => (require("node:v8") as typeof import("node:v8")).setFlagsFromString(f);

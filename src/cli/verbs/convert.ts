@@ -20,7 +20,7 @@ import {
   type VerbContext,
 } from "../common.js";
 
-import { CODEC_LETTERS, CONVERT_OPTIONS, earlyCompression } from "../convert-options.js";
+import { CODEC_LETTERS, CONVERT_OPTIONS, earlyCompression, MAX_WORKERS } from "../convert-options.js";
 import { openDumpArgs } from "../input.js";
 import { readSymbolFile } from "../xen-memory.js";
 
@@ -44,7 +44,7 @@ export const convertVerb: Verb = {
   --message-level N   bit 16: the report (makedumpfile's --message-level)
   --mem-usage   page counts per category at dump level 31, nothing written
   --workers N   zlib/zstd compression threads beside this one, which compresses too when
-                they are busy (default: CPUs - 1, max 8; 0 = this thread only); lzo and
+                they are busy (default: CPUs - 1, max 8; 0 = this thread only; at most 64); lzo and
                 snappy compress on this thread (faster than a worker starts)
   Xen host dumps (machine memory): -d LEVEL filters dom0's pages by dom0's struct pages (its
   VMCOREINFO found in its memory, or through --system-map F, dom0's System.map), mapped to
@@ -83,6 +83,8 @@ export const convertVerb: Verb = {
     const flattened = Boolean(values.F || values.flattened);
     const workers =
       values.workers !== undefined ? parseNumber(values.workers, "worker count") : defaultWorkers();
+    // each worker is a whole Node isolate (~30 MB): 999 of them ended the process out of memory
+    if (workers > MAX_WORKERS) throw new UsageError(`--workers takes 0–${MAX_WORKERS}`);
     const nSplit = values.split !== undefined ? parseNumber(values.split, "split count") : 0;
     if (values.split !== undefined && (nSplit < 2 || nSplit > 256))
       throw new UsageError("--split takes 2–256");

@@ -32,7 +32,24 @@ test("convert's early compression: codec and workers from the command line, unde
     [["in", "--compress", "brotli", "-o", "x"], undefined],
     [["in", "--bogus", "-c", "-o", "x"], undefined],
     [["in", "-c", "--workers", "0x2", "-o", "x"], undefined],
+    [["in", "-c", "--workers", "64", "-o", "x"], { codec: "zlib", workers: 64 }],
+    [["in", "-c", "--workers", "65", "-o", "x"], undefined],
   ];
   for (const [args, want] of cases)
     assert.deepEqual(earlyCompressionOfArgs(args, parseArgs), want, args.join(" "));
+});
+
+test("convert --workers is bounded: a usage error past 64 (each worker is a Node isolate)", async () => {
+  const { runCli } = await import("../../cli.js");
+  const r = await runCli([
+    "convert",
+    "/nonexistent/dump",
+    "-c",
+    "--workers",
+    "999",
+    "-o",
+    "/nonexistent/out",
+  ]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--workers takes 0–64/);
 });
