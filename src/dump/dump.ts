@@ -35,8 +35,9 @@ export * from "./types.js";
 /**
  * A Xen host dump's architecture where its header names none: Xen's kexec and kdump exist on x86
  * only (xen/arch/x86/crash.c; Arm has no KEXEC), so "x86_64", or "i386" for a 32-bit hypervisor:
- * CRASH_INFO's words (8 words of 4 bytes at most in v2's 10 × 4 = 40 bytes; more are 8-byte
- * words) when the note is there, else the header's word size. undefined for other dumps.
+ * CRASH_INFO's words when the note is there (v0–v2 hold 8–10 words: 64 bytes or more are 8-byte
+ * words, 32–63 bytes 4-byte ones), else (no note, or one too short to be any) the header's word
+ * size. undefined for other dumps.
  */
 export function xenHostArch(
   notes: readonly ElfNote[],
@@ -45,7 +46,8 @@ export function xenHostArch(
 ): string | undefined {
   const crashInfo = notes.find((n) => n.name === "Xen" && n.type === XEN_ELFNOTE_CRASH_INFO);
   if (!crashInfo && !hasVmcoreinfoXen) return undefined;
-  const w = crashInfo ? (crashInfo.desc.length > 40 ? 8 : 4) : wordSize;
+  const n = crashInfo?.desc.length ?? 0;
+  const w = n >= 64 ? 8 : n >= 32 ? 4 : wordSize;
   return w === 8 ? "x86_64" : "i386";
 }
 

@@ -181,6 +181,10 @@ test("kdump: a Xen host dump whose header names no machine is x86 (makedumpfile 
   assert.equal(x64.arch, "x86_64");
   assert.match(x64.archFrom ?? "", /Xen host notes/);
   assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(40)]])).arch, "i386");
+  assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(64)]])).arch, "x86_64", "v0 of x86_64");
+  // a CRASH_INFO too short to be any version: the header's word size
+  assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(8)]])).arch, "x86_64");
+  assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(8)]]), 4).arch, "i386");
   // VMCOREINFO_XEN alone: the header's word size decides
   const vx = blob([["VMCOREINFO_XEN", 0, te.encode("PAGESIZE=4096\n")]]);
   assert.equal(open(vx).arch, "x86_64");
