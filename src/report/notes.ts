@@ -85,8 +85,9 @@ export function dumpNotesOfDump(dump: Dump): DumpNotes {
   const k = dump.backend;
   const out: DumpNotes = {
     format: dump.format === "elf" ? "elf" : dump.format === "diskdump" ? "diskdump" : "kdump",
-    description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : dump.format === "elf" ? "ELF vmcore" : "kdump-compressed"}, ${k.machine ?? "unknown machine"}`,
-    ctx: noteContextForMachine(k.machine ?? "", k.wordSize, k.littleEndian),
+    description: `${dump.flattened ? "flattened " : ""}${dump.format === "diskdump" ? "diskdump" : dump.format === "elf" ? "ELF vmcore" : "kdump-compressed"}, ${k.machine ?? (dump.arch ? `${dump.arch} (from the ${dump.archFrom})` : "unknown machine")}`,
+    // the header's machine, else the architecture the dump's notes tell (a Xen host kdump)
+    ctx: noteContextForMachine(k.machine ?? dump.arch ?? "", k.wordSize, k.littleEndian),
     notes: dump.notes,
     readPhys(addr, length) {
       try {

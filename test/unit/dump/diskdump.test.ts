@@ -21,6 +21,7 @@ import {
   KdumpkitError,
   TruncatedError,
 } from "../../../src/errors.js";
+import { dumpNotesOfDump } from "../../../src/report/notes.js";
 import { COMPRESSORS, type Machine, machine, mapByPages } from "./machine.js";
 
 const VMCOREINFO =
@@ -180,6 +181,10 @@ test("kdump: a Xen host dump whose header names no machine is x86 (makedumpfile 
   const x64 = open(blob([["Xen", 0x1000001, new Uint8Array(80)]]));
   assert.equal(x64.arch, "x86_64");
   assert.match(x64.archFrom ?? "", /Xen host notes/);
+  // the notes decode for that machine (PRSTATUS registers; `notes`, `regs`, `xen info`)
+  const nx = dumpNotesOfDump(x64);
+  assert.equal(nx.ctx.machine, 62);
+  assert.match(nx.description, /x86_64 \(from the Xen host notes/);
   assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(40)]])).arch, "i386");
   assert.equal(open(blob([["Xen", 0x1000001, new Uint8Array(64)]])).arch, "x86_64", "v0 of x86_64");
   // a CRASH_INFO too short to be any version: the header's word size
