@@ -268,29 +268,58 @@ export function planPages(plan: ConversionPlan): KdumpPageSource {
 }
 
 /**
+ * makedumpfile -E cuts a run of excluded pages out of its ELF output only when the run is at
+ * least this many pages long (PFN_EXCLUDED in write_elf_pages_cyclic): a shorter run followed by
+ * kept pages is written with its bytes. ELF cannot tell an excluded page from a zero page (both
+ * are p_memsz > p_filesz), so cutting every run made a -d 31 output of the corpus vmcore lose
+ * the zero pages of the printk ring's unused part: `makedumpfile --dump-dmesg` and our `dmesg`
+ * then failed on it, while both read makedumpfile's own -E output.
+ */
+export const ELF_PFN_EXCLUDED = 256;
+
+/**
  * The output memory map for an ELF writer: the input's byte ranges (sub-page precision kept),
- * cut where the plan excludes pages; pages the input lacks stay "missing" (no bytes).
+ * cut where the plan excludes pages; pages the input lacks stay "missing" (no bytes). As
+ * makedumpfile -E does, a run of fewer than ELF_PFN_EXCLUDED pages the plan excludes, followed
+ * by kept bytes, stays in the output with the input's bytes.
  */
 export function planMemoryMap(plan: ConversionPlan): PageRun[] {
   const ps = plan.pageSize;
-  const out: PageRun[] = [];
-  const push = (start: number, end: number, state: PageRun["state"]) => {
+  // `filtered`: excluded by the plan (the input has the bytes), not by the input
+  const runs: (PageRun & { filtered: boolean })[] = [];
+  const push = (start: number, end: number, state: PageRun["state"], filtered: boolean) => {
     if (end <= start) return;
-    const last = out[out.length - 1];
-    if (last && last.end === start && last.state === state) last.end = end;
-    else out.push({ start, end, state });
+    const last = runs[runs.length - 1];
+    if (last && last.end === start && last.state === state && last.filtered === filtered) last.end = end;
+    else runs.push({ start, end, state, filtered });
   };
   for (const r of plan.dump.memoryMap()) {
     if (r.state !== "present" && r.state !== "zero") {
-      push(r.start, r.end, r.state);
+      push(r.start, r.end, r.state, false);
       continue;
     }
     for (let a = r.start; a < r.end; ) {
       const pfn = Math.floor(a / ps);
       const e = Math.min(r.end, (pfn + 1) * ps);
-      push(a, e, plan.state[pfn] === OUT_DUMP ? "present" : "excluded");
+      const kept = plan.state[pfn] === OUT_DUMP;
+      push(a, e, kept ? "present" : "excluded", !kept);
       a = e;
     }
+  }
+  const out: PageRun[] = [];
+  for (const [i, r] of runs.entries()) {
+    const next = runs[i + 1];
+    const state =
+      r.filtered &&
+      r.end - r.start < ELF_PFN_EXCLUDED * ps &&
+      next !== undefined &&
+      next.start === r.end &&
+      next.state === "present"
+        ? "present"
+        : r.state;
+    const last = out[out.length - 1];
+    if (last && last.end === r.start && last.state === state) last.end = r.end;
+    else out.push({ start: r.start, end: r.end, state });
   }
   return out;
 }

@@ -48,10 +48,12 @@ test("convert: flattened → kdump → ELF keep every page", { skip: skipNoFixtu
     assert.equal(jk.flattened, false);
     assert.deepEqual(jk.pages, jf.pages);
     // QEMU's header says dump level 1, which the output keeps: the ELF (whose program headers
-    // cannot point at a shared zero page) leaves the zero pages out, as makedumpfile -E -d 1
+    // cannot point at a shared zero page) leaves runs of 256 or more zero pages out, and writes
+    // shorter ones, as makedumpfile -E -d 1 does
     assert.equal(jk.dumpLevel, 1);
     assert.equal(je.pages.present + je.pages.excluded, jk.pages.present + jk.pages.zero + jk.pages.excluded);
-    assert.ok(je.pages.present <= jk.pages.present);
+    assert.ok(je.pages.present >= jk.pages.present);
+    assert.ok(je.pages.present <= jk.pages.present + jk.pages.zero);
     assert.equal(je.kernelRelease, jk.kernelRelease);
     // no temp files left behind
     assert.deepEqual(fs.readdirSync(dir).sort(), ["guest.elf", "guest.kdump"]);

@@ -87,3 +87,27 @@ test(
       assert.equal(notes.filter((n) => n.name === "KDUMPKIT").length, 1);
     }),
 );
+
+test(
+  "convert -E keeps runs of fewer than 256 excluded pages (as makedumpfile -E): the log reads from the ELF output as from its input",
+  { skip: skipNoFixtures },
+  () =>
+    inTmp(async (dir) => {
+      const src = fixturePath("kdump/capture/dumpfile.zlib-d31");
+      const elf = path.join(dir, "a.elf");
+      const r = await runCli(["convert", src, "-E", "-o", elf]);
+      assert.equal(r.code, 0, r.err);
+      // the printk ring's unused part is zero pages, which -d 31 excludes: cut out of the ELF
+      // output (p_memsz > p_filesz), `dmesg` said "the log is cut"
+      const want = await runCli(["dmesg", src]);
+      const got = await runCli(["dmesg", elf]);
+      assert.equal(got.code, 0, got.err);
+      assert.equal(got.out, want.out);
+      const j = await info(elf);
+      const k = await info(src);
+      assert.equal(j.dumpLevel, 31);
+      // more pages than the kdump keeps (the short runs), none it lacks
+      assert.ok(j.pages.present > k.pages.present);
+      assert.ok(j.pages.present <= k.pages.present + k.pages.zero + k.pages.excluded);
+    }),
+);
