@@ -144,6 +144,12 @@ export function infoText(d: Dump, info: DumpInfo, withMap: boolean): string {
         ? `INCOMPLETE (its input lacked pages: ${info.inputIncomplete}, written as not dumped)`
         : "INCOMPLETE (the producer stopped writing)",
     );
+  // an ELF output has no INCOMPLETE flag: kdumpkit's note says what its input lacked
+  else if (info.inputIncomplete !== undefined)
+    row(
+      "status",
+      `INCOMPLETE (its input lacked pages: ${info.inputIncomplete}; ELF has no "not dumped", they are excluded ranges here)`,
+    );
   const ps = d.pageSize;
   const total = Object.values(info.pages).reduce((a, b) => a + b, 0);
   row(

@@ -59,6 +59,15 @@ test("convert: dump level, truncated input and re-filtering stay truthful", { sk
     );
     assert.match(text.err + text.out, /kdumpkit convert marked this dump INCOMPLETE: its input lacked pages/);
     assert.doesNotMatch(text.out, /producer stopped writing/);
+    // an ELF output of it says so too (its KDUMPKIT note; ELF has no INCOMPLETE flag)
+    const elf = path.join(dir, "out.elf");
+    const r3 = await runCli(["convert", cut, "-E", "-o", elf]);
+    assert.equal(r3.code, 0, r3.err);
+    assert.equal((await info(elf)).inputIncomplete, `${jc.pages.missing} pages not in the input`);
+    assert.match(
+      (await runCli(["info", elf])).out,
+      /status: +INCOMPLETE \(its input lacked pages: \d+ pages not in the input; ELF has no "not dumped"/,
+    );
   }),
 );
 
