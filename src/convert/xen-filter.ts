@@ -11,7 +11,7 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { Dump } from "../dump/index.js";
-import type { Utsname } from "../dump/types.js";
+import type { PhysReader, Utsname } from "../dump/types.js";
 import { FormatError, hex, KdumpkitError, MissingDataError, UnsupportedError } from "../errors.js";
 import {
   type ClassifyResult,
@@ -123,36 +123,57 @@ function isReadFailure(e: unknown): boolean {
 }
 
 /**
- * dom0's VMCOREINFO found by its text: crash_save_vmcoreinfo_init() puts it at the start of a
- * zeroed page (vmcoreinfo_data), beginning "OSRELEASE=". Each dom0 page's first bytes are read
- * once; the first page whose text parses with SIZE(page) and a top page table is taken.
+ * dom0's VMCOREINFO found in its memory (no System.map): the kernel's vmcoreinfo_data is a
+ * zeroed page beginning "OSRELEASE=". The p2m's valid entries are visited in pfn order and the
+ * first bytes of each machine frame the dump holds are read once (identity and foreign entries,
+ * and frames the dump lacks, are skipped without a read); the first page whose text parses with
+ * SIZE(page) and a top page table is taken. At most `machineFrames` entries are looked at: a p2m
+ * mapping more frames than the machine has is not dom0's (a corrupt one walked 134M pfns, each
+ * read failing, for hours).
  */
-export function findDom0Vmcoreinfo(phys: Dom0PhysReader, maxPfn: number): { info: Vmcoreinfo; pfn: number } {
+export function findDom0Vmcoreinfo(
+  machine: PhysReader,
+  p2m: Dom0P2m,
+  machineFrames: number,
+  machineHas: (mfn: number) => boolean,
+): { info: Vmcoreinfo; pfn: number } {
   const head = new Uint8Array(VMCOREINFO_HEAD.length);
   const page = new Uint8Array(PAGE);
-  for (let pfn = 0; pfn < maxPfn; pfn++) {
-    try {
-      phys.readPhys(pfn * PAGE, head.length, head);
-    } catch (e) {
-      if (!isReadFailure(e)) throw e;
-      continue;
+  let found: { info: Vmcoreinfo; pfn: number } | undefined;
+  let looked = 0;
+  let tooMany = false;
+  p2m.forEachEntry((pfn, mfn, flags) => {
+    if (++looked > machineFrames) {
+      tooMany = true;
+      return true;
     }
-    if (latin1(head) !== VMCOREINFO_HEAD) continue;
+    if (flags !== 0 || !machineHas(mfn)) return undefined;
     try {
-      phys.readPhys(pfn * PAGE, PAGE, page);
+      machine.readPhys(mfn * PAGE, head.length, head);
+      if (latin1(head) !== VMCOREINFO_HEAD) return undefined;
+      machine.readPhys(mfn * PAGE, PAGE, page);
     } catch (e) {
       if (!isReadFailure(e)) throw e;
-      continue;
+      return undefined;
     }
     const end = page.indexOf(0);
     const info = Vmcoreinfo.fromBytes(page.subarray(0, end < 0 ? PAGE : end));
-    if (info.size("page") !== undefined && (info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir")))
-      return { info, pfn };
-  }
+    if (info.size("page") !== undefined && (info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir"))) {
+      found = { info, pfn };
+      return true;
+    }
+    return undefined;
+  });
+  if (found) return found;
   throw new FormatError(
-    `dom0's VMCOREINFO not found: no dom0 page of the first ${maxPfn} starts with a VMCOREINFO text (give dom0's System.map)`,
+    tooMany
+      ? `dom0's VMCOREINFO not found: dom0's p2m maps more than the machine's ${machineFrames} frames (corrupt); give dom0's System.map`
+      : `dom0's VMCOREINFO not found: no dom0 page starts with a VMCOREINFO text (give dom0's System.map)`,
   );
 }
+
+/** dom0 pfns allowed past the machine's last frame: 4 GiB of 1:1 and ballooned holes. */
+const DOM0_PFN_SLACK = 1 << 20;
 
 /** Open dom0's kernel memory and VMCOREINFO from a Xen host dump. */
 export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable): Dom0Kernel {
@@ -168,7 +189,8 @@ export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable
     info = view.vmcoreinfo.info;
     from = `vmcoreinfo_data (System.map) at ${hex(view.vmcoreinfo.address)}`;
   } else {
-    const found = findDom0Vmcoreinfo(phys, scan.highestPfn + 1);
+    const has = (mfn: number) => dump.stateAt(mfn * PAGE) === "present";
+    const found = findDom0Vmcoreinfo(dump, p2m, Math.ceil(dump.maxAddress / PAGE), has);
     info = found.info;
     from = `found in dom0 memory at pfn ${hex(found.pfn)}`;
   }
@@ -192,6 +214,13 @@ export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable
       if (!isReadFailure(e)) throw e;
     }
   }
+  // dom0's pseudo-physical space follows the machine's memory map (and 1:1 holes below 4 GiB):
+  // a p2m reaching far past it is corrupt, and dom0FrameMap allocates a slot per pfn
+  const limit = Math.ceil(dump.maxAddress / PAGE) + DOM0_PFN_SLACK;
+  if (maxPfn > limit)
+    throw new FormatError(
+      `dom0's p2m reaches pfn ${hex(maxPfn - 1)}, past the machine's memory (${hex(limit)} frames with 4 GiB of holes): corrupt; give dom0's System.map and max_pfn`,
+    );
   return { kernel, info, p2m, vmcoreinfoFrom: from, maxPfn };
 }
 

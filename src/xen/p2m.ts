@@ -145,20 +145,22 @@ export class Dom0P2m {
   }
 
   /**
-   * Walk the whole table: valid entries in pfn order, and the ranges that could not be read.
-   * Bounded by the table's own size (at most 512 frame lists × 512 leaves).
+   * Visit the table's valid entries in pfn order (`flags`: the entry's high bits, foreign
+   * 0x80000000 and identity 0x40000000); the walk stops when `visit` returns true. Pages of the
+   * table that cannot be read are skipped, each named in `gaps`. Bounded by the table's own size
+   * (at most 512 frame lists × 512 leaves); no allocation per entry (a 64 GiB dom0 has 16M).
    */
-  scan(): { entries: number; highestPfn: number; gaps: string[]; firstMfns: number[] } {
-    const gaps: string[] = [];
-    let entries = 0;
-    let highestPfn = -1;
-    const firstMfns: number[] = [];
+  forEachEntry(
+    visit: (pfn: number, mfn: number, flags: number) => boolean | undefined,
+    gaps: string[] = [],
+  ): void {
     let top: Page;
     try {
       top = this.page(this.frameListListMfn, "frame-list-list", 0);
     } catch (e) {
       rethrowMissing(e);
-      return { entries, highestPfn, gaps: [(e as Error).message], firstMfns };
+      gaps.push((e as Error).message);
+      return;
     }
     const seenMid = new Set<number>();
     for (let i3 = 0; i3 < ENTRIES; i3++) {
@@ -187,17 +189,28 @@ export class Dom0P2m {
           gaps.push((e as Error).message);
           continue;
         }
-        // hot loop (a 64 GiB dom0 has 16M entries): no allocation per entry
         for (let i1 = 0; i1 < ENTRIES; i1++) {
           const lo = leaf[i1 * 2]!;
           const hi = leaf[i1 * 2 + 1]!;
           if ((lo === 0xffff_ffff && hi === 0xffff_ffff) || (hi & 0x3fff_ffff) >= MAX_MFN_HI) continue;
-          entries++;
-          highestPfn = base + i1;
-          if (firstMfns.length < 8) firstMfns.push((hi & 0x3fff_ffff) * TWO32 + lo);
+          if (visit(base + i1, (hi & 0x3fff_ffff) * TWO32 + lo, (hi & 0xc000_0000) >>> 0)) return;
         }
       }
     }
+  }
+
+  /** The whole table: its valid entries, the highest pfn, the pages that could not be read. */
+  scan(): { entries: number; highestPfn: number; gaps: string[]; firstMfns: number[] } {
+    const gaps: string[] = [];
+    let entries = 0;
+    let highestPfn = -1;
+    const firstMfns: number[] = [];
+    this.forEachEntry((pfn, mfn) => {
+      entries++;
+      highestPfn = pfn;
+      if (firstMfns.length < 8) firstMfns.push(mfn);
+      return undefined;
+    }, gaps);
     return { entries, highestPfn, gaps, firstMfns };
   }
 }
