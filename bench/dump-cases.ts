@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
+import { LAUNCHER } from "../src/cli/launcher.js";
 import { decompressToCache } from "../src/node/open.js";
 import { type BenchCase, FIXTURES, ROOT } from "./run.js";
 
@@ -32,13 +33,17 @@ let driver: string | undefined;
 /**
  * bench/read-pages.ts bundled into one CommonJS file, as the CLI is (scripts/bundle-cli.mjs):
  * run from build/ it spent ~100 M instructions (~20 ms) in Node's ESM loader resolving its ~25
- * modules one by one, a fifth of what it took to read the 21k pages of dumpfile.zlib-d31.
+ * modules one by one, a fifth of what it took to read the 21k pages of dumpfile.zlib-d31. It
+ * starts with the binary's launcher too (src/cli/launcher.ts: glibc's malloc tunables) and is run
+ * as the binary is, through its #! line: it reads as `kdumpkit` does. Without the tunables the
+ * zlib read took ~3,100 page faults beyond Node's own start (~10.5 µs each on this VM), with
+ * them ~700.
  */
 function readPagesDriver(): string {
   if (driver !== undefined) return driver;
   const out = path.join(ROOT, "build", "bench", "read-pages.cjs");
   // each one CommonJS file, as the CLI is bundled
-  const bundle = (entry: string, outfile: string) =>
+  const bundle = (entry: string, outfile: string, launcher = "") =>
     buildSync({
       entryPoints: [entry],
       outfile,
@@ -48,9 +53,10 @@ function readPagesDriver(): string {
       target: "node20",
       logLevel: "warning",
       define: { "import.meta.url": "__kdumpkitUrl" },
-      banner: { js: 'const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;' },
+      banner: { js: `${launcher}const __kdumpkitUrl = require("node:url").pathToFileURL(__filename).href;` },
     });
-  bundle(path.join(ROOT, "bench", "read-pages.ts"), out);
+  bundle(path.join(ROOT, "bench", "read-pages.ts"), out, `${LAUNCHER}\n`);
+  fs.chmodSync(out, 0o755);
   // its decode-ahead worker beside it (src/node/read-ahead.ts looks there first)
   bundle(
     path.join(ROOT, "src", "node", "decode-worker.ts"),
@@ -84,7 +90,7 @@ export function dumpCases(): BenchCase[] {
   const pages = (name: string, file: string): BenchCase => ({
     name: `read all dumpable pages, ${name}`,
     inputs: [file],
-    ours: [process.execPath, READ_PAGES, file],
+    ours: [READ_PAGES, file],
     oursArgv: true,
     get ref() {
       return [kdumpfileReader(), file];
@@ -123,7 +129,7 @@ export function dumpCases(): BenchCase[] {
       prepare: () => {
         flatR = rearranged(flat);
       },
-      ours: [process.execPath, READ_PAGES, flat],
+      ours: [READ_PAGES, flat],
       oursArgv: true,
       get ref() {
         return [kdumpfileReader(), flatR];
@@ -138,7 +144,7 @@ export function dumpCases(): BenchCase[] {
         elf = decompressToCache(elfZst, "zstd");
       },
       get ours() {
-        return [process.execPath, READ_PAGES, elf];
+        return [READ_PAGES, elf];
       },
       oursArgv: true,
       get ref() {
@@ -154,7 +160,7 @@ export function dumpCases(): BenchCase[] {
         bigZlib = big("-c");
       },
       get ours() {
-        return [process.execPath, READ_PAGES, bigZlib];
+        return [READ_PAGES, bigZlib];
       },
       oursArgv: true,
       get ref() {
@@ -170,7 +176,7 @@ export function dumpCases(): BenchCase[] {
         bigLzo = big("-l");
       },
       get ours() {
-        return [process.execPath, READ_PAGES, bigLzo];
+        return [READ_PAGES, bigLzo];
       },
       oursArgv: true,
       get ref() {
@@ -186,7 +192,7 @@ export function dumpCases(): BenchCase[] {
         xen = decompressToCache(xenZst, "zstd");
       },
       get ours() {
-        return [process.execPath, READ_PAGES, xen, "--sequential"];
+        return [READ_PAGES, xen, "--sequential"];
       },
       oursArgv: true,
       get ref() {
