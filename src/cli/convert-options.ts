@@ -1,9 +1,10 @@
 /**
  * `kdumpkit convert`'s options (node:util parseArgs) and what they decide before the dump is
- * opened: whether pages will be compressed on worker threads, with which codec and how many.
- * Shared by the verb (src/cli/verbs/convert.ts) and the binary's loader (src/cli/loader.ts),
- * which starts those workers before it loads the verb's bundle (src/node/compress-workers.ts):
- * one reading of the command line for both, so the pool finds the workers it asks for.
+ * opened: whether pages will be compressed on worker threads, with which codec and how many, and
+ * whether a file will be written. Shared by the verb (src/cli/verbs/convert.ts) and the binary's
+ * loader (src/cli/loader.ts), which starts the temporaries' reaper and those workers before it
+ * loads the verb's bundle (src/node/cleanup.ts, src/node/compress-workers.ts): one reading of
+ * the command line for both, so the pool finds the workers it asks for.
  */
 import type { PageCodecName } from "../codecs/pages.js";
 import { defaultWorkers, ON_THIS_THREAD } from "../node/compress-workers.js";
@@ -92,5 +93,20 @@ export function earlyCompressionOfArgs(
     return earlyCompression(values, workers);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The loader's reading: `convert ARGS` will write a file (an `-o` other than `-`, not a dry run),
+ * so it will register a temporary and needs the reaper; false at any doubt (the verb then starts
+ * the reaper itself when it needs it).
+ */
+export function convertWritesFile(args: string[], parse: typeof import("node:util").parseArgs): boolean {
+  try {
+    const { values } = parse({ args, allowPositionals: true, options: CONVERT_OPTIONS });
+    if (values["dry-run"] || values["mem-usage"]) return false;
+    return (values.output ?? []).some((o) => o !== "-");
+  } catch {
+    return false;
   }
 }

@@ -4,21 +4,25 @@
  * --version, a mistyped verb), through V8's code cache (src/cli/code-cache.ts).
  * scripts/bundle-cli.mjs bundles this file alone and defines every bundle's hash and size.
  *
- * For `convert` that will compress on worker threads, it starts those workers first
- * (src/node/compress-workers.ts): their start-up then overlaps this thread's loading of the
- * verb's bundle (~20–30 ms) as well as the opening and planning of the dump.
+ * For `convert` that will write a file, it starts the temporaries' reaper first (src/node/cleanup.ts:
+ * forked while the process is smallest); for one that will compress on worker threads, it then
+ * starts those workers (src/node/compress-workers.ts): their start-up overlaps this thread's
+ * loading of the verb's bundle (~20–30 ms) as well as the opening and planning of the dump.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { startReaper } from "../node/cleanup.js";
 import { prestartWorkers, startWorkers } from "../node/compress-workers.js";
 import { runBundle } from "./code-cache.js";
-import { earlyCompressionOfArgs } from "./convert-options.js";
+import { convertWritesFile, earlyCompressionOfArgs } from "./convert-options.js";
 
 declare const __KDUMPKIT_BUNDLES__: Record<string, { file: string; hash: string; size: number }>;
 
 const verb = process.argv[2];
 if (verb === "convert") {
+  // the reaper first, while the process is smallest (src/node/cleanup.ts startReaper)
+  if (convertWritesFile(process.argv.slice(3), parseArgs)) startReaper();
   const early = earlyCompressionOfArgs(process.argv.slice(3), parseArgs);
   const script = join(__dirname, "compress-worker.cjs");
   if (early && early.workers > 0 && existsSync(script)) {

@@ -34,43 +34,61 @@ function removeAll(): void {
 // removed, so removing them again is a no-op (they carry this pid and a random part, so no
 // other file has them). The names are arguments to rm, never shell text.
 const REAPER = 'set --; while IFS= read -r f; do set -- "$@" "$f"; done; rm -f -- "$@"';
-let reaper: { child: ChildProcess; fd: number | undefined } | null | undefined;
+type Reaper = { child: ChildProcess; fd: number | undefined } | null | undefined;
+// one a process, not a module: the binary's loader (its own bundle) may start it before the
+// verb's bundle, whose copy of this module then finds it here
+const REAPER_KEY = Symbol.for("kdumpkit.reaper");
+const slot = globalThis as { [REAPER_KEY]?: Reaper };
 
 /**
  * Start this process's reaper now (idempotent). Call it early, before the work allocates:
  * `spawn` forks, and a fork costs with the size of the process (measured on Node 20: 20 ms
- * small, 150 ms with 400 MB allocated). prepareOutput and the cache call it.
+ * small, 150 ms with 400 MB allocated), then again after it: every page this process had
+ * written is copy-on-write once the fork has shared it, and the first write to each is a page
+ * fault (~10.5 µs each on this project's VM). prepareOutput and the cache call it; the
+ * binary's loader calls it first of all for a `convert` that will write a file (before the
+ * compression workers and the verb's bundle): `convert -c -d 31` of the corpus vmcore then took
+ * ~1,900 fewer page faults and 498 → 466 ms, `-l -d 31` 357 → 318, `-z -d 31` 571 → 532 (median
+ * of 9, against the reaper forked from prepareOutput).
  */
 export function startReaper(): void {
-  if (reaper !== undefined) return;
-  reaper = null;
+  if (slot[REAPER_KEY] !== undefined) return;
+  slot[REAPER_KEY] = null;
   try {
     // node:child_process is loaded here, not at start-up: it brings net, dgram and streams
     // with it (~5 M instructions), and most runs write no temporary
-    const { spawn } = createRequire(import.meta.url)(
-      "node:child_process",
-    ) as typeof import("node:child_process");
+    const { spawn } = nodeRequire()("node:child_process") as typeof import("node:child_process");
     const child = spawn("/bin/sh", ["-c", REAPER, "kdumpkit-reaper"], {
       // its own session: a Ctrl-C on the terminal's process group must not kill it first
       detached: true,
       stdio: ["pipe", "ignore", "ignore"],
     });
     child.on("error", () => {
-      reaper = null;
+      slot[REAPER_KEY] = null;
     });
     child.unref();
     const stdin = child.stdin as unknown as { unref?: () => void; _handle?: { fd?: number } } | null;
     stdin?.unref?.();
     // written with writeSync: the name must be in the pipe before the file is created
     const fd = stdin?._handle?.fd;
-    reaper = { child, fd: typeof fd === "number" && fd >= 0 ? fd : undefined };
+    slot[REAPER_KEY] = { child, fd: typeof fd === "number" && fd >= 0 ? fd : undefined };
   } catch {
-    reaper = null;
+    slot[REAPER_KEY] = null;
   }
+}
+
+/**
+ * A require for Node's built-in modules: from this module's URL, or in a CommonJS bundle made
+ * without one (esbuild leaves `import.meta` empty there: the binary's loader) its own `require`.
+ */
+function nodeRequire(): NodeJS.Require {
+  const url = import.meta.url;
+  return url ? createRequire(url) : require;
 }
 
 function toReaper(file: string): void {
   startReaper();
+  const reaper = slot[REAPER_KEY];
   if (!reaper || file.includes("\n")) return; // then: the exit handler and the stale sweep
   const line = `${file}\n`;
   try {

@@ -259,7 +259,8 @@ export function prepareOutput(name: string, opts: OutputOptions = {}): Output {
   }
   const base = basename(file);
   removeStaleTemporaries(dir, `.${base}.`);
-  // now, while the process is small (the reaper is forked: its cost grows with the heap)
+  // now, while the process is small (the reaper is forked: its cost grows with the heap);
+  // the binary's loader has started it already for `convert`
   startReaper();
   const out: Output = {
     name,
