@@ -82,7 +82,10 @@ await build({
   entryPoints: ["src/cli/loader.ts"],
   outfile: "dist/kdumpkit.cjs",
   banner: { js: LAUNCHER },
-  define: { __KDUMPKIT_BUNDLES__: JSON.stringify(bundles) },
+  // src/node/cleanup.ts (the reaper the loader starts for `convert`) makes its require from
+  // import.meta.url: the file's path serves createRequire as well (withUrl's banner would come
+  // before the launcher's "use strict" and end the directive prologue)
+  define: { __KDUMPKIT_BUNDLES__: JSON.stringify(bundles), "import.meta.url": "__filename" },
 });
 // the `kdumpkit` bin: npm links it at install, before a fresh clone has built it, so the link's
 // target gets its execute bits here (else `npx kdumpkit` says "Permission denied")
