@@ -18,6 +18,7 @@ import { writeKdump } from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import { AddressError } from "../../../src/errors.js";
 import { openDump } from "../../../src/index.js";
+import { until } from "../../wait.js";
 import { machine } from "../dump/machine.js";
 import { BOMB_CODECS, bomb, bzImageAround, elfHead } from "./bombs.js";
 
@@ -604,15 +605,6 @@ function temporariesIn(...dirs: string[]): string[] {
           .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]))
       : [];
   return dirs.flatMap(walk).filter((n) => n.endsWith(".tmp"));
-}
-
-async function until(what: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (what()) return true;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return what();
 }
 
 /**

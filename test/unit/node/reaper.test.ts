@@ -14,18 +14,10 @@ import { test } from "node:test";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
 import { convertWritesFile } from "../../../src/cli/convert-options.js";
+import { until } from "../../wait.js";
 
 const CLEANUP = new URL("../../../src/node/cleanup.js", import.meta.url).href;
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../..");
-
-async function until(what: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (what()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return what();
-}
 
 test(
   "reaper: started by one copy of cleanup.ts, used by another; a SIGKILL still removes the temporary",
