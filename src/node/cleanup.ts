@@ -48,8 +48,8 @@ const slot = globalThis as { [REAPER_KEY]?: Reaper };
  * fault (~10.5 µs each on this project's VM). prepareOutput and the cache call it; the
  * binary's loader calls it first of all for a `convert` that will write a file (before the
  * compression workers and the verb's bundle): `convert -c -d 31` of the corpus vmcore then took
- * ~1,900 fewer page faults and 498 → 466 ms, `-l -d 31` 357 → 318, `-z -d 31` 571 → 532 (median
- * of 9, against the reaper forked from prepareOutput).
+ * ~1,750 fewer page faults and 553 → 527 ms, `-l -d 31` 378 → 359, `-z -d 31` 577 → 559 (median
+ * of 9–11, against the reaper forked from prepareOutput).
  */
 export function startReaper(): void {
   if (slot[REAPER_KEY] !== undefined) return;
