@@ -34,7 +34,23 @@ export interface KdumpPageSource {
    * time in a conversion (measured on the corpus' 423 MB vmcore).
    */
   readPages?(pfn: number, count: number, into: Uint8Array): void;
+  /**
+   * Optional: every pfn's state, one byte each (PAGE_HOLE…PAGE_NOT_DUMPED), giving the same
+   * answers as exists/dumpable/notDumped. The writer then makes its bitmaps in one pass over
+   * the bytes instead of three calls a pfn: 131k pfns in a cold process took 7–16 ms of a
+   * `convert -c -d 31` of the corpus vmcore, before the first page was read.
+   */
+  readonly states?: Uint8Array;
 }
+
+/** A pfn's state in KdumpPageSource.states: not in the machine's memory map. */
+export const PAGE_HOLE = 0;
+/** In the memory map, not written (excluded by a filter or by the input). */
+export const PAGE_EXCLUDED = 1;
+/** Written. */
+export const PAGE_DUMP = 2;
+/** Written as "not dumped": dumpable, but the input lacks its bytes. */
+export const PAGE_NOT_DUMPED = 3;
 
 export type { PageCompressor } from "../codecs/pages.js";
 
@@ -210,15 +226,20 @@ function layoutKdump(pages: KdumpPageSource, sink: ByteSink, opts: KdumpWriteOpt
   const dumpOff = opts.singleBitmap ? 0 : half;
   let nDump = 0;
   let incomplete = opts.incomplete ?? false;
-  for (let pfn = 0; pfn < maxPfn; pfn++) {
-    const ex = pages.exists(pfn);
-    if (ex && !opts.singleBitmap) bitmap[pfn >>> 3]! |= 1 << (pfn & 7);
-    if (ex && pfn >= startPfn && pfn < endPfn && pages.dumpable(pfn)) {
-      bitmap[dumpOff + (pfn >>> 3)]! |= 1 << (pfn & 7);
-      nDump++;
-      if (!incomplete && pages.notDumped?.(pfn)) incomplete = true;
+  if (pages.states && pages.states.length >= maxPfn) {
+    const r = bitmapsFromStates(pages.states, maxPfn, startPfn, endPfn, bitmap, dumpOff, !opts.singleBitmap);
+    nDump = r.nDump;
+    incomplete ||= r.incomplete;
+  } else
+    for (let pfn = 0; pfn < maxPfn; pfn++) {
+      const ex = pages.exists(pfn);
+      if (ex && !opts.singleBitmap) bitmap[pfn >>> 3]! |= 1 << (pfn & 7);
+      if (ex && pfn >= startPfn && pfn < endPfn && pages.dumpable(pfn)) {
+        bitmap[dumpOff + (pfn >>> 3)]! |= 1 << (pfn & 7);
+        nDump++;
+        if (!incomplete && pages.notDumped?.(pfn)) incomplete = true;
+      }
     }
-  }
   const descOff = bitmapOff + bitmapBytes;
   const zeroOff = descOff + nDump * 24;
   const dataOff = zeroOff + (zeroPage ? bs : 0);
@@ -279,6 +300,43 @@ function layoutKdump(pages: KdumpPageSource, sink: ByteSink, opts: KdumpWriteOpt
 
   const emit = new PageEmitter(sink, { le, bs, descOff, zeroOff, dataOff });
   return { pages, bitmap, dumpOff, startPfn, endPfn, nDump, zeroPage, emit, bitmapOff, sink, opts };
+}
+
+/**
+ * The kdump bitmaps from a page source's state bytes (KdumpPageSource.states): the first bitmap
+ * (when `both`) marks every pfn in the memory map, the second, at `dumpOff`, the dumpable pfns
+ * of [startPfn, endPfn). A byte of bits at a time, with local counters.
+ */
+function bitmapsFromStates(
+  st: Uint8Array,
+  maxPfn: number,
+  startPfn: number,
+  endPfn: number,
+  bitmap: Uint8Array,
+  dumpOff: number,
+  both: boolean,
+): { nDump: number; incomplete: boolean } {
+  let nDump = 0;
+  let notDumped = 0;
+  for (let b = 0; b * 8 < maxPfn; b++) {
+    const p0 = b * 8;
+    const end = Math.min(p0 + 8, maxPfn);
+    let exist = 0;
+    let dump = 0;
+    for (let p = p0; p < end; p++) {
+      const s = st[p]!;
+      if (s === PAGE_HOLE) continue;
+      exist |= 1 << (p - p0);
+      if (s >= PAGE_DUMP && p >= startPfn && p < endPfn) {
+        dump |= 1 << (p - p0);
+        nDump++;
+        if (s === PAGE_NOT_DUMPED) notDumped++;
+      }
+    }
+    if (both) bitmap[b] = exist;
+    bitmap[dumpOff + b] = dump;
+  }
+  return { nDump, incomplete: notDumped > 0 };
 }
 
 /** Descriptors and page data, buffered into large writes. */
@@ -567,6 +625,7 @@ export function dumpPages(dump: Dump): KdumpPageSource {
   return {
     pageSize: ps,
     maxPfn,
+    states: code,
     exists: (pfn) => code[pfn]! > 0,
     dumpable: (pfn) => code[pfn] === 2,
     readPage(pfn, into) {

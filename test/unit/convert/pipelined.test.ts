@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { FlattenedSink } from "../../../src/convert/flattened.js";
-import { type BatchCompressor, writeKdump, writeKdumpPipelined } from "../../../src/convert/kdump.js";
+import {
+  type BatchCompressor,
+  PAGE_DUMP,
+  PAGE_EXCLUDED,
+  PAGE_HOLE,
+  PAGE_NOT_DUMPED,
+  writeKdump,
+  writeKdumpPipelined,
+} from "../../../src/convert/kdump.js";
 import { MemorySink } from "../../../src/convert/sink.js";
 import { machine } from "../dump/machine.js";
 
@@ -43,4 +51,51 @@ test("pipelined writer: the bytes and flushes of the page-by-page writer, with m
       await writeKdumpPipelined(pages, new FlattenedSink(fp), batches, { zeroPage, batchPages });
       assert.deepEqual(fp.bytes(), fs.bytes(), `flattened, zeroPage ${zeroPage}, batches of ${batchPages}`);
     }
+});
+
+test("a page source's state bytes give the bitmaps its calls give (both writers, split parts, missing pages)", async () => {
+  const m = machine(1203, 4096);
+  const notDumped = (pfn: number) => pfn % 13 === 6 && m.dumpable(pfn);
+  const calls = { ...m, notDumped };
+  // the same answers as one byte a pfn (PAGE_* codes)
+  const states = new Uint8Array(m.maxPfn);
+  for (let p = 0; p < m.maxPfn; p++)
+    states[p] = !m.exists(p)
+      ? PAGE_HOLE
+      : !m.dumpable(p)
+        ? PAGE_EXCLUDED
+        : notDumped(p)
+          ? PAGE_NOT_DUMPED
+          : PAGE_DUMP;
+  const bytes = { ...calls, states };
+  for (const split of [undefined, { startPfn: 0, endPfn: 517 }, { startPfn: 517, endPfn: 1203 }])
+    for (const singleBitmap of [false, true]) {
+      const opts = { compress: { flag: 1, fn }, ...(split ? { split } : {}), singleBitmap };
+      const a = new MemorySink();
+      const b = new MemorySink();
+      writeKdump(calls, a, opts);
+      writeKdump(bytes, b, opts);
+      assert.deepEqual(
+        b.bytes(),
+        a.bytes(),
+        `writeKdump, split ${JSON.stringify(split)}, single ${singleBitmap}`,
+      );
+      const c = new MemorySink();
+      const d = new MemorySink();
+      const popts = { ...(split ? { split } : {}), singleBitmap, batchPages: 64 };
+      await writeKdumpPipelined(calls, c, batches, popts);
+      await writeKdumpPipelined(bytes, d, batches, popts);
+      assert.deepEqual(
+        d.bytes(),
+        c.bytes(),
+        `pipelined, split ${JSON.stringify(split)}, single ${singleBitmap}`,
+      );
+    }
+  // a page source whose bytes are fewer than its pfns is asked page by page
+  const short = { ...calls, states: states.subarray(0, 100) };
+  const e = new MemorySink();
+  const f = new MemorySink();
+  writeKdump(calls, e, { compress: { flag: 1, fn } });
+  writeKdump(short, f, { compress: { flag: 1, fn } });
+  assert.deepEqual(f.bytes(), e.bytes());
 });
