@@ -20,14 +20,21 @@ import {
   type KernelMemory,
   needsMemMap,
 } from "../kernel/mem-map.js";
-import { type KdumpPageSource, MAX_CONVERT_PFNS } from "./kdump.js";
+import {
+  type KdumpPageSource,
+  MAX_CONVERT_PFNS,
+  PAGE_DUMP,
+  PAGE_EXCLUDED,
+  PAGE_HOLE,
+  PAGE_NOT_DUMPED,
+} from "./kdump.js";
 
-/** Output state of a pfn. */
-export const OUT_HOLE = 0;
-export const OUT_EXCLUDED = 1;
-export const OUT_DUMP = 2;
+/** Output state of a pfn: the kdump writer's page states, so the plan's bytes are its `states`. */
+export const OUT_HOLE = PAGE_HOLE;
+export const OUT_EXCLUDED = PAGE_EXCLUDED;
+export const OUT_DUMP = PAGE_DUMP;
 /** Dumped in intent, but the input lacks the bytes (missing / not dumped there). */
-export const OUT_NOT_DUMPED = 3;
+export const OUT_NOT_DUMPED = PAGE_NOT_DUMPED;
 
 export interface ConversionStats {
   /** Pages the machine has (in the input's memory map). */
@@ -101,11 +108,28 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
   rank[OUT_DUMP] = 3;
   const code = (s: PageRun["state"]) =>
     s === "present" || s === "zero" ? OUT_DUMP : s === "excluded" ? OUT_EXCLUDED : OUT_NOT_DUMPED;
+  const mark = (p: number, v: number, rv: number) => {
+    if ((rank[state[p] ?? 0] ?? 0) < rv) state[p] = v;
+  };
+  let prevEnd = 0;
   for (const r of dump.memoryMap()) {
     const v = code(r.state);
     const rv = rank[v] ?? 0;
+    const first = Math.floor(r.start / ps);
     const last = Math.min(Math.ceil(r.end / ps), maxPfn);
-    for (let p = Math.floor(r.start / ps); p < last; p++) if ((rank[state[p] ?? 0] ?? 0) < rv) state[p] = v;
+    // the ranges are sorted and do not overlap (Dump.memoryMap), so a page wholly inside this
+    // one is in no other: it takes this state, filled at once (one loop a pfn cost a cold
+    // process ~3–6 ms on the corpus vmcore's 131k pfns); the one or two pages it shares with
+    // its neighbours precede by rank, and so does every page of a range out of order
+    const inStart = Math.ceil(r.start / ps);
+    const inEnd = Math.min(Math.floor(r.end / ps), maxPfn);
+    const inOrder = r.start >= prevEnd;
+    prevEnd = Math.max(prevEnd, r.end);
+    if (inOrder && inStart < inEnd) {
+      for (let p = first; p < inStart; p++) mark(p, v, rv);
+      state.fill(v, inStart, inEnd);
+      for (let p = inEnd; p < last; p++) mark(p, v, rv);
+    } else for (let p = first; p < last; p++) mark(p, v, rv);
   }
   const requested = opts.dumpLevel ?? 0;
   const inLevel = inputDumpLevel(dump);
@@ -250,6 +274,7 @@ export function planPages(plan: ConversionPlan): KdumpPageSource {
   return {
     pageSize: plan.pageSize,
     maxPfn: plan.maxPfn,
+    states: st,
     exists: (pfn) => st[pfn] !== OUT_HOLE,
     dumpable: (pfn) => st[pfn] === OUT_DUMP || st[pfn] === OUT_NOT_DUMPED,
     notDumped: (pfn) => st[pfn] === OUT_NOT_DUMPED,
