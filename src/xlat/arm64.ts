@@ -61,6 +61,8 @@ export class Arm64PageTables implements PageWalker {
   readonly levels: number;
   readonly pa52: Arm64Pa52;
   private readonly cache: TableCache;
+  /** After translate() returned an address: log2 of its leaf's size (PageWalker.leafShift). */
+  leafShift = 12;
   /** Per level (0 = top): the VA shift of its index and the index mask. */
   private readonly shifts: number[] = [];
   private readonly masks: number[] = [];
@@ -148,11 +150,13 @@ export class Arm64PageTables implements PageWalker {
       const s = this.shifts[i]!;
       if (i === last) {
         if (d !== 3) return -1;
+        this.leafShift = s;
         return this.outputAddress(s) + (lo & ((1 << s) - 1));
       }
       if (d === 1) {
         if (i < this.firstBlockLevel) return -1;
         const off = s >= 32 ? (hi & ((1 << (s - 32)) - 1)) * TWO32 + lo : (lo & ((1 << s) - 1)) >>> 0;
+        this.leafShift = s;
         return this.outputAddress(s) + off;
       }
       table = this.outputAddress(this.granuleShift);

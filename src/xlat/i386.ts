@@ -47,6 +47,8 @@ export class I386PageTables implements PageWalker {
   readonly pae: boolean;
   readonly format: string;
   private readonly cache: TableCache;
+  /** After translate() returned an address: log2 of its leaf's size (PageWalker.leafShift). */
+  leafShift = 12;
 
   constructor(phys: PhysReader, opts: I386PagingOptions) {
     const align = opts.pae ? 32 : 4096;
@@ -69,19 +71,27 @@ export class I386PageTables implements PageWalker {
       c.entry32(0, this.root, lo >>> 22);
       let e = c.lo;
       if (!(e & PRESENT)) return -1;
-      if (e & PSE) return ((e >>> 13) & 0xff) * TWO32 + ((e & 0xffc00000) >>> 0) + (lo & 0x3fffff);
+      if (e & PSE) {
+        this.leafShift = 22;
+        return ((e >>> 13) & 0xff) * TWO32 + ((e & 0xffc00000) >>> 0) + (lo & 0x3fffff);
+      }
       c.entry32(1, (e & 0xfffff000) >>> 0, (lo >>> 12) & 0x3ff);
       e = c.lo;
       if (!(e & PRESENT)) return -1;
+      this.leafShift = 12;
       return ((e & 0xfffff000) >>> 0) + (lo & 0xfff);
     }
     c.entry64(0, this.root, lo >>> 30);
     if (!(c.lo & PRESENT)) return -1;
     c.entry64(1, (c.hi & 0xfffff) * TWO32 + ((c.lo & 0xfffff000) >>> 0), (lo >>> 21) & 0x1ff);
     if (!(c.lo & PRESENT)) return -1;
-    if (c.lo & PSE) return (c.hi & 0xfffff) * TWO32 + ((c.lo & 0xffe00000) >>> 0) + (lo & 0x1fffff);
+    if (c.lo & PSE) {
+      this.leafShift = 21;
+      return (c.hi & 0xfffff) * TWO32 + ((c.lo & 0xffe00000) >>> 0) + (lo & 0x1fffff);
+    }
     c.entry64(2, (c.hi & 0xfffff) * TWO32 + ((c.lo & 0xfffff000) >>> 0), (lo >>> 12) & 0x1ff);
     if (!(c.lo & PRESENT)) return -1;
+    this.leafShift = 12;
     return (c.hi & 0xfffff) * TWO32 + ((c.lo & 0xfffff000) >>> 0) + (lo & 0xfff);
   }
 

@@ -106,7 +106,7 @@ function toRange(spec: RangeSpec): Range {
  * (`where` adds what maps it).
  */
 export function readVirtual(
-  t: { translateHiLo(hi: number, lo: number): number },
+  t: { translateHiLo(hi: number, lo: number): number; contiguousAfter?(hi: number, lo: number): number },
   phys: PhysReader,
   space: string,
   va: bigint,
@@ -127,7 +127,9 @@ export function readVirtual(
       const at = BigInt.asUintN(64, va + BigInt(done));
       throw new AddressError(space, at, `not mapped${where(hi, lo)} (read of ${length} bytes at ${hex(va)})`);
     }
-    let n = Math.min(ps - (lo % ps), length - done);
+    // the rest of its page, or of its large page or linear range where the translator says so:
+    // one translation a leaf instead of one a page (mem_map's 8 MiB through 2 MiB vmemmap pages)
+    let n = Math.min(Math.max(ps - (lo % ps), t.contiguousAfter?.(hi, lo) ?? 0), length - done);
     let nHi = hi;
     let nLo = lo + n;
     while (done + n < length) {
@@ -240,6 +242,39 @@ export class AddressSpace {
     const size = 2 ** m.pageShift;
     const f = m.lookup(Math.floor(d / size));
     return f >= 0 && Number.isSafeInteger(f * size) ? f * size + (d % size) : -1;
+  }
+
+  /**
+   * Right after translateHiLo(hi, lo) returned an address: how many bytes from (hi, lo) on map
+   * to consecutive physical addresses by the same translation: to the end of the leaf the walker
+   * used, of the frame-table page or of the linear range, and never into a range looked up
+   * before this one (the first range holding an address translates it). 0 when not known.
+   */
+  contiguousAfter(hi: number, lo: number): number {
+    const i = this.indexOf(hi, lo);
+    if (i < 0) return 0;
+    const kind = this.kinds[i];
+    // to the end of the range
+    let n = (this.eHi[i]! - hi) * TWO32 + (this.eLo[i]! - lo);
+    if (kind !== 0) {
+      const r = this.ranges[i]!;
+      const shift = kind === 1 ? r.walker!.leafShift : r.pfn!.pageShift;
+      if (!(shift >= 9 && shift <= 48)) return 0;
+      const size = 2 ** shift;
+      // a leaf is aligned in the address space, a frame-table page from its range's start
+      const off =
+        kind === 2
+          ? ((hi - this.sHi[i]!) * TWO32 + (lo - this.sLo[i]!)) % size
+          : shift > 32
+            ? (hi % 2 ** (shift - 32)) * TWO32 + lo
+            : lo % size;
+      n = Math.min(n, size - off);
+    }
+    for (let j = 0; j < i; j++) {
+      const d = (this.sHi[j]! - hi) * TWO32 + (this.sLo[j]! - lo);
+      if (d > 0 && d < n) n = d;
+    }
+    return n;
   }
 
   /** The name and method of the range holding `va`. */

@@ -48,6 +48,12 @@ export interface PageWalker {
   readonly root: number;
   /** Hot path: physical address, or -1 when not mapped. No allocation, no BigInt. */
   translate(hi: number, lo: number): number;
+  /**
+   * After a translate() that returned an address: log2 of the bytes its leaf entry maps (12 for
+   * a 4 KiB page, 21 for a 2 MiB one, 30 for 1 GiB; an arm64 block's size), so that a reader
+   * of many pages translates once a leaf (readVirtual).
+   */
+  readonly leafShift: number;
   /** Every step recorded (slow path). */
   walk(va: bigint): Walk;
   /** Names of the flags set in a leaf entry, in the order the architecture's tools print them. */

@@ -132,6 +132,8 @@ export class X86_64PageTables implements PageWalker {
   }
   /** After translate() returned -1: how many levels were passed before the miss. */
   faultDepth = 0;
+  /** After translate() returned an address: log2 of its leaf's size (PageWalker.leafShift). */
+  leafShift = 12;
 
   constructor(
     private readonly phys: PhysReader,
@@ -241,21 +243,26 @@ export class X86_64PageTables implements PageWalker {
     this.readEntry(slot++, table, ((hi & 0x7f) << 2) | (lo >>> 30));
     if (!(this.eLo & PTE_PRESENT)) return -1;
     this.faultDepth = slot;
-    if (this.eLo & PTE_PSE)
+    if (this.eLo & PTE_PSE) {
+      this.leafShift = 30;
       return (
         (this.eHi & this.maskHi) * TWO32 + ((this.eLo & this.maskLo & 0xc0000000) >>> 0) + (lo & 0x3fffffff)
       );
+    }
     table = this.entryAddress(12);
     this.readEntry(slot++, table, (lo >>> 21) & 0x1ff);
     if (!(this.eLo & PTE_PRESENT)) return -1;
     this.faultDepth = slot;
-    if (this.eLo & PTE_PSE)
+    if (this.eLo & PTE_PSE) {
+      this.leafShift = 21;
       return (
         (this.eHi & this.maskHi) * TWO32 + ((this.eLo & this.maskLo & 0xffe00000) >>> 0) + (lo & 0x1fffff)
       );
+    }
     table = this.entryAddress(12);
     this.readEntry(slot, table, (lo >>> 12) & 0x1ff);
     if (!(this.eLo & PTE_PRESENT)) return -1;
+    this.leafShift = 12;
     return (this.eHi & this.maskHi) * TWO32 + ((this.eLo & this.maskLo) >>> 0) + (lo & 0xfff);
   }
 
