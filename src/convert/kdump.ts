@@ -35,12 +35,38 @@ export interface KdumpPageSource {
    */
   readPages?(pfn: number, count: number, into: Uint8Array): void;
   /**
-   * Optional: every pfn's state, one byte each (PAGE_HOLE…PAGE_NOT_DUMPED), giving the same
-   * answers as exists/dumpable/notDumped. The writer then makes its bitmaps in one pass over
-   * the bytes instead of three calls a pfn: 131k pfns in a cold process took 7–16 ms of a
-   * `convert -c -d 31` of the corpus vmcore, before the first page was read.
+   * Optional: every pfn's state in a byte (PageStates). The writer then makes its bitmaps in
+   * one pass over the bytes instead of three calls a pfn: 131k pfns in a cold process took
+   * 7–16 ms of a `convert -c -d 31` of the corpus vmcore, before the first page was read.
    */
-  readonly states?: Uint8Array;
+  readonly states?: PageStates;
+}
+
+/**
+ * A page source's states, one byte a pfn (PAGE_HOLE…PAGE_NOT_DUMPED), and the functions whose
+ * answers they are: the writer reads the bytes only while the source's exists/dumpable/
+ * notDumped are still those functions, so a source made from another with one of them replaced
+ * (`{ ...pages, dumpable: … }`) is asked pfn by pfn, as its functions say.
+ */
+export interface PageStates {
+  readonly bytes: Uint8Array;
+  readonly exists: KdumpPageSource["exists"];
+  readonly dumpable: KdumpPageSource["dumpable"];
+  readonly notDumped: KdumpPageSource["notDumped"];
+}
+
+/** The state bytes of `pages` when they still answer for its functions, else undefined. */
+function stateBytes(pages: KdumpPageSource): Uint8Array | undefined {
+  const st = pages.states;
+  if (
+    !st ||
+    st.exists !== pages.exists ||
+    st.dumpable !== pages.dumpable ||
+    st.notDumped !== pages.notDumped ||
+    st.bytes.length < pages.maxPfn
+  )
+    return undefined;
+  return st.bytes;
 }
 
 /** A pfn's state in KdumpPageSource.states: not in the machine's memory map. */
@@ -226,8 +252,9 @@ function layoutKdump(pages: KdumpPageSource, sink: ByteSink, opts: KdumpWriteOpt
   const dumpOff = opts.singleBitmap ? 0 : half;
   let nDump = 0;
   let incomplete = opts.incomplete ?? false;
-  if (pages.states && pages.states.length >= maxPfn) {
-    const r = bitmapsFromStates(pages.states, maxPfn, startPfn, endPfn, bitmap, dumpOff, !opts.singleBitmap);
+  const states = stateBytes(pages);
+  if (states) {
+    const r = bitmapsFromStates(states, maxPfn, startPfn, endPfn, bitmap, dumpOff, !opts.singleBitmap);
     nDump = r.nDump;
     incomplete ||= r.incomplete;
   } else
@@ -622,12 +649,14 @@ export function dumpPages(dump: Dump): KdumpPageSource {
     const last = Math.ceil(r.end / ps);
     for (let p = Math.floor(r.start / ps); p < last; p++) if (code[p]! < v) code[p] = v;
   }
+  const exists = (pfn: number) => code[pfn]! > 0;
+  const dumpable = (pfn: number) => code[pfn] === 2;
   return {
     pageSize: ps,
     maxPfn,
-    states: code,
-    exists: (pfn) => code[pfn]! > 0,
-    dumpable: (pfn) => code[pfn] === 2,
+    states: { bytes: code, exists, dumpable, notDumped: undefined },
+    exists,
+    dumpable,
     readPage(pfn, into) {
       const a = pfn * ps;
       try {

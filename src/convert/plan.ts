@@ -271,13 +271,16 @@ export function excludeZeroPages(
 /** The plan as a kdump page source. */
 export function planPages(plan: ConversionPlan): KdumpPageSource {
   const st = plan.state;
+  const exists = (pfn: number) => st[pfn] !== OUT_HOLE;
+  const dumpable = (pfn: number) => st[pfn] === OUT_DUMP || st[pfn] === OUT_NOT_DUMPED;
+  const notDumped = (pfn: number) => st[pfn] === OUT_NOT_DUMPED;
   return {
     pageSize: plan.pageSize,
     maxPfn: plan.maxPfn,
-    states: st,
-    exists: (pfn) => st[pfn] !== OUT_HOLE,
-    dumpable: (pfn) => st[pfn] === OUT_DUMP || st[pfn] === OUT_NOT_DUMPED,
-    notDumped: (pfn) => st[pfn] === OUT_NOT_DUMPED,
+    states: { bytes: st, exists, dumpable, notDumped },
+    exists,
+    dumpable,
+    notDumped,
     readPage: (pfn, into) => readPlanPage(plan, pfn, into),
     readPages: (pfn, count, into) => {
       try {

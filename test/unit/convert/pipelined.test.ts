@@ -67,7 +67,10 @@ test("a page source's state bytes give the bitmaps its calls give (both writers,
         : notDumped(p)
           ? PAGE_NOT_DUMPED
           : PAGE_DUMP;
-  const bytes = { ...calls, states };
+  const bytes = {
+    ...calls,
+    states: { bytes: states, exists: calls.exists, dumpable: calls.dumpable, notDumped: calls.notDumped },
+  };
   for (const split of [undefined, { startPfn: 0, endPfn: 517 }, { startPfn: 517, endPfn: 1203 }])
     for (const singleBitmap of [false, true]) {
       const opts = { compress: { flag: 1, fn }, ...(split ? { split } : {}), singleBitmap };
@@ -91,11 +94,18 @@ test("a page source's state bytes give the bitmaps its calls give (both writers,
         `pipelined, split ${JSON.stringify(split)}, single ${singleBitmap}`,
       );
     }
-  // a page source whose bytes are fewer than its pfns is asked page by page
-  const short = { ...calls, states: states.subarray(0, 100) };
-  const e = new MemorySink();
-  const f = new MemorySink();
-  writeKdump(calls, e, { compress: { flag: 1, fn } });
-  writeKdump(short, f, { compress: { flag: 1, fn } });
-  assert.deepEqual(f.bytes(), e.bytes());
+  // asked page by page: a source whose bytes are fewer than its pfns, and one made from a
+  // source with bytes by replacing a function (its bytes no longer say what it answers)
+  const short = { ...bytes, states: { ...bytes.states, bytes: states.subarray(0, 100) } };
+  const fewer = (pfn: number) => pfn % 3 === 0 && calls.dumpable(pfn);
+  for (const [label, src, want] of [
+    ["fewer bytes", short, calls],
+    ["dumpable replaced", { ...bytes, dumpable: fewer }, { ...calls, dumpable: fewer }],
+  ] as const) {
+    const e = new MemorySink();
+    const f = new MemorySink();
+    writeKdump(want, e, { compress: { flag: 1, fn } });
+    writeKdump(src, f, { compress: { flag: 1, fn } });
+    assert.deepEqual(f.bytes(), e.bytes(), label);
+  }
 });
