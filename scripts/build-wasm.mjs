@@ -19,6 +19,7 @@ const modules = [
   ["LZO1X_DECODE_WASM", "wasm/lzo1x-decode.ts"],
   ["INFLATE_WASM", "wasm/inflate.ts", ["--enable", "simd"]],
   ["ELF_LISTING_WASM", "wasm/elf-listing.ts"],
+  ["ZSTD_ENCODE_WASM", "wasm/zstd-encode.ts"],
 ];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

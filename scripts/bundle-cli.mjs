@@ -24,7 +24,7 @@ import { WRAPPED_PREFIX, WRAPPED_SUFFIX } from "../dist/cli/code-cache.js";
 import { LAUNCHER } from "../dist/cli/launcher.js";
 
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "warning" };
-// src/node loads fzstd and zstd-wasm lazily with createRequire(import.meta.url): give CommonJS its URL
+// src/node loads fzstd and node:zlib lazily with createRequire(import.meta.url): give CommonJS its URL
 const withUrl = {
   ...common,
   define: { "import.meta.url": "__kdumpkitUrl" },

@@ -2,13 +2,12 @@
  * Page compressors for `convert` on Node, shared by the main thread and the compression
  * workers (compress-worker.ts). Choices measured on the corpus' 6.1 vmcore (CPU per 4 KiB page
  * of kernel text, the hardest pages): node:zlib ≈ 42–52 µs at level 1, ~20% more at the level 5
- * used (ZLIB_LEVEL; fflate ≈ 137 µs); zstd level 1 from @bokuweb/zstd-wasm ≈ 33–42 µs through
- * its compress(), ~23 µs with one context kept (reusedZstd; Node 20 has no zstd; node:zlib's,
- * 22.15+, is used when present); our LZO1X in WebAssembly ≈ 8–9 µs
+ * used (ZLIB_LEVEL; fflate ≈ 137 µs); zstd through our WebAssembly encoder ≈ 21 µs (libzstd
+ * level 1 compiled to WebAssembly, @bokuweb/zstd-wasm, was ~28 µs with one context kept and
+ * wrote 0.3% more); our LZO1X in WebAssembly ≈ 8–9 µs
  * (the TypeScript build of it 12–19 µs); our snappy ≈ 10 µs.
  */
 import { createRequire } from "node:module";
-import * as path from "node:path";
 import { DeflateWasmEncoder } from "../codecs/deflate-encode.js";
 import { Lzo1xEncoder, Lzo1xWasmEncoder } from "../codecs/lzo1x-encode.js";
 import type { PageBatchCompress } from "../codecs/page-batch.js";
@@ -20,6 +19,7 @@ import {
   type PageCodecName,
 } from "../codecs/pages.js";
 import { SnappyEncoder } from "../codecs/snappy-encode.js";
+import { ZstdWasmEncoder } from "../codecs/zstd-encode.js";
 import type { ZlibHandle } from "./dump.js";
 
 // node:zlib is loaded on first use: the WebAssembly encoders need none of it, and a compression
@@ -29,8 +29,6 @@ function zlib(): typeof import("node:zlib") {
   zlibModule ??= createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
   return zlibModule;
 }
-
-let zstdReady: Promise<void> | undefined;
 
 export const COMPRESS_FLAGS: Record<PageCodecName, number> = {
   zlib: DUMP_DH_COMPRESSED_ZLIB,
@@ -77,92 +75,37 @@ export async function pageCompressor(codec: PageCodecName): Promise<Compress> {
       return (p) => e.compress(p);
     }
     case "zstd": {
-      const native = (zlib() as unknown as { zstdCompressSync?: (b: Uint8Array, o?: object) => Uint8Array })
-        .zstdCompressSync;
-      if (native) {
-        const params = {
-          params: { [(zlib().constants as Record<string, number>).ZSTD_c_compressionLevel ?? 100]: 1 },
-        };
-        return (p) => native(p, params);
-      }
-      // ZSTD_compress level 1 per page, as makedumpfile -z (ZSTD_compressCCtx(..., 1))
-      const req = createRequire(import.meta.url);
-      const z = req("@bokuweb/zstd-wasm") as {
-        init(): Promise<void>;
-        compress(b: Uint8Array, level: number): Uint8Array;
-      };
-      // once a process: init() instantiates the module again, and the heap of the compressors
-      // made before (their contexts and buffers) goes with the old instance
-      zstdReady ??= z.init();
-      await zstdReady;
-      return reusedZstd(req) ?? ((p) => z.compress(p, 1));
+      // our WebAssembly encoder (wasm/zstd-encode.ts): level-1-like frames, no larger than
+      // libzstd's level 1 and ~25% cheaper than libzstd compiled to WebAssembly
+      const w = ZstdWasmEncoder.create();
+      if (w)
+        return Object.assign(
+          (p: Uint8Array) => (p.length <= w.maxInput ? w.compress(p) : zstdFallback()(p)),
+          {
+            pages: w.compressPages,
+          },
+        );
+      return zstdFallback();
     }
   }
 }
 
-/** The parts of the zstd-wasm Emscripten module (its dist/common/module.js) used here. */
-interface ZstdModule {
-  HEAPU8: Uint8Array;
-  _malloc(n: number): number;
-  _ZSTD_createCCtx(): number;
-  _ZSTD_compressBound(n: number): number;
-  _ZSTD_isError(code: number): number;
-  _ZSTD_compress_usingDict(
-    cctx: number,
-    dst: number,
-    cap: number,
-    src: number,
-    n: number,
-    dict: number,
-    dictSize: number,
-    level: number,
-  ): number;
-}
+let zstdFallbackFn: ((p: Uint8Array) => Uint8Array) | undefined;
 
 /**
- * zstd level 1 with one compression context and two buffers kept for every page: the package's
- * compress() is ZSTD_compress, which sets up and frees a context's tables, mallocs both buffers
- * and copies the result out on every call: 35 µs a page of the corpus vmcore against 23 µs
- * here, the same bytes (ZSTD_compress is ZSTD_compress_usingDict with no dictionary on a fresh
- * context; checked page for page on the 15,250 pages of `-d 31`). The context lives as long as
- * the thread. Undefined when the package's module is not where its 0.0.27 layout puts it.
+ * Where our encoder cannot run (no WebAssembly) or for pages over 64 KiB: node:zlib's zstd
+ * (Node ≥ 22.15) at level 1, as makedumpfile -z.
  */
-function reusedZstd(req: NodeJS.Require): ((p: Uint8Array) => Uint8Array) | undefined {
-  let m: ZstdModule;
-  try {
-    const dir = path.dirname(req.resolve("@bokuweb/zstd-wasm"));
-    m = (req(path.join(dir, "module.js")) as { Module: ZstdModule }).Module;
-  } catch {
-    return undefined;
-  }
-  for (const f of [
-    "_malloc",
-    "_ZSTD_createCCtx",
-    "_ZSTD_compressBound",
-    "_ZSTD_isError",
-    "_ZSTD_compress_usingDict",
-  ])
-    if (typeof (m as unknown as Record<string, unknown>)[f] !== "function") return undefined;
-  const cctx = m._ZSTD_createCCtx();
-  if (!cctx) return undefined;
-  let cap = 0;
-  let src = 0;
-  let dst = 0;
-  let bound = 0;
-  return (p) => {
-    if (p.length > cap) {
-      // buffers for the largest page seen (a few sizes at most: never freed, like the context)
-      cap = p.length;
-      bound = m._ZSTD_compressBound(cap);
-      src = m._malloc(cap);
-      dst = m._malloc(bound);
-      if (!src || !dst) throw new Error(`zstd: cannot allocate ${cap + bound} bytes`);
-    }
-    m.HEAPU8.set(p, src);
-    const n = m._ZSTD_compress_usingDict(cctx, dst, bound, src, p.length, 0, 0, 1);
-    if (m._ZSTD_isError(n)) throw new Error(`zstd: compression failed (code ${n >>> 0})`);
-    return m.HEAPU8.subarray(dst, dst + n);
+function zstdFallback(): (p: Uint8Array) => Uint8Array {
+  if (zstdFallbackFn) return zstdFallbackFn;
+  const native = (zlib() as unknown as { zstdCompressSync?: (b: Uint8Array, o?: object) => Uint8Array })
+    .zstdCompressSync;
+  if (!native) throw new Error("zstd: no encoder here (needs WebAssembly, or Node 22.15 or later)");
+  const params = {
+    params: { [(zlib().constants as Record<string, number>).ZSTD_c_compressionLevel ?? 100]: 1 },
   };
+  zstdFallbackFn = (p) => native(p, params);
+  return zstdFallbackFn;
 }
 
 /**

@@ -10,58 +10,7 @@ import { test } from "node:test";
 import * as zlib from "node:zlib";
 import { DeflateWasmEncoder, type DeflateWasmLevel } from "../../../src/codecs/deflate-encode.js";
 import { zlibDecompress } from "../../../src/codecs/zlib.js";
-import { lzSamples, unit } from "../../fuzz.js";
-
-function samples(seed: number): Uint8Array[] {
-  const next = unit(seed);
-  const out: Uint8Array[] = [
-    new Uint8Array(0),
-    new Uint8Array(1),
-    new Uint8Array(4096),
-    new Uint8Array(4096).fill(0x5a),
-    new Uint8Array(65536),
-  ];
-  for (const n of [1, 2, 3, 4, 5, 17, 258, 259, 300, 4095, 4096, 20000, 40000, 65535, 65536]) {
-    // LZ-structured and incompressible
-    out.push(...lzSamples(next, n));
-    // skewed: a few symbols very common, many rare (deep Huffman trees, length limits)
-    const s = new Uint8Array(n);
-    for (let i = 0; i < n; i++) s[i] = Math.min(255, Math.floor(-Math.log2(next() + 1e-12) * 9));
-    out.push(s);
-    // repetitive: a short period, runs of long matches
-    const q = new Uint8Array(n);
-    const period = 1 + Math.floor(next() * 7);
-    for (let i = 0; i < n; i++) q[i] = (i % period) * 37;
-    out.push(q);
-  }
-  // kernel-page-like: 8-byte words, pointers sharing their high bytes, zero padding
-  for (let k = 0; k < 20; k++) {
-    const p = new Uint8Array(4096);
-    const dv = new DataView(p.buffer);
-    for (let i = 0; i < 4096; i += 8) {
-      const kind = next();
-      if (kind < 0.4) continue;
-      if (kind < 0.8) {
-        dv.setUint32(i, Math.floor(next() * 0x100000) * 8, true);
-        dv.setUint32(i + 4, 0xffff8880 + Math.floor(next() * 4), true);
-      } else dv.setUint32(i, Math.floor(next() * 2 ** 32), true);
-    }
-    out.push(p);
-  }
-  // fibonacci counts: Huffman depths beyond 15 before the limit
-  const fib = [1, 1];
-  while (fib.length < 24) fib.push(fib[fib.length - 1]! + fib[fib.length - 2]!);
-  const f = new Uint8Array(65536);
-  let at = 0;
-  for (let sym = 0; sym < fib.length && at < f.length; sym++)
-    for (let c = 0; c < fib[sym]! && at < f.length; c++) f[at++] = sym * 11;
-  for (let i = f.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [f[i], f[j]] = [f[j]!, f[i]!];
-  }
-  out.push(f);
-  return out;
-}
+import { encoderSamples as samples } from "../../fuzz.js";
 
 for (const level of [1, 2, 3] as DeflateWasmLevel[])
   test(`deflate (WebAssembly) level ${level}: every stream inflates to its input`, () => {

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { DeflateWasmEncoder } from "../../../src/codecs/deflate-encode.js";
 import { Lzo1xWasmEncoder } from "../../../src/codecs/lzo1x-encode.js";
 import type { PageBatchCompress } from "../../../src/codecs/page-batch.js";
+import { ZstdWasmEncoder } from "../../../src/codecs/zstd-encode.js";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { lzSamples, unit } from "../../fuzz.js";
 
@@ -44,6 +45,13 @@ const encoders: [string, () => ((p: Uint8Array) => Uint8Array) & { pages: PageBa
     "deflate",
     () => {
       const e = DeflateWasmEncoder.create(1)!;
+      return Object.assign((p: Uint8Array) => e.compress(p), { pages: e.compressPages });
+    },
+  ],
+  [
+    "zstd",
+    () => {
+      const e = ZstdWasmEncoder.create()!;
       return Object.assign((p: Uint8Array) => e.compress(p), { pages: e.compressPages });
     },
   ],

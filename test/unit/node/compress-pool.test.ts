@@ -8,7 +8,8 @@
  * buffers given back are reused without changing later results; a worker that fails rejects its
  * batch with the message and close() ends the workers; a worker that cannot start leaves every batch
  * to this thread, one that ends holding a batch fails it; a second zstd compressor in one process
- * leaves the first working (zstd-wasm's init() made a new instance under it).
+ * leaves the first working (each has an instance of its own; the zstd-wasm package we used before
+ * made a new instance under the first).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
