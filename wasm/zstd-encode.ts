@@ -21,6 +21,7 @@
 // Memory is static: the caller copies the input to inputPtr() and reads the frame at
 // outputPtr().
 
+import { huffmanLengths } from "./huffman";
 import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
 
 export { batchBytes, batchInputPtr, batchSizesPtr };
@@ -110,15 +111,10 @@ const CUMUL: usize = memory.data(4 * 65, 16);
 // round(256 * log2(i)) for i < 1024: bit costs in 1/256 bits
 const LOG2: usize = memory.data(2 * 1024, 16);
 
-// Huffman: code lengths and codes per byte, weights, and the work of building them
+// Huffman: code lengths (wasm/huffman.ts) and codes per byte, weights, symbols per weight
 const HUF_LEN: usize = memory.data(256, 16);
 const HUF_CODE: usize = memory.data(2 * 256, 16);
 const WEIGHTS: usize = memory.data(256, 16);
-const KEYS: usize = memory.data(4 * 256, 16);
-const SORTED: usize = memory.data(4 * 256, 16);
-const RADIX: usize = memory.data(4 * 256, 16);
-const WORK: usize = memory.data(4 * 256, 16);
-const BLCOUNT: usize = memory.data(4 * 16, 16);
 const RANK: usize = memory.data(4 * 16, 16);
 // the Huffman tree description, staged (at most 1 + 128 bytes)
 const TREE: usize = memory.data(256, 16);
@@ -445,128 +441,6 @@ function writeNCount(out: usize, norm: usize, maxSym: i32, tableLog: i32): usize
 // Huffman (RFC 8878 4.2)
 
 /**
- * Code lengths (at most `limit`) for the 256 byte counts at LIT_FREQ into HUF_LEN, from an
- * optimal tree over the sorted counts (two queues, in place), then limited by moving leaves
- * down until the Kraft sum is exact. Needs two symbols or more. Returns the longest length.
- */
-function huffmanLengths(limit: i32): i32 {
-  let k: i32 = 0;
-  for (let s: i32 = 0; s < 256; s++) {
-    const f = load<u32>(LIT_FREQ + (<usize>s << 2));
-    store<u8>(HUF_LEN + <usize>s, 0);
-    if (f != 0) {
-      store<u32>(KEYS + (<usize>k << 2), (f << 8) | <u32>s);
-      k++;
-    }
-  }
-  // sort by count, stable: LSD radix, 8 bits a pass (counts fit 17 bits: three passes at most)
-  let maxCount: u32 = 0;
-  for (let i: i32 = 0; i < k; i++) maxCount = max(maxCount, load<u32>(KEYS + (<usize>i << 2)) >> 8);
-  let src = KEYS;
-  let dst = SORTED;
-  for (let shift: u32 = 8; maxCount != 0; shift += 8, maxCount >>= 8) {
-    memory.fill(RADIX, 0, 4 * 256);
-    for (let i: i32 = 0; i < k; i++) {
-      const r = RADIX + (<usize>((load<u32>(src + (<usize>i << 2)) >> shift) & 255) << 2);
-      store<u32>(r, load<u32>(r) + 1);
-    }
-    let sum: u32 = 0;
-    for (let d: usize = 0; d < 256; d++) {
-      const c = load<u32>(RADIX + (d << 2));
-      store<u32>(RADIX + (d << 2), sum);
-      sum += c;
-    }
-    for (let i: i32 = 0; i < k; i++) {
-      const v = load<u32>(src + (<usize>i << 2));
-      const r = RADIX + (<usize>((v >> shift) & 255) << 2);
-      const at = load<u32>(r);
-      store<u32>(r, at + 1);
-      store<u32>(dst + (<usize>at << 2), v);
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != KEYS) memory.copy(KEYS, src, <usize>k << 2);
-  const W = WORK;
-  for (let i: i32 = 0; i < k; i++) store<u32>(W + (<usize>i << 2), load<u32>(KEYS + (<usize>i << 2)) >> 8);
-  store<u32>(W, load<u32>(W) + load<u32>(W + 4));
-  let root: i32 = 0;
-  let leaf: i32 = 2;
-  for (let next: i32 = 1; next < k - 1; next++) {
-    const nx = W + (<usize>next << 2);
-    if (leaf >= k || load<u32>(W + (<usize>root << 2)) < load<u32>(W + (<usize>leaf << 2))) {
-      store<u32>(nx, load<u32>(W + (<usize>root << 2)));
-      store<u32>(W + (<usize>root << 2), next);
-      root++;
-    } else {
-      store<u32>(nx, load<u32>(W + (<usize>leaf << 2)));
-      leaf++;
-    }
-    if (leaf >= k || (root < next && load<u32>(W + (<usize>root << 2)) < load<u32>(W + (<usize>leaf << 2)))) {
-      store<u32>(nx, load<u32>(nx) + load<u32>(W + (<usize>root << 2)));
-      store<u32>(W + (<usize>root << 2), next);
-      root++;
-    } else {
-      store<u32>(nx, load<u32>(nx) + load<u32>(W + (<usize>leaf << 2)));
-      leaf++;
-    }
-  }
-  store<u32>(W + (<usize>(k - 2) << 2), 0);
-  for (let i: i32 = k - 3; i >= 0; i--)
-    store<u32>(W + (<usize>i << 2), load<u32>(W + (<usize>load<u32>(W + (<usize>i << 2)) << 2)) + 1);
-  let avail: i32 = 1;
-  let used: i32 = 0;
-  let depth: u32 = 0;
-  let r: i32 = k - 2;
-  let nxt: i32 = k - 1;
-  while (avail > 0) {
-    while (r >= 0 && load<u32>(W + (<usize>r << 2)) == depth) {
-      used++;
-      r--;
-    }
-    while (avail > used) {
-      store<u32>(W + (<usize>nxt << 2), depth);
-      nxt--;
-      avail--;
-    }
-    avail = 2 * used;
-    depth++;
-    used = 0;
-  }
-  memory.fill(BLCOUNT, 0, 4 * 16);
-  let kraft: i64 = 0;
-  for (let i: i32 = 0; i < k; i++) {
-    let d = <i32>load<u32>(W + (<usize>i << 2));
-    if (d > limit) d = limit;
-    const bc = BLCOUNT + (<usize>d << 2);
-    store<u32>(bc, load<u32>(bc) + 1);
-    kraft += (<i64>1) << (limit - d);
-  }
-  const full: i64 = (<i64>1) << limit;
-  while (kraft > full) {
-    let bits = limit - 1;
-    while (load<u32>(BLCOUNT + (<usize>bits << 2)) == 0) bits--;
-    store<u32>(BLCOUNT + (<usize>bits << 2), load<u32>(BLCOUNT + (<usize>bits << 2)) - 1);
-    store<u32>(BLCOUNT + (<usize>(bits + 1) << 2), load<u32>(BLCOUNT + (<usize>(bits + 1) << 2)) + 2);
-    store<u32>(BLCOUNT + (<usize>limit << 2), load<u32>(BLCOUNT + (<usize>limit << 2)) - 1);
-    kraft--;
-  }
-  let longest: i32 = 0;
-  let i: i32 = 0;
-  for (let len: i32 = limit; len >= 1; len--) {
-    let c = load<u32>(BLCOUNT + (<usize>len << 2));
-    if (c != 0 && longest == 0) longest = len;
-    while (c > 0) {
-      store<u8>(HUF_LEN + <usize>(load<u32>(KEYS + (<usize>i << 2)) & 255), <u8>len);
-      i++;
-      c--;
-    }
-  }
-  return longest;
-}
-
-/**
  * Weights (maxBits + 1 - length) into WEIGHTS and the codes the decoder's table gives them into
  * HUF_CODE: states in order of weight, then of symbol; a symbol's code is its first state's
  * top bits.
@@ -703,7 +577,7 @@ function writeLiterals(out: usize, n: i32): usize {
       store<u8>(out + <usize>h, load<u8>(LITS));
       return out + <usize>h + 1;
     }
-    const maxBits = huffmanLengths(MAX_HUF_BITS);
+    const maxBits = huffmanLengths(LIT_FREQ, 256, MAX_HUF_BITS, HUF_LEN);
     let bits: u64 = 0;
     for (let s: i32 = 0; s <= maxSym; s++)
       bits += <u64>load<u32>(LIT_FREQ + (<usize>s << 2)) * <u64>load<u8>(HUF_LEN + <usize>s);
