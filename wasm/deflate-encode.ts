@@ -20,7 +20,7 @@
 // outputPtr().
 
 import { adler32 } from "./adler32";
-import { BLCOUNT, huffmanLengths } from "./huffman";
+import { BLCOUNT, huffmanLengths, matchLen } from "./encode-common";
 import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
 
 export { batchBytes, batchInputPtr, batchSizesPtr };
@@ -178,19 +178,6 @@ function flushBits(): void {
 
 // @ts-ignore: decorator
 @inline
-function matchLen(a: usize, b: usize, max: i32): i32 {
-  let l: i32 = 0;
-  while (l + 8 <= max) {
-    const x = load<u64>(a + <usize>l) ^ load<u64>(b + <usize>l);
-    if (x != 0) return l + <i32>(ctz<u64>(x) >> 3);
-    l += 8;
-  }
-  while (l < max && load<u8>(a + <usize>l) == load<u8>(b + <usize>l)) l++;
-  return l;
-}
-
-// @ts-ignore: decorator
-@inline
 function hash3(p: i32): usize {
   const v: u32 = load<u32>(IN + <usize>p) & 0xffffff;
   return HEAD + ((<usize>((v * 0x9e3779b1) >> (32 - HASH_BITS))) << 2);
@@ -259,7 +246,7 @@ function match(it: usize, len: i32, dist: i32): usize {
 
 /**
  * Huffman code lengths for the `n` symbols counted at `freq` (u32 each), no longer than
- * `limit`, into `lens` (u8 each) (wasm/huffman.ts); codes (reversed, | length << 16) into
+ * `limit`, into `lens` (u8 each) (wasm/encode-common.ts); codes (reversed, | length << 16) into
  * `codes`. At least two symbols get a code (a count of 1 is given where fewer are used), so
  * that every code is complete, as zlib's inflate demands.
  */

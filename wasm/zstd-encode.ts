@@ -21,7 +21,7 @@
 // Memory is static: the caller copies the input to inputPtr() and reads the frame at
 // outputPtr().
 
-import { huffmanLengths } from "./huffman";
+import { huffmanLengths, matchLen } from "./encode-common";
 import { BATCH_BYTES, batchBytes, batchInputPtr, batchSizesPtr, compressPages } from "./page-batch";
 
 export { batchBytes, batchInputPtr, batchSizesPtr };
@@ -111,7 +111,7 @@ const CUMUL: usize = memory.data(4 * 65, 16);
 // round(256 * log2(i)) for i < 1024: bit costs in 1/256 bits
 const LOG2: usize = memory.data(2 * 1024, 16);
 
-// Huffman: code lengths (wasm/huffman.ts) and codes per byte, weights, symbols per weight
+// Huffman: code lengths (wasm/encode-common.ts) and codes per byte, weights, symbols per weight
 const HUF_LEN: usize = memory.data(256, 16);
 const HUF_CODE: usize = memory.data(2 * 256, 16);
 const WEIGHTS: usize = memory.data(256, 16);
@@ -769,19 +769,6 @@ function writeSequences(out: usize, nbSeq: i32): usize {
 
 // ---------------------------------------------------------------------------------------------
 // matches
-
-// @ts-ignore: decorator
-@inline
-function matchLen(a: usize, b: usize, max: i32): i32 {
-  let l: i32 = 0;
-  while (l + 8 <= max) {
-    const x = load<u64>(a + <usize>l) ^ load<u64>(b + <usize>l);
-    if (x != 0) return l + <i32>(ctz<u64>(x) >> 3);
-    l += 8;
-  }
-  while (l < max && load<u8>(a + <usize>l) == load<u8>(b + <usize>l)) l++;
-  return l;
-}
 
 // @ts-ignore: decorator
 @inline

@@ -1,5 +1,20 @@
-// AssemblyScript: length-limited Huffman code lengths, shared by the WebAssembly page encoders
-// (wasm/deflate-encode.ts: 15 and 7 bits; wasm/zstd-encode.ts: 11 bits).
+// AssemblyScript: what the WebAssembly page encoders (wasm/deflate-encode.ts,
+// wasm/zstd-encode.ts) share: length-limited Huffman code lengths (deflate: 15 and 7 bits; zstd:
+// 11 bits) and the length of a match.
+
+/** How many of the `max` bytes at `a` and `b` are equal, 8 at a time (8 bytes of slack past max). */
+// @ts-ignore: decorator
+@inline
+export function matchLen(a: usize, b: usize, max: i32): i32 {
+  let l: i32 = 0;
+  while (l + 8 <= max) {
+    const x = load<u64>(a + <usize>l) ^ load<u64>(b + <usize>l);
+    if (x != 0) return l + <i32>(ctz<u64>(x) >> 3);
+    l += 8;
+  }
+  while (l < max && load<u8>(a + <usize>l) == load<u8>(b + <usize>l)) l++;
+  return l;
+}
 
 // sorted (count << 9 | symbol) keys, the radix sort's other buffer and buckets, the in-place tree
 const KEYS: usize = memory.data(4 * 320, 16);
