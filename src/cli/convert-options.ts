@@ -7,7 +7,7 @@
  * the command line for both, so the pool finds the workers it asks for.
  */
 import type { PageCodecName } from "../codecs/pages.js";
-import { defaultWorkers, ON_THIS_THREAD } from "../node/compress-workers.js";
+import { defaultWorkers } from "../node/compress-workers.js";
 
 export const CONVERT_OPTIONS = {
   to: { type: "string" },
@@ -57,8 +57,7 @@ export interface EarlyValues {
 /**
  * The compression the options already fix before the dump is opened: a codec letter,
  * --compress or a dump level (these rule out replaying a flattened input as it is), kdump
- * output, not a dry run, not -R; undefined otherwise. `workers` is what the pool will use
- * (0 for the codecs compressed on this thread).
+ * output, not a dry run, not -R; undefined otherwise. `workers` is what the pool will use.
  */
 export function earlyCompression(
   values: EarlyValues,
@@ -74,7 +73,7 @@ export function earlyCompression(
   if (!["zlib", "lzo", "snappy", "zstd"].includes(codec)) return undefined;
   if (!(letters.length > 0 || values.compress !== undefined || values.d !== undefined)) return undefined;
   const c = codec as PageCodecName;
-  return { codec: c, workers: ON_THIS_THREAD.includes(c) ? 0 : requestedWorkers };
+  return { codec: c, workers: requestedWorkers };
 }
 
 /** The loader's reading: the early compression of `convert ARGS`, or undefined (any doubt). */

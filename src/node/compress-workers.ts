@@ -12,15 +12,6 @@ import type { Worker, WorkerOptions } from "node:worker_threads";
 import type { PageCodecName } from "../codecs/pages.js";
 
 /**
- * Codecs compressed on the writer's thread whatever the worker count: our LZO1X (WebAssembly,
- * ~9 µs a page) and snappy (~10 µs) cost less for a whole dump than a worker's start-up and
- * the messages. Measured on the corpus' 423 MB vmcore, `-l -d 31` (15,250 pages compressed):
- * 0 workers 0.49–0.63 s wall and 0.43–0.60 s CPU, 1 worker 0.66–0.72 s and 0.65–0.72 s CPU,
- * 2 workers 0.73–1.14 s and 0.76–0.88 s CPU (2 cores, load average ~4).
- */
-export const ON_THIS_THREAD: readonly PageCodecName[] = ["lzo", "snappy"];
-
-/**
  * The default worker count: one less than the CPUs Node may use (this thread compresses too),
  * at most 8; 0 on one CPU.
  */

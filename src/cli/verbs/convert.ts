@@ -43,9 +43,8 @@ export const convertVerb: Verb = {
   --dry-run     plan and count, write nothing     --show-stats  print makedumpfile's report
   --message-level N   bit 16: the report (makedumpfile's --message-level)
   --mem-usage   page counts per category at dump level 31, nothing written
-  --workers N   zlib/zstd compression threads beside this one, which compresses too when
-                they are busy (default: CPUs - 1, max 8; 0 = this thread only; at most 64); lzo and
-                snappy compress on this thread (faster than a worker starts)
+  --workers N   compression threads beside this one, which compresses too when they are
+                busy (default: CPUs - 1, max 8; 0 = this thread only; at most 64)
   Xen host dumps (machine memory): -d LEVEL filters dom0's pages by dom0's struct pages (its
   VMCOREINFO found in its memory, or through --system-map F, dom0's System.map), mapped to
   machine frames through the p2m; zero pages anywhere. -X keeps only the hypervisor's and

@@ -16,9 +16,10 @@ test("convert's early compression: codec and workers from the command line, unde
     [["in", "-z", "--workers", "3", "-o", "x"], { codec: "zstd", workers: 3 }],
     [["in", "--compress", "zstd", "-o", "x"], { codec: "zstd", workers: n }],
     [["in", "-c", "--workers", "0", "-o", "x"], { codec: "zlib", workers: 0 }],
-    // lzo and snappy compress on the writer's thread
-    [["in", "-l", "-d", "31", "-o", "x"], { codec: "lzo", workers: 0 }],
-    [["in", "-p", "-o", "x"], { codec: "snappy", workers: 0 }],
+    // lzo and snappy on workers too
+    [["in", "-l", "-d", "31", "-o", "x"], { codec: "lzo", workers: n }],
+    [["in", "-p", "-o", "x"], { codec: "snappy", workers: n }],
+    [["in", "-l", "--workers", "0", "-o", "x"], { codec: "lzo", workers: 0 }],
     // a plain copy may be a flattened input replayed as it is: not decided yet
     [["in", "-o", "x"], undefined],
     [["in", "-E", "-d", "31", "-o", "x"], undefined],
