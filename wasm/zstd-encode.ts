@@ -13,7 +13,7 @@
 //   `base` is from an earlier call and nothing is cleared between pages.
 // - Literals: Huffman-coded (lengths limited to 11 bits; the weights FSE-coded or written
 //   4 bits each, whichever is smaller), one stream below 256 literals and four above; raw when
-//   that does not gain; RLE when they are one byte repeated.
+//   that does not gain.
 // - Sequences: each of the literal-length, offset and match-length codes takes the cheapest
 //   of the predefined distribution, an RLE symbol or a distribution of its own (FSE), by an
 //   estimate of their bits.
@@ -559,6 +559,8 @@ function huffmanStream(out: usize, from: usize, to: usize): usize {
 
 /** The literals section for `n` literals at LITS, at `out`; returns its end. */
 function writeLiterals(out: usize, n: i32): usize {
+  let maxSym: i32 = 0;
+  let minSym: i32 = 0;
   if (n >= 64) {
     memory.fill(LIT_FREQ, 0, 4 * 256);
     let p = LITS;
@@ -567,16 +569,13 @@ function writeLiterals(out: usize, n: i32): usize {
       const at = LIT_FREQ + (<usize>load<u8>(p) << 2);
       store<u32>(at, load<u32>(at) + 1);
     }
-    let maxSym: i32 = 255;
+    maxSym = 255;
     while (load<u32>(LIT_FREQ + (<usize>maxSym << 2)) == 0) maxSym--;
-    let distinct: i32 = 0;
-    for (let s: i32 = 0; s <= maxSym; s++) if (load<u32>(LIT_FREQ + (<usize>s << 2)) != 0) distinct++;
-    if (distinct == 1) {
-      writeRawHeader(out, n, 1);
-      const h = headerSize(n);
-      store<u8>(out + <usize>h, load<u8>(LITS));
-      return out + <usize>h + 1;
-    }
+    while (load<u32>(LIT_FREQ + (<usize>minSym << 2)) == 0) minSym++;
+  }
+  // one byte value only cannot happen (every value's first occurrence is a literal, so the
+  // input would be that byte repeated: an RLE block), and a Huffman code needs two
+  if (n >= 64 && minSym < maxSym) {
     const maxBits = huffmanLengths(LIT_FREQ, 256, MAX_HUF_BITS, HUF_LEN);
     let bits: u64 = 0;
     for (let s: i32 = 0; s <= maxSym; s++)
@@ -618,7 +617,7 @@ function writeLiterals(out: usize, n: i32): usize {
       }
     }
   }
-  writeRawHeader(out, n, 0);
+  writeRawHeader(out, n);
   const h = headerSize(n);
   memory.copy(out + <usize>h, LITS, <usize>n);
   return out + <usize>h + <usize>n;
@@ -630,11 +629,11 @@ function headerSize(n: i32): i32 {
   return n < 32 ? 1 : n < 4096 ? 2 : 3;
 }
 
-function writeRawHeader(out: usize, n: i32, type: u32): void {
-  if (n < 32) store<u8>(out, <u8>(type | (<u32>n << 3)));
-  else if (n < 4096) store<u16>(out, <u16>(type | (1 << 2) | (<u32>n << 4)));
+function writeRawHeader(out: usize, n: i32): void {
+  if (n < 32) store<u8>(out, <u8>(<u32>n << 3));
+  else if (n < 4096) store<u16>(out, <u16>((1 << 2) | (<u32>n << 4)));
   else {
-    const h: u32 = type | (3 << 2) | (<u32>n << 4);
+    const h: u32 = (3 << 2) | (<u32>n << 4);
     store<u16>(out, <u16>h);
     store<u8>(out + 2, <u8>(h >> 16));
   }

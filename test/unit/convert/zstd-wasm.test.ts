@@ -113,3 +113,90 @@ test("zstd (WebAssembly): the fixture kdump's pages, as small as libzstd level 1
   assert.equal(raw, 62_382_080);
   assert.ok(total <= 16_800_623, `${total} bytes`);
 });
+
+/**
+ * What a frame of this encoder uses: block type, literals' form, sequence code modes. (RLE
+ * literals never occur: every byte value's first occurrence is a literal, so one-valued literals
+ * mean a one-valued input, an RLE block.)
+ */
+function features(f: Uint8Array, into: Set<string>): void {
+  const { at, blockType } = header(f);
+  into.add(`block-${["raw", "rle", "compressed"][blockType]}`);
+  if (blockType !== 2) return;
+  let p = at + 3;
+  const b0 = f[p]!;
+  const type = b0 & 3;
+  const sf = (b0 >> 2) & 3;
+  if (type < 2) {
+    const hs = sf === 1 ? 2 : sf === 3 ? 3 : 1;
+    let size = b0 >> 3;
+    if (sf === 1) size = (b0 >> 4) | (f[p + 1]! << 4);
+    else if (sf === 3) size = (b0 >> 4) | (f[p + 1]! << 4) | (f[p + 2]! << 12);
+    into.add(type === 0 ? "literals-raw" : "literals-rle");
+    p += hs + (type === 0 ? size : 1);
+  } else {
+    assert.equal(type, 2, "no treeless literals (one block a frame)");
+    const hs = sf < 2 ? 3 : sf === 2 ? 4 : 5;
+    let v = 0;
+    for (let i = hs - 1; i >= 0; i--) v = v * 256 + f[p + i]!;
+    const bits = hs === 3 ? 10 : hs === 4 ? 14 : 18;
+    const comp = Math.floor(v / 2 ** (4 + bits)) % 2 ** bits;
+    into.add(sf === 0 ? "literals-huffman-1-stream" : "literals-huffman-4-streams");
+    into.add(f[p + hs]! < 128 ? "weights-fse" : "weights-direct");
+    p += hs + comp;
+  }
+  let nbSeq = f[p]!;
+  if (nbSeq === 0) {
+    into.add("no-sequences");
+    return;
+  }
+  if (nbSeq === 255) p += 3;
+  else if (nbSeq >= 128) p += 2;
+  else p += 1;
+  const modes = f[p]!;
+  const names = ["predefined", "rle", "fse", "repeat"];
+  into.add(`ll-${names[modes >> 6]}`);
+  into.add(`of-${names[(modes >> 4) & 3]}`);
+  into.add(`ml-${names[(modes >> 2) & 3]}`);
+  nbSeq = 0;
+}
+
+test("zstd (WebAssembly): the samples exercise every form the encoder writes", () => {
+  const e = make();
+  const seen = new Set<string>();
+  for (const p of encoderSamples(60)) if (p.length > 0) features(e.compress(p).slice(), seen);
+  // every sequence with the same three codes (RLE modes): 128 new random bytes (literal length
+  // code 26), then 8 bytes copied from random bytes 126..210 back, five distances in turn so
+  // that none is a repeat offset (offset code 7; match length code 5)
+  const next = unit(61);
+  const same = new Uint8Array(4096);
+  for (let at = 0, k = 0; at < same.length; k++) {
+    for (let i = 0; i < 128 && at < same.length; i++) same[at++] = Math.floor(next() * 256);
+    const d = [126, 150, 170, 190, 210][k % 5]!;
+    for (let i = 0; i < 8 && at < same.length; i++, at++) same[at] = same[at - d]!;
+  }
+  features(e.compress(same).slice(), seen);
+  assert.deepEqual(decompress(e.compress(same).slice()), same);
+  for (const f of [
+    "block-raw",
+    "block-rle",
+    "block-compressed",
+    "literals-raw",
+    "literals-huffman-1-stream",
+    "literals-huffman-4-streams",
+    "weights-fse",
+    "weights-direct",
+    "no-sequences",
+    "ll-predefined",
+    "ll-rle",
+    "ll-fse",
+    "of-predefined",
+    "of-rle",
+    "of-fse",
+    "ml-predefined",
+    "ml-rle",
+    "ml-fse",
+  ])
+    assert.ok(seen.has(f), `${f} (seen: ${[...seen].sort().join(", ")})`);
+  assert.ok(!seen.has("ll-repeat") && !seen.has("of-repeat") && !seen.has("ml-repeat"));
+});
