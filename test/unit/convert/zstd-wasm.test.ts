@@ -200,3 +200,32 @@ test("zstd (WebAssembly): the samples exercise every form the encoder writes", (
     assert.ok(seen.has(f), `${f} (seen: ${[...seen].sort().join(", ")})`);
   assert.ok(!seen.has("ll-repeat") && !seen.has("of-repeat") && !seen.has("ml-repeat"));
 });
+
+test("zstd (WebAssembly): random mixtures of copies, runs and literals round-trip", () => {
+  const e = make();
+  const next = unit(62);
+  for (let it = 0; it < 400; it++) {
+    const sizes = [4096, 8192, 65536, 1 + Math.floor(next() * 65536), Math.floor(next() * 300)];
+    const n = sizes[Math.floor(next() * sizes.length)]!;
+    const p = new Uint8Array(n);
+    const alpha = 1 + Math.floor(next() * 256);
+    const pCopy = next();
+    const pRun = next() * 0.3;
+    const maxDist = 1 + Math.floor(next() * 65535);
+    for (let i = 0; i < n; ) {
+      const r = next();
+      if (r < pCopy && i > 0) {
+        const d = 1 + Math.floor(next() * Math.min(i, maxDist));
+        const len = 3 + Math.floor(next() * (next() < 0.1 ? 2000 : 30));
+        for (let k = 0; k < len && i < n; k++, i++) p[i] = p[i - d]!;
+      } else if (r < pCopy + pRun) {
+        const v = Math.floor(next() * alpha);
+        const len = 1 + Math.floor(next() * 100);
+        for (let k = 0; k < len && i < n; k++) p[i++] = v;
+      } else p[i++] = Math.floor(next() * alpha);
+    }
+    const f = e.compress(p).slice();
+    assert.ok(f.length <= n + 16, `${n} bytes in, ${f.length} out`);
+    assert.deepEqual(decompress(f), p, `sample ${it}, ${n} bytes`);
+  }
+});
