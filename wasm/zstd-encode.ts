@@ -678,6 +678,21 @@ function chooseMode(
   return own < predefined ? MODE_FSE : MODE_PREDEFINED;
 }
 
+/**
+ * What the decoder needs for a code coded in `mode` at `o`: the RLE symbol (the only code,
+ * maxCode), or the distribution `norm` (whose encoding table is built into `ct`); nothing for
+ * the predefined one. Returns the end.
+ */
+function describe(o: usize, mode: u32, maxCode: i32, norm: usize, log: i32, ct: usize): usize {
+  if (mode == MODE_RLE) {
+    store<u8>(o, <u8>maxCode);
+    return o + 1;
+  }
+  if (mode != MODE_FSE) return o;
+  buildCTable(ct, norm, maxCode, log);
+  return writeNCount(o, norm, maxCode, log);
+}
+
 function writeSequences(out: usize, nbSeq: i32): usize {
   let o = out;
   if (nbSeq < 128) store<u8>(o++, <u8>nbSeq);
@@ -703,33 +718,16 @@ function writeSequences(out: usize, nbSeq: i32): usize {
   const mlMode = chooseMode(ML_FREQ, mlMax, nbSeq, ML_DEFAULT, 52, 6, NORM_ML, ML_MAX_LOG);
   const mlLog = chosenLog;
   store<u8>(o++, <u8>((llMode << 6) | (ofMode << 4) | (mlMode << 2)));
-  let llT = CT_LL_DEFAULT;
-  let llL: i32 = 6;
-  let ofT = CT_OF_DEFAULT;
-  let ofL: i32 = 5;
-  let mlT = CT_ML_DEFAULT;
-  let mlL: i32 = 6;
-  if (llMode == MODE_RLE) store<u8>(o++, <u8>llMax);
-  else if (llMode == MODE_FSE) {
-    o = writeNCount(o, NORM_LL, llMax, llLog);
-    buildCTable(CT_LL, NORM_LL, llMax, llLog);
-    llT = CT_LL;
-    llL = llLog;
-  }
-  if (ofMode == MODE_RLE) store<u8>(o++, <u8>ofMax);
-  else if (ofMode == MODE_FSE) {
-    o = writeNCount(o, NORM_OF, ofMax, ofLog);
-    buildCTable(CT_OF, NORM_OF, ofMax, ofLog);
-    ofT = CT_OF;
-    ofL = ofLog;
-  }
-  if (mlMode == MODE_RLE) store<u8>(o++, <u8>mlMax);
-  else if (mlMode == MODE_FSE) {
-    o = writeNCount(o, NORM_ML, mlMax, mlLog);
-    buildCTable(CT_ML, NORM_ML, mlMax, mlLog);
-    mlT = CT_ML;
-    mlL = mlLog;
-  }
+  // the descriptions, in the order of the modes: an RLE symbol, or a distribution of its own
+  o = describe(o, llMode, llMax, NORM_LL, llLog, CT_LL);
+  o = describe(o, ofMode, ofMax, NORM_OF, ofLog, CT_OF);
+  o = describe(o, mlMode, mlMax, NORM_ML, mlLog, CT_ML);
+  const llT = llMode == MODE_FSE ? CT_LL : CT_LL_DEFAULT;
+  const llL: i32 = llMode == MODE_FSE ? llLog : 6;
+  const ofT = ofMode == MODE_FSE ? CT_OF : CT_OF_DEFAULT;
+  const ofL: i32 = ofMode == MODE_FSE ? ofLog : 5;
+  const mlT = mlMode == MODE_FSE ? CT_ML : CT_ML_DEFAULT;
+  const mlL: i32 = mlMode == MODE_FSE ? mlLog : 6;
   const llRle = llMode == MODE_RLE;
   const ofRle = ofMode == MODE_RLE;
   const mlRle = mlMode == MODE_RLE;
