@@ -68,9 +68,9 @@ const LOCAL_AHEAD = 8;
 /**
  * Compress pages with `codec` on `workers` threads and this one (0: this thread only). Every
  * codec: lzo and snappy were kept on this thread while a worker started late and the writer
- * waited on it, but with the worker started by the loader and the writer compressing ahead,
- * `-l -d 31` of the corpus vmcore took 475 -> 414 ms and `-p -d 31` 659 -> 530 ms with one
- * worker (median of 11, the same bytes). The worker threads are started at once and
+ * waited on it, but with the worker started by the loader and the writer compressing ahead, one
+ * worker wins on the corpus vmcore (session 17, through the binary's #! line, median of 15, the
+ * same bytes): `-l -d 31` 256 -> 209 ms, `-p -d 31` 405 -> 314 ms. The worker threads are started at once and
  * the page size comes with each batch, so `convert` starts them before it opens the dump: a
  * worker's start (~50 ms of CPU: a Node context, then the codec) then runs while this thread
  * opens and plans. Batches go to the worker with the fewest waiting; when each has WORKER_DEPTH,
