@@ -11,7 +11,8 @@ import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page
 import { wasmModule } from "./wasm-load.js";
 import { LZO1X_ENCODE_WASM } from "./wasm-modules.js";
 
-const HASH_BITS = 13;
+/** 2^15 entries: faster and smaller than 2^13 or 2^14 (measured: wasm/lzo1x-encode.ts). */
+const HASH_BITS = 15;
 const MAX_DIST = 49151;
 
 /** Emit the literal run src[from, to) (module functions, not closures: `op` stays a register). */
