@@ -38,3 +38,27 @@ export function pageAlignedBytes(bytes: number): Uint8Array | undefined {
     return undefined;
   }
 }
+
+/**
+ * `bytes` bytes starting on a page in shared memory (a shared WebAssembly memory, whose buffer
+ * is a SharedArrayBuffer): worker threads given the view read and write the same bytes, with
+ * no copy and no transfer. Undefined where shared memory is missing (a browser page without
+ * cross-origin isolation, say).
+ */
+export function sharedPageAlignedBytes(bytes: number): Uint8Array | undefined {
+  if (typeof WebAssembly !== "object" || !Number.isSafeInteger(bytes) || bytes <= 0 || bytes > 1 << 30)
+    return undefined;
+  try {
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    markPageAligned(memory.buffer);
+    return new Uint8Array(memory.buffer, 0, bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `view` is on shared memory (a SharedArrayBuffer: given to a worker, not transferred). */
+export function isShared(view: Uint8Array): boolean {
+  return typeof SharedArrayBuffer === "function" && view.buffer instanceof SharedArrayBuffer;
+}

@@ -148,6 +148,13 @@ export interface BatchCompressor {
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
   /** The writer is done with a result's `data`: its buffer may be reused. */
   release?(result: { sizes: Int32Array; data: Uint8Array; pages: Uint8Array }): void;
+  /**
+   * A buffer of `bytes` for the pages of batches (the writer reads pages into it, hands it to
+   * compress and reuses it once the batch is written), of the kind this compressor takes best:
+   * page-aligned shared memory that its workers read as it is (compress-pool.ts). Default: a
+   * plain Uint8Array.
+   */
+  allocate?(bytes: number): Uint8Array;
 }
 
 const te = new TextEncoder();
@@ -563,14 +570,15 @@ export async function writeKdumpPipelined(
     const turn = sink.turn?.();
     if (turn) await turn;
   };
-  let buf: Uint8Array = new Uint8Array(batchPages * bs);
+  const allocate = (n: number) => compressor.allocate?.(n) ?? new Uint8Array(n);
+  let buf: Uint8Array = allocate(batchPages * bs);
   let kinds = new Uint8Array(batchPages * 4);
   let count = 0; // pages in buf
   let n = 0; // entries in kinds
   const submit = async () => {
     if (n === 0) return;
     queue.push({ kinds, n, result: compressor.compress(buf, count, bs, k.zeroPage) });
-    buf = free.pop() ?? new Uint8Array(batchPages * bs);
+    buf = free.pop() ?? allocate(batchPages * bs);
     kinds = new Uint8Array(batchPages * 4);
     count = 0;
     n = 0;

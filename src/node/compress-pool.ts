@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { isShared, pageAlignedBytes, sharedPageAlignedBytes } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import type { BatchCompressor } from "../convert/kdump.js";
@@ -115,6 +116,8 @@ export function createCompressPool(
         const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
         return { sizes, data: out.subarray(0, length), pages };
       },
+      // page-aligned: the file's pages are read straight into it (node/file.ts)
+      allocate: (bytes) => pageAlignedBytes(bytes) ?? new Uint8Array(bytes),
       whenUp: async () => true,
       close: async () => {
         await local().then(
@@ -145,17 +148,21 @@ export function createCompressPool(
   const waitingAt = (wi: number) =>
     Atomics.load(up, wi) && !gone[wi] ? sent[wi]! - Atomics.load(done, wi) : WORKER_DEPTH;
   // unanswered batches by id, with the worker each went to
-  const waiting = new Map<number, { wi: number; resolve: (r: Result) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<
+    number,
+    { wi: number; pages: Uint8Array; resolve: (r: Result) => void; reject: (e: Error) => void }
+  >();
   let failure: Error | undefined;
   let closing = false;
   const errors = set.errors;
   for (const [wi, w] of pool.entries()) {
-    w.on("message", (m: { id: number; error?: string } & Result) => {
+    w.on("message", (m: { id: number; error?: string; pages?: Uint8Array } & Omit<Result, "pages">) => {
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
       if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
-      else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages });
+      // pages in shared memory stayed here (the writer's own view); others come back transferred
+      else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages ?? p.pages });
     });
     // ('error' is recorded in errors/gone by startWorkers)
     // Node delivers a worker's messages before its 'exit': batches still unanswered then are lost
@@ -217,12 +224,17 @@ export function createCompressPool(
       batches.workers++;
       const spare = spares.pop();
       return new Promise<Result>((resolve, reject) => {
-        waiting.set(id, { wi, resolve, reject });
-        const transfer = [pages.buffer as ArrayBuffer];
+        waiting.set(id, { wi, pages, resolve, reject });
+        // shared pages (allocate) are read by the worker where they are; others move to it
+        const transfer = isShared(pages) ? [] : [pages.buffer as ArrayBuffer];
         if (spare) transfer.push(spare.buffer as ArrayBuffer);
         w.postMessage({ id, pages, count, pageSize, zeroCheck, spare }, transfer);
       });
     },
+    // the writer's batch buffers: page-aligned shared memory, so that the file's pages are read
+    // straight into them (node/file.ts; a buffer of unknown alignment goes through a staging
+    // copy) and the worker reads them there, with no transfer
+    allocate: (bytes) => sharedPageAlignedBytes(bytes) ?? new Uint8Array(bytes),
     async whenUp(ms) {
       const until = Date.now() + ms;
       while (!up.every((u) => u !== 0)) {

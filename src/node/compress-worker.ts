@@ -1,9 +1,11 @@
 /**
  * A compression worker for `convert` (worker_threads): receives batches of pages, answers with
  * each page's compressed size (convert/batch.ts: negative = all zeros, 0 = store raw) and the
- * compressed bytes end to end. The page buffer is transferred back for reuse.
+ * compressed bytes end to end. The page buffer is transferred back for reuse, unless it is in
+ * shared memory (compress-pool.ts allocate): the writer then still has it.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { isShared } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import { pageCompressor } from "./page-compress.js";
@@ -51,14 +53,18 @@ if (port) {
       const { sizes, length } = compressBatch(fn, b.pages, b.count, b.pageSize, b.zeroCheck, out);
       const data = out.subarray(0, length);
       finished();
-      port.postMessage({ id: b.id, sizes, data, pages: b.pages }, [
-        sizes.buffer as ArrayBuffer,
-        data.buffer as ArrayBuffer,
-        b.pages.buffer as ArrayBuffer,
-      ]);
+      // pages in shared memory stay where they are (the writer keeps its view); others go back
+      const shared = isShared(b.pages);
+      const transfer = [sizes.buffer as ArrayBuffer, data.buffer as ArrayBuffer];
+      if (!shared) transfer.push(b.pages.buffer as ArrayBuffer);
+      port.postMessage({ id: b.id, sizes, data, pages: shared ? undefined : b.pages }, transfer);
     } catch (e) {
       finished();
-      port.postMessage({ id: b.id, error: (e as Error).message, pages: b.pages });
+      port.postMessage({
+        id: b.id,
+        error: (e as Error).message,
+        pages: isShared(b.pages) ? undefined : b.pages,
+      });
     }
   });
 }
