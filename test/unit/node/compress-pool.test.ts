@@ -5,7 +5,9 @@
  * for 0, 1 and 2 workers; with workers, both the workers and this thread take batches (this
  * thread compresses while every worker has its batches waiting, counted through shared memory,
  * and every batch until the workers have started);
- * buffers given back are reused without changing later results; a worker that fails rejects its
+ * buffers given back are reused without changing later results; the pool's own batch buffers
+ * (allocate: page-aligned, in shared memory with workers) are read by the workers in place and come
+ * back as the writer's own views; a worker that fails rejects its
  * batch with the message and close() ends the workers; a worker that cannot start leaves every batch
  * to this thread, one that ends holding a batch fails it; a second zstd compressor in one process
  * leaves the first working (each has an instance of its own; the zstd-wasm package we used before
@@ -18,6 +20,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { addressMod64, isShared } from "../../../src/bytes/aligned.js";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { createCompressPool, defaultWorkers } from "../../../src/node/compress-pool.js";
 import { prestartWorkers, startWorkers, takePrestarted } from "../../../src/node/compress-workers.js";
@@ -51,8 +54,16 @@ for (const codec of ["zlib", "zstd", "lzo", "snappy"] as const)
         const expected: { sizes: number[]; data: Uint8Array }[] = [];
         const pending: Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>[] = [];
         const results: { sizes: number[]; data: Uint8Array }[] = [];
+        const given: Uint8Array[] = [];
         const take = async () => {
           const r = await pending.shift()!;
+          const sent = given.shift()!;
+          // a buffer of the pool's own (allocate) comes back as the very view the writer gave,
+          // still holding the pages (shared memory: the worker read it in place)
+          if (sent.length > 0) {
+            assert.equal(r.pages, sent, "the writer's own buffer comes back");
+            assert.equal(r.pages.byteLength, sent.length, "and is not detached");
+          }
           results.push({ sizes: [...r.sizes], data: r.data.slice() });
           pool.release?.(r);
         };
@@ -69,8 +80,21 @@ for (const codec of ["zlib", "zstd", "lzo", "snappy"] as const)
         // submitted back to back, as the writer does (so that the workers' queues fill)
         for (let b = 0; b < n; b++) {
           const count = 8 + (b % 5);
-          // (the pool may take the buffer to a worker: submit a copy)
-          pending.push(pool.compress(batches[b]!.slice(), count, PAGE, true));
+          // every other batch in a buffer of the pool's own kind (the writer's batch buffers:
+          // page-aligned, shared with the workers when there are any), the others in a copy (the
+          // pool may take a plain buffer to a worker)
+          let buf: Uint8Array;
+          if (b % 2 === 0) {
+            buf = pool.allocate!(batches[b]!.length);
+            assert.equal(addressMod64(buf), 0, "a pool buffer starts on a page");
+            assert.equal(isShared(buf), workers > 0, "shared with the workers (when there are any)");
+            buf.set(batches[b]!);
+            given.push(buf);
+          } else {
+            buf = batches[b]!.slice();
+            given.push(new Uint8Array(0));
+          }
+          pending.push(pool.compress(buf, count, PAGE, true));
           while (pending.length >= inFlight) await take();
         }
         while (pending.length) await take();
