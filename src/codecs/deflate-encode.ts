@@ -5,7 +5,7 @@
  * makedumpfile, crash and libkdumpfile; node:zlib; fflate).
  */
 import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page-batch.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { DEFLATE_ENCODE_WASM } from "./wasm-modules.js";
 
 interface DeflateWasmExports extends PageBatchExports {
@@ -44,12 +44,8 @@ export class DeflateWasmEncoder {
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses another deflate). */
   static create(level: DeflateWasmLevel): DeflateWasmEncoder | undefined {
-    const m = wasmModule(DEFLATE_ENCODE_WASM);
-    if (!m) return undefined;
-    return new DeflateWasmEncoder(
-      new WebAssembly.Instance(m, {}).exports as unknown as DeflateWasmExports,
-      level,
-    );
+    const x = wasmExports<DeflateWasmExports>(DEFLATE_ENCODE_WASM);
+    return x ? new DeflateWasmEncoder(x, level) : undefined;
   }
 
   /**

@@ -6,7 +6,7 @@
  * fflate (README, "Speed (issue 13)").
  */
 import { DecompressError } from "../errors.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { INFLATE_WASM } from "./wasm-modules.js";
 
 interface InflateWasmExports {
@@ -59,9 +59,8 @@ export class InflateWasm {
 
   /** An instance, or undefined where WebAssembly cannot run. */
   static create(): InflateWasm | undefined {
-    const m = wasmModule(INFLATE_WASM);
-    if (!m) return undefined;
-    return new InflateWasm(new WebAssembly.Instance(m, {}).exports as unknown as InflateWasmExports);
+    const x = wasmExports<InflateWasmExports>(INFLATE_WASM);
+    return x ? new InflateWasm(x) : undefined;
   }
 
   /**

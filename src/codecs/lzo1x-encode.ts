@@ -8,7 +8,7 @@
  * compressing page after page allocates nothing but the output.
  */
 import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page-batch.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { LZO1X_ENCODE_WASM } from "./wasm-modules.js";
 
 /** 2^15 entries: faster and smaller than 2^13 or 2^14 (measured: wasm/lzo1x-encode.ts). */
@@ -161,9 +161,8 @@ export class Lzo1xWasmEncoder {
 
   /** An encoder, or undefined where WebAssembly cannot run (the caller uses Lzo1xEncoder). */
   static create(): Lzo1xWasmEncoder | undefined {
-    const m = wasmModule(LZO1X_ENCODE_WASM);
-    if (!m) return undefined;
-    return new Lzo1xWasmEncoder(new WebAssembly.Instance(m, {}).exports as unknown as Lzo1xWasmExports);
+    const x = wasmExports<Lzo1xWasmExports>(LZO1X_ENCODE_WASM);
+    return x ? new Lzo1xWasmEncoder(x) : undefined;
   }
 
   /** Compress `src`; returns a view of the encoder's memory, valid until the next call. */

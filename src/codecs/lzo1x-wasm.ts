@@ -7,7 +7,7 @@
  * 'wasm-unsafe-eval') and for buffers larger than the module's (64 KiB out, 128 KiB in).
  */
 import { lzo1xDecompress, lzoError } from "./lzo1x.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { LZO1X_DECODE_WASM } from "./wasm-modules.js";
 
 interface Lzo1xDecodeExports {
@@ -44,13 +44,8 @@ export class Lzo1xWasmDecoder {
 
   /** A decoder, or undefined where WebAssembly cannot run (the caller uses lzo1xDecompress). */
   static create(): Lzo1xWasmDecoder | undefined {
-    const m = wasmModule(LZO1X_DECODE_WASM);
-    if (!m) return undefined;
-    try {
-      return new Lzo1xWasmDecoder(new WebAssembly.Instance(m, {}).exports as unknown as Lzo1xDecodeExports);
-    } catch {
-      return undefined;
-    }
+    const x = wasmExports<Lzo1xDecodeExports>(LZO1X_DECODE_WASM);
+    return x ? new Lzo1xWasmDecoder(x) : undefined;
   }
 
   /** lzo1xDecompress's contract: decompress `src` into `dst`, return the bytes written. */

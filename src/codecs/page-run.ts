@@ -11,7 +11,7 @@
  */
 import { markPageAligned } from "../bytes/aligned.js";
 import type { PageCodecName } from "./pages.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { INFLATE_WASM, LZO1X_DECODE_WASM } from "./wasm-modules.js";
 
 /** RUN_KIND codes (wasm/*.ts decodeRun). */
@@ -106,14 +106,8 @@ function make(codec: PageCodecName, b64: string): PageRunDecoder | undefined {
   let d = made.get(codec);
   if (d === undefined) {
     d = null;
-    const m = wasmModule(b64);
-    if (m) {
-      try {
-        d = new WasmRunDecoder(codec, new WebAssembly.Instance(m, {}).exports as unknown as RunExports);
-      } catch {
-        d = null;
-      }
-    }
+    const x = wasmExports<RunExports>(b64);
+    if (x) d = new WasmRunDecoder(codec, x);
     made.set(codec, d);
   }
   return d ?? undefined;

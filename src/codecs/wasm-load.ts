@@ -18,6 +18,24 @@ export function wasmModule(b64: string): WebAssembly.Module | null {
   return m;
 }
 
+/**
+ * An instance of the module of base64 text `b64` (its own memory), or undefined where
+ * WebAssembly cannot run or the instance cannot be made. The latter happens: V8 reserves
+ * ~10 GiB of address space for every WebAssembly memory on a 64-bit host, so under a
+ * `ulimit -v` of 16 GB a process gets one or two. Every caller then has a fallback (the
+ * TypeScript codec, node:zlib); an uncaught RangeError here used to end `convert` with a
+ * stack trace.
+ */
+export function wasmExports<T>(b64: string): T | undefined {
+  const m = wasmModule(b64);
+  if (!m) return undefined;
+  try {
+    return new WebAssembly.Instance(m, {}).exports as unknown as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Node's Buffer, when there (a global: no import of Node modules here). */
 type Base64Decoder = { from(s: string, enc: "base64"): Uint8Array<ArrayBuffer> };
 const NodeBuffer = (globalThis as { Buffer?: Base64Decoder }).Buffer;

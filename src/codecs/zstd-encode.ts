@@ -7,7 +7,7 @@
  * ~28 µs for libzstd compiled to WebAssembly (@bokuweb/zstd-wasm, one context kept).
  */
 import { type PageBatchCompress, type PageBatchExports, pageBatch } from "./page-batch.js";
-import { wasmModule } from "./wasm-load.js";
+import { wasmExports } from "./wasm-load.js";
 import { ZSTD_ENCODE_WASM } from "./wasm-modules.js";
 
 interface ZstdWasmExports extends PageBatchExports {
@@ -41,13 +41,8 @@ export class ZstdWasmEncoder {
 
   /** An encoder, or undefined where WebAssembly cannot run. */
   static create(): ZstdWasmEncoder | undefined {
-    const m = wasmModule(ZSTD_ENCODE_WASM);
-    if (!m) return undefined;
-    try {
-      return new ZstdWasmEncoder(new WebAssembly.Instance(m, {}).exports as unknown as ZstdWasmExports);
-    } catch {
-      return undefined;
-    }
+    const x = wasmExports<ZstdWasmExports>(ZSTD_ENCODE_WASM);
+    return x ? new ZstdWasmEncoder(x) : undefined;
   }
 
   /**

@@ -10,7 +10,7 @@
  * come back in 1 MiB chunks, copied out for a sink that keeps them (`reuse` false), or as views
  * of the module's memory (fresh pages cost a page fault each: ~10 ms for 12 MB here).
  */
-import { wasmModule } from "../codecs/wasm-load.js";
+import { wasmExports } from "../codecs/wasm-load.js";
 import { ELF_LISTING_WASM } from "../codecs/wasm-modules.js";
 
 interface ListingExports {
@@ -71,13 +71,7 @@ const PAGE = 65536;
 
 /** An instance of the listing module with its own memory, or undefined without WebAssembly. */
 function instance(): ListingExports | undefined {
-  const m = wasmModule(ELF_LISTING_WASM);
-  if (!m) return undefined;
-  try {
-    return new WebAssembly.Instance(m, {}).exports as unknown as ListingExports;
-  } catch {
-    return undefined;
-  }
+  return wasmExports<ListingExports>(ELF_LISTING_WASM);
 }
 
 /** Grow `x`'s memory to at least `bytes`. */

@@ -20,6 +20,7 @@ import {
 } from "../codecs/pages.js";
 import { SnappyEncoder } from "../codecs/snappy-encode.js";
 import { ZstdWasmEncoder } from "../codecs/zstd-encode.js";
+import { UnsupportedError } from "../errors.js";
 import type { ZlibHandle } from "./dump.js";
 
 // node:zlib is loaded on first use: the WebAssembly encoders need none of it, and a compression
@@ -100,7 +101,10 @@ function zstdFallback(): (p: Uint8Array) => Uint8Array {
   if (zstdFallbackFn) return zstdFallbackFn;
   const native = (zlib() as unknown as { zstdCompressSync?: (b: Uint8Array, o?: object) => Uint8Array })
     .zstdCompressSync;
-  if (!native) throw new Error("zstd: no encoder here (needs WebAssembly, or Node 22.15 or later)");
+  if (!native)
+    throw new UnsupportedError(
+      "zstd compression here: our WebAssembly encoder could not start (no WebAssembly, or no address space for its memory: ulimit -v?) and node:zlib has zstd only from Node 22.15",
+    );
   const params = {
     params: { [(zlib().constants as Record<string, number>).ZSTD_c_compressionLevel ?? 100]: 1 },
   };
