@@ -40,22 +40,49 @@ export function pageAlignedBytes(bytes: number): Uint8Array | undefined {
 }
 
 /**
- * `bytes` bytes starting on a page in shared memory (a shared WebAssembly memory, whose buffer
- * is a SharedArrayBuffer): worker threads given the view read and write the same bytes, with
- * no copy and no transfer. Undefined where shared memory is missing (a browser page without
- * cross-origin isolation, say).
+ * Page-aligned buffers carved from one WebAssembly memory of `capacity` bytes, made on the first
+ * call, shared between threads when `shared` (its buffer is then a SharedArrayBuffer: a worker
+ * given a view reads and writes the same bytes, nothing copied or transferred). One memory for
+ * many buffers, not one each: V8 reserves ~10 GiB of address space for every WebAssembly memory
+ * on a 64-bit host, and a `ulimit -v` of tens of GB then allows only a few. The allocator gives
+ * undefined once the memory is used up, or where it cannot be made (no WebAssembly, an address
+ * space limit, no shared memory in a page without cross-origin isolation): the caller then uses
+ * a plain buffer.
  */
-export function sharedPageAlignedBytes(bytes: number): Uint8Array | undefined {
-  if (typeof WebAssembly !== "object" || !Number.isSafeInteger(bytes) || bytes <= 0 || bytes > 1 << 30)
-    return undefined;
-  try {
-    const pages = Math.ceil(bytes / 65536);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    markPageAligned(memory.buffer);
-    return new Uint8Array(memory.buffer, 0, bytes);
-  } catch {
-    return undefined;
-  }
+export function pageAlignedArena(
+  capacity: number,
+  shared: boolean,
+): (bytes: number) => Uint8Array | undefined {
+  let buffer: ArrayBufferLike | null | undefined;
+  let used = 0;
+  return (bytes) => {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) return undefined;
+    if (buffer === undefined) {
+      buffer = null;
+      if (
+        typeof WebAssembly === "object" &&
+        Number.isSafeInteger(capacity) &&
+        capacity > 0 &&
+        capacity <= 1 << 30
+      ) {
+        try {
+          const pages = Math.ceil(capacity / 65536);
+          buffer = new WebAssembly.Memory(
+            shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages },
+          ).buffer;
+          markPageAligned(buffer);
+        } catch {
+          buffer = null;
+        }
+      }
+    }
+    // each buffer starts on a 4 KiB page of the memory
+    const size = Math.ceil(bytes / 4096) * 4096;
+    if (!buffer || used + size > buffer.byteLength) return undefined;
+    const view = new Uint8Array(buffer, used, bytes);
+    used += size;
+    return view;
+  };
 }
 
 /** Whether `view` is on shared memory (a SharedArrayBuffer: given to a worker, not transferred). */

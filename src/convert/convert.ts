@@ -98,6 +98,8 @@ export async function writeConversion(
   const pages = planPages(plan);
   const ranges = sinks.length > 1 ? splitRanges(plan, sinks.length) : [undefined];
   const result: ConvertResult = { parts: [], zero: 0, compressed: 0, dumped: 0, notDumped: 0, bytes: 0 };
+  // batch buffers, shared by the parts of a split set
+  const buffers: Uint8Array[] = [];
   for (const [i, range] of ranges.entries()) {
     const flat = opts.flattened ? new FlattenedSink(sinks[i]!) : undefined;
     const sink = flat ?? sinks[i]!;
@@ -108,6 +110,7 @@ export async function writeConversion(
       zeroPage: (plan.dumpLevel & DL_EXCLUDE_ZERO) !== 0,
       ...(range ? { split: range } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      buffers,
     };
     // pages stored as they are go through the same pipelined writer (the zero check in
     // batches, and the sink's turns: ByteSink.turn)

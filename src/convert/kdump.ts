@@ -518,7 +518,15 @@ export async function writeKdumpPipelined(
   pages: KdumpPageSource,
   sink: ByteSink,
   compressor: BatchCompressor,
-  opts: KdumpWriteOptions & { batchPages?: number; inFlight?: number } = {},
+  opts: KdumpWriteOptions & {
+    batchPages?: number;
+    inFlight?: number;
+    /**
+     * Batch buffers to take before allocating, and where every buffer goes back at the end:
+     * the parts of a split set share them (each part would otherwise allocate its own).
+     */
+    buffers?: Uint8Array[];
+  } = {},
 ): Promise<KdumpWriteResult> {
   const k = layoutKdump(pages, sink, { ...opts, status: opts.status ?? compressor.flag });
   const bs = pages.pageSize;
@@ -532,7 +540,7 @@ export async function writeKdumpPipelined(
     result: Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
   };
   const queue: Pending[] = [];
-  const free: Uint8Array[] = [];
+  const free: Uint8Array[] = opts.buffers ?? [];
   const drain = async () => {
     const p = queue.shift()!;
     const r = await p.result;
@@ -571,14 +579,24 @@ export async function writeKdumpPipelined(
     if (turn) await turn;
   };
   const allocate = (n: number) => compressor.allocate?.(n) ?? new Uint8Array(n);
-  let buf: Uint8Array = allocate(batchPages * bs);
+  // a buffer of the batch size from `free` (one of another size is dropped), else a new one
+  const take = () => {
+    for (let b = free.pop(); b; b = free.pop()) if (b.length === batchPages * bs) return b;
+    return allocate(batchPages * bs);
+  };
+  let buf: Uint8Array = take();
   let kinds = new Uint8Array(batchPages * 4);
   let count = 0; // pages in buf
   let n = 0; // entries in kinds
   const submit = async () => {
     if (n === 0) return;
-    queue.push({ kinds, n, result: compressor.compress(buf, count, bs, k.zeroPage) });
-    buf = free.pop() ?? allocate(batchPages * bs);
+    const result = compressor.compress(buf, count, bs, k.zeroPage);
+    // awaited by drain in page order, maybe batches later: a failure before then must not be an
+    // unhandled rejection, which ends Node at once (a stack trace, no clean-up, seen when a
+    // worker's encoder could not get its WebAssembly memory)
+    result.catch(() => {});
+    queue.push({ kinds, n, result });
+    buf = take();
     kinds = new Uint8Array(batchPages * 4);
     count = 0;
     n = 0;
@@ -606,6 +624,7 @@ export async function writeKdumpPipelined(
   }
   await submit();
   while (queue.length) await drain();
+  free.push(buf);
   return finishKdump(k);
 }
 

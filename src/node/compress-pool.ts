@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { isShared, pageAlignedBytes, sharedPageAlignedBytes } from "../bytes/aligned.js";
+import { isShared, pageAlignedArena } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import type { BatchCompressor } from "../convert/kdump.js";
@@ -67,6 +67,13 @@ const WORKER_DEPTH = 2;
 const LOCAL_AHEAD = 8;
 
 /**
+ * The batch buffers' arena (bytes/aligned.ts pageAlignedArena): room for 8 workers' queues and
+ * the writer's (8 × WORKER_DEPTH + LOCAL_AHEAD + 1 = 25 batches of 512 KiB), 16 MiB. Its pages
+ * cost memory only once used.
+ */
+const ARENA_BYTES = 16 << 20;
+
+/**
  * Compress pages with `codec` on `workers` threads and this one (0: this thread only). Every
  * codec: lzo and snappy were kept on this thread while a worker started late and the writer
  * waited on it, but with the worker started by the loader and the writer compressing ahead, one
@@ -100,6 +107,10 @@ export function createCompressPool(
     return ready;
   };
   const batches = { workers: 0, here: 0 };
+  // the writer's batch buffers (allocate): the writer holds at most inFlight + 1 of 512 KiB
+  // (kdump.ts: 128 pages of 4 KiB); a larger page size or a longer queue gets plain buffers
+  // past the arena's end
+  const arena = pageAlignedArena(ARENA_BYTES, workers > 0);
   if (workers <= 0) {
     let out = new Uint8Array(0);
     local();
@@ -116,8 +127,8 @@ export function createCompressPool(
         const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
         return { sizes, data: out.subarray(0, length), pages };
       },
-      // page-aligned: the file's pages are read straight into it (node/file.ts)
-      allocate: (bytes) => pageAlignedBytes(bytes) ?? new Uint8Array(bytes),
+      // page-aligned: the file's pages are read straight into them (node/file.ts)
+      allocate: (bytes) => arena(bytes) ?? new Uint8Array(bytes),
       whenUp: async () => true,
       close: async () => {
         await local().then(
@@ -234,7 +245,7 @@ export function createCompressPool(
     // the writer's batch buffers: page-aligned shared memory, so that the file's pages are read
     // straight into them (node/file.ts; a buffer of unknown alignment goes through a staging
     // copy) and the worker reads them there, with no transfer
-    allocate: (bytes) => sharedPageAlignedBytes(bytes) ?? new Uint8Array(bytes),
+    allocate: (bytes) => arena(bytes) ?? new Uint8Array(bytes),
     async whenUp(ms) {
       const until = Date.now() + ms;
       while (!up.every((u) => u !== 0)) {

@@ -109,3 +109,65 @@ test("a page source's state bytes give the bitmaps its calls give (both writers,
     assert.deepEqual(f.bytes(), e.bytes(), label);
   }
 });
+
+test("a batch that fails is the writer's error, not an unhandled rejection (which ends Node), even before the writer awaits it", async () => {
+  const m = machine(1200, 4096);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    for (const failAt of [0, 2]) {
+      let n = 0;
+      // many batches in flight: the failing one is not awaited until those before it are written,
+      // and the event loop turns meanwhile (a sink's turn, a timer)
+      const failing: BatchCompressor = {
+        flag: 1,
+        inFlight: 8,
+        compress: async (pages, count, pageSize, zeroCheck) => {
+          if (n++ === failAt) throw new Error(`batch ${failAt}: encoder could not start`);
+          await new Promise((r) => setTimeout(r, 5));
+          return batches.compress(pages, count, pageSize, zeroCheck);
+        },
+      };
+      await assert.rejects(
+        writeKdumpPipelined(m, new MemorySink(), failing, { batchPages: 16 }),
+        new RegExp(`batch ${failAt}: encoder could not start`),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, [], "no unhandled rejection");
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("batch buffers: taken from the compressor (allocate) and shared by successive writes (split parts), the same bytes", async () => {
+  const m = machine(1200, 4096);
+  let allocated = 0;
+  const own = new Set<Uint8Array>();
+  const allocating: BatchCompressor = {
+    ...batches,
+    allocate: (bytes) => {
+      allocated++;
+      const b = new Uint8Array(bytes);
+      own.add(b);
+      return b;
+    },
+  };
+  const buffers: Uint8Array[] = [];
+  const parts = [
+    { startPfn: 0, endPfn: 512 },
+    { startPfn: 512, endPfn: 1024 },
+    { startPfn: 1024, endPfn: 1200 },
+  ];
+  for (const split of parts) {
+    const a = new MemorySink();
+    const b = new MemorySink();
+    await writeKdumpPipelined(m, a, batches, { split, batchPages: 32 });
+    await writeKdumpPipelined(m, b, allocating, { split, batchPages: 32, buffers });
+    assert.deepEqual(b.bytes(), a.bytes(), `part ${JSON.stringify(split)}`);
+  }
+  // every buffer came from allocate and went back; later parts took them again
+  assert.ok(buffers.length > 0 && buffers.every((b) => own.has(b)), "buffers given back");
+  assert.ok(allocated <= (allocating.inFlight ?? 3) + 1, `${allocated} buffers for three parts`);
+});
