@@ -5,6 +5,7 @@
  * and, with every layout option (versions 1–6, 32-bit packed/padded, big-endian, split parts,
  * single bitmap), by the unit tests that exercise the reader.
  */
+import type { SyncByteSource } from "../bytes/source.js";
 import { isZeroPage } from "../bytes/zero.js";
 import type { PageCompressor } from "../codecs/pages.js";
 import { DUMP_DH_COMPRESSED_INCOMPLETE, KDUMP_SIGNATURE } from "../dump/diskdump.js";
@@ -34,6 +35,12 @@ export interface KdumpPageSource {
    * time in a conversion (measured on the corpus' 423 MB vmcore).
    */
   readPages?(pfn: number, count: number, into: Uint8Array): void;
+  /**
+   * Optional: where the `count` pages from `pfn` lie as plain bytes in one stretch of one file
+   * (all dumpable, none not-dumped), when they do: a compressor that reads that file itself
+   * (BatchCompressor.readsFrom) is then given their place instead of their bytes.
+   */
+  plainBytes?(pfn: number, count: number): { source: SyncByteSource; offset: number } | undefined;
   /**
    * Optional: every pfn's state in a byte (PageStates). The writer then makes its bitmaps in
    * one pass over the bytes instead of three calls a pfn: 131k pfns in a cold process took
@@ -132,6 +139,16 @@ export interface KdumpWriteResult {
  * compressBatch: 0 = store it raw, negative = all zeros, looked for only when `zeroCheck`) and
  * the compressed bytes end to end. Results are consumed in submission order.
  */
+/** Pages of a batch still to be read: `length` bytes of `source` at `offset`, to `at` in the batch. */
+export interface BatchRead {
+  at: number;
+  length: number;
+  source: SyncByteSource;
+  offset: number;
+  /** The first page's pfn (for errors). */
+  pfn: number;
+}
+
 export interface BatchCompressor {
   /** page_desc.flags of a compressed page. */
   readonly flag: number;
@@ -140,12 +157,23 @@ export interface BatchCompressor {
    * on the writer's thread, whose result may then be a view valid until its next call.
    */
   readonly inFlight?: number;
+  /**
+   * `reads`: pages of the batch not read yet, to be read into `pages` from their file first
+   * (given only for sources this compressor reads itself: readsFrom).
+   */
   compress(
     pages: Uint8Array,
     count: number,
     pageSize: number,
     zeroCheck: boolean,
+    reads?: BatchRead[],
   ): Promise<{ sizes: Int32Array; data: Uint8Array; pages: Uint8Array }>;
+  /**
+   * Whether this compressor reads pages of `source` itself (its worker threads then read their
+   * batches' pages, in parallel, instead of the writer's thread): the writer then passes such
+   * pages as `reads`. Default: no.
+   */
+  readsFrom?(source: SyncByteSource): boolean;
   /** The writer is done with a result's `data`: its buffer may be reused. */
   release?(result: { sizes: Int32Array; data: Uint8Array; pages: Uint8Array }): void;
   /**
@@ -588,9 +616,12 @@ export async function writeKdumpPipelined(
   let kinds = new Uint8Array(batchPages * 4);
   let count = 0; // pages in buf
   let n = 0; // entries in kinds
+  // the batch's pages the compressor reads itself (readsFrom), not read here
+  let reads: BatchRead[] = [];
   const submit = async () => {
     if (n === 0) return;
-    const result = compressor.compress(buf, count, bs, k.zeroPage);
+    const result = compressor.compress(buf, count, bs, k.zeroPage, reads.length ? reads : undefined);
+    reads = [];
     // awaited by drain in page order, maybe batches later: a failure before then must not be an
     // unhandled rejection, which ends Node at once (a stack trace, no clean-up, seen when a
     // worker's encoder could not get its WebAssembly memory)
@@ -608,14 +639,20 @@ export async function writeKdumpPipelined(
     if (pages.notDumped?.(pfn)) kinds[n++] = 2;
     else {
       // a run of consecutive dumped pages read at once, straight into the batch (one large
-      // read, no copy: the reading thread is what limits a fast codec); zero pages are found
-      // by the compressor
+      // read, no copy: the reading thread is what limits a fast codec), or, where they are
+      // plain bytes of a file the compressor reads itself, left for its worker to read (this
+      // thread then only writes); zero pages are found by the compressor
       const room = Math.min(batchPages - count, kinds.length - n);
       let len = 1;
       while (len < room && pfn + len < k.endPfn && dumped(pfn + len) && !pages.notDumped?.(pfn + len)) len++;
-      const slot = buf.subarray(count * bs, (count + len) * bs);
-      if (pages.readPages) pages.readPages(pfn, len, slot);
-      else for (let i = 0; i < len; i++) pages.readPage(pfn + i, slot.subarray(i * bs, (i + 1) * bs));
+      const at = pages.plainBytes && compressor.readsFrom ? pages.plainBytes(pfn, len) : undefined;
+      if (at && compressor.readsFrom!(at.source))
+        reads.push({ at: count * bs, length: len * bs, source: at.source, offset: at.offset, pfn });
+      else {
+        const slot = buf.subarray(count * bs, (count + len) * bs);
+        if (pages.readPages) pages.readPages(pfn, len, slot);
+        else for (let i = 0; i < len; i++) pages.readPage(pfn + i, slot.subarray(i * bs, (i + 1) * bs));
+      }
       n += len; // kinds[…] stay 0: fresh arrays
       count += len;
       pfn += len - 1;

@@ -282,6 +282,7 @@ export function planPages(plan: ConversionPlan): KdumpPageSource {
     dumpable,
     notDumped,
     readPage: (pfn, into) => readPlanPage(plan, pfn, into),
+    plainBytes: (pfn, count) => plan.dump.plainBytes(pfn * plan.pageSize, count * plan.pageSize),
     readPages: (pfn, count, into) => {
       try {
         plan.dump.readPhys(pfn * plan.pageSize, count * plan.pageSize, into);

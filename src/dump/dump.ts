@@ -324,6 +324,16 @@ export class Dump implements PhysReader {
     return c;
   }
 
+  /**
+   * Where physical [addr, addr + length) lies as plain bytes in one stretch of one file, when
+   * it does (DumpBackend.plainBytes: an ELF vmcore's PT_LOAD data), else undefined.
+   */
+  plainBytes(addr: number, length: number): { source: SyncByteSource; offset: number } | undefined {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(length) || addr < 0 || length <= 0)
+      return undefined;
+    return this.backend.plainBytes?.(addr, length);
+  }
+
   /** The first page whose data is missing (truncated dump), if any. */
   firstMissing(): { address: number; pfn: number } | undefined {
     const r = this.memoryMap().find((x) => x.state === "missing");

@@ -223,6 +223,15 @@ export class ElfBackend implements DumpBackend {
     return out;
   }
 
+  /** DumpBackend.plainBytes: PT_LOAD file bytes, wholly inside one extent. */
+  plainBytes(addr: number, length: number): { source: SyncByteSource; offset: number } | undefined {
+    const i = this.find(addr);
+    if (i < 0) return undefined;
+    const e = this.extents[i]!;
+    if (e.state !== "present" || length < 0 || addr + length > e.end) return undefined;
+    return { source: this.source, offset: e.fileOffset + (addr - e.start) };
+  }
+
   /**
    * DumpBackend.readRun: the file bytes of physical [addr, addr + maxPages pages) up to the end
    * of the extent holding `addr` (an extent ending inside a page gives that page's bytes up to

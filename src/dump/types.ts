@@ -146,6 +146,16 @@ export interface DumpBackend {
    * before it are holes or excluded. Skips a word of the bitmap at a time.
    */
   nextDumpable?(addr: number): number | undefined;
+  /**
+   * Optional: where physical [addr, addr + length) lies as plain bytes in one stretch of one
+   * file, when it does (an ELF vmcore's PT_LOAD data): that source and the offset. Undefined
+   * when the range is not wholly such bytes (read it with read()). `convert`'s compression
+   * workers read a batch's pages there themselves instead of the writer's thread.
+   */
+  plainBytes?(
+    addr: number,
+    length: number,
+  ): { source: import("../bytes/source.js").SyncByteSource; offset: number } | undefined;
 
   // Attributes: what the container says about itself beyond memory and notes (libkdumpfile's
   // attribute tree, in small). Code outside dump/ reads these, never a backend class.

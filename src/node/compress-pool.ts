@@ -12,13 +12,29 @@ import { Worker } from "node:worker_threads";
 import { isShared, pageAlignedArena } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
-import type { BatchCompressor } from "../convert/kdump.js";
+import type { BatchCompressor, BatchRead } from "../convert/kdump.js";
 import { defaultWorkers, startWorkers, takePrestarted } from "./compress-workers.js";
+import { NodeFileSource } from "./file.js";
 import { COMPRESS_FLAGS, pageCompressor } from "./page-compress.js";
 
 export { defaultWorkers } from "./compress-workers.js";
 
 type Result = { sizes: Int32Array; data: Uint8Array; pages: Uint8Array };
+
+/** A batch's pages still to be read, as a worker gets them: from this process's descriptor `fd`. */
+export interface WorkerRead {
+  at: number;
+  length: number;
+  fd: number;
+  offset: number;
+  pfn: number;
+}
+
+/** Read a batch's pending pages into it on this thread. */
+function readHere(pages: Uint8Array, reads: BatchRead[] | undefined): void {
+  if (reads)
+    for (const r of reads) r.source.readSync(r.offset, r.length, pages.subarray(r.at, r.at + r.length));
+}
 
 export interface CompressPool extends BatchCompressor {
   readonly workers: number;
@@ -120,8 +136,9 @@ export function createCompressPool(
       batches,
       // one batch at a time, written before the next is compressed: the bytes need no copy
       inFlight: 1,
-      async compress(pages, count, pageSize, zeroCheck) {
+      async compress(pages, count, pageSize, zeroCheck, reads) {
         const fn = await local();
+        readHere(pages, reads);
         batches.here++;
         if (out.length < count * pageSize) out = new Uint8Array(Math.max(count * pageSize, pages.length));
         const { sizes, length } = compressBatch(fn, pages, count, pageSize, zeroCheck, out);
@@ -205,7 +222,7 @@ export function createCompressPool(
     batches,
     // each worker's WORKER_DEPTH, and room for this thread's batches between them: LOCAL_AHEAD
     inFlight: workers * WORKER_DEPTH + LOCAL_AHEAD,
-    async compress(pages, count, pageSize, zeroCheck) {
+    async compress(pages, count, pageSize, zeroCheck, reads) {
       if (failure) throw failure;
       lastPageSize = pageSize;
       let wi = 0;
@@ -220,6 +237,7 @@ export function createCompressPool(
       if (least >= WORKER_DEPTH) {
         batches.here++;
         const fn = await local();
+        readHere(pages, reads);
         const need = Math.max(count * pageSize, pages.length);
         let out = localSpares.pop();
         if (!out || out.length < need) {
@@ -234,18 +252,33 @@ export function createCompressPool(
       sent[wi]!++;
       batches.workers++;
       const spare = spares.pop();
+      // shared pages (allocate) are read by the worker where they are, and it reads the
+      // pending ones from the file into them itself; a plain buffer moves to it, read here first
+      const shared = isShared(pages);
+      let toRead: WorkerRead[] | undefined;
+      if (reads && shared)
+        toRead = reads.map((r) => ({
+          at: r.at,
+          length: r.length,
+          fd: (r.source as NodeFileSource).descriptor!,
+          offset: r.offset,
+          pfn: r.pfn,
+        }));
+      else readHere(pages, reads);
       return new Promise<Result>((resolve, reject) => {
         waiting.set(id, { wi, pages, resolve, reject });
-        // shared pages (allocate) are read by the worker where they are; others move to it
-        const transfer = isShared(pages) ? [] : [pages.buffer as ArrayBuffer];
+        const transfer = shared ? [] : [pages.buffer as ArrayBuffer];
         if (spare) transfer.push(spare.buffer as ArrayBuffer);
-        w.postMessage({ id, pages, count, pageSize, zeroCheck, spare }, transfer);
+        w.postMessage({ id, pages, count, pageSize, zeroCheck, spare, reads: toRead }, transfer);
       });
     },
     // the writer's batch buffers: page-aligned shared memory, so that the file's pages are read
     // straight into them (node/file.ts; a buffer of unknown alignment goes through a staging
     // copy) and the worker reads them there, with no transfer
     allocate: (bytes) => arena(bytes) ?? new Uint8Array(bytes),
+    // a file of this process: the workers read their batches' pages themselves (pread on the
+    // same descriptor), in parallel, and the writer's thread only writes
+    readsFrom: (source) => source instanceof NodeFileSource && source.descriptor !== undefined,
     async whenUp(ms) {
       const until = Date.now() + ms;
       while (!up.every((u) => u !== 0)) {

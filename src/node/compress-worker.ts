@@ -4,6 +4,7 @@
  * compressed bytes end to end. The page buffer is transferred back for reuse, unless it is in
  * shared memory (compress-pool.ts allocate): the writer then still has it.
  */
+import { readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { isShared } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
@@ -18,6 +19,26 @@ interface Batch {
   zeroCheck: boolean;
   /** a buffer of an earlier result, given back for reuse (fresh memory costs a page fault a page) */
   spare?: Uint8Array;
+  /** pages still to be read into `pages` (shared memory) from the writer's file: compress-pool.ts */
+  reads?: { at: number; length: number; fd: number; offset: number; pfn: number }[];
+}
+
+/** Read a batch's pending pages (pread through the process's descriptor). */
+function readPages(b: Batch): void {
+  for (const r of b.reads ?? []) {
+    let done = 0;
+    while (done < r.length) {
+      const where = `pfn 0x${r.pfn.toString(16)}: reading the input at offset 0x${(r.offset + done).toString(16)}`;
+      let n: number;
+      try {
+        n = readSync(r.fd, b.pages, r.at + done, r.length - done, r.offset + done);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+      if (n === 0) throw new Error(`${where}: the file ends there, inside the page data (it shrank?)`);
+      done += n;
+    }
+  }
 }
 
 interface Setup {
@@ -47,6 +68,7 @@ if (port) {
   port.on("message", async (b: Batch) => {
     try {
       const fn = await ready;
+      readPages(b);
       const need = b.count * b.pageSize;
       const out =
         b.spare && b.spare.length >= need ? b.spare : new Uint8Array(Math.max(need, b.pages.length));

@@ -38,6 +38,10 @@ export class NodeFileSource implements SyncByteSource {
   get name(): string {
     return this.path;
   }
+  /** The open file's descriptor (a compression worker of this process reads through it), or undefined once closed. */
+  get descriptor(): number | undefined {
+    return this.fd;
+  }
   readSync(offset: number, length: number, into?: Uint8Array): Uint8Array {
     checkRange(this.size, offset, length);
     if (this.fd === undefined) throw new Error(`${this.path}: file is closed`);

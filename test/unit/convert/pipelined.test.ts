@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MemorySource } from "../../../src/bytes/source.js";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { FlattenedSink } from "../../../src/convert/flattened.js";
 import {
@@ -170,4 +171,47 @@ test("batch buffers: taken from the compressor (allocate) and shared by successi
   // every buffer came from allocate and went back; later parts took them again
   assert.ok(buffers.length > 0 && buffers.every((b) => own.has(b)), "buffers given back");
   assert.ok(allocated <= (allocating.inFlight ?? 3) + 1, `${allocated} buffers for three parts`);
+});
+
+test("pages in plain file bytes (plainBytes) go to a compressor that reads them itself (readsFrom) as reads: the same bytes; other sources are read by the writer", async () => {
+  const m = machine(1200, 4096);
+  // every page's bytes in one file, at pfn * pageSize; runs of more than 5 pages are "plain"
+  const file = new Uint8Array(m.maxPfn * m.pageSize);
+  for (let p = 0; p < m.maxPfn; p++) if (m.dumpable(p)) file.set(m.page(p), p * m.pageSize);
+  const source = new MemorySource(file);
+  const other = new MemorySource(new Uint8Array(0));
+  let located = 0;
+  const plain = {
+    ...m,
+    plainBytes: (pfn: number, count: number) => {
+      if (count <= 5) return undefined;
+      located++;
+      return { source: pfn % 2 ? other : source, offset: pfn * m.pageSize };
+    },
+  };
+  let readByCompressor = 0;
+  const reading: BatchCompressor = {
+    ...batches,
+    readsFrom: (s) => s === source,
+    compress: async (pages, count, pageSize, zeroCheck, reads) => {
+      for (const r of reads ?? []) {
+        assert.equal(r.source, source, "only sources the compressor reads");
+        assert.equal(r.offset, r.pfn * pageSize);
+        r.source.readSync(r.offset, r.length, pages.subarray(r.at, r.at + r.length));
+        readByCompressor += r.length / pageSize;
+      }
+      return batches.compress(pages, count, pageSize, zeroCheck);
+    },
+  };
+  for (const batchPages of [7, 128]) {
+    const a = new MemorySink();
+    const b = new MemorySink();
+    await writeKdumpPipelined(m, a, batches, { batchPages });
+    await writeKdumpPipelined(plain, b, reading, { batchPages });
+    assert.deepEqual(b.bytes(), a.bytes(), `batches of ${batchPages}`);
+  }
+  assert.ok(
+    located > 0 && readByCompressor > 0,
+    `${located} runs located, ${readByCompressor} pages read by the compressor`,
+  );
 });

@@ -85,6 +85,38 @@ test("ELF vmcore: extents, states, overlaps and reads across segments", () => {
   }
 });
 
+test("ELF vmcore: plainBytes names the file bytes of a range wholly in one PT_LOAD's data, and nothing else", () => {
+  const bytes = vmcore(64, true, EM_X86_64);
+  const src = new MemorySource(bytes);
+  const d = openDump(src);
+  for (const [addr, len] of [
+    [0x1000, 0x2000],
+    [0x1800, 0x100],
+    [0x5000, 0x1000],
+    [0x9f000, 0xc00],
+  ] as const) {
+    const at = d.plainBytes(addr, len);
+    assert.ok(at, `${addr.toString(16)}+${len.toString(16)}`);
+    assert.equal(at.source, src);
+    assert.deepEqual(bytes.subarray(at.offset, at.offset + len), d.readPhys(addr, len));
+  }
+  // across an excluded tail, into it, beyond an extent's end, in a hole, empty or negative
+  for (const [addr, len] of [
+    [0x2000, 0x2000],
+    [0x3000, 0x1000],
+    [0x5000, 0x1001],
+    [0x9f000, 0x1000],
+    [0x7000, 0x1000],
+    [0x1000, 0],
+    [-0x1000, 0x1000],
+  ] as const)
+    assert.equal(d.plainBytes(addr, len), undefined, `${addr}+${len}`);
+  // a kdump-compressed file holds no plain page bytes
+  const k = new MemorySink();
+  dumpToKdump(d, k);
+  assert.equal(openDump(new MemorySource(k.bytes())).plainBytes(0x1000, 0x1000), undefined);
+});
+
 test("ELF vmcore: a truncated file reads up to the cut and names the first missing page", () => {
   const full = vmcore(64, true, EM_X86_64);
   const d0 = openDump(new MemorySource(full));

@@ -21,9 +21,11 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { addressMod64, isShared } from "../../../src/bytes/aligned.js";
+import { MemorySource } from "../../../src/bytes/source.js";
 import { compressBatch } from "../../../src/convert/batch.js";
 import { createCompressPool, defaultWorkers } from "../../../src/node/compress-pool.js";
 import { prestartWorkers, startWorkers, takePrestarted } from "../../../src/node/compress-workers.js";
+import { NodeFileSource } from "../../../src/node/file.js";
 import { pageCompressor } from "../../../src/node/page-compress.js";
 import { lzSamples, unit } from "../../fuzz.js";
 
@@ -239,4 +241,91 @@ test("zstd: a second compressor in the process leaves the first one working", as
   const b = await pending;
   assert.deepEqual(a(page).slice(), before, "after");
   assert.deepEqual(b(page).slice(), before);
+});
+
+test("pages left to the pool to read (reads): the workers read them from the file themselves, this thread reads its own and a plain buffer's; the results are those of pages read beforehand", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdk-pool-reads-"));
+  try {
+    // a file of 48 batches' pages, each batch read from its place in the file
+    const n = 48;
+    const counts = Array.from({ length: n }, (_, b) => 8 + (b % 5));
+    const batchesInFile = counts.map((count, b) => batchOf(count, 100 + b));
+    const file = join(dir, "pages.bin");
+    writeFileSync(file, Buffer.concat(batchesInFile));
+    const source = new NodeFileSource(file);
+    try {
+      for (const workers of [0, 1, 2]) {
+        const fn = await pageCompressor("lzo");
+        const pool = createCompressPool("lzo", workers);
+        try {
+          assert.ok(await pool.whenUp(10_000));
+          assert.equal(
+            pool.readsFrom?.(source) ?? false,
+            workers > 0,
+            "the workers read a file of this process",
+          );
+          assert.equal(
+            pool.readsFrom?.(new MemorySource(new Uint8Array(16))) ?? false,
+            false,
+            "not a source in memory",
+          );
+          const inFlight = pool.inFlight ?? 4;
+          const pending: Promise<{ sizes: Int32Array; data: Uint8Array }>[] = [];
+          const got: { sizes: number[]; data: Uint8Array }[] = [];
+          const take = async () => {
+            const r = await pending.shift()!;
+            got.push({ sizes: [...r.sizes], data: r.data.slice() });
+            pool.release?.(r as never);
+          };
+          let offset = 0;
+          for (let b = 0; b < n; b++) {
+            const count = counts[b]!;
+            // the first page read here (as the writer does for pages it cannot leave), the rest
+            // left to the pool; every third batch in a plain buffer (read by this thread)
+            const buf = b % 3 === 2 ? new Uint8Array(count * PAGE) : pool.allocate!(count * PAGE);
+            buf.set(batchesInFile[b]!.subarray(0, PAGE));
+            const reads = [
+              { at: PAGE, length: (count - 1) * PAGE, source, offset: offset + PAGE, pfn: 1000 * b + 1 },
+            ];
+            pending.push(pool.compress(buf, count, PAGE, true, reads));
+            offset += count * PAGE;
+            while (pending.length >= inFlight) await take();
+          }
+          while (pending.length) await take();
+          for (let b = 0; b < n; b++) {
+            const pages = batchesInFile[b]!;
+            const out = new Uint8Array(pages.length);
+            const e = compressBatch(fn, pages, counts[b]!, PAGE, true, out);
+            assert.deepEqual(got[b]!.sizes, [...e.sizes], `${workers} workers, batch ${b}: sizes`);
+            assert.deepEqual(got[b]!.data, out.slice(0, e.length), `${workers} workers, batch ${b}: bytes`);
+          }
+          if (workers > 0) assert.ok(pool.batches.workers > 0, "the workers took batches (and read them)");
+        } finally {
+          await pool.close();
+        }
+      }
+      // a read past the end of the file (it shrank): the batch fails naming the pfn, in a worker
+      // and on this thread alike
+      for (const workers of [0, 1]) {
+        const pool = createCompressPool("lzo", workers);
+        try {
+          assert.ok(await pool.whenUp(10_000));
+          const buf = pool.allocate!(2 * PAGE);
+          const past = { at: 0, length: 2 * PAGE, source, offset: source.size - PAGE, pfn: 0x1234 };
+          await assert.rejects(
+            pool.compress(buf, 2, PAGE, true, [past]),
+            workers
+              ? /compression worker: pfn 0x1234: reading the input at offset 0x[0-9a-f]+: the file ends there/
+              : /TruncatedError|truncated|past the end|beyond/i,
+          );
+        } finally {
+          await pool.close();
+        }
+      }
+    } finally {
+      source.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
