@@ -13,6 +13,7 @@ import { isShared, pageAlignedArena } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
 import type { BatchCompressor, BatchRead } from "../convert/kdump.js";
+import { hex, TruncatedError } from "../errors.js";
 import { defaultWorkers, startWorkers, takePrestarted } from "./compress-workers.js";
 import { NodeFileSource } from "./file.js";
 import { COMPRESS_FLAGS, pageCompressor } from "./page-compress.js";
@@ -29,6 +30,14 @@ export interface WorkerRead {
   offset: number;
   pfn: number;
 }
+
+/** A worker's answer: a batch's results, or its error (`ended`: the input ended inside its pages). */
+type WorkerAnswer = {
+  id: number;
+  error?: string;
+  ended?: { offset: number; wanted: number; pfn: number };
+  pages?: Uint8Array;
+} & Omit<Result, "pages">;
 
 /** Read a batch's pending pages into it on this thread. */
 function readHere(pages: Uint8Array, reads: BatchRead[] | undefined): void {
@@ -184,11 +193,21 @@ export function createCompressPool(
   let closing = false;
   const errors = set.errors;
   for (const [wi, w] of pool.entries()) {
-    w.on("message", (m: { id: number; error?: string; pages?: Uint8Array } & Omit<Result, "pages">) => {
+    w.on("message", (m: WorkerAnswer) => {
       const p = waiting.get(m.id);
       if (!p) return;
       waiting.delete(m.id);
-      if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
+      // the input ended under a worker's read (the file shrank): what this thread's read says
+      if (m.ended)
+        p.reject(
+          new TruncatedError(
+            m.ended.offset,
+            m.ended.wanted,
+            0,
+            `input at pfn ${hex(m.ended.pfn)} (the file shrank?)`,
+          ),
+        );
+      else if (m.error) p.reject(new Error(`compression worker: ${m.error}`));
       // pages in shared memory stayed here (the writer's own view); others come back transferred
       else p.resolve({ sizes: m.sizes, data: m.data, pages: m.pages ?? p.pages });
     });

@@ -23,6 +23,17 @@ interface Batch {
   reads?: { at: number; length: number; fd: number; offset: number; pfn: number }[];
 }
 
+/** The input ended inside a batch's pages (the file shrank): the writer makes it a TruncatedError. */
+class InputEnded extends Error {
+  constructor(
+    readonly offset: number,
+    readonly wanted: number,
+    readonly pfn: number,
+  ) {
+    super(`pfn 0x${pfn.toString(16)}: the input ends at offset 0x${offset.toString(16)}`);
+  }
+}
+
 /** Read a batch's pending pages (pread through the process's descriptor). */
 function readPages(b: Batch): void {
   for (const r of b.reads ?? []) {
@@ -35,7 +46,7 @@ function readPages(b: Batch): void {
       } catch (e) {
         throw new Error(`${where}: ${(e as Error).message}`);
       }
-      if (n === 0) throw new Error(`${where}: the file ends there, inside the page data (it shrank?)`);
+      if (n === 0) throw new InputEnded(r.offset + done, r.length - done, r.pfn);
       done += n;
     }
   }
@@ -85,6 +96,7 @@ if (port) {
       port.postMessage({
         id: b.id,
         error: (e as Error).message,
+        ...(e instanceof InputEnded ? { ended: { offset: e.offset, wanted: e.wanted, pfn: e.pfn } } : {}),
         pages: isShared(b.pages) ? undefined : b.pages,
       });
     }
