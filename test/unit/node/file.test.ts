@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { addressMod64, pageAlignedBytes } from "../../../src/bytes/aligned.js";
+import { addressMod64, isShared, pageAlignedArena, pageAlignedBytes } from "../../../src/bytes/aligned.js";
 import { TruncatedError } from "../../../src/errors.js";
 import { NodeFileSource } from "../../../src/node/file.js";
 
@@ -28,6 +28,31 @@ test("page-aligned buffers: known address modulo 64; plain buffers: unknown", ()
   assert.equal(addressMod64(new Uint8Array(4096)), undefined);
   assert.equal(pageAlignedBytes(0), undefined);
   assert.equal(pageAlignedBytes(-1), undefined);
+});
+
+test("an arena of page-aligned buffers: each on a 4 KiB page of one memory, shared when asked; undefined once used up", () => {
+  for (const shared of [false, true]) {
+    const arena = pageAlignedArena(64 << 10, shared);
+    const a = arena(5000)!;
+    const b = arena(4096)!;
+    assert.equal(a.length, 5000);
+    assert.equal(a.buffer, b.buffer, "one memory");
+    assert.equal(a.byteOffset, 0);
+    assert.equal(b.byteOffset, 8192, "the next page after the first buffer's end");
+    assert.equal(addressMod64(b), 0);
+    assert.equal(isShared(a), shared);
+    a.fill(1);
+    assert.ok(
+      b.every((x) => x === 0),
+      "buffers do not overlap",
+    );
+    // 64 KiB: 12 KiB used, 13 more pages fit and no more
+    for (let i = 0; i < 13; i++) assert.ok(arena(4096), `page ${i}`);
+    assert.equal(arena(1), undefined, "used up: the caller makes a plain buffer");
+    assert.equal(arena(0), undefined);
+  }
+  assert.equal(pageAlignedArena(0, false)(4096), undefined, "no memory");
+  assert.equal(pageAlignedArena(2 ** 31, true)(4096), undefined, "beyond 1 GiB: none");
 });
 
 test("NodeFileSource: staged and direct reads give the file's bytes", () => {
