@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { isShared } from "../bytes/aligned.js";
 import type { PageCodecName } from "../codecs/pages.js";
 import { compressBatch } from "../convert/batch.js";
+import type { WorkerRead } from "./compress-pool.js";
 import { pageCompressor } from "./page-compress.js";
 
 interface Batch {
@@ -20,7 +21,7 @@ interface Batch {
   /** a buffer of an earlier result, given back for reuse (fresh memory costs a page fault a page) */
   spare?: Uint8Array;
   /** pages still to be read into `pages` (shared memory) from the writer's file: compress-pool.ts */
-  reads?: { at: number; length: number; fd: number; offset: number; pfn: number }[];
+  reads?: WorkerRead[];
 }
 
 /** The input ended inside a batch's pages (the file shrank): the writer makes it a TruncatedError. */
