@@ -8,7 +8,7 @@
  * forked while the process is smallest); for one that will compress on worker threads, it then
  * starts those workers (src/node/compress-workers.ts): their start-up overlaps this thread's
  * loading of the verb's bundle (~20–30 ms) as well as the opening and planning of the dump.
- * Before both it raises V8's optimisation budget (CONVERT_INTERRUPT_BUDGET).
+ * Between the two it raises V8's optimisation budget (CONVERT_INTERRUPT_BUDGET).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -30,17 +30,23 @@ declare const __KDUMPKIT_BUNDLES__: Record<string, { file: string; hash: string;
  * budget they stay in the baseline tiers there; a larger dump still runs them long enough to be
  * optimised. Median of 15 interleaved runs: `-c -d 31` 526 -> 493 ms, `-z -d 31` 598 -> 571,
  * `-l -d 31` and `-c -d 1` within the noise. Set before the workers and the bundle exist, so it
- * holds for every isolate of the run.
+ * holds for every isolate of the run. Its cost: any flag changed makes V8 reject Node's own code
+ * cache, so a worker's start (Node's internal modules in its isolate) takes ~43 ms instead of ~21
+ * (session 19, a worker alone beside a busy thread); still, `-l -d 31` without either flag was
+ * slower, 168 against 160 ms (median of 15).
  */
 const CONVERT_INTERRUPT_BUDGET = "--interrupt-budget=1081344";
 
 const verb = process.argv[2];
 if (verb === "convert") {
+  // the reaper first, while the process is smallest (src/node/cleanup.ts startReaper), and before
+  // V8's flags change: the modules node:child_process loads then come from Node's own code cache,
+  // which V8 rejects once any flag differs from the build's (the flags' hash is in every code
+  // cache): 2.5 ms for the reaper's start, 4.2 after the flags; -l -d 31 142 -> 139 ms (median of 21)
+  if (convertWritesFile(process.argv.slice(3), parseArgs)) startReaper();
   try {
     (require("node:v8") as typeof import("node:v8")).setFlagsFromString(CONVERT_INTERRUPT_BUDGET);
   } catch {}
-  // the reaper first, while the process is smallest (src/node/cleanup.ts startReaper)
-  if (convertWritesFile(process.argv.slice(3), parseArgs)) startReaper();
   const early = earlyCompressionOfArgs(process.argv.slice(3), parseArgs);
   const script = join(__dirname, "compress-worker.cjs");
   if (early && early.workers > 0 && existsSync(script)) {
