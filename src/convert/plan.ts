@@ -145,7 +145,8 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
       wordSize: dump.wordSize,
       littleEndian: dump.littleEndian,
       ...(dump.arch ? { arch: dump.arch } : {}),
-      exists: (p) => state[p] !== OUT_HOLE,
+      // (OUT_HOLE is 0: every other state is a pfn the dump holds)
+      inDump: state,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
   let other: Record<string, number> | undefined;

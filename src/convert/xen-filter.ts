@@ -417,8 +417,14 @@ export function xenFilter(
     else facts.utsname = uts;
     if (dumpLevel === 0) return result;
     const mfnOf = dom0FrameMap(d0.p2m, d0.maxPfn, (m) => m < maxPfn && state[m] !== OUT_HOLE);
+    // dom0's pfns backed by a frame the dump holds: the ones classified
+    const inDump = new Uint8Array(d0.maxPfn);
     let mapped = 0;
-    for (let p = 0; p < d0.maxPfn; p++) if (mfnOf[p]! >= 0) mapped++;
+    for (let p = 0; p < d0.maxPfn; p++)
+      if (mfnOf[p]! >= 0) {
+        inDump[p] = 1;
+        mapped++;
+      }
     const r: ClassifyResult = classifyPages(d0.kernel, d0.info, {
       dumpLevel,
       maxPfn: d0.maxPfn,
@@ -426,7 +432,7 @@ export function xenFilter(
       wordSize: 8,
       littleEndian: true,
       arch: "x86_64",
-      exists: (p) => mfnOf[p]! >= 0,
+      inDump,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
     for (let p = 0; p < d0.maxPfn; p++) {

@@ -227,8 +227,13 @@ export interface ClassifyOptions {
   wordSize: 4 | 8;
   littleEndian: boolean;
   arch?: string;
-  /** Does the dump hold this pfn at all (makedumpfile is_in_segs)? Holes are never classified. */
-  exists(pfn: number): boolean;
+  /**
+   * One byte per pfn below maxPfn: nonzero when the dump holds the pfn at all (makedumpfile
+   * is_in_segs); holes are never classified. Bytes, not a callback: classification asks once or
+   * twice per pfn, and a call each time cost ~2 ms of a cold run over the corpus vmcore's pfns
+   * (`convert --dry-run -d 31` 79.7 -> 77.5 ms, median of 21).
+   */
+  inDump: Uint8Array;
   /** Called with (done, total) runs as classification proceeds. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -275,9 +280,10 @@ export function classifyPages(
   vi: Vmcoreinfo | undefined,
   o: ClassifyOptions,
 ): ClassifyResult {
-  const { maxPfn, dumpLevel } = o;
+  const { maxPfn, dumpLevel, inDump } = o;
   if (!Number.isSafeInteger(maxPfn) || maxPfn < 0 || maxPfn > MAX_FILTER_PFNS)
     throw new LimitError("pfns to classify", maxPfn, MAX_FILTER_PFNS);
+  if (inDump.length < maxPfn) throw new RangeError(`inDump holds ${inDump.length} pfns, not ${maxPfn}`);
   if (!Number.isInteger(dumpLevel) || dumpLevel < 0 || dumpLevel > 31)
     throw new UnsupportedError(`dump level ${dumpLevel} (0–31)`);
   const reason = new Uint8Array(maxPfn);
@@ -393,14 +399,14 @@ export function classifyPages(
   const singles = new Int32Array(EXCLUSION_NAMES.length);
   const excludeRange = (from: number, to: number, r: number) => {
     const end = Math.min(to, maxPfn);
-    for (let p = from; p < end; p++) if (reason[p] === KEEP && o.exists(p)) reason[p] = r;
+    for (let p = from; p < end; p++) if (reason[p] === KEEP && inDump[p]) reason[p] = r;
     if (end > from) tally[r]! += end - from; // makedumpfile counts every pfn of the block (exclude_range)
   };
 
   // mark pfns outside any mem_map run (kept, counted)
   const covered = new Uint8Array(maxPfn);
   for (const r of layout.runs) covered.fill(1, r.startPfn, Math.min(r.endPfn, maxPfn));
-  for (let p = 0; p < maxPfn; p++) if (!covered[p] && o.exists(p)) result.noMemMap++;
+  for (let p = 0; p < maxPfn; p++) if (!covered[p] && inDump[p]) result.noMemMap++;
 
   const WINDOW = 512; // makedumpfile PGMM_CACHED
   // struct pages are read CHUNK windows at a time (one read of 256 KiB of 64-byte structs
@@ -472,7 +478,7 @@ export function classifyPages(
       const base = w0 - c0;
       for (let i = 0; i < n; i++) {
         const pfn = w0 + i;
-        if (pfn < skipUntil || !o.exists(pfn)) continue;
+        if (pfn < skipUntil || !inDump[pfn]) continue;
         const bi = base + i;
         if (!ok[bi]) {
           result.unreadable++;
