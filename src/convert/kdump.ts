@@ -367,9 +367,12 @@ function layoutKdump(pages: KdumpPageSource, sink: ByteSink, opts: KdumpWriteOpt
 /**
  * The kdump bitmaps from a page source's state bytes (KdumpPageSource.states): the first bitmap
  * (when `both`) marks every pfn in the memory map, the second, at `dumpOff`, the dumpable pfns
- * of [startPfn, endPfn). A byte of bits at a time, with local counters.
+ * of [startPfn, endPfn). A byte of bits at a time, with local counters; a byte whose eight
+ * pfns are alike (holes, excluded, or dumped and all inside or all outside the range) from
+ * two 32-bit words of states, the others pfn by pfn: the loop runs interpreted, and a pfn at a
+ * time it took ~3.6 ms of the corpus vmcore's `-l -d 31` (markers in the bundle).
  */
-function bitmapsFromStates(
+export function bitmapsFromStates(
   st: Uint8Array,
   maxPfn: number,
   startPfn: number,
@@ -380,8 +383,36 @@ function bitmapsFromStates(
 ): { nDump: number; incomplete: boolean } {
   let nDump = 0;
   let notDumped = 0;
+  // whole bytes read as words: 8 pfns below maxPfn and within the array (the bitmap starts
+  // zeroed, layoutKdump: a byte of holes is left as it is)
+  const wordBytes = (st.byteOffset & 3) === 0 && PAGE_HOLE === 0 ? Math.min(maxPfn, st.length) >>> 3 : 0;
+  const sw = wordBytes ? new Uint32Array(st.buffer, st.byteOffset, wordBytes * 2) : new Uint32Array(0);
+  const DUMP4 = PAGE_DUMP * 0x01010101;
+  const EXCL4 = PAGE_EXCLUDED * 0x01010101;
   for (let b = 0; b * 8 < maxPfn; b++) {
     const p0 = b * 8;
+    if (b < wordBytes) {
+      const w = sw[2 * b]!;
+      if (w === sw[2 * b + 1]) {
+        if (w === 0) continue;
+        if (w === EXCL4) {
+          if (both) bitmap[b] = 0xff;
+          continue;
+        }
+        if (w === DUMP4) {
+          if (p0 + 8 <= startPfn || p0 >= endPfn) {
+            if (both) bitmap[b] = 0xff;
+            continue;
+          }
+          if (p0 >= startPfn && p0 + 8 <= endPfn) {
+            if (both) bitmap[b] = 0xff;
+            bitmap[dumpOff + b] = 0xff;
+            nDump += 8;
+            continue;
+          }
+        }
+      }
+    }
     const end = Math.min(p0 + 8, maxPfn);
     let exist = 0;
     let dump = 0;

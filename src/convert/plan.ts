@@ -194,28 +194,69 @@ export function planConversion(dump: Dump, opts: PlanOptions = {}): ConversionPl
   };
 }
 
+/** Four pfns of one state, as a 32-bit word of state bytes (the same in either byte order). */
+const FOUR = 0x01010101;
+
+/** Does a 32-bit word hold no zero byte (four reasons, none of them KEEP)? */
+function noZeroByte(w: number): boolean {
+  return ((w - FOUR) & ~w & 0x80808080) === 0;
+}
+
 /**
  * Apply the filter's reasons to `state` (a dumped page it excludes becomes OUT_EXCLUDED) and
  * count the states into `stats`, in one pass with local counters: this runs once over every
  * pfn of a cold process, and counting into the stats object's properties cost ~10 ms for the
- * corpus vmcore's 131k pfns (its spread literal makes it a dictionary object).
+ * corpus vmcore's 131k pfns (its spread literal makes it a dictionary object). Four pfns at a
+ * time where they are alike (runs of holes, of kept pages, of pages the filter drops), byte by
+ * byte where they are not: the loop runs interpreted, and a pfn at a time it took 4-5 ms of
+ * the corpus vmcore's `-l -d 31` (markers in the bundle).
  */
-function countStates(state: Uint8Array, reason: Uint8Array | undefined, stats: ConversionStats): void {
+export function countStates(state: Uint8Array, reason: Uint8Array | undefined, stats: ConversionStats): void {
   let total = 0;
   let notDumped = 0;
   let kept = 0;
   let inputExcluded = 0;
   const n = state.length;
-  for (let p = 0; p < n; p++) {
-    let s = state[p]!;
-    if (s === OUT_HOLE) continue;
-    total++;
-    const keep = reason === undefined || reason[p] === KEEP;
-    if (!keep && s >= OUT_DUMP) state[p] = s = OUT_EXCLUDED;
-    if (s === OUT_NOT_DUMPED) notDumped++;
-    else if (s === OUT_DUMP) kept++;
-    else if (keep) inputExcluded++;
+  const bytes = (from: number, to: number) => {
+    for (let p = from; p < to; p++) {
+      let s = state[p]!;
+      if (s === OUT_HOLE) continue;
+      total++;
+      const keep = reason === undefined || reason[p] === KEEP;
+      if (!keep && s >= OUT_DUMP) state[p] = s = OUT_EXCLUDED;
+      if (s === OUT_NOT_DUMPED) notDumped++;
+      else if (s === OUT_DUMP) kept++;
+      else if (keep) inputExcluded++;
+    }
+  };
+  let p = 0;
+  const aligned =
+    (state.byteOffset & 3) === 0 &&
+    (reason === undefined || ((reason.byteOffset & 3) === 0 && reason.length >= n));
+  if (aligned && KEEP === 0 && OUT_HOLE === 0) {
+    const words = n >>> 2;
+    const sw = new Uint32Array(state.buffer, state.byteOffset, words);
+    const rw = reason && new Uint32Array(reason.buffer, reason.byteOffset, words);
+    const DUMP4 = OUT_DUMP * FOUR;
+    const EXCL4 = OUT_EXCLUDED * FOUR;
+    for (let w = 0; w < words; w++) {
+      const s = sw[w]!;
+      if (s === 0) continue;
+      const r = rw ? rw[w]! : 0;
+      if (s === DUMP4 && r === 0) {
+        total += 4;
+        kept += 4;
+      } else if (s === DUMP4 && noZeroByte(r)) {
+        total += 4;
+        sw[w] = EXCL4;
+      } else if (s === EXCL4 && r === 0) {
+        total += 4;
+        inputExcluded += 4;
+      } else bytes(w << 2, (w << 2) + 4);
+    }
+    p = words << 2;
   }
+  bytes(p, n);
   stats.total += total;
   stats.notDumped += notDumped;
   stats.kept += kept;
