@@ -44,6 +44,8 @@ import {
   classifyFramesXen3,
   domainOffsetFor,
   pickledDomainIdV3,
+  readWord,
+  type XenWordMemory,
   xen3FrameInfo,
 } from "../xen/frame-table-v3.js";
 import { dom0P2mOf } from "../xen/host.js";
@@ -340,27 +342,58 @@ export function classifyXenFrames(
     warnings.push(...ft.notes.map((n) => `Xen 3.x -X: ${n}`));
     return { ...fr, layout: `Xen 3.x ${xen.arch} (alloc_bitmap, Xen heap)`, dom0Owner: owner, warnings };
   }
-  if (xen.arch === "x86_32")
-    throw new UnsupportedError("-X on an x86_32 Xen 4.0–4.2 hypervisor is not supported (32-bit count_info)");
-  const ft = frameTableInfo(space, vi);
+  const x86_32 = xen.arch === "x86_32";
+  // validated before anything is read: x86_32 stops at 4.2
+  const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version!, xen.arch);
+  const ft = frameTableInfo(space, vi, xen.arch);
   // Xen 4.0 still published offsetof(page_info, u) as the _domain offset (fixed in 4.1)
-  const dom = domainOffsetFor(xen.version!, ft.offCountInfo, ft.offDomain, 8);
+  const dom = domainOffsetFor(xen.version!, ft.offCountInfo, ft.offDomain, x86_32 ? 4 : 8);
   if (dom.corrected) {
     warnings.push(`OFFSET(page_info._domain) ${ft.offDomain} is offsetof(u): _domain read at ${dom.offset}`);
     ft.offDomain = dom.offset;
   }
-  const owner = dom0 ? pickledDomainId(dom0.address, directMapStart) : undefined;
+  // x86_32: virt_to_pdx(d) is the frame of the struct domain in the direct map (as from 3.4)
+  const owner = !dom0
+    ? undefined
+    : x86_32
+      ? pickledDomainIdV3("x86_32", xen.version!, dom0.address, directMapStart)
+      : pickledDomainId(dom0.address, directMapStart);
   if (owner === undefined) throw new FormatError("-X: dom0 is not in Xen's domain list");
-  const layout = opts.pgcLayout ?? pgcLayoutFor(xen.version!);
-  const pfnToPdx = pfnToPdxOf(xen);
+  const heapEndPfn = x86_32 ? xenHeapEndPfn(space, vi, opts.xenSyms, warnings) : undefined;
+  const pfnToPdx = x86_32 ? undefined : pfnToPdxOf(xen);
   const fr = classifyFrames(space, ft, {
     maxPfn,
     exists,
     keepOwners: new Set([owner]),
     layout,
     ...(pfnToPdx ? { pfnToPdx } : {}),
+    ...(heapEndPfn !== undefined ? { heapEndPfn } : {}),
   });
   return { ...fr, layout: layout.name, dom0Owner: owner, warnings };
+}
+
+/**
+ * x86_32 Xen 4.0–4.2's heap, [0, xenheap_phys_end) (VMCOREINFO_XEN or --xen-syms); undefined,
+ * with a warning, when neither has it: the heap is then only what carries PGC_xen_heap
+ * (makedumpfile's rule, which on x86_32 drops the heap's pages shared with a domU).
+ */
+function xenHeapEndPfn(
+  space: XenWordMemory,
+  vi: Vmcoreinfo,
+  syms: SymbolTable | undefined,
+  warnings: string[],
+): number | undefined {
+  const sym = vi.symbol("xenheap_phys_end") ?? syms?.get("xenheap_phys_end");
+  if (sym === undefined) {
+    warnings.push(
+      "no SYMBOL(xenheap_phys_end) (VMCOREINFO_XEN or --xen-syms): the Xen heap is the frames with PGC_xen_heap",
+    );
+    return undefined;
+  }
+  const end = readWord(space, sym, "xenheap_phys_end");
+  if (end >= 1n << 36n)
+    throw new UnsupportedError(`xenheap_phys_end ${hex(end)} is not an x86_32 PAE machine address`);
+  return Number(end >> 12n);
 }
 
 /**

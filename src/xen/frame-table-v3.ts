@@ -35,15 +35,12 @@ import {
   FRAME_OTHER_DOMAIN,
   type FrameClassifyResult,
   type FrameTableInfo,
+  isHypervisorVa,
   isReadFailure,
   newFrameResult,
 } from "./frame-table.js";
 import type { XenArch } from "./hypervisor.js";
-import {
-  compareXenVersion,
-  X86_32_DIRECTMAP_VIRT_START,
-  X86_32_HYPERVISOR_VIRT_START_PAE,
-} from "./layout.js";
+import { compareXenVersion, X86_32_DIRECTMAP_VIRT_START } from "./layout.js";
 import type { SymbolTable } from "./symbols.js";
 
 /** Hypervisor memory with its word size (an engine AddressSpace satisfies it). */
@@ -75,7 +72,7 @@ function lookup(vi: Vmcoreinfo | undefined, syms: SymbolTable | undefined, name:
   return vi?.symbol(name) ?? syms?.get(name);
 }
 
-function readWord(mem: XenWordMemory, va: bigint, what: string): bigint {
+export function readWord(mem: XenWordMemory, va: bigint, what: string): bigint {
   try {
     const b = mem.read(va, mem.pointerSize);
     const dv = new DataView(b.buffer, b.byteOffset, b.length);
@@ -84,13 +81,6 @@ function readWord(mem: XenWordMemory, va: bigint, what: string): bigint {
     if (e instanceof MissingDataError || !(e instanceof KdumpkitError || e instanceof RangeError)) throw e;
     throw new UnsupportedError(`cannot read ${what} at ${hex(va)}: ${(e as Error).message}`);
   }
-}
-
-/** Is `va` a plausible hypervisor address of this architecture? */
-function isHypervisorVa(arch: XenArch, va: bigint): boolean {
-  return arch === "x86_32"
-    ? va >= X86_32_HYPERVISOR_VIRT_START_PAE && va < 1n << 32n
-    : va >= 0xffff800000000000n && va < 1n << 64n;
 }
 
 /**

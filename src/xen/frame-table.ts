@@ -15,11 +15,19 @@
  * A page's owner (`v.inuse._domain`) is "pickled": the PDX of its struct domain's direct-map
  * address (page_set_owner: virt_to_pdx), 32 bits without CONFIG_BIGMEM.
  *
+ * x86_32 hosts (Xen 4.0–4.2; 4.3 dropped them) use the same headers with BITS_PER_LONG 32:
+ * count_info is one 32-bit word, PGC_allocated 31, PGC_xen_heap 30, PGC_broken 25, PGC_state
+ * 23–24; page_info is 24 bytes (list 8, count_info at 8, type_info at 12, `_domain` at 16); the
+ * owner is virt_to_pdx(d), the struct domain's frame (no PDX compression there). The Xen heap is
+ * a separate range, [0, xenheap_phys_end) (mm.h is_xen_heap_mfn for __i386__), whose frames carry
+ * no PGC_xen_heap; a free frame in it is still PGC_state_free.
+ *
  * Frames whose page_info cannot be read are kept and counted (makedumpfile drops them).
  */
 import { hex, KdumpkitError, LimitError, MissingDataError, UnsupportedError } from "../errors.js";
 import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { compareXenVersion } from "./layout.js";
+import type { XenArch } from "./hypervisor.js";
+import { compareXenVersion, X86_32_HYPERVISOR_VIRT_START_PAE } from "./layout.js";
 
 /** Hypervisor virtual memory, structurally (XenVirtualSpace satisfies it). */
 export interface XenMemory {
@@ -52,12 +60,26 @@ export const PGC_XEN_4_17: PgcLayout = {
   name: "Xen ≥ 4.17",
 };
 
-/** The count_info layout of a Xen version (x86_64, Xen 4.0 and later). */
-export function pgcLayoutFor(v: { major: number; minor: number }): PgcLayout {
+/** Xen 4.0–4.2 on x86_32: the 4.0 flags at the top of a 32-bit count_info. */
+export const PGC_XEN_4_0_X86_32: PgcLayout = {
+  allocated: 31,
+  xenHeap: 30,
+  broken: 25,
+  state: 23,
+  name: "Xen 4.0–4.2 x86_32",
+};
+
+/** The count_info layout of a Xen version (Xen 4.0 and later; x86_32 only to 4.2). */
+export function pgcLayoutFor(v: { major: number; minor: number }, arch: XenArch = "x86_64"): PgcLayout {
   if (v.major < 4)
     throw new UnsupportedError(
       `Xen ${v.major}.${v.minor}: domain filtering needs Xen 4 (Xen 3 kept an alloc_bitmap instead)`,
     );
+  if (arch === "x86_32") {
+    if (compareXenVersion(v, 4, 3) >= 0)
+      throw new UnsupportedError(`Xen ${v.major}.${v.minor} on x86_32: Xen 4.3 and later run on x86_64 only`);
+    return PGC_XEN_4_0_X86_32;
+  }
   return compareXenVersion(v, 4, 17) >= 0 ? PGC_XEN_4_17 : PGC_XEN_4_0;
 }
 
@@ -67,12 +89,24 @@ export interface FrameTableInfo {
   size: number;
   offCountInfo: number;
   offDomain: number;
+  /** count_info's width (unsigned long): 8, or 4 on x86_32. Absent: 8. */
+  countInfoBytes?: 4 | 8;
 }
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** Where the frame table is and how its entries look, from VMCOREINFO_XEN. */
-export function frameTableInfo(mem: XenMemory, vi: Vmcoreinfo): FrameTableInfo {
+/** Is `va` a plausible hypervisor address of this architecture? */
+export function isHypervisorVa(arch: XenArch, va: bigint): boolean {
+  return arch === "x86_32"
+    ? va >= X86_32_HYPERVISOR_VIRT_START_PAE && va < 1n << 32n
+    : va >= 0xffff800000000000n && va < 1n << 64n;
+}
+
+/**
+ * Where the frame table is and how its entries look, from VMCOREINFO_XEN (SYMBOL(frame_table) is
+ * the address of a pointer holding FRAMETABLE_VIRT_START: a word of the hypervisor's size).
+ */
+export function frameTableInfo(mem: XenMemory, vi: Vmcoreinfo, arch: XenArch = "x86_64"): FrameTableInfo {
   const sym = vi.symbol("frame_table");
   const size = vi.size("page_info");
   const offCountInfo = vi.offset("page_info.count_info");
@@ -81,16 +115,18 @@ export function frameTableInfo(mem: XenMemory, vi: Vmcoreinfo): FrameTableInfo {
     throw new UnsupportedError(
       "Xen domain filtering needs SYMBOL(frame_table), SIZE(page_info), OFFSET(page_info.count_info) and OFFSET(page_info._domain) in VMCOREINFO_XEN",
     );
-  if (size < 16 || size > 256 || offCountInfo + 8 > size || offDomain + 4 > size)
+  const w = arch === "x86_32" ? 4 : 8;
+  if (size < 4 * w || size > 256 || offCountInfo + w > size || offDomain + 4 > size)
     throw new UnsupportedError(
       `SIZE(page_info) ${size} with count_info at ${offCountInfo}, _domain at ${offDomain}`,
     );
-  const b = mem.read(sym & MASK64, 8);
-  const base = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-  // FRAMETABLE_VIRT_START lies in the hypervisor's half (0xffff8…); anything else is not it
-  if (base < 0xffff800000000000n || base % 8n !== 0n)
+  const b = mem.read(sym & MASK64, w);
+  const dv = new DataView(b.buffer, b.byteOffset, w);
+  const base = w === 4 ? BigInt(dv.getUint32(0, true)) : dv.getBigUint64(0, true);
+  // FRAMETABLE_VIRT_START lies in the hypervisor's part of the address space; anything else is not it
+  if (!isHypervisorVa(arch, base) || base % BigInt(w) !== 0n)
     throw new UnsupportedError(`frame_table at ${hex(sym)} holds ${hex(base)}, not a hypervisor address`);
-  return { base, size, offCountInfo, offDomain };
+  return { base, size, offCountInfo, offDomain, countInfoBytes: w };
 }
 
 /** Reason codes of the machine-frame classification (one byte per frame). */
@@ -110,6 +146,11 @@ export interface FrameClassifyOptions {
   layout: PgcLayout;
   /** PDX compression: pfn → pdx (absent: pdx = pfn). */
   pfnToPdx?: (pfn: number) => number;
+  /**
+   * x86_32: frames below this are the Xen heap (is_xen_heap_mfn), kept unless free, offlined
+   * or broken. Absent: the heap is what carries PGC_xen_heap (x86_64).
+   */
+  heapEndPfn?: number;
 }
 
 export interface FrameClassifyResult {
@@ -152,12 +193,16 @@ export function classifyFrames(
   const { maxPfn } = o;
   const res = newFrameResult(maxPfn);
   const reason = res.reason;
-  // the flags as bits of count_info's high 32-bit half
-  const hiBit = (b: number) => 2 ** (b - 32);
+  // the flags as bits of count_info's 32-bit word that holds them (the high half of a 64-bit one)
+  const wide = (ft.countInfoBytes ?? 8) === 8;
+  const low = wide ? 32 : 0;
+  const flagsAt = ft.offCountInfo + (wide ? 4 : 0);
+  const hiBit = (b: number) => 2 ** (b - low);
   const allocated = hiBit(o.layout.allocated);
   const xenHeap = hiBit(o.layout.xenHeap);
   const broken = hiBit(o.layout.broken);
-  const stateShift = o.layout.state - 32;
+  const stateShift = o.layout.state - low;
+  const heapEnd = o.heapEndPfn ?? 0;
   const WINDOW = 512;
   const sz = ft.size;
   const buf = new Uint8Array(WINDOW * sz);
@@ -198,7 +243,7 @@ export function classifyFrames(
         continue;
       }
       const at = i * sz;
-      const hi = dv.getUint32(at + ft.offCountInfo + 4, true);
+      const hi = dv.getUint32(at + flagsAt, true);
       if (hi & xenHeap) continue;
       const state = (hi >>> stateShift) & 3;
       // 2 offlined, 3 free (1 offlining is still in use)
@@ -207,7 +252,8 @@ export function classifyFrames(
         res.free++;
         continue;
       }
-      if (!(hi & allocated)) continue;
+      // x86_32's heap by range: its pages shared with a guest are PGC_allocated to that guest
+      if (pfn < heapEnd || !(hi & allocated)) continue;
       const owner = dv.getUint32(at + ft.offDomain, true);
       if (owner === 0 || o.keepOwners.has(owner)) {
         res.owners.set(owner, (res.owners.get(owner) ?? 0) + 1);

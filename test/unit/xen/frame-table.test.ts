@@ -15,6 +15,7 @@ import {
   FRAME_OTHER_DOMAIN,
   frameTableInfo,
   PGC_XEN_4_0,
+  PGC_XEN_4_0_X86_32,
   PGC_XEN_4_17,
   type PgcLayout,
   pgcLayoutFor,
@@ -83,7 +84,13 @@ const ENTRIES = [
 test("frame table: Xen 4.17 count_info rules, dom0 kept, unreadable entries kept and counted", () => {
   const mem = memory(table(ENTRIES));
   const ft = frameTableInfo(mem, new Vmcoreinfo(VMCOREINFO));
-  assert.deepEqual(ft, { base: TABLE, size: SIZE, offCountInfo: OFF_COUNT, offDomain: OFF_DOMAIN });
+  assert.deepEqual(ft, {
+    base: TABLE,
+    size: SIZE,
+    offCountInfo: OFF_COUNT,
+    offDomain: OFF_DOMAIN,
+    countInfoBytes: 8,
+  });
   const r = classifyFrames(mem, ft, {
     maxPfn: 10,
     exists: () => true,
@@ -112,6 +119,11 @@ test("frame table: layouts by version, pickled ids, bad VMCOREINFO values are ty
   assert.equal(pgcLayoutFor({ major: 4, minor: 17 }), PGC_XEN_4_17);
   assert.equal(pgcLayoutFor({ major: 4, minor: 19 }), PGC_XEN_4_17);
   assert.throws(() => pgcLayoutFor({ major: 3, minor: 4 }), UnsupportedError);
+  assert.equal(pgcLayoutFor({ major: 4, minor: 2 }, "x86_32"), PGC_XEN_4_0_X86_32);
+  assert.throws(() => pgcLayoutFor({ major: 4, minor: 3 }, "x86_32"), UnsupportedError);
+  // x86_32's bits are x86_64's 4.0 bits, 32 lower (PG_shift with BITS_PER_LONG 32)
+  for (const k of ["allocated", "xenHeap", "broken", "state"] as const)
+    assert.equal(PGC_XEN_4_0_X86_32[k], PGC_XEN_4_0[k] - 32);
   assert.equal(pickledDomainId(0xffff83002fdb6000n, 0xffff830000000000n), DOM0);
   assert.equal(pickledDomainId(0xffff82d040000000n, 0xffff830000000000n), undefined);
   const mem = memory(table(ENTRIES));

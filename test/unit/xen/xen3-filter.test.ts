@@ -135,8 +135,45 @@ function hostX86_64(): Host {
   return h;
 }
 
-/** x86_32 Xen 3.2 or 3.4 (PAE): direct map 0xff000000 = machine + 0xff000000, heap [0, 3 MiB). */
-function hostX86_32(minor: 2 | 4): Host {
+/**
+ * Xen 4.0–4.2 on x86_32: count_info is one 32-bit word with the 4.0 flags at its top (PGC_allocated
+ * 31, PGC_xen_heap 30, PGC_broken 25, PGC_state 23–24) and no alloc_bitmap is consulted. Frames in
+ * the heap [0, 3 MiB) get the same patterns: some are shared with (allocated to) the domU.
+ */
+function fillFrames4(h: Host, ftPa: (pfn: number) => number, pickled0: number, pickledU: number) {
+  const next = unit(40 + h.version[1]);
+  for (let pfn = 0; pfn < N; pfn++) {
+    const r = Math.floor(next() * 100);
+    const e = ftPa(pfn);
+    let count = 0;
+    let owner = 0;
+    if (r < 15)
+      count = 3 << 23; // PGC_state_free
+    else if (r < 17)
+      count = 2 << 23; // offlined
+    else if (r < 19)
+      count = (1 << 25) | 1; // broken, in use
+    else if (r < 22)
+      count = (1 << 23) | 1; // offlining: still in use
+    else if (r < 30)
+      count = 1; // Xen's own, not PGC_allocated
+    else if (r < 65) [count, owner] = [0x80000000 | (1 + (r % 3)), pickled0];
+    else if (r < 82) [count, owner] = [0x80000001, pickledU];
+    else count = 0x80000001; // allocated, anonymous
+    u32(h.mem, e + h.offCount, count);
+    u32(h.mem, e + 12, 0x20000001); // type_info: what 4.0's VMCOREINFO names _domain
+    u32(h.mem, e + h.offDomain, owner);
+  }
+}
+
+/**
+ * x86_32 Xen (PAE): direct map 0xff000000 = machine + 0xff000000, heap [0, 3 MiB). 3.2 and 3.4
+ * by Xen 3's rules; 4.0 (VMCOREINFO's _domain is offsetof(u)) and 4.1 (corrected) by Xen 4's.
+ */
+function hostX86_32(version: readonly [3, 2] | readonly [3, 4] | readonly [4, 0] | readonly [4, 1]): Host {
+  const [major, minor] = version;
+  // from 3.4 _domain is in `v`, after type_info; 3.4 and 4.0 publish offsetof(u)
+  const inV = major === 4 || minor === 4;
   const mem = new Uint8Array(N * PS);
   const DM = 0xff000000n;
   const FT_VA = 0xf6800000n;
@@ -161,18 +198,17 @@ function hostX86_32(minor: 2 | 4): Host {
     if (!(e1 & 1n)) return undefined;
     return Number(e1 & 0xffffff000n) + Number(va & 0xfffn);
   };
-  const offDomain = minor === 4 ? 16 : 12;
   const h: Host = {
     arch: "x86_32",
-    version: [3, minor],
+    version: [major, minor],
     mem,
     vi: "",
     translate: (va) =>
       va >= DM && va < 0xffc00000n ? Number(va - DM) : va < 1n << 32n ? walk(va) : undefined,
     size: 24,
     offCount: 8,
-    offDomain,
-    offDomainVi: 12,
+    offDomain: inV ? 16 : 12,
+    offDomainVi: major === 4 && minor > 0 ? 16 : 12,
     symbols: {
       domain_list: DM + 0x4000n,
       frame_table: DM + 0x4004n,
@@ -190,9 +226,10 @@ function hostX86_32(minor: 2 | 4): Host {
   u32(mem, 0x150000, 0);
   u32(mem, 0x150008, Number(h.domU));
   u32(mem, 0x151000, 1);
-  // pickled: the address (3.2) or the frame number (3.4: virt_to_mfn)
-  const pick = (va: bigint) => (minor === 4 ? Number(va - DM) / PS : Number(va));
-  fillFrames(h, (p) => ftPa + p * h.size, bitmap, pick(h.dom0), pick(h.domU));
+  // pickled: the address (3.2) or the frame number (3.4: virt_to_mfn; 4.x: virt_to_pdx)
+  const pick = (va: bigint) => (inV ? Number(va - DM) / PS : Number(va));
+  if (major === 4) fillFrames4(h, (p) => ftPa + p * h.size, pick(h.dom0), pick(h.domU));
+  else fillFrames(h, (p) => ftPa + p * h.size, bitmap, pick(h.dom0), pick(h.domU));
   h.vi = vmcoreinfo(h, `SYMBOL(pgd_l3)=${(DM + BigInt(l3)).toString(16)}\n`);
   return h;
 }
@@ -308,7 +345,7 @@ test("Xen 3.3 x86_64 -X: makedumpfile's kept frames with its heap [0, end); Xen'
 });
 
 test("Xen 3.2 x86_32 -X: owners are struct domain addresses, frame table through the PAE idle table", () => {
-  const h = hostX86_32(2);
+  const h = hostX86_32([3, 2]);
   const bytes = vmcore(h);
   const model = makedumpfileModel(h, h.mem, 12, Number(h.dom0))!;
   // x86_32's heap starts at 0 (not relocated): no difference at all
@@ -320,7 +357,7 @@ test("Xen 3.2 x86_32 -X: owners are struct domain addresses, frame table through
 });
 
 test("Xen 3.4 x86_32 -X: owners are frame numbers and _domain is in `v` (VMCOREINFO says `u`): makedumpfile drops dom0", () => {
-  const h = hostX86_32(4);
+  const h = hostX86_32([3, 4]);
   const bytes = vmcore(h);
   const pick0 = pickledDomainIdV3("x86_32", { major: 3, minor: 4 }, h.dom0, 0xff000000n);
   assert.equal(pick0, 0x150);
@@ -335,6 +372,89 @@ test("Xen 3.4 x86_32 -X: owners are frame numbers and _domain is in `v` (VMCOREI
   assert.deepEqual(domainOffsetFor({ major: 3, minor: 4 }, 8, 12, 4), { offset: 16, corrected: true });
   assert.deepEqual(domainOffsetFor({ major: 4, minor: 1 }, 8, 24, 8), { offset: 24, corrected: false });
   assert.deepEqual(domainOffsetFor({ major: 3, minor: 3 }, 16, 20, 8), { offset: 20, corrected: false });
+});
+
+/**
+ * exclude_xen4_user_domain as an i386 build of makedumpfile runs it (32-bit PGC_* macros), over
+ * the same bytes, independent of src/xen: unreadable count_info → dropped; unreadable _domain →
+ * error (null). `heapEnd`: frames below it kept unless free (Xen's is_xen_heap_mfn on x86_32;
+ * makedumpfile has no such rule: 0).
+ */
+function makedumpfile4Model(
+  h: Host,
+  mem: Uint8Array,
+  offDomain: number,
+  pickled0: number,
+  heapEnd: number,
+): boolean[] | null {
+  const dv = new DataView(mem.buffer, mem.byteOffset, mem.length);
+  const u32At = (va: bigint): number | undefined => {
+    const pa = h.translate(va);
+    return pa === undefined || pa + 4 > mem.length ? undefined : dv.getUint32(pa, true);
+  };
+  const ft = BigInt(u32At(h.symbols.frame_table)!);
+  const keep: boolean[] = [];
+  for (let pfn = 0; pfn < N; pfn++) {
+    const e = ft + BigInt(pfn * h.size);
+    const count = u32At(e + BigInt(h.offCount));
+    if (count === undefined) {
+      keep.push(false);
+      continue;
+    }
+    const state = (count >>> 23) & 3;
+    if (count & (1 << 30)) keep.push(true);
+    else if (state === 3 || state === 2 || count & (1 << 25)) keep.push(false);
+    else if (pfn < heapEnd || !(count & 0x80000000)) keep.push(true);
+    else {
+      const dom = u32At(e + BigInt(offDomain));
+      if (dom === undefined) return null;
+      keep.push(dom === 0 || dom === pickled0);
+    }
+  }
+  return keep;
+}
+
+test("Xen 4.0/4.1 x86_32 -X: 32-bit count_info, owners as frame numbers, the heap by xenheap_phys_end", () => {
+  for (const v of [
+    [4, 0],
+    [4, 1],
+  ] as const) {
+    const h = hostX86_32(v);
+    const bytes = vmcore(h);
+    const pick0 = Number(h.dom0 - 0xff000000n) / PS;
+    const ours = keptBy(bytes, false);
+    const fr = ours.plan.xen.frames!;
+    assert.equal(fr.dom0Owner, pick0, `${v}`);
+    assert.equal(fr.layout, "Xen 4.0–4.2 x86_32");
+    assert.equal(fr.unreadable, 0);
+    // Xen's own reading: the real _domain, virt_to_pdx owners, the heap [0, xenheap_phys_end)
+    const xen = makedumpfile4Model(h, h.mem, h.offDomain, pick0, 0x300)!;
+    assert.deepEqual(diff(ours.kept, xen), [], `${v}`);
+    assert.ok(fr.free > 200 && fr.otherDomain > 100, `${v}: ${fr.free} free, ${fr.otherDomain} other`);
+    // free, offlined and broken frames go whether in the heap or not; offlining ones stay
+    for (let p = 0; p < N; p++) if (fr.reason[p] === FRAME_FREE) assert.equal(ours.kept[p], false);
+    // makedumpfile (an i386 build): the published offset, the domain's address as its id, no heap
+    // range. It drops dom0's allocated frames and the heap's frames shared with the domU.
+    const mdf = makedumpfile4Model(h, h.mem, h.offDomainVi, Number(h.dom0), 0)!;
+    const d = diff(ours.kept, mdf);
+    assert.ok(d.length > 500, `${v}: ${d.length}`);
+    for (const p of d) assert.ok(ours.kept[p] && !mdf[p], `${v}: pfn ${p}`);
+    assert.ok(d.some((p) => p < 0x300) && d.some((p) => p >= 0x300));
+    // without xenheap_phys_end: the heap is what carries PGC_xen_heap, with a warning
+    const g = { ...h, vi: h.vi.replace(/SYMBOL\(xenheap_phys_end\)=\w+\n/, "") };
+    const noHeap = keptBy(vmcore(g), false);
+    assert.deepEqual(diff(noHeap.kept, makedumpfile4Model(h, h.mem, h.offDomain, pick0, 0)!), []);
+    assert.ok(
+      noHeap.plan.warnings.some((w) => /xenheap_phys_end/.test(w)),
+      noHeap.plan.warnings.join("; "),
+    );
+  }
+  // 4.0's published _domain offset is offsetof(u): corrected, with a warning
+  assert.ok(keptBy(vmcore(hostX86_32([4, 0])), false).plan.warnings.some((w) => /offsetof\(u\)/.test(w)));
+  // Xen 4.3 dropped x86_32: a typed error, not a guess
+  const h43 = hostX86_32([4, 1]);
+  h43.version = [4, 3];
+  assert.throws(() => keptBy(vmcore(h43), false), /x86_64 only/);
 });
 
 test("Xen 3.x -X: missing symbols and wild pointers are typed errors naming them; unreadable page_info is kept", () => {
@@ -361,8 +481,8 @@ test("Xen 3.x -X: missing symbols and wild pointers are typed errors naming them
     if (r.plan.xen.frames!.reason[p] !== FRAME_FREE) assert.equal(r.kept[p], true, `pfn ${p}`);
 });
 
-test("Xen 3.x -X fuzz: corrupt page_info, bitmap and pointers → typed error or the model's answer", () => {
-  for (const make of [hostX86_64, () => hostX86_32(2)]) {
+test("Xen 3.x and x86_32 4.x -X fuzz: corrupt page_info, bitmap and pointers → typed error or the model's answer", () => {
+  for (const make of [hostX86_64, () => hostX86_32([3, 2]), () => hostX86_32([4, 1])]) {
     const h = make();
     const next = unit(h.arch === "x86_64" ? 1064 : 1032);
     const pick0 = h.arch === "x86_64" ? 0x530000 : Number(h.dom0);
@@ -379,17 +499,23 @@ test("Xen 3.x -X fuzz: corrupt page_info, bitmap and pointers → typed error or
         const at = spots[Math.floor(next() * spots.length)]! + Math.floor(next() * 0x2000);
         mem[at] = Math.floor(next() * 256);
       }
-      let kept: boolean[];
+      let r: ReturnType<typeof keptBy>;
       try {
-        kept = keptBy(vmcore(h, mem), false).kept;
+        r = keptBy(vmcore(h, mem), false);
       } catch (e) {
         assert.ok(e instanceof KdumpkitError, `case ${c}: ${(e as Error).stack}`);
         typed++;
         continue;
       }
+      const kept = r.kept;
       ok++;
       const heapOk = h.arch === "x86_32"; // x86_64: we start the heap at xen_phys_start
-      const model = makedumpfileModel(h, mem, h.offDomain, pick0);
+      let model: boolean[] | null;
+      if (h.version[0] === 4) {
+        // Xen's reading with the owner and heap end this run found (the walk is tested apart)
+        const end = new DataView(mem.buffer).getUint32(h.translate(h.symbols.xenheap_phys_end)!, true);
+        model = makedumpfile4Model(h, mem, h.offDomain, r.plan.xen.frames!.dom0Owner, Math.floor(end / PS));
+      } else model = makedumpfileModel(h, mem, h.offDomain, pick0);
       if (!model || !heapOk) continue;
       // a frame we drop, makedumpfile drops too (we keep what we cannot read)
       for (let p = 0; p < N; p++) if (!kept[p]) assert.equal(model[p], false, `case ${c} pfn ${p}`);
