@@ -49,7 +49,7 @@ function kernelDump(dump: Dump, name: string, close: () => void): KernelDump {
     const xen = dump.notes.some((n) => n.name === "Xen" || n.name === "VMCOREINFO_XEN");
     throw new FormatError(
       xen
-        ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --xen --xen-syms FILE for the hypervisor, or --domain 0 --system-map FILE for dom0`
+        ? `${name}: a Xen host dump has no Linux VMCOREINFO; use --domain 0 for dom0's kernel, or kdumpkit xen for the hypervisor`
         : `${name}: no VMCOREINFO in the dump (kernel virtual addresses need it; --phys reads do not)`,
     );
   };

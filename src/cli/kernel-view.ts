@@ -30,8 +30,8 @@ export const VIEW_OPTIONS = {
 export const VIEW_USAGE = `  --system-map F  symbols from this System.map when the dump's kallsyms cannot be read
   --vmlinux F     symbols (.symtab) and types (.BTF) from this vmlinux when memory lacks them
   --btf F         raw BTF (e.g. a copy of /sys/kernel/btf/vmlinux) when memory lacks it
-  --domain 0      a Xen host dump: dom0's kernel through the p2m (needs --system-map F to find
-                  dom0's VMCOREINFO: Xen's notes do not carry it)
+  --domain 0      a Xen host dump: dom0's kernel through the p2m (Xen's notes do not carry dom0's
+                  VMCOREINFO: found through --system-map F's vmcoreinfo_data, else in dom0's memory)
   --json          machine-readable output`;
 
 export interface OpenedView {
@@ -45,11 +45,7 @@ export interface OpenedView {
 function openDom0View(parts: readonly string[], values: ViewValues): OpenedView {
   if (values.domain !== "0")
     throw new UsageError(`--domain ${values.domain}: only dom0 is reachable in a host dump`);
-  if (!values["system-map"])
-    throw new UsageError(
-      "--domain 0 needs --system-map F: dom0's VMCOREINFO (which locates its kallsyms) is found through vmcoreinfo_data",
-    );
-  const s = openXenSession(parts, { systemMap: values["system-map"] });
+  const s = openXenSession(parts, values["system-map"] ? { systemMap: values["system-map"] } : {});
   try {
     const d = s.dom0();
     if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);

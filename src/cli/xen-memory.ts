@@ -13,7 +13,7 @@ import { parseKexecDebug } from "../memmap/kexec-debug.js";
 import { type DumpFile, openDumpFile } from "../node/dump.js";
 import { NodeFileSource } from "../node/file.js";
 import { readConsoleRing, type XenConsoleRing } from "../xen/conring.js";
-import { type Dom0View, openDom0 } from "../xen/dom0.js";
+import { type Dom0View, dom0ScanOf, openDom0 } from "../xen/dom0.js";
 import { dom0P2mOf } from "../xen/host.js";
 import { isXenHostDump, openXenDump, type XenDump } from "../xen/open.js";
 import { type XenMemory, type XenSpaceName, type XenSpaces, xenMemory } from "../xen/spaces.js";
@@ -143,7 +143,7 @@ export function openXenSession(parts: string | readonly string[], files: XenCliF
         if (dom0) return dom0;
         const p2m = dom0P2mOf(xen, file.dump);
         if (typeof p2m === "string") throw new FormatError(`dom0: ${p2m}`);
-        dom0 = openDom0(file.dump, p2m, systemMap);
+        dom0 = openDom0(file.dump, p2m, systemMap, dom0ScanOf(file.dump));
         return dom0;
       },
       close: () => file.close(),
@@ -237,7 +237,6 @@ export function openXenLog(
 ): { ring?: XenConsoleRing; log?: KernelLog; close(): void } {
   if (values.domain !== undefined) {
     if (values.domain !== "0") throw new UsageError("only --domain 0 (dom0) is supported");
-    if (values["system-map"] === undefined) throw new UsageError("--domain 0 needs --system-map F");
   } else if (values["xen-syms"] === undefined)
     throw new UsageError("the hypervisor's console needs --xen-syms F");
   const s = openXenSession(parts, xenFilesOf(values));

@@ -22,12 +22,14 @@ import {
   KEEP,
   type KernelMemory,
 } from "../kernel/mem-map.js";
-import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
+import type { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import {
   dom0KernelSpace,
   dom0LayoutFrom,
   dom0PageTables,
   dom0PseudoPhysical,
+  dom0ScanOf,
+  findDom0Vmcoreinfo,
   openDom0,
 } from "../xen/dom0.js";
 import { listDomains } from "../xen/domains.js";
@@ -118,60 +120,9 @@ export interface Dom0Kernel {
 }
 
 const PAGE = 4096;
-const VMCOREINFO_HEAD = "OSRELEASE=";
 
 function isReadFailure(e: unknown): boolean {
   return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
-}
-
-/**
- * dom0's VMCOREINFO found in its memory (no System.map): the kernel's vmcoreinfo_data is a
- * zeroed page beginning "OSRELEASE=". The p2m's valid entries are visited in pfn order and the
- * first bytes of each machine frame the dump holds are read once (identity and foreign entries,
- * and frames the dump lacks, are skipped without a read); the first page whose text parses with
- * SIZE(page) and a top page table is taken. At most `machineFrames` entries are looked at: a p2m
- * mapping more frames than the machine has is not dom0's (a corrupt one walked 134M pfns, each
- * read failing, for hours).
- */
-export function findDom0Vmcoreinfo(
-  machine: PhysReader,
-  p2m: Dom0P2m,
-  machineFrames: number,
-  machineHas: (mfn: number) => boolean,
-): { info: Vmcoreinfo; pfn: number } {
-  const head = new Uint8Array(VMCOREINFO_HEAD.length);
-  const page = new Uint8Array(PAGE);
-  let found: { info: Vmcoreinfo; pfn: number } | undefined;
-  let looked = 0;
-  let tooMany = false;
-  p2m.forEachEntry((pfn, mfn, flags) => {
-    if (++looked > machineFrames) {
-      tooMany = true;
-      return true;
-    }
-    if (flags !== 0 || !machineHas(mfn)) return undefined;
-    try {
-      machine.readPhys(mfn * PAGE, head.length, head);
-      if (latin1(head) !== VMCOREINFO_HEAD) return undefined;
-      machine.readPhys(mfn * PAGE, PAGE, page);
-    } catch (e) {
-      if (!isReadFailure(e)) throw e;
-      return undefined;
-    }
-    const end = page.indexOf(0);
-    const info = Vmcoreinfo.fromBytes(page.subarray(0, end < 0 ? PAGE : end));
-    if (info.size("page") !== undefined && (info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir"))) {
-      found = { info, pfn };
-      return true;
-    }
-    return undefined;
-  });
-  if (found) return found;
-  throw new FormatError(
-    tooMany
-      ? `dom0's VMCOREINFO not found: dom0's p2m maps more than the machine's ${machineFrames} frames (corrupt); give dom0's System.map`
-      : `dom0's VMCOREINFO not found: no dom0 page starts with a VMCOREINFO text (give dom0's System.map)`,
-  );
 }
 
 /** dom0 pfns allowed past the machine's last frame: 4 GiB of 1:1 and ballooned holes. */
@@ -191,8 +142,8 @@ export function openDom0Kernel(dump: Dump, xen: XenDump, systemMap?: SymbolTable
     info = view.vmcoreinfo.info;
     from = `vmcoreinfo_data (System.map) at ${hex(view.vmcoreinfo.address)}`;
   } else {
-    const has = (mfn: number) => dump.stateAt(mfn * PAGE) === "present";
-    const found = findDom0Vmcoreinfo(dump, p2m, Math.ceil(dump.maxAddress / PAGE), has);
+    const sc = dom0ScanOf(dump);
+    const found = findDom0Vmcoreinfo(dump, p2m, sc.machineFrames, sc.machineHas);
     info = found.info;
     from = `found in dom0 memory at pfn ${hex(found.pfn)}`;
   }

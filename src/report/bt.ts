@@ -1,10 +1,14 @@
 /** crash's `bt` listings, shared by `kdumpkit bt` and the web app's backtrace view. */
 import type { Dump } from "../dump/dump.js";
+import { FormatError } from "../errors.js";
 import type { Kernel } from "../kernel/open.js";
 import type { SystemMap } from "../kernel/system-map.js";
+import { kernelMemoryView } from "../kernel/view.js";
+import { X86_64_TARGET } from "../symbols/memory.js";
 import { formatTaskBacktrace, taskBacktraceJson } from "../unwind/format.js";
-import type { LinuxBacktracer, TaskBacktrace } from "../unwind/linux.js";
+import { LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
 import { linuxBacktracer } from "../unwind/open.js";
+import type { Dom0View } from "../xen/dom0.js";
 
 /**
  * The backtracer of a Linux dump (kallsyms and BTF from its memory, ORC on x86_64, frame records
@@ -17,6 +21,28 @@ export function backtracerOfDump(
   systemMap?: SystemMap,
 ): LinuxBacktracer {
   return linuxBacktracer(d, kernel.space, systemMap ? { systemMap } : {});
+}
+
+/**
+ * The backtracer of dom0 inside a Xen host dump (src/xen/dom0.ts openDom0 with its VMCOREINFO):
+ * kallsyms, BTF and ORC from dom0's memory through the p2m. It has no CPUs: a PV dom0's vCPU
+ * registers at the crash are kept by Xen (struct vcpu), not in the dump's notes, which hold the
+ * physical CPUs' (Xen's own) registers; sleeping tasks unwind from their switch frames.
+ */
+export function backtracerOfDom0(d: Dom0View, systemMap?: SystemMap): LinuxBacktracer {
+  if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
+  const info = d.vmcoreinfo.info;
+  const view = kernelMemoryView({
+    memory: d.space,
+    target: X86_64_TARGET,
+    vmcoreinfo: info,
+    ...(systemMap ? { systemMap } : {}),
+  });
+  return new LinuxBacktracer(view, [], {
+    arch: "x86_64",
+    release: info.osrelease,
+    noCpus: "dom0's vCPU registers are kept by Xen (struct vcpu), not in the dump's notes",
+  });
 }
 
 /** The backtraces one after another, a note first when the unwinder is limited. */

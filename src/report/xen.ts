@@ -20,15 +20,11 @@ export interface XenDetails {
 }
 
 /**
- * The domain list and dom0's p2m (and, when a System.map was given, dom0's kernel found
- * through it): what `xen info` adds to the XenDump. Best effort: failures become text.
+ * The domain list, dom0's p2m and dom0's kernel (its VMCOREINFO found through System.map when
+ * one was given, else in dom0's memory): what `xen info` adds to the XenDump. Best effort:
+ * failures become text.
  */
-export function xenDetails(
-  x: XenDump,
-  machine: PhysReader,
-  haveSystemMap: boolean,
-  dom0View: () => Dom0View,
-): XenDetails {
+export function xenDetails(x: XenDump, machine: PhysReader, dom0View: () => Dom0View): XenDetails {
   let domains: XenDomainList | string;
   if (!x.space || !x.vmcoreinfoXen) domains = "no hypervisor address space or no VMCOREINFO_XEN";
   else {
@@ -55,18 +51,18 @@ export function xenDetails(
       `  dom0 p2m:        frame-list-list mfn ${hex(p2m.frameListListMfn)}: ${counted(scan.entries, "page")} (${((scan.entries * 4096) / 2 ** 20).toFixed(0)} MiB), highest pfn ${hex(Math.max(0, scan.highestPfn))}${scan.gaps.length ? `, ${counted(scan.gaps.length, "unreadable p2m page")}` : ""}`,
     );
     for (const g of scan.gaps.slice(0, 8)) extra.push(`    gap: ${g}`);
-    if (haveSystemMap) {
-      const view = dom0View();
-      if (view.vmcoreinfo) {
-        dom0.osrelease = view.vmcoreinfo.info.osrelease;
-        dom0.vmcoreinfo = view.vmcoreinfo.info.text;
-        extra.push(
-          `  dom0 kernel:     ${view.vmcoreinfo.info.osrelease} (VMCOREINFO at ${hex(view.vmcoreinfo.address)}, ${view.vmcoreinfo.size} bytes, found via System.map)`,
-        );
-      }
-      for (const p of view.problems) extra.push(`  dom0: ${p}`);
-      dom0.problems = view.problems;
+    const view = dom0View();
+    if (view.vmcoreinfo) {
+      const vi = view.vmcoreinfo;
+      dom0.osrelease = vi.info.osrelease;
+      dom0.vmcoreinfo = vi.info.text;
+      dom0.vmcoreinfoVia = vi.via;
+      extra.push(
+        `  dom0 kernel:     ${vi.info.osrelease} (VMCOREINFO at ${hex(vi.address)}, ${vi.size} bytes, found ${vi.via === "memory" ? "in dom0's memory" : "via System.map"})`,
+      );
     }
+    for (const p of view.problems) extra.push(`  dom0: ${p}`);
+    dom0.problems = view.problems;
   }
   return { domains, extra, dom0 };
 }

@@ -78,10 +78,12 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
     : untypedSummary(view);
   for (const m of sum.missing) notes.push(`${m.field}: ${m.reason}`);
   const panicCpu = bt.panicCpu();
-  const cpus = bt.cpus.map((c) => c.cpu);
+  const cpus = bt.cpuNumbers();
+  // without saved registers for any CPU (a Xen dom0) the panicking CPU still names its task
   const crashingCpu = panicCpu !== undefined && cpus.includes(panicCpu) ? panicCpu : undefined;
   const crashing = crashingCpu !== undefined ? bt.cpu(crashingCpu) : undefined;
   const otherCpus = cpus.filter((c) => c !== crashingCpu).map((c) => bt.cpu(c));
+  if (bt.noCpus !== undefined) notes.push(`CPU backtraces: ${bt.noCpus}`);
   let blocked: TaskBacktrace[] = [];
   let blockedCount = 0;
   try {

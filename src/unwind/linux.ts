@@ -52,8 +52,11 @@ export interface TaskBacktrace {
   task?: TaskInfo;
   /** The CPU the task was running on at the crash. */
   cpu?: number;
-  /** How the unwind started. */
-  start: "cpu-registers" | "switch-frame" | "stack-scan";
+  /**
+   * How the unwind started: a CPU's saved registers, a sleeping task's switch frame, a stack
+   * scan, or (no registers at all: a Xen dom0) a return address into panic() on its stack.
+   */
+  start: "cpu-registers" | "switch-frame" | "stack-scan" | "panic-slot";
   backtrace: Backtrace;
   /** The starting registers, for running tasks. */
   registers?: RegisterSet;
@@ -166,13 +169,21 @@ export class LinuxBacktracer {
   private readonly unsupported: string | undefined;
   /** The frame-pointer unwinder setup of arm64 and i386 kernels. */
   readonly frameRecords: LinuxFrameRecords | undefined;
+  /** Why no CPU has saved registers in this dump, when none can (a Xen dom0). */
+  readonly noCpus: string | undefined;
 
   constructor(
     readonly view: KernelMemoryView,
     readonly cpus: readonly CpuRegisters[],
-    opts: { arch?: string | undefined; release?: string | undefined } = {},
+    opts: {
+      arch?: string | undefined;
+      release?: string | undefined;
+      /** Why the dump holds no registers for this kernel's CPUs (a Xen dom0): said per CPU. */
+      noCpus?: string | undefined;
+    } = {},
   ) {
     const arch = opts.arch ?? "x86_64";
+    this.noCpus = opts.noCpus;
     this.modules = modulesOf(view);
     this.symbols = new ViewSymbols(view, this.modules.modules);
     const { ctx, orc } = x86_64UnwindContext(
@@ -198,6 +209,19 @@ export class LinuxBacktracer {
       bp: f?.offsetOf("inactive_task_frame", "bp") ?? 40,
       ret: f?.offsetOf("inactive_task_frame", "ret_addr") ?? 48,
     };
+  }
+
+  /**
+   * The CPUs to show: those with saved registers, or (none can have them: a Xen dom0) those
+   * with a running task.
+   */
+  cpuNumbers(): number[] {
+    if (this.noCpus === undefined || this.cpus.length) return this.cpus.map((c) => c.cpu);
+    const out: number[] = [];
+    this.tasks.current.forEach((t, cpu) => {
+      if (t !== undefined) out.push(cpu);
+    });
+    return out;
   }
 
   /** Why backtraces are only stack scans, when they are. */
@@ -297,6 +321,20 @@ export class LinuxBacktracer {
   cpu(cpu: number): TaskBacktrace {
     const c = this.cpus.find((x) => x.cpu === cpu);
     const task = this.currentTask(cpu);
+    if (this.noCpus !== undefined && !c) {
+      if (task && cpu === this.panicCpu()) {
+        const p = this.fromPanicSlot(task);
+        if (p) return { ...p, cpu };
+      }
+      // a running task's switch frame is stale: no backtrace rather than a wrong one
+      const out: TaskBacktrace = {
+        cpu,
+        start: "stack-scan",
+        backtrace: { frames: [], end: "error", error: `CPU ${cpu}: ${this.noCpus}`, complete: false },
+      };
+      if (task) out.task = task;
+      return out;
+    }
     if (this.frameRecords) return this.frameRecordCpu(this.frameRecords, cpu, c, task);
     if (!c || c.regs.rip === undefined || c.regs.rsp === undefined) {
       if (task) return { ...this.task(task), cpu };
@@ -394,6 +432,44 @@ export class LinuxBacktracer {
       return { task, start: "stack-scan", backtrace: { ...bt, frames: [...bt.frames] } };
     }
     return { task, start: "switch-frame", backtrace: unwindFrameRecords(ctx, start) };
+  }
+
+  /**
+   * x86_64, a panicking task whose registers the dump lacks (a Xen dom0): unwound by ORC from a
+   * slot of its stack that holds a return address into panic(), as crash does for a Xen dom0's
+   * panic task. Slots are tried from the deepest (the most recent call) up; the first whose
+   * unwind reaches the end of the stack or user mode is taken, else the deepest. panic()'s
+   * frame has one size whatever it called, so a stale slot of it gives the same callers.
+   * undefined without ORC, a stack or such a slot.
+   */
+  private fromPanicSlot(task: TaskInfo): TaskBacktrace | undefined {
+    if (this.frameRecords || this.unsupported || task.stack === 0n) return undefined;
+    const panic = this.view.symbols.lookup("panic");
+    if (!panic) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.view.mem.memory.read(task.stack, THREAD_SIZE);
+    } catch (e) {
+      rethrowMissing(e);
+      if (!(e instanceof KdumpkitError)) throw e;
+      return undefined;
+    }
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const ctx = { ...this.ctx, stacks: this.withTaskStack([], task) };
+    let first: Backtrace | undefined;
+    let tries = 0;
+    for (let off = 0; off + 8 <= bytes.length && tries < 16; off += 8) {
+      const v = dv.getBigUint64(off, true);
+      if (v <= panic.address || v - panic.address > 0x10000n) continue;
+      if (this.symbols.lookup(v)?.name !== "panic") continue;
+      tries++;
+      const slot = task.stack + BigInt(off);
+      const bt = unwindX86_64(ctx, { ip: v, sp: slot + 8n, exact: false, slot });
+      first ??= bt;
+      if (bt.end === "end-of-stack" || bt.end === "user-mode")
+        return { task, start: "panic-slot", backtrace: bt };
+    }
+    return first ? { task, start: "panic-slot", backtrace: first } : undefined;
   }
 
   /** A task's backtrace: from its CPU's registers when it was running, else its switch frame. */

@@ -3,7 +3,7 @@
  * (src/xlat/space.ts):
  * - dom0 pseudo-physical: one range whose method is the p2m (pfn → mfn, p2m.ts);
  * - dom0 kernel virtual, over machine memory:
- *   kernel text [__START_KERNEL_map, 2^64) → p2m(pfn + phys_base/4 KiB) (PV dom0 has no KASLR;
+ *   kernel text [__START_KERNEL_map, +KERNEL_IMAGE_SIZE) → p2m(pfn + phys_base/4 KiB) (PV dom0 has no KASLR;
  *   phys_base is 0 unless its VMCOREINFO says otherwise);
  *   direct map [page_offset_base, +64 TiB) → p2m(pfn) (0xffff888000000000 for 4-level
  *   paging without KASLR, else read from memory);
@@ -18,11 +18,24 @@
  * dom0: one call gives the translated kernel view with its symbols.
  */
 import { latin1 } from "../bytes/cursor.js";
+import type { Dump } from "../dump/index.js";
 import type { PhysReader } from "../dump/types.js";
-import { AddressError, FormatError, hex, KdumpkitError, LimitError, rethrowMissing } from "../errors.js";
+import {
+  AddressError,
+  FormatError,
+  hex,
+  KdumpkitError,
+  LimitError,
+  MissingDataError,
+  rethrowMissing,
+} from "../errors.js";
 import type { Kernel, KernelFacts } from "../kernel/open.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
-import { PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4, START_KERNEL_MAP } from "../xlat/linux-x86_64.js";
+import {
+  KERNEL_IMAGE_SIZE,
+  PAGE_OFFSET_4LEVEL as PAGE_OFFSET_L4,
+  START_KERNEL_MAP,
+} from "../xlat/linux-x86_64.js";
 import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
 import { X86_64PageTables } from "../xlat/x86_64.js";
 import { type Dom0P2m, Dom0PhysReader, p2mMethod } from "./p2m.js";
@@ -36,9 +49,15 @@ const VMCOREINFO_MAX = 4096;
 export interface Dom0KernelLayout {
   physBase: bigint;
   pageOffset: bigint;
+  /** Bytes of the kernel text mapping (NUMBER(KERNEL_IMAGE_SIZE)); modules lie beyond. Absent: 1 GiB. */
+  textSize?: number;
 }
 
 const DEFAULT_LAYOUT: Dom0KernelLayout = { physBase: 0n, pageOffset: PAGE_OFFSET_L4 };
+
+function textEnd(layout: Dom0KernelLayout): bigint {
+  return START_KERNEL_MAP + BigInt(layout.textSize ?? KERNEL_IMAGE_SIZE);
+}
 
 /**
  * dom0's page-table walker from the pseudo-physical address of its top table: the root's
@@ -70,7 +89,7 @@ export function dom0KernelSpace(
       id: "text",
       name: "kernel text mapping",
       start: START_KERNEL_MAP,
-      end: END_OF_64BIT,
+      end: textEnd(layout),
       method: p2mMethod(phys.p2m, Number(pb / 4096n)),
     },
     {
@@ -95,7 +114,10 @@ export function dom0KernelSpace(
 /** dom0 pseudo-physical address of a `va` in one of the linear maps, else undefined. */
 export function dom0PseudoPhysical(layout: Dom0KernelLayout, va: bigint): number | undefined {
   const v = BigInt.asUintN(64, va);
-  if (v >= START_KERNEL_MAP) return Number(BigInt.asIntN(64, v - START_KERNEL_MAP + layout.physBase));
+  if (v >= START_KERNEL_MAP) {
+    if (v >= textEnd(layout)) return undefined; // modules, fixmap: the page tables decide
+    return Number(BigInt.asIntN(64, v - START_KERNEL_MAP + layout.physBase));
+  }
   if (v >= layout.pageOffset && v < layout.pageOffset + DIRECT_MAP_SIZE) return Number(v - layout.pageOffset);
   return undefined;
 }
@@ -110,6 +132,8 @@ export interface Dom0Vmcoreinfo {
   address: bigint;
   size: number;
   info: Vmcoreinfo;
+  /** How it was found: "System.map" (vmcoreinfo_data) or "memory" (a look through dom0's pages). */
+  via: "System.map" | "memory";
 }
 
 /** Read dom0's VMCOREINFO text through System.map's vmcoreinfo_data / vmcoreinfo_size. */
@@ -133,7 +157,7 @@ export function readDom0Vmcoreinfo(
   const text = space.read(address, size);
   const info = Vmcoreinfo.fromBytes(text);
   if (!info.osrelease) throw new FormatError(`dom0 VMCOREINFO at ${hex(address)} has no OSRELEASE line`);
-  return { address, size, info };
+  return { address, size, info, via: "System.map" };
 }
 
 /**
@@ -147,13 +171,16 @@ export function dom0LayoutFrom(
   systemMap?: SymbolTable,
 ): Dom0KernelLayout {
   const physBase = info.numberU64("phys_base") ?? 0n;
+  // NUMBER(KERNEL_IMAGE_SIZE) (4.x+): the text mapping's extent; modules start right after it
+  const kis = info.number("KERNEL_IMAGE_SIZE");
+  const textSize = kis !== undefined && kis > 0n && kis <= 0x80000000n ? Number(kis) : KERNEL_IMAGE_SIZE;
   let pageOffset = PAGE_OFFSET_L4;
   const pobVar = systemMap?.get("page_offset_base");
   if (pobVar !== undefined) {
-    const v = readU64(dom0KernelSpace(phys, { physBase, pageOffset }), pobVar);
+    const v = readU64(dom0KernelSpace(phys, { physBase, pageOffset, textSize }), pobVar);
     if (v >= 0xff00_0000_0000_0000n) pageOffset = v;
   }
-  return { physBase, pageOffset };
+  return { physBase, pageOffset, textSize };
 }
 
 /**
@@ -216,36 +243,127 @@ function view(
   };
 }
 
+const PAGE = 4096;
+const VMCOREINFO_HEAD = "OSRELEASE=";
+
+function isReadFailure(e: unknown): boolean {
+  return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
+}
+
+/** What looking for dom0's VMCOREINFO in its memory needs of the machine. */
+export interface Dom0Scan {
+  /** The machine's frame count: a p2m mapping more is not dom0's. */
+  machineFrames: number;
+  /** Does the dump hold this machine frame? (Others are skipped without a read.) */
+  machineHas(mfn: number): boolean;
+}
+
+/** The scan's bounds for a dump's machine memory. */
+export function dom0ScanOf(dump: Pick<Dump, "maxAddress" | "stateAt">): Dom0Scan {
+  return {
+    machineFrames: Math.ceil(dump.maxAddress / PAGE),
+    machineHas: (mfn) => dump.stateAt(mfn * PAGE) === "present",
+  };
+}
+
 /**
- * Open dom0 inside a host dump. Without System.map only the default linear maps are known
- * (PV dom0: no KASLR, phys_base 0); with it, dom0's VMCOREINFO gives phys_base and the
- * symbols, page_offset_base is read from memory, and swapper_pg_dir enables page-table walks.
+ * dom0's VMCOREINFO found in its memory (no System.map): the kernel's vmcoreinfo_data is a
+ * zeroed page beginning "OSRELEASE=". The p2m's valid entries are visited in pfn order and the
+ * first bytes of each machine frame the dump holds are read once (identity and foreign entries,
+ * and frames the dump lacks, are skipped without a read); the first page whose text parses with
+ * SIZE(page) and a top page table is taken. At most `machineFrames` entries are looked at: a p2m
+ * mapping more frames than the machine has is not dom0's (a corrupt one walked 134M pfns, each
+ * read failing, for hours).
  */
-export function openDom0(machine: PhysReader, p2m: Dom0P2m, systemMap?: SymbolTable): Dom0View {
+export function findDom0Vmcoreinfo(
+  machine: PhysReader,
+  p2m: Dom0P2m,
+  machineFrames: number,
+  machineHas: (mfn: number) => boolean,
+): { info: Vmcoreinfo; pfn: number; size: number } {
+  const head = new Uint8Array(VMCOREINFO_HEAD.length);
+  const page = new Uint8Array(PAGE);
+  let found: { info: Vmcoreinfo; pfn: number; size: number } | undefined;
+  let looked = 0;
+  let tooMany = false;
+  p2m.forEachEntry((pfn, mfn, flags) => {
+    if (++looked > machineFrames) {
+      tooMany = true;
+      return true;
+    }
+    if (flags !== 0 || !machineHas(mfn)) return undefined;
+    try {
+      machine.readPhys(mfn * PAGE, head.length, head);
+      if (latin1(head) !== VMCOREINFO_HEAD) return undefined;
+      machine.readPhys(mfn * PAGE, PAGE, page);
+    } catch (e) {
+      if (!isReadFailure(e)) throw e;
+      return undefined;
+    }
+    const end = page.indexOf(0);
+    const info = Vmcoreinfo.fromBytes(page.subarray(0, end < 0 ? PAGE : end));
+    if (info.size("page") !== undefined && (info.symbol("init_top_pgt") ?? info.symbol("swapper_pg_dir"))) {
+      found = { info, pfn, size: end < 0 ? PAGE : end };
+      return true;
+    }
+    return undefined;
+  });
+  if (found) return found;
+  throw new FormatError(
+    tooMany
+      ? `dom0's VMCOREINFO not found: dom0's p2m maps more than the machine's ${machineFrames} frames (corrupt); give dom0's System.map`
+      : `dom0's VMCOREINFO not found: no dom0 page starts with a VMCOREINFO text (give dom0's System.map)`,
+  );
+}
+
+/**
+ * Open dom0 inside a host dump. dom0's VMCOREINFO comes through System.map's vmcoreinfo_data,
+ * or without System.map from a look through dom0's memory when `scan` is given (the page that
+ * starts with its text: findDom0Vmcoreinfo). With it, phys_base and the symbols are known,
+ * page_offset_base is read from memory (System.map), and swapper_pg_dir enables page-table
+ * walks; without it only the default linear maps are (PV dom0: no KASLR, phys_base 0).
+ */
+export function openDom0(
+  machine: PhysReader,
+  p2m: Dom0P2m,
+  systemMap?: SymbolTable,
+  scan?: Dom0Scan,
+): Dom0View {
   const phys = new Dom0PhysReader(machine, p2m);
   const problems: string[] = [];
-  if (!systemMap) {
+  if (!systemMap && !scan) {
     problems.push("no System.map: dom0 VMCOREINFO not read, default layout, no page-table walks");
     return view(phys, DEFAULT_LAYOUT, problems);
   }
-  const base = dom0KernelSpace(phys);
   let vmcoreinfo: Dom0Vmcoreinfo | undefined;
+  let foundAt: number | undefined;
   try {
-    vmcoreinfo = readDom0Vmcoreinfo(base, systemMap);
+    if (systemMap) vmcoreinfo = readDom0Vmcoreinfo(dom0KernelSpace(phys), systemMap);
+    else if (scan) {
+      const found = findDom0Vmcoreinfo(machine, p2m, scan.machineFrames, scan.machineHas);
+      foundAt = found.pfn;
+      vmcoreinfo = { address: 0n, size: found.size, info: found.info, via: "memory" };
+    }
   } catch (e) {
     rethrowMissing(e);
     problems.push(`dom0 VMCOREINFO: ${message(e)}`);
   }
+  if (!vmcoreinfo) return view(phys, DEFAULT_LAYOUT, problems);
   let layout = DEFAULT_LAYOUT;
   try {
-    layout = dom0LayoutFrom(vmcoreinfo?.info ?? new Vmcoreinfo(""), phys, systemMap);
+    layout = dom0LayoutFrom(vmcoreinfo.info, phys, systemMap);
   } catch (e) {
     rethrowMissing(e);
     problems.push(`dom0 layout: ${message(e)}`);
   }
+  // found by the look through memory: its address in the direct map
+  if (foundAt !== undefined) vmcoreinfo.address = layout.pageOffset + BigInt(foundAt * PAGE);
   let walker: X86_64PageTables | undefined;
   let root: { virtual: bigint; machine: number } | undefined;
-  const pgd = vmcoreinfo?.info.symbol("swapper_pg_dir") ?? systemMap.get("init_top_pgt");
+  const pgd =
+    vmcoreinfo.info.symbol("swapper_pg_dir") ??
+    vmcoreinfo.info.symbol("init_top_pgt") ??
+    systemMap?.get("init_top_pgt");
   if (pgd === undefined)
     problems.push("neither SYMBOL(swapper_pg_dir) nor init_top_pgt: no page-table walks");
   else {

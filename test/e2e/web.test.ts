@@ -341,7 +341,7 @@ describe("web app in Chromium", { skip }, () => {
     await page.close();
   });
 
-  test("Xen host vmcore.zst with xen-syms and System.map: xen_phys_start and dom0's log", async () => {
+  test("Xen host vmcore.zst with xen-syms and System.map: xen_phys_start, dom0's log and crash report", async () => {
     const dump = fixturePath("xen-kdump/capture/vmcore.zst");
     const map = fixturePath("kernel/System.map-6.1.0-56-amd64");
     const syms = fixturePath("xen/xen-syms-4.17-amd64");
@@ -363,6 +363,11 @@ describe("web app in Chromium", { skip }, () => {
     );
     const dom0 = (await page.textContent("pre.dom0-log")) ?? "";
     assert.equal(dom0, await cli(["dmesg", dump, "--domain", "0", "--system-map", map]));
+    // why dom0 crashed, as the CLI's triage says it
+    assert.equal(
+      await page.textContent("pre.dom0-triage"),
+      await cli(["triage", dump, "--domain", "0", "--system-map", map]),
+    );
     await personLook(page, "xen");
     await page.close();
   });

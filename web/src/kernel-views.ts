@@ -36,7 +36,7 @@ function backtracer(k: KernelInput): LinuxBacktracer {
 /** `kdumpkit bt -a`: the task on every CPU from its saved registers. */
 export function btView(k: KernelInput): ViewResult {
   const b = backtracer(k);
-  const list = b.cpus.map((c) => b.cpu(c.cpu));
+  const list = b.cpuNumbers().map((c) => b.cpu(c));
   return { title: "Backtraces", text: btText(b, list), json: toJson(btJson(k.name, b, list)) };
 }
 

@@ -304,6 +304,8 @@ function render(view: string, r: ViewResult, p: Record<string, string>): Node[] 
         pre(r.consoleText as string),
         h("h2", {}, "dom0 kernel log"),
         pre(r.dom0Log as string, "out dom0-log"),
+        h("h2", {}, "dom0 crash report"),
+        pre(r.dom0Triage as string, "out dom0-triage"),
       ];
     default:
       return [exports(r), ...warnings(r), pre(r.text)];

@@ -1,10 +1,13 @@
 import { parseArgs } from "node:util";
 import type { TaskInfo } from "../../kernel/tasks.js";
-import { backtracerOfDump, btJson, btText } from "../../report/bt.js";
+import { backtracerOfDom0, backtracerOfDump, btJson, btText } from "../../report/bt.js";
+import { triageOfDom0, triageOfDump } from "../../report/triage.js";
+import type { TriageReport } from "../../triage/report.js";
 import type { LinuxBacktracer, TaskBacktrace } from "../../unwind/linux.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.js";
+import { openXenSession } from "../xen-memory.js";
 
 /**
  * `kdumpkit bt DUMP [-a] [PID|TASK]`: kernel backtraces from the dump alone (kallsyms, BTF and
@@ -13,25 +16,43 @@ import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.j
  */
 
 export interface OpenedBacktracer {
-  dump: KernelDump;
   bt: LinuxBacktracer;
+  /** The triage report of what was opened. */
+  triage(): TriageReport;
   close(): void;
 }
 
-/** Open a dump and its backtracer (shared by bt and triage). */
+/**
+ * Open a dump and its backtracer (shared by bt and triage); with `domain` "0", dom0 of a Xen
+ * host dump (its VMCOREINFO through the System.map, else found in dom0's memory).
+ */
 export async function openBacktracer(
   ctx: VerbContext,
   parts: readonly string[],
   systemMap?: string,
+  domain?: string,
 ): Promise<OpenedBacktracer> {
-  const dump = await openKernelArgs(ctx, parts);
+  if (domain !== undefined) {
+    if (domain !== "0") throw new UsageError(`--domain ${domain}: only dom0 is reachable in a host dump`);
+    const s = openXenSession(parts, systemMap ? { systemMap } : {});
+    try {
+      const d = s.dom0();
+      const bt = backtracerOfDom0(d);
+      const crashTime = s.file.dump.crashTime;
+      return { bt, triage: () => triageOfDom0(d, bt, crashTime), close: () => s.close() };
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+  const dump: KernelDump = await openKernelArgs(ctx, parts);
   try {
     const bt = backtracerOfDump(
       dump.dump,
       dump.kernel,
       systemMap ? loadSystemMap(systemMap, dump) : undefined,
     );
-    return { dump, bt, close: () => dump.close() };
+    return { bt, triage: () => triageOfDump(dump.dump, bt), close: () => dump.close() };
   } catch (e) {
     dump.close();
     throw e;
@@ -58,11 +79,13 @@ function findTask(bt: LinuxBacktracer, arg: string): TaskInfo {
 export const btVerb: Verb = {
   name: "bt",
   summary: "kernel backtraces (ORC / frame records from the dump, no debuginfo), crash's layout",
-  usage: `usage: kdumpkit bt DUMP [-a] [PID|TASK] [--system-map F] [--json]
+  usage: `usage: kdumpkit bt DUMP [-a] [PID|TASK] [--system-map F] [--domain 0] [--json]
   (no argument)  the task that panicked (or CPU 0's)
   -a             the task running on every CPU, from each CPU's saved registers
   PID|TASK       a task by PID or task_struct address (sleeping tasks unwind from their switch frame)
   --system-map F symbols from this System.map when the dump's kallsyms cannot be read
+  --domain 0     a Xen host dump: dom0's tasks through the p2m (its vCPUs' registers are Xen's:
+                 sleeping tasks unwind, running ones are named without a backtrace)
   --json         machine-readable output`,
   async run(ctx) {
     const { values, positionals } = parseArgs({
@@ -72,6 +95,7 @@ export const btVerb: Verb = {
         all: { type: "boolean", short: "a" },
         json: { type: "boolean" },
         "system-map": { type: "string" },
+        domain: { type: "string" },
       },
     });
     const { parts, rest } = dumpArgs(positionals);
@@ -79,17 +103,16 @@ export const btVerb: Verb = {
     const taskArg = rest[0];
     if (rest.length > 1) throw new UsageError("expected DUMP [PART…] [PID|TASK]");
     if (values.all && taskArg) throw new UsageError("-a and a task are exclusive");
-    const o = await openBacktracer(ctx, parts, values["system-map"]);
+    const o = await openBacktracer(ctx, parts, values["system-map"], values.domain);
     try {
       const b = o.bt;
       let list: TaskBacktrace[];
       if (values.all) {
-        const cpus = b.cpus.map((c) => c.cpu);
-        list = cpus.map((c) => b.cpu(c));
+        list = b.cpuNumbers().map((c) => b.cpu(c));
       } else if (taskArg) {
         list = [b.task(findTask(b, taskArg))];
       } else {
-        list = [b.cpu(b.panicCpu() ?? b.cpus[0]?.cpu ?? 0)];
+        list = [b.cpu(b.panicCpu() ?? b.cpuNumbers()[0] ?? 0)];
       }
       ctx.stdout(values.json ? `${toJson(btJson(file, b, list))}\n` : btText(b, list));
       return 0;

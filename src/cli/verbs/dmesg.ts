@@ -20,7 +20,7 @@ export const dmesgVerb: Verb = {
   --json        {format, warnings, panic, records}
 Xen host dumps (see "kdumpkit xen"):
        kdumpkit dmesg DUMP --xen --xen-syms F          the hypervisor's console ring
-       kdumpkit dmesg DUMP --domain 0 --system-map F   dom0's kernel log`,
+       kdumpkit dmesg DUMP --domain 0 [--system-map F] dom0's kernel log`,
   async run(ctx) {
     const { values, positionals } = parseArgs({
       args: ctx.args,

@@ -10,14 +10,16 @@ import { vtopVerb } from "./vtop.js";
 const USAGE = `usage: kdumpkit xen info DUMP [--xen-syms F] [--iomem F] [--kexec-debug F | --elfcorehdr F]
                      [--system-map F] [--json]
        kdumpkit xen dmesg DUMP --xen-syms F [--json]
-       kdumpkit xen dmesg DUMP --domain 0 --system-map F [--json]
+       kdumpkit xen dmesg DUMP --domain 0 [--system-map F] [--json]
        kdumpkit xen rd DUMP (--xen-virt|--machine|--domain 0 (--phys|--virt)) ADDR|SYMBOL [N] [--width W | --ascii]
        kdumpkit xen vtop DUMP (--xen-virt|--domain 0 (--phys|--virt)) ADDR|SYMBOL
   info          Xen version and build, xen_phys_start from every source (named and
                 cross-checked), XEN_VIRT_START, direct map/PDX, physical CPUs, domains,
-                VMCOREINFO_XEN, dom0's p2m, and with --system-map dom0's own VMCOREINFO
+                VMCOREINFO_XEN, dom0's p2m, and dom0's own VMCOREINFO (through --system-map,
+                else found in dom0's memory)
   dmesg         the hypervisor's console ring (symbols from xen-syms: its ELF .symtab, no
-                DWARF needed), or with --domain 0 dom0's kernel log found through System.map
+                DWARF needed), or with --domain 0 dom0's kernel log (its VMCOREINFO through
+                System.map, else found in dom0's memory)
                 (makedumpfile --dump-dmesg format)
   rd, vtop      memory of the hypervisor (--xen-virt), the machine (--machine) or dom0
                 (--domain 0 --phys: pseudo-physical through the p2m; --virt: kernel virtual)
@@ -39,7 +41,7 @@ function runInfo(ctx: VerbContext, args: string[]): number {
   const s = openXenSession(file, xenFilesOf(values));
   try {
     const x = s.xen;
-    const { domains, extra, dom0 } = xenDetails(x, s.file.dump, s.systemMap !== undefined, () => s.dom0());
+    const { domains, extra, dom0 } = xenDetails(x, s.file.dump, () => s.dom0());
     if (values.json) ctx.stdout(`${toJson(xenInfoJson(x, domains, dom0))}\n`);
     else ctx.stdout(xenInfoText(file, x, domains, extra));
     return 0;

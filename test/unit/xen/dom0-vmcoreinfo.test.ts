@@ -1,14 +1,14 @@
 /**
- * Finding dom0's VMCOREINFO in its memory (src/convert/xen-filter.ts findDom0Vmcoreinfo) walks
+ * Finding dom0's VMCOREINFO in its memory (src/xen/dom0.ts findDom0Vmcoreinfo) walks
  * the p2m's valid entries, reads only frames the dump holds, and stops once it has looked at
  * more entries than the machine has frames: a corrupt p2m (garbage claiming 512³ entries) took
  * hours before, one failing read per pfn.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { findDom0Vmcoreinfo } from "../../../src/convert/xen-filter.js";
 import type { PhysReader } from "../../../src/dump/types.js";
 import { FormatError } from "../../../src/errors.js";
+import { findDom0Vmcoreinfo } from "../../../src/xen/dom0.js";
 import type { Dom0P2m } from "../../../src/xen/p2m.js";
 
 const PAGE = 4096;
