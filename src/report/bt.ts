@@ -1,14 +1,17 @@
 /** crash's `bt` listings, shared by `kdumpkit bt` and the web app's backtrace view. */
 import type { Dump } from "../dump/dump.js";
-import { FormatError } from "../errors.js";
+import { FormatError, KdumpkitError, rethrowMissing } from "../errors.js";
 import type { Kernel } from "../kernel/open.js";
 import type { SystemMap } from "../kernel/system-map.js";
 import { kernelMemoryView } from "../kernel/view.js";
 import { X86_64_TARGET } from "../symbols/memory.js";
 import { formatTaskBacktrace, taskBacktraceJson } from "../unwind/format.js";
-import { LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
+import { type CpuRegisters, LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
 import { linuxBacktracer } from "../unwind/open.js";
 import type { Dom0View } from "../xen/dom0.js";
+import { listDomains } from "../xen/domains.js";
+import { dom0VcpuRegisters, type LazyGuestFrame } from "../xen/guest-regs.js";
+import type { XenDump } from "../xen/open.js";
 
 /**
  * The backtracer of a Linux dump (kallsyms and BTF from its memory, ORC on x86_64, frame records
@@ -25,11 +28,14 @@ export function backtracerOfDump(
 
 /**
  * The backtracer of dom0 inside a Xen host dump (src/xen/dom0.ts openDom0 with its VMCOREINFO):
- * kallsyms, BTF and ORC from dom0's memory through the p2m. It has no CPUs: a PV dom0's vCPU
- * registers at the crash are kept by Xen (struct vcpu), not in the dump's notes, which hold the
- * physical CPUs' (Xen's own) registers; sleeping tasks unwind from their switch frames.
+ * kallsyms, BTF and ORC from dom0's memory through the p2m. The dump's notes hold the physical
+ * CPUs' (Xen's own) registers; a dom0 vCPU that was running on one at the crash has its
+ * registers in the guest frame at the top of that CPU's Xen stack (src/xen/guest-regs.ts, given
+ * the host). The others' lie in Xen's struct vcpu: their running tasks are named without a
+ * backtrace, the panicking one unwound from panic()'s frame on its stack (LinuxBacktracer);
+ * sleeping tasks unwind from their switch frames.
  */
-export function backtracerOfDom0(d: Dom0View, systemMap?: SystemMap): LinuxBacktracer {
+export function backtracerOfDom0(d: Dom0View, host?: XenDump, systemMap?: SystemMap): LinuxBacktracer {
   if (!d.vmcoreinfo) throw new FormatError(`dom0: ${d.problems.join("; ")}`);
   const info = d.vmcoreinfo.info;
   const view = kernelMemoryView({
@@ -38,11 +44,50 @@ export function backtracerOfDom0(d: Dom0View, systemMap?: SystemMap): LinuxBackt
     vmcoreinfo: info,
     ...(systemMap ? { systemMap } : {}),
   });
-  return new LinuxBacktracer(view, [], {
-    arch: "x86_64",
-    release: info.osrelease,
-    noCpus: "dom0's vCPU registers are kept by Xen (struct vcpu), not in the dump's notes",
-  });
+  const cpus: CpuRegisters[] = [];
+  let lazy: LazyGuestFrame[] = [];
+  let why = "dom0's vCPU registers are kept by Xen (struct vcpu), not in the dump's notes";
+  const space = host?.space;
+  const vi = host?.vmcoreinfoXen;
+  if (host && space && vi) {
+    try {
+      const dom0 = listDomains(space, vi).domains.find((x) => x.domainId === 0);
+      if (dom0) {
+        const offId = vi.offset("domain.domain_id");
+        const domainId = (d: bigint) => {
+          try {
+            const b = space.read(d + BigInt(offId ?? 0), 2);
+            return b[0]! | (b[1]! << 8);
+          } catch (e) {
+            rethrowMissing(e);
+            return undefined;
+          }
+        };
+        const r = dom0VcpuRegisters(
+          space,
+          host.cpus,
+          dom0.address,
+          offId !== undefined ? domainId : undefined,
+        );
+        for (const f of r.found)
+          cpus.push({ cpu: f.vcpu, regs: f.regs, source: `Xen guest frame on physical CPU ${f.pcpu}` });
+        lazy = r.lazy;
+        if (r.found.length || r.lazy.length)
+          why = "not running on a physical CPU at the crash: its registers are kept by Xen (struct vcpu)";
+      }
+    } catch (e) {
+      rethrowMissing(e);
+      if (!(e instanceof KdumpkitError)) throw e;
+    }
+  }
+  const bt = new LinuxBacktracer(view, cpus, { arch: "x86_64", release: info.osrelease, noCpus: why });
+  // an idle physical CPU's frame: the dom0 vCPU whose stacks hold its rsp (and only that one)
+  for (const f of lazy) {
+    const cpu = f.regs.rsp !== undefined ? bt.cpuOfStack(f.regs.rsp) : undefined;
+    if (cpu !== undefined)
+      bt.addCpu({ cpu, regs: f.regs, source: `Xen guest frame left on idle physical CPU ${f.pcpu}` });
+  }
+  return bt;
 }
 
 /** The backtraces one after another, a note first when the unwinder is limited. */

@@ -83,7 +83,8 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
   const crashingCpu = panicCpu !== undefined && cpus.includes(panicCpu) ? panicCpu : undefined;
   const crashing = crashingCpu !== undefined ? bt.cpu(crashingCpu) : undefined;
   const otherCpus = cpus.filter((c) => c !== crashingCpu).map((c) => bt.cpu(c));
-  if (bt.noCpus !== undefined) notes.push(`CPU backtraces: ${bt.noCpus}`);
+  const bare = cpus.filter((c) => !bt.cpus.some((x) => x.cpu === c));
+  if (bt.noCpus !== undefined && bare.length) notes.push(`CPU ${bare.join(", ")}: ${bt.noCpus}`);
   let blocked: TaskBacktrace[] = [];
   let blockedCount = 0;
   try {

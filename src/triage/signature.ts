@@ -1,8 +1,8 @@
 /**
  * A crash signature for deduplication, in the spirit of ABRT/satyr's kernel-oops duphash
  * (satyr lib/koops_stacktrace.c: the function names of the first reliable frames, hashed):
- * the crashing backtrace's reliable frames, minus the well-known panic/dump/oops machinery
- * frames, their names without compiler clone suffixes (.cold, .isra.0, .constprop.0, .part.0 —
+ * the crashing backtrace's reliable frames above the innermost panic(), minus the well-known
+ * panic/dump/oops machinery frames, their names without compiler clone suffixes (.cold, .isra.0, .constprop.0, .part.0 —
  * they change with the compiler, not the bug), the first SIGNATURE_FRAMES of them, joined by
  * newlines and hashed with SHA-1. Only names go in: no addresses or offsets, so KASLR and
  * rebuilds with moved code do not change it.
@@ -85,6 +85,9 @@ export const DUMP_FRAMES: ReadonlySet<string> = new Set([
   "handle_exception",
 ]);
 
+/** panic() and its variants: the frames below the innermost one are dropped. */
+const PANIC_FRAMES: ReadonlySet<string> = new Set(["panic", "vpanic", "nmi_panic"]);
+
 /** A function name without compiler clone suffixes. */
 export function normalizeFunction(name: string): string {
   const dot = name.indexOf(".");
@@ -103,7 +106,12 @@ export interface CrashSignature {
 export function crashSignature(frames: readonly Frame[]): CrashSignature | undefined {
   const names: string[] = [];
   const raw: string[] = [];
-  for (const f of frames) {
+  // what lies below the innermost panic() is how the dump was taken (kexec natively; under Xen
+  // the crash hypercall: xen_panic_event, xen_reboot, xen_hypercall_*), never the cause
+  const p = frames.findIndex(
+    (f) => f.reliable && f.kind !== "scan" && f.symbol && PANIC_FRAMES.has(normalizeFunction(f.symbol.name)),
+  );
+  for (const f of p >= 0 ? frames.slice(p + 1) : frames) {
     if (!f.reliable || f.kind === "scan" || f.kind === "halted" || !f.symbol) continue;
     const n = normalizeFunction(f.symbol.name);
     if (DUMP_FRAMES.has(n)) continue;

@@ -172,17 +172,20 @@ export class LinuxBacktracer {
   /** Why no CPU has saved registers in this dump, when none can (a Xen dom0). */
   readonly noCpus: string | undefined;
 
+  private readonly cpuList: CpuRegisters[];
+
   constructor(
     readonly view: KernelMemoryView,
-    readonly cpus: readonly CpuRegisters[],
+    cpus: readonly CpuRegisters[],
     opts: {
       arch?: string | undefined;
       release?: string | undefined;
-      /** Why the dump holds no registers for this kernel's CPUs (a Xen dom0): said per CPU. */
+      /** Why the dump may hold no registers for some of this kernel's CPUs (a Xen dom0): said per CPU. */
       noCpus?: string | undefined;
     } = {},
   ) {
     const arch = opts.arch ?? "x86_64";
+    this.cpuList = [...cpus];
     this.noCpus = opts.noCpus;
     this.modules = modulesOf(view);
     this.symbols = new ViewSymbols(view, this.modules.modules);
@@ -211,17 +214,44 @@ export class LinuxBacktracer {
     };
   }
 
+  /** Each CPU's saved registers, as the dump gives them. */
+  get cpus(): readonly CpuRegisters[] {
+    return this.cpuList;
+  }
+
   /**
-   * The CPUs to show: those with saved registers, or (none can have them: a Xen dom0) those
-   * with a running task.
+   * Registers found for a CPU the dump's notes do not cover (a Xen dom0's vCPU, from a guest
+   * frame Xen left on a physical CPU's stack); ignored when the CPU already has some.
+   */
+  addCpu(c: CpuRegisters): void {
+    if (!this.cpuList.some((x) => x.cpu === c.cpu)) this.cpuList.push(c);
+  }
+
+  /**
+   * The CPU whose running task's stack, or one of whose per-CPU stacks (IRQ, exception), holds
+   * `address`; undefined when none or more than one does.
+   */
+  cpuOfStack(address: bigint): number | undefined {
+    const hits = new Set<number>();
+    this.tasks.current.forEach((t, cpu) => {
+      const task = t !== undefined ? this.currentTask(cpu) : undefined;
+      const stacks = this.withTaskStack(this.stacksOf(cpu), task);
+      if (stacks.some((r) => address >= r.start && address < r.end)) hits.add(cpu);
+    });
+    return hits.size === 1 ? [...hits][0] : undefined;
+  }
+
+  /**
+   * The CPUs to show: those with saved registers, and (where some cannot have them: a Xen dom0)
+   * those with a running task.
    */
   cpuNumbers(): number[] {
-    if (this.noCpus === undefined || this.cpus.length) return this.cpus.map((c) => c.cpu);
-    const out: number[] = [];
+    const out = this.cpus.map((c) => c.cpu);
+    if (this.noCpus === undefined) return out;
     this.tasks.current.forEach((t, cpu) => {
-      if (t !== undefined) out.push(cpu);
+      if (t !== undefined && !out.includes(cpu)) out.push(cpu);
     });
-    return out;
+    return out.sort((a, b) => a - b);
   }
 
   /** Why backtraces are only stack scans, when they are. */

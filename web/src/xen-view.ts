@@ -74,7 +74,7 @@ export function xenView(
   try {
     const v = dom0View();
     dom0Triage = v.vmcoreinfo
-      ? formatTriage(triageOfDom0(v, backtracerOfDom0(v), dump.crashTime))
+      ? formatTriage(triageOfDom0(v, backtracerOfDom0(v, x), dump.crashTime))
       : `(dom0: ${v.problems.join("; ")})\n`;
   } catch (e) {
     rethrowMissing(e);

@@ -37,7 +37,7 @@ export async function openBacktracer(
     const s = openXenSession(parts, systemMap ? { systemMap } : {});
     try {
       const d = s.dom0();
-      const bt = backtracerOfDom0(d);
+      const bt = backtracerOfDom0(d, s.xen);
       const crashTime = s.file.dump.crashTime;
       return { bt, triage: () => triageOfDom0(d, bt, crashTime), close: () => s.close() };
     } catch (e) {

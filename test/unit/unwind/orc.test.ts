@@ -234,4 +234,28 @@ test("SHA-1 and the crash signature: names only, the same across KASLR offsets",
   assert.equal(a.hash, b.hash);
   assert.deepEqual(a.frames, ["sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "vfs_write"]);
   assert.equal(a.title, "sysrq_handle_crash in write_sysrq_trigger");
+  // under Xen the dump is taken by the crash hypercall below panic(): those frames, whatever
+  // their names, do not change the signature; a stack-scan "panic" does not cut the frames
+  const xen = (base: bigint): Frame[] => [
+    ...["xen_hypercall_pv", "xen_reboot", "atomic_notifier_call_chain"].map((name, i) => ({
+      pc: base + 0x10000n + BigInt(i * 0x100 + 5),
+      slot: 0n,
+      sp: 0n,
+      kind: "call" as const,
+      reliable: true,
+      symbol: { name, address: base + 0x10000n + BigInt(i * 0x100), offset: 5 },
+    })),
+    ...frames(base).slice(1),
+  ];
+  assert.deepEqual(crashSignature(xen(0xffffffff81000000n)), a);
+  const scanned = frames(0xffffffff81000000n).map((f) =>
+    f.symbol?.name === "panic" ? { ...f, kind: "scan" as const } : f,
+  );
+  assert.deepEqual(
+    crashSignature([
+      { ...scanned[0]!, symbol: { name: "oops_helper", address: 0n, offset: 0 } },
+      ...scanned.slice(1),
+    ])?.frames[0],
+    "oops_helper",
+  );
 });
