@@ -10,12 +10,12 @@ import { backtracerOfDom0 } from "../../src/report/bt.js";
 import { toJson } from "../../src/report/json.js";
 import { triageOfDom0 } from "../../src/report/triage.js";
 import { xenDetails, xenInfoJson, xenInfoText } from "../../src/report/xen.js";
+import { formatTriage } from "../../src/triage/text.js";
 import { readConsoleRing } from "../../src/xen/conring.js";
 import { type Dom0View, dom0ScanOf, openDom0 } from "../../src/xen/dom0.js";
 import { dom0P2mOf } from "../../src/xen/host.js";
 import { openXenDump } from "../../src/xen/open.js";
 import { SymbolTable } from "../../src/xen/symbols.js";
-import { formatTriage } from "../../src/triage/text.js";
 import type { ViewResult } from "./protocol.js";
 
 export function xenView(
