@@ -23,7 +23,8 @@
  * vcpu, whose layout needs Xen's debuginfo.
  */
 import { KdumpkitError, MissingDataError } from "../errors.js";
-import type { PtRegs } from "../unwind/x86_64.js";
+import { X86_64_PR_REG_NAMES } from "../notes/prstatus.js";
+import type { PtRegName, PtRegs } from "../unwind/x86_64.js";
 import type { XenPhysicalCpu } from "./open.js";
 
 /** Hypervisor virtual memory (XenVirtualSpace satisfies it). */
@@ -60,23 +61,8 @@ const FLAT_KERNEL_SS64 = 0xe02b;
 /** How far below the stack top cpu_info may start (4.17's is 0x108 bytes). */
 const SEARCH = 0x400;
 const STACK_SIZES = [0x8000n, 0x4000n];
-const GPR_NAMES = [
-  "r15",
-  "r14",
-  "r13",
-  "r12",
-  "rbp",
-  "rbx",
-  "r11",
-  "r10",
-  "r9",
-  "r8",
-  "rax",
-  "rcx",
-  "rdx",
-  "rsi",
-  "rdi",
-] as const;
+/** cpu_user_regs' first 15 words: the general registers in pt_regs' order. */
+const GPR_NAMES = X86_64_PR_REG_NAMES.slice(0, 15) as readonly PtRegName[];
 const MAX_VCPUS = 4096;
 
 function isReadFailure(e: unknown): boolean {

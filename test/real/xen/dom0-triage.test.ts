@@ -9,39 +9,17 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
-import type { Verb } from "../../../src/cli/common.js";
-import { btVerb } from "../../../src/cli/verbs/bt.js";
-import { dmesgVerb } from "../../../src/cli/verbs/dmesg.js";
-import { modVerb } from "../../../src/cli/verbs/mod.js";
-import { psVerb } from "../../../src/cli/verbs/ps.js";
-import { triageVerb } from "../../../src/cli/verbs/triage.js";
-import { xenVerb } from "../../../src/cli/verbs/xen.js";
 import { openDumpFile } from "../../../src/node/dump.js";
 import { backtracerOfDom0 } from "../../../src/report/bt.js";
 import { dom0ScanOf, openDom0 } from "../../../src/xen/dom0.js";
 import { dom0P2mOf } from "../../../src/xen/host.js";
 import { openXenDump } from "../../../src/xen/open.js";
 import { Dom0P2m } from "../../../src/xen/p2m.js";
+import { runCli } from "../../cli.js";
 import { expected, fixturePath, skipNoFixtures } from "../../fixtures.js";
 
 const KDUMP = () => fixturePath("xen-kdump/vmcore.dom0-d31.kdump-zlib");
 const VMCORE = () => fixturePath("xen-kdump/capture/vmcore.zst");
-
-async function run(verb: Verb, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await verb.run({
-    args,
-    stdout: (s) => {
-      out += typeof s === "string" ? s : Buffer.from(s).toString("latin1");
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    tty: false,
-  });
-  return { code, out, err };
-}
 
 /** crash's `bt -a` block of one PID in the reference transcript: its frames' slot, function, address. */
 function crashFrames(pid: number): string[] {
@@ -62,7 +40,7 @@ test(
   { skip: skipNoFixtures },
   async () => {
     for (const file of [KDUMP(), VMCORE()]) {
-      const r = await run(triageVerb, [file, "--domain", "0", "--json"]);
+      const r = await runCli(["triage", file, "--domain", "0", "--json"]);
       assert.equal(r.code, 0, r.err);
       const j = JSON.parse(r.out);
       assert.equal(j.release, "6.1.0-56-amd64");
@@ -132,38 +110,42 @@ test(
   "dom0 bt, ps, dmesg and xen info need no System.map: VMCOREINFO found in dom0's memory",
   { skip: skipNoFixtures },
   async () => {
-    const bt = await run(btVerb, [KDUMP(), "--domain", "0"]);
+    const bt = await runCli(["bt", KDUMP(), "--domain", "0"]);
     assert.equal(bt.code, 0, bt.err);
     assert.match(
       bt.out,
       /^PID: 1 +TASK: ffff888004e01840 +CPU: 1 +COMMAND: "init"\n #0 \[ffffc90040013980\] xen_hypercall_pv at ffffffff81a442b5\n #1 \[ffffc90040013990\] xen_reboot at ffffffff8101e5a0\n #2 \[ffffc900400139b0\] panic at ffffffff81a01f36\n/,
     );
     // a sleeping task unwinds from its switch frame
-    const k = await run(btVerb, [KDUMP(), "--domain", "0", "2"]);
+    const k = await runCli(["bt", KDUMP(), "--domain", "0", "2"]);
     assert.equal(k.code, 0, k.err);
     assert.match(k.out, /__schedule at[\s\S]*kthreadd at[\s\S]*ret_from_fork at/);
     // crash's ps finds 3 tasks here ("not found in PID hash"); drgn's list is the reference
-    const ps = await run(psVerb, [KDUMP(), "--domain", "0", "--json"]);
+    const ps = await runCli(["ps", KDUMP(), "--domain", "0", "--json"]);
     assert.equal(ps.code, 0, ps.err);
     assert.ok(JSON.parse(ps.out).tasks.length > 40);
-    const mod = await run(modVerb, [KDUMP(), "--domain", "0"]);
+    const mod = await runCli(["mod", KDUMP(), "--domain", "0"]);
     assert.equal(mod.code, 0, mod.err);
     assert.equal(mod.out.trim().split("\n").length, 1 + 15, mod.out);
-    const log = await run(dmesgVerb, [VMCORE(), "--domain", "0"]);
+    const log = await runCli(["dmesg", VMCORE(), "--domain", "0"]);
     assert.equal(log.code, 0, log.err);
     assert.equal(
       log.out,
       fs.readFileSync(fixturePath("xen-kdump/capture/vmcore.makedumpfile-dmesg-x.txt"), "latin1"),
     );
-    const info = await run(xenVerb, ["info", VMCORE()]);
+    const info = await runCli(["xen", "info", VMCORE()]);
     assert.equal(info.code, 0, info.err);
     assert.match(
       info.out,
       /dom0 kernel: +6\.1\.0-56-amd64 \(VMCOREINFO at 0xffff888[0-9a-f]+, \d+ bytes, found in dom0's memory\)/,
     );
     // a usage error names what is supported; without --domain, the message says what to use
-    await assert.rejects(run(triageVerb, [KDUMP(), "--domain", "1"]), /only dom0 is reachable/);
-    await assert.rejects(run(triageVerb, [KDUMP()]), /use --domain 0 for dom0's kernel/);
+    const bad = await runCli(["triage", KDUMP(), "--domain", "1"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /only dom0 is reachable/);
+    const plain = await runCli(["triage", KDUMP()]);
+    assert.equal(plain.code, 1);
+    assert.match(plain.err, /use --domain 0 for dom0's kernel/);
   },
 );
 
