@@ -38,5 +38,8 @@ export function triageOfDom0(d: Dom0View, bt: LinuxBacktracer, crashTime?: numbe
   const input: Parameters<typeof triageReport>[1] = {};
   if (crashTime !== undefined) input.crashTime = crashTime;
   if (panic !== undefined) input.panic = panic;
-  return triageReport(bt, input);
+  return {
+    ...triageReport(bt, input),
+    domain: "dom0 of a Xen host dump (the hypervisor: kdumpkit xen info|dmesg)",
+  };
 }

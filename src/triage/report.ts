@@ -24,6 +24,8 @@ export interface TriageInput {
 }
 
 export interface TriageReport {
+  /** Whose kernel this is when the dump holds more than one (a Xen host dump's dom0). */
+  domain: string | null;
   release: string | null;
   version: string | null;
   machine: string | null;
@@ -101,6 +103,7 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
   const sig = crashing ? crashSignature(crashing.backtrace.frames) : undefined;
   const ct = input.crashTime;
   return {
+    domain: null,
     release: sum.release ?? bt.view.vmcoreinfo.osrelease ?? null,
     version: sum.version ?? null,
     machine: sum.machine ?? null,

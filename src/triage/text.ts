@@ -9,6 +9,7 @@ export function formatTriage(r: TriageReport): string {
   kv("RELEASE", r.release);
   kv("VERSION", r.version);
   kv("MACHINE", r.machine);
+  if (r.domain) kv("DOMAIN", r.domain);
   kv("BUILD-ID", r.buildId);
   kv("CRASH TIME", r.crashTimeUtc);
   kv("PANIC", r.panic);

@@ -4,6 +4,7 @@ import { backtracerOfDom0, backtracerOfDump, btJson, btText } from "../../report
 import { triageOfDom0, triageOfDump } from "../../report/triage.js";
 import type { TriageReport } from "../../triage/report.js";
 import type { LinuxBacktracer, TaskBacktrace } from "../../unwind/linux.js";
+import { isXenHostDump } from "../../xen/open.js";
 import { toJson, UsageError, type Verb, type VerbContext } from "../common.js";
 import { dumpArgs } from "../input.js";
 import { type KernelDump, loadSystemMap, openKernelArgs } from "../kernel-open.js";
@@ -24,7 +25,9 @@ export interface OpenedBacktracer {
 
 /**
  * Open a dump and its backtracer (shared by bt and triage); with `domain` "0", dom0 of a Xen
- * host dump (its VMCOREINFO through the System.map, else found in dom0's memory).
+ * host dump (its VMCOREINFO through the System.map, else found in dom0's memory). A Xen host
+ * dump given without `domain` (it has no Linux VMCOREINFO of its own) is opened as its dom0,
+ * and the triage report says so (DOMAIN).
  */
 export async function openBacktracer(
   ctx: VerbContext,
@@ -46,6 +49,11 @@ export async function openBacktracer(
     }
   }
   const dump: KernelDump = await openKernelArgs(ctx, parts);
+  if (!dump.dump.vmcoreinfo && isXenHostDump(dump.dump)) {
+    // its report says DOMAIN: dom0 (triageOfDom0)
+    dump.close();
+    return openBacktracer(ctx, parts, systemMap, "0");
+  }
   try {
     const bt = backtracerOfDump(
       dump.dump,

@@ -143,9 +143,15 @@ test(
     const bad = await runCli(["triage", KDUMP(), "--domain", "1"]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /only dom0 is reachable/);
+    // without --domain a Xen host dump's triage is its dom0's, and says so
     const plain = await runCli(["triage", KDUMP()]);
-    assert.equal(plain.code, 1);
-    assert.match(plain.err, /use --domain 0 for dom0's kernel/);
+    assert.equal(plain.code, 0, plain.err);
+    const explicit = await runCli(["triage", KDUMP(), "--domain", "0"]);
+    assert.equal(plain.out, explicit.out);
+    assert.match(plain.out, /^DOMAIN: +dom0 of a Xen host dump/m);
+    const psPlain = await runCli(["ps", KDUMP()]);
+    assert.equal(psPlain.code, 1);
+    assert.match(psPlain.err, /use --domain 0 for dom0's kernel/);
   },
 );
 
