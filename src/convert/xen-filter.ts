@@ -38,6 +38,7 @@ import {
   FRAME_KEEP,
   type FrameClassifyResult,
   frameTableInfo,
+  isReadFailure,
   type PgcLayout,
   pgcLayoutFor,
   pickledDomainId,
@@ -120,10 +121,6 @@ export interface Dom0Kernel {
 }
 
 const PAGE = 4096;
-
-function isReadFailure(e: unknown): boolean {
-  return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
-}
 
 /** dom0 pfns allowed past the machine's last frame: 4 GiB of 1:1 and ballooned holes. */
 const DOM0_PFN_SLACK = 1 << 20;

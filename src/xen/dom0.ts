@@ -38,6 +38,7 @@ import {
 } from "../xlat/linux-x86_64.js";
 import { AddressSpace, END_OF_64BIT, type RangeSpec } from "../xlat/space.js";
 import { X86_64PageTables } from "../xlat/x86_64.js";
+import { isReadFailure } from "./frame-table.js";
 import { type Dom0P2m, Dom0PhysReader, p2mMethod } from "./p2m.js";
 import type { SymbolTable } from "./symbols.js";
 
@@ -245,10 +246,6 @@ function view(
 
 const PAGE = 4096;
 const VMCOREINFO_HEAD = "OSRELEASE=";
-
-function isReadFailure(e: unknown): boolean {
-  return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
-}
 
 /** What looking for dom0's VMCOREINFO in its memory needs of the machine. */
 export interface Dom0Scan {

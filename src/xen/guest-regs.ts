@@ -22,9 +22,9 @@
  * (only that match makes them a vCPU's registers). Any other vCPU's state lies in its struct
  * vcpu, whose layout needs Xen's debuginfo.
  */
-import { KdumpkitError, MissingDataError } from "../errors.js";
 import { X86_64_PR_REG_NAMES } from "../notes/prstatus.js";
 import type { PtRegName, PtRegs } from "../unwind/x86_64.js";
+import { isReadFailure } from "./frame-table.js";
 import type { XenPhysicalCpu } from "./open.js";
 
 /** Hypervisor virtual memory (XenVirtualSpace satisfies it). */
@@ -64,10 +64,6 @@ const STACK_SIZES = [0x8000n, 0x4000n];
 /** cpu_user_regs' first 15 words: the general registers in pt_regs' order. */
 const GPR_NAMES = X86_64_PR_REG_NAMES.slice(0, 15) as readonly PtRegName[];
 const MAX_VCPUS = 4096;
-
-function isReadFailure(e: unknown): boolean {
-  return !(e instanceof MissingDataError) && (e instanceof KdumpkitError || e instanceof RangeError);
-}
 
 const DOMID_IDLE = 0x7fff;
 
