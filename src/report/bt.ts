@@ -6,11 +6,12 @@ import type { SystemMap } from "../kernel/system-map.js";
 import { kernelMemoryView } from "../kernel/view.js";
 import { X86_64_TARGET } from "../symbols/memory.js";
 import { formatTaskBacktrace, taskBacktraceJson } from "../unwind/format.js";
-import { type CpuRegisters, LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
+import { LinuxBacktracer, type TaskBacktrace } from "../unwind/linux.js";
 import { linuxBacktracer } from "../unwind/open.js";
+import type { PtRegs } from "../unwind/x86_64.js";
 import type { Dom0View } from "../xen/dom0.js";
 import { listDomains } from "../xen/domains.js";
-import { dom0VcpuRegisters, type LazyGuestFrame } from "../xen/guest-regs.js";
+import { type Dom0VcpuRegisters, dom0VcpuRegisters, type LazyGuestFrame } from "../xen/guest-regs.js";
 import type { XenDump } from "../xen/open.js";
 
 /**
@@ -44,7 +45,7 @@ export function backtracerOfDom0(d: Dom0View, host?: XenDump, systemMap?: System
     vmcoreinfo: info,
     ...(systemMap ? { systemMap } : {}),
   });
-  const cpus: CpuRegisters[] = [];
+  let found: Dom0VcpuRegisters[] = [];
   let lazy: LazyGuestFrame[] = [];
   let why = "dom0's vCPU registers are kept by Xen (struct vcpu), not in the dump's notes";
   const space = host?.space;
@@ -69,8 +70,7 @@ export function backtracerOfDom0(d: Dom0View, host?: XenDump, systemMap?: System
           dom0.address,
           offId !== undefined ? domainId : undefined,
         );
-        for (const f of r.found)
-          cpus.push({ cpu: f.vcpu, regs: f.regs, source: `Xen guest frame on physical CPU ${f.pcpu}` });
+        found = r.found;
         lazy = r.lazy;
         if (r.found.length || r.lazy.length)
           why = "not running on a physical CPU at the crash: its registers are kept by Xen (struct vcpu)";
@@ -80,10 +80,16 @@ export function backtracerOfDom0(d: Dom0View, host?: XenDump, systemMap?: System
       if (!(e instanceof KdumpkitError)) throw e;
     }
   }
-  const bt = new LinuxBacktracer(view, cpus, { arch: "x86_64", release: info.osrelease, noCpus: why });
+  const bt = new LinuxBacktracer(view, [], { arch: "x86_64", release: info.osrelease, noCpus: why });
+  // a guest kernel frame (kernel selectors) whose rip is not dom0's kernel text is corrupt: the
+  // vCPU then falls back as if no frame were found
+  const isText = (r: PtRegs) => r.rip !== undefined && bt.ctx.isText(r.rip);
+  for (const f of found)
+    if (isText(f.regs))
+      bt.addCpu({ cpu: f.vcpu, regs: f.regs, source: `Xen guest frame on physical CPU ${f.pcpu}` });
   // an idle physical CPU's frame: the dom0 vCPU whose stacks hold its rsp (and only that one)
   for (const f of lazy) {
-    const cpu = f.regs.rsp !== undefined ? bt.cpuOfStack(f.regs.rsp) : undefined;
+    const cpu = f.regs.rsp !== undefined && isText(f.regs) ? bt.cpuOfStack(f.regs.rsp) : undefined;
     if (cpu !== undefined)
       bt.addCpu({ cpu, regs: f.regs, source: `Xen guest frame left on idle physical CPU ${f.pcpu}` });
   }
