@@ -11,8 +11,8 @@
  */
 import { latin1 } from "../bytes/cursor.js";
 import type { Dump } from "../dump/index.js";
-import type { PhysReader, Utsname } from "../dump/types.js";
-import { FormatError, hex, KdumpkitError, MissingDataError, UnsupportedError } from "../errors.js";
+import type { Utsname } from "../dump/types.js";
+import { FormatError, hex, UnsupportedError } from "../errors.js";
 import {
   type ClassifyResult,
   classifyPages,

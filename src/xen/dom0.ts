@@ -20,15 +20,7 @@
 import { latin1 } from "../bytes/cursor.js";
 import type { Dump } from "../dump/index.js";
 import type { PhysReader } from "../dump/types.js";
-import {
-  AddressError,
-  FormatError,
-  hex,
-  KdumpkitError,
-  LimitError,
-  MissingDataError,
-  rethrowMissing,
-} from "../errors.js";
+import { AddressError, FormatError, hex, KdumpkitError, LimitError, rethrowMissing } from "../errors.js";
 import type { Kernel, KernelFacts } from "../kernel/open.js";
 import { Vmcoreinfo } from "../notes/vmcoreinfo.js";
 import {
@@ -282,19 +274,25 @@ export function findDom0Vmcoreinfo(
   const page = new Uint8Array(PAGE);
   let found: { info: Vmcoreinfo; pfn: number; size: number } | undefined;
   let looked = 0;
+  let absent = 0;
   let tooMany = false;
   p2m.forEachEntry((pfn, mfn, flags) => {
     if (++looked > machineFrames) {
       tooMany = true;
       return true;
     }
-    if (flags !== 0 || !machineHas(mfn)) return undefined;
+    if (flags !== 0) return undefined;
+    if (!machineHas(mfn)) {
+      absent++;
+      return undefined;
+    }
     try {
       machine.readPhys(mfn * PAGE, head.length, head);
       if (latin1(head) !== VMCOREINFO_HEAD) return undefined;
       machine.readPhys(mfn * PAGE, PAGE, page);
     } catch (e) {
       if (!isReadFailure(e)) throw e;
+      absent++;
       return undefined;
     }
     const end = page.indexOf(0);
@@ -309,7 +307,7 @@ export function findDom0Vmcoreinfo(
   throw new FormatError(
     tooMany
       ? `dom0's VMCOREINFO not found: dom0's p2m maps more than the machine's ${machineFrames} frames (corrupt); give dom0's System.map`
-      : `dom0's VMCOREINFO not found: no dom0 page starts with a VMCOREINFO text (give dom0's System.map)`,
+      : `dom0's VMCOREINFO not found: no dom0 page starts with a VMCOREINFO text${absent ? ` (${absent} of dom0's ${looked} frames are not in the dump or cannot be read: cut short, filtered or corrupt)` : ""} (give dom0's System.map)`,
   );
 }
 
