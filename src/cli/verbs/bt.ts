@@ -92,8 +92,9 @@ export const btVerb: Verb = {
   -a             the task running on every CPU, from each CPU's saved registers
   PID|TASK       a task by PID or task_struct address (sleeping tasks unwind from their switch frame)
   --system-map F symbols from this System.map when the dump's kallsyms cannot be read
-  --domain 0     a Xen host dump: dom0's tasks through the p2m (its vCPUs' registers are Xen's:
-                 sleeping tasks unwind, running ones are named without a backtrace)
+  --domain 0     a Xen host dump's dom0 through the p2m (taken by itself on such a dump): vCPUs
+                 from the register frames Xen left on its CPUs' stacks, else named (the panicking
+                 one unwound from panic()'s frame); sleeping tasks from their switch frames
   --json         machine-readable output`,
   async run(ctx) {
     const { values, positionals } = parseArgs({

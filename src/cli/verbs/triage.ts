@@ -11,8 +11,8 @@ export const triageVerb: Verb = {
   summary: "crash report: panic, crashing task and backtraces, blocked tasks, modules, signature",
   usage: `usage: kdumpkit triage DUMP [--system-map F] [--domain 0] [--json]
   --system-map F symbols from this System.map when the dump's kallsyms cannot be read
-  --domain 0     a Xen host dump: dom0's report through the p2m (its VMCOREINFO through
-                 --system-map, else found in dom0's memory; its vCPUs' registers are Xen's)
+  --domain 0     a Xen host dump's dom0 through the p2m (taken by itself on such a dump; its
+                 VMCOREINFO through --system-map, else found in dom0's memory)
   --json         one JSON document (addresses as "0x…" strings)`,
   async run(ctx) {
     const { values, positionals } = parseArgs({
