@@ -81,7 +81,7 @@ export function triageReport(bt: LinuxBacktracer, input: TriageInput = {}): Tria
   for (const m of sum.missing) notes.push(`${m.field}: ${m.reason}`);
   const panicCpu = bt.panicCpu();
   const cpus = bt.cpuNumbers();
-  // without saved registers for any CPU (a Xen dom0) the panicking CPU still names its task
+  // a panicking CPU without saved registers (a Xen dom0) still names its task
   const crashingCpu = panicCpu !== undefined && cpus.includes(panicCpu) ? panicCpu : undefined;
   const crashing = crashingCpu !== undefined ? bt.cpu(crashingCpu) : undefined;
   const otherCpus = cpus.filter((c) => c !== crashingCpu).map((c) => bt.cpu(c));

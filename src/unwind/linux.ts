@@ -54,7 +54,8 @@ export interface TaskBacktrace {
   cpu?: number;
   /**
    * How the unwind started: a CPU's saved registers, a sleeping task's switch frame, a stack
-   * scan, or (no registers at all: a Xen dom0) a return address into panic() on its stack.
+   * scan, or (no registers for the panicking CPU: a Xen dom0) a return address into panic() on its
+   * stack.
    */
   start: "cpu-registers" | "switch-frame" | "stack-scan" | "panic-slot";
   backtrace: Backtrace;
@@ -169,7 +170,7 @@ export class LinuxBacktracer {
   private readonly unsupported: string | undefined;
   /** The frame-pointer unwinder setup of arm64 and i386 kernels. */
   readonly frameRecords: LinuxFrameRecords | undefined;
-  /** Why no CPU has saved registers in this dump, when none can (a Xen dom0). */
+  /** Why some CPUs may have no saved registers in this dump (a Xen dom0), said for each of them. */
   readonly noCpus: string | undefined;
 
   private readonly cpuList: CpuRegisters[];
